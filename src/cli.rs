@@ -1,0 +1,329 @@
+//! The command-line interface: argument parsing (clap), the commands, the
+//! progress bar and the exit codes (0 success, 2 bad input, 1 anything else).
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::{Args, Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::engine::cohort::{run_cohort, Arm, CohortResult, NoRows, RowSink};
+use crate::error::{Error, Result};
+use crate::output::rows::{fmt_num, CsvRows};
+use crate::output::summary::summary_rows;
+use crate::output::writer::{sha256_hex, write_run, RunInfo, Staging};
+use crate::scenario::{self, LoadedScenario};
+
+/// Command-line arguments.
+#[derive(Debug, Parser)]
+#[command(
+    name = "crmo-sim",
+    version,
+    about = "Disease-course simulation of CRMO and Majeed syndrome: virtual cohorts, treatment strategies, CSV summaries and plots",
+    propagate_version = true
+)]
+pub struct Cli {
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Simulate a scenario's cohort and write results to output/<scenario>/
+    Run(RunArgs),
+    /// Validate a scenario and print its resolved parameters
+    Check {
+        /// Scenario file (TOML)
+        scenario: PathBuf,
+    },
+}
+
+/// Options of `run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Scenario file (TOML); without it, the built-in reference scenario runs
+    pub scenario: Option<PathBuf>,
+    /// Patients per replicate (overrides the scenario's `patients`)
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub patients: Option<u64>,
+    /// Seed (overrides the scenario's `seed`)
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Output directory (default: output/<scenario name>)
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Worker threads (default: all cores, or RAYON_NUM_THREADS)
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    pub threads: Option<u64>,
+    /// No progress bar and no summary table
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// Entry point of the binary: runs the command, prints any error once, and
+/// returns the exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match dispatch(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            if e.is_input_error() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::from(1)
+            }
+        }
+    }
+}
+
+fn dispatch(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Run(args) => run(&args),
+        Command::Check { scenario } => check(&scenario),
+    }
+}
+
+/// Loads the scenario named on the command line, or the built-in reference.
+pub fn load(path: Option<&Path>) -> Result<LoadedScenario> {
+    match path {
+        Some(p) => scenario::load_file(p),
+        None => Ok(scenario::reference()),
+    }
+}
+
+/// The arms of a scenario (for now: natural history only).
+pub fn arms_of(_s: &LoadedScenario) -> (Vec<Arm>, Vec<String>) {
+    (
+        vec![Arm {
+            name: "natural_history".into(),
+            plan: None,
+        }],
+        Vec::new(),
+    )
+}
+
+/// Runs `f` on a pool of `threads` workers, or on rayon's global pool.
+pub fn with_threads<T: Send>(threads: Option<u64>, f: impl FnOnce() -> T + Send) -> Result<T> {
+    match threads {
+        None => Ok(f()),
+        Some(n) => rayon::ThreadPoolBuilder::new()
+            .num_threads(n as usize)
+            .build()
+            .map(|pool| pool.install(f))
+            .map_err(|e| Error::Usage(format!("cannot start {n} threads: {e}"))),
+    }
+}
+
+fn progress_bar(total: u64, quiet: bool) -> ProgressBar {
+    if quiet || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let pb = ProgressBar::new(total);
+    pb.set_style(
+        ProgressStyle::with_template(
+            "{spinner} {elapsed_precise} [{bar:40}] {human_pos}/{human_len} patients ({eta} left)",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    pb
+}
+
+/// `crmo-sim run`: simulates the cohort (multi-threaded over patient chunks)
+/// and writes every output file, staged and renamed into place.
+fn run(args: &RunArgs) -> Result<()> {
+    let mut loaded = load(args.scenario.as_deref())?;
+    if let Some(n) = args.patients {
+        loaded.scenario.patients = n;
+    }
+    if let Some(s) = args.seed {
+        loaded.scenario.seed = s;
+    }
+    let name = loaded.name();
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("output").join(&name));
+    let (arms, drugs) = arms_of(&loaded);
+    let s = &loaded.scenario;
+    let staging = Staging::new(&out)?;
+    let arm_names: Vec<String> = arms.iter().map(|a| a.name.clone()).collect();
+    let mut sink: Box<dyn RowSink> = if s.output.patients || s.output.events {
+        Box::new(CsvRows::new(
+            staging.path(),
+            arm_names.clone(),
+            drugs.clone(),
+            s.output.patients,
+            s.output.events,
+        )?)
+    } else {
+        Box::new(NoRows)
+    };
+    let pb = progress_bar(s.patients * u64::from(s.replicates), args.quiet);
+    let started = Instant::now();
+    let (result, threads) = with_threads(args.threads, || {
+        let r = run_cohort(s, &arms, drugs.len(), sink.as_mut(), &|n| pb.inc(n));
+        (r, rayon::current_num_threads())
+    })?;
+    let result = result?;
+    pb.finish_and_clear();
+    let wall_seconds = started.elapsed().as_secs_f64();
+    drop(sink);
+    let mut info = RunInfo {
+        crmo_sim_version: env!("CARGO_PKG_VERSION").into(),
+        scenario: name.clone(),
+        scenario_source: loaded.origin.clone(),
+        scenario_sha256: sha256_hex(&loaded.text),
+        seed: s.seed,
+        patients: s.patients,
+        replicates: s.replicates,
+        horizon_years: s.horizon_years,
+        arms: arm_names,
+        threads,
+        command_line: std::env::args().collect(),
+        patient_years: result.patient_years,
+        wall_seconds,
+        rng: "rand 0.9.2, rand_chacha 0.9.0 (ChaCha8), rand_distr 0.5.1".into(),
+        files: Vec::new(),
+    };
+    if s.output.patients {
+        info.files.push("patients.csv".into());
+    }
+    if s.output.events {
+        info.files.push("events.csv".into());
+    }
+    write_run(staging.path(), &result, &drugs, &mut info)?;
+    let target = staging.commit()?;
+    if !args.quiet {
+        print_headline(&result, &target, wall_seconds);
+    }
+    Ok(())
+}
+
+/// Metrics shown in the short table after a run.
+const HEADLINE: [(&str, &str); 9] = [
+    ("flares_per_patient_year", "flares per patient-year"),
+    ("time_in_flare_frac", "time in flare (share)"),
+    (
+        "diagnostic_delay_median_days",
+        "median diagnostic delay (days)",
+    ),
+    (
+        "silent_lesion_share_at_diagnosis",
+        "silent share of lesions at diagnosis",
+    ),
+    (
+        "solitary_lesion_frac_at_diagnosis",
+        "solitary lesion at diagnosis (share)",
+    ),
+    ("jansson_ge39_frac", "Jansson score >= 39 (share)"),
+    ("bristol_criterion1_frac", "Bristol criterion 1 (share)"),
+    ("resolved_frac", "resolved within horizon (share)"),
+    ("vertebral_fracture_frac", "vertebral fracture (share)"),
+];
+
+fn print_headline(res: &CohortResult, target: &Path, wall_seconds: f64) {
+    let rows = summary_rows(res);
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(
+        out,
+        "{} patients x {} replicate(s), {:.0} patient-years in {:.2} s",
+        res.patients,
+        res.replicates.len(),
+        res.patient_years,
+        wall_seconds
+    );
+    for arm in &res.arms {
+        let _ = writeln!(out, "\narm {arm}");
+        let _ = writeln!(
+            out,
+            "  {:<40} {:>10} {:>21}",
+            "metric", "mean", "95% interval"
+        );
+        for (metric, label) in HEADLINE {
+            if let Some(r) = rows.iter().find(|r| &r.arm == arm && r.metric == metric) {
+                let _ = writeln!(
+                    out,
+                    "  {:<40} {:>10} {:>21}",
+                    label,
+                    fmt_num(round3(r.mean)),
+                    format!(
+                        "{} - {}",
+                        fmt_num(round3(r.lower_95)),
+                        fmt_num(round3(r.upper_95))
+                    )
+                );
+            }
+        }
+    }
+    let _ = writeln!(out, "\nresults in {}/", target.display());
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+/// `crmo-sim check`: validates and prints the resolved parameters (single-threaded).
+fn check(path: &Path) -> Result<()> {
+    let loaded = scenario::load_file(path)?;
+    let text = scenario_listing(&loaded);
+    let mut out = std::io::stdout().lock();
+    // A closed pipe (e.g. `| head`) is a normal end, not an error.
+    let _ = out.write_all(text.as_bytes());
+    Ok(())
+}
+
+/// The resolved parameters of a scenario, as printed by `check`.
+pub fn scenario_listing(l: &LoadedScenario) -> String {
+    let s = &l.scenario;
+    let mut t = String::new();
+    t += &format!("scenario {} ({}): valid\n", l.name(), l.origin);
+    t += &format!(
+        "seed {}, {} patients, {} replicate(s), horizon {} years\n\n",
+        s.seed, s.patients, s.replicates, s.horizon_years
+    );
+    t += "[cohort]\n";
+    t += &format!("  female_frac = {}\n", s.cohort.female_frac);
+    t += &format!("  onset_age_years = {}\n", s.cohort.onset_age_years);
+    t += &format!("  majeed_frac = {}\n", s.cohort.majeed_frac);
+    t += &format!(
+        "  majeed_onset_age_years = {}\n",
+        s.cohort.majeed_onset_age_years
+    );
+    t += "\n[natural_history]   (value; Majeed value where it differs; source)\n";
+    for row in s.natural_history.listing() {
+        let majeed = row
+            .majeed
+            .map_or(String::new(), |m| format!("  [majeed: {m}]"));
+        t += &format!(
+            "  {} = {}{}\n      {} -- {}\n",
+            row.name, row.value, majeed, row.doc, row.source
+        );
+    }
+    let w = &s.natural_history.site_weights;
+    t += "\n[natural_history.site_weights]\n";
+    for (site, weight) in crate::model::Site::ALL.iter().zip(w.as_array()) {
+        t += &format!("  {} = {}\n", site.as_str(), weight);
+    }
+    let im = &s.imaging;
+    t += "\n[imaging]\n";
+    t += &format!(
+        "  at_diagnosis = {:?}, follow_up = {:?} every {} months\n  sensitivity: wbmri {}, scintigraphy {}, radiograph {}\n",
+        im.at_diagnosis,
+        im.follow_up,
+        im.follow_up_every_months,
+        im.sensitivity_wbmri,
+        im.sensitivity_scintigraphy,
+        im.sensitivity_radiograph
+    );
+    t += &format!(
+        "\n[output]\n  patients = {}, events = {}, timeseries_step_weeks = {}\n",
+        s.output.patients, s.output.events, s.output.timeseries_step_weeks
+    );
+    t
+}

@@ -1,0 +1,404 @@
+//! Mergeable accumulators. Everything here is an integer (counts, fixed-point
+//! sums, difference arrays), so merging is exact, associative and commutative:
+//! the result is the same bytes whatever the thread count, chunking or shard
+//! split. Floats appear only when estimates are derived at the end.
+
+use super::patient::{Outcome, Scratch, Segment, N_STATES};
+
+/// Fixed-point scale of accumulated values (2^20: ~1e-6 resolution).
+pub const SCALE: f64 = 1_048_576.0;
+
+fn fixed(x: f64) -> i128 {
+    (x * SCALE).round() as i128
+}
+
+/// Sums for a ratio estimator `sum(y) / sum(x)` (a mean when every x is 1),
+/// with what its standard error needs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stat {
+    /// Observations.
+    pub n: u64,
+    sy: i128,
+    sx: i128,
+    syy: i128,
+    sxx: i128,
+    sxy: i128,
+}
+
+impl Stat {
+    /// Adds one observation of `y` over `x`.
+    #[inline]
+    pub fn add(&mut self, y: f64, x: f64) {
+        let (y, x) = (fixed(y), fixed(x));
+        self.n += 1;
+        self.sy += y;
+        self.sx += x;
+        self.syy += y * y;
+        self.sxx += x * x;
+        self.sxy += x * y;
+    }
+
+    /// Adds everything of `other`.
+    pub fn merge(&mut self, o: &Stat) {
+        self.n += o.n;
+        self.sy += o.sy;
+        self.sx += o.sx;
+        self.syy += o.syy;
+        self.sxx += o.sxx;
+        self.sxy += o.sxy;
+    }
+
+    /// The estimate `sum(y) / sum(x)` (NaN without data).
+    pub fn estimate(&self) -> f64 {
+        if self.sx == 0 {
+            f64::NAN
+        } else {
+            self.sy as f64 / self.sx as f64
+        }
+    }
+
+    /// Standard error of the estimate (delta method for a ratio; the usual
+    /// standard error of the mean when every x is 1).
+    pub fn std_error(&self) -> f64 {
+        if self.n < 2 || self.sx == 0 {
+            return f64::NAN;
+        }
+        let n = self.n as f64;
+        let r = self.estimate();
+        let (syy, sxx, sxy) = (
+            self.syy as f64 / (SCALE * SCALE),
+            self.sxx as f64 / (SCALE * SCALE),
+            self.sxy as f64 / (SCALE * SCALE),
+        );
+        let resid = (syy - 2.0 * r * sxy + r * r * sxx).max(0.0);
+        let xbar = self.sx as f64 / SCALE / n;
+        (resid / (n * (n - 1.0))).sqrt() / xbar
+    }
+
+    /// Sample variance of y (meaningful for means).
+    pub fn variance(&self) -> f64 {
+        if self.n < 2 {
+            return f64::NAN;
+        }
+        let n = self.n as f64;
+        let sy = self.sy as f64 / SCALE;
+        let syy = self.syy as f64 / (SCALE * SCALE);
+        ((syy - sy * sy / n) / (n - 1.0)).max(0.0)
+    }
+}
+
+/// An integer histogram over whole days (for medians).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DayHistogram {
+    /// Count per day; the last bin holds everything at or beyond it.
+    pub counts: Vec<u64>,
+}
+
+impl DayHistogram {
+    /// A histogram of `days` bins.
+    pub fn new(days: usize) -> Self {
+        Self {
+            counts: vec![0; days.max(1)],
+        }
+    }
+
+    /// Adds one value (days).
+    pub fn add(&mut self, day: f64) {
+        let i = (day.max(0.0) as usize).min(self.counts.len() - 1);
+        self.counts[i] += 1;
+    }
+
+    /// Adds everything of `other`.
+    pub fn merge(&mut self, o: &DayHistogram) {
+        for (a, b) in self.counts.iter_mut().zip(&o.counts) {
+            *a += b;
+        }
+    }
+
+    /// Total count.
+    pub fn total(&self) -> u64 {
+        self.counts.iter().sum()
+    }
+
+    /// The `p`-quantile (lower median convention: smallest day with
+    /// cumulative share >= p), taken at the bin's midpoint.
+    pub fn quantile(&self, p: f64) -> f64 {
+        let n = self.total();
+        if n == 0 {
+            return f64::NAN;
+        }
+        let target = (p * n as f64).ceil().max(1.0) as u64;
+        let mut cum = 0;
+        for (i, c) in self.counts.iter().enumerate() {
+            cum += c;
+            if cum >= target {
+                return i as f64 + 0.5;
+            }
+        }
+        self.counts.len() as f64 - 0.5
+    }
+
+    /// Median with a distribution-free 95% interval from binomial order
+    /// statistics, and the implied standard error.
+    pub fn median_with_interval(&self) -> (f64, f64, f64, f64) {
+        let n = self.total() as f64;
+        let med = self.quantile(0.5);
+        if n < 2.0 {
+            return (med, f64::NAN, f64::NAN, f64::NAN);
+        }
+        let half = 1.96 * (0.25 / n).sqrt();
+        let lo = self.quantile((0.5 - half).max(0.0));
+        let hi = self.quantile((0.5 + half).min(1.0));
+        (med, lo, hi, (hi - lo) / (2.0 * 1.96))
+    }
+}
+
+/// Event and censoring counts per whole day, for a Kaplan–Meier curve.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SurvivalCounts {
+    /// Events per day.
+    pub events: Vec<u64>,
+    /// Censorings per day.
+    pub censored: Vec<u64>,
+}
+
+impl SurvivalCounts {
+    /// Counts over `days` whole days.
+    pub fn new(days: usize) -> Self {
+        Self {
+            events: vec![0; days.max(1)],
+            censored: vec![0; days.max(1)],
+        }
+    }
+
+    fn bin(&self, day: f64) -> usize {
+        (day.max(0.0) as usize).min(self.events.len() - 1)
+    }
+
+    /// Adds one subject: an event at `day`, or censoring at `day`.
+    pub fn add(&mut self, day: f64, event: bool) {
+        let i = self.bin(day);
+        if event {
+            self.events[i] += 1;
+        } else {
+            self.censored[i] += 1;
+        }
+    }
+
+    /// Adds everything of `other`.
+    pub fn merge(&mut self, o: &SurvivalCounts) {
+        for (a, b) in self.events.iter_mut().zip(&o.events) {
+            *a += b;
+        }
+        for (a, b) in self.censored.iter_mut().zip(&o.censored) {
+            *a += b;
+        }
+    }
+}
+
+/// Weekly state occupancy and pain, as difference arrays over a time grid.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Occupancy {
+    /// Grid step, days.
+    pub step_days: u32,
+    /// Per state, the difference array of counts.
+    pub states: [Vec<i64>; N_STATES],
+    /// Difference array of summed pain (fixed point, VAS x 1000).
+    pub pain: Vec<i64>,
+    /// Difference array of summed squared pain (fixed point squared).
+    pub pain_sq: Vec<i128>,
+    /// Per drug, the difference array of patients on it.
+    pub drugs: Vec<Vec<i64>>,
+}
+
+/// Fixed-point scale of pain sums.
+pub const PAIN_SCALE: f64 = 1000.0;
+
+impl Occupancy {
+    /// An empty grid of `points` points, `step_days` apart, with `drugs` drug rows.
+    pub fn new(points: usize, step_days: u32, drugs: usize) -> Self {
+        let z = || vec![0i64; points + 1];
+        Self {
+            step_days,
+            states: [z(), z(), z(), z()],
+            pain: z(),
+            pain_sq: vec![0i128; points + 1],
+            drugs: (0..drugs).map(|_| z()).collect(),
+        }
+    }
+
+    /// Number of grid points.
+    pub fn points(&self) -> usize {
+        self.pain.len() - 1
+    }
+
+    /// Grid indices `[first, end)` whose time lies in `[start, end)`.
+    fn span(&self, start: f64, end: f64) -> (usize, usize) {
+        let step = f64::from(self.step_days);
+        let cap = self.points();
+        let a = ((start / step).ceil().max(0.0) as usize).min(cap);
+        let b = ((end / step).ceil().max(0.0) as usize).min(cap);
+        (a, b)
+    }
+
+    /// Adds one patient's state segments.
+    pub fn add_segments(&mut self, segments: &[Segment]) {
+        for s in segments {
+            let (a, b) = self.span(s.start_day, s.end_day);
+            if a >= b {
+                continue;
+            }
+            let st = &mut self.states[s.state as usize];
+            st[a] += 1;
+            st[b] -= 1;
+            if s.pain > 0.0 {
+                let p = (s.pain * PAIN_SCALE).round() as i64;
+                self.pain[a] += p;
+                self.pain[b] -= p;
+                let p2 = i128::from(p) * i128::from(p);
+                self.pain_sq[a] += p2;
+                self.pain_sq[b] -= p2;
+            }
+        }
+    }
+
+    /// Adds one patient's drug intervals.
+    pub fn add_drugs(&mut self, intervals: &[(u16, f64, f64)]) {
+        for &(d, start, end) in intervals {
+            let (a, b) = self.span(start, end);
+            if a < b {
+                if let Some(row) = self.drugs.get_mut(usize::from(d)) {
+                    row[a] += 1;
+                    row[b] -= 1;
+                }
+            }
+        }
+    }
+
+    /// Adds everything of `other`.
+    pub fn merge(&mut self, o: &Occupancy) {
+        for (a, b) in self.states.iter_mut().zip(&o.states) {
+            add_vec(a, b);
+        }
+        add_vec(&mut self.pain, &o.pain);
+        for (a, b) in self.pain_sq.iter_mut().zip(&o.pain_sq) {
+            *a += b;
+        }
+        for (a, b) in self.drugs.iter_mut().zip(&o.drugs) {
+            add_vec(a, b);
+        }
+    }
+
+    /// Prefix sums of a difference array: the values at each grid point.
+    pub fn values<T: Copy + Default + std::ops::AddAssign>(diff: &[T]) -> Vec<T> {
+        let mut acc = T::default();
+        diff[..diff.len() - 1]
+            .iter()
+            .map(|d| {
+                acc += *d;
+                acc
+            })
+            .collect()
+    }
+}
+
+fn add_vec(a: &mut [i64], b: &[i64]) {
+    for (x, y) in a.iter_mut().zip(b) {
+        *x += y;
+    }
+}
+
+/// Kaplan–Meier endpoints written to `km.csv`.
+pub const ENDPOINTS: [&str; 4] = [
+    "first_remission_from_onset",
+    "first_relapse_from_first_remission",
+    "first_remission_from_diagnosis",
+    "first_relapse_from_diagnosis",
+];
+
+/// Adds a patient's four time-to-event observations.
+pub fn add_endpoints(km: &mut [SurvivalCounts; 4], o: &Outcome) {
+    let end = o.observed_days;
+    let time_to = |from: f64, at: Option<f64>| match at {
+        Some(t) => (t - from, true),
+        None => (end - from, false),
+    };
+    let (t, e) = time_to(0.0, o.first_remission_day);
+    km[0].add(t, e);
+    if let Some(r) = o.first_remission_day {
+        let (t, e) = time_to(r, o.first_relapse_day);
+        km[1].add(t, e);
+    }
+    if let Some(dx) = &o.diagnosis {
+        let (t, e) = time_to(dx.day, o.first_remission_after_dx_day);
+        km[2].add(t, e);
+        let (t, e) = time_to(dx.day, o.first_relapse_after_dx_day);
+        km[3].add(t, e);
+    }
+}
+
+/// Adds a patient's time series (state segments and drug intervals).
+pub fn add_timeseries(occ: &mut Occupancy, scratch: &Scratch) {
+    occ.add_segments(&scratch.segments);
+    occ.add_drugs(&scratch.drug_intervals);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mean_and_standard_error() {
+        let mut s = Stat::default();
+        for y in [1.0, 2.0, 3.0, 4.0] {
+            s.add(y, 1.0);
+        }
+        assert!((s.estimate() - 2.5).abs() < 1e-9);
+        // sd = 1.29099, se = sd / 2
+        assert!((s.std_error() - 0.645_497).abs() < 1e-5);
+        assert!((s.variance() - 1.666_667).abs() < 1e-5);
+    }
+
+    #[test]
+    fn merge_equals_one_pass() {
+        let (mut a, mut b, mut all) = (Stat::default(), Stat::default(), Stat::default());
+        for i in 0..100 {
+            let (y, x) = (f64::from(i) * 0.37, 1.0 + f64::from(i % 7));
+            all.add(y, x);
+            if i % 3 == 0 {
+                a.add(y, x)
+            } else {
+                b.add(y, x)
+            }
+        }
+        let mut ab = a;
+        ab.merge(&b);
+        let mut ba = b;
+        ba.merge(&a);
+        assert_eq!(ab, all);
+        assert_eq!(ba, all);
+    }
+
+    #[test]
+    fn histogram_median() {
+        let mut h = DayHistogram::new(100);
+        for d in [1.2, 5.0, 7.9, 9.0, 50.0] {
+            h.add(d);
+        }
+        assert_eq!(h.quantile(0.5), 7.5);
+    }
+
+    #[test]
+    fn occupancy_counts_grid_points_inside_segments() {
+        let mut occ = Occupancy::new(5, 7, 0);
+        occ.add_segments(&[Segment {
+            start_day: 0.0,
+            end_day: 14.5,
+            state: super::super::patient::State::Active,
+            pain: 5.0,
+        }]);
+        // Grid points 0, 7, 14 lie inside [0, 14.5).
+        assert_eq!(Occupancy::values(&occ.states[0]), vec![1, 1, 1, 0, 0]);
+        assert_eq!(Occupancy::values(&occ.pain), vec![5000, 5000, 5000, 0, 0]);
+    }
+}

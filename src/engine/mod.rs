@@ -1,0 +1,10 @@
+//! The simulation engine: random streams, the per-patient next-event loop,
+//! treatment state, mergeable accumulators and the parallel cohort runner.
+
+pub mod accum;
+pub mod cohort;
+pub mod metrics;
+pub mod model_values;
+pub mod patient;
+pub mod rng;
+pub mod treatment;

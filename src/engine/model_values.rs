@@ -1,0 +1,208 @@
+//! One replicate's model, ready to simulate: parameter values drawn, units
+//! converted to days, and distribution objects built once instead of per draw.
+
+use rand::Rng;
+use rand_distr::{Distribution, Gamma, LogNormal, Normal};
+
+use crate::model::{Genotype, Site};
+use crate::scenario::{Dist, Modality, NaturalHistoryValues, Scenario};
+
+use super::rng::ReplicateKey;
+
+/// Days per year (Julian).
+pub const DAYS_PER_YEAR: f64 = 365.25;
+/// Days per month (a twelfth of a Julian year).
+pub const DAYS_PER_MONTH: f64 = DAYS_PER_YEAR / 12.0;
+
+/// Natural-history values of one genotype in simulation units (days).
+#[derive(Debug, Clone)]
+pub struct GenotypeModel {
+    /// The values as drawn (scenario units), for reports.
+    pub values: NaturalHistoryValues,
+    /// Flare hazard in remission, per day.
+    pub flare_hazard_per_day: f64,
+    /// Flare duration, days.
+    pub flare_duration: Gamma<f64>,
+    /// Frailty distribution (None: no frailty).
+    pub frailty: Option<Gamma<f64>>,
+    /// Resolution time from onset, days (None: never).
+    pub resolution: Option<LogNormal<f64>>,
+    /// Mixing gamma of the negative-binomial count of extra initial lesions (None: always 0).
+    pub extra_lesions_mix: Option<Gamma<f64>>,
+    /// Stage durations (lytic, mixed, sclerotic), days, untreated.
+    pub stage_durations: [Gamma<f64>; 3],
+    /// Flare pain.
+    pub pain: Normal<f64>,
+    /// CRP when raised, mg/l.
+    pub crp_raised: LogNormal<f64>,
+    /// Diagnostic delay, days.
+    pub diagnostic_delay: LogNormal<f64>,
+    /// Loss-to-follow-up hazard per day after diagnosis.
+    pub ltfu_per_day: f64,
+    /// Probability of each condition at onset, in [`crate::model::Condition::ALL`] order.
+    pub p_condition_at_onset: [f64; 5],
+    /// Hazard per day of each condition starting later.
+    pub condition_per_day: [f64; 5],
+}
+
+/// A whole replicate's model: both genotypes, the cohort and imaging.
+#[derive(Debug, Clone)]
+pub struct ReplicateModel {
+    /// Replicate index.
+    pub replicate: u32,
+    /// Stream key of this replicate.
+    pub key: ReplicateKey,
+    /// Sporadic CRMO.
+    pub sporadic: GenotypeModel,
+    /// Majeed syndrome.
+    pub majeed: GenotypeModel,
+    /// Share of girls.
+    pub female_frac: f64,
+    /// Share of Majeed patients.
+    pub majeed_frac: f64,
+    /// Onset age, sporadic, years.
+    pub onset_age: Dist,
+    /// Onset age, Majeed, years.
+    pub majeed_onset_age: Dist,
+    /// Cumulative site weights, normalised to end at 1.
+    pub site_cumulative: [f64; 11],
+    /// Sensitivity of imaging at diagnosis.
+    pub sensitivity_at_diagnosis: f64,
+    /// Sensitivity of follow-up imaging.
+    pub sensitivity_follow_up: f64,
+    /// Days between follow-up imaging.
+    pub follow_up_every_days: f64,
+    /// Horizon, days.
+    pub horizon_days: f64,
+}
+
+impl ReplicateModel {
+    /// Draws replicate `replicate`'s parameters and builds its model.
+    pub fn new(s: &Scenario, replicate: u32) -> Self {
+        let key = ReplicateKey::new(s.seed, replicate);
+        let mut rng = key.parameters();
+        let female_frac = s.cohort.female_frac.draw(&mut rng);
+        let majeed_frac = s.cohort.majeed_frac.draw(&mut rng);
+        let sporadic_values = s.natural_history.draw(&mut rng);
+        let majeed_values = s.natural_history.draw_majeed(&sporadic_values, &mut rng);
+        let im = &s.imaging;
+        let sens_wbmri = im.sensitivity_wbmri.draw(&mut rng);
+        let sens_scint = im.sensitivity_scintigraphy.draw(&mut rng);
+        let sens_xray = im.sensitivity_radiograph.draw(&mut rng);
+        let sensitivity = |m: Modality| match m {
+            Modality::Wbmri => sens_wbmri,
+            Modality::Scintigraphy => sens_scint,
+            Modality::Radiograph => sens_xray,
+        };
+        let follow_up_every_days = im.follow_up_every_months.draw(&mut rng) * DAYS_PER_MONTH;
+        let weights = s.natural_history.site_weights.as_array();
+        let total: f64 = weights.iter().sum();
+        let mut site_cumulative = [0.0; 11];
+        let mut acc = 0.0;
+        for (c, w) in site_cumulative.iter_mut().zip(weights) {
+            acc += w / total;
+            *c = acc;
+        }
+        site_cumulative[10] = 1.0;
+        ReplicateModel {
+            replicate,
+            key,
+            sporadic: GenotypeModel::new(sporadic_values),
+            majeed: GenotypeModel::new(majeed_values),
+            female_frac,
+            majeed_frac,
+            onset_age: s.cohort.onset_age_years.clone(),
+            majeed_onset_age: s.cohort.majeed_onset_age_years.clone(),
+            site_cumulative,
+            sensitivity_at_diagnosis: sensitivity(im.at_diagnosis),
+            sensitivity_follow_up: sensitivity(im.follow_up),
+            follow_up_every_days,
+            horizon_days: s.horizon_years * DAYS_PER_YEAR,
+        }
+    }
+
+    /// The model of one genotype.
+    pub fn genotype(&self, g: Genotype) -> &GenotypeModel {
+        match g {
+            Genotype::Sporadic => &self.sporadic,
+            Genotype::Majeed => &self.majeed,
+        }
+    }
+
+    /// Draws a lesion site.
+    pub fn draw_site<R: Rng + ?Sized>(&self, rng: &mut R) -> Site {
+        let u: f64 = rng.random();
+        let i = self
+            .site_cumulative
+            .iter()
+            .position(|&c| u < c)
+            .unwrap_or(10);
+        Site::ALL[i]
+    }
+}
+
+/// Gamma with a given mean and shape; validated parameters make it infallible.
+fn gamma(mean: f64, shape: f64) -> Gamma<f64> {
+    Gamma::new(shape, mean / shape).expect("validated gamma parameters")
+}
+
+/// Log-normal with a given median and log-sd; a zero log-sd is a point mass.
+fn lognormal(median: f64, sdlog: f64) -> LogNormal<f64> {
+    LogNormal::new(median.ln(), sdlog).expect("validated lognormal parameters")
+}
+
+impl GenotypeModel {
+    /// Converts drawn values into simulation units.
+    pub fn new(v: NaturalHistoryValues) -> Self {
+        let stage_shape = v.lesion_stage_shape;
+        GenotypeModel {
+            flare_hazard_per_day: v.flare_rate_per_year / DAYS_PER_YEAR,
+            flare_duration: gamma(v.flare_duration_mean_weeks * 7.0, v.flare_duration_shape),
+            frailty: (v.frailty_variance > 0.0).then(|| gamma(1.0, 1.0 / v.frailty_variance)),
+            resolution: v.resolution_median_years.is_finite().then(|| {
+                lognormal(
+                    v.resolution_median_years * DAYS_PER_YEAR,
+                    v.resolution_sdlog,
+                )
+            }),
+            extra_lesions_mix: (v.initial_extra_lesions_mean > 0.0).then(|| {
+                gamma(
+                    v.initial_extra_lesions_mean,
+                    v.initial_extra_lesions_dispersion,
+                )
+            }),
+            stage_durations: [
+                gamma(v.lesion_lytic_months * DAYS_PER_MONTH, stage_shape),
+                gamma(v.lesion_mixed_months * DAYS_PER_MONTH, stage_shape),
+                gamma(v.lesion_sclerotic_months * DAYS_PER_MONTH, stage_shape),
+            ],
+            pain: Normal::new(v.pain_mean_vas, v.pain_sd_vas).expect("validated pain"),
+            crp_raised: lognormal(v.crp_raised_median_mg_l, v.crp_raised_sdlog),
+            diagnostic_delay: lognormal(
+                v.diagnostic_delay_median_months * DAYS_PER_MONTH,
+                v.diagnostic_delay_sdlog,
+            ),
+            ltfu_per_day: v.loss_to_follow_up_per_year / DAYS_PER_YEAR,
+            p_condition_at_onset: [
+                v.p_ppp_at_onset,
+                v.p_psoriasis_at_onset,
+                v.p_acne_at_onset,
+                v.p_ibd_at_onset,
+                v.p_arthritis_at_onset,
+            ],
+            condition_per_day: [
+                v.ppp_per_year / DAYS_PER_YEAR,
+                v.psoriasis_per_year / DAYS_PER_YEAR,
+                v.acne_per_year / DAYS_PER_YEAR,
+                v.ibd_per_year / DAYS_PER_YEAR,
+                v.arthritis_per_year / DAYS_PER_YEAR,
+            ],
+            values: v,
+        }
+    }
+
+    /// Draws from a distribution object (keeps call sites short).
+    pub fn draw<D: Distribution<f64>, R: Rng + ?Sized>(d: &D, rng: &mut R) -> f64 {
+        d.sample(rng)
+    }
+}

@@ -1,0 +1,20 @@
+//! crmo-sim: a stochastic disease-course simulation engine for chronic
+//! recurrent multifocal osteomyelitis (CRMO/CNO) and Majeed syndrome.
+//!
+//! A scenario file ([`scenario`]) describes a virtual cohort; the engine
+//! ([`engine`]) simulates each patient's flares, remissions, lesions,
+//! diagnosis and treatment in continuous time, in parallel and exactly
+//! reproducibly; [`output`] writes CSV summaries and the manifest. The
+//! command-line interface lives in [`cli`].
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod cli;
+pub mod engine;
+pub mod error;
+pub mod model;
+pub mod output;
+pub mod scenario;
+
+pub use error::{Error, Result};

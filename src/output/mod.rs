@@ -1,0 +1,11 @@
+//! Writing results: `summary.csv`, `differences.csv`, `timeseries.csv`,
+//! `km.csv`, optional `patients.csv` and `events.csv`, and `manifest.json`,
+//! into a temporary directory that is renamed into place only when complete.
+
+pub mod km;
+pub mod rows;
+pub mod summary;
+pub mod writer;
+
+pub use summary::{summary_rows, SummaryRow};
+pub use writer::{write_run, RunInfo};

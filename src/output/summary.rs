@@ -1,0 +1,167 @@
+//! Turning accumulators into summary rows: per arm and metric, the mean over
+//! replicates, a 95% interval and the Monte Carlo standard error.
+//!
+//! With one replicate the interval is the Monte Carlo interval
+//! `mean ± 1.96 · mcse`. With several, it is the 2.5–97.5 percentile range of
+//! the replicate estimates, which carries the parameter uncertainty of
+//! distribution-valued parameters; `mcse` is always the Monte Carlo standard
+//! error of the mean over replicates, `sqrt(sum se_r²) / R`.
+
+use crate::engine::cohort::CohortResult;
+use crate::engine::metrics::MEDIAN_DELAY;
+
+/// One row of `summary.csv`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SummaryRow {
+    /// Arm name.
+    pub arm: String,
+    /// Metric name.
+    pub metric: String,
+    /// Mean over replicates.
+    pub mean: f64,
+    /// Lower end of the 95% interval.
+    pub lower_95: f64,
+    /// Upper end of the 95% interval.
+    pub upper_95: f64,
+    /// Monte Carlo standard error.
+    pub mcse: f64,
+}
+
+/// One row of `differences.csv`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DifferenceRow {
+    /// Arm name.
+    pub arm: String,
+    /// The arm it is compared with (the first).
+    pub reference_arm: String,
+    /// Metric name.
+    pub metric: String,
+    /// Mean paired difference (arm − reference).
+    pub mean_difference: f64,
+    /// Lower end of the 95% interval.
+    pub lower_95: f64,
+    /// Upper end of the 95% interval.
+    pub upper_95: f64,
+    /// Standard error of the mean difference.
+    pub std_error: f64,
+}
+
+/// Combines per-replicate estimates and standard errors into one row's numbers.
+pub fn combine(estimates: &[(f64, f64)]) -> (f64, f64, f64, f64) {
+    let finite: Vec<(f64, f64)> = estimates
+        .iter()
+        .copied()
+        .filter(|e| e.0.is_finite())
+        .collect();
+    if finite.is_empty() {
+        return (f64::NAN, f64::NAN, f64::NAN, f64::NAN);
+    }
+    let r = finite.len() as f64;
+    let mean = finite.iter().map(|e| e.0).sum::<f64>() / r;
+    let mcse = finite.iter().map(|e| e.1 * e.1).sum::<f64>().sqrt() / r;
+    if finite.len() == 1 {
+        return (mean, mean - 1.96 * mcse, mean + 1.96 * mcse, mcse);
+    }
+    let mut v: Vec<f64> = finite.iter().map(|e| e.0).collect();
+    v.sort_by(f64::total_cmp);
+    (mean, percentile(&v, 0.025), percentile(&v, 0.975), mcse)
+}
+
+/// Linear-interpolation percentile of sorted values (R's type 7).
+pub fn percentile(sorted: &[f64], p: f64) -> f64 {
+    let h = (sorted.len() - 1) as f64 * p;
+    let (lo, hi) = (h.floor() as usize, h.ceil() as usize);
+    sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
+}
+
+/// All summary rows, arm by arm, metric by metric.
+pub fn summary_rows(res: &CohortResult) -> Vec<SummaryRow> {
+    let mut rows = Vec::new();
+    for (a, arm) in res.arms.iter().enumerate() {
+        let mut push = |metric: &str, (mean, lower_95, upper_95, mcse): (f64, f64, f64, f64)| {
+            rows.push(SummaryRow {
+                arm: arm.clone(),
+                metric: metric.to_string(),
+                mean,
+                lower_95,
+                upper_95,
+                mcse,
+            })
+        };
+        for (m, metric) in res.metrics.iter().enumerate() {
+            let per_rep: Vec<(f64, f64)> = res
+                .replicates
+                .iter()
+                .map(|r| {
+                    (
+                        r.arms[a].stats[m].estimate(),
+                        r.arms[a].stats[m].std_error(),
+                    )
+                })
+                .collect();
+            push(metric.name, combine(&per_rep));
+        }
+        let medians: Vec<(f64, f64)> = res
+            .replicates
+            .iter()
+            .map(|r| {
+                let (med, _, _, se) = r.arms[a].delay.median_with_interval();
+                (med, se)
+            })
+            .collect();
+        push(MEDIAN_DELAY, combine(&medians));
+    }
+    rows
+}
+
+/// Paired differences of each arm from the first, for mean-type metrics.
+pub fn difference_rows(res: &CohortResult) -> Vec<DifferenceRow> {
+    let mut rows = Vec::new();
+    for (k, arm) in res.arms.iter().enumerate().skip(1) {
+        for (m, metric) in res.metrics.iter().enumerate() {
+            if metric.estimator != crate::engine::metrics::Estimator::Mean {
+                continue;
+            }
+            let per_rep: Vec<(f64, f64)> = res
+                .replicates
+                .iter()
+                .map(|r| {
+                    let s = &r.differences[k - 1][m];
+                    (s.estimate(), s.std_error())
+                })
+                .collect();
+            let (mean, lower_95, upper_95, se) = combine(&per_rep);
+            rows.push(DifferenceRow {
+                arm: arm.clone(),
+                reference_arm: res.arms[0].clone(),
+                metric: metric.name.to_string(),
+                mean_difference: mean,
+                lower_95,
+                upper_95,
+                std_error: se,
+            });
+        }
+    }
+    rows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_replicate_gives_a_monte_carlo_interval() {
+        let (m, lo, hi, se) = combine(&[(0.5, 0.01)]);
+        assert_eq!((m, se), (0.5, 0.01));
+        assert!((lo - 0.4804).abs() < 1e-12 && (hi - 0.5196).abs() < 1e-12);
+    }
+
+    #[test]
+    fn several_replicates_give_a_percentile_interval() {
+        let est: Vec<(f64, f64)> = (0..=100).map(|i| (f64::from(i), 1.0)).collect();
+        let (m, lo, hi, se) = combine(&est);
+        assert_eq!(m, 50.0);
+        assert!((lo - 2.5).abs() < 1e-9 && (hi - 97.5).abs() < 1e-9);
+        assert!((se - (101f64).sqrt() / 101.0).abs() < 1e-12);
+    }
+}

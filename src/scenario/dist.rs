@@ -1,0 +1,492 @@
+//! Parameter values: a fixed number or a named probability distribution.
+//!
+//! [`Dist`] is a distribution written in a scenario as an inline table, e.g.
+//! `{ dist = "lognormal", median = 3, sdlog = 0.8 }`, with optional truncation
+//! bounds `min`/`max`. [`Param<K>`] is a scenario field that is either a plain
+//! number or such a table; the marker `K` states which values are allowed
+//! (probability, positive, ...) and is checked while deserializing, so a bad
+//! value is reported at its own line and column.
+
+use std::fmt;
+use std::marker::PhantomData;
+
+use rand::Rng;
+use rand_distr::{Beta, Distribution, Gamma, LogNormal, Normal};
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::Deserialize;
+
+/// A named distribution with optional truncation bounds.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(tag = "dist", rename_all = "lowercase", deny_unknown_fields)]
+pub enum Dist {
+    /// Normal with `mean` and standard deviation `sd`.
+    Normal {
+        /// Mean.
+        mean: f64,
+        /// Standard deviation (> 0).
+        sd: f64,
+        /// Lower truncation bound.
+        min: Option<f64>,
+        /// Upper truncation bound.
+        max: Option<f64>,
+    },
+    /// Log-normal given by its `median` and the standard deviation of the log, `sdlog`.
+    Lognormal {
+        /// Median (> 0).
+        median: f64,
+        /// Standard deviation of ln(x) (> 0).
+        sdlog: f64,
+        /// Lower truncation bound.
+        min: Option<f64>,
+        /// Upper truncation bound.
+        max: Option<f64>,
+    },
+    /// Gamma given by `mean` and `shape` (scale = mean / shape).
+    Gamma {
+        /// Mean (> 0).
+        mean: f64,
+        /// Shape (> 0).
+        shape: f64,
+        /// Lower truncation bound.
+        min: Option<f64>,
+        /// Upper truncation bound.
+        max: Option<f64>,
+    },
+    /// Beta on [0, 1] with shape parameters `alpha` and `beta`.
+    Beta {
+        /// First shape parameter (> 0).
+        alpha: f64,
+        /// Second shape parameter (> 0).
+        beta: f64,
+        /// Lower truncation bound.
+        min: Option<f64>,
+        /// Upper truncation bound.
+        max: Option<f64>,
+    },
+    /// Uniform on [`min`, `max`].
+    Uniform {
+        /// Lower end.
+        min: f64,
+        /// Upper end.
+        max: f64,
+    },
+}
+
+/// How many rejected draws a truncated distribution tolerates before the draw
+/// is clamped into the bounds (only reachable when the bounds hold almost no mass).
+const MAX_REJECTIONS: u32 = 10_000;
+
+impl Dist {
+    /// Checks the distribution's own parameters; returns a message saying what is allowed.
+    pub fn validate(&self) -> Result<(), String> {
+        let positive = |name: &str, v: f64| {
+            if v.is_finite() && v > 0.0 {
+                Ok(())
+            } else {
+                Err(format!("`{name}` must be a finite number > 0, found {v}"))
+            }
+        };
+        let finite = |name: &str, v: f64| {
+            if v.is_finite() {
+                Ok(())
+            } else {
+                Err(format!("`{name}` must be a finite number, found {v}"))
+            }
+        };
+        match *self {
+            Dist::Normal { mean, sd, .. } => {
+                finite("mean", mean)?;
+                positive("sd", sd)?;
+            }
+            Dist::Lognormal { median, sdlog, .. } => {
+                positive("median", median)?;
+                positive("sdlog", sdlog)?;
+            }
+            Dist::Gamma { mean, shape, .. } => {
+                positive("mean", mean)?;
+                positive("shape", shape)?;
+            }
+            Dist::Beta { alpha, beta, .. } => {
+                positive("alpha", alpha)?;
+                positive("beta", beta)?;
+            }
+            Dist::Uniform { min, max } => {
+                finite("min", min)?;
+                finite("max", max)?;
+            }
+        }
+        let (lo, hi) = self.bounds();
+        if lo.is_nan() || hi.is_nan() {
+            return Err("truncation bounds must be numbers".into());
+        }
+        if lo >= hi {
+            return Err(format!(
+                "bounds are inverted or empty: min = {lo} must be below max = {hi}"
+            ));
+        }
+        let (natural_lo, natural_hi) = self.natural_support();
+        if lo >= natural_hi || hi <= natural_lo {
+            return Err(format!(
+                "bounds [{lo}, {hi}] lie outside the distribution's support [{natural_lo}, {natural_hi}]"
+            ));
+        }
+        Ok(())
+    }
+
+    fn natural_support(&self) -> (f64, f64) {
+        match *self {
+            Dist::Normal { .. } => (f64::NEG_INFINITY, f64::INFINITY),
+            Dist::Lognormal { .. } | Dist::Gamma { .. } => (0.0, f64::INFINITY),
+            Dist::Beta { .. } => (0.0, 1.0),
+            Dist::Uniform { min, max } => (min, max),
+        }
+    }
+
+    fn bounds(&self) -> (f64, f64) {
+        let (min, max) = match *self {
+            Dist::Normal { min, max, .. }
+            | Dist::Lognormal { min, max, .. }
+            | Dist::Gamma { min, max, .. }
+            | Dist::Beta { min, max, .. } => (min, max),
+            Dist::Uniform { min, max } => (Some(min), Some(max)),
+        };
+        (
+            min.unwrap_or(f64::NEG_INFINITY),
+            max.unwrap_or(f64::INFINITY),
+        )
+    }
+
+    /// The smallest and largest value a draw can take.
+    pub fn support(&self) -> (f64, f64) {
+        let (a, b) = self.natural_support();
+        let (lo, hi) = self.bounds();
+        (a.max(lo), b.min(hi))
+    }
+
+    /// The mean of the untruncated distribution (used for printing).
+    pub fn untruncated_mean(&self) -> f64 {
+        match *self {
+            Dist::Normal { mean, .. } | Dist::Gamma { mean, .. } => mean,
+            Dist::Lognormal { median, sdlog, .. } => median * (0.5 * sdlog * sdlog).exp(),
+            Dist::Beta { alpha, beta, .. } => alpha / (alpha + beta),
+            Dist::Uniform { min, max } => 0.5 * (min + max),
+        }
+    }
+
+    /// Draws one value, honouring the truncation bounds by rejection.
+    ///
+    /// The distribution must have passed [`Dist::validate`].
+    pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
+        let (lo, hi) = self.support();
+        for _ in 0..MAX_REJECTIONS {
+            let x = self.sample_untruncated(rng);
+            if x >= lo && x <= hi {
+                return x;
+            }
+        }
+        self.sample_untruncated(rng).clamp(lo, hi)
+    }
+
+    fn sample_untruncated<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
+        // Parameters were validated, so construction cannot fail; fall back to
+        // the mean rather than panic if it ever did.
+        match *self {
+            Dist::Normal { mean, sd, .. } => Normal::new(mean, sd).map_or(mean, |d| d.sample(rng)),
+            Dist::Lognormal { median, sdlog, .. } => {
+                LogNormal::new(median.ln(), sdlog).map_or(median, |d| d.sample(rng))
+            }
+            Dist::Gamma { mean, shape, .. } => {
+                Gamma::new(shape, mean / shape).map_or(mean, |d| d.sample(rng))
+            }
+            Dist::Beta { alpha, beta, .. } => {
+                Beta::new(alpha, beta).map_or(alpha / (alpha + beta), |d| d.sample(rng))
+            }
+            Dist::Uniform { min, max } => min + (max - min) * rng.random::<f64>(),
+        }
+    }
+}
+
+impl fmt::Display for Dist {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let bounds = |f: &mut fmt::Formatter<'_>, min: Option<f64>, max: Option<f64>| {
+            if min.is_some() || max.is_some() {
+                write!(
+                    f,
+                    " truncated to [{}, {}]",
+                    min.map_or("-inf".to_string(), |v| v.to_string()),
+                    max.map_or("inf".to_string(), |v| v.to_string())
+                )
+            } else {
+                Ok(())
+            }
+        };
+        match *self {
+            Dist::Normal { mean, sd, min, max } => {
+                write!(f, "normal(mean {mean}, sd {sd})")?;
+                bounds(f, min, max)
+            }
+            Dist::Lognormal {
+                median,
+                sdlog,
+                min,
+                max,
+            } => {
+                write!(f, "lognormal(median {median}, sdlog {sdlog})")?;
+                bounds(f, min, max)
+            }
+            Dist::Gamma {
+                mean,
+                shape,
+                min,
+                max,
+            } => {
+                write!(f, "gamma(mean {mean}, shape {shape})")?;
+                bounds(f, min, max)
+            }
+            Dist::Beta {
+                alpha,
+                beta,
+                min,
+                max,
+            } => {
+                write!(f, "beta({alpha}, {beta})")?;
+                bounds(f, min, max)
+            }
+            Dist::Uniform { min, max } => write!(f, "uniform({min}, {max})"),
+        }
+    }
+}
+
+/// The values a parameter may take; checked while the scenario is read.
+pub trait Kind {
+    /// Words for the allowed range, used in error messages.
+    const ALLOWED: &'static str;
+    /// Whether `x` is allowed.
+    fn allows(x: f64) -> bool;
+}
+
+/// A probability in [0, 1].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Prob;
+/// A finite number > 0.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Positive;
+/// A number > 0 or `inf` (for times that may never come).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PositiveOrInf;
+/// A finite number >= 0.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct NonNegative;
+/// A pain score on the 0–10 visual analogue scale.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Vas;
+
+impl Kind for Prob {
+    const ALLOWED: &'static str = "a probability between 0 and 1";
+    fn allows(x: f64) -> bool {
+        (0.0..=1.0).contains(&x)
+    }
+}
+impl Kind for Positive {
+    const ALLOWED: &'static str = "a finite number greater than 0";
+    fn allows(x: f64) -> bool {
+        x.is_finite() && x > 0.0
+    }
+}
+impl Kind for PositiveOrInf {
+    const ALLOWED: &'static str = "a number greater than 0, or inf for never";
+    fn allows(x: f64) -> bool {
+        x > 0.0
+    }
+}
+impl Kind for NonNegative {
+    const ALLOWED: &'static str = "a finite number of 0 or more";
+    fn allows(x: f64) -> bool {
+        x.is_finite() && x >= 0.0
+    }
+}
+impl Kind for Vas {
+    const ALLOWED: &'static str = "a pain score between 0 and 10";
+    fn allows(x: f64) -> bool {
+        (0.0..=10.0).contains(&x)
+    }
+}
+
+/// A scenario parameter: a fixed number, or a distribution drawn once per
+/// replicate (probabilistic sensitivity analysis).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Param<K> {
+    /// A fixed value.
+    Fixed(f64, PhantomData<K>),
+    /// A distribution; each replicate draws one value.
+    Random(Dist),
+}
+
+impl<K: Kind> Param<K> {
+    /// A fixed value (used for built-in defaults, which are always allowed).
+    pub const fn fixed(x: f64) -> Self {
+        Param::Fixed(x, PhantomData)
+    }
+
+    /// The value for one replicate: the fixed number, or a draw.
+    pub fn draw<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
+        match self {
+            Param::Fixed(x, _) => *x,
+            Param::Random(d) => d.sample(rng),
+        }
+    }
+
+    /// The fixed value, or the mean of the distribution.
+    pub fn central(&self) -> f64 {
+        match self {
+            Param::Fixed(x, _) => *x,
+            Param::Random(d) => d.untruncated_mean(),
+        }
+    }
+
+    /// Checks that every value this parameter can take is allowed by `K`.
+    pub fn check(&self) -> Result<(), String> {
+        match self {
+            Param::Fixed(x, _) if K::allows(*x) => Ok(()),
+            Param::Fixed(x, _) => Err(format!("{x} is not allowed here: expected {}", K::ALLOWED)),
+            Param::Random(d) => {
+                d.validate()?;
+                let (lo, hi) = d.support();
+                if lo_hi_allowed::<K>(lo, hi) {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "{d} can take values in [{lo}, {hi}], but this parameter must be {}; add `min`/`max` bounds",
+                        K::ALLOWED
+                    ))
+                }
+            }
+        }
+    }
+}
+
+/// Open ends of a support (e.g. a gamma's 0) are allowed when values just
+/// inside them are.
+fn lo_hi_allowed<K: Kind>(lo: f64, hi: f64) -> bool {
+    let inner_lo = if lo.is_finite() {
+        lo + 1e-12
+    } else {
+        -f64::MAX
+    };
+    let inner_hi = if hi.is_finite() { hi - 1e-12 } else { f64::MAX };
+    K::allows(inner_lo) && K::allows(inner_hi) && (lo >= 0.0 || K::allows(lo))
+}
+
+impl<K: Kind> fmt::Display for Param<K> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Param::Fixed(x, _) => write!(f, "{x}"),
+            Param::Random(d) => write!(f, "{d}"),
+        }
+    }
+}
+
+impl<'de, K: Kind> Deserialize<'de> for Param<K> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ParamVisitor<K>(PhantomData<K>);
+
+        impl<'de, K: Kind> Visitor<'de> for ParamVisitor<K> {
+            type Value = Param<K>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(
+                    f,
+                    "{} or a distribution table such as {{ dist = \"normal\", mean = 1, sd = 0.2 }}",
+                    K::ALLOWED
+                )
+            }
+
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+                let p = Param::Fixed(v, PhantomData);
+                p.check().map_err(E::custom)?;
+                Ok(p)
+            }
+
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+                self.visit_f64(v as f64)
+            }
+
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+                self.visit_f64(v as f64)
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                let dist = Dist::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                let p = Param::Random(dist);
+                p.check().map_err(de::Error::custom)?;
+                Ok(p)
+            }
+        }
+
+        deserializer.deserialize_any(ParamVisitor(PhantomData))
+    }
+}
+
+/// Deserializes a [`Dist`] and validates it, so bad bounds keep their location.
+pub fn checked_dist<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Dist, D::Error> {
+    let d = Dist::deserialize(deserializer)?;
+    d.validate().map_err(de::Error::custom)?;
+    Ok(d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    struct Holder {
+        p: Param<Prob>,
+    }
+
+    fn parse(s: &str) -> Result<Holder, String> {
+        toml::from_str::<Holder>(s).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn number_or_table() {
+        assert_eq!(parse("p = 0.3").unwrap().p, Param::fixed(0.3));
+        let h = parse("p = { dist = \"beta\", alpha = 2, beta = 5 }").unwrap();
+        assert!(matches!(h.p, Param::Random(Dist::Beta { .. })));
+    }
+
+    #[test]
+    fn probability_out_of_range_is_located() {
+        let e = parse("\np = 1.5").unwrap_err();
+        assert!(e.contains("line 2"), "{e}");
+        assert!(e.contains("between 0 and 1"), "{e}");
+    }
+
+    #[test]
+    fn unbounded_normal_is_not_a_probability() {
+        let e = parse("p = { dist = \"normal\", mean = 0.5, sd = 0.1 }").unwrap_err();
+        assert!(e.contains("add `min`/`max`"), "{e}");
+        assert!(parse("p = { dist = \"normal\", mean = 0.5, sd = 0.1, min = 0, max = 1 }").is_ok());
+    }
+
+    #[test]
+    fn inverted_bounds_are_refused() {
+        let e = parse("p = { dist = \"uniform\", min = 0.8, max = 0.2 }").unwrap_err();
+        assert!(e.contains("inverted"), "{e}");
+    }
+
+    #[test]
+    fn truncated_draws_stay_inside() {
+        use rand::SeedableRng;
+        let d = Dist::Normal {
+            mean: 10.0,
+            sd: 3.3,
+            min: Some(2.0),
+            max: Some(18.0),
+        };
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        for _ in 0..10_000 {
+            let x = d.sample(&mut rng);
+            assert!((2.0..=18.0).contains(&x));
+        }
+    }
+}

@@ -1,0 +1,447 @@
+//! Scenario files: the TOML schema, its defaults (each with its source), and
+//! validation. A scenario is read with `deny_unknown_fields` everywhere, and
+//! range checks live in the types ([`dist::Param`]), so every error carries
+//! the file, line and column. An empty file is a valid scenario.
+
+pub mod dist;
+pub mod params;
+
+use std::path::Path;
+
+use serde::{Deserialize, Deserializer};
+
+pub use dist::{Dist, Param};
+pub use params::{NaturalHistory, NaturalHistoryOverrides, NaturalHistoryValues, ParamRow};
+
+use crate::error::{Error, Result};
+use dist::{Positive, Prob};
+
+/// The built-in reference scenario (the text of `scenarios/reference.toml`).
+pub const REFERENCE_TOML: &str = include_str!("../../scenarios/reference.toml");
+
+/// A whole scenario file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// Name, used for the output directory `output/<name>/`. Default: the file name.
+    #[serde(default, deserialize_with = "scenario_name")]
+    pub name: Option<String>,
+    /// Seed of every random stream.
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    /// Virtual patients per replicate (>= 1).
+    #[serde(default = "default_patients", deserialize_with = "cohort_size")]
+    pub patients: u64,
+    /// Simulated years from disease onset (0 < h <= 100).
+    #[serde(default = "default_horizon", deserialize_with = "horizon")]
+    pub horizon_years: f64,
+    /// Replicates; each draws its own values of distribution-valued parameters.
+    #[serde(default = "default_replicates", deserialize_with = "replicates")]
+    pub replicates: u32,
+    /// Who the patients are at onset.
+    #[serde(default)]
+    pub cohort: Cohort,
+    /// The disease course.
+    #[serde(default)]
+    pub natural_history: NaturalHistory,
+    /// Imaging at diagnosis and follow-up.
+    #[serde(default)]
+    pub imaging: Imaging,
+    /// What is written.
+    #[serde(default)]
+    pub output: OutputOptions,
+}
+
+fn default_seed() -> u64 {
+    1
+}
+fn default_patients() -> u64 {
+    10_000
+}
+fn default_horizon() -> f64 {
+    10.0
+}
+fn default_replicates() -> u32 {
+    1
+}
+
+fn scenario_name<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<String>, D::Error> {
+    let s = String::deserialize(d)?;
+    let ok = !s.is_empty()
+        && s.len() <= 100
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
+        && !s.starts_with('.');
+    if ok {
+        Ok(Some(s))
+    } else {
+        Err(serde::de::Error::custom(format!(
+            "name {s:?} is not allowed: use 1-100 letters, digits, '-', '_' or '.' (it names the output directory)"
+        )))
+    }
+}
+
+fn cohort_size<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<u64, D::Error> {
+    let n = i64::deserialize(d)?;
+    if n >= 1 {
+        Ok(n as u64)
+    } else {
+        Err(serde::de::Error::custom(format!(
+            "cohort size {n} is not allowed: patients must be a whole number of at least 1"
+        )))
+    }
+}
+
+fn horizon<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<f64, D::Error> {
+    let h = NumberLike::deserialize(d)?.0;
+    if h > 0.0 && h <= 100.0 {
+        Ok(h)
+    } else {
+        Err(serde::de::Error::custom(format!(
+            "horizon_years = {h} is not allowed: expected a number of years above 0 and at most 100"
+        )))
+    }
+}
+
+fn replicates<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<u32, D::Error> {
+    let n = i64::deserialize(d)?;
+    if (1..=100_000).contains(&n) {
+        Ok(n as u32)
+    } else {
+        Err(serde::de::Error::custom(format!(
+            "replicates = {n} is not allowed: expected a whole number from 1 to 100000"
+        )))
+    }
+}
+
+/// Accepts `10` as well as `10.0` where a float is meant.
+struct NumberLike(f64);
+
+impl<'de> Deserialize<'de> for NumberLike {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = f64;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a number")
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> std::result::Result<f64, E> {
+                Ok(v)
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> std::result::Result<f64, E> {
+                Ok(v as f64)
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> std::result::Result<f64, E> {
+                Ok(v as f64)
+            }
+        }
+        d.deserialize_any(V).map(NumberLike)
+    }
+}
+
+/// `[cohort]`: the patients at disease onset.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Cohort {
+    /// Share of girls. [Borzutzky2012] 0.67, [NPRD2021] 0.63, [Wipff2013] 0.70.
+    pub female_frac: Param<Prob>,
+    /// Age at onset of sporadic CRMO, years, drawn per patient.
+    /// [Borzutzky2012] median 9.6; [Jansson2007] median 10, IQR 7.5-12.
+    #[serde(deserialize_with = "dist::checked_dist")]
+    pub onset_age_years: Dist,
+    /// Share of patients with Majeed syndrome (LPIN2). [Majeed]: < 1 in 1,000,000.
+    pub majeed_frac: Param<Prob>,
+    /// Age at onset of Majeed syndrome, years, drawn per patient. [Majeed]: first two years.
+    #[serde(deserialize_with = "dist::checked_dist")]
+    pub majeed_onset_age_years: Dist,
+}
+
+impl Default for Cohort {
+    fn default() -> Self {
+        Self {
+            female_frac: Param::fixed(0.65),
+            onset_age_years: Dist::Normal {
+                mean: 10.0,
+                sd: 3.3,
+                min: Some(2.0),
+                max: Some(18.0),
+            },
+            majeed_frac: Param::fixed(0.0),
+            majeed_onset_age_years: Dist::Uniform {
+                min: 0.25,
+                max: 2.0,
+            },
+        }
+    }
+}
+
+/// Imaging modalities, each with its own sensitivity for active lesions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Modality {
+    /// Whole-body MRI.
+    Wbmri,
+    /// Bone scintigraphy.
+    Scintigraphy,
+    /// Plain radiographs.
+    Radiograph,
+}
+
+/// `[imaging]`: how lesions are seen.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Imaging {
+    /// Modality at diagnosis.
+    pub at_diagnosis: Modality,
+    /// Modality at follow-up.
+    pub follow_up: Modality,
+    /// Months between follow-up imaging after diagnosis.
+    pub follow_up_every_months: Param<Positive>,
+    /// Sensitivity of whole-body MRI for an active lesion (assumption; [Roderick2016]).
+    pub sensitivity_wbmri: Param<Prob>,
+    /// Sensitivity of bone scintigraphy (assumption).
+    pub sensitivity_scintigraphy: Param<Prob>,
+    /// Sensitivity of radiographs (assumption).
+    pub sensitivity_radiograph: Param<Prob>,
+}
+
+impl Default for Imaging {
+    fn default() -> Self {
+        Self {
+            at_diagnosis: Modality::Wbmri,
+            follow_up: Modality::Wbmri,
+            follow_up_every_months: Param::fixed(12.0),
+            sensitivity_wbmri: Param::fixed(0.95),
+            sensitivity_scintigraphy: Param::fixed(0.80),
+            sensitivity_radiograph: Param::fixed(0.60),
+        }
+    }
+}
+
+/// `[natural_history.site_weights]`: relative frequency of lesion sites.
+/// Assumption shaped by [NPRD2021], [dAngelo2021], [Walsh2015], [Bhat2018].
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SiteWeights {
+    /// Tibia.
+    pub tibia: f64,
+    /// Femur.
+    pub femur: f64,
+    /// Pelvis.
+    pub pelvis: f64,
+    /// Vertebral column.
+    pub spine: f64,
+    /// Clavicle.
+    pub clavicle: f64,
+    /// Fibula.
+    pub fibula: f64,
+    /// Foot.
+    pub foot: f64,
+    /// Humerus, forearm, hand.
+    pub upper_limb: f64,
+    /// Mandible.
+    pub mandible: f64,
+    /// Sternum and ribs.
+    pub sternum_ribs: f64,
+    /// Anywhere else.
+    pub other: f64,
+}
+
+impl Default for SiteWeights {
+    fn default() -> Self {
+        Self {
+            tibia: 0.22,
+            femur: 0.20,
+            pelvis: 0.13,
+            spine: 0.10,
+            clavicle: 0.08,
+            fibula: 0.07,
+            foot: 0.07,
+            upper_limb: 0.06,
+            mandible: 0.02,
+            sternum_ribs: 0.03,
+            other: 0.02,
+        }
+    }
+}
+
+impl SiteWeights {
+    /// The weights in [`crate::model::Site::ALL`] order.
+    pub fn as_array(&self) -> [f64; 11] {
+        [
+            self.tibia,
+            self.femur,
+            self.pelvis,
+            self.spine,
+            self.clavicle,
+            self.fibula,
+            self.foot,
+            self.upper_limb,
+            self.mandible,
+            self.sternum_ribs,
+            self.other,
+        ]
+    }
+}
+
+/// `[output]`: optional outputs and the time grid.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OutputOptions {
+    /// Write `patients.csv` (one row per patient).
+    pub patients: bool,
+    /// Write `events.csv` (one row per event).
+    pub events: bool,
+    /// Step of the `timeseries.csv` grid, weeks (whole number >= 1).
+    #[serde(deserialize_with = "grid_step")]
+    pub timeseries_step_weeks: u32,
+}
+
+fn grid_step<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<u32, D::Error> {
+    let n = i64::deserialize(d)?;
+    if (1..=520).contains(&n) {
+        Ok(n as u32)
+    } else {
+        Err(serde::de::Error::custom(format!(
+            "timeseries_step_weeks = {n} is not allowed: expected a whole number of weeks from 1 to 520"
+        )))
+    }
+}
+
+impl Default for OutputOptions {
+    fn default() -> Self {
+        Self {
+            patients: false,
+            events: false,
+            timeseries_step_weeks: 1,
+        }
+    }
+}
+
+/// A scenario together with where it came from.
+#[derive(Debug, Clone)]
+pub struct LoadedScenario {
+    /// The parsed scenario.
+    pub scenario: Scenario,
+    /// The exact text it was parsed from (hashed into the manifest).
+    pub text: String,
+    /// Where it was read from, for messages (`<built-in reference>` for the embedded one).
+    pub origin: String,
+}
+
+impl LoadedScenario {
+    /// The scenario's name: its `name` field, else the file stem.
+    pub fn name(&self) -> String {
+        self.scenario.name.clone().unwrap_or_else(|| {
+            Path::new(&self.origin)
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .filter(|s| !s.is_empty())
+                .unwrap_or("scenario")
+                .to_string()
+        })
+    }
+}
+
+/// Reads and validates a scenario file.
+pub fn load_file(path: &Path) -> Result<LoadedScenario> {
+    let origin = path.display().to_string();
+    if path.is_dir() {
+        return Err(Error::NotAFile { path: origin });
+    }
+    let bytes = std::fs::read(path).map_err(|source| Error::Read {
+        path: origin.clone(),
+        source,
+    })?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let offset = e.utf8_error().valid_up_to();
+        let before = &e.as_bytes()[..offset];
+        let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+        let column = offset
+            - before
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(0, |p| p + 1)
+            + 1;
+        Error::NotUtf8 {
+            path: origin.clone(),
+            line,
+            column,
+        }
+    })?;
+    parse(&text, &origin)
+}
+
+/// Parses and validates scenario text; `origin` names it in messages.
+pub fn parse(text: &str, origin: &str) -> Result<LoadedScenario> {
+    let scenario: Scenario = toml::from_str(text).map_err(|e| Error::Scenario {
+        path: origin.to_string(),
+        message: e.to_string().trim_end().to_string(),
+    })?;
+    let loaded = LoadedScenario {
+        scenario,
+        text: text.to_string(),
+        origin: origin.to_string(),
+    };
+    validate(&loaded)?;
+    Ok(loaded)
+}
+
+/// The built-in reference scenario.
+pub fn reference() -> LoadedScenario {
+    parse(REFERENCE_TOML, "scenarios/reference.toml")
+        .expect("the embedded reference scenario is valid (checked by tests)")
+}
+
+/// Cross-field checks that a single field's type cannot make.
+fn validate(s: &LoadedScenario) -> Result<()> {
+    let weights = s.scenario.natural_history.site_weights.as_array();
+    if weights.iter().any(|w| !w.is_finite() || *w < 0.0) || weights.iter().sum::<f64>() <= 0.0 {
+        return Err(Error::Invalid {
+            path: s.origin.clone(),
+            location: locate_key(&s.text, "site_weights"),
+            message: "site weights must be finite numbers >= 0 with a positive sum".into(),
+        });
+    }
+    let onset = &s.scenario.cohort;
+    for (key, d) in [
+        ("onset_age_years", &onset.onset_age_years),
+        ("majeed_onset_age_years", &onset.majeed_onset_age_years),
+    ] {
+        let (lo, hi) = d.support();
+        if lo < 0.0 || hi > 100.0 {
+            return Err(Error::Invalid {
+                path: s.origin.clone(),
+                location: locate_key(&s.text, key),
+                message: format!(
+                    "{key} = {d} can give ages in [{lo}, {hi}]; ages must lie in [0, 100]: add `min`/`max` bounds"
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The 1-based line and column of the first line that sets `key`, if any.
+pub fn locate_key(text: &str, key: &str) -> Option<(usize, usize)> {
+    text.lines().enumerate().find_map(|(i, line)| {
+        let trimmed = line.trim_start();
+        let starts = trimmed.starts_with(key)
+            && trimmed[key.len()..]
+                .trim_start()
+                .starts_with(['=', ']', '.']);
+        let header = trimmed.starts_with('[') && trimmed.contains(key);
+        (starts || header).then(|| (i + 1, line.len() - trimmed.len() + 1))
+    })
+}
+
+/// Converts a byte offset into a 1-based line and column.
+pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before
+        .rfind('\n')
+        .map_or(before.len(), |p| before.len() - p - 1)
+        + 1;
+    (line, column)
+}

@@ -1,0 +1,200 @@
+//! Natural-history parameters: one list, from which the scenario table, the
+//! Majeed override table, the per-replicate values and the printed listing are
+//! all generated, so a parameter is declared (with its default and source) once.
+
+use rand::Rng;
+use serde::Deserialize;
+
+use super::dist::{NonNegative, Param, Positive, PositiveOrInf, Prob, Vas};
+
+macro_rules! natural_history_params {
+    ($( $(#[doc = $doc:literal])+ $name:ident : $kind:ty = $default:expr, $source:literal; )*) => {
+        /// `[natural_history]`: every model parameter of the disease course for
+        /// sporadic CRMO, with `[natural_history.majeed]` overrides for Majeed syndrome.
+        #[derive(Debug, Clone, Deserialize)]
+        #[serde(deny_unknown_fields, default)]
+        pub struct NaturalHistory {
+            $( $(#[doc = $doc])+ pub $name: Param<$kind>, )*
+            /// Values that differ for Majeed syndrome (on top of the built-in Majeed defaults).
+            pub majeed: NaturalHistoryOverrides,
+            /// Relative weights of lesion sites.
+            pub site_weights: super::SiteWeights,
+        }
+
+        impl Default for NaturalHistory {
+            fn default() -> Self {
+                Self {
+                    $( $name: Param::fixed($default), )*
+                    majeed: NaturalHistoryOverrides::default(),
+                    site_weights: super::SiteWeights::default(),
+                }
+            }
+        }
+
+        /// `[natural_history.majeed]`: any natural-history field, applied to Majeed patients only.
+        #[derive(Debug, Clone, Default, Deserialize)]
+        #[serde(deny_unknown_fields, default)]
+        pub struct NaturalHistoryOverrides {
+            $( $(#[doc = $doc])+ pub $name: Option<Param<$kind>>, )*
+        }
+
+        /// Natural-history values of one replicate and genotype (all draws done).
+        #[derive(Debug, Clone, PartialEq)]
+        pub struct NaturalHistoryValues {
+            $( $(#[doc = $doc])+ pub $name: f64, )*
+        }
+
+        impl NaturalHistory {
+            /// Draws one replicate's values (fixed values are returned as they are).
+            pub fn draw<R: Rng + ?Sized>(&self, rng: &mut R) -> NaturalHistoryValues {
+                NaturalHistoryValues { $( $name: self.$name.draw(rng), )* }
+            }
+
+            /// Draws the Majeed values: each overridden field gets its own draw,
+            /// the rest are shared with the sporadic values of the same replicate.
+            pub fn draw_majeed<R: Rng + ?Sized>(
+                &self,
+                sporadic: &NaturalHistoryValues,
+                rng: &mut R,
+            ) -> NaturalHistoryValues {
+                let builtin = NaturalHistoryOverrides::majeed_builtin();
+                NaturalHistoryValues {
+                    $( $name: match (&self.majeed.$name, &builtin.$name) {
+                        (Some(p), _) | (None, Some(p)) => p.draw(rng),
+                        (None, None) => sporadic.$name,
+                    }, )*
+                }
+            }
+
+            /// Rows `(name, sporadic value, majeed value, description, source)` for `check`.
+            pub fn listing(&self) -> Vec<ParamRow> {
+                let builtin = NaturalHistoryOverrides::majeed_builtin();
+                vec![ $( ParamRow {
+                    name: stringify!($name),
+                    value: self.$name.to_string(),
+                    majeed: match (&self.majeed.$name, &builtin.$name) {
+                        (Some(p), _) | (None, Some(p)) => Some(p.to_string()),
+                        (None, None) => None,
+                    },
+                    doc: concat!($($doc),+).trim(),
+                    source: $source,
+                }, )* ]
+            }
+        }
+    };
+}
+
+/// One line of the resolved-parameter listing.
+#[derive(Debug, Clone)]
+pub struct ParamRow {
+    /// Field name in the scenario file.
+    pub name: &'static str,
+    /// Value for sporadic CRMO.
+    pub value: String,
+    /// Value for Majeed syndrome when it differs.
+    pub majeed: Option<String>,
+    /// What the parameter means, with its unit.
+    pub doc: &'static str,
+    /// Where the default comes from.
+    pub source: &'static str,
+}
+
+natural_history_params! {
+    /// Flare hazard while in remission, per year, before frailty and treatment.
+    flare_rate_per_year: Positive = 1.5, "assumption: above the treated 1.1/yr of [JobDeslandre2001]";
+    /// Mean flare duration, weeks (gamma distributed).
+    flare_duration_mean_weeks: Positive = 10.0, "assumption: bone pain >= 6 weeks (ACR/EULAR classification)";
+    /// Shape of the gamma flare duration (1 = exponential).
+    flare_duration_shape: Positive = 2.0, "assumption";
+    /// Variance of the gamma frailty (mean 1) multiplying flare hazard and new-lesion rate; 0 = none.
+    frailty_variance: NonNegative = 0.5, "assumption: standard recurrent-event heterogeneity";
+    /// Median time from onset to disease resolution (burnout), years; inf = never.
+    resolution_median_years: PositiveOrInf = 3.0, "assumption from [Jansson2007] (active 21 months) and [JobDeslandre2001] (5.3 years)";
+    /// Log-scale spread of the lognormal resolution time.
+    resolution_sdlog: NonNegative = 0.8, "assumption";
+    /// Mean number of lesions at onset beyond the first (negative binomial).
+    initial_extra_lesions_mean: NonNegative = 3.0, "[Roderick2016] 3.95 per patient; [Eurofever2018] 4.1 on MRI";
+    /// Dispersion (size) of that negative binomial; 1 = geometric.
+    initial_extra_lesions_dispersion: Positive = 1.0, "[Roderick2016] solitary share 0.24 (geometric gives 0.25)";
+    /// Probability that a lesion present at onset is clinically silent.
+    p_silent_initial: Prob = 0.29, "[Roderick2016] 47 of 162 lesions found only by MRI";
+    /// Probability that a lesion appearing in a later flare is clinically silent.
+    p_silent_new: Prob = 0.5, "[Beck2010] 67% of radiological relapses silent";
+    /// Mean number of new lesions per flare (Poisson, times frailty and treatment).
+    new_lesions_per_flare: NonNegative = 0.5, "assumption";
+    /// Mean duration of the lytic imaging stage, months (untreated).
+    lesion_lytic_months: Positive = 3.0, "assumption: stages sum to ~12 months untreated, [Miettunen2009]";
+    /// Mean duration of the mixed lytic/sclerotic stage, months.
+    lesion_mixed_months: Positive = 4.0, "assumption";
+    /// Mean duration of the sclerotic stage before healing, months.
+    lesion_sclerotic_months: Positive = 5.0, "assumption";
+    /// Gamma shape of each stage duration.
+    lesion_stage_shape: Positive = 2.0, "assumption";
+    /// Mean pain during a flare, VAS 0-10.
+    pain_mean_vas: Vas = 6.0, "assumption";
+    /// Standard deviation of flare pain, VAS points (truncated to 1-10).
+    pain_sd_vas: NonNegative = 2.0, "assumption";
+    /// Probability of fever in a flare.
+    p_fever: Prob = 0.25, "[Wipff2013] 0.20; [China2022] 0.44; [Russia2023] 0.34";
+    /// Probability that CRP is raised (>= 10 mg/l) in a flare.
+    p_crp_raised: Prob = 0.5, "[Wipff2013] 0.66; [Bhat2018] 0.40; [dAngelo2021] 0.61";
+    /// Median CRP when raised, mg/l (lognormal, at least 10).
+    crp_raised_median_mg_l: Positive = 18.0, "assumption";
+    /// Log-scale spread of a raised CRP.
+    crp_raised_sdlog: NonNegative = 0.5, "assumption";
+    /// CRP above which Bristol criterion 1 fails ("markedly raised"), mg/l.
+    crp_cutoff_mg_l: Positive = 30.0, "assumption: [Roderick2016] cut-off, to check against the paper's table";
+    /// Probability per flare that an active vertebral lesion fractures.
+    p_vertebral_fracture_per_flare: Prob = 0.02, "assumption: no per-flare rate published [dAngelo2021]";
+    /// Probability of an abnormal blood cell count at diagnosis.
+    p_abnormal_blood_count: Prob = 0.1, "assumption: normal count is typical of NBO [Jansson2009]";
+    /// Median diagnostic delay from onset, months (lognormal); diagnosis comes at the first flare from then on.
+    diagnostic_delay_median_months: Positive = 12.0, "[Walsh2015] mean 12; [Roderick2016] median 15; [Wipff2013] mean 18";
+    /// Log-scale spread of the diagnostic delay (0.9 gives mean = 1.5 x median).
+    diagnostic_delay_sdlog: NonNegative = 0.9, "[Wipff2013] mean 18 months";
+    /// Loss-to-follow-up hazard after diagnosis, per year.
+    loss_to_follow_up_per_year: NonNegative = 0.03, "assumption";
+    /// Probability of palmoplantar pustulosis at onset.
+    p_ppp_at_onset: Prob = 0.07, "[Walsh2015] 24%; [Eurofever2018] 5%";
+    /// Probability of psoriasis at onset.
+    p_psoriasis_at_onset: Prob = 0.05, "[Walsh2015] 9%; [Eurofever2018] 4%";
+    /// Probability of severe acne at onset.
+    p_acne_at_onset: Prob = 0.06, "[Walsh2015] 12%; [Eurofever2018] 5%";
+    /// Probability of inflammatory bowel disease at onset.
+    p_ibd_at_onset: Prob = 0.04, "[Eurofever2018] GI symptoms 8%";
+    /// Probability of arthritis at onset.
+    p_arthritis_at_onset: Prob = 0.15, "[Schnabel2017] 7/56";
+    /// Yearly hazard of palmoplantar pustulosis starting later.
+    ppp_per_year: NonNegative = 0.01, "assumption: brings the ever-share near [Walsh2015]";
+    /// Yearly hazard of psoriasis starting later.
+    psoriasis_per_year: NonNegative = 0.008, "assumption";
+    /// Yearly hazard of acne starting later.
+    acne_per_year: NonNegative = 0.01, "assumption";
+    /// Yearly hazard of inflammatory bowel disease starting later.
+    ibd_per_year: NonNegative = 0.005, "assumption";
+    /// Yearly hazard of arthritis starting later.
+    arthritis_per_year: NonNegative = 0.01, "assumption: [Schnabel2017] arthritis at median 4.9 years";
+}
+
+impl NaturalHistoryOverrides {
+    /// The built-in Majeed syndrome values: infantile, persistent, febrile, with
+    /// congenital dyserythropoietic anaemia. [Majeed] summaries; rates are assumptions.
+    pub fn majeed_builtin() -> Self {
+        Self {
+            flare_rate_per_year: Some(Param::fixed(3.0)),
+            flare_duration_mean_weeks: Some(Param::fixed(12.0)),
+            resolution_median_years: Some(Param::fixed(f64::INFINITY)),
+            p_fever: Some(Param::fixed(0.6)),
+            p_crp_raised: Some(Param::fixed(0.8)),
+            p_abnormal_blood_count: Some(Param::fixed(1.0)),
+            new_lesions_per_flare: Some(Param::fixed(0.8)),
+            ..Self::default()
+        }
+    }
+}
+
+/// Field names, so error hints can list them.
+pub fn describe_majeed_builtin() -> &'static str {
+    "flare_rate_per_year 3, flare_duration_mean_weeks 12, resolution_median_years inf, \
+     p_fever 0.6, p_crp_raised 0.8, p_abnormal_blood_count 1, new_lesions_per_flare 0.8"
+}
