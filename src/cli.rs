@@ -9,7 +9,7 @@ use std::time::Instant;
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::engine::cohort::{run_cohort, Arm, CohortResult, NoRows, RowSink};
+use crate::engine::cohort::{run_cohort, scenario_arms, CohortResult, NoRows, RowSink};
 use crate::error::{Error, Result};
 use crate::output::rows::{fmt_num, CsvRows};
 use crate::output::summary::summary_rows;
@@ -96,17 +96,6 @@ pub fn load(path: Option<&Path>) -> Result<LoadedScenario> {
     }
 }
 
-/// The arms of a scenario (for now: natural history only).
-pub fn arms_of(_s: &LoadedScenario) -> (Vec<Arm>, Vec<String>) {
-    (
-        vec![Arm {
-            name: "natural_history".into(),
-            plan: None,
-        }],
-        Vec::new(),
-    )
-}
-
 /// Runs `f` on a pool of `threads` workers, or on rayon's global pool.
 pub fn with_threads<T: Send>(threads: Option<u64>, f: impl FnOnce() -> T + Send) -> Result<T> {
     match threads {
@@ -149,7 +138,7 @@ fn run(args: &RunArgs) -> Result<()> {
         .out
         .clone()
         .unwrap_or_else(|| Path::new("output").join(&name));
-    let (arms, drugs) = arms_of(&loaded);
+    let (arms, drugs) = scenario_arms(&loaded)?;
     let s = &loaded.scenario;
     let staging = Staging::new(&out)?;
     let arm_names: Vec<String> = arms.iter().map(|a| a.name.clone()).collect();

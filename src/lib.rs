@@ -15,6 +15,7 @@ pub mod engine;
 pub mod error;
 pub mod model;
 pub mod output;
+pub mod plot;
 pub mod scenario;
 
 pub use error::{Error, Result};

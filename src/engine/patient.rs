@@ -301,9 +301,7 @@ struct Streams {
     timing: ChaCha8Rng,
     features: ChaCha8Rng,
     lesions: ChaCha8Rng,
-    course: ChaCha8Rng,
     imaging: ChaCha8Rng,
-    conditions: ChaCha8Rng,
 }
 
 /// The mutable state of the patient being simulated.
@@ -357,9 +355,7 @@ pub fn simulate_patient<O: Observer>(
         timing: key.stream(patient, Purpose::FlareTiming),
         features: key.stream(patient, Purpose::FlareFeatures),
         lesions: key.stream(patient, Purpose::Lesions),
-        course: key.stream(patient, Purpose::Course),
         imaging: key.stream(patient, Purpose::Imaging),
-        conditions: key.stream(patient, Purpose::Conditions),
     };
     let genotype = if rng.baseline.random::<f64>() < m.majeed_frac {
         Genotype::Majeed
@@ -431,7 +427,7 @@ impl<O: Observer> Sim<'_, O> {
             poisson(lambda, b)
         });
 
-        let c = &mut self.rng.course;
+        let c = &mut self.rng.baseline;
         self.resolution_day = g.resolution.as_ref().map_or(NEVER, |d| d.sample(c));
         self.dx_clock_day = g.diagnostic_delay.sample(c);
         let u_ltfu: f64 = Exp1.sample(c);
@@ -441,7 +437,7 @@ impl<O: Observer> Sim<'_, O> {
         self.abnormal_blood_count = c.random::<f64>() < g.values.p_abnormal_blood_count;
 
         for (i, h) in g.condition_per_day.iter().enumerate() {
-            let e: f64 = Exp1.sample(&mut self.rng.conditions);
+            let e: f64 = Exp1.sample(&mut self.rng.baseline);
             if self.out.conditions_at_onset & Condition::ALL[i].bit() == 0 && *h > 0.0 {
                 self.condition_day[i] = e / h;
             }

@@ -14,24 +14,22 @@ use rand_chacha::ChaCha8Rng;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u64)]
 pub enum Purpose {
-    /// Patient characteristics at onset (sex, age, genotype, frailty, lesions, conditions).
+    /// Patient characteristics at onset (sex, age, genotype, frailty,
+    /// conditions) and the course clocks drawn once (resolution, diagnostic
+    /// delay, loss to follow-up, later conditions, blood count).
     Baseline = 0,
     /// The Exp(1) draws that time flare onsets by cumulative-hazard inversion.
     FlareTiming = 1,
     /// Flare durations and features (pain, fever, CRP, fractures).
     FlareFeatures = 2,
-    /// New lesions: counts, sites, sides, stage durations, reactivations.
+    /// Lesions: counts, sites, sides, silent flags, stage durations, reactivations.
     Lesions = 3,
-    /// Diagnostic delay, resolution and loss-to-follow-up times, blood count.
-    Course = 4,
     /// Imaging detection of silent lesions.
-    Imaging = 5,
-    /// Later-onset associated conditions.
-    Conditions = 6,
+    Imaging = 4,
     /// Latent drug responsiveness (a patient trait shared by all arms).
-    Responsiveness = 7,
-    /// Treatment events (adverse events, course scheduling).
-    Treatment = 8,
+    Responsiveness = 5,
+    /// Treatment events (adverse events).
+    Treatment = 6,
 }
 
 /// Streams per patient reserved by the layout (`patient << 4 | purpose`).
