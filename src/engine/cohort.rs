@@ -12,10 +12,11 @@ use rayon::prelude::*;
 use crate::scenario::Scenario;
 
 use super::accum::{add_endpoints, add_timeseries, DayHistogram, Occupancy, Stat, SurvivalCounts};
-use super::metrics::{Estimator, Metric, NATURAL_HISTORY};
+use super::metrics::{metrics_for, Estimator, Metric};
 use super::model_values::ReplicateModel;
 use super::patient::{simulate_patient, Discard, EventLog, Outcome, Scratch};
-use super::treatment::{TreatmentPlan, TreatmentState};
+use super::treatment::{TreatmentPlan, TreatmentState, MAX_DRUGS, MAX_STEP_DRUGS};
+use crate::scenario::treatment::{ladder_steps, used_drugs};
 
 /// Patients per chunk; part of the determinism contract (do not derive from threads).
 pub const CHUNK_PATIENTS: u64 = 1024;
@@ -89,14 +90,56 @@ impl PartialEq for Metric {
 /// The arms of a scenario and the names of the drugs they use (indexed by
 /// the drug numbers in events and intervals). A scenario without arms has one
 /// arm, `natural_history`, without treatment.
-pub fn scenario_arms(_s: &crate::scenario::LoadedScenario) -> crate::Result<(Vec<Arm>, Vec<String>)> {
-    Ok((
-        vec![Arm {
-            name: "natural_history".into(),
-            plan: None,
-        }],
-        Vec::new(),
-    ))
+pub fn scenario_arms(
+    s: &crate::scenario::LoadedScenario,
+) -> crate::Result<(Vec<Arm>, Vec<String>)> {
+    let sc = &s.scenario;
+    let drugs: Vec<String> = used_drugs(&sc.drugs, &sc.arm)
+        .into_iter()
+        .map(|u| u.name)
+        .collect();
+    if drugs.len() > MAX_DRUGS {
+        return Err(crate::Error::Invalid {
+            path: s.origin.clone(),
+            location: None,
+            message: format!(
+                "the arms use {} drugs; at most {MAX_DRUGS} are supported",
+                drugs.len()
+            ),
+        });
+    }
+    if let Some(arm) = sc
+        .arm
+        .iter()
+        .find(|a| ladder_steps(a).iter().any(|st| st.len() > MAX_STEP_DRUGS))
+    {
+        return Err(crate::Error::Invalid {
+            path: s.origin.clone(),
+            location: Some(crate::scenario::line_column(&s.text, arm.name.span().start)),
+            message: format!(
+                "a step of arm `{}` combines more than {MAX_STEP_DRUGS} drugs",
+                arm.name.get_ref()
+            ),
+        });
+    }
+    if sc.arm.is_empty() {
+        return Ok((
+            vec![Arm {
+                name: "natural_history".into(),
+                plan: None,
+            }],
+            drugs,
+        ));
+    }
+    let arms = sc
+        .arm
+        .iter()
+        .map(|a| Arm {
+            name: a.name.get_ref().clone(),
+            plan: (!a.untreated).then(|| TreatmentPlan::from_spec(a, &drugs)),
+        })
+        .collect();
+    Ok((arms, drugs))
 }
 
 /// Receives per-patient rows, in patient order.
@@ -178,7 +221,16 @@ pub fn run_cohort(
     sink: &mut dyn RowSink,
     progress: &(dyn Fn(u64) + Sync),
 ) -> crate::Result<CohortResult> {
-    let metrics: Vec<Metric> = NATURAL_HISTORY.to_vec();
+    let max_steps = arms
+        .iter()
+        .filter_map(|a| a.plan.as_ref().map(|p| p.steps.len()))
+        .max()
+        .unwrap_or(0);
+    let drug_names: Vec<String> = used_drugs(&scenario.drugs, &scenario.arm)
+        .into_iter()
+        .map(|u| u.name)
+        .collect();
+    let metrics = metrics_for(scenario.horizon_years, &drug_names, max_steps);
     let horizon_days =
         (scenario.horizon_years * super::model_values::DAYS_PER_YEAR).ceil() as usize;
     let step_days = scenario.output.timeseries_step_weeks * 7;
@@ -311,7 +363,7 @@ fn simulate_chunk(
             acc.patient_days += outcome.observed_days;
             let arm_stats = &mut acc.stats.arms[a];
             for (m, metric) in metrics.iter().enumerate() {
-                let obs = (metric.observe)(&outcome);
+                let obs = (metric.observe)(&outcome, metric.arg);
                 if let Some((y, x)) = obs {
                     arm_stats.stats[m].add(y, x);
                 }

@@ -7,7 +7,7 @@ use crate::model::criteria::JANSSON_THRESHOLD;
 use crate::model::{Condition, Genotype};
 
 use super::model_values::DAYS_PER_YEAR;
-use super::patient::Outcome;
+use super::patient::{anniversary_index, Outcome, N_CHECKPOINTS};
 
 /// How a metric is estimated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,21 +19,32 @@ pub enum Estimator {
 }
 
 /// One metric of `summary.csv`.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 pub struct Metric {
     /// Name in the `metric` column (units in the name).
-    pub name: &'static str,
+    pub name: String,
     /// What it means.
-    pub description: &'static str,
+    pub description: String,
     /// How it is estimated.
     pub estimator: Estimator,
-    /// The observation of one patient, or None if the metric does not apply.
-    pub observe: fn(&Outcome) -> Option<(f64, f64)>,
+    /// The observation of one patient (given `arg`), or None if the metric does not apply.
+    pub observe: fn(&Outcome, usize) -> Option<(f64, f64)>,
+    /// Argument of `observe` (a checkpoint, drug or step index).
+    pub arg: usize,
+}
+
+/// A metric as declared in the static list.
+#[derive(Clone, Copy)]
+struct Def {
+    name: &'static str,
+    description: &'static str,
+    estimator: Estimator,
+    observe: fn(&Outcome, usize) -> Option<(f64, f64)>,
 }
 
 impl std::fmt::Debug for Metric {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name)
+        f.write_str(&self.name)
     }
 }
 
@@ -49,195 +60,358 @@ fn ever(o: &Outcome, c: Condition) -> Option<(f64, f64)> {
     share(o.conditions_ever & c.bit() != 0)
 }
 
-/// The natural-history metrics, in output order.
-pub const NATURAL_HISTORY: &[Metric] = &[
-    Metric {
+/// The natural-history metrics, in output order (used by every arm).
+const NATURAL_HISTORY: &[Def] = &[
+    Def {
         name: "female_frac",
         description: "share of girls",
         estimator: Estimator::Mean,
-        observe: |o| share(o.female),
+        observe: |o, _| share(o.female),
     },
-    Metric {
+    Def {
         name: "majeed_frac",
         description: "share with Majeed syndrome",
         estimator: Estimator::Mean,
-        observe: |o| share(o.genotype == Some(Genotype::Majeed)),
+        observe: |o, _| share(o.genotype == Some(Genotype::Majeed)),
     },
-    Metric {
+    Def {
         name: "onset_age_mean_years",
         description: "mean age at onset",
         estimator: Estimator::Mean,
-        observe: |o| mean(o.onset_age_years),
+        observe: |o, _| mean(o.onset_age_years),
     },
-    Metric {
+    Def {
         name: "observed_years_per_patient",
         description: "mean follow-up from onset to loss to follow-up or horizon",
         estimator: Estimator::Mean,
-        observe: |o| mean(o.observed_days / DAYS_PER_YEAR),
+        observe: |o, _| mean(o.observed_days / DAYS_PER_YEAR),
     },
-    Metric {
+    Def {
         name: "flares_per_patient",
         description: "mean flares per patient, including the one at onset",
         estimator: Estimator::Mean,
-        observe: |o| mean(f64::from(o.flares)),
+        observe: |o, _| mean(f64::from(o.flares)),
     },
-    Metric {
+    Def {
         name: "flares_per_patient_year",
         description: "flares per observed patient-year",
         estimator: Estimator::Ratio,
-        observe: |o| Some((f64::from(o.flares), o.observed_days / DAYS_PER_YEAR)),
+        observe: |o, _| Some((f64::from(o.flares), o.observed_days / DAYS_PER_YEAR)),
     },
-    Metric {
+    Def {
         name: "time_in_flare_frac",
         description: "share of observed time spent in flares",
         estimator: Estimator::Ratio,
-        observe: |o| Some((o.flare_days, o.observed_days)),
+        observe: |o, _| Some((o.flare_days, o.observed_days)),
     },
-    Metric {
+    Def {
         name: "fever_per_flare_frac",
         description: "share of flares with fever",
         estimator: Estimator::Ratio,
-        observe: |o| Some((f64::from(o.fevers), f64::from(o.flares))),
+        observe: |o, _| Some((f64::from(o.fevers), f64::from(o.flares))),
     },
-    Metric {
+    Def {
         name: "initial_lesions_mean",
         description: "mean lesions at onset (seen or not)",
         estimator: Estimator::Mean,
-        observe: |o| mean(f64::from(o.initial_lesions)),
+        observe: |o, _| mean(f64::from(o.initial_lesions)),
     },
-    Metric {
+    Def {
         name: "new_lesions_per_flare",
         description: "new lesions per flare after the first",
         estimator: Estimator::Ratio,
-        observe: |o| {
+        observe: |o, _| {
             Some((
                 f64::from(o.new_lesions),
                 f64::from(o.flares.saturating_sub(1)),
             ))
         },
     },
-    Metric {
+    Def {
         name: "vertebral_fracture_frac",
         description: "share with at least one vertebral fracture",
         estimator: Estimator::Mean,
-        observe: |o| share(o.fractures > 0),
+        observe: |o, _| share(o.fractures > 0),
     },
-    Metric {
+    Def {
         name: "diagnosed_frac",
         description: "share diagnosed within the horizon",
         estimator: Estimator::Mean,
-        observe: |o| share(o.diagnosis.is_some()),
+        observe: |o, _| share(o.diagnosis.is_some()),
     },
-    Metric {
+    Def {
         name: "diagnostic_delay_mean_days",
         description: "mean time from onset to diagnosis (diagnosed patients)",
         estimator: Estimator::Mean,
-        observe: |o| o.diagnosis.map(|d| (d.day, 1.0)),
+        observe: |o, _| o.diagnosis.map(|d| (d.day, 1.0)),
     },
-    Metric {
+    Def {
         name: "lesions_seen_at_diagnosis_mean",
         description: "mean lesions seen at diagnosis (symptomatic plus silent ones imaging found)",
         estimator: Estimator::Mean,
-        observe: |o| {
+        observe: |o, _| {
             o.diagnosis
                 .map(|d| (f64::from(d.findings.lesions_seen), 1.0))
         },
     },
-    Metric {
+    Def {
         name: "silent_lesion_share_at_diagnosis",
         description: "share of lesions seen at diagnosis that are clinically silent (C3)",
         estimator: Estimator::Ratio,
-        observe: |o| {
+        observe: |o, _| {
             o.diagnosis
                 .map(|d| (f64::from(d.silent_seen), f64::from(d.findings.lesions_seen)))
         },
     },
-    Metric {
+    Def {
         name: "solitary_lesion_frac_at_diagnosis",
         description: "share of diagnosed patients with one lesion seen (C4)",
         estimator: Estimator::Mean,
-        observe: |o| {
+        observe: |o, _| {
             o.diagnosis
                 .map(|d| (f64::from(u8::from(d.findings.lesions_seen == 1)), 1.0))
         },
     },
-    Metric {
+    Def {
         name: "jansson_score_mean",
         description: "mean Jansson score at diagnosis",
         estimator: Estimator::Mean,
-        observe: |o| o.diagnosis.map(|d| (f64::from(d.jansson), 1.0)),
+        observe: |o, _| o.diagnosis.map(|d| (f64::from(d.jansson), 1.0)),
     },
-    Metric {
+    Def {
         name: "jansson_ge39_frac",
         description: "share of diagnosed patients with Jansson score >= 39 (C6)",
         estimator: Estimator::Mean,
-        observe: |o| {
+        observe: |o, _| {
             o.diagnosis
                 .map(|d| (f64::from(u8::from(d.jansson >= JANSSON_THRESHOLD)), 1.0))
         },
     },
-    Metric {
+    Def {
         name: "bristol_criterion1_frac",
         description:
             "share of diagnosed patients meeting Bristol criterion 1, no biopsy needed (C7)",
         estimator: Estimator::Mean,
-        observe: |o| o.diagnosis.map(|d| (f64::from(u8::from(d.bristol_1)), 1.0)),
+        observe: |o, _| o.diagnosis.map(|d| (f64::from(u8::from(d.bristol_1)), 1.0)),
     },
-    Metric {
+    Def {
         name: "resolved_frac",
         description: "share whose disease resolved (burnt out) within observation",
         estimator: Estimator::Mean,
-        observe: |o| share(o.resolved_day.is_some()),
+        observe: |o, _| share(o.resolved_day.is_some()),
     },
-    Metric {
+    Def {
         name: "lost_to_follow_up_frac",
         description: "share lost to follow-up",
         estimator: Estimator::Mean,
-        observe: |o| share(o.lost_day.is_some()),
+        observe: |o, _| share(o.lost_day.is_some()),
     },
-    Metric {
+    Def {
         name: "active_at_end_frac",
         description: "share in a flare at the end of observation",
         estimator: Estimator::Mean,
-        observe: |o| share(o.active_at_end),
+        observe: |o, _| share(o.active_at_end),
     },
-    Metric {
+    Def {
         name: "any_condition_at_onset_frac",
         description: "share with an associated condition at onset",
         estimator: Estimator::Mean,
-        observe: |o| share(o.conditions_at_onset != 0),
+        observe: |o, _| share(o.conditions_at_onset != 0),
     },
-    Metric {
+    Def {
         name: "ppp_ever_frac",
         description: "share ever with palmoplantar pustulosis",
         estimator: Estimator::Mean,
-        observe: |o| ever(o, Condition::Ppp),
+        observe: |o, _| ever(o, Condition::Ppp),
     },
-    Metric {
+    Def {
         name: "psoriasis_ever_frac",
         description: "share ever with psoriasis",
         estimator: Estimator::Mean,
-        observe: |o| ever(o, Condition::Psoriasis),
+        observe: |o, _| ever(o, Condition::Psoriasis),
     },
-    Metric {
+    Def {
         name: "acne_ever_frac",
         description: "share ever with severe acne",
         estimator: Estimator::Mean,
-        observe: |o| ever(o, Condition::Acne),
+        observe: |o, _| ever(o, Condition::Acne),
     },
-    Metric {
+    Def {
         name: "ibd_ever_frac",
         description: "share ever with inflammatory bowel disease",
         estimator: Estimator::Mean,
-        observe: |o| ever(o, Condition::Ibd),
+        observe: |o, _| ever(o, Condition::Ibd),
     },
-    Metric {
+    Def {
         name: "arthritis_ever_frac",
         description: "share ever with arthritis",
         estimator: Estimator::Mean,
-        observe: |o| ever(o, Condition::Arthritis),
+        observe: |o, _| ever(o, Condition::Arthritis),
     },
 ];
 
 /// Name of the median diagnostic delay row (estimated from a histogram).
 pub const MEDIAN_DELAY: &str = "diagnostic_delay_median_days";
+
+fn metric(
+    name: String,
+    description: String,
+    estimator: Estimator,
+    observe: fn(&Outcome, usize) -> Option<(f64, f64)>,
+    arg: usize,
+) -> Metric {
+    Metric {
+        name,
+        description,
+        estimator,
+        observe,
+        arg,
+    }
+}
+
+fn remission_at(o: &Outcome, i: usize) -> Option<(f64, f64)> {
+    match o.checkpoints.state[i] {
+        0 => None,
+        s => share(s == 2),
+    }
+}
+
+fn observed_count(o: &Outcome, i: usize, count: u16) -> Option<(f64, f64)> {
+    (o.checkpoints.state[i] != 0).then_some((f64::from(count), 1.0))
+}
+
+fn diagnosed_mean(o: &Outcome, v: f64) -> Option<(f64, f64)> {
+    o.diagnosis.map(|_| (v, 1.0))
+}
+
+/// Every metric of a scenario: natural history, outcomes after diagnosis at
+/// 6/12/24 months and at each anniversary within `horizon_years`, and, when
+/// `drugs`/`max_steps` are not empty, treatment outcomes.
+pub fn metrics_for(horizon_years: f64, drugs: &[String], max_steps: usize) -> Vec<Metric> {
+    let mut v: Vec<Metric> = NATURAL_HISTORY
+        .iter()
+        .map(|d| {
+            metric(
+                d.name.into(),
+                d.description.into(),
+                d.estimator,
+                d.observe,
+                0,
+            )
+        })
+        .collect();
+    let years = (horizon_years.ceil() as usize)
+        .saturating_sub(1)
+        .min(N_CHECKPOINTS - 1);
+    v.push(metric(
+        "ever_relapsed_after_diagnosis_frac".into(),
+        "share of diagnosed patients with a relapse after a remission after diagnosis".into(),
+        Estimator::Mean,
+        |o, _| {
+            o.diagnosis.map(|_| {
+                (
+                    f64::from(u8::from(o.first_relapse_after_dx_day.is_some())),
+                    1.0,
+                )
+            })
+        },
+        0,
+    ));
+    v.push(metric(
+        "remission_6_months_frac".into(),
+        "share not in a flare 6 months after diagnosis (of those still observed)".into(),
+        Estimator::Mean,
+        remission_at,
+        0,
+    ));
+    for y in 1..=years {
+        v.push(metric(
+            format!("remission_{}_months_frac", 12 * y),
+            format!(
+                "share not in a flare {} months after diagnosis (of those still observed)",
+                12 * y
+            ),
+            Estimator::Mean,
+            remission_at,
+            anniversary_index(y),
+        ));
+    }
+    for y in 1..=years {
+        v.push(metric(
+            format!("active_symptomatic_lesions_year_{y}_mean"),
+            format!("mean active symptomatic lesions {y} year(s) after diagnosis"),
+            Estimator::Mean,
+            |o, i| observed_count(o, i, o.checkpoints.symptomatic_lesions[i]),
+            anniversary_index(y),
+        ));
+        v.push(metric(
+            format!("active_seen_lesions_year_{y}_mean"),
+            format!("mean active lesions seen on imaging {y} year(s) after diagnosis"),
+            Estimator::Mean,
+            |o, i| observed_count(o, i, o.checkpoints.seen_lesions[i]),
+            anniversary_index(y),
+        ));
+    }
+    if max_steps == 0 {
+        return v;
+    }
+    v.push(metric(
+        "flares_per_patient_year_on_treatment".into(),
+        "flares starting on a treatment step per patient-year on treatment".into(),
+        Estimator::Ratio,
+        |o, _| {
+            Some((
+                f64::from(o.treatment.flares_on_treatment),
+                o.treatment.treated_days / DAYS_PER_YEAR,
+            ))
+        },
+        0,
+    ));
+    v.push(metric(
+        "treated_days_mean".into(),
+        "mean days on a treatment step (diagnosed patients)".into(),
+        Estimator::Mean,
+        |o, _| diagnosed_mean(o, o.treatment.treated_days),
+        0,
+    ));
+    for (d, name) in drugs.iter().enumerate() {
+        v.push(metric(
+            format!("days_on_{name}_mean"),
+            format!(
+                "mean days exposed to {name} (diagnosed patients; courses count infusion days)"
+            ),
+            Estimator::Mean,
+            |o, d| diagnosed_mean(o, o.treatment.drug_days[d]),
+            d,
+        ));
+    }
+    for k in 1..=max_steps {
+        v.push(metric(
+            format!("reached_step_{k}_frac"),
+            format!("share of diagnosed patients who reached ladder step {k}"),
+            Estimator::Mean,
+            |o, k| {
+                diagnosed_mean(
+                    o,
+                    f64::from(u8::from(usize::from(o.treatment.steps_reached) >= k)),
+                )
+            },
+            k,
+        ));
+    }
+    v.push(metric(
+        "adverse_events_per_patient".into(),
+        "mean drugs stopped for adverse events (diagnosed patients)".into(),
+        Estimator::Mean,
+        |o, _| diagnosed_mean(o, f64::from(o.treatment.adverse_events)),
+        0,
+    ));
+    v.push(metric(
+        "adverse_event_frac".into(),
+        "share of diagnosed patients with at least one adverse event".into(),
+        Estimator::Mean,
+        |o, _| diagnosed_mean(o, f64::from(u8::from(o.treatment.adverse_events > 0))),
+        0,
+    ));
+    v
+}

@@ -74,6 +74,8 @@ pub struct ReplicateModel {
     pub follow_up_every_days: f64,
     /// Horizon, days.
     pub horizon_days: f64,
+    /// The drugs the scenario uses, this replicate's values.
+    pub drugs: Vec<super::treatment::DrugModel>,
 }
 
 impl ReplicateModel {
@@ -95,6 +97,7 @@ impl ReplicateModel {
             Modality::Radiograph => sens_xray,
         };
         let follow_up_every_days = im.follow_up_every_months.draw(&mut rng) * DAYS_PER_MONTH;
+        let drugs = super::treatment::draw_drugs(s, &mut rng);
         let weights = s.natural_history.site_weights.as_array();
         let total: f64 = weights.iter().sum();
         let mut site_cumulative = [0.0; 11];
@@ -118,6 +121,7 @@ impl ReplicateModel {
             sensitivity_follow_up: sensitivity(im.follow_up),
             follow_up_every_days,
             horizon_days: s.horizon_years * DAYS_PER_YEAR,
+            drugs,
         }
     }
 

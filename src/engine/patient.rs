@@ -178,6 +178,8 @@ pub enum StopReason {
     AdverseEvent,
     /// A fixed course ended.
     CourseEnd,
+    /// Escalation was due on the last step and the strategy stops there.
+    TopOfLadder,
 }
 
 impl StopReason {
@@ -188,6 +190,7 @@ impl StopReason {
             StopReason::Taper => "taper",
             StopReason::AdverseEvent => "adverse_event",
             StopReason::CourseEnd => "course_end",
+            StopReason::TopOfLadder => "top_of_ladder",
         }
     }
 }
@@ -282,6 +285,53 @@ pub struct Outcome {
     pub active_at_end: bool,
     /// Treatment outcomes (empty without treatment).
     pub treatment: super::treatment::TreatmentOutcome,
+    /// States and lesion counts at fixed times after diagnosis.
+    pub checkpoints: Checkpoints,
+}
+
+/// Checkpoints after diagnosis: 6, 12 and 24 months, then every anniversary
+/// from year 3 to year 100 (days after diagnosis).
+pub const CHECKPOINT_DAYS: [f64; N_CHECKPOINTS] = checkpoint_days();
+/// Number of checkpoints.
+pub const N_CHECKPOINTS: usize = 101;
+
+const fn checkpoint_days() -> [f64; N_CHECKPOINTS] {
+    let mut d = [0.0; N_CHECKPOINTS];
+    d[0] = DAYS_PER_YEAR / 2.0;
+    d[1] = DAYS_PER_YEAR;
+    d[2] = 2.0 * DAYS_PER_YEAR;
+    let mut i = 3;
+    while i < N_CHECKPOINTS {
+        d[i] = i as f64 * DAYS_PER_YEAR;
+        i += 1;
+    }
+    d
+}
+
+/// The index of the checkpoint `years` after diagnosis (whole years >= 1).
+pub fn anniversary_index(years: usize) -> usize {
+    years
+}
+
+/// What was seen at each checkpoint.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Checkpoints {
+    /// 0 not observed (before it, lost, or beyond the horizon), 1 in flare, 2 not in flare.
+    pub state: [u8; N_CHECKPOINTS],
+    /// Active symptomatic lesions.
+    pub symptomatic_lesions: [u16; N_CHECKPOINTS],
+    /// Active lesions seen on imaging.
+    pub seen_lesions: [u16; N_CHECKPOINTS],
+}
+
+impl Default for Checkpoints {
+    fn default() -> Self {
+        Self {
+            state: [0; N_CHECKPOINTS],
+            symptomatic_lesions: [0; N_CHECKPOINTS],
+            seen_lesions: [0; N_CHECKPOINTS],
+        }
+    }
 }
 
 /// Reusable buffers of one worker: lesions, state segments and drug intervals.
@@ -305,7 +355,7 @@ struct Streams {
 }
 
 /// The mutable state of the patient being simulated.
-struct Sim<'a, O: Observer> {
+struct Sim<'a, 't, O: Observer> {
     m: &'a ReplicateModel,
     g: &'a GenotypeModel,
     rng: Streams,
@@ -333,7 +383,8 @@ struct Sim<'a, O: Observer> {
     flare_start_day: f64,
     ltfu_after_dx_days: f64,
     effects: Effects,
-    treatment: Option<&'a mut TreatmentState>,
+    treatment: Option<&'a mut TreatmentState<'t>>,
+    next_checkpoint: usize,
 }
 
 const NEVER: f64 = f64::INFINITY;
@@ -345,7 +396,7 @@ const NEVER: f64 = f64::INFINITY;
 pub fn simulate_patient<O: Observer>(
     m: &ReplicateModel,
     patient: u64,
-    treatment: Option<&mut TreatmentState>,
+    mut treatment: Option<&mut TreatmentState<'_>>,
     scratch: &mut Scratch,
     obs: &mut O,
 ) -> Outcome {
@@ -363,6 +414,9 @@ pub fn simulate_patient<O: Observer>(
         Genotype::Sporadic
     };
     let g = m.genotype(genotype);
+    if let Some(t) = treatment.as_deref_mut() {
+        t.set_genotype(genotype);
+    }
     scratch.lesions.clear();
     scratch.segments.clear();
     scratch.drug_intervals.clear();
@@ -397,6 +451,7 @@ pub fn simulate_patient<O: Observer>(
         ltfu_after_dx_days: NEVER,
         effects: Effects::NONE,
         treatment,
+        next_checkpoint: 0,
         rng,
     };
     sim.draw_baseline(genotype);
@@ -404,7 +459,7 @@ pub fn simulate_patient<O: Observer>(
     sim.out
 }
 
-impl<O: Observer> Sim<'_, O> {
+impl<O: Observer> Sim<'_, '_, O> {
     fn draw_baseline(&mut self, genotype: Genotype) {
         let (m, g) = (self.m, self.g);
         let b = &mut self.rng.baseline;
@@ -525,6 +580,7 @@ impl<O: Observer> Sim<'_, O> {
             } else {
                 NEVER
             };
+            let checkpoint = self.checkpoint_day();
             let candidates = [
                 flare_end,
                 flare_start,
@@ -535,12 +591,13 @@ impl<O: Observer> Sim<'_, O> {
                 cond_day,
                 self.ltfu_day,
                 treat_day,
+                checkpoint,
                 horizon,
             ];
             let (which, next) = candidates
                 .iter()
                 .enumerate()
-                .fold((9, horizon), |b, (i, &d)| if d < b.1 { (i, d) } else { b });
+                .fold((10, horizon), |b, (i, &d)| if d < b.1 { (i, d) } else { b });
             self.advance_to(next);
             match which {
                 0 => self.end_flare(),
@@ -561,6 +618,7 @@ impl<O: Observer> Sim<'_, O> {
                     break;
                 }
                 8 => self.treatment_event(),
+                9 => self.record_checkpoint(),
                 _ => {
                     self.finish(horizon);
                     break;
@@ -902,6 +960,32 @@ impl<O: Observer> Sim<'_, O> {
 
     fn treatment_event(&mut self) {
         self.notify_treatment(TreatmentTrigger::Scheduled);
+    }
+
+    /// Day of the next checkpoint after diagnosis (never before diagnosis).
+    fn checkpoint_day(&self) -> f64 {
+        match (
+            &self.out.diagnosis,
+            CHECKPOINT_DAYS.get(self.next_checkpoint),
+        ) {
+            (Some(d), Some(offset)) => d.day + offset,
+            _ => NEVER,
+        }
+    }
+
+    fn record_checkpoint(&mut self) {
+        let active = |l: &&Lesion| l.is_active();
+        let c = &mut self.out.checkpoints;
+        let i = self.next_checkpoint;
+        c.state[i] = if self.in_flare { 1 } else { 2 };
+        let lesions = &self.scratch.lesions;
+        c.symptomatic_lesions[i] = lesions
+            .iter()
+            .filter(active)
+            .filter(|l| l.symptomatic)
+            .count() as u16;
+        c.seen_lesions[i] = lesions.iter().filter(active).filter(|l| l.seen).count() as u16;
+        self.next_checkpoint += 1;
     }
 
     /// Tells the strategy what happened and takes up its new drug effects.

@@ -91,7 +91,11 @@ mod tests {
         );
     }
 
-    const GOLDEN: [u64; 3] = [0x39be_eaf6_eff8_6fdf, 0x8ea2_48a8_2a86_65e5, 0x87ca_6010_cd51_fb43];
+    const GOLDEN: [u64; 3] = [
+        0x39be_eaf6_eff8_6fdf,
+        0x8ea2_48a8_2a86_65e5,
+        0x87ca_6010_cd51_fb43,
+    ];
 
     #[test]
     fn streams_differ_by_patient_and_purpose() {

@@ -99,7 +99,7 @@ pub fn summary_rows(res: &CohortResult) -> Vec<SummaryRow> {
                     )
                 })
                 .collect();
-            push(metric.name, combine(&per_rep));
+            push(&metric.name, combine(&per_rep));
         }
         let medians: Vec<(f64, f64)> = res
             .replicates
@@ -134,7 +134,7 @@ pub fn difference_rows(res: &CohortResult) -> Vec<DifferenceRow> {
             rows.push(DifferenceRow {
                 arm: arm.clone(),
                 reference_arm: res.arms[0].clone(),
-                metric: metric.name.to_string(),
+                metric: metric.name.clone(),
                 mean_difference: mean,
                 lower_95,
                 upper_95,

@@ -5,6 +5,7 @@
 
 pub mod dist;
 pub mod params;
+pub mod treatment;
 
 use std::path::Path;
 
@@ -50,6 +51,12 @@ pub struct Scenario {
     /// What is written.
     #[serde(default)]
     pub output: OutputOptions,
+    /// `[drugs.NAME]`: overrides of the drug catalogue and new drugs.
+    #[serde(default)]
+    pub drugs: treatment::DrugTable,
+    /// `[[arm]]`: treatment strategies compared on the same patients.
+    #[serde(default)]
+    pub arm: Vec<treatment::ArmSpec>,
 }
 
 fn default_seed() -> u64 {
@@ -65,14 +72,18 @@ fn default_replicates() -> u32 {
     1
 }
 
-fn scenario_name<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<String>, D::Error> {
-    let s = String::deserialize(d)?;
-    let ok = !s.is_empty()
+/// Whether a name can name an output directory or an arm (no commas, no paths).
+pub fn is_valid_name(s: &str) -> bool {
+    !s.is_empty()
         && s.len() <= 100
         && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
-        && !s.starts_with('.');
-    if ok {
+        && !s.starts_with('.')
+}
+
+fn scenario_name<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<String>, D::Error> {
+    let s = String::deserialize(d)?;
+    if is_valid_name(&s) {
         Ok(Some(s))
     } else {
         Err(serde::de::Error::custom(format!(
@@ -115,7 +126,7 @@ fn replicates<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<u32, D::Er
 }
 
 /// Accepts `10` as well as `10.0` where a float is meant.
-struct NumberLike(f64);
+pub(crate) struct NumberLike(pub(crate) f64);
 
 impl<'de> Deserialize<'de> for NumberLike {
     fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
@@ -403,6 +414,13 @@ fn validate(s: &LoadedScenario) -> Result<()> {
             message: "site weights must be finite numbers >= 0 with a positive sum".into(),
         });
     }
+    treatment::validate_treatment(
+        &s.scenario.drugs,
+        &s.scenario.arm,
+        s.scenario.horizon_years * 365.25,
+        &s.text,
+        &s.origin,
+    )?;
     let onset = &s.scenario.cohort;
     for (key, d) in [
         ("onset_age_years", &onset.onset_age_years),

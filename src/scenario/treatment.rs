@@ -1,0 +1,534 @@
+//! Treatment in scenario files: the drug catalogue (`[drugs.NAME]`, built-in
+//! defaults with their sources, overridable field by field, new drugs
+//! allowed) and the arms (`[[arm]]`: a ladder of steps and its rules).
+
+use std::collections::BTreeMap;
+
+use rand::Rng;
+use serde::{Deserialize, Deserializer};
+use toml::Spanned;
+
+use super::dist::{NonNegative, Param, Positive, Prob};
+use crate::error::Error;
+
+/// `[drugs.NAME]`: fields of one drug; any left out keep the built-in value
+/// (catalogue drugs) or the neutral value (new drugs).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DrugSpec {
+    /// Probability of response, sporadic CRMO.
+    pub p_response: Option<Param<Prob>>,
+    /// Probability of response, Majeed syndrome.
+    pub p_response_majeed: Option<Param<Prob>>,
+    /// Weeks from start until the drug acts.
+    pub onset_lag_weeks: Option<Param<NonNegative>>,
+    /// Multiplier of the flare hazard in remission for responders.
+    pub flare_hazard_ratio: Option<Param<NonNegative>>,
+    /// Multiplier of flare duration for responders (applied to the remaining part of a flare too).
+    pub flare_duration_factor: Option<Param<Positive>>,
+    /// Multiplier of the new-lesion rate for responders.
+    pub lesion_factor: Option<Param<NonNegative>>,
+    /// Multiplier of lesion stage durations for responders (< 1 heals faster).
+    pub heal_time_factor: Option<Param<Positive>>,
+    /// Share of the (log) effect that non-responders get: 0 none, 1 full.
+    pub partial_effect: Option<Param<Prob>>,
+    /// Hazard of stopping for an adverse event, per year on the drug.
+    pub adverse_event_per_year: Option<Param<NonNegative>>,
+    /// Days per course for drugs given in courses (0: given continuously).
+    pub course_days: Option<Param<NonNegative>>,
+    /// Weeks from one course to the next.
+    pub course_every_weeks: Option<Param<Positive>>,
+    /// Courses before the drug is stopped (0: no limit).
+    pub max_courses: Option<Param<NonNegative>>,
+    /// Weeks after which the drug is stopped whatever happens (0: no limit), e.g. a short steroid course.
+    pub max_weeks: Option<Param<NonNegative>>,
+}
+
+/// The values of one drug for one replicate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DrugValues {
+    /// Probability of response, sporadic.
+    pub p_response: f64,
+    /// Probability of response, Majeed.
+    pub p_response_majeed: f64,
+    /// Onset lag, weeks.
+    pub onset_lag_weeks: f64,
+    /// Flare hazard ratio.
+    pub flare_hazard_ratio: f64,
+    /// Flare duration factor.
+    pub flare_duration_factor: f64,
+    /// New-lesion factor.
+    pub lesion_factor: f64,
+    /// Stage-duration factor.
+    pub heal_time_factor: f64,
+    /// Partial effect for non-responders.
+    pub partial_effect: f64,
+    /// Adverse-event hazard per year.
+    pub adverse_event_per_year: f64,
+    /// Days per course (0: continuous).
+    pub course_days: f64,
+    /// Weeks between courses.
+    pub course_every_weeks: f64,
+    /// Maximum courses (0: no limit).
+    pub max_courses: f64,
+    /// Maximum weeks on the drug (0: no limit).
+    pub max_weeks: f64,
+}
+
+macro_rules! resolve_fields {
+    ($spec:expr, $base:expr, $rng:expr, $($f:ident),*) => {
+        DrugValues { $( $f: $spec.$f.as_ref().or($base.$f.as_ref()).map_or(0.0, |p| p.draw($rng)), )* }
+    };
+}
+
+impl DrugSpec {
+    /// This drug's values for one replicate: each field from the scenario,
+    /// else from `base` (the catalogue entry or the neutral drug).
+    pub fn draw<R: Rng + ?Sized>(&self, base: &DrugSpec, rng: &mut R) -> DrugValues {
+        resolve_fields!(
+            self,
+            base,
+            rng,
+            p_response,
+            p_response_majeed,
+            onset_lag_weeks,
+            flare_hazard_ratio,
+            flare_duration_factor,
+            lesion_factor,
+            heal_time_factor,
+            partial_effect,
+            adverse_event_per_year,
+            course_days,
+            course_every_weeks,
+            max_courses,
+            max_weeks
+        )
+    }
+
+    /// A drug without effect, the base of drugs not in the catalogue.
+    pub fn neutral() -> Self {
+        DrugSpec {
+            p_response: Some(Param::fixed(0.0)),
+            p_response_majeed: Some(Param::fixed(0.0)),
+            onset_lag_weeks: Some(Param::fixed(0.0)),
+            flare_hazard_ratio: Some(Param::fixed(1.0)),
+            flare_duration_factor: Some(Param::fixed(1.0)),
+            lesion_factor: Some(Param::fixed(1.0)),
+            heal_time_factor: Some(Param::fixed(1.0)),
+            partial_effect: Some(Param::fixed(0.0)),
+            adverse_event_per_year: Some(Param::fixed(0.0)),
+            course_days: Some(Param::fixed(0.0)),
+            course_every_weeks: Some(Param::fixed(12.0)),
+            max_courses: Some(Param::fixed(0.0)),
+            max_weeks: Some(Param::fixed(0.0)),
+        }
+    }
+}
+
+/// One built-in drug: its name, values and where they come from.
+#[derive(Debug, Clone)]
+pub struct CatalogueDrug {
+    /// Name used in `[drugs.NAME]` and ladders.
+    pub name: &'static str,
+    /// Default values.
+    pub spec: DrugSpec,
+    /// Sources of the defaults.
+    pub source: &'static str,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn drug(
+    p: f64,
+    p_majeed: f64,
+    lag_weeks: f64,
+    hr: f64,
+    duration: f64,
+    lesion: f64,
+    heal: f64,
+    ae_per_year: f64,
+) -> DrugSpec {
+    DrugSpec {
+        p_response: Some(Param::fixed(p)),
+        p_response_majeed: Some(Param::fixed(p_majeed)),
+        onset_lag_weeks: Some(Param::fixed(lag_weeks)),
+        flare_hazard_ratio: Some(Param::fixed(hr)),
+        flare_duration_factor: Some(Param::fixed(duration)),
+        lesion_factor: Some(Param::fixed(lesion)),
+        heal_time_factor: Some(Param::fixed(heal)),
+        adverse_event_per_year: Some(Param::fixed(ae_per_year)),
+        ..DrugSpec::neutral()
+    }
+}
+
+fn courses(mut d: DrugSpec, days: f64, every_weeks: f64, max: f64) -> DrugSpec {
+    d.course_days = Some(Param::fixed(days));
+    d.course_every_weeks = Some(Param::fixed(every_weeks));
+    d.max_courses = Some(Param::fixed(max));
+    d
+}
+
+/// The built-in drug catalogue. Response probabilities from the reference
+/// figures; effect sizes, lags and adverse-event hazards are assumptions
+/// (no per-drug hazard ratios are published for CRMO).
+pub fn catalogue() -> Vec<CatalogueDrug> {
+    let mut steroid = drug(0.90, 0.50, 0.5, 0.2, 0.3, 0.5, 1.0, 0.05);
+    steroid.max_weeks = Some(Param::fixed(4.0));
+    vec![
+        CatalogueDrug {
+            name: "nsaid",
+            spec: drug(0.55, 0.10, 4.0, 0.3, 0.25, 0.5, 0.8, 0.03),
+            source: "P(response) [Borzutzky2012] 57%, [Beck2010] 43% at 6 months; Majeed 0.1 [MajeedIL1]; lag 4 weeks; effects and AE 0.03/yr: assumption",
+        },
+        CatalogueDrug {
+            name: "glucocorticoid",
+            spec: steroid,
+            source: "P(response) [Borzutzky2012] 95% short-term; Majeed partial [MajeedIL1]; 4-week course, no lasting effect: assumption",
+        },
+        CatalogueDrug {
+            name: "methotrexate",
+            spec: drug(0.80, 0.30, 8.0, 0.35, 0.4, 0.5, 0.8, 0.10),
+            source: "P(response) [Borzutzky2012] 91%, [Gamalero2020] 82%; lag 8 weeks, AE 0.10/yr: assumption",
+        },
+        CatalogueDrug {
+            name: "sulfasalazine",
+            spec: drug(0.65, 0.30, 8.0, 0.45, 0.5, 0.6, 0.9, 0.08),
+            source: "P(response) [Borzutzky2012] 66%, [JobDeslandre2001] 4/5; lag 8 weeks, AE 0.08/yr: assumption",
+        },
+        CatalogueDrug {
+            name: "pamidronate",
+            spec: courses(drug(0.80, 0.30, 1.0, 0.25, 0.25, 0.3, 0.5, 0.02), 3.0, 12.0, 8.0),
+            source: "P(response) [Miettunen2009] 9/9, [Pamidronate2008] 4/5, [Bouchalova2019] 13/14; 3-day courses every 12 weeks (<= 11.5 mg/kg/yr [Miettunen2009]); MRI healing ~6 months [Miettunen2009]",
+        },
+        CatalogueDrug {
+            name: "zoledronate",
+            spec: courses(drug(0.80, 0.30, 1.0, 0.25, 0.25, 0.3, 0.5, 0.02), 1.0, 26.0, 4.0),
+            source: "as pamidronate (assumption); one infusion every 26 weeks",
+        },
+        CatalogueDrug {
+            name: "tnf_inhibitor",
+            spec: drug(0.85, 0.10, 4.0, 0.2, 0.25, 0.3, 0.6, 0.05),
+            source: "P(response) [Borzutzky2012] 91%, [Biologics2021] 18/19; Majeed none to etanercept [MajeedIL1]; AE 0.05/yr: assumption",
+        },
+        CatalogueDrug {
+            name: "il1_blocker",
+            spec: drug(0.50, 0.90, 1.0, 0.2, 0.25, 0.3, 0.6, 0.05),
+            source: "Majeed 0.9 [MajeedIL1] (anakinra, canakinumab); sporadic 0.5: assumption",
+        },
+    ]
+}
+
+/// When an assessment escalates to the next step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EscalateWhen {
+    /// The patient is in a flare at the assessment.
+    Active,
+    /// The patient has not been in remission for `remission_weeks` at the assessment.
+    NotInRemission,
+}
+
+/// What happens on a relapse after treatment was tapered off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnRelapse {
+    /// Restart the step that was tapered (the last effective one).
+    Restart,
+    /// Start the step after it.
+    Escalate,
+}
+
+/// What happens when escalation is due on the last step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AtTop {
+    /// Stay on the last step.
+    Continue,
+    /// Stop all treatment.
+    Stop,
+}
+
+/// `[[arm]]`: one treatment strategy.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArmSpec {
+    /// Name in the `arm` column.
+    pub name: Spanned<String>,
+    /// Steps, first to last; a step is a drug name or drugs joined by `+`.
+    #[serde(default)]
+    pub ladder: Option<Spanned<Vec<Spanned<String>>>>,
+    /// An arm without any treatment (for comparisons with no treatment).
+    #[serde(default)]
+    pub untreated: bool,
+    /// Weeks between assessments.
+    #[serde(default = "default_assess", deserialize_with = "positive_weeks")]
+    pub assess_every_weeks: f64,
+    /// Minimum weeks on a step before escalation.
+    #[serde(default = "default_min_weeks", deserialize_with = "non_negative_weeks")]
+    pub min_weeks_on_step: f64,
+    /// The escalation rule.
+    #[serde(default = "default_escalate")]
+    pub escalate_when: EscalateWhen,
+    /// Weeks of remission that count as "in remission" for `not_in_remission`.
+    #[serde(
+        default = "default_remission_weeks",
+        deserialize_with = "non_negative_weeks"
+    )]
+    pub remission_weeks: f64,
+    /// Weeks of sustained remission after which treatment is tapered off (inf: never).
+    #[serde(
+        default = "default_stop_after",
+        deserialize_with = "positive_weeks_or_inf"
+    )]
+    pub stop_after_remission_weeks: f64,
+    /// What a relapse after tapering does.
+    #[serde(default = "default_on_relapse")]
+    pub on_relapse_after_stop: OnRelapse,
+    /// What escalation on the last step does.
+    #[serde(default = "default_at_top")]
+    pub at_top: AtTop,
+}
+
+fn default_assess() -> f64 {
+    12.0
+}
+fn default_min_weeks() -> f64 {
+    12.0
+}
+fn default_escalate() -> EscalateWhen {
+    EscalateWhen::Active
+}
+fn default_remission_weeks() -> f64 {
+    12.0
+}
+fn default_stop_after() -> f64 {
+    52.0
+}
+fn default_on_relapse() -> OnRelapse {
+    OnRelapse::Restart
+}
+fn default_at_top() -> AtTop {
+    AtTop::Continue
+}
+
+fn weeks<'de, D: Deserializer<'de>>(
+    d: D,
+    ok: fn(f64) -> bool,
+    allowed: &str,
+) -> Result<f64, D::Error> {
+    let v = super::NumberLike::deserialize(d)?.0;
+    if ok(v) {
+        Ok(v)
+    } else {
+        Err(serde::de::Error::custom(format!(
+            "{v} weeks is not allowed: expected {allowed}"
+        )))
+    }
+}
+
+fn positive_weeks<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    weeks(
+        d,
+        |v| v.is_finite() && v > 0.0,
+        "a number of weeks greater than 0",
+    )
+}
+
+fn non_negative_weeks<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    weeks(
+        d,
+        |v| v.is_finite() && v >= 0.0,
+        "a number of weeks of 0 or more",
+    )
+}
+
+fn positive_weeks_or_inf<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    weeks(
+        d,
+        |v| v > 0.0,
+        "a number of weeks greater than 0, or inf for never",
+    )
+}
+
+/// `[drugs]` as written: drug name → fields.
+pub type DrugTable = BTreeMap<Spanned<String>, DrugSpec>;
+
+/// A drug as a scenario uses it: its name, the scenario's fields and the base they override.
+#[derive(Debug, Clone)]
+pub struct UsedDrug {
+    /// Name.
+    pub name: String,
+    /// Fields set in the scenario.
+    pub spec: DrugSpec,
+    /// Catalogue entry, or the neutral drug for new drugs.
+    pub base: DrugSpec,
+}
+
+/// The steps of an arm's ladder, each a list of drug names.
+pub fn ladder_steps(arm: &ArmSpec) -> Vec<Vec<String>> {
+    arm.ladder.as_ref().map_or_else(Vec::new, |l| {
+        l.get_ref()
+            .iter()
+            .map(|step| {
+                step.get_ref()
+                    .split('+')
+                    .map(|d| d.trim().to_string())
+                    .collect()
+            })
+            .collect()
+    })
+}
+
+/// The drugs the scenario's arms use, in order of first use; this order
+/// indexes drugs in events, intervals and `timeseries.csv`.
+pub fn used_drugs(drugs: &DrugTable, arms: &[ArmSpec]) -> Vec<UsedDrug> {
+    let cat = catalogue();
+    let mut names: Vec<String> = Vec::new();
+    for arm in arms {
+        for step in ladder_steps(arm) {
+            for d in step {
+                if !names.contains(&d) {
+                    names.push(d);
+                }
+            }
+        }
+    }
+    names
+        .into_iter()
+        .map(|name| {
+            let spec = drugs
+                .iter()
+                .find(|(k, _)| k.get_ref() == &name)
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default();
+            let base = cat
+                .iter()
+                .find(|c| c.name == name)
+                .map_or_else(DrugSpec::neutral, |c| c.spec.clone());
+            UsedDrug { name, spec, base }
+        })
+        .collect()
+}
+
+/// Checks drugs and arms against each other and the horizon.
+pub fn validate_treatment(
+    drugs: &DrugTable,
+    arms: &[ArmSpec],
+    horizon_days: f64,
+    text: &str,
+    origin: &str,
+) -> Result<(), Error> {
+    let cat = catalogue();
+    let catalogue_names: Vec<&str> = cat.iter().map(|c| c.name).collect();
+    let at = |span: std::ops::Range<usize>, message: String| Error::Invalid {
+        path: origin.to_string(),
+        location: Some(super::line_column(text, span.start)),
+        message,
+    };
+    for (name, spec) in drugs {
+        if !catalogue_names.contains(&name.get_ref().as_str()) && spec.p_response.is_none() {
+            return Err(at(
+                name.span(),
+                format!(
+                    "drug `{}` is not in the catalogue ({}); a new drug needs at least `p_response` (and usually `flare_hazard_ratio`)",
+                    name.get_ref(),
+                    catalogue_names.join(", ")
+                ),
+            ));
+        }
+    }
+    let known = |d: &str| catalogue_names.contains(&d) || drugs.keys().any(|k| k.get_ref() == d);
+    let mut seen: Vec<&str> = Vec::new();
+    for arm in arms {
+        let name = arm.name.get_ref();
+        if !super::is_valid_name(name) {
+            return Err(at(
+                arm.name.span(),
+                format!(
+                    "arm name {name:?} is not allowed: use 1-100 letters, digits, '-', '_' or '.'"
+                ),
+            ));
+        }
+        if seen.contains(&name.as_str()) {
+            return Err(at(
+                arm.name.span(),
+                format!("two arms are named `{name}`: arm names must be unique"),
+            ));
+        }
+        seen.push(name);
+        match (&arm.ladder, arm.untreated) {
+            (Some(l), true) => {
+                return Err(at(
+                    l.span(),
+                    format!("arm `{name}` has a ladder and `untreated = true`: give one or the other"),
+                ))
+            }
+            (None, false) => {
+                return Err(at(
+                    arm.name.span(),
+                    format!("arm `{name}` has no `ladder`: give one, e.g. ladder = [\"nsaid\", \"pamidronate\"], or set `untreated = true` for an arm without treatment"),
+                ))
+            }
+            (Some(l), false) if l.get_ref().is_empty() => {
+                return Err(at(
+                    l.span(),
+                    format!("arm `{name}` has an empty ladder: list at least one step, or set `untreated = true` for an arm without treatment"),
+                ))
+            }
+            _ => {}
+        }
+        let Some(ladder) = &arm.ladder else { continue };
+        for step in ladder.get_ref() {
+            for d in step.get_ref().split('+').map(str::trim) {
+                if !known(d) {
+                    let mut all: Vec<String> =
+                        catalogue_names.iter().map(|s| s.to_string()).collect();
+                    all.extend(drugs.keys().map(|k| k.get_ref().clone()));
+                    return Err(at(
+                        step.span(),
+                        format!(
+                            "unknown drug `{d}` in the ladder of arm `{name}`: known drugs are {}; define new ones in [drugs.NAME]",
+                            all.join(", ")
+                        ),
+                    ));
+                }
+                let used = used_drugs(drugs, std::slice::from_ref(arm));
+                if let Some(u) = used.iter().find(|u| u.name == d) {
+                    let lag = u
+                        .spec
+                        .onset_lag_weeks
+                        .as_ref()
+                        .or(u.base.onset_lag_weeks.as_ref())
+                        .map_or(0.0, |p| p.central());
+                    if lag * 7.0 >= horizon_days {
+                        return Err(at(
+                            step.span(),
+                            format!("drug `{d}` acts only after {lag} weeks, beyond the horizon of {:.0} days: it could never act; shorten `onset_lag_weeks` or lengthen `horizon_years`", horizon_days),
+                        ));
+                    }
+                }
+            }
+        }
+        let steps = ladder.get_ref().len();
+        if steps > 1 && arm.min_weeks_on_step * 7.0 >= horizon_days {
+            return Err(at(
+                ladder.span(),
+                format!("arm `{name}`: min_weeks_on_step = {} reaches beyond the horizon, so escalation can never fire; lower it below {:.0} weeks", arm.min_weeks_on_step, horizon_days / 7.0),
+            ));
+        }
+        if steps > 1 && arm.assess_every_weeks * 7.0 >= horizon_days {
+            return Err(at(
+                ladder.span(),
+                format!("arm `{name}`: assess_every_weeks = {} is beyond the horizon, so no assessment (and no escalation) can ever happen; lower it below {:.0} weeks", arm.assess_every_weeks, horizon_days / 7.0),
+            ));
+        }
+        if arm.escalate_when == EscalateWhen::NotInRemission
+            && arm.remission_weeks * 7.0 >= horizon_days
+        {
+            return Err(at(
+                arm.name.span(),
+                format!("arm `{name}`: remission_weeks = {} is beyond the horizon, so every assessment would escalate; lower it", arm.remission_weeks),
+            ));
+        }
+    }
+    Ok(())
+}
