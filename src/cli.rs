@@ -40,6 +40,8 @@ pub enum Command {
         /// Scenario file (TOML)
         scenario: PathBuf,
     },
+    /// Run a scenario (default: the reference) and compare it with the published calibration targets C1-C7
+    Calibrate(RunArgs),
 }
 
 /// Options of `run`.
@@ -83,7 +85,8 @@ pub fn main() -> ExitCode {
 
 fn dispatch(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Run(args) => run(&args),
+        Command::Run(args) => run(&args, false).map(|_| ()),
+        Command::Calibrate(args) => run(&args, true).map(|_| ()),
         Command::Check { scenario } => check(&scenario),
     }
 }
@@ -123,9 +126,10 @@ fn progress_bar(total: u64, quiet: bool) -> ProgressBar {
     pb
 }
 
-/// `crmo-sim run`: simulates the cohort (multi-threaded over patient chunks)
-/// and writes every output file, staged and renamed into place.
-fn run(args: &RunArgs) -> Result<()> {
+/// `crmo-sim run` and `crmo-sim calibrate`: simulates the cohort
+/// (multi-threaded over patient chunks) and writes every output file, staged
+/// and renamed into place; `calibrate` adds `calibration.csv` and its table.
+fn run(args: &RunArgs, calibrate: bool) -> Result<PathBuf> {
     let mut loaded = load(args.scenario.as_deref())?;
     if let Some(n) = args.patients {
         loaded.scenario.patients = n;
@@ -186,12 +190,27 @@ fn run(args: &RunArgs) -> Result<()> {
     if s.output.events {
         info.files.push("events.csv".into());
     }
+    let calibration = calibrate.then(|| crate::calibrate::calibration_rows(&result));
+    if let Some(rows) = &calibration {
+        let path = staging.path().join("calibration.csv");
+        std::fs::write(&path, crate::calibrate::calibration_csv(rows))
+            .map_err(|e| Error::output(&path, e))?;
+        info.files.push("calibration.csv".into());
+    }
     write_run(staging.path(), &result, &drugs, &mut info)?;
     let target = staging.commit()?;
-    if !args.quiet {
+    if let Some(rows) = &calibration {
+        let mut out = std::io::stdout().lock();
+        let _ = write!(
+            out,
+            "{}",
+            crate::calibrate::calibration_table(rows, &result.arms[0])
+        );
+        let _ = writeln!(out, "\nresults in {}/", target.display());
+    } else if !args.quiet {
         print_headline(&result, &target, wall_seconds);
     }
-    Ok(())
+    Ok(target)
 }
 
 /// Metrics shown in the short table after a run.

@@ -103,7 +103,7 @@ natural_history_params! {
     /// Flare hazard while in remission, per year, before frailty and treatment.
     flare_rate_per_year: Positive = 1.5, "assumption: above the treated 1.1/yr of [JobDeslandre2001]";
     /// Mean flare duration, weeks (gamma distributed).
-    flare_duration_mean_weeks: Positive = 10.0, "assumption: bone pain >= 6 weeks (ACR/EULAR classification)";
+    flare_duration_mean_weeks: Positive = 40.0, "calibrated to C1 [Beck2010] (reference figures suggest 10, an assumption); bone pain >= 6 weeks (ACR/EULAR)";
     /// Shape of the gamma flare duration (1 = exponential).
     flare_duration_shape: Positive = 2.0, "assumption";
     /// Variance of the gamma frailty (mean 1) multiplying flare hazard and new-lesion rate; 0 = none.
@@ -115,7 +115,7 @@ natural_history_params! {
     /// Mean number of lesions at onset beyond the first (negative binomial).
     initial_extra_lesions_mean: NonNegative = 3.0, "[Roderick2016] 3.95 per patient; [Eurofever2018] 4.1 on MRI";
     /// Dispersion (size) of that negative binomial; 1 = geometric.
-    initial_extra_lesions_dispersion: Positive = 1.0, "[Roderick2016] solitary share 0.24 (geometric gives 0.25)";
+    initial_extra_lesions_dispersion: Positive = 2.0, "calibrated to C4/C7 [Roderick2016] (1, geometric, leaves too many solitary lesions once some heal before diagnosis)";
     /// Probability that a lesion present at onset is clinically silent.
     p_silent_initial: Prob = 0.29, "[Roderick2016] 47 of 162 lesions found only by MRI";
     /// Probability that a lesion appearing in a later flare is clinically silent.
@@ -123,11 +123,11 @@ natural_history_params! {
     /// Mean number of new lesions per flare (Poisson, times frailty and treatment).
     new_lesions_per_flare: NonNegative = 0.5, "assumption";
     /// Mean duration of the lytic imaging stage, months (untreated).
-    lesion_lytic_months: Positive = 3.0, "assumption: stages sum to ~12 months untreated, [Miettunen2009]";
+    lesion_lytic_months: Positive = 6.0, "calibrated to C4 [Roderick2016]: stages sum to 24 months untreated (reference suggests ~12, an assumption; 6 months on pamidronate [Miettunen2009])";
     /// Mean duration of the mixed lytic/sclerotic stage, months.
-    lesion_mixed_months: Positive = 4.0, "assumption";
+    lesion_mixed_months: Positive = 8.0, "calibrated, see lesion_lytic_months";
     /// Mean duration of the sclerotic stage before healing, months.
-    lesion_sclerotic_months: Positive = 5.0, "assumption";
+    lesion_sclerotic_months: Positive = 10.0, "calibrated, see lesion_lytic_months";
     /// Gamma shape of each stage duration.
     lesion_stage_shape: Positive = 2.0, "assumption";
     /// Mean pain during a flare, VAS 0-10.
@@ -139,7 +139,7 @@ natural_history_params! {
     /// Probability that CRP is raised (>= 10 mg/l) in a flare.
     p_crp_raised: Prob = 0.5, "[Wipff2013] 0.66; [Bhat2018] 0.40; [dAngelo2021] 0.61";
     /// Median CRP when raised, mg/l (lognormal, at least 10).
-    crp_raised_median_mg_l: Positive = 18.0, "assumption";
+    crp_raised_median_mg_l: Positive = 15.0, "assumption; sets the markedly-raised share for Bristol criterion 1 (C7)";
     /// Log-scale spread of a raised CRP.
     crp_raised_sdlog: NonNegative = 0.5, "assumption";
     /// CRP above which Bristol criterion 1 fails ("markedly raised"), mg/l.
@@ -147,7 +147,7 @@ natural_history_params! {
     /// Probability per flare that an active vertebral lesion fractures.
     p_vertebral_fracture_per_flare: Prob = 0.02, "assumption: no per-flare rate published [dAngelo2021]";
     /// Probability of an abnormal blood cell count at diagnosis.
-    p_abnormal_blood_count: Prob = 0.1, "assumption: normal count is typical of NBO [Jansson2009]";
+    p_abnormal_blood_count: Prob = 0.05, "assumption: normal count is typical of NBO [Jansson2009]; calibrated to C6";
     /// Median diagnostic delay from onset, months (lognormal); diagnosis comes at the first flare from then on.
     diagnostic_delay_median_months: Positive = 12.0, "[Walsh2015] mean 12; [Roderick2016] median 15; [Wipff2013] mean 18";
     /// Log-scale spread of the diagnostic delay (0.9 gives mean = 1.5 x median).

@@ -1,0 +1,170 @@
+//! Calibration report: the published targets C1–C7 of the reference figures,
+//! compared with a simulated cohort (first arm), each with its Monte Carlo error.
+
+use crate::engine::cohort::CohortResult;
+use crate::engine::model_values::DAYS_PER_MONTH;
+use crate::output::km::{kaplan_meier, km_median_with_interval};
+use crate::output::rows::fmt_num;
+use crate::output::summary::summary_rows;
+
+/// A published calibration target.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Target {
+    /// Identifier (C1..C7).
+    pub id: &'static str,
+    /// What is measured.
+    pub target: &'static str,
+    /// Published value.
+    pub published: f64,
+    /// Tolerance (±).
+    pub tolerance: f64,
+    /// Source key in the reference figures.
+    pub source: &'static str,
+}
+
+/// The calibration targets of the reference figures.
+pub const TARGETS: [Target; 7] = [
+    Target {
+        id: "C1",
+        target: "symptom-free 6 months after diagnosis (NSAID for the first 6 months)",
+        published: 0.43,
+        tolerance: 0.12,
+        source: "Beck2010",
+    },
+    Target {
+        id: "C2",
+        target: "median time from diagnosis to first relapse, months (Kaplan-Meier)",
+        published: 29.0,
+        tolerance: 9.0,
+        source: "Schnabel2017",
+    },
+    Target {
+        id: "C3",
+        target: "share of lesions at diagnosis that are clinically silent",
+        published: 0.29,
+        tolerance: 0.07,
+        source: "Roderick2016",
+    },
+    Target {
+        id: "C4",
+        target: "share of patients with a solitary lesion after imaging at diagnosis",
+        published: 0.24,
+        tolerance: 0.08,
+        source: "Roderick2016",
+    },
+    Target {
+        id: "C5",
+        target: "median diagnostic delay, months",
+        published: 15.0,
+        tolerance: 6.0,
+        source: "Roderick2016",
+    },
+    Target {
+        id: "C6",
+        target: "share of patients with Jansson score >= 39",
+        published: 0.68,
+        tolerance: 0.10,
+        source: "Jansson2009",
+    },
+    Target {
+        id: "C7",
+        target: "share meeting Bristol criterion 1 (no biopsy needed)",
+        published: 0.83,
+        tolerance: 0.10,
+        source: "Roderick2016",
+    },
+];
+
+/// One line of the report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CalibrationRow {
+    /// The target.
+    pub target: Target,
+    /// Simulated value.
+    pub simulated: f64,
+    /// Its Monte Carlo standard error.
+    pub mcse: f64,
+}
+
+impl CalibrationRow {
+    /// Whether the simulated value lies within the published tolerance.
+    pub fn inside(&self) -> bool {
+        (self.simulated - self.target.published).abs() <= self.target.tolerance
+    }
+}
+
+/// Header of `calibration.csv`.
+pub const CALIBRATION_HEADER: &str = "id,target,published,tolerance,simulated,mcse,inside";
+
+/// Compares the first arm of a run with every target.
+pub fn calibration_rows(res: &CohortResult) -> Vec<CalibrationRow> {
+    let arm = &res.arms[0];
+    let rows = summary_rows(res);
+    let metric = |name: &str| {
+        rows.iter()
+            .find(|r| &r.arm == arm && r.metric == name)
+            .map_or((f64::NAN, f64::NAN), |r| (r.mean, r.mcse))
+    };
+    let km = kaplan_meier(&res.curves[0].km[3]);
+    let (med, _, _, se) = km_median_with_interval(&km);
+    let (delay, delay_se) = metric("diagnostic_delay_median_days");
+    let values = [
+        metric("remission_6_months_frac"),
+        (med / DAYS_PER_MONTH, se / DAYS_PER_MONTH),
+        metric("silent_lesion_share_at_diagnosis"),
+        metric("solitary_lesion_frac_at_diagnosis"),
+        (delay / DAYS_PER_MONTH, delay_se / DAYS_PER_MONTH),
+        metric("jansson_ge39_frac"),
+        metric("bristol_criterion1_frac"),
+    ];
+    TARGETS
+        .iter()
+        .zip(values)
+        .map(|(t, (simulated, mcse))| CalibrationRow {
+            target: *t,
+            simulated,
+            mcse,
+        })
+        .collect()
+}
+
+/// `calibration.csv` as text.
+pub fn calibration_csv(rows: &[CalibrationRow]) -> String {
+    let mut s = format!("{CALIBRATION_HEADER}\n");
+    for r in rows {
+        s += &format!(
+            "{},\"{}\",{},{},{},{},{}\n",
+            r.target.id,
+            r.target.target,
+            fmt_num(r.target.published),
+            fmt_num(r.target.tolerance),
+            fmt_num(r.simulated),
+            fmt_num(r.mcse),
+            r.inside()
+        );
+    }
+    s
+}
+
+/// The report as a table for the terminal.
+pub fn calibration_table(rows: &[CalibrationRow], arm: &str) -> String {
+    let mut s = format!("calibration of arm `{arm}` against the published targets\n");
+    s += &format!(
+        "{:<4} {:<70} {:>9} {:>9} {:>10} {:>8} {:>8}  source\n",
+        "id", "target", "published", "tol (±)", "simulated", "mcse", "inside"
+    );
+    for r in rows {
+        s += &format!(
+            "{:<4} {:<70} {:>9} {:>9} {:>10.3} {:>8.3} {:>8}  [{}]\n",
+            r.target.id,
+            r.target.target,
+            fmt_num(r.target.published),
+            fmt_num(r.target.tolerance),
+            r.simulated,
+            r.mcse,
+            if r.inside() { "yes" } else { "NO" },
+            r.target.source
+        );
+    }
+    s
+}
