@@ -1,0 +1,24 @@
+//! Integration tests of the `crmo-sim` binary, as one test binary (one link,
+//! like ripgrep's `tests/tests.rs`). Each module says what belongs in it.
+//! The statistical checks live in `tests/analytic.rs`, the per-patient
+//! property tests in `tests/invariants.rs`.
+
+// Helpers shared by the modules: the command, temp dirs, directory snapshots.
+#[path = "cli/util.rs"]
+mod util;
+
+// `crmo-sim run`: files written, headers, the built-in reference, scenarios.
+#[path = "cli/run.rs"]
+mod run;
+
+// `crmo-sim check`: the resolved-parameter listing.
+#[path = "cli/check.rs"]
+mod check;
+
+// Bad input: exit code 2, located messages, no panic, output untouched.
+#[path = "cli/errors.rs"]
+mod errors;
+
+// Byte-identical outputs across thread counts and re-runs.
+#[path = "cli/determinism.rs"]
+mod determinism;

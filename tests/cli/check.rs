@@ -1,0 +1,99 @@
+//! `crmo-sim check`: validates a scenario and prints the resolved parameters
+//! (file values, defaults, distributions, Majeed values) to stdout, writing nothing.
+
+use crate::util::{crmo, snapshot, success, tempdir, write_scenario};
+
+const SCENARIO: &str = r#"# A scenario that sets a few values and leaves the rest to the defaults.
+name = "listing"
+seed = 11
+patients = 2500
+horizon_years = 6
+replicates = 3
+
+[cohort]
+female_frac = 0.7
+
+[natural_history]
+p_fever = 0.3
+flare_rate_per_year = { dist = "gamma", mean = 2, shape = 4 }
+
+[natural_history.majeed]
+p_fever = 0.7
+
+[natural_history.site_weights]
+tibia = 0.5
+
+[output]
+timeseries_step_weeks = 4
+"#;
+
+#[test]
+fn check_prints_the_resolved_parameters() {
+    let tmp = tempdir();
+    let path = write_scenario(tmp.path(), "listing.toml", SCENARIO);
+    let before = snapshot(tmp.path());
+    let o = success(crmo().arg("check").arg(&path).current_dir(tmp.path()));
+    assert_eq!(o.stderr, "", "check writes nothing to stderr");
+    let expected = [
+        format!("scenario listing ({}): valid", path.display()),
+        "seed 11, 2500 patients, 3 replicate(s), horizon 6 years".to_string(),
+        // Values from the file.
+        "female_frac = 0.7".into(),
+        "p_fever = 0.3  [majeed: 0.7]".into(),
+        "flare_rate_per_year = gamma(mean 2, shape 4)  [majeed: 3]".into(),
+        "tibia = 0.5".into(),
+        "timeseries_step_weeks = 4".into(),
+        // Defaults, with the built-in Majeed values.
+        "flare_duration_mean_weeks = 10  [majeed: 12]".into(),
+        "frailty_variance = 0.5".into(),
+        "resolution_median_years = 3  [majeed: inf]".into(),
+        "femur = 0.2".into(),
+        "onset_age_years = normal(mean 10, sd 3.3) truncated to [2, 18]".into(),
+    ];
+    for line in &expected {
+        assert!(
+            o.stdout.contains(line.as_str()),
+            "missing {line:?} in:\n{}",
+            o.stdout
+        );
+    }
+    // Every natural-history parameter is listed with its source.
+    for name in [
+        "p_silent_new",
+        "diagnostic_delay_median_months",
+        "arthritis_per_year",
+    ] {
+        assert!(
+            o.stdout.contains(&format!("  {name} = ")),
+            "{name} not listed"
+        );
+    }
+    assert_eq!(snapshot(tmp.path()), before, "check must not write files");
+}
+
+#[test]
+fn check_names_the_reference_scenario() {
+    let o = success(crmo().args(["check", "scenarios/reference.toml"]));
+    assert!(
+        o.stdout
+            .starts_with("scenario reference (scenarios/reference.toml): valid\n"),
+        "{}",
+        o.stdout
+    );
+    assert!(
+        o.stdout.contains("seed 20261125, 20000 patients"),
+        "{}",
+        o.stdout
+    );
+}
+
+#[test]
+fn check_needs_a_file() {
+    let o = crate::util::output(crmo().arg("check"));
+    assert_eq!(o.code, Some(2), "{o:#?}");
+    assert!(
+        o.stderr.contains("SCENARIO") || o.stderr.contains("scenario"),
+        "{}",
+        o.stderr
+    );
+}

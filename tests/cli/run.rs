@@ -1,0 +1,285 @@
+//! `crmo-sim run`: which files are written, their headers and shape, the
+//! manifest, the built-in reference scenario, and the scenario files.
+
+use std::fs;
+
+use sha2::{Digest, Sha256};
+
+use crate::util::{crmo, manifest, root, run_into, success, tempdir, write_scenario};
+
+/// The CSV lines of a file.
+fn lines(bytes: &[u8]) -> Vec<String> {
+    String::from_utf8(bytes.to_vec())
+        .expect("CSV is UTF-8")
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn run_writes_every_file_with_its_header() {
+    let tmp = tempdir();
+    let out = tmp.path().join("nh");
+    let f = run_into(
+        &["scenarios/natural-history.toml", "--patients", "1500"],
+        &out,
+        &[],
+    );
+    let names: Vec<&str> = f.keys().map(String::as_str).collect();
+    assert_eq!(
+        names,
+        ["km.csv", "manifest.json", "summary.csv", "timeseries.csv"]
+    );
+
+    let summary = lines(&f["summary.csv"]);
+    assert_eq!(summary[0], "arm,metric,mean,lower_95,upper_95,mcse");
+    for metric in [
+        "flares_per_patient_year",
+        "time_in_flare_frac",
+        "diagnostic_delay_median_days",
+        "resolved_frac",
+    ] {
+        assert!(
+            summary
+                .iter()
+                .any(|l| l.starts_with(&format!("natural_history,{metric},"))),
+            "no {metric} row in summary.csv"
+        );
+    }
+    for l in &summary[1..] {
+        assert_eq!(l.split(',').count(), 6, "{l}");
+    }
+
+    let km = lines(&f["km.csv"]);
+    assert_eq!(
+        km[0],
+        "arm,endpoint,time_days,at_risk,events,censored,survival,lower_95,upper_95"
+    );
+    // The first remission is reached or censored by every patient: the curve
+    // from onset starts with the whole cohort at risk.
+    let first = km
+        .iter()
+        .find(|l| l.starts_with("natural_history,first_remission_from_onset,"))
+        .expect("first remission curve");
+    assert_eq!(first.split(',').nth(3), Some("1500"), "{first}");
+
+    // Time series: weekly grid from day 0; the state shares of every week add
+    // up to 1 (each patient is in exactly one state at every grid time).
+    let ts = lines(&f["timeseries.csv"]);
+    assert!(ts[0].starts_with(
+        "arm,week,time_days,active_frac,remission_frac,resolved_frac,lost_frac,mean_pain_vas"
+    ));
+    let mut week = 0;
+    for l in &ts[1..] {
+        let c: Vec<&str> = l.split(',').collect();
+        assert_eq!(c[0], "natural_history");
+        assert_eq!(c[1], week.to_string(), "{l}");
+        assert_eq!(c[2], (7 * week).to_string(), "{l}");
+        let shares: f64 = c[3..7].iter().map(|x| x.parse::<f64>().unwrap()).sum();
+        assert!(
+            (shares - 1.0).abs() < 5e-6,
+            "week {week}: shares add to {shares}"
+        );
+        week += 1;
+    }
+    // 10 years = 3652.5 days: weeks 0..=521.
+    assert_eq!(week, 522);
+
+    let m = manifest(&f);
+    let text = fs::read(root().join("scenarios/natural-history.toml")).unwrap();
+    let sha: String = Sha256::digest(&text)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(m["scenario"], "natural-history");
+    assert_eq!(m["scenario_sha256"], sha.as_str());
+    assert_eq!(m["seed"], 7);
+    assert_eq!(m["patients"], 1500);
+    assert_eq!(m["replicates"], 1);
+    assert_eq!(
+        m["files"],
+        serde_json::json!(["km.csv", "manifest.json", "summary.csv", "timeseries.csv"])
+    );
+    assert!(m["patient_years"].as_f64().unwrap() > 1500.0);
+}
+
+#[test]
+fn run_without_a_file_runs_the_builtin_reference() {
+    let tmp = tempdir();
+    let builtin = run_into(&["--patients", "600"], &tmp.path().join("a"), &[]);
+    let file = run_into(
+        &["scenarios/reference.toml", "--patients", "600"],
+        &tmp.path().join("b"),
+        &[],
+    );
+    crate::util::assert_same_results(&builtin, &file, "built-in vs scenarios/reference.toml");
+    let (a, b) = (manifest(&builtin), manifest(&file));
+    assert_eq!(a["scenario"], "reference");
+    assert_eq!(a["scenario"], b["scenario"]);
+    assert_eq!(a["scenario_sha256"], b["scenario_sha256"]);
+    assert_eq!(a["seed"], b["seed"]);
+}
+
+#[test]
+fn embedded_reference_is_the_scenario_file() {
+    let file = fs::read_to_string(root().join("scenarios/reference.toml")).unwrap();
+    assert_eq!(crmo_sim::scenario::REFERENCE_TOML, file);
+    let builtin = crmo_sim::scenario::reference();
+    assert_eq!(builtin.text, file);
+    assert_eq!(builtin.name(), "reference");
+}
+
+#[test]
+fn every_scenario_file_parses() {
+    let mut n = 0;
+    for entry in fs::read_dir(root().join("scenarios")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().and_then(|e| e.to_str()) != Some("toml") {
+            continue;
+        }
+        if let Err(e) = crmo_sim::scenario::load_file(&path) {
+            panic!("{} does not parse: {e}", path.display());
+        }
+        let o = success(crmo().arg("check").arg(&path));
+        assert!(o.stdout.contains(": valid"), "{}", o.stdout);
+        n += 1;
+    }
+    assert!(n >= 2, "only {n} scenario files found");
+}
+
+#[test]
+fn an_empty_file_is_a_valid_scenario() {
+    let tmp = tempdir();
+    let path = write_scenario(tmp.path(), "empty.toml", "");
+    let o = success(crmo().arg("check").arg(&path));
+    assert!(o.stdout.contains("scenario empty"), "{}", o.stdout);
+    assert!(o.stdout.contains(": valid"), "{}", o.stdout);
+    let loaded = crmo_sim::scenario::parse("", "empty.toml").expect("empty is valid");
+    assert_eq!(loaded.scenario.patients, 10_000);
+    let f = run_into(
+        &[path.to_str().unwrap(), "--patients", "300"],
+        &tmp.path().join("out"),
+        &[],
+    );
+    let m = manifest(&f);
+    assert_eq!(m["scenario"], "empty");
+    assert_eq!(m["patients"], 300);
+    assert_eq!(m["horizon_years"], 10.0);
+}
+
+/// A successful run replaces an existing output directory as a whole (staged
+/// and renamed into place) and leaves no staging directory behind.
+#[test]
+fn a_run_replaces_the_output_directory_whole() {
+    let tmp = tempdir();
+    let out = tmp.path().join("out");
+    fs::create_dir(&out).unwrap();
+    fs::write(out.join("stale.csv"), "old result").unwrap();
+    let f = run_into(
+        &["scenarios/natural-history.toml", "--patients", "200"],
+        &out,
+        &[],
+    );
+    assert!(!f.contains_key("stale.csv"));
+    assert!(f.contains_key("summary.csv"));
+    let left: Vec<String> = fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(left, ["out"], "staging left behind");
+}
+
+#[test]
+fn per_patient_files_when_asked() {
+    let tmp = tempdir();
+    let path = write_scenario(
+        tmp.path(),
+        "rows.toml",
+        "seed = 3\nhorizon_years = 4\n[output]\npatients = true\nevents = true\n",
+    );
+    let f = run_into(
+        &[path.to_str().unwrap(), "--patients", "150"],
+        &tmp.path().join("out"),
+        &[],
+    );
+    assert!(f.contains_key("patients.csv") && f.contains_key("events.csv"));
+    let m = manifest(&f);
+    let listed = m["files"].as_array().unwrap();
+    assert!(listed.contains(&"patients.csv".into()) && listed.contains(&"events.csv".into()));
+
+    let patients = lines(&f["patients.csv"]);
+    assert!(patients[0].starts_with("arm,replicate,patient,sex,genotype,"));
+    assert_eq!(patients.len(), 151);
+    for (i, l) in patients[1..].iter().enumerate() {
+        assert!(l.starts_with(&format!("natural_history,0,{i},")), "{l}");
+    }
+
+    // Events: patients in order; within a patient, onset first and times sorted.
+    let events = lines(&f["events.csv"]);
+    assert!(events[0].starts_with("arm,replicate,patient,time_days,event,"));
+    let mut last: Option<(u64, f64)> = None;
+    let mut onsets = 0;
+    for l in &events[1..] {
+        let c: Vec<&str> = l.split(',').collect();
+        let (p, t): (u64, f64) = (c[2].parse().unwrap(), c[3].parse().unwrap());
+        match last {
+            Some((lp, lt)) if lp == p => assert!(t >= lt, "time goes back: {l}"),
+            Some((lp, _)) => {
+                assert_eq!(p, lp + 1, "patients out of order: {l}");
+                assert_eq!(c[4], "onset", "{l}");
+            }
+            None => assert_eq!((p, c[4]), (0, "onset")),
+        }
+        assert!((0.0..=4.0 * 365.25).contains(&t), "{l}");
+        onsets += usize::from(c[4] == "onset");
+        last = Some((p, t));
+    }
+    assert_eq!(onsets, 150);
+}
+
+#[test]
+fn without_quiet_run_prints_a_headline_table() {
+    let tmp = tempdir();
+    let o = success(
+        crmo()
+            .args([
+                "run",
+                "scenarios/natural-history.toml",
+                "--patients",
+                "200",
+                "--out",
+            ])
+            .arg(tmp.path().join("out")),
+    );
+    assert!(
+        o.stdout.contains("200 patients x 1 replicate(s)"),
+        "{}",
+        o.stdout
+    );
+    assert!(o.stdout.contains("flares per patient-year"), "{}", o.stdout);
+    assert!(o.stdout.contains("results in"), "{}", o.stdout);
+}
+
+#[test]
+fn seed_option_changes_the_results() {
+    let tmp = tempdir();
+    let args = ["scenarios/natural-history.toml", "--patients", "300"];
+    let a = run_into(&args, &tmp.path().join("a"), &[]);
+    let b = run_into(
+        &[args.as_slice(), &["--seed", "8"]].concat(),
+        &tmp.path().join("b"),
+        &[],
+    );
+    assert_eq!(manifest(&b)["seed"], 8);
+    assert_ne!(a["summary.csv"], b["summary.csv"]);
+}
+
+#[test]
+fn help_on_every_command() {
+    for args in [&["--help"][..], &["run", "--help"], &["check", "--help"]] {
+        let o = success(crmo().args(args));
+        assert!(o.stdout.contains("Usage"), "{args:?}: {}", o.stdout);
+    }
+    let o = success(crmo().arg("--version"));
+    assert!(o.stdout.contains(env!("CARGO_PKG_VERSION")));
+}
