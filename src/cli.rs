@@ -333,5 +333,65 @@ pub fn scenario_listing(l: &LoadedScenario) -> String {
         "\n[output]\n  patients = {}, events = {}, timeseries_step_weeks = {}\n",
         s.output.patients, s.output.events, s.output.timeseries_step_weeks
     );
+    t += &drug_listing(l);
+    t
+}
+
+/// The drugs (catalogue and scenario) and arms, as printed by `check`.
+fn drug_listing(l: &LoadedScenario) -> String {
+    use crate::scenario::treatment::{catalogue, ladder_steps, DrugSpec};
+    let s = &l.scenario;
+    let mut rng = crate::engine::rng::ReplicateKey::new(s.seed, 0).parameters();
+    let mut t = String::from("\n[drugs]   (p_response sporadic/majeed, onset lag, hazard ratio, duration factor, lesion factor, heal-time factor, partial effect, AE per year, courses)\n");
+    let cat = catalogue();
+    let mut names: Vec<(String, DrugSpec, &str)> = cat
+        .iter()
+        .map(|c| (c.name.to_string(), c.spec.clone(), c.source))
+        .collect();
+    for (k, _) in &s.drugs {
+        if !names.iter().any(|n| &n.0 == k.get_ref()) {
+            names.push((
+                k.get_ref().clone(),
+                DrugSpec::neutral(),
+                "defined in this scenario",
+            ));
+        }
+    }
+    for (name, base, source) in names {
+        let spec = s
+            .drugs
+            .iter()
+            .find(|(k, _)| k.get_ref() == &name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default();
+        let v = spec.draw(&base, &mut rng);
+        let courses = if v.course_days > 0.0 {
+            format!(
+                "{} day(s) every {} weeks, at most {} courses",
+                v.course_days, v.course_every_weeks, v.max_courses
+            )
+        } else if v.max_weeks > 0.0 {
+            format!("continuous, at most {} weeks", v.max_weeks)
+        } else {
+            "continuous".to_string()
+        };
+        t += &format!(
+            "  {name}: p {}/{}, lag {} wk, HR {}, duration x{}, lesions x{}, healing x{}, partial {}, AE {}/yr, {courses}\n      -- {source}\n",
+            v.p_response, v.p_response_majeed, v.onset_lag_weeks, v.flare_hazard_ratio, v.flare_duration_factor,
+            v.lesion_factor, v.heal_time_factor, v.partial_effect, v.adverse_event_per_year
+        );
+    }
+    if s.arm.is_empty() {
+        t += "\n(no [[arm]]: one arm, natural_history, without treatment)\n";
+    }
+    for a in &s.arm {
+        let ladder: Vec<String> = ladder_steps(a).iter().map(|st| st.join("+")).collect();
+        t += &format!(
+            "\n[[arm]] {}: {}\n  assess every {} weeks; escalate when {:?} after >= {} weeks on a step; taper after {} weeks of remission; relapse after taper: {:?}; at the top: {:?}\n",
+            a.name.get_ref(),
+            if a.untreated { "untreated".to_string() } else { ladder.join(" -> ") },
+            a.assess_every_weeks, a.escalate_when, a.min_weeks_on_step, a.stop_after_remission_weeks, a.on_relapse_after_stop, a.at_top
+        );
+    }
     t
 }
