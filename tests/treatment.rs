@@ -193,3 +193,205 @@ fn first_arm_of_two_equals_that_arm_alone() {
     }
     assert_eq!(arm_lines(&km_csv(&alone), "ladder"), arm_lines(&km_csv(&both), "ladder"));
 }
+
+// --------------------------------------------- 2. neutral drug, drug rate
+
+/// A drug whose every effect is 1 changes no flare outcome: the natural
+/// history runs on its own streams, so the untreated and placebo arms see
+/// the same flares.
+#[test]
+fn neutral_placebo_gives_exactly_the_untreated_flares() {
+    let text = format!(
+        "{SMALL}\n[drugs.placebo]\np_response = 1\nflare_hazard_ratio = 1\n\
+         flare_duration_factor = 1\nlesion_factor = 1\nheal_time_factor = 1\n\n\
+         [[arm]]\nname = \"none\"\nuntreated = true\n\n\
+         [[arm]]\nname = \"placebo\"\nladder = [\"placebo\"]\n"
+    );
+    let (res, drugs) = run_text(&text);
+    assert_eq!(drugs, vec!["placebo"]);
+    let rows = summary_rows(&res);
+    for metric in [
+        "flares_per_patient",
+        "flares_per_patient_year",
+        "time_in_flare_frac",
+        "new_lesions_per_flare",
+        "fever_per_flare_frac",
+        "active_at_end_frac",
+        "resolved_frac",
+        "diagnostic_delay_mean_days",
+        "ever_relapsed_after_diagnosis_frac",
+        "remission_6_months_frac",
+        "remission_12_months_frac",
+        "remission_60_months_frac",
+        "active_symptomatic_lesions_year_2_mean",
+        "vertebral_fracture_frac",
+    ] {
+        let (a, b) = (row(&rows, "none", metric), row(&rows, "placebo", metric));
+        assert_eq!(
+            (a.mean, a.mcse),
+            (b.mean, b.mcse),
+            "{metric}: untreated {a:?} vs placebo {b:?}"
+        );
+    }
+    // The placebo is really given (so the equality is not vacuous).
+    assert!(row(&rows, "placebo", "days_on_placebo_mean").mean > 100.0);
+    // Every paired difference is exactly zero.
+    for d in difference_rows(&res) {
+        if d.metric.starts_with("days_on_")
+            || d.metric.starts_with("reached_step")
+            || d.metric == "treated_days_mean"
+        {
+            continue;
+        }
+        assert!(
+            d.mean_difference == 0.0 || d.mean_difference.is_nan(),
+            "{}: paired difference {}",
+            d.metric,
+            d.mean_difference
+        );
+    }
+    // Kaplan-Meier curves (first remission, first relapse, ...) and the
+    // natural-history columns of the time series are identical.
+    let km = km_csv(&res);
+    let km_none: Vec<String> = arm_lines(&km, "none")
+        .iter()
+        .map(|l| fields(l, usize::MAX, "x"))
+        .collect();
+    let km_placebo: Vec<String> = arm_lines(&km, "placebo")
+        .iter()
+        .map(|l| fields(l, usize::MAX, "x"))
+        .collect();
+    assert!(km_none.len() > 100);
+    assert_eq!(km_none, km_placebo);
+    let ts = timeseries_csv(&res, &drugs);
+    let ts_none: Vec<String> = arm_lines(&ts, "none")
+        .iter()
+        .map(|l| fields(l, 10, "x"))
+        .collect();
+    let ts_placebo: Vec<String> = arm_lines(&ts, "placebo")
+        .iter()
+        .map(|l| fields(l, 10, "x"))
+        .collect();
+    assert_eq!(ts_none, ts_placebo);
+}
+
+/// On a drug with flare hazard ratio r (response certain, no lag, no adverse
+/// events, never tapered), without frailty, burnout or loss to follow-up and
+/// with exponential flares, the course on treatment is a two-state Markov
+/// chain: remission -> flare at b = r * rate, flare -> remission at a = 1 /
+/// mean duration. Its long-run flare-start rate is a b / (a + b).
+///
+/// Finite horizon: treatment starts at diagnosis, always inside a flare (the
+/// flare running then is not counted: it started before treatment), so a
+/// patient treated for T days expects c (T - (1 - exp(-s T)) / s) flare
+/// starts, c = a b / s, s = a + b. With T of about 48 years, exp(-s T) is
+/// below 1e-30, and the ratio estimator sum(N) / sum(T) expects
+/// c (1 - 1 / (s mean(T))). mean(T) = horizon - E[diagnosis day], worked out
+/// below from the untreated course before diagnosis.
+#[test]
+fn drug_hazard_ratio_gives_the_analytic_on_drug_flare_rate() {
+    const RATE: f64 = 1.5; // flares per year in remission, untreated
+    const MEAN_WEEKS: f64 = 40.0; // mean flare duration
+    const R: f64 = 0.4; // hazard ratio on the drug
+    const HORIZON_YEARS: f64 = 50.0;
+    const DX_MEDIAN_MONTHS: f64 = 12.0;
+    const DX_SDLOG: f64 = 0.9;
+    let text = format!(
+        r#"
+name = "rate"
+seed = 424242
+patients = 2000
+horizon_years = {HORIZON_YEARS}
+
+[natural_history]
+flare_rate_per_year = {RATE}
+flare_duration_mean_weeks = {MEAN_WEEKS}
+flare_duration_shape = 1
+frailty_variance = 0
+resolution_median_years = inf
+loss_to_follow_up_per_year = 0
+diagnostic_delay_median_months = {DX_MEDIAN_MONTHS}
+diagnostic_delay_sdlog = {DX_SDLOG}
+
+[drugs.halver]
+p_response = 1
+onset_lag_weeks = 0
+flare_hazard_ratio = {R}
+flare_duration_factor = 1
+lesion_factor = 1
+heal_time_factor = 1
+adverse_event_per_year = 0
+
+[[arm]]
+name = "on_drug"
+ladder = ["halver"]
+stop_after_remission_weeks = inf
+"#
+    );
+    let (res, _) = run_text(&text);
+    let rows = summary_rows(&res);
+    let est = row(&rows, "on_drug", "flares_per_patient_year_on_treatment");
+
+    // Rates per day.
+    let year = 365.25;
+    let a = 1.0 / (MEAN_WEEKS * 7.0);
+    let b0 = RATE / year;
+    let b = R * b0;
+    let s = a + b;
+    let c = a * b / s;
+
+    // E[diagnosis day]: the diagnostic clock C ~ lognormal(median 12 months,
+    // sdlog 0.9) fires; in a flare the patient is diagnosed at C, else at the
+    // next flare start, Exp(b0) later. Untreated, from a flare at onset,
+    // P(remission at t) = a / (a + b0) (1 - exp(-(a + b0) t)). So
+    // E[dx] = E[C] + E[P_remission(C)] / b0, integrated over C numerically.
+    let mu = (DX_MEDIAN_MONTHS * year / 12.0).ln();
+    let (mut e_c, mut e_p, dz) = (0.0, 0.0, 1e-3);
+    for i in -10_000..=10_000 {
+        let z = f64::from(i) * dz;
+        let w = (-0.5 * z * z).exp() / (2.0 * std::f64::consts::PI).sqrt() * dz;
+        let t = (mu + DX_SDLOG * z).exp();
+        e_c += w * t;
+        e_p += w * a / (a + b0) * (1.0 - (-(a + b0) * t).exp());
+    }
+    let mean_dx = e_c + e_p / b0;
+    let mean_t = HORIZON_YEARS * year - mean_dx;
+    let expected = c * (1.0 - 1.0 / (s * mean_t)) * year;
+    let long_run = c * year;
+
+    // Predicted Monte Carlo error: the flare count of an alternating process
+    // with exponential phases has variance c T CV^2 for large T, CV^2 the
+    // squared coefficient of variation of one cycle, (a^2 + b^2) / (a + b)^2.
+    let cv2 = (a * a + b * b) / (s * s);
+    let n = res.patients as f64;
+    let predicted_se = (c * year * cv2 / (n * mean_t / year)).sqrt();
+
+    let treated = row(&rows, "on_drug", "treated_days_mean").mean;
+    println!(
+        "on-drug flare rate: simulated {:.5} (mcse {:.5}), analytic {:.5} \
+         (long-run {:.5}); predicted se {:.5}; mean days treated {:.1} vs analytic {:.1}",
+        est.mean, est.mcse, expected, long_run, predicted_se, treated, mean_t
+    );
+    // The reported mcse is the delta-method error of the ratio; it must agree
+    // with the analytic prediction (its own sampling error is a few percent).
+    assert!(
+        (0.85..1.15).contains(&(est.mcse / predicted_se)),
+        "mcse {} vs predicted {}",
+        est.mcse,
+        predicted_se
+    );
+    // 4 standard errors: two-sided false-alarm rate 6.3e-5.
+    assert!(
+        (est.mean - expected).abs() < 4.0 * est.mcse,
+        "on-drug flare rate {} vs analytic {} (mcse {})",
+        est.mean,
+        expected,
+        est.mcse
+    );
+    // The mean time treated, horizon - E[dx]: the mean of 2000 diagnosis
+    // days (sd about 600 days) has a standard error of about 14 days; 4 se.
+    assert!(
+        (treated - mean_t).abs() < 60.0,
+        "mean days treated {treated} vs analytic {mean_t}"
+    );
+}
