@@ -395,3 +395,58 @@ stop_after_remission_weeks = inf
         "mean days treated {treated} vs analytic {mean_t}"
     );
 }
+
+// ------------------------------------------------ 3. paired differences
+
+/// The paired difference of two arms on the same patients has a smaller
+/// standard error than the difference of two independent estimates.
+#[test]
+fn paired_differences_are_more_precise_than_unpaired() {
+    let text = read(&root().join("scenarios/early-bisphosphonate.toml"))
+        .replace("patients = 20000", "patients = 3000");
+    assert!(text.contains("patients = 3000"));
+    let (res, _) = run_text(&text);
+    let rows = summary_rows(&res);
+    let diffs = difference_rows(&res);
+    let (ref_arm, arm) = ("nsaid-first", "pamidronate-first");
+    let mut checked = 0;
+    for metric in [
+        "remission_12_months_frac",
+        "remission_24_months_frac",
+        "remission_6_months_frac",
+        "flares_per_patient",
+        "ever_relapsed_after_diagnosis_frac",
+    ] {
+        let d = diffs
+            .iter()
+            .find(|d| d.arm == arm && d.reference_arm == ref_arm && d.metric == metric)
+            .unwrap_or_else(|| panic!("no difference row for {metric}"));
+        let (a, b) = (row(&rows, ref_arm, metric), row(&rows, arm, metric));
+        let unpaired = (a.mcse * a.mcse + b.mcse * b.mcse).sqrt();
+        println!(
+            "{metric}: difference {:.4}, paired se {:.5}, unpaired se {:.5}, ratio {:.3}",
+            d.mean_difference,
+            d.std_error,
+            unpaired,
+            d.std_error / unpaired
+        );
+        // Both arms observe the same patients at the same times (loss to
+        // follow-up and diagnosis are natural history), so the mean paired
+        // difference is the difference of the means.
+        assert!(
+            (d.mean_difference - (b.mean - a.mean)).abs() < 1e-12,
+            "{metric}: {} vs {}",
+            d.mean_difference,
+            b.mean - a.mean
+        );
+        assert!(d.std_error > 0.0);
+        assert!(
+            d.std_error < unpaired,
+            "{metric}: paired se {} not below unpaired {}",
+            d.std_error,
+            unpaired
+        );
+        checked += 1;
+    }
+    assert_eq!(checked, 5);
+}
