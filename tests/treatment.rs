@@ -450,3 +450,137 @@ fn paired_differences_are_more_precise_than_unpaired() {
     }
     assert_eq!(checked, 5);
 }
+
+// ------------------------------------------------ 4. calibration C1-C7
+
+/// One line of `calibration.csv`.
+#[derive(Debug, Clone)]
+struct Calibrated {
+    published: f64,
+    tolerance: f64,
+    simulated: f64,
+    mcse: f64,
+    inside: bool,
+}
+
+/// `crmo-sim calibrate` of the built-in reference scenario, run once for all
+/// seven target tests; its `calibration.csv` by id.
+fn calibration() -> &'static HashMap<String, Calibrated> {
+    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
+    static ROWS: OnceLock<HashMap<String, Calibrated>> = OnceLock::new();
+    ROWS.get_or_init(|| {
+        let dir = DIR.get_or_init(tempdir);
+        let out = dir.path().join("calibrate");
+        crmo()
+            .args(["calibrate", "--out"])
+            .arg(&out)
+            .arg("-q")
+            .assert()
+            .success();
+        let text = read(&out.join("calibration.csv"));
+        let mut reader = csv::Reader::from_reader(text.as_bytes());
+        let header: Vec<String> = reader
+            .headers()
+            .expect("header")
+            .iter()
+            .map(str::to_string)
+            .collect();
+        assert_eq!(
+            header.join(","),
+            "id,target,published,tolerance,simulated,mcse,inside"
+        );
+        reader
+            .records()
+            .map(|r| {
+                let r = r.expect("calibration row");
+                let num = |i: usize| r[i].parse::<f64>().expect("number");
+                (
+                    r[0].to_string(),
+                    Calibrated {
+                        published: num(2),
+                        tolerance: num(3),
+                        simulated: num(4),
+                        mcse: num(5),
+                        inside: &r[6] == "true",
+                    },
+                )
+            })
+            .collect()
+    })
+}
+
+/// Checks target `id` against the published value and tolerance written here.
+fn assert_target(id: &str, source: &str, published: f64, tolerance: f64) {
+    let c = calibration()
+        .get(id)
+        .unwrap_or_else(|| panic!("{id} missing from calibration.csv"));
+    println!(
+        "{id} [{source}]: simulated {:.4} (mcse {:.4}), published {published} ± {tolerance}; \
+         margin to the edge {:.1} mcse",
+        c.simulated,
+        c.mcse,
+        (tolerance - (c.simulated - published).abs()) / c.mcse
+    );
+    assert_eq!(
+        (c.published, c.tolerance),
+        (published, tolerance),
+        "{id}: calibration.csv states a different target than [{source}]"
+    );
+    assert!(c.simulated.is_finite() && c.mcse.is_finite() && c.mcse > 0.0);
+    assert!(
+        (c.simulated - published).abs() <= tolerance,
+        "{id} [{source}]: simulated {} outside {published} ± {tolerance}",
+        c.simulated
+    );
+    assert!(c.inside, "{id}: the `inside` column disagrees");
+    // Inside by more than 4 Monte Carlo errors, so the model's expected value
+    // (not just this sample) lies inside; false-alarm rate 3.2e-5 one-sided.
+    assert!(
+        (c.simulated - published).abs() + 4.0 * c.mcse <= tolerance,
+        "{id} [{source}]: inside only by Monte Carlo luck ({} ± 4 x {})",
+        c.simulated,
+        c.mcse
+    );
+}
+
+/// C1: symptom-free 6 months after diagnosis on NSAID, 43% ± 12 [Beck2010].
+#[test]
+fn c1_symptom_free_at_6_months_beck2010() {
+    assert_target("C1", "Beck2010", 0.43, 0.12);
+}
+
+/// C2: median time from diagnosis to first relapse, 29 ± 9 months [Schnabel2017].
+#[test]
+fn c2_median_months_to_first_relapse_schnabel2017() {
+    assert_target("C2", "Schnabel2017", 29.0, 9.0);
+}
+
+/// C3: share of lesions at diagnosis that are clinically silent, 0.29 ± 0.07 [Roderick2016].
+#[test]
+fn c3_silent_lesion_share_roderick2016() {
+    assert_target("C3", "Roderick2016", 0.29, 0.07);
+}
+
+/// C4: share with a solitary lesion after imaging at diagnosis, 0.24 ± 0.08 [Roderick2016].
+#[test]
+fn c4_solitary_lesion_share_roderick2016() {
+    assert_target("C4", "Roderick2016", 0.24, 0.08);
+}
+
+/// C5: median diagnostic delay, 15 ± 6 months [Roderick2016].
+#[test]
+fn c5_median_diagnostic_delay_months_roderick2016() {
+    assert_target("C5", "Roderick2016", 15.0, 6.0);
+}
+
+/// C6: share with a Jansson score >= 39, 0.68 ± 0.10 [Jansson2009].
+#[test]
+fn c6_jansson_score_ge39_jansson2009() {
+    assert_target("C6", "Jansson2009", 0.68, 0.10);
+}
+
+/// C7: share meeting Bristol criterion 1 (no biopsy), 0.83 ± 0.10 [Roderick2016].
+#[test]
+fn c7_bristol_criterion1_roderick2016() {
+    assert_target("C7", "Roderick2016", 0.83, 0.10);
+}
