@@ -584,3 +584,124 @@ fn c6_jansson_score_ge39_jansson2009() {
 fn c7_bristol_criterion1_roderick2016() {
     assert_target("C7", "Roderick2016", 0.83, 0.10);
 }
+
+// ------------------------------------------------------- 5. bad input
+
+/// Writes `text` as `bad.toml` and checks that both `check` and `run` refuse
+/// it with exit code 2 and a message naming the file, a line among `lines`
+/// and a column, containing every word of `words`, without panicking and
+/// without writing any output.
+fn refused(text: &str, lines: &[usize], words: &[&str]) -> String {
+    let dir = tempdir();
+    let path = dir.path().join("bad.toml");
+    std::fs::write(&path, text).expect("write scenario");
+    let out = dir.path().join("out");
+    let mut last = String::new();
+    for args in [vec!["check"], vec!["run", "-q", "--out"]] {
+        let mut cmd = crmo();
+        cmd.args(&args);
+        if args[0] == "run" {
+            cmd.arg(&out);
+        }
+        let o = cmd.arg(&path).output().expect("crmo-sim runs");
+        let stderr = String::from_utf8_lossy(&o.stderr).into_owned();
+        println!("{} ->\n{stderr}", args[0]);
+        assert_eq!(o.status.code(), Some(2), "{}: {stderr}", args[0]);
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        assert!(stderr.contains("bad.toml"), "file not named: {stderr}");
+        assert!(stderr.contains("column"), "no column: {stderr}");
+        assert!(
+            lines
+                .iter()
+                .any(|l| stderr.contains(&format!("line {l},"))),
+            "none of lines {lines:?} named: {stderr}"
+        );
+        for w in words {
+            assert!(stderr.contains(w), "{w:?} missing from: {stderr}");
+        }
+        assert!(!out.exists(), "a refused run wrote {}", out.display());
+        last = stderr;
+    }
+    last
+}
+
+#[test]
+fn unknown_drug_in_a_ladder_is_refused_with_the_known_drugs() {
+    refused(
+        "horizon_years = 5\n\n[[arm]]\nname = \"a\"\nladder = [\"nsaid\", \"aspirinx\"]\n",
+        &[5],
+        &[
+            "unknown drug `aspirinx`",
+            "known drugs are",
+            "nsaid",
+            "methotrexate",
+            "pamidronate",
+            "tnf_inhibitor",
+            "il1_blocker",
+            "[drugs.NAME]",
+        ],
+    );
+}
+
+#[test]
+fn empty_ladder_is_refused_with_a_hint_to_untreated() {
+    refused(
+        "horizon_years = 5\n\n[[arm]]\nname = \"a\"\nladder = []\n",
+        &[5],
+        &["empty ladder", "untreated = true"],
+    );
+}
+
+#[test]
+fn escalation_rule_that_can_never_fire_is_refused() {
+    refused(
+        "horizon_years = 1\n\n[[arm]]\nname = \"a\"\nladder = [\"nsaid\", \"pamidronate\"]\nmin_weeks_on_step = 60\n",
+        &[5, 6],
+        &["min_weeks_on_step", "never", "lower it"],
+    );
+}
+
+#[test]
+fn drug_lag_beyond_the_horizon_is_refused() {
+    refused(
+        "horizon_years = 1\n\n[drugs.nsaid]\nonset_lag_weeks = 60\n\n[[arm]]\nname = \"a\"\nladder = [\"nsaid\"]\n",
+        &[4, 8],
+        &["nsaid", "60 weeks", "horizon", "onset_lag_weeks"],
+    );
+}
+
+#[test]
+fn two_arms_with_the_same_name_are_refused() {
+    refused(
+        "[[arm]]\nname = \"a\"\nladder = [\"nsaid\"]\n\n[[arm]]\nname = \"a\"\nuntreated = true\n",
+        &[6],
+        &["two arms", "`a`", "unique"],
+    );
+}
+
+#[test]
+fn new_drug_without_p_response_is_refused() {
+    refused(
+        "[drugs.newdrug]\nflare_hazard_ratio = 0.5\n\n[[arm]]\nname = \"a\"\nladder = [\"newdrug\"]\n",
+        &[1],
+        &["newdrug", "not in the catalogue", "p_response"],
+    );
+}
+
+#[test]
+fn unknown_field_in_an_arm_is_refused() {
+    refused(
+        "[[arm]]\nname = \"a\"\nladder = [\"nsaid\"]\ncolour = \"red\"\n",
+        &[4],
+        &["unknown field `colour`", "ladder", "min_weeks_on_step"],
+    );
+}
+
+#[test]
+fn unknown_field_in_a_catalogue_drug_is_refused() {
+    refused(
+        "[drugs.nsaid]\np_respons = 0.5\n\n[[arm]]\nname = \"a\"\nladder = [\"nsaid\"]\n",
+        &[2],
+        &["unknown field `p_respons`", "p_response", "flare_hazard_ratio"],
+    );
+}
