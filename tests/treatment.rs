@@ -705,3 +705,136 @@ fn unknown_field_in_a_catalogue_drug_is_refused() {
         &["unknown field `p_respons`", "p_response", "flare_hazard_ratio"],
     );
 }
+
+// ---------------------------------------------------- 6. multi-arm outputs
+
+/// `early-bisphosphonate.toml` writes paired differences, summary rows of
+/// both arms and per-drug exposure columns.
+#[test]
+fn multi_arm_run_writes_differences_and_drug_columns() {
+    let dir = tempdir();
+    let out = dir.path().join("eb");
+    crmo()
+        .args(["run", "scenarios/early-bisphosphonate.toml", "--patients", "2000", "-q", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    let (first, second) = ("nsaid-first", "pamidronate-first");
+
+    let diffs = read(&out.join("differences.csv"));
+    let mut lines = diffs.lines();
+    assert_eq!(
+        lines.next(),
+        Some("arm,reference_arm,metric,mean_difference,lower_95,upper_95")
+    );
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert!(rows.len() > 20, "{} difference rows", rows.len());
+    for r in &rows {
+        assert_eq!(r.len(), 6, "{r:?}");
+        assert_eq!((r[0], r[1]), (second, first), "{r:?}");
+        let v: Vec<f64> = r[3..].iter().map(|x| x.parse().expect("number")).collect();
+        if v.iter().all(|x| x.is_finite()) {
+            assert!(v[1] <= v[0] && v[0] <= v[2], "interval {r:?}");
+        }
+    }
+    for m in [
+        "remission_12_months_frac",
+        "remission_24_months_frac",
+        "ever_relapsed_after_diagnosis_frac",
+        "days_on_nsaid_mean",
+    ] {
+        assert!(rows.iter().any(|r| r[2] == m), "no difference row {m}");
+    }
+    // Ratio metrics have no paired difference.
+    assert!(!rows.iter().any(|r| r[2] == "flares_per_patient_year"));
+
+    let summary = read(&out.join("summary.csv"));
+    assert_eq!(summary.lines().next(), Some("arm,metric,mean,lower_95,upper_95,mcse"));
+    for arm in [first, second] {
+        let metrics: Vec<String> = arm_lines(&summary, arm)
+            .iter()
+            .map(|l| l.split(',').nth(1).unwrap().to_string())
+            .collect();
+        for m in [
+            "flares_per_patient",
+            "remission_12_months_frac",
+            "flares_per_patient_year_on_treatment",
+            "days_on_nsaid_mean",
+            "days_on_pamidronate_mean",
+            "days_on_tnf_inhibitor_mean",
+            "reached_step_3_frac",
+            "adverse_event_frac",
+        ] {
+            assert!(metrics.iter().any(|x| x == m), "{arm}: no summary row {m}");
+        }
+    }
+    // The pamidronate-first ladder never gives an NSAID.
+    let no_nsaid = arm_lines(&summary, second)
+        .into_iter()
+        .find(|l| l.starts_with(&format!("{second},days_on_nsaid_mean,")))
+        .unwrap();
+    assert!(no_nsaid.starts_with(&format!("{second},days_on_nsaid_mean,0,")), "{no_nsaid}");
+
+    let ts = read(&out.join("timeseries.csv"));
+    let header: Vec<&str> = ts.lines().next().unwrap().split(',').collect();
+    assert_eq!(
+        &header[header.len() - 3..],
+        &["on_nsaid_frac", "on_pamidronate_frac", "on_tnf_inhibitor_frac"]
+    );
+    let max_col = |arm: &str, col: usize| {
+        arm_lines(&ts, arm)
+            .iter()
+            .map(|l| l.split(',').nth(col).unwrap().parse::<f64>().unwrap())
+            .fold(0.0, f64::max)
+    };
+    let nsaid_col = header.len() - 3;
+    assert!(max_col(first, nsaid_col) > 0.3, "NSAID-first arm on NSAID");
+    assert_eq!(max_col(second, nsaid_col), 0.0, "pamidronate-first arm on NSAID");
+    assert!(max_col(second, nsaid_col + 2) > 0.0, "pamidronate-first arm reaches TNF");
+}
+
+/// With `[output] events = true`, `events.csv` records drug starts and stops.
+#[test]
+fn events_csv_records_drug_starts_and_stops() {
+    let dir = tempdir();
+    let text = read(&root().join("scenarios/early-bisphosphonate.toml"))
+        + "\n[output]\nevents = true\n";
+    let path = dir.path().join("eb-events.toml");
+    std::fs::write(&path, text).unwrap();
+    let out = dir.path().join("out");
+    crmo()
+        .args(["run", "--patients", "200", "-q", "--out"])
+        .arg(&out)
+        .arg(&path)
+        .assert()
+        .success();
+    let events = read(&out.join("events.csv"));
+    let header = events.lines().next().unwrap();
+    assert_eq!(
+        header,
+        "arm,replicate,patient,time_days,event,lesion,site,side,symptomatic,stage,drug,step,value,detail"
+    );
+    let rows: Vec<Vec<&str>> = events.lines().skip(1).map(|l| l.split(',').collect()).collect();
+    let of = |arm: &str, event: &str| {
+        rows.iter()
+            .filter(|r| r[0] == arm && r[4] == event)
+            .collect::<Vec<_>>()
+    };
+    let starts = of("nsaid-first", "drug_start");
+    let stops = of("nsaid-first", "drug_stop");
+    assert!(!starts.is_empty() && !stops.is_empty());
+    // The first step of the NSAID-first arm is the NSAID, at step 1.
+    assert!(starts.iter().any(|r| r[10] == "nsaid" && r[11] == "1"), "{:?}", starts[0]);
+    assert!(of("pamidronate-first", "drug_start")
+        .iter()
+        .all(|r| r[10] != "nsaid"));
+    assert!(of("pamidronate-first", "drug_start")
+        .iter()
+        .any(|r| r[10] == "pamidronate" && r[11] == "1"));
+    // Stops carry their reason.
+    let reasons = ["escalation", "taper", "adverse_event", "course_end", "top_of_ladder"];
+    for r in &stops {
+        assert!(reasons.contains(&r[13]), "stop reason {:?}", r);
+    }
+    assert!(stops.iter().any(|r| r[13] == "escalation"));
+}
