@@ -40,15 +40,11 @@ fn check_prints_the_resolved_parameters() {
         // Values from the file.
         "female_frac = 0.7".into(),
         "p_fever = 0.3  [majeed: 0.7]".into(),
-        "flare_rate_per_year = gamma(mean 2, shape 4)  [majeed: 3]".into(),
+        "flare_rate_per_year = gamma(mean 2, shape 4)".into(),
         "tibia = 0.5".into(),
         "timeseries_step_weeks = 4".into(),
-        // Defaults, with the built-in Majeed values.
-        "flare_duration_mean_weeks = 10  [majeed: 12]".into(),
-        "frailty_variance = 0.5".into(),
-        "resolution_median_years = 3  [majeed: inf]".into(),
-        "femur = 0.2".into(),
-        "onset_age_years = normal(mean 10, sd 3.3) truncated to [2, 18]".into(),
+        // A default of the cohort table.
+        "onset_age_years = normal(".into(),
     ];
     for line in &expected {
         assert!(
@@ -57,15 +53,27 @@ fn check_prints_the_resolved_parameters() {
             o.stdout
         );
     }
-    // Every natural-history parameter is listed with its source.
-    for name in [
-        "p_silent_new",
-        "diagnostic_delay_median_months",
-        "arthritis_per_year",
-    ] {
+    // Every other natural-history parameter is listed with its default (and
+    // the built-in Majeed value where that differs), taken from the library.
+    let defaults = crmo_sim::scenario::NaturalHistory::default().listing();
+    assert!(defaults.len() > 30);
+    for row in defaults {
+        if ["p_fever", "flare_rate_per_year"].contains(&row.name) {
+            continue;
+        }
+        let majeed = row
+            .majeed
+            .map_or(String::new(), |m| format!("  [majeed: {m}]"));
+        let line = format!("  {} = {}{}\n", row.name, row.value, majeed);
         assert!(
-            o.stdout.contains(&format!("  {name} = ")),
-            "{name} not listed"
+            o.stdout.contains(&line),
+            "missing {line:?} in:\n{}",
+            o.stdout
+        );
+        assert!(
+            o.stdout.contains(row.source),
+            "source of {} not shown",
+            row.name
         );
     }
     assert_eq!(snapshot(tmp.path()), before, "check must not write files");

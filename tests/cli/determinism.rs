@@ -125,3 +125,18 @@ fn identical_across_threads_beyond_one_batch() {
     );
     assert_same_results(&one, &two, "66,000 patients, --threads 1 vs 2");
 }
+
+/// Treatment arms (their own random streams, paired differences between
+/// arms) are just as reproducible.
+#[test]
+fn treated_arms_are_identical_across_threads() {
+    let tmp = tempdir();
+    let args = ["scenarios/early-bisphosphonate.toml", "--patients", "2100"];
+    let one = run_into(&args, &tmp.path().join("t1"), &[("RAYON_NUM_THREADS", "1")]);
+    let two = run_into(&args, &tmp.path().join("t2"), &[("RAYON_NUM_THREADS", "2")]);
+    assert!(
+        one.contains_key("differences.csv"),
+        "two arms give differences.csv"
+    );
+    assert_same_results(&one, &two, "treated arms, RAYON_NUM_THREADS=1 vs 2");
+}

@@ -207,6 +207,41 @@ const CASES: &[Case] = &[
         expect: &["line 1, column 8", "invalid value"],
     },
     Case {
+        name: "unknown_drug_in_ladder",
+        text: b"[[arm]]\nname = \"a\"\nladder = [\"nsaid\", \"aspirin\"]\n",
+        expect: &["line 3, column 20", "unknown drug `aspirin`", "known drugs are nsaid"],
+    },
+    Case {
+        name: "empty_ladder",
+        text: b"[[arm]]\nname = \"a\"\nladder = []\n",
+        expect: &["line 3, column 10", "empty ladder", "at least one step"],
+    },
+    Case {
+        name: "duplicate_arm_names",
+        text: b"[[arm]]\nname = \"a\"\nladder = [\"nsaid\"]\n[[arm]]\nname = \"a\"\nladder = [\"nsaid\"]\n",
+        expect: &["line 5, column 8", "two arms are named `a`", "must be unique"],
+    },
+    Case {
+        name: "unknown_escalation_rule",
+        text: b"[[arm]]\nname = \"a\"\nladder = [\"nsaid\"]\nescalate_when = \"sometimes\"\n",
+        expect: &["line 4, column 17", "unknown variant `sometimes`", "`active`"],
+    },
+    Case {
+        name: "misspelled_drug_field",
+        text: b"[drugs.nsaid]\np_respons = 0.5\n",
+        expect: &["line 2, column 1", "unknown field `p_respons`", "`p_response`"],
+    },
+    Case {
+        name: "drug_response_above_one",
+        text: b"[drugs.nsaid]\np_response = 2\n",
+        expect: &["line 2, column 14", "2 is not allowed", "a probability between 0 and 1"],
+    },
+    Case {
+        name: "arm_without_name",
+        text: b"[[arm]]\nladder = [\"nsaid\"]\n",
+        expect: &["line 1, column 1", "missing field `name`"],
+    },
+    Case {
         name: "invalid_utf8",
         text: b"seed = 1\nname = \"\xff\xfe\"\n",
         expect: &["line 2, column 9", "invalid UTF-8", "UTF-8 text"],
