@@ -8,8 +8,13 @@ use super::patient::{Outcome, Scratch, Segment, N_STATES};
 /// Fixed-point scale of accumulated values (2^20: ~1e-6 resolution).
 pub const SCALE: f64 = 1_048_576.0;
 
-fn fixed(x: f64) -> i128 {
-    (x * SCALE).round() as i128
+/// Rounds to the fixed-point grid. Written with a truncating cast rather than
+/// `round()`, which is a library call on baseline x86-64 and dominated the
+/// per-patient accumulation.
+#[inline]
+fn fixed(x: f64) -> i64 {
+    let v = x * SCALE;
+    (if v >= 0.0 { v + 0.5 } else { v - 0.5 }) as i64
 }
 
 /// Sums for a ratio estimator `sum(y) / sum(x)` (a mean when every x is 1),
@@ -29,7 +34,7 @@ impl Stat {
     /// Adds one observation of `y` over `x`.
     #[inline]
     pub fn add(&mut self, y: f64, x: f64) {
-        let (y, x) = (fixed(y), fixed(x));
+        let (y, x) = (i128::from(fixed(y)), i128::from(fixed(x)));
         self.n += 1;
         self.sy += y;
         self.sx += x;

@@ -385,6 +385,8 @@ struct Sim<'a, 't, O: Observer> {
     effects: Effects,
     treatment: Option<&'a mut TreatmentState<'t>>,
     next_checkpoint: usize,
+    /// Cached (index, day) of the next lesion stage change; refreshed whenever a lesion changes.
+    next_lesion: (usize, f64),
 }
 
 const NEVER: f64 = f64::INFINITY;
@@ -452,6 +454,7 @@ pub fn simulate_patient<O: Observer>(
         effects: Effects::NONE,
         treatment,
         next_checkpoint: 0,
+        next_lesion: (0, NEVER),
         rng,
     };
     sim.draw_baseline(genotype);
@@ -543,6 +546,9 @@ impl<O: Observer> Sim<'_, '_, O> {
             seen: false,
         };
         self.scratch.lesions.push(lesion);
+        if lesion.stage_end_day < self.next_lesion.1 {
+            self.next_lesion = (self.scratch.lesions.len() - 1, lesion.stage_end_day);
+        }
         (self.scratch.lesions.len() - 1) as u32
     }
 
@@ -555,7 +561,7 @@ impl<O: Observer> Sim<'_, '_, O> {
             } else {
                 self.day + self.hazard_budget / self.flare_hazard()
             };
-            let (lesion_i, lesion_day) = self.next_lesion_change();
+            let (lesion_i, lesion_day) = self.next_lesion;
             let (cond_i, cond_day) = self
                 .condition_day
                 .iter()
@@ -640,6 +646,10 @@ impl<O: Observer> Sim<'_, '_, O> {
             }
         }
         self.day = day;
+    }
+
+    fn refresh_next_lesion(&mut self) {
+        self.next_lesion = self.next_lesion_change();
     }
 
     fn next_lesion_change(&self) -> (usize, f64) {
@@ -782,6 +792,7 @@ impl<O: Observer> Sim<'_, '_, O> {
         let l = &mut self.scratch.lesions[i];
         l.stage = Stage::Lytic;
         l.stage_end_day = day + l.base_days[0] * heal;
+        self.refresh_next_lesion();
         self.obs
             .event(day, EventKind::LesionReactivated { lesion: i as u32 });
     }
@@ -906,6 +917,7 @@ impl<O: Observer> Sim<'_, '_, O> {
             s => day + l.base_days[s as usize] * heal,
         };
         let stage = l.stage;
+        self.refresh_next_lesion();
         self.obs.event(
             day,
             EventKind::LesionStage {
