@@ -132,7 +132,10 @@ fn untreated_arm_is_byte_identical_to_a_run_without_treatment() {
         .iter()
         .filter(|(m, l)| plain_summary.iter().any(|(pm, pl)| pm == m && pl != l))
         .count();
-    assert!(differing > 10, "the treated arm differs in {differing} rows");
+    assert!(
+        differing > 10,
+        "the treated arm differs in {differing} rows"
+    );
 
     // timeseries.csv: the natural-history columns (the first 10) are
     // identical; the untreated arm is on no drug.
@@ -191,7 +194,10 @@ fn first_arm_of_two_equals_that_arm_alone() {
     for (a, b) in ts_alone.iter().zip(&ts_both) {
         assert_eq!(a, &fields(b, 13, "ladder"));
     }
-    assert_eq!(arm_lines(&km_csv(&alone), "ladder"), arm_lines(&km_csv(&both), "ladder"));
+    assert_eq!(
+        arm_lines(&km_csv(&alone), "ladder"),
+        arm_lines(&km_csv(&both), "ladder")
+    );
 }
 
 // --------------------------------------------- 2. neutral drug, drug rate
@@ -611,9 +617,7 @@ fn refused(text: &str, lines: &[usize], words: &[&str]) -> String {
         assert!(stderr.contains("bad.toml"), "file not named: {stderr}");
         assert!(stderr.contains("column"), "no column: {stderr}");
         assert!(
-            lines
-                .iter()
-                .any(|l| stderr.contains(&format!("line {l},"))),
+            lines.iter().any(|l| stderr.contains(&format!("line {l},"))),
             "none of lines {lines:?} named: {stderr}"
         );
         for w in words {
@@ -702,7 +706,11 @@ fn unknown_field_in_a_catalogue_drug_is_refused() {
     refused(
         "[drugs.nsaid]\np_respons = 0.5\n\n[[arm]]\nname = \"a\"\nladder = [\"nsaid\"]\n",
         &[2],
-        &["unknown field `p_respons`", "p_response", "flare_hazard_ratio"],
+        &[
+            "unknown field `p_respons`",
+            "p_response",
+            "flare_hazard_ratio",
+        ],
     );
 }
 
@@ -715,7 +723,14 @@ fn multi_arm_run_writes_differences_and_drug_columns() {
     let dir = tempdir();
     let out = dir.path().join("eb");
     crmo()
-        .args(["run", "scenarios/early-bisphosphonate.toml", "--patients", "2000", "-q", "--out"])
+        .args([
+            "run",
+            "scenarios/early-bisphosphonate.toml",
+            "--patients",
+            "2000",
+            "-q",
+            "--out",
+        ])
         .arg(&out)
         .assert()
         .success();
@@ -749,7 +764,10 @@ fn multi_arm_run_writes_differences_and_drug_columns() {
     assert!(!rows.iter().any(|r| r[2] == "flares_per_patient_year"));
 
     let summary = read(&out.join("summary.csv"));
-    assert_eq!(summary.lines().next(), Some("arm,metric,mean,lower_95,upper_95,mcse"));
+    assert_eq!(
+        summary.lines().next(),
+        Some("arm,metric,mean,lower_95,upper_95,mcse")
+    );
     for arm in [first, second] {
         let metrics: Vec<String> = arm_lines(&summary, arm)
             .iter()
@@ -773,13 +791,20 @@ fn multi_arm_run_writes_differences_and_drug_columns() {
         .into_iter()
         .find(|l| l.starts_with(&format!("{second},days_on_nsaid_mean,")))
         .unwrap();
-    assert!(no_nsaid.starts_with(&format!("{second},days_on_nsaid_mean,0,")), "{no_nsaid}");
+    assert!(
+        no_nsaid.starts_with(&format!("{second},days_on_nsaid_mean,0,")),
+        "{no_nsaid}"
+    );
 
     let ts = read(&out.join("timeseries.csv"));
     let header: Vec<&str> = ts.lines().next().unwrap().split(',').collect();
     assert_eq!(
         &header[header.len() - 3..],
-        &["on_nsaid_frac", "on_pamidronate_frac", "on_tnf_inhibitor_frac"]
+        &[
+            "on_nsaid_frac",
+            "on_pamidronate_frac",
+            "on_tnf_inhibitor_frac"
+        ]
     );
     let max_col = |arm: &str, col: usize| {
         arm_lines(&ts, arm)
@@ -789,16 +814,23 @@ fn multi_arm_run_writes_differences_and_drug_columns() {
     };
     let nsaid_col = header.len() - 3;
     assert!(max_col(first, nsaid_col) > 0.3, "NSAID-first arm on NSAID");
-    assert_eq!(max_col(second, nsaid_col), 0.0, "pamidronate-first arm on NSAID");
-    assert!(max_col(second, nsaid_col + 2) > 0.0, "pamidronate-first arm reaches TNF");
+    assert_eq!(
+        max_col(second, nsaid_col),
+        0.0,
+        "pamidronate-first arm on NSAID"
+    );
+    assert!(
+        max_col(second, nsaid_col + 2) > 0.0,
+        "pamidronate-first arm reaches TNF"
+    );
 }
 
 /// With `[output] events = true`, `events.csv` records drug starts and stops.
 #[test]
 fn events_csv_records_drug_starts_and_stops() {
     let dir = tempdir();
-    let text = read(&root().join("scenarios/early-bisphosphonate.toml"))
-        + "\n[output]\nevents = true\n";
+    let text =
+        read(&root().join("scenarios/early-bisphosphonate.toml")) + "\n[output]\nevents = true\n";
     let path = dir.path().join("eb-events.toml");
     std::fs::write(&path, text).unwrap();
     let out = dir.path().join("out");
@@ -814,7 +846,11 @@ fn events_csv_records_drug_starts_and_stops() {
         header,
         "arm,replicate,patient,time_days,event,lesion,site,side,symptomatic,stage,drug,step,value,detail"
     );
-    let rows: Vec<Vec<&str>> = events.lines().skip(1).map(|l| l.split(',').collect()).collect();
+    let rows: Vec<Vec<&str>> = events
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
     let of = |arm: &str, event: &str| {
         rows.iter()
             .filter(|r| r[0] == arm && r[4] == event)
@@ -824,7 +860,11 @@ fn events_csv_records_drug_starts_and_stops() {
     let stops = of("nsaid-first", "drug_stop");
     assert!(!starts.is_empty() && !stops.is_empty());
     // The first step of the NSAID-first arm is the NSAID, at step 1.
-    assert!(starts.iter().any(|r| r[10] == "nsaid" && r[11] == "1"), "{:?}", starts[0]);
+    assert!(
+        starts.iter().any(|r| r[10] == "nsaid" && r[11] == "1"),
+        "{:?}",
+        starts[0]
+    );
     assert!(of("pamidronate-first", "drug_start")
         .iter()
         .all(|r| r[10] != "nsaid"));
@@ -832,7 +872,13 @@ fn events_csv_records_drug_starts_and_stops() {
         .iter()
         .any(|r| r[10] == "pamidronate" && r[11] == "1"));
     // Stops carry their reason.
-    let reasons = ["escalation", "taper", "adverse_event", "course_end", "top_of_ladder"];
+    let reasons = [
+        "escalation",
+        "taper",
+        "adverse_event",
+        "course_end",
+        "top_of_ladder",
+    ];
     for r in &stops {
         assert!(reasons.contains(&r[13]), "stop reason {:?}", r);
     }
