@@ -1,2 +1,449 @@
-//! Charts: single-patient course charts, galleries and cohort plots, drawn
-//! with plotters to PNG and SVG using a font compiled into the binary.
+//! Charts: single-patient course charts ([`course`]), galleries of courses
+//! ([`gallery`]) and cohort plots ([`cohort`]), drawn with plotters to PNG and
+//! SVG.
+//!
+//! This file owns what every chart shares: the bundled font (DejaVu Sans,
+//! compiled into the binary and registered once, so nothing depends on
+//! fontconfig or system fonts), the colour-blind-safe Okabe–Ito palette, the
+//! choice of PNG or SVG by file extension, and small drawing helpers (text,
+//! legends). Every figure is a function of an accumulator or a trace only:
+//! plotting never re-runs a simulation it was not asked for.
+
+pub mod cohort;
+pub mod course;
+pub mod gallery;
+pub mod readme;
+
+use std::error::Error as StdError;
+use std::path::Path;
+use std::sync::Once;
+
+use plotters::coord::Shift;
+use plotters::element::DashedPathElement;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+use plotters::style::FontStyle;
+
+use crate::error::{Error, Result};
+
+pub use cohort::{cohort_plots, mean_pain_series, PainPoint};
+pub use course::{course_trace, render_course, CourseTrace};
+pub use gallery::{classify, gallery, pick_courses, CourseClass};
+pub use readme::render_readme_images;
+
+/// Font family every chart uses (DejaVu Sans, bundled). SVG text names this
+/// generic family, so viewers without DejaVu fall back to their sans-serif.
+pub const FONT: &str = "sans-serif";
+/// Family name under which DejaVu Sans Bold is also registered on its own.
+pub const FONT_BOLD: &str = "sans-bold";
+
+static FONT_DATA: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
+static FONT_BOLD_DATA: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans-Bold.ttf");
+static FONTS: Once = Once::new();
+
+/// Registers the bundled fonts with plotters (once per process; later calls
+/// do nothing). Every rendering function calls it, so callers need not.
+///
+/// DejaVu Sans is registered as `sans-serif` (normal), DejaVu Sans Bold as
+/// `sans-serif` (bold style) and again as its own family [`FONT_BOLD`].
+pub fn init_fonts() {
+    FONTS.call_once(|| {
+        let ok = plotters::style::register_font(FONT, FontStyle::Normal, FONT_DATA).is_ok()
+            && plotters::style::register_font(FONT, FontStyle::Bold, FONT_BOLD_DATA).is_ok()
+            && plotters::style::register_font(FONT_BOLD, FontStyle::Normal, FONT_BOLD_DATA).is_ok();
+        // The fonts are compiled in; a unit test checks that they parse.
+        assert!(ok, "the bundled DejaVu fonts must be valid TrueType files");
+    });
+}
+
+/// The Okabe–Ito colour-blind-safe palette (Okabe & Ito 2008), used by every chart.
+pub mod palette {
+    use plotters::style::RGBColor;
+
+    /// Black.
+    pub const BLACK: RGBColor = RGBColor(0x00, 0x00, 0x00);
+    /// Orange.
+    pub const ORANGE: RGBColor = RGBColor(0xE6, 0x9F, 0x00);
+    /// Sky blue.
+    pub const SKY_BLUE: RGBColor = RGBColor(0x56, 0xB4, 0xE9);
+    /// Bluish green.
+    pub const BLUISH_GREEN: RGBColor = RGBColor(0x00, 0x9E, 0x73);
+    /// Yellow.
+    pub const YELLOW: RGBColor = RGBColor(0xF0, 0xE4, 0x42);
+    /// Blue.
+    pub const BLUE: RGBColor = RGBColor(0x00, 0x72, 0xB2);
+    /// Vermillion.
+    pub const VERMILLION: RGBColor = RGBColor(0xD5, 0x5E, 0x00);
+    /// Reddish purple.
+    pub const REDDISH_PURPLE: RGBColor = RGBColor(0xCC, 0x79, 0xA7);
+    /// Neutral grey (for "not observed"; not a data colour).
+    pub const GREY: RGBColor = RGBColor(0x99, 0x99, 0x99);
+    /// Light grey for grid lines.
+    pub const GRID: RGBColor = RGBColor(0xDD, 0xDD, 0xDD);
+
+    /// Colours of series that have no fixed meaning (arms, drugs), in order.
+    pub const SERIES: [RGBColor; 7] = [
+        BLUE,
+        ORANGE,
+        BLUISH_GREEN,
+        REDDISH_PURPLE,
+        SKY_BLUE,
+        VERMILLION,
+        BLACK,
+    ];
+
+    /// The `i`-th series colour (cycling).
+    pub fn series(i: usize) -> RGBColor {
+        SERIES[i % SERIES.len()]
+    }
+
+    /// Colour of the activity state active (flare).
+    pub const ACTIVE: RGBColor = VERMILLION;
+    /// Colour of remission.
+    pub const REMISSION: RGBColor = SKY_BLUE;
+    /// Colour of resolved disease.
+    pub const RESOLVED: RGBColor = BLUISH_GREEN;
+    /// Colour of lost to follow-up.
+    pub const LOST: RGBColor = GREY;
+}
+
+/// Image formats a chart can be written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Portable Network Graphics (bitmap).
+    Png,
+    /// Scalable Vector Graphics (printable).
+    Svg,
+}
+
+impl Format {
+    /// The format named by a path's extension (`.png` or `.svg`, any case).
+    pub fn of(path: &Path) -> Result<Format> {
+        match path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            Some("png") => Ok(Format::Png),
+            Some("svg") => Ok(Format::Svg),
+            _ => Err(Error::Usage(format!(
+                "cannot tell the image format of {}: the file name must end in .png or .svg",
+                path.display()
+            ))),
+        }
+    }
+}
+
+/// Result of drawing code: plotters' errors are boxed and turned into
+/// [`Error::Plot`] with the file name by [`render`].
+pub(crate) type DrawResult<T = ()> = std::result::Result<T, Box<dyn StdError>>;
+
+/// Something that can draw itself on any plotters backend.
+pub(crate) trait Figure {
+    /// Draws the whole figure on `root` (already filled white).
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult
+    where
+        DB::ErrorType: 'static;
+}
+
+/// Smallest and largest image side accepted, pixels.
+pub const SIZE_LIMITS: (u32, u32) = (200, 20_000);
+
+/// Renders `fig` to `path` as PNG or SVG (by extension) of `width` x `height` pixels.
+pub(crate) fn render(fig: &impl Figure, path: &Path, width: u32, height: u32) -> Result<()> {
+    let format = Format::of(path)?;
+    let (lo, hi) = SIZE_LIMITS;
+    if !(lo..=hi).contains(&width) || !(lo..=hi).contains(&height) {
+        return Err(Error::Usage(format!(
+            "image size {width}x{height} is not allowed: width and height must be {lo} to {hi} pixels"
+        )));
+    }
+    init_fonts();
+    let plot_err = |e: Box<dyn StdError>| Error::Plot {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    };
+    match format {
+        Format::Png => {
+            let root = BitMapBackend::new(path, (width, height)).into_drawing_area();
+            draw_root(fig, &root).map_err(plot_err)
+        }
+        Format::Svg => {
+            let root = SVGBackend::new(path, (width, height)).into_drawing_area();
+            draw_root(fig, &root).map_err(plot_err)
+        }
+    }
+}
+
+fn draw_root<DB: DrawingBackend>(fig: &impl Figure, root: &DrawingArea<DB, Shift>) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    root.fill(&WHITE)?;
+    fig.draw(root)?;
+    root.present()?;
+    Ok(())
+}
+
+/// A text style of the bundled font, `px` pixels high.
+pub(crate) fn text(px: f64) -> TextStyle<'static> {
+    (FONT, px.max(6.0)).into_font().color(&palette::BLACK)
+}
+
+/// A tick label: whole numbers without decimals, others with one.
+pub(crate) fn fmt_tick(v: f64) -> String {
+    if (v - v.round()).abs() < 1e-9 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.1}")
+    }
+}
+
+/// A bold text style of the bundled font.
+pub(crate) fn bold(px: f64) -> TextStyle<'static> {
+    (FONT, px.max(6.0), FontStyle::Bold)
+        .into_font()
+        .color(&palette::BLACK)
+}
+
+/// Anchors a text style (horizontal, vertical).
+pub(crate) fn anchored(style: TextStyle<'_>, h: HPos, v: VPos) -> TextStyle<'_> {
+    style.pos(Pos::new(h, v))
+}
+
+/// What a legend entry shows before its label.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Swatch {
+    /// A line of a colour and width.
+    Line(RGBColor, u32),
+    /// A dashed line.
+    Dashed(RGBColor, u32),
+    /// A filled box of a colour and opacity.
+    Box(RGBColor, f64),
+    /// A hollow box.
+    Hollow(RGBColor),
+    /// A filled circle.
+    Dot(RGBColor),
+    /// A hollow circle.
+    Ring(RGBColor),
+    /// An upward triangle.
+    Triangle(RGBColor),
+    /// A cross.
+    Cross(RGBColor),
+    /// A downward triangle.
+    DownTriangle(RGBColor),
+    /// A diamond.
+    Diamond(RGBColor),
+}
+
+/// One laid-out legend row: its entries `(index, width)` and total width.
+type LegendRow = (Vec<(usize, i32)>, i32);
+
+/// Lays a legend out as entries flowing left to right, wrapping into rows
+/// that fit `width`; returns per row its entries `(index, width)` and total width.
+fn layout_legend<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    entries: &[(Swatch, String)],
+    px: f64,
+) -> DrawResult<Vec<LegendRow>>
+where
+    DB::ErrorType: 'static,
+{
+    let (w, _) = area.dim_in_pixel();
+    let style = text(px);
+    let (sw, gap, sep) = legend_metrics(px);
+    let mut rows: Vec<LegendRow> = vec![(Vec::new(), 0)];
+    for (i, (_, label)) in entries.iter().enumerate() {
+        let (tw, _) = area.estimate_text_size(label, &style)?;
+        let item = sw + gap + tw as i32;
+        let cur = rows.len() - 1;
+        let needed = if rows[cur].0.is_empty() {
+            item
+        } else {
+            rows[cur].1 + sep + item
+        };
+        if needed > w as i32 - 2 * sep && !rows[cur].0.is_empty() {
+            rows.push((vec![(i, item)], item));
+        } else {
+            rows[cur].0.push((i, item));
+            rows[cur].1 = needed;
+        }
+    }
+    Ok(rows)
+}
+
+/// Swatch width, swatch-to-label gap and entry separation for text size `px`.
+fn legend_metrics(px: f64) -> (i32, i32, i32) {
+    ((px * 1.6) as i32, (px * 0.5) as i32, (px * 1.4) as i32)
+}
+
+/// Height a legend needs in `area` (see [`draw_legend`]).
+pub(crate) fn legend_height<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    entries: &[(Swatch, String)],
+    px: f64,
+) -> DrawResult<u32>
+where
+    DB::ErrorType: 'static,
+{
+    let rows = layout_legend(area, entries, px)?;
+    Ok((rows.len() as f64 * px * 1.5) as u32)
+}
+
+/// Draws a legend as entries flowing left to right, wrapping into rows,
+/// centred in `area`. `px` is the text size.
+pub(crate) fn draw_legend<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    entries: &[(Swatch, String)],
+    px: f64,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    let (w, _) = area.dim_in_pixel();
+    let style = anchored(text(px), HPos::Left, VPos::Center);
+    let (sw, gap, sep) = legend_metrics(px);
+    let row_h = px * 1.5;
+    for (r, (row, width)) in layout_legend(area, entries, px)?.iter().enumerate() {
+        let mut x = (w as i32 - width) / 2;
+        let y = (row_h / 2.0 + r as f64 * row_h) as i32;
+        for &(i, item) in row {
+            let (swatch, label) = &entries[i];
+            draw_swatch(area, *swatch, (x, y), sw, px)?;
+            area.draw_text(label, &style, (x + sw + gap, y))?;
+            x += item + sep;
+        }
+    }
+    Ok(())
+}
+
+/// A downward triangle of "radius" `r` around (0, 0), in pixels (compose
+/// with `EmptyElement::at`).
+pub(crate) fn down_triangle(r: i32, style: ShapeStyle) -> Polygon<(i32, i32)> {
+    Polygon::new(vec![(-r, -r * 3 / 4), (r, -r * 3 / 4), (0, r)], style)
+}
+
+/// A diamond of "radius" `r` around (0, 0), in pixels.
+pub(crate) fn diamond(r: i32, style: ShapeStyle) -> Polygon<(i32, i32)> {
+    Polygon::new(vec![(0, -r), (r, 0), (0, r), (-r, 0)], style)
+}
+
+/// Draws one legend swatch `sw` pixels wide, centred vertically on `y`.
+fn draw_swatch<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    swatch: Swatch,
+    (x, y): (i32, i32),
+    sw: i32,
+    px: f64,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    let h = (px * 0.45) as i32;
+    let r = (px * 0.35) as i32;
+    let mid = (x + sw / 2, y);
+    match swatch {
+        Swatch::Line(c, wd) => {
+            area.draw(&PathElement::new(
+                vec![(x, y), (x + sw, y)],
+                c.stroke_width(wd),
+            ))?;
+        }
+        Swatch::Dashed(c, wd) => {
+            area.draw(&DashedPathElement::new(
+                vec![(x, y), (x + sw, y)],
+                (px * 0.35) as i32,
+                (px * 0.25) as i32,
+                c.stroke_width(wd),
+            ))?;
+        }
+        Swatch::Box(c, alpha) => {
+            area.draw(&Rectangle::new(
+                [(x, y - h), (x + sw, y + h)],
+                c.mix(alpha).filled(),
+            ))?;
+        }
+        Swatch::Hollow(c) => {
+            area.draw(&Rectangle::new(
+                [(x, y - h), (x + sw, y + h)],
+                c.stroke_width(2),
+            ))?;
+        }
+        Swatch::Dot(c) => {
+            area.draw(&Circle::new(mid, r, c.filled()))?;
+        }
+        Swatch::Ring(c) => {
+            area.draw(&Circle::new(mid, r, c.stroke_width(2)))?;
+        }
+        Swatch::Triangle(c) => {
+            area.draw(&TriangleMarker::new(mid, r + 2, c.filled()))?;
+        }
+        Swatch::Cross(c) => {
+            area.draw(&Cross::new(mid, r, c.stroke_width(3)))?;
+        }
+        Swatch::DownTriangle(c) => {
+            area.draw(&(EmptyElement::at(mid) + down_triangle(r + 2, c.filled())))?;
+        }
+        Swatch::Diamond(c) => {
+            area.draw(&(EmptyElement::at(mid) + diamond(r + 3, c.filled())))?;
+        }
+    }
+    Ok(())
+}
+
+/// Writes a figure's title (bold) and an optional subtitle at the top of
+/// `area`; returns the height used.
+pub(crate) fn draw_title<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    title: &str,
+    subtitle: &str,
+    px: f64,
+) -> DrawResult<u32>
+where
+    DB::ErrorType: 'static,
+{
+    let (w, _) = area.dim_in_pixel();
+    let top = (px * 0.5) as i32;
+    area.draw_text(
+        title,
+        &anchored(bold(px), HPos::Center, VPos::Top),
+        (w as i32 / 2, top),
+    )?;
+    let mut used = top + (px * 1.3) as i32;
+    if !subtitle.is_empty() {
+        let sub = px * 0.7;
+        area.draw_text(
+            subtitle,
+            &anchored(
+                text(sub).color(&RGBColor(0x44, 0x44, 0x44)),
+                HPos::Center,
+                VPos::Top,
+            ),
+            (w as i32 / 2, used),
+        )?;
+        used += (sub * 1.4) as i32;
+    }
+    Ok(used as u32 + (px * 0.2) as u32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bundled_fonts_parse_and_register() {
+        init_fonts();
+        init_fonts();
+        assert!(plotters::style::register_font(FONT, FontStyle::Normal, FONT_DATA).is_ok());
+    }
+
+    #[test]
+    fn format_follows_the_extension() {
+        assert_eq!(Format::of(Path::new("a/b.PNG")).unwrap(), Format::Png);
+        assert_eq!(Format::of(Path::new("b.svg")).unwrap(), Format::Svg);
+        let e = Format::of(Path::new("b.pdf")).unwrap_err().to_string();
+        assert!(e.contains(".png or .svg"), "{e}");
+        assert!(Format::of(Path::new("noext")).is_err());
+    }
+}

@@ -1,0 +1,769 @@
+//! Cohort plots, drawn from the run's accumulators only (so they cost the same
+//! for 10^3 or 10^8 patients): state occupancy over time, Kaplan–Meier time
+//! to first remission after diagnosis, flares per patient, drug exposure over
+//! time and mean pain with its 95% band. Each is written as PNG and SVG.
+//!
+//! The mean-pain formula ([`pain_band`]) is shared with `timeseries.csv`
+//! (a test checks that both give the same numbers).
+
+use std::path::{Path, PathBuf};
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, VPos};
+
+use crate::engine::accum::{Occupancy, PAIN_SCALE};
+use crate::engine::cohort::{CohortResult, FLARE_BINS};
+use crate::engine::model_values::{DAYS_PER_MONTH, DAYS_PER_YEAR};
+use crate::engine::patient::N_STATES;
+use crate::error::{Error, Result};
+use crate::output::km::{kaplan_meier, km_median};
+
+use super::palette as pal;
+use super::{
+    anchored, draw_legend, draw_title, fmt_tick, legend_height, text, DrawResult, Figure, Swatch,
+};
+
+/// Width and height of cohort plots, pixels (slide-sized).
+pub const COHORT_PLOT_SIZE: (u32, u32) = (1600, 900);
+
+/// Index in [`crate::engine::accum::ENDPOINTS`] of the Kaplan–Meier endpoint
+/// drawn: `first_remission_from_diagnosis`.
+pub const KM_ENDPOINT: usize = 2;
+
+/// Mean pain (VAS) among `n` observed patients from the sum and sum of
+/// squares of their fixed-point pain ([`PAIN_SCALE`]), with a normal 95%
+/// confidence band (lower end clipped at 0). NaN when nobody is observed.
+///
+/// This is the formula of `mean_pain_vas` in `timeseries.csv`.
+pub fn pain_band(sum: i64, sum_sq: i128, n: f64) -> (f64, f64, f64) {
+    if n < 1.0 {
+        return (f64::NAN, f64::NAN, f64::NAN);
+    }
+    let mean = sum as f64 / PAIN_SCALE / n;
+    let ex2 = sum_sq as f64 / (PAIN_SCALE * PAIN_SCALE) / n;
+    let var = (ex2 - mean * mean).max(0.0) * n / (n - 1.0).max(1.0);
+    let se = (var / n).sqrt();
+    (mean, (mean - 1.96 * se).max(0.0), mean + 1.96 * se)
+}
+
+/// Mean pain at one grid point of the time series.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PainPoint {
+    /// Days since onset.
+    pub day: f64,
+    /// Patients observed (active, in remission or resolved).
+    pub observed: f64,
+    /// Mean pain, VAS 0-10 (0 outside flares).
+    pub mean: f64,
+    /// Lower end of the 95% band.
+    pub lower_95: f64,
+    /// Upper end of the 95% band.
+    pub upper_95: f64,
+}
+
+/// Mean pain over the time grid of an occupancy accumulator.
+pub fn mean_pain_series(occ: &Occupancy) -> Vec<PainPoint> {
+    let states: Vec<Vec<i64>> = occ.states.iter().map(|d| Occupancy::values(d)).collect();
+    let pain = Occupancy::values(&occ.pain);
+    let pain_sq = Occupancy::values(&occ.pain_sq);
+    (0..occ.points())
+        .map(|i| {
+            let observed = (states[0][i] + states[1][i] + states[2][i]) as f64;
+            let (mean, lower_95, upper_95) = pain_band(pain[i], pain_sq[i], observed);
+            PainPoint {
+                day: (i * occ.step_days as usize) as f64,
+                observed,
+                mean,
+                lower_95,
+                upper_95,
+            }
+        })
+        .collect()
+}
+
+/// Shares of all `total` patients in each state (active, remission,
+/// resolved, lost) at each grid point.
+pub fn state_shares(occ: &Occupancy, total: f64) -> Vec<[f64; N_STATES]> {
+    let states: Vec<Vec<i64>> = occ.states.iter().map(|d| Occupancy::values(d)).collect();
+    (0..occ.points())
+        .map(|i| std::array::from_fn(|s| states[s][i] as f64 / total.max(1.0)))
+        .collect()
+}
+
+/// Shares of patients by flares while observed (bins 0..=49 and 50 or more).
+pub fn flare_shares(counts: &[u64]) -> Vec<f64> {
+    let n: u64 = counts.iter().sum();
+    counts
+        .iter()
+        .map(|&c| if n == 0 { 0.0 } else { c as f64 / n as f64 })
+        .collect()
+}
+
+/// Patients in the cohort (per replicate times replicates).
+fn total_patients(res: &CohortResult) -> u64 {
+    res.patients * res.replicates.len() as u64
+}
+
+/// `12345678` as `12,345,678`.
+fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Writes the cohort plots into `dir` (created if needed), each as PNG and
+/// SVG, and returns the paths written: `occupancy`, `km_remission`,
+/// `flares`, `drug_exposure` and `mean_pain`. `drugs` names the drug rows
+/// of the occupancy accumulators; `caption` (e.g. the scenario name) is
+/// shown on every plot with the cohort size.
+///
+/// Single-threaded; reads only the accumulators, so its cost does not grow
+/// with the cohort.
+pub fn cohort_plots(
+    res: &CohortResult,
+    drugs: &[String],
+    caption: &str,
+    dir: &Path,
+) -> Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::output(dir, e))?;
+    let total = total_patients(res);
+    let sub = if res.replicates.len() > 1 {
+        format!(
+            "{caption} · {} patients ({} × {} replicates)",
+            thousands(total),
+            thousands(res.patients),
+            res.replicates.len()
+        )
+    } else {
+        format!("{caption} · {} patients", thousands(total))
+    };
+    let plot = |kind: Kind| Plot {
+        res,
+        drugs,
+        subtitle: sub.clone(),
+        kind,
+    };
+    let mut written = Vec::new();
+    for (kind, name) in [
+        (Kind::Occupancy, "occupancy"),
+        (Kind::Km, "km_remission"),
+        (Kind::Flares, "flares"),
+        (Kind::Drugs, "drug_exposure"),
+        (Kind::Pain, "mean_pain"),
+    ] {
+        for ext in ["png", "svg"] {
+            let path = dir.join(format!("{name}.{ext}"));
+            let (w, h) = COHORT_PLOT_SIZE;
+            super::render(&plot(kind), &path, w, h)?;
+            written.push(path);
+        }
+    }
+    Ok(written)
+}
+
+/// Renders one cohort plot kind to `path` (PNG or SVG by extension).
+pub fn render_cohort_plot(
+    res: &CohortResult,
+    drugs: &[String],
+    caption: &str,
+    kind: Kind,
+    path: &Path,
+    width: u32,
+    height: u32,
+) -> Result<()> {
+    let p = Plot {
+        res,
+        drugs,
+        subtitle: format!("{caption} · {} patients", thousands(total_patients(res))),
+        kind,
+    };
+    super::render(&p, path, width, height)
+}
+
+/// The cohort plots.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// State occupancy over time, one panel per arm.
+    Occupancy,
+    /// Kaplan–Meier time to first remission after diagnosis, arms overlaid.
+    Km,
+    /// Flares per patient, arms side by side.
+    Flares,
+    /// Share of patients on each drug over time, one panel per arm.
+    Drugs,
+    /// Mean pain over time with 95% bands, arms overlaid.
+    Pain,
+}
+
+struct Plot<'a> {
+    res: &'a CohortResult,
+    drugs: &'a [String],
+    subtitle: String,
+    kind: Kind,
+}
+
+impl Figure for Plot<'_> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult
+    where
+        DB::ErrorType: 'static,
+    {
+        let (w, h) = root.dim_in_pixel();
+        let px = super::course::base_px(w, h);
+        let title = match self.kind {
+            Kind::Occupancy => "Disease state over time",
+            Kind::Km => "Time to first remission after diagnosis (Kaplan–Meier)",
+            Kind::Flares => "Flares per patient",
+            Kind::Drugs => "Drug exposure over time",
+            Kind::Pain => "Mean pain over time",
+        };
+        let top = draw_title(root, title, &self.subtitle, px * 1.4)?;
+        let body = root.split_vertically(top).1;
+        let entries = self.legend();
+        let body = if entries.is_empty() {
+            body
+        } else {
+            let lh = legend_height(&body, &entries, px)? + (px * 0.8) as u32;
+            let (_, bh) = body.dim_in_pixel();
+            let (upper, lower) = body.split_vertically(bh.saturating_sub(lh));
+            draw_legend(&lower.margin((px * 0.4) as u32, 0, 0, 0), &entries, px)?;
+            upper
+        };
+        match self.kind {
+            Kind::Occupancy => self.occupancy(&body, px),
+            Kind::Km => self.km(&body, px),
+            Kind::Flares => self.flares(&body, px),
+            Kind::Drugs => self.drug_exposure(&body, px),
+            Kind::Pain => self.pain(&body, px),
+        }
+    }
+}
+
+/// Splits `area` into one panel per arm (a near-square grid).
+fn arm_panels<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    n: usize,
+) -> Vec<DrawingArea<DB, Shift>> {
+    let n = n.max(1);
+    let cols = if n <= 3 {
+        n
+    } else {
+        (n as f64).sqrt().ceil() as usize
+    };
+    let rows = n.div_ceil(cols);
+    let mut v = area.split_evenly((rows, cols));
+    v.truncate(n);
+    v
+}
+
+/// Length of the time axis, years: the last grid point, rounded up to a tenth.
+fn years_axis(res: &CohortResult) -> f64 {
+    let last = res.curves.first().map_or(1.0, |c| {
+        let occ = &c.occupancy;
+        (occ.points().saturating_sub(1) * occ.step_days as usize) as f64 / DAYS_PER_YEAR
+    });
+    ((last * 10.0).ceil() / 10.0).max(0.1)
+}
+
+/// A polygon between two curves (x ascending): `upper` then `lower` reversed.
+fn band(xs: &[f64], lower: &[f64], upper: &[f64]) -> Vec<(f64, f64)> {
+    let mut pts: Vec<(f64, f64)> = xs.iter().copied().zip(upper.iter().copied()).collect();
+    pts.extend(xs.iter().copied().zip(lower.iter().copied()).rev());
+    pts
+}
+
+const STATE_NAMES: [&str; N_STATES] = [
+    "active (flare)",
+    "remission",
+    "resolved",
+    "lost to follow-up",
+];
+const STATE_COLOURS: [RGBColor; N_STATES] = [pal::ACTIVE, pal::REMISSION, pal::RESOLVED, pal::LOST];
+
+impl Plot<'_> {
+    fn legend(&self) -> Vec<(Swatch, String)> {
+        let arms = || {
+            self.res
+                .arms
+                .iter()
+                .enumerate()
+                .map(|(a, name)| (Swatch::Line(pal::series(a), 3), name.clone()))
+        };
+        match self.kind {
+            Kind::Occupancy => (0..N_STATES)
+                .map(|s| {
+                    (
+                        Swatch::Box(STATE_COLOURS[s], 0.85),
+                        STATE_NAMES[s].to_string(),
+                    )
+                })
+                .collect(),
+            Kind::Km => {
+                let mut v: Vec<(Swatch, String)> = self
+                    .res
+                    .curves
+                    .iter()
+                    .zip(&self.res.arms)
+                    .enumerate()
+                    .map(|(a, (c, name))| {
+                        let rows = kaplan_meier(&c.km[KM_ENDPOINT]);
+                        let median = km_median(&rows)
+                            .map_or("median not reached".to_string(), |d| {
+                                format!("median {:.1} months", d / DAYS_PER_MONTH)
+                            });
+                        let swatch = if a == 0 {
+                            Swatch::Line(pal::series(a), 3)
+                        } else {
+                            Swatch::Dashed(pal::series(a), 3)
+                        };
+                        (swatch, format!("{name} ({median})"))
+                    })
+                    .collect();
+                v.push((
+                    Swatch::Box(pal::GREY, 0.35),
+                    "95% band (Greenwood)".to_string(),
+                ));
+                v
+            }
+            Kind::Flares => self
+                .res
+                .arms
+                .iter()
+                .enumerate()
+                .map(|(a, name)| (Swatch::Box(pal::series(a), 0.85), name.clone()))
+                .collect(),
+            Kind::Drugs => self
+                .drugs
+                .iter()
+                .enumerate()
+                .map(|(d, name)| (Swatch::Line(pal::series(d), 3), name.clone()))
+                .collect(),
+            Kind::Pain => {
+                let mut v: Vec<(Swatch, String)> = arms().collect();
+                v.push((
+                    Swatch::Box(pal::GREY, 0.35),
+                    "95% confidence band".to_string(),
+                ));
+                v
+            }
+        }
+    }
+
+    fn total(&self) -> f64 {
+        total_patients(self.res) as f64
+    }
+
+    fn occupancy<DB: DrawingBackend>(&self, body: &DrawingArea<DB, Shift>, px: f64) -> DrawResult
+    where
+        DB::ErrorType: 'static,
+    {
+        let years = years_axis(self.res);
+        for (a, panel) in arm_panels(body, self.res.arms.len()).iter().enumerate() {
+            let curves = &self.res.curves[a];
+            let occ = &curves.occupancy;
+            let shares = state_shares(occ, self.total());
+            let xs: Vec<f64> = (0..shares.len())
+                .map(|i| (i * occ.step_days as usize) as f64 / DAYS_PER_YEAR)
+                .collect();
+            let mut chart = ChartBuilder::on(panel)
+                .caption(&self.res.arms[a], super::bold(px * 1.05))
+                .margin((px * 0.8) as u32)
+                .x_label_area_size((px * 3.0) as u32)
+                .y_label_area_size((px * 4.5) as u32)
+                .build_cartesian_2d(0.0..years, 0.0..1.0)?;
+            let mut lower = vec![0.0; xs.len()];
+            for s in 0..N_STATES {
+                let upper: Vec<f64> = lower.iter().zip(&shares).map(|(l, sh)| l + sh[s]).collect();
+                chart.draw_series(std::iter::once(Polygon::new(
+                    band(&xs, &lower, &upper),
+                    STATE_COLOURS[s].mix(0.85).filled(),
+                )))?;
+                lower = upper;
+            }
+            // The mesh after the areas: white grid lines over them help reading off values.
+            chart
+                .configure_mesh()
+                .max_light_lines(0)
+                .bold_line_style(WHITE.mix(0.45).stroke_width(1))
+                .label_style(text(px * 0.9))
+                .axis_desc_style(text(px))
+                .x_desc("years since onset")
+                .x_label_formatter(&|v| fmt_tick(*v))
+                .y_desc("share of patients")
+                .y_label_formatter(&|v| format!("{:.0}%", v * 100.0))
+                .draw()?;
+        }
+        Ok(())
+    }
+
+    fn km<DB: DrawingBackend>(&self, body: &DrawingArea<DB, Shift>, px: f64) -> DrawResult
+    where
+        DB::ErrorType: 'static,
+    {
+        let curves: Vec<_> = self
+            .res
+            .curves
+            .iter()
+            .map(|c| kaplan_meier(&c.km[KM_ENDPOINT]))
+            .collect();
+        // Show until every curve is below 2% or runs out of patients at risk.
+        let last_day = curves
+            .iter()
+            .map(|rows| {
+                rows.iter()
+                    .find(|r| r.survival < 0.02)
+                    .or(rows.last())
+                    .map_or(0, |r| r.day)
+            })
+            .max()
+            .unwrap_or(0);
+        let months = ((last_day as f64 * 1.05) / DAYS_PER_MONTH).max(1.0).ceil();
+        let mut chart = ChartBuilder::on(body)
+            .margin((px * 1.0) as u32)
+            .x_label_area_size((px * 3.0) as u32)
+            .y_label_area_size((px * 4.5) as u32)
+            .build_cartesian_2d(0.0..months, 0.0..1.02)?;
+        chart
+            .configure_mesh()
+            .max_light_lines(0)
+            .bold_line_style(pal::GRID.stroke_width(1))
+            .label_style(text(px * 0.9))
+            .axis_desc_style(text(px))
+            .x_desc("months since diagnosis")
+            .x_label_formatter(&|v| fmt_tick(*v))
+            .y_desc("not yet in remission")
+            .y_label_formatter(&|v| format!("{:.0}%", v * 100.0))
+            .draw()?;
+        let any = curves.iter().any(|c| !c.is_empty());
+        for (a, rows) in curves.iter().enumerate() {
+            let colour = pal::series(a);
+            // Step functions: survival and band just after each day.
+            let mut xs = vec![0.0];
+            let (mut s, mut lo, mut hi) = (vec![1.0], vec![1.0], vec![1.0]);
+            for r in rows.iter().filter(|r| r.events > 0) {
+                let x = r.day as f64 / DAYS_PER_MONTH;
+                if x > months {
+                    break;
+                }
+                let (ps, pl, ph) = (s[s.len() - 1], lo[lo.len() - 1], hi[hi.len() - 1]);
+                xs.extend([x, x]);
+                s.extend([ps, r.survival]);
+                lo.extend([pl, r.lower_95]);
+                hi.extend([ph, r.upper_95]);
+            }
+            let end = rows
+                .last()
+                .map_or(0.0, |r| r.day as f64 / DAYS_PER_MONTH)
+                .min(months);
+            if end > xs[xs.len() - 1] {
+                xs.push(end);
+                s.push(s[s.len() - 1]);
+                lo.push(lo[lo.len() - 1]);
+                hi.push(hi[hi.len() - 1]);
+            }
+            chart.draw_series(std::iter::once(Polygon::new(
+                band(&xs, &lo, &hi),
+                colour.mix(0.2).filled(),
+            )))?;
+            let line = xs.iter().copied().zip(s.iter().copied());
+            if a == 0 {
+                chart.draw_series(LineSeries::new(line, colour.stroke_width(3)))?;
+            } else {
+                // Later arms dashed, so identical curves stay distinguishable.
+                let dash = (px * (0.6 + 0.3 * a as f64)) as i32;
+                chart.draw_series(DashedLineSeries::new(
+                    line,
+                    dash,
+                    (px * 0.5) as i32,
+                    colour.stroke_width(3),
+                ))?;
+            }
+        }
+        if !any {
+            no_data(
+                &chart,
+                body,
+                "nobody was diagnosed",
+                px,
+                (months / 2.0, 0.5),
+            )?;
+        }
+        Ok(())
+    }
+
+    fn flares<DB: DrawingBackend>(&self, body: &DrawingArea<DB, Shift>, px: f64) -> DrawResult
+    where
+        DB::ErrorType: 'static,
+    {
+        let shares: Vec<Vec<f64>> = self
+            .res
+            .curves
+            .iter()
+            .map(|c| flare_shares(&c.flares))
+            .collect();
+        let last = shares
+            .iter()
+            .filter_map(|s| s.iter().rposition(|&x| x > 0.0))
+            .max()
+            .unwrap_or(0)
+            .max(5);
+        let ymax = shares
+            .iter()
+            .flat_map(|s| s.iter().copied())
+            .fold(0.0f64, f64::max)
+            * 1.1;
+        let ymax = if ymax > 0.0 { ymax } else { 1.0 };
+        let first = shares
+            .iter()
+            .filter_map(|s| s.iter().position(|&x| x > 0.0))
+            .min()
+            .unwrap_or(0)
+            .min(last);
+        let bins = last + 1;
+        let label = move |v: &f64| {
+            let i = v.round();
+            if (v - i).abs() > 1e-6 || i < 0.0 || i as usize >= bins {
+                String::new()
+            } else if i as usize == FLARE_BINS - 1 {
+                format!("{}+", FLARE_BINS - 1)
+            } else {
+                format!("{i:.0}")
+            }
+        };
+        let mut chart = ChartBuilder::on(body)
+            .margin((px * 1.0) as u32)
+            .x_label_area_size((px * 3.0) as u32)
+            .y_label_area_size((px * 4.5) as u32)
+            .build_cartesian_2d((first as f64 - 0.6)..(bins as f64 - 0.4), 0.0..ymax)?;
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .max_light_lines(0)
+            .bold_line_style(pal::GRID.stroke_width(1))
+            .x_labels((bins - first).min(26))
+            .x_label_formatter(&label)
+            .label_style(text(px * 0.9))
+            .axis_desc_style(text(px))
+            .x_desc("flares per patient while observed (including the first)")
+            .y_desc("share of patients")
+            .y_label_formatter(&|v| format!("{:.0}%", v * 100.0))
+            .draw()?;
+        let n = shares.len().max(1) as f64;
+        let width = 0.8 / n;
+        for (a, s) in shares.iter().enumerate() {
+            let colour = pal::series(a);
+            chart.draw_series(
+                s.iter()
+                    .take(bins)
+                    .enumerate()
+                    .filter(|(_, &v)| v > 0.0)
+                    .map(|(i, &v)| {
+                        let x0 = i as f64 - 0.4 + a as f64 * width;
+                        Rectangle::new(
+                            [(x0, 0.0), (x0 + width * 0.92, v)],
+                            colour.mix(0.85).filled(),
+                        )
+                    }),
+            )?;
+        }
+        Ok(())
+    }
+
+    fn drug_exposure<DB: DrawingBackend>(
+        &self,
+        body: &DrawingArea<DB, Shift>,
+        px: f64,
+    ) -> DrawResult
+    where
+        DB::ErrorType: 'static,
+    {
+        let years = years_axis(self.res);
+        if self.drugs.is_empty() {
+            let mut chart = ChartBuilder::on(body)
+                .margin((px * 1.0) as u32)
+                .x_label_area_size((px * 3.0) as u32)
+                .y_label_area_size((px * 4.5) as u32)
+                .build_cartesian_2d(0.0..years, 0.0..1.0)?;
+            draw_share_mesh(&mut chart, px)?;
+            no_data(
+                &chart,
+                body,
+                "no treatment in this scenario",
+                px,
+                (years / 2.0, 0.5),
+            )?;
+            return Ok(());
+        }
+        let total = self.total();
+        let per_arm: Vec<Vec<Vec<f64>>> = self
+            .res
+            .curves
+            .iter()
+            .map(|c| {
+                c.occupancy
+                    .drugs
+                    .iter()
+                    .map(|d| {
+                        Occupancy::values(d)
+                            .iter()
+                            .map(|&v| v as f64 / total)
+                            .collect()
+                    })
+                    .collect()
+            })
+            .collect();
+        // One y scale for all arms, so panels compare at a glance.
+        let top = per_arm
+            .iter()
+            .flatten()
+            .flatten()
+            .copied()
+            .fold(0.0f64, f64::max);
+        let ymax = if top > 0.0 { (top * 1.1).min(1.0) } else { 1.0 };
+        for (a, panel) in arm_panels(body, self.res.arms.len()).iter().enumerate() {
+            let occ = &self.res.curves[a].occupancy;
+            let rows = &per_arm[a];
+            let peak = rows.iter().flatten().copied().fold(0.0f64, f64::max);
+            let mut chart = ChartBuilder::on(panel)
+                .caption(&self.res.arms[a], super::bold(px * 1.05))
+                .margin((px * 0.8) as u32)
+                .x_label_area_size((px * 3.0) as u32)
+                .y_label_area_size((px * 4.5) as u32)
+                .build_cartesian_2d(0.0..years, 0.0..ymax)?;
+            draw_share_mesh(&mut chart, px)?;
+            for (d, row) in rows.iter().enumerate() {
+                if row.iter().all(|&v| v == 0.0) {
+                    continue;
+                }
+                let step = occ.step_days as usize;
+                chart.draw_series(LineSeries::new(
+                    row.iter()
+                        .enumerate()
+                        .map(|(i, &v)| ((i * step) as f64 / DAYS_PER_YEAR, v)),
+                    pal::series(d).stroke_width(3),
+                ))?;
+            }
+            if peak == 0.0 {
+                no_data(
+                    &chart,
+                    panel,
+                    "no treatment in this arm",
+                    px,
+                    (years / 2.0, ymax / 2.0),
+                )?;
+            }
+        }
+        Ok(())
+    }
+
+    fn pain<DB: DrawingBackend>(&self, body: &DrawingArea<DB, Shift>, px: f64) -> DrawResult
+    where
+        DB::ErrorType: 'static,
+    {
+        let years = years_axis(self.res);
+        let series: Vec<Vec<PainPoint>> = self
+            .res
+            .curves
+            .iter()
+            .map(|c| mean_pain_series(&c.occupancy))
+            .collect();
+        let peak = series
+            .iter()
+            .flatten()
+            .map(|p| p.upper_95)
+            .filter(|v| v.is_finite())
+            .fold(0.0f64, f64::max);
+        let ymax = if peak > 0.0 {
+            (peak * 1.1).min(10.0)
+        } else {
+            10.0
+        };
+        let mut chart = ChartBuilder::on(body)
+            .margin((px * 1.0) as u32)
+            .x_label_area_size((px * 3.0) as u32)
+            .y_label_area_size((px * 4.5) as u32)
+            .build_cartesian_2d(0.0..years, 0.0..ymax)?;
+        chart
+            .configure_mesh()
+            .max_light_lines(0)
+            .bold_line_style(pal::GRID.stroke_width(1))
+            .label_style(text(px * 0.9))
+            .axis_desc_style(text(px))
+            .x_desc("years since onset")
+            .x_label_formatter(&|v| fmt_tick(*v))
+            .y_label_formatter(&|v| fmt_tick(*v))
+            .y_desc("mean pain, VAS 0-10 (0 outside flares)")
+            .draw()?;
+        for (a, pts) in series.iter().enumerate() {
+            let colour = pal::series(a);
+            let ok: Vec<&PainPoint> = pts.iter().filter(|p| p.mean.is_finite()).collect();
+            let xs: Vec<f64> = ok.iter().map(|p| p.day / DAYS_PER_YEAR).collect();
+            let lo: Vec<f64> = ok.iter().map(|p| p.lower_95).collect();
+            let hi: Vec<f64> = ok.iter().map(|p| p.upper_95).collect();
+            chart.draw_series(std::iter::once(Polygon::new(
+                band(&xs, &lo, &hi),
+                colour.mix(0.2).filled(),
+            )))?;
+            chart.draw_series(LineSeries::new(
+                ok.iter().map(|p| (p.day / DAYS_PER_YEAR, p.mean)),
+                colour.stroke_width(3),
+            ))?;
+        }
+        Ok(())
+    }
+}
+
+type Chart2d<'a, DB> = ChartContext<
+    'a,
+    DB,
+    Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+>;
+
+fn draw_share_mesh<DB: DrawingBackend>(chart: &mut Chart2d<'_, DB>, px: f64) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    chart
+        .configure_mesh()
+        .max_light_lines(0)
+        .bold_line_style(pal::GRID.stroke_width(1))
+        .label_style(text(px * 0.9))
+        .axis_desc_style(text(px))
+        .x_desc("years since onset")
+        .x_label_formatter(&|v| fmt_tick(*v))
+        .y_desc("share of patients on the drug")
+        .y_label_formatter(&|v| format!("{:.0}%", v * 100.0))
+        .draw()?;
+    Ok(())
+}
+
+/// Writes a grey message in the middle of a chart (for empty data).
+fn no_data<DB: DrawingBackend>(
+    chart: &Chart2d<'_, DB>,
+    area: &DrawingArea<DB, Shift>,
+    msg: &str,
+    px: f64,
+    at: (f64, f64),
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    let (x, y) = chart.backend_coord(&at);
+    let base = area.get_base_pixel();
+    area.draw_text(
+        msg,
+        &anchored(
+            text(px * 1.3).color(&RGBColor(0x55, 0x55, 0x55)),
+            HPos::Center,
+            VPos::Center,
+        ),
+        (x - base.0, y - base.1),
+    )?;
+    Ok(())
+}

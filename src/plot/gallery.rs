@@ -1,0 +1,312 @@
+//! Galleries: a grid of course charts chosen to show the range of courses.
+//!
+//! Patients are classified by course shape ([`CourseClass`]) after scanning
+//! the first [`GALLERY_SCAN`] patient indices of replicate 0 in order, so the
+//! choice is deterministic; the gallery then takes a spread of patients from
+//! each class (from few to many flares).
+
+use std::path::Path;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use crate::engine::cohort::scenario_arms;
+use crate::engine::model_values::ReplicateModel;
+use crate::engine::patient::{simulate_patient, Discard, Outcome, Scratch};
+use crate::engine::treatment::TreatmentState;
+use crate::error::{Error, Result};
+use crate::scenario::LoadedScenario;
+
+use super::course::{course_legend, course_trace, draw_course, CourseOptions, CourseTrace};
+use super::{draw_legend, draw_title, legend_height, DrawResult, Figure, Swatch};
+
+/// How many patient indices are scanned to classify courses.
+pub const GALLERY_SCAN: u64 = 3000;
+/// Most panels in one gallery.
+pub const MAX_GALLERY: usize = 36;
+/// Flares (without resolution) from which an unresolved course counts as persistent.
+pub const PERSISTENT_MIN_FLARES: u32 = 6;
+
+/// The shape of a disease course.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum CourseClass {
+    /// One flare only, then remission for good.
+    Monophasic,
+    /// Several flares, in remission or resolved at the end.
+    Relapsing,
+    /// Active at the end, or many flares without resolution.
+    Persistent,
+}
+
+impl CourseClass {
+    /// All classes, in display order.
+    pub const ALL: [CourseClass; 3] = [
+        CourseClass::Monophasic,
+        CourseClass::Relapsing,
+        CourseClass::Persistent,
+    ];
+
+    /// Lower-case name for labels.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CourseClass::Monophasic => "monophasic",
+            CourseClass::Relapsing => "relapsing",
+            CourseClass::Persistent => "persistent",
+        }
+    }
+}
+
+/// Classifies a simulated course:
+/// - persistent: in a flare at the end of observation, or at least
+///   [`PERSISTENT_MIN_FLARES`] flares and not resolved;
+/// - monophasic: exactly one flare (and not persistent);
+/// - relapsing: several flares, then remission or resolution at the end.
+pub fn classify(o: &Outcome) -> CourseClass {
+    if o.active_at_end || (o.resolved_day.is_none() && o.flares >= PERSISTENT_MIN_FLARES) {
+        CourseClass::Persistent
+    } else if o.flares <= 1 {
+        CourseClass::Monophasic
+    } else {
+        CourseClass::Relapsing
+    }
+}
+
+/// The patients a gallery shows, with how the scanned patients split into classes.
+#[derive(Debug, Clone)]
+pub struct GalleryPicks {
+    /// Patients scanned (indices `0..scanned`).
+    pub scanned: u64,
+    /// Of those observed to the horizon, how many fell in each class of [`CourseClass::ALL`].
+    pub class_counts: [u64; 3],
+    /// Chosen patients with their class, in display order (by class, then flares).
+    pub picks: Vec<(CourseClass, u64)>,
+}
+
+/// Chooses `count` patients that show the range of courses under `arm`:
+/// scans patients `0..min(patients, GALLERY_SCAN)` of replicate 0, keeps
+/// those observed to the horizon (not lost to follow-up), classifies them,
+/// shares `count` among the classes (relapsing first, then persistent, then
+/// monophasic, moving spare places on when a class runs out) and, within a
+/// class, takes evenly spaced patients in order of flare count.
+pub fn pick_courses(
+    loaded: &LoadedScenario,
+    arm: Option<&str>,
+    count: usize,
+) -> Result<GalleryPicks> {
+    if count == 0 || count > MAX_GALLERY {
+        return Err(Error::Usage(format!(
+            "a gallery shows 1 to {MAX_GALLERY} patients, not {count}"
+        )));
+    }
+    let s = &loaded.scenario;
+    let (arms, _) = scenario_arms(loaded)?;
+    let chosen = match arm {
+        None => arms.first(),
+        Some(name) => arms.iter().find(|a| a.name == name),
+    }
+    .ok_or_else(|| {
+        let names: Vec<&str> = arms.iter().map(|a| a.name.as_str()).collect();
+        Error::Usage(format!(
+            "unknown arm {:?}: scenario {} has arms {}",
+            arm.unwrap_or(""),
+            loaded.name(),
+            names.join(", ")
+        ))
+    })?;
+    let model = ReplicateModel::new(s, 0);
+    let scanned = s.patients.min(GALLERY_SCAN);
+    let mut scratch = Scratch::default();
+    let mut by_class: [Vec<(u32, u64)>; 3] = Default::default();
+    for p in 0..scanned {
+        let mut state = chosen
+            .plan
+            .as_ref()
+            .map(|plan| TreatmentState::new(plan, &model, p));
+        let o = simulate_patient(&model, p, state.as_mut(), &mut scratch, &mut Discard);
+        if o.lost_day.is_some() {
+            continue;
+        }
+        by_class[classify(&o) as usize].push((o.flares, p));
+    }
+    for v in &mut by_class {
+        v.sort_unstable();
+    }
+    let class_counts = [0, 1, 2].map(|c| by_class[c].len() as u64);
+    // Share the places: relapsing, persistent, monophasic, round robin.
+    let priority = [1usize, 2, 0];
+    let mut quota = [0usize; 3];
+    let mut left = count;
+    while left > 0 {
+        let before = left;
+        for &c in &priority {
+            if left > 0 && quota[c] < by_class[c].len() {
+                quota[c] += 1;
+                left -= 1;
+            }
+        }
+        if left == before {
+            break; // fewer patients than places
+        }
+    }
+    let mut picks = Vec::new();
+    for c in 0..3 {
+        let m = by_class[c].len();
+        let k = quota[c];
+        for j in 0..k {
+            let i = (((j as f64 + 0.5) * m as f64 / k as f64) as usize).min(m - 1);
+            picks.push((CourseClass::ALL[c], by_class[c][i].1));
+        }
+    }
+    if picks.is_empty() {
+        return Err(Error::Usage(format!(
+            "no patient among the first {scanned} is observed to the horizon; nothing to show"
+        )));
+    }
+    Ok(GalleryPicks {
+        scanned,
+        class_counts,
+        picks,
+    })
+}
+
+/// Renders a gallery of `count` course charts (1 to [`MAX_GALLERY`]) to
+/// `path` (PNG or SVG by extension), each panel labelled with its course
+/// class and patient index. The image size follows from `count`.
+///
+/// Single-threaded: scanning [`GALLERY_SCAN`] patients takes well under a
+/// second in a release build.
+pub fn gallery(
+    loaded: &LoadedScenario,
+    arm: Option<&str>,
+    count: usize,
+    path: &Path,
+) -> Result<()> {
+    super::Format::of(path)?;
+    let picks = pick_courses(loaded, arm, count)?;
+    let traces = picks
+        .picks
+        .iter()
+        .map(|&(c, p)| Ok((c, course_trace(loaded, arm, p)?)))
+        .collect::<Result<Vec<_>>>()?;
+    let n = traces.len();
+    let cols = match n {
+        1 => 1,
+        2 | 4 => 2,
+        3 | 5 | 6 | 9 => 3,
+        _ => 4,
+    };
+    let rows = n.div_ceil(cols);
+    let (pw, ph) = (1000u32, 640u32);
+    let width = cols as u32 * pw;
+    let height = rows as u32 * ph + 190;
+    let arm_name = traces[0].1.arm.clone();
+    let g = Gallery {
+        traces,
+        cols,
+        rows,
+        title: format!(
+            "Courses of CRMO: {n} virtual patient{} (scenario {}, arm {})",
+            if n == 1 { "" } else { "s" },
+            loaded.name(),
+            arm_name
+        ),
+        subtitle: class_summary(&picks),
+    };
+    super::render(&g, path, width, height)
+}
+
+/// "Of the first 3000 patients observed to the horizon: 20% monophasic, ...".
+fn class_summary(p: &GalleryPicks) -> String {
+    let n: u64 = p.class_counts.iter().sum();
+    let parts: Vec<String> = CourseClass::ALL
+        .iter()
+        .zip(p.class_counts)
+        .map(|(c, k)| format!("{:.0}% {}", 100.0 * k as f64 / n.max(1) as f64, c.as_str()))
+        .collect();
+    format!(
+        "Among patients 0-{} observed to the horizon ({n}): {}; panels span each class from fewest to most flares",
+        p.scanned.saturating_sub(1),
+        parts.join(", ")
+    )
+}
+
+struct Gallery {
+    traces: Vec<(CourseClass, CourseTrace)>,
+    cols: usize,
+    rows: usize,
+    title: String,
+    subtitle: String,
+}
+
+impl Figure for Gallery {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult
+    where
+        DB::ErrorType: 'static,
+    {
+        let px = 15.0;
+        let top = draw_title(root, &self.title, &self.subtitle, 26.0)?;
+        let body = root.split_vertically(top).1;
+        // One legend for all panels: the union of their entries.
+        let mut entries: Vec<(Swatch, String)> = Vec::new();
+        for (_, t) in &self.traces {
+            for e in course_legend(t) {
+                if !entries.iter().any(|x| x.1 == e.1) {
+                    entries.push(e);
+                }
+            }
+        }
+        let lpx = 17.0;
+        let lh = legend_height(&body, &entries, lpx)? + 16;
+        let (_, bh) = body.dim_in_pixel();
+        let (grid, legend) = body.split_vertically(bh.saturating_sub(lh));
+        draw_legend(&legend.margin(8, 0, 0, 0), &entries, lpx)?;
+        let panels = grid.split_evenly((self.rows, self.cols));
+        for (panel, (class, t)) in panels.iter().zip(&self.traces) {
+            let inner = panel.margin(6, 6, 6, 6);
+            let (w, h) = inner.dim_in_pixel();
+            inner.draw(&Rectangle::new(
+                [(0, 0), (w as i32 - 1, h as i32 - 1)],
+                super::palette::GRID.stroke_width(2),
+            ))?;
+            let opts = CourseOptions {
+                px,
+                title: Some((
+                    format!("{}: patient {}", class.as_str(), t.patient),
+                    format!(
+                        "{}, onset at {:.1} y, {} · {}",
+                        t.sex(),
+                        t.onset_age_years,
+                        t.genotype.as_str(),
+                        t.summary()
+                    ),
+                )),
+                legend: false,
+            };
+            draw_course(&inner.margin(2, 4, 4, 4), t, &opts)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classes_follow_flares_and_end_state() {
+        let mut o = Outcome {
+            flares: 1,
+            ..Outcome::default()
+        };
+        assert_eq!(classify(&o), CourseClass::Monophasic);
+        o.flares = 3;
+        assert_eq!(classify(&o), CourseClass::Relapsing);
+        o.active_at_end = true;
+        assert_eq!(classify(&o), CourseClass::Persistent);
+        o.active_at_end = false;
+        o.flares = PERSISTENT_MIN_FLARES;
+        assert_eq!(classify(&o), CourseClass::Persistent);
+        o.resolved_day = Some(100.0);
+        assert_eq!(classify(&o), CourseClass::Relapsing);
+    }
+}
