@@ -42,6 +42,48 @@ pub enum Command {
     },
     /// Run a scenario (default: the reference) and compare it with the published calibration targets C1-C7
     Calibrate(RunArgs),
+    /// Draw one virtual patient's course (PNG or SVG)
+    Course(CourseArgs),
+    /// Draw a grid of course charts showing the range of courses (PNG or SVG)
+    Gallery(GalleryArgs),
+}
+
+/// Options of `course`.
+#[derive(Debug, Args)]
+pub struct CourseArgs {
+    /// Scenario file (TOML)
+    pub scenario: PathBuf,
+    /// Patient index (0 .. patients-1 of the scenario)
+    #[arg(long)]
+    pub patient: u64,
+    /// Arm to follow (default: the first)
+    #[arg(long)]
+    pub arm: Option<String>,
+    /// Image file, .png or .svg (default: output/<scenario>/course-<patient>.png)
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Width in pixels
+    #[arg(long, default_value_t = 1600, value_parser = clap::value_parser!(u32).range(400..=8000))]
+    pub width: u32,
+    /// Height in pixels
+    #[arg(long, default_value_t = 900, value_parser = clap::value_parser!(u32).range(300..=8000))]
+    pub height: u32,
+}
+
+/// Options of `gallery`.
+#[derive(Debug, Args)]
+pub struct GalleryArgs {
+    /// Scenario file (TOML)
+    pub scenario: PathBuf,
+    /// Number of course charts
+    #[arg(long, default_value_t = 6, value_parser = clap::value_parser!(u64).range(1..=24))]
+    pub count: u64,
+    /// Arm to follow (default: the first)
+    #[arg(long)]
+    pub arm: Option<String>,
+    /// Image file, .png or .svg (default: output/<scenario>/gallery.png)
+    #[arg(long)]
+    pub out: Option<PathBuf>,
 }
 
 /// Options of `run`.
@@ -64,6 +106,9 @@ pub struct RunArgs {
     /// No progress bar and no summary table
     #[arg(long, short)]
     pub quiet: bool,
+    /// Do not draw the cohort plots (for large batch runs)
+    #[arg(long)]
+    pub no_plots: bool,
 }
 
 /// Entry point of the binary: runs the command, prints any error once, and
@@ -88,6 +133,8 @@ fn dispatch(cli: Cli) -> Result<()> {
         Command::Run(args) => run(&args, false).map(|_| ()),
         Command::Calibrate(args) => run(&args, true).map(|_| ()),
         Command::Check { scenario } => check(&scenario),
+        Command::Course(args) => course(&args),
+        Command::Gallery(args) => gallery(&args),
     }
 }
 
@@ -197,6 +244,19 @@ fn run(args: &RunArgs, calibrate: bool) -> Result<PathBuf> {
             .map_err(|e| Error::output(&path, e))?;
         info.files.push("calibration.csv".into());
     }
+    if !args.no_plots {
+        let caption = format!(
+            "{name}: {} patients x {} replicate(s)",
+            s.patients, s.replicates
+        );
+        crate::plot::cohort::cohort_plots(
+            &result,
+            &drugs,
+            &caption,
+            &staging.path().join("plots"),
+        )?;
+        info.files.push("plots/".into());
+    }
     write_run(staging.path(), &result, &drugs, &mut info)?;
     let target = staging.commit()?;
     if let Some(rows) = &calibration {
@@ -214,7 +274,16 @@ fn run(args: &RunArgs, calibrate: bool) -> Result<PathBuf> {
 }
 
 /// Metrics shown in the short table after a run.
-const HEADLINE: [(&str, &str); 9] = [
+const HEADLINE: [(&str, &str); 12] = [
+    (
+        "remission_6_months_frac",
+        "not in flare 6 months after diagnosis",
+    ),
+    (
+        "remission_24_months_frac",
+        "not in flare 24 months after diagnosis",
+    ),
+    ("reached_step_2_frac", "reached ladder step 2 (share)"),
     ("flares_per_patient_year", "flares per patient-year"),
     ("time_in_flare_frac", "time in flare (share)"),
     (
@@ -394,4 +463,43 @@ fn drug_listing(l: &LoadedScenario) -> String {
         );
     }
     t
+}
+
+/// Where an image goes: `--out`, else `output/<scenario>/<default_name>`
+/// (the directory is created).
+fn image_path(loaded: &LoadedScenario, out: Option<&Path>, default_name: &str) -> Result<PathBuf> {
+    let path = out.map_or_else(
+        || Path::new("output").join(loaded.name()).join(default_name),
+        Path::to_path_buf,
+    );
+    if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| Error::output(dir, e))?;
+    }
+    Ok(path)
+}
+
+/// `crmo-sim course`: one patient's chart (single-threaded; one patient).
+fn course(args: &CourseArgs) -> Result<()> {
+    let loaded = scenario::load_file(&args.scenario)?;
+    crate::plot::Format::of(args.out.as_deref().unwrap_or(Path::new("x.png")))?;
+    let trace = crate::plot::course::course_trace(&loaded, args.arm.as_deref(), args.patient)?;
+    let path = image_path(
+        &loaded,
+        args.out.as_deref(),
+        &format!("course-{}.png", args.patient),
+    )?;
+    crate::plot::course::render_course(&trace, &path, args.width, args.height)?;
+    println!("{}", path.display());
+    Ok(())
+}
+
+/// `crmo-sim gallery`: a grid of course charts (single-threaded; scans a few
+/// thousand patients to pick a spread of course types).
+fn gallery(args: &GalleryArgs) -> Result<()> {
+    let loaded = scenario::load_file(&args.scenario)?;
+    crate::plot::Format::of(args.out.as_deref().unwrap_or(Path::new("x.png")))?;
+    let path = image_path(&loaded, args.out.as_deref(), "gallery.png")?;
+    crate::plot::gallery::gallery(&loaded, args.arm.as_deref(), args.count as usize, &path)?;
+    println!("{}", path.display());
+    Ok(())
 }

@@ -1012,7 +1012,14 @@ impl<O: Observer> Sim<'_, '_, O> {
                 self.obs,
                 &mut self.scratch.drug_intervals,
             );
-            self.effects = t.effects();
+            let new = t.effects();
+            if self.in_flare && new.flare_duration_factor != self.effects.flare_duration_factor {
+                // A change of duration factor rescales the rest of the running flare.
+                let rest = self.flare_end_day - day;
+                self.flare_end_day =
+                    day + rest * new.flare_duration_factor / self.effects.flare_duration_factor;
+            }
+            self.effects = new;
         }
     }
 }

@@ -249,6 +249,7 @@ pub struct TreatmentState<'a> {
     in_flare: bool,
     last_flare_end: f64,
     treated_since: Option<f64>,
+    horizon_days: f64,
     outcome: TreatmentOutcome,
 }
 
@@ -277,6 +278,7 @@ impl<'a> TreatmentState<'a> {
             in_flare: false,
             last_flare_end: 0.0,
             treated_since: None,
+            horizon_days: model.horizon_days,
             outcome: TreatmentOutcome::default(),
         }
     }
@@ -469,8 +471,10 @@ impl<'a> TreatmentState<'a> {
 
     fn give_course(&mut self, d: &mut OnDrug, day: f64, intervals: &mut Intervals) {
         let m = &self.drugs[usize::from(d.drug)];
-        intervals.push((d.drug, day, day + m.course_days));
-        self.outcome.drug_days[usize::from(d.drug)] += m.course_days;
+        // A course that would run past the horizon counts only its days inside it.
+        let end = (day + m.course_days).min(self.horizon_days);
+        intervals.push((d.drug, day, end));
+        self.outcome.drug_days[usize::from(d.drug)] += end - day;
         d.courses += 1;
         if d.courses >= m.max_courses {
             // After the last course the effect lasts one interval, then the drug ends.

@@ -103,7 +103,7 @@ natural_history_params! {
     /// Flare hazard while in remission, per year, before frailty and treatment.
     flare_rate_per_year: Positive = 1.5, "assumption: above the treated 1.1/yr of [JobDeslandre2001]";
     /// Mean flare duration, weeks (gamma distributed).
-    flare_duration_mean_weeks: Positive = 40.0, "calibrated to C1 [Beck2010] (reference figures suggest 10, an assumption); bone pain >= 6 weeks (ACR/EULAR)";
+    flare_duration_mean_weeks: Positive = 52.0, "calibrated to C1 [Beck2010] and C2 [Schnabel2017] (reference figures suggest 10, an assumption); bone pain >= 6 weeks (ACR/EULAR)";
     /// Shape of the gamma flare duration (1 = exponential).
     flare_duration_shape: Positive = 2.0, "assumption";
     /// Variance of the gamma frailty (mean 1) multiplying flare hazard and new-lesion rate; 0 = none.

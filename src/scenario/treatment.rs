@@ -176,7 +176,7 @@ pub fn catalogue() -> Vec<CatalogueDrug> {
     vec![
         CatalogueDrug {
             name: "nsaid",
-            spec: drug(0.55, 0.10, 4.0, 0.3, 0.25, 0.5, 0.8, 0.03),
+            spec: drug(0.55, 0.10, 4.0, 0.3, 0.5, 0.5, 0.8, 0.03),
             source: "P(response) [Borzutzky2012] 57%, [Beck2010] 43% at 6 months; Majeed 0.1 [MajeedIL1]; lag 4 weeks; effects and AE 0.03/yr: assumption",
         },
         CatalogueDrug {
@@ -500,32 +500,47 @@ pub fn validate_treatment(
                         .or(u.base.onset_lag_weeks.as_ref())
                         .map_or(0.0, |p| p.central());
                     if lag * 7.0 >= horizon_days {
-                        return Err(at(
-                            step.span(),
-                            format!("drug `{d}` acts only after {lag} weeks, beyond the horizon of {:.0} days: it could never act; shorten `onset_lag_weeks` or lengthen `horizon_years`", horizon_days),
-                        ));
+                        let lag_key = drugs.keys().find(|k| k.get_ref() == d).and_then(|k| {
+                            let from = k.span().start;
+                            super::locate_key(&text[from..], "onset_lag_weeks")
+                                .map(|(l, c)| (l + super::line_column(text, from).0 - 1, c))
+                        });
+                        return Err(Error::Invalid {
+                            path: origin.to_string(),
+                            location: lag_key.or(Some(super::line_column(text, step.span().start))),
+                            message: format!("drug `{d}` acts only after {lag} weeks, beyond the horizon of {:.0} days: it could never act; shorten `onset_lag_weeks` or lengthen `horizon_years`", horizon_days),
+                        });
                     }
                 }
             }
         }
+        // Rule fields carry no span: point at the key within this arm's table.
+        let arm_start = arm.name.span().start;
+        let at_key = |key: &str, message: String| Error::Invalid {
+            path: origin.to_string(),
+            location: super::locate_key(&text[arm_start..], key)
+                .map(|(l, c)| (l + super::line_column(text, arm_start).0 - 1, c))
+                .or(Some(super::line_column(text, arm_start))),
+            message,
+        };
         let steps = ladder.get_ref().len();
         if steps > 1 && arm.min_weeks_on_step * 7.0 >= horizon_days {
-            return Err(at(
-                ladder.span(),
+            return Err(at_key(
+                "min_weeks_on_step",
                 format!("arm `{name}`: min_weeks_on_step = {} reaches beyond the horizon, so escalation can never fire; lower it below {:.0} weeks", arm.min_weeks_on_step, horizon_days / 7.0),
             ));
         }
         if steps > 1 && arm.assess_every_weeks * 7.0 >= horizon_days {
-            return Err(at(
-                ladder.span(),
+            return Err(at_key(
+                "assess_every_weeks",
                 format!("arm `{name}`: assess_every_weeks = {} is beyond the horizon, so no assessment (and no escalation) can ever happen; lower it below {:.0} weeks", arm.assess_every_weeks, horizon_days / 7.0),
             ));
         }
         if arm.escalate_when == EscalateWhen::NotInRemission
             && arm.remission_weeks * 7.0 >= horizon_days
         {
-            return Err(at(
-                arm.name.span(),
+            return Err(at_key(
+                "remission_weeks",
                 format!("arm `{name}`: remission_weeks = {} is beyond the horizon, so every assessment would escalate; lower it", arm.remission_weeks),
             ));
         }
