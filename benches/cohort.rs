@@ -1,1 +1,83 @@
-fn main() {}
+//! Criterion benchmarks of the engine on `scenarios/natural-history.toml`
+//! (the benchmark scenario): a 20,000-patient cohort at 1 thread and at all
+//! threads, reported in patient-years per second (`elem/s` = simulated
+//! patient-years per second), and the time of one patient.
+//!
+//! Run: `cargo bench --bench cohort -- --warm-up-time 1 --measurement-time 5`.
+//! Target: at least 2,000,000 patient-years per second per core.
+
+use std::hint::black_box;
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use crmo_sim::engine::cohort::{run_cohort, scenario_arms, Arm, CohortResult, NoRows};
+use crmo_sim::engine::model_values::ReplicateModel;
+use crmo_sim::engine::patient::{simulate_patient, Discard, Scratch};
+use crmo_sim::scenario::{load_file, LoadedScenario};
+
+/// Patients in the benchmark cohort.
+const PATIENTS: u64 = 20_000;
+
+fn scenario() -> LoadedScenario {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scenarios/natural-history.toml"
+    );
+    let mut loaded = load_file(path.as_ref()).expect("natural-history.toml is valid");
+    loaded.scenario.patients = PATIENTS;
+    loaded
+}
+
+fn run(loaded: &LoadedScenario, arms: &[Arm], drugs: usize) -> CohortResult {
+    run_cohort(&loaded.scenario, arms, drugs, &mut NoRows, &|_| {}).expect("cohort runs")
+}
+
+fn cohort(c: &mut Criterion) {
+    let loaded = scenario();
+    let (arms, drugs) = scenario_arms(&loaded).expect("arms");
+    // The work per iteration, in patient-years (the same in every run).
+    let patient_years = run(&loaded, &arms, drugs.len()).patient_years;
+    println!(
+        "natural-history cohort: {PATIENTS} patients, {patient_years:.0} patient-years per run"
+    );
+    let mut group = c.benchmark_group("natural_history_patient_years");
+    group.throughput(Throughput::Elements(patient_years.round() as u64));
+    group.sample_size(10);
+    let one = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .expect("one-thread pool");
+    group.bench_function("threads_1", |b| {
+        b.iter(|| one.install(|| black_box(run(black_box(&loaded), &arms, drugs.len()))))
+    });
+    let all = rayon::current_num_threads();
+    group.bench_function(format!("threads_{all}"), |b| {
+        b.iter(|| black_box(run(black_box(&loaded), &arms, drugs.len())))
+    });
+    group.finish();
+}
+
+fn one_patient(c: &mut Criterion) {
+    let loaded = scenario();
+    let model = ReplicateModel::new(&loaded.scenario, 0);
+    let mut scratch = Scratch::default();
+    let mut group = c.benchmark_group("natural_history_one_patient");
+    group.throughput(Throughput::Elements(1));
+    // Cycle over 1000 patients so the time is an average over courses.
+    let mut patient = 0u64;
+    group.bench_function("simulate_patient", |b| {
+        b.iter(|| {
+            patient = (patient + 1) % 1000;
+            black_box(simulate_patient(
+                &model,
+                black_box(patient),
+                None,
+                &mut scratch,
+                &mut Discard,
+            ))
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, cohort, one_patient);
+criterion_main!(benches);
