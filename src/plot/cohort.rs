@@ -133,42 +133,20 @@ pub fn cohort_plots(
     dir: &Path,
 ) -> Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir).map_err(|e| Error::output(dir, e))?;
-    let total = total_patients(res);
-    let sub = if res.replicates.len() > 1 {
-        format!(
-            "{caption} · {} patients ({} × {} replicates)",
-            thousands(total),
-            thousands(res.patients),
-            res.replicates.len()
-        )
-    } else {
-        format!("{caption} · {} patients", thousands(total))
-    };
-    let plot = |kind: Kind| Plot {
-        res,
-        drugs,
-        subtitle: sub.clone(),
-        kind,
-    };
     let mut written = Vec::new();
-    for (kind, name) in [
-        (Kind::Occupancy, "occupancy"),
-        (Kind::Km, "km_remission"),
-        (Kind::Flares, "flares"),
-        (Kind::Drugs, "drug_exposure"),
-        (Kind::Pain, "mean_pain"),
-    ] {
+    for kind in Kind::ALL {
         for ext in ["png", "svg"] {
-            let path = dir.join(format!("{name}.{ext}"));
+            let path = dir.join(format!("{}.{ext}", kind.file_stem()));
             let (w, h) = COHORT_PLOT_SIZE;
-            super::render(&plot(kind), &path, w, h)?;
+            render_cohort_plot(res, drugs, caption, kind, &path, w, h)?;
             written.push(path);
         }
     }
     Ok(written)
 }
 
-/// Renders one cohort plot kind to `path` (PNG or SVG by extension).
+/// Renders one cohort plot to `path` (PNG or SVG by extension), `width` x
+/// `height` pixels; `caption` as in [`cohort_plots`].
 pub fn render_cohort_plot(
     res: &CohortResult,
     drugs: &[String],
@@ -178,10 +156,21 @@ pub fn render_cohort_plot(
     width: u32,
     height: u32,
 ) -> Result<()> {
+    let total = total_patients(res);
+    let subtitle = if res.replicates.len() > 1 {
+        format!(
+            "{caption} · {} patients ({} × {} replicates)",
+            thousands(total),
+            thousands(res.patients),
+            res.replicates.len()
+        )
+    } else {
+        format!("{caption} · {} patients", thousands(total))
+    };
     let p = Plot {
         res,
         drugs,
-        subtitle: format!("{caption} · {} patients", thousands(total_patients(res))),
+        subtitle,
         kind,
     };
     super::render(&p, path, width, height)
@@ -200,6 +189,29 @@ pub enum Kind {
     Drugs,
     /// Mean pain over time with 95% bands, arms overlaid.
     Pain,
+}
+
+impl Kind {
+    /// Every cohort plot, in the order [`cohort_plots`] writes them.
+    pub const ALL: [Kind; 5] = [
+        Kind::Occupancy,
+        Kind::Km,
+        Kind::Flares,
+        Kind::Drugs,
+        Kind::Pain,
+    ];
+
+    /// File name without extension: `occupancy`, `km_remission`, `flares`,
+    /// `drug_exposure` or `mean_pain`.
+    pub fn file_stem(self) -> &'static str {
+        match self {
+            Kind::Occupancy => "occupancy",
+            Kind::Km => "km_remission",
+            Kind::Flares => "flares",
+            Kind::Drugs => "drug_exposure",
+            Kind::Pain => "mean_pain",
+        }
+    }
 }
 
 struct Plot<'a> {

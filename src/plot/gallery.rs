@@ -196,11 +196,16 @@ pub fn gallery(
         _ => 4,
     };
     let rows = n.div_ceil(cols);
-    let (pw, ph) = (1000u32, 640u32);
+    let (pw, ph) = if n == 1 {
+        (1600u32, 900u32)
+    } else {
+        (1000, 640)
+    };
     let width = cols as u32 * pw;
     let height = rows as u32 * ph + 190;
     let arm_name = traces[0].1.arm.clone();
     let g = Gallery {
+        px: if n == 1 { 18.0 } else { 15.0 },
         traces,
         cols,
         rows,
@@ -231,6 +236,8 @@ fn class_summary(p: &GalleryPicks) -> String {
 }
 
 struct Gallery {
+    /// Base text size in the panels.
+    px: f64,
     traces: Vec<(CourseClass, CourseTrace)>,
     cols: usize,
     rows: usize,
@@ -243,7 +250,7 @@ impl Figure for Gallery {
     where
         DB::ErrorType: 'static,
     {
-        let px = 15.0;
+        let px = self.px;
         let top = draw_title(root, &self.title, &self.subtitle, 26.0)?;
         let body = root.split_vertically(top).1;
         // One legend for all panels: the union of their entries.

@@ -405,14 +405,15 @@ where
 {
     let (w, _) = area.dim_in_pixel();
     let top = (px * 0.5) as i32;
+    let title_px = fit(area, title, px, true)?;
     area.draw_text(
         title,
-        &anchored(bold(px), HPos::Center, VPos::Top),
+        &anchored(bold(title_px), HPos::Center, VPos::Top),
         (w as i32 / 2, top),
     )?;
     let mut used = top + (px * 1.3) as i32;
     if !subtitle.is_empty() {
-        let sub = px * 0.7;
+        let sub = fit(area, subtitle, px * 0.7, false)?;
         area.draw_text(
             subtitle,
             &anchored(
@@ -425,6 +426,27 @@ where
         used += (sub * 1.4) as i32;
     }
     Ok(used as u32 + (px * 0.2) as u32)
+}
+
+/// The text size, at most `px`, at which `s` fits in 96% of the area's width.
+fn fit<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    s: &str,
+    px: f64,
+    is_bold: bool,
+) -> DrawResult<f64>
+where
+    DB::ErrorType: 'static,
+{
+    let (w, _) = area.dim_in_pixel();
+    let style = if is_bold { bold(px) } else { text(px) };
+    let (tw, _) = area.estimate_text_size(s, &style)?;
+    let room = f64::from(w) * 0.96;
+    Ok(if f64::from(tw) > room {
+        (px * room / f64::from(tw)).max(6.0)
+    } else {
+        px
+    })
 }
 
 #[cfg(test)]
