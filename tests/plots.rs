@@ -293,12 +293,14 @@ fn mean_pain_matches_timeseries_csv() {
 
 // ---- the course chart's data against events.csv ----
 
+/// A lesion as `events.csv` tells it: site, symptomatic, active periods.
+type LesionRows = (String, bool, Vec<(f64, f64)>);
+
 /// What a course chart must show, derived independently from `events.csv` rows.
 #[derive(Debug, Default)]
 struct FromEvents {
     flares: Vec<(f64, f64)>,
-    /// lesion -> (site, symptomatic, active periods)
-    lesions: BTreeMap<u32, (String, bool, Vec<(f64, f64)>)>,
+    lesions: BTreeMap<u32, LesionRows>,
     fractures: Vec<(f64, u32)>,
     /// (drug, start, end, stop reason or "")
     drugs: Vec<(String, f64, f64, String)>,
