@@ -20,11 +20,24 @@ fn lines(bytes: &[u8]) -> Vec<String> {
 fn run_writes_every_file_with_its_header() {
     let tmp = tempdir();
     let out = tmp.path().join("nh");
-    let f = run_into(
-        &["scenarios/natural-history.toml", "--patients", "1500"],
-        &out,
-        &[],
+    // The default run, cohort plots included.
+    success(
+        crmo()
+            .args([
+                "run",
+                "scenarios/natural-history.toml",
+                "--patients",
+                "1500",
+                "-q",
+            ])
+            .arg("--out")
+            .arg(&out),
     );
+    let plots = fs::read_dir(out.join("plots"))
+        .expect("plots/ is written by default")
+        .count();
+    assert!(plots > 0, "plots/ is empty");
+    let f = crate::util::files(&out);
     let names: Vec<&str> = f.keys().map(String::as_str).collect();
     assert_eq!(
         names,
@@ -98,7 +111,13 @@ fn run_writes_every_file_with_its_header() {
     assert_eq!(m["replicates"], 1);
     assert_eq!(
         m["files"],
-        serde_json::json!(["km.csv", "manifest.json", "summary.csv", "timeseries.csv"])
+        serde_json::json!([
+            "km.csv",
+            "manifest.json",
+            "plots/",
+            "summary.csv",
+            "timeseries.csv"
+        ])
     );
     assert!(m["patient_years"].as_f64().unwrap() > 1500.0);
 }
@@ -247,6 +266,7 @@ fn without_quiet_run_prints_a_headline_table() {
                 "scenarios/natural-history.toml",
                 "--patients",
                 "200",
+                "--no-plots",
                 "--out",
             ])
             .arg(tmp.path().join("out")),

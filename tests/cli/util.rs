@@ -69,10 +69,16 @@ pub fn success(cmd: &mut Command) -> Output {
     o
 }
 
-/// `crmo-sim run ARGS... --out OUT -q` in the repository root; returns OUT's files.
+/// `crmo-sim run ARGS... --out OUT -q --no-plots` in the repository root;
+/// returns OUT's files. (Plots are slow in a debug build and are tested in
+/// `tests/plots.rs`; `run::run_writes_every_file_with_its_header` runs once with them.)
 pub fn run_into(args: &[&str], out: &Path, envs: &[(&str, &str)]) -> BTreeMap<String, Vec<u8>> {
     let mut cmd = crmo();
-    cmd.arg("run").args(args).arg("--out").arg(out).arg("-q");
+    cmd.arg("run")
+        .args(args)
+        .arg("--out")
+        .arg(out)
+        .args(["-q", "--no-plots"]);
     for (k, v) in envs {
         cmd.env(k, v);
     }
