@@ -417,7 +417,7 @@ fn drug_listing(l: &LoadedScenario) -> String {
         .iter()
         .map(|c| (c.name.to_string(), c.spec.clone(), c.source))
         .collect();
-    for (k, _) in &s.drugs {
+    for k in s.drugs.keys() {
         if !names.iter().any(|n| &n.0 == k.get_ref()) {
             names.push((
                 k.get_ref().clone(),

@@ -9,11 +9,12 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::engine::accum::{Occupancy, ENDPOINTS, PAIN_SCALE};
+use crate::engine::accum::{Occupancy, ENDPOINTS};
 use crate::engine::cohort::CohortResult;
 use crate::error::{Error, Result};
 
 use super::km::kaplan_meier;
+use crate::plot::cohort::pain_band;
 use super::rows::fmt_num;
 use super::summary::{difference_rows, summary_rows};
 
@@ -203,18 +204,6 @@ pub fn timeseries_csv(res: &CohortResult, drugs: &[String]) -> String {
         }
     }
     s
-}
-
-/// Mean pain among observed patients with its 95% confidence band.
-fn pain_band(sum: i64, sum_sq: i128, n: f64) -> (f64, f64, f64) {
-    if n < 1.0 {
-        return (f64::NAN, f64::NAN, f64::NAN);
-    }
-    let mean = sum as f64 / PAIN_SCALE / n;
-    let ex2 = sum_sq as f64 / (PAIN_SCALE * PAIN_SCALE) / n;
-    let var = (ex2 - mean * mean).max(0.0) * n / (n - 1.0).max(1.0);
-    let se = (var / n).sqrt();
-    (mean, (mean - 1.96 * se).max(0.0), mean + 1.96 * se)
 }
 
 /// `km.csv` as text.
