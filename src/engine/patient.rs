@@ -156,6 +156,13 @@ pub enum EventKind {
         /// Whether the patient responds.
         responder: bool,
     },
+    /// A course of a drug given in courses (e.g. a pamidronate infusion cycle).
+    DrugCourse {
+        /// Drug index.
+        drug: u16,
+        /// Days the course lasts.
+        days: f64,
+    },
     /// A drug is stopped.
     DrugStop {
         /// Drug index.

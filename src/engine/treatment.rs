@@ -461,7 +461,7 @@ impl<'a> TreatmentState<'a> {
             },
         );
         if m.is_course() {
-            self.give_course(&mut d, day, intervals);
+            self.give_course(&mut d, day, obs, intervals);
         }
         if d.effect_day <= day {
             self.announce_effect(&mut d, day, obs);
@@ -469,12 +469,25 @@ impl<'a> TreatmentState<'a> {
         self.on[slot] = Some(d);
     }
 
-    fn give_course(&mut self, d: &mut OnDrug, day: f64, intervals: &mut Intervals) {
+    fn give_course<O: Observer>(
+        &mut self,
+        d: &mut OnDrug,
+        day: f64,
+        obs: &mut O,
+        intervals: &mut Intervals,
+    ) {
         let m = &self.drugs[usize::from(d.drug)];
         // A course that would run past the horizon counts only its days inside it.
         let end = (day + m.course_days).min(self.horizon_days);
         intervals.push((d.drug, day, end));
         self.outcome.drug_days[usize::from(d.drug)] += end - day;
+        obs.event(
+            day,
+            EventKind::DrugCourse {
+                drug: d.drug,
+                days: end - day,
+            },
+        );
         d.courses += 1;
         if d.courses >= m.max_courses {
             // After the last course the effect lasts one interval, then the drug ends.
@@ -537,7 +550,7 @@ impl<'a> TreatmentState<'a> {
                 self.announce_effect(&mut d, day, obs);
             }
             if d.next_course_day <= day {
-                self.give_course(&mut d, day, intervals);
+                self.give_course(&mut d, day, obs, intervals);
             }
             self.on[slot] = Some(d);
             if d.ae_day <= day {

@@ -180,6 +180,11 @@ pub fn event_fields(kind: &EventKind, drugs: &[String]) -> [String; 10] {
             }
             .into();
         }
+        EventKind::DrugCourse { drug, days } => {
+            f[0] = "drug_course".into();
+            f[6] = name(drug);
+            f[8] = fmt_num(days);
+        }
         EventKind::DrugStop { drug, reason } => {
             f[0] = "drug_stop".into();
             f[6] = name(drug);

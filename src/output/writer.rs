@@ -14,9 +14,9 @@ use crate::engine::cohort::CohortResult;
 use crate::error::{Error, Result};
 
 use super::km::kaplan_meier;
-use crate::plot::cohort::pain_band;
 use super::rows::fmt_num;
 use super::summary::{difference_rows, summary_rows};
+use crate::plot::cohort::pain_band;
 
 /// Header of `summary.csv`.
 pub const SUMMARY_HEADER: &str = "arm,metric,mean,lower_95,upper_95,mcse";

@@ -103,6 +103,17 @@ pub struct DrugEffectMark {
     pub responder: bool,
 }
 
+/// One course (infusion cycle) of a drug given in courses.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DrugCourseMark {
+    /// Day since onset.
+    pub day: f64,
+    /// Drug index.
+    pub drug: u16,
+    /// Days the course lasts.
+    pub days: f64,
+}
+
 /// Everything a course chart draws, derived from one patient's events.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CourseTrace {
@@ -138,6 +149,8 @@ pub struct CourseTrace {
     pub drug_spans: Vec<DrugSpan>,
     /// Drug effect onsets.
     pub drug_effects: Vec<DrugEffectMark>,
+    /// Courses of drugs given in courses (the span shows the effect window).
+    pub drug_courses: Vec<DrugCourseMark>,
     /// Diagnosis day, if diagnosed.
     pub diagnosis_day: Option<f64>,
     /// Day the disease resolved (burnt out), if within observation.
@@ -183,6 +196,7 @@ impl CourseTrace {
             fractures: Vec::new(),
             drug_spans: Vec::new(),
             drug_effects: Vec::new(),
+            drug_courses: Vec::new(),
             diagnosis_day: None,
             resolution_day: None,
             lost_day: None,
@@ -288,6 +302,9 @@ impl CourseTrace {
                         drug,
                         responder,
                     });
+                }
+                EventKind::DrugCourse { drug, days } => {
+                    t.drug_courses.push(DrugCourseMark { day, drug, days });
                 }
                 EventKind::DrugStop { drug, reason } => {
                     if let Some(s) = t
@@ -1066,9 +1083,22 @@ where
         let y = centre(s.drug);
         let (a, b) = (s.start_day / DAYS_PER_YEAR, s.end_day / DAYS_PER_YEAR);
         let b = b.max(a + f.years / 400.0);
+        // Drugs given in courses show their effect window pale and each course solid.
+        let given_in_courses = t.drug_courses.iter().any(|c| c.drug == s.drug);
+        let alpha = if given_in_courses { 0.3 } else { 0.85 };
         chart.draw_series(std::iter::once(Rectangle::new(
             [(a, y - 0.3), (b, y + 0.3)],
-            pal::series(usize::from(s.drug)).mix(0.85).filled(),
+            pal::series(usize::from(s.drug)).mix(alpha).filled(),
+        )))?;
+    }
+    for c in &t.drug_courses {
+        let y = centre(c.drug);
+        let a = c.day / DAYS_PER_YEAR;
+        let b = (c.day + c.days) / DAYS_PER_YEAR;
+        let b = b.max(a + f.years / 250.0);
+        chart.draw_series(std::iter::once(Rectangle::new(
+            [(a, y - 0.38), (b, y + 0.38)],
+            pal::series(usize::from(c.drug)).filled(),
         )))?;
     }
     let r = (px * 0.35) as i32;
