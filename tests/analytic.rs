@@ -4,9 +4,9 @@
 //! from an earlier run of the program. Each check uses a fixed seed and the
 //! tolerance `|estimate - expected| < 4 * se`, where `se` is the Monte Carlo
 //! standard error of the estimate; for a normal estimate the false-alarm rate
-//! of one such comparison is P(|Z| > 4) = 6.3e-5, so the ~20 comparisons in
-//! this file together fail by chance with probability about 1.3e-3 at a new
-//! seed (and never at the pinned seeds, which are deterministic).
+//! of one such comparison is P(|Z| > 4) = 6.3e-5, so the 13 comparisons in
+//! this file together would fail by chance with probability about 8e-4 if
+//! the seeds were changed (at the pinned seeds the outcome is deterministic).
 //!
 //! Cohorts are modest so the file runs in a few seconds in a debug build;
 //! patients are simulated in parallel, in patient order, directly through the

@@ -352,7 +352,7 @@ fn a_longer_horizon_extends_the_same_course() {
 /// change): lesion stage clocks run independently of the flare, so a long
 /// flare can outlast every lesion, and a patient diagnosed late in it has
 /// `lesions_seen == 0` (55 of these 3000 patients with long, heavy-tailed
-/// flares; 0.65% of diagnosed patients with the defaults). Run with `--ignored`.
+/// flares; 1.3% of diagnosed patients with the defaults). Run with `--ignored`.
 #[test]
 #[ignore = "known bug: flares can outlast all lesions, giving diagnoses with no lesion seen"]
 fn diagnosis_sees_at_least_one_lesion() {
