@@ -326,3 +326,37 @@ fn help_on_every_command() {
     let o = success(crmo().arg("--version"));
     assert!(o.stdout.contains(env!("CARGO_PKG_VERSION")));
 }
+
+/// Every TOML block of the README (and of docs/*.md) is a valid scenario,
+/// so the documentation cannot drift from the schema.
+#[test]
+fn every_toml_block_in_the_docs_parses() {
+    let mut docs = vec![root().join("README.md")];
+    if let Ok(dir) = fs::read_dir(root().join("docs")) {
+        docs.extend(
+            dir.map(|e| e.unwrap().path())
+                .filter(|p| p.extension().and_then(|e| e.to_str()) == Some("md")),
+        );
+    }
+    let mut blocks = 0;
+    for doc in docs {
+        let text = fs::read_to_string(&doc).unwrap();
+        let mut lines = text.lines().enumerate();
+        while let Some((i, line)) = lines.next() {
+            if line.trim() != "```toml" {
+                continue;
+            }
+            let block: Vec<&str> = lines
+                .by_ref()
+                .map(|(_, l)| l)
+                .take_while(|l| l.trim() != "```")
+                .collect();
+            let origin = format!("{} (block at line {})", doc.display(), i + 1);
+            if let Err(e) = crmo_sim::scenario::parse(&block.join("\n"), &origin) {
+                panic!("{e}");
+            }
+            blocks += 1;
+        }
+    }
+    assert!(blocks >= 1, "no TOML block found in README.md");
+}
