@@ -390,9 +390,9 @@ pub fn scenario_listing(l: &LoadedScenario) -> String {
     let im = &s.imaging;
     t += "\n[imaging]\n";
     t += &format!(
-        "  at_diagnosis = {:?}, follow_up = {:?} every {} months\n  sensitivity: wbmri {}, scintigraphy {}, radiograph {}\n",
-        im.at_diagnosis,
-        im.follow_up,
+        "  at_diagnosis = {}, follow_up = {} every {} months\n  sensitivity: wbmri {}, scintigraphy {}, radiograph {}\n",
+        snake(im.at_diagnosis),
+        snake(im.follow_up),
         im.follow_up_every_months,
         im.sensitivity_wbmri,
         im.sensitivity_scintigraphy,
@@ -456,10 +456,10 @@ fn drug_listing(l: &LoadedScenario) -> String {
     for a in &s.arm {
         let ladder: Vec<String> = ladder_steps(a).iter().map(|st| st.join("+")).collect();
         t += &format!(
-            "\n[[arm]] {}: {}\n  assess every {} weeks; escalate when {:?} after >= {} weeks on a step; taper after {} weeks of remission; relapse after taper: {:?}; at the top: {:?}\n",
+            "\n[[arm]] {}: {}\n  assess every {} weeks; escalate when {} after >= {} weeks on a step; taper after {} weeks of remission; relapse after taper: {}; at the top: {}\n",
             a.name.get_ref(),
             if a.untreated { "untreated".to_string() } else { ladder.join(" -> ") },
-            a.assess_every_weeks, a.escalate_when, a.min_weeks_on_step, a.stop_after_remission_weeks, a.on_relapse_after_stop, a.at_top
+            a.assess_every_weeks, snake(a.escalate_when), a.min_weeks_on_step, a.stop_after_remission_weeks, snake(a.on_relapse_after_stop), snake(a.at_top)
         );
     }
     t
@@ -502,4 +502,20 @@ fn gallery(args: &GalleryArgs) -> Result<()> {
     crate::plot::gallery::gallery(&loaded, args.arm.as_deref(), args.count as usize, &path)?;
     println!("{}", path.display());
     Ok(())
+}
+
+/// A unit enum variant as a scenario file spells it (`NotInRemission` -> `not_in_remission`).
+fn snake(v: impl std::fmt::Debug) -> String {
+    let mut out = String::new();
+    for (i, c) in format!("{v:?}").chars().enumerate() {
+        if c.is_ascii_uppercase() {
+            if i > 0 {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }

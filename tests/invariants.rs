@@ -354,7 +354,6 @@ fn a_longer_horizon_extends_the_same_course() {
 /// `lesions_seen == 0` (55 of these 3000 patients with long, heavy-tailed
 /// flares; 1.3% of diagnosed patients with the defaults). Run with `--ignored`.
 #[test]
-#[ignore = "known bug: flares can outlast all lesions, giving diagnoses with no lesion seen"]
 fn diagnosis_sees_at_least_one_lesion() {
     let text = "seed = 1
 [natural_history]

@@ -4,8 +4,8 @@
 //! Determinism: chunk boundaries depend only on [`CHUNK_PATIENTS`], every
 //! accumulator is an integer, and per-patient rows are gathered per chunk and
 //! written in chunk order, so every output is byte-identical whatever the
-//! thread count. Chunks run in batches of [`BATCH_CHUNKS`] so memory stays
-//! flat in the cohort size.
+//! thread count. Chunks run in batches of [`BATCH_CHUNKS_PER_THREAD`] per
+//! worker, so memory stays flat in the cohort size.
 
 use rayon::prelude::*;
 
@@ -20,8 +20,9 @@ use crate::scenario::treatment::{ladder_steps, used_drugs};
 
 /// Patients per chunk; part of the determinism contract (do not derive from threads).
 pub const CHUNK_PATIENTS: u64 = 1024;
-/// Chunks simulated between two merges.
-pub const BATCH_CHUNKS: u64 = 64;
+/// Chunks simulated between two merges, per worker thread. Only memory and
+/// load balance depend on it: merges are exact, so results do not.
+pub const BATCH_CHUNKS_PER_THREAD: u64 = 4;
 
 /// One arm: a name and its strategy (None: natural history, no treatment).
 #[derive(Debug, Clone)]
@@ -258,9 +259,10 @@ pub fn run_cohort(
                 .map(|_| vec![Stat::default(); metrics.len()])
                 .collect(),
         };
+        let batch = BATCH_CHUNKS_PER_THREAD * rayon::current_num_threads() as u64;
         let mut first = 0;
         while first < n_chunks {
-            let last = (first + BATCH_CHUNKS).min(n_chunks);
+            let last = (first + batch).min(n_chunks);
             let chunks: Vec<ChunkAcc> = (first..last)
                 .into_par_iter()
                 .map(|c| {

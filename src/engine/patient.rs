@@ -917,7 +917,15 @@ impl<O: Observer> Sim<'_, '_, O> {
     fn advance_lesion(&mut self, i: usize) {
         let heal = self.effects.heal_time_factor;
         let day = self.day;
+        let (in_flare, flare_end) = (self.in_flare, self.flare_end_day);
         let l = &mut self.scratch.lesions[i];
+        if l.stage == Stage::Sclerotic && l.symptomatic && in_flare {
+            // A painful lesion does not heal while the flare it carries goes
+            // on: healing waits for the end of the flare.
+            l.stage_end_day = flare_end.max(day);
+            self.refresh_next_lesion();
+            return;
+        }
         l.stage = l.stage.next();
         l.stage_end_day = match l.stage {
             Stage::Healed => NEVER,

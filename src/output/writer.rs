@@ -35,26 +35,22 @@ pub struct Staging {
 
 impl Staging {
     /// Creates the staging directory next to `target` (creating the parent if needed).
+    ///
+    /// An existing `target` is only ever replaced when it is an earlier
+    /// crmo-sim result (it holds `manifest.json`) or empty; any other
+    /// directory, and the working directory itself, is refused before any work.
     pub fn new(target: &Path) -> Result<Self> {
+        let target = resolve_target(target)?;
         let parent = target
             .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        fs::create_dir_all(parent).map_err(|e| Error::output(parent, e))?;
-        if target.exists() && !target.is_dir() {
-            return Err(Error::Usage(format!(
-                "output path {} exists and is not a directory",
-                target.display()
-            )));
-        }
+            .ok_or_else(|| Error::Usage(format!("cannot write results to {}", target.display())))?
+            .to_path_buf();
+        fs::create_dir_all(&parent).map_err(|e| Error::output(&parent, e))?;
         let dir = tempfile::Builder::new()
             .prefix(".crmo-sim-staging-")
-            .tempdir_in(parent)
-            .map_err(|e| Error::output(parent, e))?;
-        Ok(Self {
-            dir,
-            target: target.to_path_buf(),
-        })
+            .tempdir_in(&parent)
+            .map_err(|e| Error::output(&parent, e))?;
+        Ok(Self { dir, target })
     }
 
     /// Where files are written until commit.
@@ -76,6 +72,56 @@ impl Staging {
         }
         Ok(target)
     }
+}
+
+/// The absolute output path, refused when replacing it could destroy
+/// something that is not a crmo-sim result.
+fn resolve_target(target: &Path) -> Result<PathBuf> {
+    let cwd = std::env::current_dir().map_err(|e| Error::output(".", e))?;
+    let absolute = normalise(&cwd.join(target));
+    if absolute.parent().is_none() || cwd.starts_with(&absolute) {
+        return Err(Error::Usage(format!(
+            "--out {} is the working directory or one of its parents; choose a directory for the results, e.g. --out results/{}",
+            target.display(),
+            "my-run"
+        )));
+    }
+    if absolute.exists() {
+        if !absolute.is_dir() {
+            return Err(Error::Usage(format!(
+                "output path {} is taken by a file that is not a directory; choose another --out",
+                target.display()
+            )));
+        }
+        let is_result = absolute.join("manifest.json").is_file();
+        let is_empty = fs::read_dir(&absolute)
+            .map_err(|e| Error::output(&absolute, e))?
+            .next()
+            .is_none();
+        if !is_result && !is_empty {
+            return Err(Error::Usage(format!(
+                "output directory {} exists and is not a crmo-sim result (no manifest.json), so it will not be replaced; choose another --out or empty it",
+                target.display()
+            )));
+        }
+    }
+    Ok(absolute)
+}
+
+/// Removes `.` and resolves `..` lexically (the path may not exist yet).
+fn normalise(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
 }
 
 /// What the manifest records about a run besides the results.

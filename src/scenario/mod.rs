@@ -407,11 +407,26 @@ pub fn reference() -> LoadedScenario {
 /// Cross-field checks that a single field's type cannot make.
 fn validate(s: &LoadedScenario) -> Result<()> {
     let weights = s.scenario.natural_history.site_weights.as_array();
-    if weights.iter().any(|w| !w.is_finite() || *w < 0.0) || weights.iter().sum::<f64>() <= 0.0 {
+    let names = crate::model::Site::ALL.map(|site| site.as_str());
+    if let Some((name, w)) = names
+        .iter()
+        .zip(weights)
+        .find(|(_, w)| !w.is_finite() || *w < 0.0)
+    {
+        return Err(Error::Invalid {
+            path: s.origin.clone(),
+            location: locate_key(&s.text, name).or_else(|| locate_key(&s.text, "site_weights")),
+            message: format!(
+                "site weight {name} = {w} is not allowed: weights must be finite numbers >= 0"
+            ),
+        });
+    }
+    if weights.iter().sum::<f64>() <= 0.0 {
         return Err(Error::Invalid {
             path: s.origin.clone(),
             location: locate_key(&s.text, "site_weights"),
-            message: "site weights must be finite numbers >= 0 with a positive sum".into(),
+            message: "site weights must not all be 0: give at least one site a positive weight"
+                .into(),
         });
     }
     treatment::validate_treatment(
