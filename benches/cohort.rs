@@ -1,10 +1,12 @@
-//! Criterion benchmarks of the engine on `scenarios/natural-history.toml`
-//! (the benchmark scenario): a 20,000-patient cohort at 1 thread and at all
-//! threads, reported in patient-years per second (`elem/s` = simulated
-//! patient-years per second), and the time of one patient.
+//! Criterion benchmarks of the engine: a 20,000-patient cohort of
+//! `scenarios/natural-history.toml` (the benchmark scenario) and of
+//! `scenarios/reference.toml` (the same disease with the treatment ladder),
+//! at 1 thread and at all threads, reported in patient-years per second
+//! (`elem/s` = simulated patient-years per second), and the time of one patient.
 //!
 //! Run: `cargo bench --bench cohort -- --warm-up-time 1 --measurement-time 5`.
-//! Target: at least 2,000,000 patient-years per second per core.
+//! Targets: at least 2,000,000 patient-years per second per core without
+//! treatment, and at least half of that with it.
 
 use std::hint::black_box;
 
@@ -17,14 +19,15 @@ use crmo_sim::scenario::{load_file, LoadedScenario};
 /// Patients in the benchmark cohort.
 const PATIENTS: u64 = 20_000;
 
-fn scenario() -> LoadedScenario {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/scenarios/natural-history.toml"
-    );
-    let mut loaded = load_file(path.as_ref()).expect("natural-history.toml is valid");
+fn scenario_file(name: &str) -> LoadedScenario {
+    let path = format!("{}/scenarios/{name}", env!("CARGO_MANIFEST_DIR"));
+    let mut loaded = load_file(path.as_ref()).expect("shipped scenarios are valid");
     loaded.scenario.patients = PATIENTS;
     loaded
+}
+
+fn scenario() -> LoadedScenario {
+    scenario_file("natural-history.toml")
 }
 
 fn run(loaded: &LoadedScenario, arms: &[Arm], drugs: usize) -> CohortResult {
@@ -32,14 +35,17 @@ fn run(loaded: &LoadedScenario, arms: &[Arm], drugs: usize) -> CohortResult {
 }
 
 fn cohort(c: &mut Criterion) {
-    let loaded = scenario();
+    bench_cohort(c, "natural-history.toml", "natural_history_patient_years");
+    bench_cohort(c, "reference.toml", "reference_treated_patient_years");
+}
+
+fn bench_cohort(c: &mut Criterion, file: &str, group_name: &str) {
+    let loaded = scenario_file(file);
     let (arms, drugs) = scenario_arms(&loaded).expect("arms");
     // The work per iteration, in patient-years (the same in every run).
     let patient_years = run(&loaded, &arms, drugs.len()).patient_years;
-    println!(
-        "natural-history cohort: {PATIENTS} patients, {patient_years:.0} patient-years per run"
-    );
-    let mut group = c.benchmark_group("natural_history_patient_years");
+    println!("{file}: {PATIENTS} patients, {patient_years:.0} patient-years per run");
+    let mut group = c.benchmark_group(group_name);
     group.throughput(Throughput::Elements(patient_years.round() as u64));
     group.sample_size(10);
     let one = rayon::ThreadPoolBuilder::new()

@@ -228,7 +228,7 @@ fn run(args: &RunArgs, calibrate: bool) -> Result<PathBuf> {
         command_line: std::env::args().collect(),
         patient_years: result.patient_years,
         wall_seconds,
-        rng: "rand 0.9.2, rand_chacha 0.9.0 (ChaCha8), rand_distr 0.5.1".into(),
+        rng: "rand 0.9.2, rand_chacha 0.9.0 (ChaCha8 replicate keys), rand_pcg 0.9.0 (Pcg64 patient streams), rand_distr 0.5.1".into(),
         files: Vec::new(),
     };
     if s.output.patients {

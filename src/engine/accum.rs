@@ -11,7 +11,7 @@ pub const SCALE: f64 = 1_048_576.0;
 /// Rounds to the fixed-point grid. Written with a truncating cast rather than
 /// `round()`, which is a library call on baseline x86-64 and dominated the
 /// per-patient accumulation.
-#[inline]
+#[inline(always)]
 fn fixed(x: f64) -> i64 {
     let v = x * SCALE;
     (if v >= 0.0 { v + 0.5 } else { v - 0.5 }) as i64
@@ -32,7 +32,7 @@ pub struct Stat {
 
 impl Stat {
     /// Adds one observation of `y` over `x`.
-    #[inline]
+    #[inline(always)]
     pub fn add(&mut self, y: f64, x: f64) {
         let (y, x) = (i128::from(fixed(y)), i128::from(fixed(x)));
         self.n += 1;
@@ -41,6 +41,32 @@ impl Stat {
         self.syy += y * y;
         self.sxx += x * x;
         self.sxy += x * y;
+    }
+
+    /// Adds one observation of `y` over `x = 1` (a mean); the same sums as
+    /// `add(y, 1.0)`, without converting and multiplying the constant.
+    #[inline(always)]
+    pub fn add_unit(&mut self, y: f64) {
+        const ONE: i128 = 1 << 20;
+        let y = i128::from(fixed(y));
+        self.n += 1;
+        self.sy += y;
+        self.sx += ONE;
+        self.syy += y * y;
+        self.sxx += ONE * ONE;
+        self.sxy += y << 20;
+    }
+
+    /// Adds an observation the way its estimator needs (a mean's x is 1).
+    #[inline(always)]
+    pub fn add_observation(&mut self, estimator: super::metrics::Estimator, y: f64, x: f64) {
+        match estimator {
+            super::metrics::Estimator::Mean => {
+                debug_assert_eq!(x, 1.0, "a mean's observations have x = 1");
+                self.add_unit(y)
+            }
+            super::metrics::Estimator::Ratio => self.add(y, x),
+        }
     }
 
     /// Adds everything of `other`.
@@ -362,6 +388,17 @@ mod tests {
         // sd = 1.29099, se = sd / 2
         assert!((s.std_error() - 0.645_497).abs() < 1e-5);
         assert!((s.variance() - 1.666_667).abs() < 1e-5);
+    }
+
+    #[test]
+    fn unit_observations_match_the_general_path() {
+        let (mut a, mut b) = (Stat::default(), Stat::default());
+        for y in [0.0, 1.0, 2.5, -3.25, 1e4] {
+            a.add(y, 1.0);
+            b.add_unit(y);
+        }
+        assert_eq!(a, b);
+        assert_eq!(SCALE, (1u64 << 20) as f64);
     }
 
     #[test]

@@ -364,16 +364,27 @@ fn simulate_chunk(
             };
             acc.patient_days += outcome.observed_days;
             let arm_stats = &mut acc.stats.arms[a];
-            for (m, metric) in metrics.iter().enumerate() {
-                let obs = (metric.observe)(&outcome, metric.arg);
-                if let Some((y, x)) = obs {
-                    arm_stats.stats[m].add(y, x);
+            let stats = &mut arm_stats.stats[..metrics.len()];
+            let firsts = &mut first_arm_obs[..metrics.len()];
+            if a == 0 {
+                for ((metric, stat), first) in metrics.iter().zip(stats).zip(firsts) {
+                    let obs = (metric.observe)(&outcome, metric.arg);
+                    *first = obs;
+                    if let Some((y, x)) = obs {
+                        stat.add_observation(metric.estimator, y, x);
+                    }
                 }
-                if metric.estimator == Estimator::Mean {
-                    if a == 0 {
-                        first_arm_obs[m] = obs;
-                    } else if let (Some((y0, _)), Some((y, _))) = (first_arm_obs[m], obs) {
-                        acc.stats.differences[a - 1][m].add(y - y0, 1.0);
+            } else {
+                let diffs = &mut acc.stats.differences[a - 1][..metrics.len()];
+                for (((metric, stat), first), diff) in
+                    metrics.iter().zip(stats).zip(firsts.iter()).zip(diffs)
+                {
+                    let obs = (metric.observe)(&outcome, metric.arg);
+                    if let Some((y, x)) = obs {
+                        stat.add_observation(metric.estimator, y, x);
+                        if let (Estimator::Mean, Some((y0, _))) = (metric.estimator, first) {
+                            diff.add_unit(y - y0);
+                        }
                     }
                 }
             }

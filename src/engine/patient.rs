@@ -8,7 +8,6 @@
 //! The loop reuses the buffers in [`Scratch`], so it allocates nothing once warm.
 
 use rand::Rng;
-use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Exp1, Poisson};
 
 use crate::model::criteria::{self, Findings};
@@ -354,11 +353,11 @@ pub struct Scratch {
 
 /// Per-patient random streams.
 struct Streams {
-    baseline: ChaCha8Rng,
-    timing: ChaCha8Rng,
-    features: ChaCha8Rng,
-    lesions: ChaCha8Rng,
-    imaging: ChaCha8Rng,
+    baseline: super::rng::Stream,
+    timing: super::rng::Stream,
+    features: super::rng::Stream,
+    lesions: super::rng::Stream,
+    imaging: super::rng::Stream,
 }
 
 /// The mutable state of the patient being simulated.

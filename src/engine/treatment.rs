@@ -10,7 +10,6 @@
 //! see the same responders.
 
 use rand::Rng;
-use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Exp1};
 
 use crate::model::Genotype;
@@ -241,7 +240,7 @@ pub struct TreatmentState<'a> {
     drugs: &'a [DrugModel],
     genotype: Genotype,
     responsiveness: [f64; MAX_DRUGS],
-    rng: ChaCha8Rng,
+    rng: super::rng::Stream,
     phase: Phase,
     step_start: f64,
     next_assess: f64,
