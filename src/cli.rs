@@ -245,14 +245,10 @@ fn run(args: &RunArgs, calibrate: bool) -> Result<PathBuf> {
         info.files.push("calibration.csv".into());
     }
     if !args.no_plots {
-        let caption = format!(
-            "{name}: {} patients x {} replicate(s)",
-            s.patients, s.replicates
-        );
         crate::plot::cohort::cohort_plots(
             &result,
             &drugs,
-            &caption,
+            &name,
             &staging.path().join("plots"),
         )?;
         info.files.push("plots/".into());
