@@ -245,12 +245,7 @@ fn run(args: &RunArgs, calibrate: bool) -> Result<PathBuf> {
         info.files.push("calibration.csv".into());
     }
     if !args.no_plots {
-        crate::plot::cohort::cohort_plots(
-            &result,
-            &drugs,
-            &name,
-            &staging.path().join("plots"),
-        )?;
+        crate::plot::cohort::cohort_plots(&result, &drugs, &name, &staging.path().join("plots"))?;
         info.files.push("plots/".into());
     }
     write_run(staging.path(), &result, &drugs, &mut info)?;
