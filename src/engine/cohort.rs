@@ -143,6 +143,28 @@ pub fn scenario_arms(
     Ok((arms, drugs))
 }
 
+/// The arm called `name` (None: the first), or a usage error listing the arms.
+pub fn choose_arm<'a>(
+    loaded: &crate::scenario::LoadedScenario,
+    arms: &'a [Arm],
+    name: Option<&str>,
+) -> crate::Result<&'a Arm> {
+    match name {
+        None => arms.first(),
+        Some(n) => arms.iter().find(|a| a.name == n),
+    }
+    .ok_or_else(|| {
+        let names: Vec<&str> = arms.iter().map(|a| a.name.as_str()).collect();
+        crate::Error::Usage(format!(
+            "unknown arm {:?}: scenario {} has arm{} {}",
+            name.unwrap_or(""),
+            loaded.name(),
+            if names.len() == 1 { "" } else { "s" },
+            names.join(", ")
+        ))
+    })
+}
+
 /// Receives per-patient rows, in patient order.
 pub trait RowSink: Send {
     /// Whether per-patient rows are wanted at all.
@@ -189,6 +211,15 @@ impl Shape {
         ArmStats {
             stats: vec![Stat::default(); n_metrics],
             delay: DayHistogram::new(self.horizon_days + 1),
+        }
+    }
+
+    fn replicate_stats(&self, n_arms: usize, n_metrics: usize) -> ReplicateStats {
+        ReplicateStats {
+            arms: (0..n_arms).map(|_| self.arm_stats(n_metrics)).collect(),
+            differences: (1..n_arms)
+                .map(|_| vec![Stat::default(); n_metrics])
+                .collect(),
         }
     }
 
@@ -248,17 +279,7 @@ pub fn run_cohort(
     let mut patient_days = 0.0;
     for r in 0..scenario.replicates {
         let model = ReplicateModel::new(scenario, r);
-        let mut rep = ReplicateStats {
-            arms: arms
-                .iter()
-                .map(|_| shape.arm_stats(metrics.len()))
-                .collect(),
-            differences: arms
-                .iter()
-                .skip(1)
-                .map(|_| vec![Stat::default(); metrics.len()])
-                .collect(),
-        };
+        let mut rep = shape.replicate_stats(arms.len(), metrics.len());
         let batch = BATCH_CHUNKS_PER_THREAD * rayon::current_num_threads() as u64;
         let mut first = 0;
         while first < n_chunks {
@@ -327,17 +348,7 @@ fn simulate_chunk(
     want_rows: bool,
 ) -> ChunkAcc {
     let mut acc = ChunkAcc {
-        stats: ReplicateStats {
-            arms: arms
-                .iter()
-                .map(|_| shape.arm_stats(metrics.len()))
-                .collect(),
-            differences: arms
-                .iter()
-                .skip(1)
-                .map(|_| vec![Stat::default(); metrics.len()])
-                .collect(),
-        },
+        stats: shape.replicate_stats(arms.len(), metrics.len()),
         curves: arms.iter().map(|_| shape.curves()).collect(),
         rows: Vec::new(),
         patient_days: 0.0,

@@ -435,20 +435,7 @@ pub fn course_trace(
         )));
     }
     let (arms, drugs) = scenario_arms(loaded)?;
-    let chosen = match arm {
-        None => arms.first(),
-        Some(name) => arms.iter().find(|a| a.name == name),
-    }
-    .ok_or_else(|| {
-        let names: Vec<&str> = arms.iter().map(|a| a.name.as_str()).collect();
-        Error::Usage(format!(
-            "unknown arm {:?}: scenario {} has arm{} {}",
-            arm.unwrap_or(""),
-            loaded.name(),
-            if names.len() == 1 { "" } else { "s" },
-            names.join(", ")
-        ))
-    })?;
+    let chosen = crate::engine::cohort::choose_arm(loaded, &arms, arm)?;
     let model = ReplicateModel::new(s, 0);
     let mut state = chosen
         .plan

@@ -100,19 +100,7 @@ pub fn pick_courses(
     }
     let s = &loaded.scenario;
     let (arms, _) = scenario_arms(loaded)?;
-    let chosen = match arm {
-        None => arms.first(),
-        Some(name) => arms.iter().find(|a| a.name == name),
-    }
-    .ok_or_else(|| {
-        let names: Vec<&str> = arms.iter().map(|a| a.name.as_str()).collect();
-        Error::Usage(format!(
-            "unknown arm {:?}: scenario {} has arms {}",
-            arm.unwrap_or(""),
-            loaded.name(),
-            names.join(", ")
-        ))
-    })?;
+    let chosen = crate::engine::cohort::choose_arm(loaded, &arms, arm)?;
     let model = ReplicateModel::new(s, 0);
     let scanned = s.patients.min(GALLERY_SCAN);
     let mut scratch = Scratch::default();
