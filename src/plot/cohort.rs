@@ -441,17 +441,12 @@ impl Plot<'_> {
             .x_label_area_size((px * 3.0) as u32)
             .y_label_area_size((px * 4.5) as u32)
             .build_cartesian_2d(0.0..months, 0.0..1.02)?;
-        chart
-            .configure_mesh()
-            .max_light_lines(0)
-            .bold_line_style(pal::GRID.stroke_width(1))
-            .label_style(text(px * 0.9))
-            .axis_desc_style(text(px))
-            .x_desc("months since diagnosis")
-            .x_label_formatter(&|v| fmt_tick(*v))
-            .y_desc("not yet in remission")
-            .y_label_formatter(&|v| format!("{:.0}%", v * 100.0))
-            .draw()?;
+        draw_percent_mesh(
+            &mut chart,
+            px,
+            "months since diagnosis",
+            "not yet in remission",
+        )?;
         let any = curves.iter().any(|c| !c.is_empty());
         for (a, rows) in curves.iter().enumerate() {
             let colour = pal::series(a);
@@ -602,7 +597,12 @@ impl Plot<'_> {
                 .x_label_area_size((px * 3.0) as u32)
                 .y_label_area_size((px * 4.5) as u32)
                 .build_cartesian_2d(0.0..years, 0.0..1.0)?;
-            draw_share_mesh(&mut chart, px)?;
+            draw_percent_mesh(
+                &mut chart,
+                px,
+                "years since onset",
+                "share of patients on the drug",
+            )?;
             no_data(
                 &chart,
                 body,
@@ -648,7 +648,12 @@ impl Plot<'_> {
                 .x_label_area_size((px * 3.0) as u32)
                 .y_label_area_size((px * 4.5) as u32)
                 .build_cartesian_2d(0.0..years, 0.0..ymax)?;
-            draw_share_mesh(&mut chart, px)?;
+            draw_percent_mesh(
+                &mut chart,
+                px,
+                "years since onset",
+                "share of patients on the drug",
+            )?;
             for (d, row) in rows.iter().enumerate() {
                 if row.iter().all(|&v| v == 0.0) {
                     continue;
@@ -737,7 +742,13 @@ type Chart2d<'a, DB> = ChartContext<
     Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
 >;
 
-fn draw_share_mesh<DB: DrawingBackend>(chart: &mut Chart2d<'_, DB>, px: f64) -> DrawResult
+/// The grid and axes of a chart whose y axis is a share, in percent.
+fn draw_percent_mesh<DB: DrawingBackend>(
+    chart: &mut Chart2d<'_, DB>,
+    px: f64,
+    x_desc: &str,
+    y_desc: &str,
+) -> DrawResult
 where
     DB::ErrorType: 'static,
 {
@@ -747,9 +758,9 @@ where
         .bold_line_style(pal::GRID.stroke_width(1))
         .label_style(text(px * 0.9))
         .axis_desc_style(text(px))
-        .x_desc("years since onset")
+        .x_desc(x_desc)
         .x_label_formatter(&|v| fmt_tick(*v))
-        .y_desc("share of patients on the drug")
+        .y_desc(y_desc)
         .y_label_formatter(&|v| format!("{:.0}%", v * 100.0))
         .draw()?;
     Ok(())
