@@ -256,11 +256,6 @@ impl GenotypeModel {
             values: v,
         }
     }
-
-    /// Draws from a distribution object (keeps call sites short).
-    pub fn draw<D: Distribution<f64>, R: Rng + ?Sized>(d: &D, rng: &mut R) -> f64 {
-        d.sample(rng)
-    }
 }
 
 #[cfg(test)]

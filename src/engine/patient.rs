@@ -1045,8 +1045,3 @@ fn poisson<R: Rng + ?Sized>(mean: f64, rng: &mut R) -> u64 {
     }
     Poisson::new(mean).map_or(0, |d| d.sample(rng) as u64)
 }
-
-/// Years of a day count.
-pub fn years(days: f64) -> f64 {
-    days / DAYS_PER_YEAR
-}

@@ -192,9 +192,3 @@ impl NaturalHistoryOverrides {
         }
     }
 }
-
-/// Field names, so error hints can list them.
-pub fn describe_majeed_builtin() -> &'static str {
-    "flare_rate_per_year 3, flare_duration_mean_weeks 12, resolution_median_years inf, \
-     p_fever 0.6, p_crp_raised 0.8, p_abnormal_blood_count 1, new_lesions_per_flare 0.8"
-}

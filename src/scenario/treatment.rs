@@ -491,14 +491,18 @@ pub fn validate_treatment(
                         ),
                     ));
                 }
-                let used = used_drugs(drugs, std::slice::from_ref(arm));
-                if let Some(u) = used.iter().find(|u| u.name == d) {
-                    let lag = u
-                        .spec
-                        .onset_lag_weeks
-                        .as_ref()
-                        .or(u.base.onset_lag_weeks.as_ref())
-                        .map_or(0.0, |p| p.central());
+                // The lag as set in [drugs.NAME], else the catalogue's.
+                let lag = drugs
+                    .iter()
+                    .find(|(k, _)| k.get_ref() == d)
+                    .and_then(|(_, spec)| spec.onset_lag_weeks.as_ref())
+                    .or_else(|| {
+                        cat.iter()
+                            .find(|c| c.name == d)
+                            .and_then(|c| c.spec.onset_lag_weeks.as_ref())
+                    })
+                    .map(|p| p.central());
+                if let Some(lag) = lag {
                     if lag * 7.0 >= horizon_days {
                         let lag_key = drugs.keys().find(|k| k.get_ref() == d).and_then(|k| {
                             let from = k.span().start;
