@@ -102,6 +102,9 @@ fn per_patient() -> BTreeMap<(String, u64), (f64, f64, f64)> {
         .collect()
 }
 
+/// A patient's rate from (flares, observed days, flare days).
+type Rate = fn((f64, f64, f64)) -> f64;
+
 /// `flares_per_patient_year` and `time_in_flare_frac` are in
 /// `differences.csv` as the mean of per-patient rate differences; recomputed
 /// here from `patients.csv` (a second path: per-patient rows, not the
@@ -124,7 +127,7 @@ fn rate_differences_are_means_of_per_patient_rate_differences() {
     );
     let p = per_patient();
     let (a0, a1) = ("nsaid-first", "pamidronate-first");
-    let rates: [(&str, fn((f64, f64, f64)) -> f64); 2] = [
+    let rates: [(&str, Rate); 2] = [
         ("flares_per_patient_year", |(f, o, _)| f / (o / 365.25)),
         ("time_in_flare_frac", |(_, o, d)| d / o),
     ];

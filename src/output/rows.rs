@@ -296,13 +296,13 @@ pub fn resolved_day(outcome: &Outcome, events: &[(f64, EventKind)]) -> Option<f6
         .map(|e| e.0);
     let in_flare_at_burnout = events
         .iter()
+        .rev()
         .filter(|(d, _)| *d <= burnout)
-        .filter_map(|(_, k)| match k {
+        .find_map(|(_, k)| match k {
             EventKind::FlareStart { .. } => Some(true),
             EventKind::FlareEnd => Some(false),
             _ => None,
         })
-        .last()
         .unwrap_or(false);
     Some(if in_flare_at_burnout {
         flare_end_after.unwrap_or(burnout)
