@@ -9,6 +9,7 @@ use std::time::Instant;
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
+use crate::chart_cli::{CheckArgs, CourseArgs, GalleryArgs};
 use crate::engine::cohort::{run_cohort, scenario_arms, CohortResult, NoRows, RowSink};
 use crate::error::{Error, Result};
 use crate::output::rows::{fmt_num, CsvRows};
@@ -35,55 +36,14 @@ pub struct Cli {
 pub enum Command {
     /// Simulate a scenario's cohort and write results to output/<scenario>/
     Run(RunArgs),
-    /// Validate a scenario and print its resolved parameters
-    Check {
-        /// Scenario file (TOML)
-        scenario: PathBuf,
-    },
+    /// Validate a scenario (default: the reference) and print its resolved parameters
+    Check(CheckArgs),
     /// Run a scenario (default: the reference) and compare it with the published calibration targets C1-C7
     Calibrate(RunArgs),
-    /// Draw one virtual patient's course (PNG or SVG)
+    /// Draw one virtual patient's course (PNG or SVG), by number or by story
     Course(CourseArgs),
     /// Draw a grid of course charts showing the range of courses (PNG or SVG)
     Gallery(GalleryArgs),
-}
-
-/// Options of `course`.
-#[derive(Debug, Args)]
-pub struct CourseArgs {
-    /// Scenario file (TOML)
-    pub scenario: PathBuf,
-    /// Patient index (0 .. patients-1 of the scenario)
-    #[arg(long)]
-    pub patient: u64,
-    /// Arm to follow (default: the first)
-    #[arg(long)]
-    pub arm: Option<String>,
-    /// Image file, .png or .svg (default: output/<scenario>/course-<patient>.png)
-    #[arg(long)]
-    pub out: Option<PathBuf>,
-    /// Width in pixels
-    #[arg(long, default_value_t = 1600, value_parser = clap::value_parser!(u32).range(400..=8000))]
-    pub width: u32,
-    /// Height in pixels
-    #[arg(long, default_value_t = 900, value_parser = clap::value_parser!(u32).range(300..=8000))]
-    pub height: u32,
-}
-
-/// Options of `gallery`.
-#[derive(Debug, Args)]
-pub struct GalleryArgs {
-    /// Scenario file (TOML)
-    pub scenario: PathBuf,
-    /// Number of course charts
-    #[arg(long, default_value_t = 6, value_parser = clap::value_parser!(u64).range(1..=24))]
-    pub count: u64,
-    /// Arm to follow (default: the first)
-    #[arg(long)]
-    pub arm: Option<String>,
-    /// Image file, .png or .svg (default: output/<scenario>/gallery.png)
-    #[arg(long)]
-    pub out: Option<PathBuf>,
 }
 
 /// Options of `run`.
@@ -109,6 +69,9 @@ pub struct RunArgs {
     /// Do not draw the cohort plots (for large batch runs)
     #[arg(long)]
     pub no_plots: bool,
+    /// Style of the cohort plots: paper, or slide (1920x1080, large text)
+    #[arg(long, value_enum, default_value_t = crate::plot::Style::Paper)]
+    pub style: crate::plot::Style,
 }
 
 /// Entry point of the binary: runs the command, prints any error once, and
@@ -132,9 +95,9 @@ fn dispatch(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Run(args) => run(&args, false).map(|_| ()),
         Command::Calibrate(args) => run(&args, true).map(|_| ()),
-        Command::Check { scenario } => check(&scenario),
-        Command::Course(args) => course(&args),
-        Command::Gallery(args) => gallery(&args),
+        Command::Check(args) => check(&args),
+        Command::Course(args) => crate::chart_cli::course(&args),
+        Command::Gallery(args) => crate::chart_cli::gallery(&args),
     }
 }
 
@@ -246,7 +209,13 @@ fn run(args: &RunArgs, calibrate: bool) -> Result<PathBuf> {
         info.files.push("calibration.csv".into());
     }
     if !args.no_plots {
-        crate::plot::cohort::cohort_plots(&result, &drugs, &name, &staging.path().join("plots"))?;
+        crate::plot::cohort::cohort_plots(
+            &result,
+            &drugs,
+            &name,
+            &staging.path().join("plots"),
+            args.style,
+        )?;
         info.files.push("plots/".into());
     }
     write_run(staging.path(), &result, &drugs, &mut info)?;
@@ -338,9 +307,9 @@ fn round3(x: f64) -> f64 {
 }
 
 /// `crmo-sim check`: validates and prints the resolved parameters (single-threaded).
-fn check(path: &Path) -> Result<()> {
-    let loaded = scenario::load_file(path)?;
-    let text = scenario_listing(&loaded);
+fn check(args: &CheckArgs) -> Result<()> {
+    let loaded = args.source.load()?;
+    let text = scenario_listing_of(&loaded, args.source.replicate);
     let mut out = std::io::stdout().lock();
     // A closed pipe (e.g. `| head`) is a normal end, not an error.
     let _ = out.write_all(text.as_bytes());
@@ -349,6 +318,11 @@ fn check(path: &Path) -> Result<()> {
 
 /// The resolved parameters of a scenario, as printed by `check`.
 pub fn scenario_listing(l: &LoadedScenario) -> String {
+    scenario_listing_of(l, 0)
+}
+
+/// [`scenario_listing`] with the drug parameters drawn for `replicate`.
+pub fn scenario_listing_of(l: &LoadedScenario, replicate: u32) -> String {
     let s = &l.scenario;
     let mut t = String::new();
     t += &format!("scenario {} ({}): valid\n", l.name(), l.origin);
@@ -394,15 +368,15 @@ pub fn scenario_listing(l: &LoadedScenario) -> String {
         "\n[output]\n  patients = {}, events = {}, timeseries_step_weeks = {}\n",
         s.output.patients, s.output.events, s.output.timeseries_step_weeks
     );
-    t += &drug_listing(l);
+    t += &drug_listing(l, replicate);
     t
 }
 
 /// The drugs (catalogue and scenario) and arms, as printed by `check`.
-fn drug_listing(l: &LoadedScenario) -> String {
+fn drug_listing(l: &LoadedScenario, replicate: u32) -> String {
     use crate::scenario::treatment::{catalogue, ladder_steps, DrugSpec};
     let s = &l.scenario;
-    let mut rng = crate::engine::rng::ReplicateKey::new(s.seed, 0).parameters();
+    let mut rng = crate::engine::rng::ReplicateKey::new(s.seed, replicate).parameters();
     let mut t = String::from("\n[drugs]   (p_response sporadic/majeed, onset lag, hazard ratio, duration factor, lesion factor, heal-time factor, partial effect, AE per year, courses)\n");
     let cat = catalogue();
     let mut names: Vec<(String, DrugSpec, &str)> = cat
@@ -455,45 +429,6 @@ fn drug_listing(l: &LoadedScenario) -> String {
         );
     }
     t
-}
-
-/// Where an image goes: `--out`, else `output/<scenario>/<default_name>`
-/// (the directory is created).
-fn image_path(loaded: &LoadedScenario, out: Option<&Path>, default_name: &str) -> Result<PathBuf> {
-    let path = out.map_or_else(
-        || Path::new("output").join(loaded.name()).join(default_name),
-        Path::to_path_buf,
-    );
-    if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| Error::output(dir, e))?;
-    }
-    Ok(path)
-}
-
-/// `crmo-sim course`: one patient's chart (single-threaded; one patient).
-fn course(args: &CourseArgs) -> Result<()> {
-    let loaded = scenario::load_file(&args.scenario)?;
-    crate::plot::Format::of(args.out.as_deref().unwrap_or(Path::new("x.png")))?;
-    let trace = crate::plot::course::course_trace(&loaded, args.arm.as_deref(), args.patient)?;
-    let path = image_path(
-        &loaded,
-        args.out.as_deref(),
-        &format!("course-{}.png", args.patient),
-    )?;
-    crate::plot::course::render_course(&trace, &path, args.width, args.height)?;
-    println!("{}", path.display());
-    Ok(())
-}
-
-/// `crmo-sim gallery`: a grid of course charts (single-threaded; scans a few
-/// thousand patients to pick a spread of course types).
-fn gallery(args: &GalleryArgs) -> Result<()> {
-    let loaded = scenario::load_file(&args.scenario)?;
-    crate::plot::Format::of(args.out.as_deref().unwrap_or(Path::new("x.png")))?;
-    let path = image_path(&loaded, args.out.as_deref(), "gallery.png")?;
-    crate::plot::gallery::gallery(&loaded, args.arm.as_deref(), args.count as usize, &path)?;
-    println!("{}", path.display());
-    Ok(())
 }
 
 /// A unit enum variant as a scenario file spells it (`NotInRemission` -> `not_in_remission`).

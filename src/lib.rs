@@ -11,6 +11,7 @@
 #![deny(missing_docs)]
 
 pub mod calibrate;
+pub mod chart_cli;
 pub mod cli;
 pub mod engine;
 pub mod error;
