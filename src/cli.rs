@@ -294,6 +294,7 @@ fn run(args: &RunArgs, calibrate: bool) -> Result<PathBuf> {
     let result = result?;
     pb.finish_and_clear();
     let wall_seconds = started.elapsed().as_secs_f64();
+    sink.finish()?;
     drop(sink);
     let mut info = run_info(&study, threads, result.patient_years, wall_seconds);
     info.files
@@ -301,7 +302,7 @@ fn run(args: &RunArgs, calibrate: bool) -> Result<PathBuf> {
     let calibration = calibrate.then(|| crate::calibrate::calibration_rows(&result));
     if let Some(rows) = &calibration {
         let path = staging.path().join("calibration.csv");
-        std::fs::write(&path, crate::calibrate::calibration_csv(rows))
+        std::fs::write(&path, crate::output::tables::calibration_csv(rows)?)
             .map_err(|e| Error::output(&path, e))?;
         info.files.push("calibration.csv".into());
     }
@@ -366,6 +367,7 @@ fn run_shard(study: &Study, shard: ShardSpec, args: &RunArgs) -> Result<PathBuf>
     })?;
     let acc = acc?;
     pb.finish_and_clear();
+    sink.finish()?;
     drop(sink);
     let wall_seconds = started.elapsed().as_secs_f64();
     let patient_years = acc.observed_days.value() / crate::engine::units::DAYS_PER_YEAR;
