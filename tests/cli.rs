@@ -30,3 +30,7 @@ mod shards;
 // PSA tables (parameters.csv, replicates.csv) and check's replicate-0 values.
 #[path = "cli/psa.rs"]
 mod psa;
+
+// Sweeps: sweep.csv, the sweep plot, located errors, shards.
+#[path = "cli/sweep.rs"]
+mod sweep;
