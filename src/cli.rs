@@ -11,9 +11,10 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::engine::cohort::{run_cohort, scenario_arms, CohortResult, NoRows, RowSink};
 use crate::error::{Error, Result};
+use crate::output::outdir::{result_dir_name, Staging, CHARTS_DIR};
 use crate::output::rows::{fmt_num, CsvRows};
 use crate::output::summary::summary_rows;
-use crate::output::writer::{sha256_hex, write_run, RunInfo, Staging};
+use crate::output::writer::{sha256_hex, write_run, RunInfo};
 use crate::scenario::{self, LoadedScenario};
 
 /// Command-line arguments.
@@ -59,7 +60,7 @@ pub struct CourseArgs {
     /// Arm to follow (default: the first)
     #[arg(long)]
     pub arm: Option<String>,
-    /// Image file, .png or .svg (default: output/<scenario>/course-<patient>.png)
+    /// Image file, .png or .svg (default: output/charts/<scenario>/course-<patient>.png)
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Width in pixels
@@ -81,7 +82,7 @@ pub struct GalleryArgs {
     /// Arm to follow (default: the first)
     #[arg(long)]
     pub arm: Option<String>,
-    /// Image file, .png or .svg (default: output/<scenario>/gallery.png)
+    /// Image file, .png or .svg (default: output/charts/<scenario>/gallery.png)
     #[arg(long)]
     pub out: Option<PathBuf>,
 }
@@ -97,9 +98,14 @@ pub struct RunArgs {
     /// Seed (overrides the scenario's `seed`)
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Output directory (default: output/<scenario name>)
+    /// Output directory (default: output/<scenario name>); an existing one is
+    /// replaced only if it holds nothing but an earlier result's own files
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Replace --out even if it holds other files: the whole old directory is
+    /// moved aside to <out>.old-<time>, never deleted
+    #[arg(long)]
+    pub replace: bool,
     /// Worker threads (default: all cores, or RAYON_NUM_THREADS)
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1024))]
     pub threads: Option<u64>,
@@ -188,10 +194,10 @@ fn run(args: &RunArgs, calibrate: bool) -> Result<PathBuf> {
     let out = args
         .out
         .clone()
-        .unwrap_or_else(|| Path::new("output").join(&name));
+        .unwrap_or_else(|| Path::new("output").join(result_dir_name(&name)));
     let (arms, drugs) = scenario_arms(&loaded)?;
     let s = &loaded.scenario;
-    let staging = Staging::new(&out)?;
+    let staging = Staging::new(&out, args.replace)?;
     let arm_names: Vec<String> = arms.iter().map(|a| a.name.clone()).collect();
     let mut sink: Box<dyn RowSink> = if s.output.patients || s.output.events {
         Box::new(CsvRows::new(
@@ -231,22 +237,14 @@ fn run(args: &RunArgs, calibrate: bool) -> Result<PathBuf> {
         rng: "rand 0.9.2, rand_chacha 0.9.0 (ChaCha8 replicate keys), rand_pcg 0.9.0 (Pcg64 patient streams), rand_distr 0.5.1".into(),
         files: Vec::new(),
     };
-    if s.output.patients {
-        info.files.push("patients.csv".into());
-    }
-    if s.output.events {
-        info.files.push("events.csv".into());
-    }
     let calibration = calibrate.then(|| crate::calibrate::calibration_rows(&result));
     if let Some(rows) = &calibration {
         let path = staging.path().join("calibration.csv");
         std::fs::write(&path, crate::calibrate::calibration_csv(rows))
             .map_err(|e| Error::output(&path, e))?;
-        info.files.push("calibration.csv".into());
     }
     if !args.no_plots {
         crate::plot::cohort::cohort_plots(&result, &drugs, &name, &staging.path().join("plots"))?;
-        info.files.push("plots/".into());
     }
     write_run(staging.path(), &result, &drugs, &mut info)?;
     let target = staging.commit()?;
@@ -456,11 +454,16 @@ fn drug_listing(l: &LoadedScenario) -> String {
     t
 }
 
-/// Where an image goes: `--out`, else `output/<scenario>/<default_name>`
-/// (the directory is created).
+/// Where an image goes: `--out`, else `output/charts/<scenario>/<default_name>`,
+/// a place no `run` replaces (the directory is created).
 fn image_path(loaded: &LoadedScenario, out: Option<&Path>, default_name: &str) -> Result<PathBuf> {
     let path = out.map_or_else(
-        || Path::new("output").join(loaded.name()).join(default_name),
+        || {
+            Path::new("output")
+                .join(CHARTS_DIR)
+                .join(result_dir_name(&loaded.name()))
+                .join(default_name)
+        },
         Path::to_path_buf,
     );
     if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {

@@ -22,3 +22,8 @@ mod errors;
 // Byte-identical outputs across thread counts and re-runs.
 #[path = "cli/determinism.rs"]
 mod determinism;
+
+// The result-directory rule: refusals, atomic swaps, kills, interrupts,
+// concurrent runs, charts written whole.
+#[path = "cli/outdir.rs"]
+mod outdir;

@@ -1,9 +1,14 @@
 //! Writing results: `summary.csv`, `differences.csv`, `timeseries.csv`,
 //! `km.csv`, optional `patients.csv` and `events.csv`, and `manifest.json`,
-//! into a temporary directory that is renamed into place only when complete.
+//! into a staging directory that replaces the result directory in one atomic
+//! step only when complete, under the ownership rule of [`outdir`].
 
 pub mod km;
+pub mod outdir;
+pub mod ownership;
+pub mod platform;
 pub mod rows;
+pub mod staging;
 pub mod summary;
 pub mod writer;
 
