@@ -332,7 +332,7 @@ fn unique_sibling(target: &Path, what: &str) -> PathBuf {
 /// lock file lives beside the target and is removed when the run ends.
 #[derive(Debug)]
 struct TargetLock {
-    file: fs::File,
+    _file: fs::File,
     path: PathBuf,
 }
 
@@ -348,20 +348,20 @@ impl TargetLock {
                 .write(true)
                 .open(&path)
                 .map_err(|e| Error::output(&path, e))?;
-            match file.try_lock() {
-                Ok(()) if is_same_file(&file, &path) => {
+            match try_lock(&file) {
+                Ok(true) if is_same_file(&file, &path) => {
                     staging::register_lock(Some(path.clone()));
-                    return Ok(Self { file, path });
+                    return Ok(Self { _file: file, path });
                 }
-                Ok(()) => continue,
-                Err(fs::TryLockError::WouldBlock) => {
+                Ok(true) => continue,
+                Ok(false) => {
                     return Err(Error::Usage(format!(
                         "another crmo-sim run is writing to {} now (lock {}); wait for it to finish or choose another --out",
                         shown.display(),
                         path.display()
                     )))
                 }
-                Err(fs::TryLockError::Error(e)) => return Err(Error::output(&path, e)),
+                Err(e) => return Err(Error::output(&path, e)),
             }
         }
         Err(Error::output(
@@ -378,7 +378,31 @@ impl Drop for TargetLock {
         if cfg!(unix) {
             let _ = fs::remove_file(&self.path);
         }
-        let _ = self.file.unlock();
+        // `_file` closes after this, which releases the lock.
+    }
+}
+
+/// Takes an exclusive lock on `file` without waiting: false when another
+/// process holds it.
+#[cfg(unix)]
+fn try_lock(file: &fs::File) -> io::Result<bool> {
+    use rustix::fs::{flock, FlockOperation};
+    match flock(file, FlockOperation::NonBlockingLockExclusive) {
+        Ok(()) => Ok(true),
+        Err(e) if e == rustix::io::Errno::WOULDBLOCK => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Takes an exclusive lock on `file` without waiting: false when another
+/// process holds it.
+#[cfg(not(unix))]
+#[allow(clippy::incompatible_msrv)]
+fn try_lock(file: &fs::File) -> io::Result<bool> {
+    match file.try_lock() {
+        Ok(()) => Ok(true),
+        Err(fs::TryLockError::WouldBlock) => Ok(false),
+        Err(fs::TryLockError::Error(e)) => Err(e),
     }
 }
 

@@ -222,10 +222,9 @@ mod tests {
         }
         let mut removed = remove_abandoned(tmp.path());
         removed.sort();
-        assert_eq!(
-            removed,
-            [tmp.path().join(&dead), tmp.path().join(&other_old)]
-        );
+        let mut expected = [tmp.path().join(&dead), tmp.path().join(&other_old)];
+        expected.sort();
+        assert_eq!(removed, expected);
         for kept in [&mine, &other_recent, &"user-dir".to_string()] {
             assert!(tmp.path().join(kept).join("f").exists(), "{kept} removed");
         }
