@@ -12,6 +12,7 @@ use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::error::{Error, Result};
+use crate::output::outdir::{result_dir_name, CHARTS_DIR};
 use crate::scenario::{self, LoadedScenario};
 use crate::study::shard::ShardSpec;
 use crate::study::Study;
@@ -58,9 +59,14 @@ pub struct MergeArgs {
     /// Shard directories written by `run --shard K/N`, all N of them, in any order
     #[arg(required = true)]
     pub shards: Vec<PathBuf>,
-    /// Output directory (default: output/<scenario name>)
+    /// Output directory (default: output/<scenario name>); an existing one is
+    /// replaced only if it holds nothing but an earlier result's own files
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Replace --out even if it holds other files: the whole old directory is
+    /// moved aside to <out>.old-<time>, never deleted
+    #[arg(long)]
+    pub replace: bool,
     /// No summary table
     #[arg(long, short)]
     pub quiet: bool,
@@ -80,7 +86,7 @@ pub struct CourseArgs {
     /// Arm to follow (default: the first)
     #[arg(long)]
     pub arm: Option<String>,
-    /// Image file, .png or .svg (default: output/<scenario>/course-<patient>.png)
+    /// Image file, .png or .svg (default: output/charts/<scenario>/course-<patient>.png)
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Width in pixels
@@ -102,7 +108,7 @@ pub struct GalleryArgs {
     /// Arm to follow (default: the first)
     #[arg(long)]
     pub arm: Option<String>,
-    /// Image file, .png or .svg (default: output/<scenario>/gallery.png)
+    /// Image file, .png or .svg (default: output/charts/<scenario>/gallery.png)
     #[arg(long)]
     pub out: Option<PathBuf>,
 }
@@ -118,9 +124,14 @@ pub struct RunArgs {
     /// Seed (overrides the scenario's `seed`)
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Output directory (default: output/<scenario name>)
+    /// Output directory (default: output/<scenario name>); an existing one is
+    /// replaced only if it holds nothing but an earlier result's own files
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Replace --out even if it holds other files: the whole old directory is
+    /// moved aside to <out>.old-<time>, never deleted
+    #[arg(long)]
+    pub replace: bool,
     /// Worker threads (default: all cores, or RAYON_NUM_THREADS)
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1024))]
     pub threads: Option<u64>,
@@ -211,11 +222,16 @@ fn check(path: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Where an image goes: `--out`, else `output/<scenario>/<default_name>`
-/// (the directory is created).
+/// Where an image goes: `--out`, else `output/charts/<scenario>/<default_name>`,
+/// a place no `run` replaces (the directory is created).
 fn image_path(study: &Study, out: Option<&Path>, default_name: &str) -> Result<PathBuf> {
     let path = out.map_or_else(
-        || Path::new("output").join(study.name()).join(default_name),
+        || {
+            Path::new("output")
+                .join(CHARTS_DIR)
+                .join(result_dir_name(&study.name()))
+                .join(default_name)
+        },
         Path::to_path_buf,
     );
     if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {

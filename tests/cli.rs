@@ -34,3 +34,8 @@ mod psa;
 // Sweeps: sweep.csv, the sweep plot, located errors, shards.
 #[path = "cli/sweep.rs"]
 mod sweep;
+
+// The result-directory rule: refusals, atomic swaps, kills, interrupts,
+// concurrent runs, charts written whole.
+#[path = "cli/outdir.rs"]
+mod outdir;

@@ -7,10 +7,11 @@ use std::time::Instant;
 
 use crate::engine::cohort::{CohortResult, NoRows, RowSink};
 use crate::error::{Error, Result};
+use crate::output::outdir::{result_dir_name, Staging};
 use crate::output::rows::{fmt_num, CsvRows};
 use crate::output::summary::summary_rows;
-use crate::output::writer::{sha256_hex, write_run, RunInfo, Staging};
-use crate::study::shard::{merge_shards, ShardFile, ShardSpec, StudyIdentity, SHARD_FILE};
+use crate::output::writer::{sha256_hex, write_manifest, write_run, RunInfo};
+use crate::study::shard::{merge_shards, ShardFile, ShardSpec, StudyIdentity};
 use crate::study::Study;
 
 use super::{load, progress_bar, with_threads, MergeArgs, RunArgs};
@@ -63,15 +64,6 @@ fn run_info(study: &Study, threads: usize, patient_years: f64, wall_seconds: f64
         rng: "rand 0.9.2, rand_chacha 0.9.0 (ChaCha8 replicate keys), rand_pcg 0.9.0 (Pcg64 patient streams), rand_distr 0.5.1".into(),
         files: Vec::new(),
     }
-}
-
-/// Writes `manifest.json` alone (shards and sweeps, which have no `summary.csv`).
-fn write_manifest(dir: &Path, info: &mut RunInfo) -> Result<()> {
-    info.files.push("manifest.json".into());
-    info.files.sort();
-    let path = dir.join("manifest.json");
-    let json = serde_json::to_string_pretty(info).map_err(|e| Error::output(&path, e.into()))?;
-    std::fs::write(&path, json + "\n").map_err(|e| Error::output(&path, e))
 }
 
 /// The per-patient files a study writes.
@@ -127,8 +119,8 @@ pub(super) fn run(args: &RunArgs, calibrate: bool) -> Result<PathBuf> {
     let out = args
         .out
         .clone()
-        .unwrap_or_else(|| Path::new("output").join(study.name()));
-    let staging = Staging::new(&out)?;
+        .unwrap_or_else(|| Path::new("output").join(result_dir_name(&study.name())));
+    let staging = Staging::new(&out, args.replace)?;
     let mut sink = row_sink(&study, staging.path())?;
     let (accs, threads, wall_seconds) = simulate(
         &study,
@@ -141,13 +133,11 @@ pub(super) fn run(args: &RunArgs, calibrate: bool) -> Result<PathBuf> {
     let results = study.results(accs);
     let patient_years = results.iter().map(|r| r.patient_years).sum();
     let mut info = run_info(&study, threads, patient_years, wall_seconds);
-    info.files.extend(row_files(&study));
     let calibration = calibrate.then(|| crate::calibrate::calibration_rows(&results[0]));
     if let Some(rows) = &calibration {
         let path = staging.path().join("calibration.csv");
         std::fs::write(&path, crate::output::tables::calibration_csv(rows)?)
             .map_err(|e| Error::output(&path, e))?;
-        info.files.push("calibration.csv".into());
     }
     write_results(&study, &results, staging.path(), &mut info, !args.no_plots)?;
     let target = staging.commit()?;
@@ -178,22 +168,18 @@ fn write_results(
 ) -> Result<()> {
     if let Some(sweep) = study.sweep() {
         crate::study::sweep::write_sweep_csv(sweep, results, dir)?;
-        info.files.push("sweep.csv".into());
         if plots {
             crate::plot::sweep::sweep_plots(sweep, results, &study.name(), &dir.join("plots"))?;
-            info.files.push("plots/".into());
         }
         return write_manifest(dir, info);
     }
     let result = &results[0];
     if crate::study::psa::wants_tables(study) {
-        info.files
-            .extend(crate::study::psa::write_tables(study, result, dir)?);
+        crate::study::psa::write_tables(study, result, dir)?;
     }
     let drugs = study.drug_names();
     if plots {
         crate::plot::cohort::cohort_plots(result, &drugs, &study.name(), &dir.join("plots"))?;
-        info.files.push("plots/".into());
     }
     write_run(dir, result, &drugs, info)
 }
@@ -205,12 +191,12 @@ fn run_shard(study: &Study, shard: ShardSpec, args: &RunArgs) -> Result<PathBuf>
     let out = args.out.clone().unwrap_or_else(|| {
         Path::new("output").join(format!(
             "{}-shard-{}-of-{}",
-            study.name(),
+            result_dir_name(&study.name()),
             shard.index,
             shard.count
         ))
     });
-    let staging = Staging::new(&out)?;
+    let staging = Staging::new(&out, args.replace)?;
     let mut sink = row_sink(study, staging.path())?;
     let units = study.shard_units(shard);
     let (points, threads, wall_seconds) = simulate(
@@ -234,8 +220,6 @@ fn run_shard(study: &Study, shard: ShardSpec, args: &RunArgs) -> Result<PathBuf>
     };
     file.write(staging.path())?;
     let mut info = run_info(study, threads, patient_years, wall_seconds);
-    info.files.push(SHARD_FILE.into());
-    info.files.extend(row_files(study));
     write_manifest(staging.path(), &mut info)?;
     let target = staging.commit()?;
     if !args.quiet {
@@ -261,13 +245,12 @@ pub(super) fn merge(args: &MergeArgs) -> Result<()> {
     let out = args
         .out
         .clone()
-        .unwrap_or_else(|| Path::new("output").join(study.name()));
-    let staging = Staging::new(&out)?;
+        .unwrap_or_else(|| Path::new("output").join(result_dir_name(&study.name())));
+    let staging = Staging::new(&out, args.replace)?;
     let patient_years = merged.results.iter().map(|r| r.patient_years).sum();
     let mut info = run_info(study, 0, patient_years, merged.wall_seconds);
     for f in row_files(study) {
         concatenate_rows(&merged.dirs, &f, &staging.path().join(&f))?;
-        info.files.push(f);
     }
     write_results(
         study,
