@@ -1,21 +1,23 @@
 //! The command-line interface: argument parsing (clap), the commands, the
 //! progress bar and the exit codes (0 success, 2 bad input, 1 anything else).
 
-use std::io::{IsTerminal, Write};
+mod charts;
+mod listing;
+mod run;
+
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Instant;
 
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::chart_cli::{CheckArgs, CourseArgs, GalleryArgs};
-use crate::engine::cohort::{run_cohort, scenario_arms, CohortResult, NoRows, RowSink};
 use crate::error::{Error, Result};
-use crate::output::rows::{fmt_num, CsvRows};
-use crate::output::summary::summary_rows;
-use crate::output::writer::{sha256_hex, write_run, RunInfo, Staging};
 use crate::scenario::{self, LoadedScenario};
+use crate::study::shard::ShardSpec;
+
+pub use charts::{CheckArgs, CourseArgs, GalleryArgs, ScenarioArgs};
+pub use listing::scenario_listing;
 
 /// Command-line arguments.
 #[derive(Debug, Parser)]
@@ -44,6 +46,30 @@ pub enum Command {
     Course(CourseArgs),
     /// Draw a grid of course charts showing the range of courses (PNG or SVG)
     Gallery(GalleryArgs),
+    /// Merge the shards of a run (`run --shard K/N`) into the results of one run
+    Merge(MergeArgs),
+}
+
+/// Options of `merge`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// Shard directories written by `run --shard K/N`, all N of them, in any order
+    #[arg(required = true)]
+    pub shards: Vec<PathBuf>,
+    /// Output directory (default: output/<scenario name>); an existing one is
+    /// replaced only if it holds nothing but an earlier result's own files
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Replace --out even if it holds other files: the whole old directory is
+    /// moved aside to <out>.old-<time>, never deleted
+    #[arg(long)]
+    pub replace: bool,
+    /// No summary table
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Do not draw the cohort plots
+    #[arg(long)]
+    pub no_plots: bool,
 }
 
 /// Options of `run`.
@@ -57,9 +83,14 @@ pub struct RunArgs {
     /// Seed (overrides the scenario's `seed`)
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Output directory (default: output/<scenario name>)
+    /// Output directory (default: output/<scenario name>); an existing one is
+    /// replaced only if it holds nothing but an earlier result's own files
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Replace --out even if it holds other files: the whole old directory is
+    /// moved aside to <out>.old-<time>, never deleted
+    #[arg(long)]
+    pub replace: bool,
     /// Worker threads (default: all cores, or RAYON_NUM_THREADS)
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1024))]
     pub threads: Option<u64>,
@@ -72,6 +103,10 @@ pub struct RunArgs {
     /// Style of the cohort plots: paper, or slide (1920x1080, large text)
     #[arg(long, value_enum, default_value_t = crate::plot::Style::Paper)]
     pub style: crate::plot::Style,
+    /// Run only slice K of N of the work and write its accumulators (K from 0,
+    /// e.g. --shard $SLURM_ARRAY_TASK_ID/4); combine the N shards with `merge`
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<ShardSpec>,
 }
 
 /// Entry point of the binary: runs the command, prints any error once, and
@@ -93,11 +128,12 @@ pub fn main() -> ExitCode {
 
 fn dispatch(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Run(args) => run(&args, false).map(|_| ()),
-        Command::Calibrate(args) => run(&args, true).map(|_| ()),
-        Command::Check(args) => check(&args),
-        Command::Course(args) => crate::chart_cli::course(&args),
-        Command::Gallery(args) => crate::chart_cli::gallery(&args),
+        Command::Run(args) => run::run(&args, false).map(|_| ()),
+        Command::Calibrate(args) => run::run(&args, true).map(|_| ()),
+        Command::Check(args) => charts::check(&args),
+        Command::Course(args) => charts::course(&args),
+        Command::Gallery(args) => charts::gallery(&args),
+        Command::Merge(args) => run::merge(&args),
     }
 }
 
@@ -134,315 +170,4 @@ fn progress_bar(total: u64, quiet: bool) -> ProgressBar {
         .progress_chars("=> "),
     );
     pb
-}
-
-/// `crmo-sim run` and `crmo-sim calibrate`: simulates the cohort
-/// (multi-threaded over patient chunks) and writes every output file, staged
-/// and renamed into place; `calibrate` adds `calibration.csv` and its table.
-fn run(args: &RunArgs, calibrate: bool) -> Result<PathBuf> {
-    let mut loaded = load(args.scenario.as_deref())?;
-    if let Some(n) = args.patients {
-        loaded.scenario.patients = n;
-    }
-    if let Some(s) = args.seed {
-        loaded.scenario.seed = s;
-    }
-    let name = loaded.name();
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| Path::new("output").join(&name));
-    let (arms, drugs) = scenario_arms(&loaded)?;
-    let s = &loaded.scenario;
-    let staging = Staging::new(&out)?;
-    let arm_names: Vec<String> = arms.iter().map(|a| a.name.clone()).collect();
-    let mut sink: Box<dyn RowSink> = if s.output.patients || s.output.events {
-        Box::new(CsvRows::new(
-            staging.path(),
-            arm_names.clone(),
-            drugs.clone(),
-            s.output.patients,
-            s.output.events,
-        )?)
-    } else {
-        Box::new(NoRows)
-    };
-    let pb = progress_bar(s.patients * u64::from(s.replicates), args.quiet);
-    let started = Instant::now();
-    let (result, threads) = with_threads(args.threads, || {
-        let r = run_cohort(s, &arms, drugs.len(), sink.as_mut(), &|n| pb.inc(n));
-        (r, rayon::current_num_threads())
-    })?;
-    let result = result?;
-    pb.finish_and_clear();
-    let wall_seconds = started.elapsed().as_secs_f64();
-    sink.finish()?;
-    drop(sink);
-    let mut info = RunInfo {
-        crmo_sim_version: env!("CARGO_PKG_VERSION").into(),
-        scenario: name.clone(),
-        scenario_source: loaded.origin.clone(),
-        scenario_sha256: sha256_hex(&loaded.text),
-        seed: s.seed,
-        patients: s.patients,
-        replicates: s.replicates,
-        horizon_years: s.horizon_years,
-        arms: arm_names,
-        threads,
-        command_line: std::env::args().collect(),
-        patient_years: result.patient_years,
-        wall_seconds,
-        rng: "rand 0.9.2, rand_chacha 0.9.0 (ChaCha8 replicate keys), rand_pcg 0.9.0 (Pcg64 patient streams), rand_distr 0.5.1".into(),
-        files: Vec::new(),
-    };
-    if s.output.patients {
-        info.files.push("patients.csv".into());
-    }
-    if s.output.events {
-        info.files.push("events.csv".into());
-    }
-    let calibration = calibrate.then(|| crate::calibrate::calibration_rows(&result));
-    if let Some(rows) = &calibration {
-        let path = staging.path().join("calibration.csv");
-        std::fs::write(&path, crate::output::tables::calibration_csv(rows)?)
-            .map_err(|e| Error::output(&path, e))?;
-        info.files.push("calibration.csv".into());
-    }
-    if !args.no_plots {
-        crate::plot::cohort::cohort_plots(
-            &result,
-            &drugs,
-            &name,
-            &staging.path().join("plots"),
-            args.style,
-        )?;
-        info.files.push("plots/".into());
-    }
-    write_run(staging.path(), &result, &drugs, &mut info)?;
-    let target = staging.commit()?;
-    if let Some(rows) = &calibration {
-        let mut out = std::io::stdout().lock();
-        let _ = write!(
-            out,
-            "{}",
-            crate::calibrate::calibration_table(rows, &result.arms[0])
-        );
-        let _ = writeln!(out, "\nresults in {}/", target.display());
-    } else if !args.quiet {
-        print_headline(&result, &target, wall_seconds);
-    }
-    Ok(target)
-}
-
-/// Metrics shown in the short table after a run.
-const HEADLINE: [(&str, &str); 12] = [
-    (
-        "remission_6_months_frac",
-        "not in flare 6 months after diagnosis",
-    ),
-    (
-        "remission_24_months_frac",
-        "not in flare 24 months after diagnosis",
-    ),
-    ("reached_step_2_frac", "reached ladder step 2 (share)"),
-    ("flares_per_patient_year", "flares per patient-year"),
-    ("time_in_flare_frac", "time in flare (share)"),
-    (
-        "diagnostic_delay_median_days",
-        "median diagnostic delay (days)",
-    ),
-    (
-        "silent_lesion_share_at_diagnosis",
-        "silent share of lesions at diagnosis",
-    ),
-    (
-        "solitary_lesion_frac_at_diagnosis",
-        "solitary lesion at diagnosis (share)",
-    ),
-    ("jansson_ge39_frac", "Jansson score >= 39 (share)"),
-    ("bristol_criterion1_frac", "Bristol criterion 1 (share)"),
-    ("resolved_frac", "resolved within horizon (share)"),
-    ("vertebral_fracture_frac", "vertebral fracture (share)"),
-];
-
-fn print_headline(res: &CohortResult, target: &Path, wall_seconds: f64) {
-    let rows = summary_rows(res);
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(
-        out,
-        "{} patients x {} replicate(s), {:.0} patient-years in {:.2} s",
-        res.patients,
-        res.replicates.len(),
-        res.patient_years,
-        wall_seconds
-    );
-    for arm in &res.arms {
-        let _ = writeln!(out, "\narm {arm}");
-        let _ = writeln!(
-            out,
-            "  {:<40} {:>10} {:>21}",
-            "metric", "mean", "95% interval"
-        );
-        for (metric, label) in HEADLINE {
-            if let Some(r) = rows.iter().find(|r| &r.arm == arm && r.metric == metric) {
-                let _ = writeln!(
-                    out,
-                    "  {:<40} {:>10} {:>21}",
-                    label,
-                    fmt_num(round3(r.mean)),
-                    format!(
-                        "{} - {}",
-                        fmt_num(round3(r.lower_95)),
-                        fmt_num(round3(r.upper_95))
-                    )
-                );
-            }
-        }
-    }
-    let _ = writeln!(out, "\nresults in {}/", target.display());
-}
-
-fn round3(x: f64) -> f64 {
-    (x * 1000.0).round() / 1000.0
-}
-
-/// `crmo-sim check`: validates and prints the resolved parameters (single-threaded).
-fn check(args: &CheckArgs) -> Result<()> {
-    let loaded = args.source.load()?;
-    let text = scenario_listing_of(&loaded, args.source.replicate);
-    let mut out = std::io::stdout().lock();
-    // A closed pipe (e.g. `| head`) is a normal end, not an error.
-    let _ = out.write_all(text.as_bytes());
-    Ok(())
-}
-
-/// The resolved parameters of a scenario, as printed by `check`.
-pub fn scenario_listing(l: &LoadedScenario) -> String {
-    scenario_listing_of(l, 0)
-}
-
-/// [`scenario_listing`] with the drug parameters drawn for `replicate`.
-pub fn scenario_listing_of(l: &LoadedScenario, replicate: u32) -> String {
-    let s = &l.scenario;
-    let mut t = String::new();
-    t += &format!("scenario {} ({}): valid\n", l.name(), l.origin);
-    t += &format!(
-        "seed {}, {} patients, {} replicate(s), horizon {} years\n\n",
-        s.seed, s.patients, s.replicates, s.horizon_years
-    );
-    t += "[cohort]\n";
-    t += &format!("  female_frac = {}\n", s.cohort.female_frac);
-    t += &format!("  onset_age_years = {}\n", s.cohort.onset_age_years);
-    t += &format!("  majeed_frac = {}\n", s.cohort.majeed_frac);
-    t += &format!(
-        "  majeed_onset_age_years = {}\n",
-        s.cohort.majeed_onset_age_years
-    );
-    t += "\n[natural_history]   (value; Majeed value where it differs; source)\n";
-    for row in s.natural_history.listing() {
-        let majeed = row
-            .majeed
-            .map_or(String::new(), |m| format!("  [majeed: {m}]"));
-        t += &format!(
-            "  {} = {}{}\n      {} -- {}\n",
-            row.name, row.value, majeed, row.doc, row.source
-        );
-    }
-    let w = &s.natural_history.site_weights;
-    t += "\n[natural_history.site_weights]\n";
-    for (site, weight) in crate::model::Site::ALL.iter().zip(w.as_array()) {
-        t += &format!("  {} = {}\n", site.as_str(), weight);
-    }
-    let im = &s.imaging;
-    t += "\n[imaging]\n";
-    t += &format!(
-        "  at_diagnosis = {}, follow_up = {} every {} months\n  sensitivity: wbmri {}, scintigraphy {}, radiograph {}\n",
-        snake(im.at_diagnosis),
-        snake(im.follow_up),
-        im.follow_up_every_months,
-        im.sensitivity_wbmri,
-        im.sensitivity_scintigraphy,
-        im.sensitivity_radiograph
-    );
-    t += &format!(
-        "\n[output]\n  patients = {}, events = {}, timeseries_step_weeks = {}\n",
-        s.output.patients, s.output.events, s.output.timeseries_step_weeks
-    );
-    t += &drug_listing(l, replicate);
-    t
-}
-
-/// The drugs (catalogue and scenario) and arms, as printed by `check`.
-fn drug_listing(l: &LoadedScenario, replicate: u32) -> String {
-    use crate::scenario::treatment::{catalogue, ladder_steps, DrugSpec};
-    let s = &l.scenario;
-    let mut rng = crate::engine::rng::ReplicateKey::new(s.seed, replicate).parameters();
-    let mut t = String::from("\n[drugs]   (p_response sporadic/majeed, onset lag, hazard ratio, duration factor, lesion factor, heal-time factor, partial effect, AE per year, courses)\n");
-    let cat = catalogue();
-    let mut names: Vec<(String, DrugSpec, &str)> = cat
-        .iter()
-        .map(|c| (c.name.to_string(), c.spec.clone(), c.source))
-        .collect();
-    for k in s.drugs.keys() {
-        if !names.iter().any(|n| &n.0 == k.get_ref()) {
-            names.push((
-                k.get_ref().clone(),
-                DrugSpec::neutral(),
-                "defined in this scenario",
-            ));
-        }
-    }
-    for (name, base, source) in names {
-        let spec = s
-            .drugs
-            .iter()
-            .find(|(k, _)| k.get_ref() == &name)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default();
-        let v = spec.draw(&base, &mut rng);
-        let courses = if v.course_days > 0.0 {
-            format!(
-                "{} day(s) every {} weeks, at most {} courses",
-                v.course_days, v.course_every_weeks, v.max_courses
-            )
-        } else if v.max_weeks > 0.0 {
-            format!("continuous, at most {} weeks", v.max_weeks)
-        } else {
-            "continuous".to_string()
-        };
-        t += &format!(
-            "  {name}: p {}/{}, lag {} wk, HR {}, duration x{}, lesions x{}, healing x{}, partial {}, AE {}/yr, {courses}\n      -- {source}\n",
-            v.p_response, v.p_response_majeed, v.onset_lag_weeks, v.flare_hazard_ratio, v.flare_duration_factor,
-            v.lesion_factor, v.heal_time_factor, v.partial_effect, v.adverse_event_per_year
-        );
-    }
-    if s.arm.is_empty() {
-        t += "\n(no [[arm]]: one arm, natural_history, without treatment)\n";
-    }
-    for a in &s.arm {
-        let ladder: Vec<String> = ladder_steps(a).iter().map(|st| st.join("+")).collect();
-        t += &format!(
-            "\n[[arm]] {}: {}\n  assess every {} weeks; escalate when {} after >= {} weeks on a step; taper after {} weeks of remission; relapse after taper: {}; at the top: {}\n",
-            a.name.get_ref(),
-            if a.untreated { "untreated".to_string() } else { ladder.join(" -> ") },
-            a.assess_every_weeks, snake(a.escalate_when), a.min_weeks_on_step, a.stop_after_remission_weeks, snake(a.on_relapse_after_stop), snake(a.at_top)
-        );
-    }
-    t
-}
-
-/// A unit enum variant as a scenario file spells it (`NotInRemission` -> `not_in_remission`).
-fn snake(v: impl std::fmt::Debug) -> String {
-    let mut out = String::new();
-    for (i, c) in format!("{v:?}").chars().enumerate() {
-        if c.is_ascii_uppercase() {
-            if i > 0 {
-                out.push('_');
-            }
-            out.push(c.to_ascii_lowercase());
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }

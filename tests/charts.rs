@@ -8,13 +8,14 @@ use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 
-use crmo_sim::engine::cohort::{run_cohort, scenario_arms, RowSink};
+use crmo_sim::engine::cohort::RowSink;
 use crmo_sim::output::rows::CsvRows;
 use crmo_sim::plot::course::draw::render_course_with;
 use crmo_sim::plot::course::{render_course, CourseSim};
 use crmo_sim::plot::palette;
 use crmo_sim::plot::Style;
 use crmo_sim::scenario::{self, LoadedScenario};
+use crmo_sim::study::Study;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -26,8 +27,12 @@ fn crmo() -> Command {
     c
 }
 
-fn load(path: &str) -> LoadedScenario {
+fn loaded(path: &str) -> LoadedScenario {
     scenario::load_file(&root().join(path)).unwrap()
+}
+
+fn load(path: &str) -> Study {
+    Study::resolve(loaded(path)).unwrap()
 }
 
 // ------------------------------------------------------------------ stories
@@ -40,11 +45,11 @@ type Rows = Vec<BTreeMap<String, String>>;
 /// its `patients.csv` row).
 fn patient_rows(mut l: LoadedScenario, patient: u64) -> (Rows, BTreeMap<String, String>) {
     l.scenario.patients = patient + 1;
-    let (arms, drugs) = scenario_arms(&l).unwrap();
-    let names: Vec<String> = arms.iter().map(|a| a.name.clone()).collect();
+    let study = Study::resolve(l).unwrap();
+    let (names, drugs) = (study.arm_names(), study.drug_names());
     let dir = tempfile::tempdir().unwrap();
     let mut sink = CsvRows::new(dir.path(), names.clone(), drugs.clone(), true, true).unwrap();
-    run_cohort(&l.scenario, &arms, drugs.len(), &mut sink, &|_| {}).unwrap();
+    study.run(&mut sink, &|_| {}).unwrap();
     sink.finish().unwrap();
     let read = |name: &str| -> Rows {
         let mut r = csv::Reader::from_path(dir.path().join(name)).unwrap();
@@ -151,9 +156,8 @@ fn every_story_finds_a_patient_whose_events_tell_it() {
             .and_then(|n| n.parse().ok())
             .unwrap_or_else(|| panic!("{story}: no patient number in {line:?}"));
         assert!(out.exists());
-        let l = load(file);
-        let ladder = CourseSim::new(&l, None, 0).unwrap().ladder_len();
-        let (ev, p) = patient_rows(l, patient);
+        let ladder = CourseSim::new(&load(file), None, 0).unwrap().ladder_len();
+        let (ev, p) = patient_rows(loaded(file), patient);
         assert!(
             tells(story, &ev, &p, ladder),
             "{story}: patient {patient}'s events do not tell it ({line})"
@@ -333,7 +337,7 @@ fn slide_text_is_at_least_two_and_a_half_percent_of_the_height() {
 
 // ------------------------------------------------------------ legends, colours
 
-fn svg_of(l: &LoadedScenario, arm: Option<&str>, patient: u64) -> String {
+fn svg_of(l: &Study, arm: Option<&str>, patient: u64) -> String {
     let sim = CourseSim::new(l, arm, 0).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("c.svg");

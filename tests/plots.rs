@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crmo_sim::engine::cohort::{run_cohort, scenario_arms, CohortResult, NoRows, RowSink};
+use crmo_sim::engine::cohort::{CohortResult, NoRows, RowSink};
 use crmo_sim::output::rows::CsvRows;
 use crmo_sim::output::tables::timeseries_csv;
 use crmo_sim::plot::cohort::{cohort_plots, mean_pain_series, render_cohort_plot, Kind};
@@ -14,6 +14,7 @@ use crmo_sim::plot::course::{course_trace, render_course, CourseSim, CourseTrace
 use crmo_sim::plot::gallery::{gallery, pick_courses, CourseClass};
 use crmo_sim::plot::Style;
 use crmo_sim::scenario::{self, LoadedScenario};
+use crmo_sim::study::Study;
 use crmo_sim::Error;
 
 /// Patients per replicate in the small test cohorts.
@@ -36,9 +37,9 @@ fn load(path: &str, patients: u64) -> LoadedScenario {
 }
 
 fn cohort(l: &LoadedScenario) -> (CohortResult, Vec<String>) {
-    let (arms, drugs) = scenario_arms(l).unwrap();
-    let res = run_cohort(&l.scenario, &arms, drugs.len(), &mut NoRows, &|_| {}).unwrap();
-    (res, drugs)
+    let study = Study::resolve(l.clone()).unwrap();
+    let res = study.run(&mut NoRows, &|_| {}).unwrap();
+    (res, study.drug_names())
 }
 
 /// Decodes a PNG and checks its size and that it is not blank: the grey-level
@@ -85,7 +86,7 @@ fn course_chart_png_and_svg() {
     let dir = tempfile::tempdir().unwrap();
     // A patient who was diagnosed and treated, so every panel has content.
     let trace = (0..200)
-        .map(|p| course_trace(&l, None, p).unwrap())
+        .map(|p| course_trace(&Study::resolve(l.clone()).unwrap(), None, p).unwrap())
         .find(|t| t.diagnosis_day.is_some() && !t.drug_spans.is_empty() && t.flares.len() > 1)
         .expect("a treated patient among the first 200");
     for (w, h) in [(1600, 900), (800, 450)] {
@@ -118,7 +119,7 @@ fn course_chart_png_and_svg() {
 #[test]
 fn course_chart_refuses_bad_input() {
     let l = reference(100);
-    let t = course_trace(&l, None, 0).unwrap();
+    let t = course_trace(&Study::resolve(l.clone()).unwrap(), None, 0).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let e = render_course(
         &t,
@@ -146,14 +147,14 @@ fn course_chart_refuses_bad_input() {
     .unwrap_err();
     assert!(e.to_string().contains("0 <= A < B <= 10"), "{e}");
 
-    let e = course_trace(&l, Some("no-such-arm"), 0).unwrap_err();
+    let e = course_trace(&Study::resolve(l.clone()).unwrap(), Some("no-such-arm"), 0).unwrap_err();
     let msg = e.to_string();
     assert!(matches!(e, Error::Usage(_)), "{msg}");
     assert!(
         msg.contains("no-such-arm") && msg.contains("nsaid-pamidronate-tnf"),
         "{msg}"
     );
-    let e = course_trace(&l, None, 100).unwrap_err();
+    let e = course_trace(&Study::resolve(l.clone()).unwrap(), None, 100).unwrap_err();
     assert!(
         matches!(e, Error::Usage(_)) && e.to_string().contains("0 to 99"),
         "{e}"
@@ -163,7 +164,8 @@ fn course_chart_refuses_bad_input() {
 #[test]
 fn gallery_png_and_svg() {
     let l = reference(SMALL_COHORT);
-    let sim = CourseSim::new(&l, None, 0).unwrap();
+    let study = Study::resolve(l.clone()).unwrap();
+    let sim = CourseSim::new(&study, None, 0).unwrap();
     let picks = pick_courses(&sim, 4).unwrap();
     assert_eq!(picks.picks.len(), 4);
     // Relapsing first, then persistent, then monophasic get the places.
@@ -175,14 +177,14 @@ fn gallery_png_and_svg() {
     }
     let dir = tempfile::tempdir().unwrap();
     let png = dir.path().join("gallery.png");
-    gallery(&l, None, 4, &png, Style::Paper, None).unwrap();
+    gallery(&study, None, 4, &png, Style::Paper, None).unwrap();
     // Two by two panels 1000 px wide at aspect 1.6, and 9 lines of 15-px header.
     check_png(&png, 2000, 2 * 625 + 9 * 15);
-    // --width: the height follows at the same panel aspect.
-    gallery(&l, None, 4, &png, Style::Paper, Some(1000)).unwrap();
-    check_png(&png, 1000, (2.0 * 312.5 + 9.0 * 7.5f64).ceil() as u32);
+    // --width: the height follows at the same panel aspect (text at least 8 px).
+    gallery(&study, None, 4, &png, Style::Paper, Some(1000)).unwrap();
+    check_png(&png, 1000, 2 * 312 + 1 + 9 * 8);
     let svg = dir.path().join("gallery.svg");
-    gallery(&l, None, 4, &svg, Style::Paper, None).unwrap();
+    gallery(&study, None, 4, &svg, Style::Paper, None).unwrap();
     let labels: Vec<String> = picks
         .picks
         .iter()
@@ -191,7 +193,7 @@ fn gallery_png_and_svg() {
     let mut expected: Vec<&str> = labels.iter().map(String::as_str).collect();
     expected.extend(["years since onset", "age ", "flare", "lytic lesion"]);
     check_svg(&svg, &expected);
-    let e = gallery(&l, None, 0, &png, Style::Paper, None).unwrap_err();
+    let e = gallery(&study, None, 0, &png, Style::Paper, None).unwrap_err();
     assert!(matches!(e, Error::Usage(_)), "{e}");
 }
 
@@ -471,17 +473,17 @@ fn assert_matches(t: &CourseTrace, ev: &FromEvents) {
 fn check_traces_against_events(mut l: LoadedScenario, patients: u64) -> (usize, usize) {
     l.scenario.patients = patients;
     l.scenario.output.events = true;
-    let (arms, drugs) = scenario_arms(&l).unwrap();
-    let names: Vec<String> = arms.iter().map(|a| a.name.clone()).collect();
+    let study = Study::resolve(l).unwrap();
+    let (names, drugs) = (study.arm_names(), study.drug_names());
     let dir = tempfile::tempdir().unwrap();
     let mut sink = CsvRows::new(dir.path(), names.clone(), drugs.clone(), false, true).unwrap();
-    run_cohort(&l.scenario, &arms, drugs.len(), &mut sink, &|_| {}).unwrap();
+    study.run(&mut sink, &|_| {}).unwrap();
     sink.finish().unwrap();
     let events = events_by_patient(&dir.path().join("events.csv"));
     assert_eq!(events.len() as u64, patients * names.len() as u64);
     let (mut with_drugs, mut with_reactivation) = (0, 0);
     for ((arm, p), ev) in &events {
-        let t = course_trace(&l, Some(arm), *p).unwrap();
+        let t = course_trace(&study, Some(arm), *p).unwrap();
         assert_matches(&t, ev);
         with_drugs += usize::from(!t.drug_spans.is_empty());
         with_reactivation += usize::from(t.lesions.iter().any(|l| l.active.len() > 1));

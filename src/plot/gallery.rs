@@ -12,7 +12,7 @@ use plotters::prelude::*;
 
 use crate::engine::patient::Outcome;
 use crate::error::{Error, Result};
-use crate::scenario::LoadedScenario;
+use crate::study::Study;
 
 use super::course::draw::{course_legend, default_years, draw_course};
 use super::course::{CourseOptions, CourseSim, CourseTrace};
@@ -165,7 +165,7 @@ fn columns(n: usize) -> usize {
 /// Single-threaded: scanning [`GALLERY_SCAN`] patients takes well under a
 /// second in a release build.
 pub fn gallery(
-    loaded: &LoadedScenario,
+    study: &Study,
     arm: Option<&str>,
     count: usize,
     path: &Path,
@@ -173,8 +173,8 @@ pub fn gallery(
     width: Option<u32>,
 ) -> Result<()> {
     super::Format::of(path)?;
-    let sim = CourseSim::new(loaded, arm, 0)?;
-    gallery_of(&sim, &loaded.name(), count, path, style, width)
+    let sim = CourseSim::new(study, arm, 0)?;
+    gallery_of(&sim, &study.name(), count, path, style, width)
 }
 
 /// [`gallery`] with the patients of `sim` (its arm and replicate).

@@ -5,9 +5,10 @@
 
 use std::path::Path;
 
-use crate::engine::cohort::{run_cohort, scenario_arms, NoRows};
+use crate::engine::cohort::NoRows;
 use crate::error::{Error, Result};
 use crate::scenario::{self, LoadedScenario};
+use crate::study::Study;
 
 use super::cohort::{render_cohort_plot, Kind};
 use super::course::{render_course, CourseSim, CourseTrace};
@@ -35,9 +36,8 @@ pub const README_STORIES: [Story; 3] = [
 /// depend on the thread count.
 pub fn render_readme_images(dir: &Path) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|e| Error::output(dir, e))?;
-    let mut loaded = scenario::reference();
-    loaded.scenario.patients = README_PATIENTS;
-    let sim = CourseSim::new(&loaded, None, 0)?;
+    let study = Study::resolve(readme_scenario())?;
+    let sim = CourseSim::new(&study, None, 0)?;
     let trace = showcase_trace(&sim)?;
     render_course(
         &trace,
@@ -61,15 +61,15 @@ pub fn render_readme_images(dir: &Path) -> Result<()> {
     }
     gallery_of(
         &sim,
-        &loaded.name(),
+        &study.name(),
         6,
         &dir.join("gallery.png"),
         Style::Paper,
         None,
     )?;
-    let (arms, drugs) = scenario_arms(&loaded)?;
-    let res = run_cohort(&loaded.scenario, &arms, drugs.len(), &mut NoRows, &|_| {})?;
-    let caption = format!("scenario {}", loaded.name());
+    let drugs = study.drug_names();
+    let res = study.run(&mut NoRows, &|_| {})?;
+    let caption = format!("scenario {}", study.name());
     for (kind, name) in [
         (Kind::Occupancy, "occupancy.png"),
         (Kind::Km, "km_remission.png"),

@@ -21,13 +21,13 @@ pub mod draw;
 
 pub use draw::{render_course, CourseOptions};
 
-use crate::engine::cohort::{choose_arm, scenario_arms, Arm};
+use crate::engine::cohort::Arm;
 use crate::engine::model_values::{ReplicateModel, DAYS_PER_MONTH, DAYS_PER_YEAR};
 use crate::engine::patient::{simulate_patient, EventKind, EventLog, Outcome, Scratch, StopReason};
 use crate::engine::treatment::TreatmentState;
 use crate::error::{Error, Result};
 use crate::model::{condition_names, Condition, Genotype, Site, Stage};
-use crate::scenario::LoadedScenario;
+use crate::study::Study;
 
 /// One flare: `[start_day, end_day)` with its features.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -512,22 +512,20 @@ pub struct CourseSim {
 
 impl CourseSim {
     /// Sets up arm `arm` (the first when None) of replicate `replicate`.
-    pub fn new(loaded: &LoadedScenario, arm: Option<&str>, replicate: u32) -> Result<CourseSim> {
-        let s = &loaded.scenario;
+    pub fn new(study: &Study, arm: Option<&str>, replicate: u32) -> Result<CourseSim> {
+        let s = study.scenario();
         if replicate >= s.replicates {
             return Err(Error::Usage(format!(
                 "replicate {replicate} does not exist: scenario {} has replicates 0 to {}",
-                loaded.name(),
+                study.name(),
                 s.replicates - 1
             )));
         }
-        let (arms, drugs) = scenario_arms(loaded)?;
-        let arm = choose_arm(loaded, &arms, arm)?.clone();
         Ok(CourseSim {
-            model: ReplicateModel::new(s, replicate),
-            arm,
-            drugs,
-            scenario: loaded.name(),
+            model: study.replicate_model(replicate),
+            arm: study.arm(arm)?.clone(),
+            drugs: study.drug_names(),
+            scenario: study.name(),
             patients: s.patients,
             replicate,
         })
@@ -599,12 +597,8 @@ impl CourseSim {
 /// when None) and returns its course trace (see [`CourseSim`]).
 ///
 /// Single-threaded: one patient takes microseconds.
-pub fn course_trace(
-    loaded: &LoadedScenario,
-    arm: Option<&str>,
-    patient: u64,
-) -> Result<CourseTrace> {
-    CourseSim::new(loaded, arm, 0)?.trace(patient)
+pub fn course_trace(study: &Study, arm: Option<&str>, patient: u64) -> Result<CourseTrace> {
+    CourseSim::new(study, arm, 0)?.trace(patient)
 }
 
 #[cfg(test)]

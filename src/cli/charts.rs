@@ -8,10 +8,12 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 
 use crate::error::{Error, Result};
+use crate::output::outdir::{result_dir_name, CHARTS_DIR};
 use crate::plot::course::draw::parse_years;
 use crate::plot::story::{find_story, Story};
 use crate::plot::{CourseSim, Format, Style};
-use crate::scenario::{self, LoadedScenario};
+use crate::scenario;
+use crate::study::Study;
 
 /// Which scenario and which virtual patients.
 #[derive(Debug, Args)]
@@ -31,8 +33,9 @@ pub struct ScenarioArgs {
 }
 
 impl ScenarioArgs {
-    /// Loads the scenario (or the built-in reference) with the overrides applied.
-    pub fn load(&self) -> Result<LoadedScenario> {
+    /// Loads the scenario (or the built-in reference) with the overrides
+    /// applied and resolves it into a study.
+    pub fn load(&self) -> Result<Study> {
         let mut loaded = match &self.scenario {
             Some(p) => scenario::load_file(p)?,
             None => scenario::reference(),
@@ -51,7 +54,7 @@ impl ScenarioArgs {
                 loaded.scenario.replicates - 1
             )));
         }
-        Ok(loaded)
+        Study::resolve(loaded)
     }
 }
 
@@ -118,11 +121,16 @@ pub struct CheckArgs {
     pub source: ScenarioArgs,
 }
 
-/// Where an image goes: `--out`, else `output/<scenario>/<default_name>`
-/// (the directory is created).
-fn image_path(loaded: &LoadedScenario, out: Option<&Path>, default_name: &str) -> Result<PathBuf> {
+/// Where an image goes: `--out`, else `output/charts/<scenario>/<default_name>`,
+/// a place no `run` replaces (the directory is created).
+fn image_path(study: &Study, out: Option<&Path>, default_name: &str) -> Result<PathBuf> {
     let path = out.map_or_else(
-        || Path::new("output").join(loaded.name()).join(default_name),
+        || {
+            Path::new("output")
+                .join(CHARTS_DIR)
+                .join(result_dir_name(&study.name()))
+                .join(default_name)
+        },
         Path::to_path_buf,
     );
     if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
@@ -131,13 +139,26 @@ fn image_path(loaded: &LoadedScenario, out: Option<&Path>, default_name: &str) -
     Ok(path)
 }
 
+/// `crmo-sim check`: validates and prints the resolved parameters
+/// (single-threaded). It resolves the same [`Study`] `run` does, so it
+/// accepts and refuses exactly what `run` does; `--replicate` picks whose
+/// drawn values it prints.
+pub fn check(args: &CheckArgs) -> Result<()> {
+    let study = args.source.load()?;
+    let text = super::listing::scenario_listing_of(&study, args.source.replicate);
+    let mut out = std::io::stdout().lock();
+    // A closed pipe (e.g. `| head`) is a normal end, not an error.
+    let _ = out.write_all(text.as_bytes());
+    Ok(())
+}
+
 /// `crmo-sim course`: one patient's chart, chosen by number or by story
 /// (single-threaded; a story search simulates patients one by one until
 /// one matches).
 pub fn course(args: &CourseArgs) -> Result<()> {
-    let loaded = args.source.load()?;
+    let study = args.source.load()?;
     Format::of(args.out.as_deref().unwrap_or(Path::new("x.png")))?;
-    let sim = CourseSim::new(&loaded, args.arm.as_deref(), args.source.replicate)?;
+    let sim = CourseSim::new(&study, args.arm.as_deref(), args.source.replicate)?;
     let (patient, why) = match (args.patient, args.story) {
         (Some(p), _) => (p, None),
         (None, Some(story)) => match find_story(&sim, story)? {
@@ -145,7 +166,7 @@ pub fn course(args: &CourseArgs) -> Result<()> {
             None => {
                 return Err(Error::NotFound(format!(
                     "no patient of scenario {} (patients 0 to {}, replicate {}, arm {}) tells the story {}; try another arm, scenario, --seed or more --patients",
-                    loaded.name(),
+                    study.name(),
                     sim.patients() - 1,
                     args.source.replicate,
                     sim.arm_name(),
@@ -157,7 +178,7 @@ pub fn course(args: &CourseArgs) -> Result<()> {
     };
     let trace = sim.trace(patient)?;
     let path = image_path(
-        &loaded,
+        &study,
         args.out.as_deref(),
         &format!("course-{patient}.png"),
     )?;
@@ -186,13 +207,13 @@ pub fn course(args: &CourseArgs) -> Result<()> {
 /// `crmo-sim gallery`: a grid of course charts (single-threaded; scans a few
 /// thousand patients to pick a spread of course types).
 pub fn gallery(args: &GalleryArgs) -> Result<()> {
-    let loaded = args.source.load()?;
+    let study = args.source.load()?;
     Format::of(args.out.as_deref().unwrap_or(Path::new("x.png")))?;
-    let sim = CourseSim::new(&loaded, args.arm.as_deref(), args.source.replicate)?;
-    let path = image_path(&loaded, args.out.as_deref(), "gallery.png")?;
+    let sim = CourseSim::new(&study, args.arm.as_deref(), args.source.replicate)?;
+    let path = image_path(&study, args.out.as_deref(), "gallery.png")?;
     crate::plot::gallery::gallery_of(
         &sim,
-        &loaded.name(),
+        &study.name(),
         args.count as usize,
         &path,
         args.style,
