@@ -6,8 +6,27 @@
 use crate::model::criteria::JANSSON_THRESHOLD;
 use crate::model::{Condition, Genotype};
 
-use super::model_values::DAYS_PER_YEAR;
-use super::patient::{anniversary_index, Outcome, N_CHECKPOINTS};
+use super::model_values::{DAYS_PER_MONTH, DAYS_PER_YEAR};
+use super::patient::{anniversary_index, CourseClass, Outcome, N_CHECKPOINTS};
+
+fn course_is(o: &Outcome, c: CourseClass) -> Option<(f64, f64)> {
+    o.course_class().map(|k| (f64::from(u8::from(k == c)), 1.0))
+}
+
+/// PedCNO response at core-set index `i` (1: 6 months, 2: 12 months) at `pct`%.
+fn pedcno(o: &Outcome, i: usize, pct: f64) -> Option<(f64, f64)> {
+    match (o.core_set[0], o.core_set[i]) {
+        (Some(base), Some(now)) => share(now.pedcno(&base, pct)),
+        _ => None,
+    }
+}
+
+/// Whether the patient was observed `days` after diagnosis.
+fn observed_after_dx(o: &Outcome, days: f64) -> Option<f64> {
+    o.diagnosis
+        .map(|d| d.day)
+        .filter(|dx| o.observed_days >= dx + days)
+}
 
 /// How a metric is estimated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -213,6 +232,57 @@ const NATURAL_HISTORY: &[Def] = &[
         observe: |o, _| share(o.active_at_end),
     },
     Def {
+        name: "flares_first_5_3_years_mean",
+        description: "mean flares from onset over the first 5.3 years (C8)",
+        estimator: Estimator::Mean,
+        observe: |o, _| mean(f64::from(o.flares_first_5_3_years)),
+    },
+    Def {
+        name: "active_period_mean_months",
+        description: "mean active period: onset to the end of the last flare within observation",
+        estimator: Estimator::Mean,
+        observe: |o, _| mean(o.last_flare_end_day / DAYS_PER_MONTH),
+    },
+    Def {
+        name: "diagnosed_if_symptomatic_12_months_frac",
+        description: "share diagnosed among patients with at least 12 months in flares",
+        estimator: Estimator::Mean,
+        observe: |o, _| (o.flare_days >= DAYS_PER_YEAR).then(|| (f64::from(u8::from(o.diagnosis.is_some())), 1.0)),
+    },
+    Def {
+        name: "course_monophasic_frac",
+        description: "share of diagnosed patients with one episode and no relapse",
+        estimator: Estimator::Mean,
+        observe: |o, _| course_is(o, CourseClass::Monophasic),
+    },
+    Def {
+        name: "course_relapsing_frac",
+        description: "share of diagnosed patients with relapses and a flare-free interval of 6 months or more",
+        estimator: Estimator::Mean,
+        observe: |o, _| course_is(o, CourseClass::Relapsing),
+    },
+    Def {
+        name: "course_persistent_frac",
+        description: "share of diagnosed patients with several flares and never 6 months flare-free between them",
+        estimator: Estimator::Mean,
+        observe: |o, _| course_is(o, CourseClass::Persistent),
+    },
+    Def {
+        name: "flares_after_diagnosis_mean",
+        description: "mean flares starting after diagnosis (diagnosed patients)",
+        estimator: Estimator::Mean,
+        observe: |o, _| o.diagnosis.map(|_| (f64::from(o.flares_after_dx), 1.0)),
+    },
+    Def {
+        name: "time_in_flare_after_diagnosis_frac",
+        description: "share of observed time after diagnosis spent in flares (diagnosed patients)",
+        estimator: Estimator::Mean,
+        observe: |o, _| o.diagnosis.and_then(|d| {
+            let after = o.observed_days - d.day;
+            (after > 0.0).then(|| ((o.flare_days_after_dx / after).min(1.0), 1.0))
+        }),
+    },
+    Def {
         name: "any_condition_at_onset_frac",
         description: "share with an associated condition at onset",
         estimator: Estimator::Mean,
@@ -252,6 +322,8 @@ const NATURAL_HISTORY: &[Def] = &[
 
 /// Name of the median diagnostic delay row (estimated from a histogram).
 pub const MEDIAN_DELAY: &str = "diagnostic_delay_median_days";
+/// Name of the median active period row (estimated from a histogram), months (C9).
+pub const MEDIAN_ACTIVE_PERIOD: &str = "active_period_median_months";
 
 fn metric(
     name: String,
@@ -278,6 +350,10 @@ fn remission_at(o: &Outcome, i: usize) -> Option<(f64, f64)> {
 
 fn observed_count(o: &Outcome, i: usize, count: u16) -> Option<(f64, f64)> {
     (o.checkpoints.state[i] != 0).then_some((f64::from(count), 1.0))
+}
+
+fn observed_count_f(o: &Outcome, i: usize, v: f64) -> Option<(f64, f64)> {
+    (o.checkpoints.state[i] != 0).then_some((v, 1.0))
 }
 
 fn diagnosed_mean(o: &Outcome, v: f64) -> Option<(f64, f64)> {
@@ -352,8 +428,90 @@ pub fn metrics_for(horizon_years: f64, drugs: &[String], max_steps: usize) -> Ve
             anniversary_index(y),
         ));
     }
+    for (label, i) in [(6, 1), (12, 2)] {
+        for pct in [30, 50, 70] {
+            let f: fn(&Outcome, usize) -> Option<(f64, f64)> = match pct {
+                30 => |o, i| pedcno(o, i, 30.0),
+                50 => |o, i| pedcno(o, i, 50.0),
+                _ => |o, i| pedcno(o, i, 70.0),
+            };
+            v.push(metric(
+                format!("pedcno{pct}_{label}_months_frac"),
+                format!("share with a PedCNO{pct} response {label} months after diagnosis (of those observed)"),
+                Estimator::Mean,
+                f,
+                i,
+            ));
+        }
+    }
+    for y in 1..=years {
+        v.push(metric(
+            format!("activity_score_mean_year_{y}"),
+            format!("mean disease activity score (0-10) {y} year(s) after diagnosis"),
+            Estimator::Mean,
+            |o, i| observed_count_f(o, i, f64::from(o.checkpoints.activity[i])),
+            anniversary_index(y),
+        ));
+        v.push(metric(
+            format!("activity_score_ge4_frac_year_{y}"),
+            format!("share with a disease activity score of 4 or more {y} year(s) after diagnosis"),
+            Estimator::Mean,
+            |o, i| observed_count_f(o, i, f64::from(u8::from(o.checkpoints.activity[i] >= 4.0))),
+            anniversary_index(y),
+        ));
+    }
     if max_steps == 0 {
         return v;
+    }
+    v.push(metric(
+        "never_escalated_frac".into(),
+        "share of diagnosed patients who stay on the first step".into(),
+        Estimator::Mean,
+        |o, _| diagnosed_mean(o, f64::from(u8::from(o.treatment.steps_reached <= 1))),
+        0,
+    ));
+    v.push(metric(
+        "untreated_while_active_frac".into(),
+        "share of diagnosed patients in a flare after diagnosis while given no drug".into(),
+        Estimator::Mean,
+        |o, _| diagnosed_mean(o, f64::from(u8::from(o.untreated_active_days > 0.0))),
+        0,
+    ));
+    v.push(metric(
+        "second_step_12_months_frac".into(),
+        "share of diagnosed patients (observed 12 months) who started a second ladder step within 12 months of diagnosis (C12)".into(),
+        Estimator::Mean,
+        |o, _| {
+            observed_after_dx(o, DAYS_PER_YEAR).map(|dx| {
+                let y = o.treatment.second_step_day <= dx + DAYS_PER_YEAR;
+                (f64::from(u8::from(y)), 1.0)
+            })
+        },
+        0,
+    ));
+    for (d, name) in drugs.iter().enumerate() {
+        v.push(metric(
+            format!("flare_ended_12_weeks_after_{name}_frac"),
+            format!(
+                "share of patients starting {name} in a flare whose flare ended within 12 weeks"
+            ),
+            Estimator::Mean,
+            |o, d| match o.treatment.flare_ended_12_weeks[d] {
+                0 => None,
+                x => share(x == 2),
+            },
+            d,
+        ));
+        v.push(metric(
+            format!("not_in_flare_6_months_after_{name}_frac"),
+            format!("share of patients starting {name} who are not in a flare 6 months later"),
+            Estimator::Mean,
+            |o, d| match o.treatment.not_in_flare_6_months[d] {
+                0 => None,
+                x => share(x == 2),
+            },
+            d,
+        ));
     }
     v.push(metric(
         "flares_per_patient_year_on_treatment".into(),

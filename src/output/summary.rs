@@ -8,7 +8,8 @@
 //! error of the mean over replicates, `sqrt(sum se_r²) / R`.
 
 use crate::engine::cohort::CohortResult;
-use crate::engine::metrics::MEDIAN_DELAY;
+use crate::engine::metrics::{MEDIAN_ACTIVE_PERIOD, MEDIAN_DELAY};
+use crate::engine::model_values::DAYS_PER_MONTH;
 
 /// One row of `summary.csv`.
 #[derive(Debug, Clone, PartialEq)]
@@ -110,6 +111,15 @@ pub fn summary_rows(res: &CohortResult) -> Vec<SummaryRow> {
             })
             .collect();
         push(MEDIAN_DELAY, combine(&medians));
+        let active: Vec<(f64, f64)> = res
+            .replicates
+            .iter()
+            .map(|r| {
+                let (med, _, _, se) = r.arms[a].active_period.median_with_interval();
+                (med / DAYS_PER_MONTH, se / DAYS_PER_MONTH)
+            })
+            .collect();
+        push(MEDIAN_ACTIVE_PERIOD, combine(&active));
     }
     rows
 }
