@@ -213,6 +213,7 @@ fn run(args: &RunArgs, calibrate: bool) -> Result<PathBuf> {
     let result = result?;
     pb.finish_and_clear();
     let wall_seconds = started.elapsed().as_secs_f64();
+    sink.finish()?;
     drop(sink);
     let mut info = RunInfo {
         crmo_sim_version: env!("CARGO_PKG_VERSION").into(),
@@ -240,7 +241,7 @@ fn run(args: &RunArgs, calibrate: bool) -> Result<PathBuf> {
     let calibration = calibrate.then(|| crate::calibrate::calibration_rows(&result));
     if let Some(rows) = &calibration {
         let path = staging.path().join("calibration.csv");
-        std::fs::write(&path, crate::calibrate::calibration_csv(rows))
+        std::fs::write(&path, crate::output::tables::calibration_csv(rows)?)
             .map_err(|e| Error::output(&path, e))?;
         info.files.push("calibration.csv".into());
     }

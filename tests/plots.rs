@@ -6,9 +6,9 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crmo_sim::engine::cohort::{run_cohort, scenario_arms, CohortResult, NoRows};
+use crmo_sim::engine::cohort::{run_cohort, scenario_arms, CohortResult, NoRows, RowSink};
 use crmo_sim::output::rows::CsvRows;
-use crmo_sim::output::writer::timeseries_csv;
+use crmo_sim::output::tables::timeseries_csv;
 use crmo_sim::plot::cohort::{cohort_plots, mean_pain_series, render_cohort_plot, Kind};
 use crmo_sim::plot::course::{course_trace, render_course, CourseTrace};
 use crmo_sim::plot::gallery::{gallery, pick_courses, CourseClass};
@@ -261,7 +261,7 @@ fn cohort_plots_without_treatment_say_so() {
 fn mean_pain_matches_timeseries_csv() {
     let l = reference(500);
     let (res, drugs) = cohort(&l);
-    let csv = timeseries_csv(&res, &drugs);
+    let csv = timeseries_csv(&res, &drugs).unwrap();
     let mut lines = csv.lines();
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();
     let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
@@ -319,13 +319,13 @@ fn events_by_patient(path: &Path) -> BTreeMap<(String, u64), FromEvents> {
         idx("time_days"),
         idx("event"),
     );
-    let (lesion, site, symp, stage, drug, detail) = (
+    let (lesion, site, symp, stage, drug, reason) = (
         idx("lesion"),
         idx("site"),
         idx("symptomatic"),
         idx("stage"),
         idx("drug"),
-        idx("detail"),
+        idx("reason"),
     );
     let mut out: BTreeMap<(String, u64), FromEvents> = BTreeMap::new();
     let mut healed: BTreeMap<(String, u64, u32), bool> = BTreeMap::new();
@@ -373,7 +373,7 @@ fn events_by_patient(path: &Path) -> BTreeMap<(String, u64), FromEvents> {
                     .find(|d| d.0 == r[drug] && d.2.is_nan())
                     .expect("a stop follows a start");
                 d.2 = t;
-                d.3 = r[detail].to_string();
+                d.3 = r[reason].to_string();
             }
             "end" | "lost_to_follow_up" => {
                 // Whatever is still open ends with observation.

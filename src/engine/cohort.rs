@@ -12,7 +12,7 @@ use rayon::prelude::*;
 use crate::scenario::Scenario;
 
 use super::accum::{add_endpoints, add_timeseries, DayHistogram, Occupancy, Stat, SurvivalCounts};
-use super::metrics::{metrics_for, Estimator, Metric};
+use super::metrics::{metrics_for, Metric};
 use super::model_values::ReplicateModel;
 use super::patient::{simulate_patient, Discard, EventLog, Outcome, Scratch};
 use super::treatment::{TreatmentPlan, TreatmentState, MAX_DRUGS, MAX_STEP_DRUGS};
@@ -173,6 +173,11 @@ pub trait RowSink: Send {
     fn wants_rows(&self) -> bool;
     /// Takes one chunk's rows: for each arm, each patient, its outcome and events.
     fn write_chunk(&mut self, replicate: u32, rows: &[PatientRows]) -> crate::Result<()>;
+    /// Flushes everything written, reporting a failed final write (called
+    /// once after the last chunk).
+    fn finish(&mut self) -> crate::Result<()> {
+        Ok(())
+    }
 }
 
 /// One patient's rows under one arm.
@@ -397,8 +402,8 @@ fn simulate_chunk(
                     let obs = (metric.observe)(&outcome, metric.arg);
                     if let Some((y, x)) = obs {
                         stat.add_observation(metric.estimator, y, x);
-                        if let (Estimator::Mean, Some((y0, _))) = (metric.estimator, first) {
-                            diff.add_unit(y - y0);
+                        if let Some(d) = first.and_then(|f| metric.paired_difference((y, x), f)) {
+                            diff.add_unit(d);
                         }
                     }
                 }

@@ -11,18 +11,20 @@
 //! arm-independent stream, so re-exposure behaves consistently and all arms
 //! see the same responders.
 
+mod drugs;
+mod plan;
+
 use rand::Rng;
 use rand_distr::{Distribution, Exp1};
 
 use crate::model::Genotype;
-use crate::scenario::treatment::{
-    ladder_steps, used_drugs, AdverseEventAtTop, ArmSpec, AtTop, DrugValues, EscalateWhen,
-    OnRelapse,
-};
-use crate::scenario::Scenario;
+use crate::scenario::treatment::{AtTop, EscalateWhen, OnRelapse};
+
+pub use drugs::{draw_drugs, DrugModel, Effects};
+pub use plan::{Fallback, TreatmentOutcome, TreatmentPlan};
 
 use super::events::{EventKind, Observer, StopReason};
-use super::model_values::{ReplicateModel, DAYS_PER_YEAR};
+use super::model_values::ReplicateModel;
 use super::rng::Purpose;
 
 /// Most drugs a scenario may use (sizes the per-patient exposure arrays).
@@ -31,38 +33,6 @@ pub const MAX_DRUGS: usize = 16;
 pub const MAX_STEP_DRUGS: usize = 4;
 
 const NEVER: f64 = f64::INFINITY;
-
-/// Multipliers of the natural history in force at a moment (1 = no effect).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Effects {
-    /// Multiplies the relapse hazard (maintenance on a drug, lasting effects after one).
-    pub flare_hazard_ratio: f64,
-    /// Multiplies the symptomatic flare duration (induction; rescales the rest of a running flare too).
-    pub flare_duration_factor: f64,
-    /// Multiplies the mean number of new lesions per flare.
-    pub lesion_factor: f64,
-    /// Multiplies lesion stage durations that start now (< 1 heals faster).
-    pub heal_time_factor: f64,
-}
-
-impl Effects {
-    /// No treatment effect.
-    pub const NONE: Effects = Effects {
-        flare_hazard_ratio: 1.0,
-        flare_duration_factor: 1.0,
-        lesion_factor: 1.0,
-        heal_time_factor: 1.0,
-    };
-
-    fn combine(&mut self, d: &DrugModel, weight: f64) {
-        // Non-responders get `weight` of the log effect (0: none).
-        let scale = |f: f64| if weight == 1.0 { f } else { f.powf(weight) };
-        self.flare_hazard_ratio *= scale(d.values.flare_hazard_ratio);
-        self.flare_duration_factor *= scale(d.values.flare_duration_factor);
-        self.lesion_factor *= scale(d.values.lesion_factor);
-        self.heal_time_factor *= scale(d.values.heal_time_factor);
-    }
-}
 
 /// What the patient loop tells the strategy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,186 +45,6 @@ pub enum TreatmentTrigger {
     FlareEnd,
     /// The strategy's own scheduled event is due.
     Scheduled,
-}
-
-/// One drug of one replicate, in simulation units.
-#[derive(Debug, Clone, PartialEq)]
-pub struct DrugModel {
-    /// Name.
-    pub name: String,
-    /// Values as drawn.
-    pub values: DrugValues,
-    /// Onset lag, days.
-    pub lag_days: f64,
-    /// Adverse-event hazard per day.
-    pub ae_per_day: f64,
-    /// Days per course (0: continuous).
-    pub course_days: f64,
-    /// Days between courses.
-    pub course_every_days: f64,
-    /// Courses before stopping (u32::MAX: no limit).
-    pub max_courses: u32,
-    /// Days before stopping (inf: no limit).
-    pub max_days: f64,
-    /// Days the lasting effect holds after a responder stops (0: none).
-    pub lasting_days: f64,
-}
-
-impl DrugModel {
-    /// Converts drawn values into simulation units.
-    pub fn new(name: String, v: DrugValues) -> Self {
-        DrugModel {
-            name,
-            lag_days: v.onset_lag_weeks * 7.0,
-            ae_per_day: v.adverse_event_per_year / DAYS_PER_YEAR,
-            course_days: v.course_days,
-            course_every_days: v.course_every_weeks * 7.0,
-            max_courses: if v.max_courses >= 1.0 {
-                v.max_courses.round() as u32
-            } else {
-                u32::MAX
-            },
-            max_days: if v.max_weeks > 0.0 {
-                v.max_weeks * 7.0
-            } else {
-                NEVER
-            },
-            lasting_days: if v.lasting_hazard_ratio != 1.0 {
-                v.lasting_weeks * 7.0
-            } else {
-                0.0
-            },
-            values: v,
-        }
-    }
-
-    /// Probability of response for a genotype.
-    pub fn p_response(&self, g: Genotype) -> f64 {
-        match g {
-            Genotype::Sporadic => self.values.p_response,
-            Genotype::Majeed => self.values.p_response_majeed,
-        }
-    }
-
-    fn is_course(&self) -> bool {
-        self.course_days > 0.0
-    }
-}
-
-/// Draws the drugs a scenario uses, for one replicate.
-pub fn draw_drugs<R: Rng + ?Sized>(s: &Scenario, rng: &mut R) -> Vec<DrugModel> {
-    used_drugs(&s.drugs, &s.arm)
-        .into_iter()
-        .map(|u| {
-            let v = u.spec.draw(&u.base, rng);
-            DrugModel::new(u.name, v)
-        })
-        .collect()
-}
-
-/// What follows an adverse event on the last step of a ladder.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum Fallback {
-    /// The step before it (or the closest earlier one without an adverse event).
-    #[default]
-    Previous,
-    /// No more treatment.
-    Stop,
-    /// This drug (index).
-    Drug(u16),
-}
-
-/// One arm's strategy, resolved: steps as drug indices, rules in days.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct TreatmentPlan {
-    /// Steps, each a list of drug indices.
-    pub steps: Vec<Vec<u16>>,
-    /// Days between assessments.
-    pub assess_every_days: f64,
-    /// Minimum days on a step before escalation.
-    pub min_days_on_step: f64,
-    /// Escalation rule.
-    pub escalate_when: Option<EscalateWhen>,
-    /// Days of remission that count as "in remission".
-    pub remission_days: f64,
-    /// Days of sustained remission before tapering.
-    pub stop_after_remission_days: f64,
-    /// The same for Majeed patients.
-    pub stop_after_remission_days_majeed: f64,
-    /// After an adverse event on the last step.
-    pub adverse_event_at_top: Fallback,
-    /// Relapse after tapering.
-    pub on_relapse: Option<OnRelapse>,
-    /// Escalation due on the last step.
-    pub at_top: Option<AtTop>,
-}
-
-impl TreatmentPlan {
-    /// Resolves an arm against the scenario's drug list (`drug_names`).
-    pub fn from_spec(arm: &ArmSpec, drug_names: &[String]) -> Self {
-        let index = |d: &str| drug_names.iter().position(|n| n == d).unwrap_or(0) as u16;
-        TreatmentPlan {
-            steps: ladder_steps(arm)
-                .iter()
-                .map(|step| step.iter().map(|d| index(d)).collect())
-                .collect(),
-            assess_every_days: arm.assess_every_weeks * 7.0,
-            min_days_on_step: arm.min_weeks_on_step * 7.0,
-            escalate_when: Some(arm.escalate_when),
-            remission_days: arm.remission_weeks * 7.0,
-            stop_after_remission_days: arm.stop_after_remission_weeks * 7.0,
-            stop_after_remission_days_majeed: arm.stop_after_remission_weeks_majeed * 7.0,
-            adverse_event_at_top: match arm.adverse_event_at_top() {
-                AdverseEventAtTop::Previous => Fallback::Previous,
-                AdverseEventAtTop::Stop => Fallback::Stop,
-                AdverseEventAtTop::Drug(d) => Fallback::Drug(index(&d)),
-            },
-            on_relapse: Some(arm.on_relapse_after_stop),
-            at_top: Some(arm.at_top),
-        }
-    }
-}
-
-/// Per-patient treatment outcomes.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct TreatmentOutcome {
-    /// Days exposed to each drug (courses count their infusion days).
-    pub drug_days: [f64; MAX_DRUGS],
-    /// Highest ladder step reached (1-based; 0 = never treated).
-    pub steps_reached: u8,
-    /// Drugs stopped for adverse events.
-    pub adverse_events: u32,
-    /// Flares that started while on a treatment step.
-    pub flares_on_treatment: u32,
-    /// Days on a treatment step.
-    pub treated_days: f64,
-    /// First day each drug was started (inf: never).
-    pub first_start_day: [f64; MAX_DRUGS],
-    /// First day a step after the first was started (inf: never).
-    pub second_step_day: f64,
-    /// The drug started last.
-    pub last_drug: Option<u16>,
-    /// Per drug: 0 not started in a flare, 1 that flare went on for 12 weeks, 2 it ended (C10).
-    pub flare_ended_12_weeks: [u8; MAX_DRUGS],
-    /// Per drug: 0 not observed 6 months after the start, 1 in a flare then, 2 not (C11).
-    pub not_in_flare_6_months: [u8; MAX_DRUGS],
-}
-
-impl Default for TreatmentOutcome {
-    fn default() -> Self {
-        Self {
-            drug_days: [0.0; MAX_DRUGS],
-            steps_reached: 0,
-            adverse_events: 0,
-            flares_on_treatment: 0,
-            treated_days: 0.0,
-            first_start_day: [NEVER; MAX_DRUGS],
-            second_step_day: NEVER,
-            last_drug: None,
-            flare_ended_12_weeks: [0; MAX_DRUGS],
-            not_in_flare_6_months: [0; MAX_DRUGS],
-        }
-    }
 }
 
 /// A drug the patient is on.

@@ -37,6 +37,9 @@ pub struct DifferenceRow {
     pub reference_arm: String,
     /// Metric name.
     pub metric: String,
+    /// What is paired per patient: `patient value` (means) or `patient rate`
+    /// (ratio metrics: each patient's own rate, e.g. flares per observed year).
+    pub paired_on: &'static str,
     /// Mean paired difference (arm − reference).
     pub mean_difference: f64,
     /// Lower end of the 95% interval.
@@ -124,14 +127,15 @@ pub fn summary_rows(res: &CohortResult) -> Vec<SummaryRow> {
     rows
 }
 
-/// Paired differences of each arm from the first, for mean-type metrics.
+/// Paired differences of each arm from the first, for every metric with a
+/// meaningful one (see [`crate::engine::metrics::Metric::paired_quantity`]).
 pub fn difference_rows(res: &CohortResult) -> Vec<DifferenceRow> {
     let mut rows = Vec::new();
     for (k, arm) in res.arms.iter().enumerate().skip(1) {
         for (m, metric) in res.metrics.iter().enumerate() {
-            if metric.estimator != crate::engine::metrics::Estimator::Mean {
+            let Some(paired_on) = metric.paired_quantity() else {
                 continue;
-            }
+            };
             let per_rep: Vec<(f64, f64)> = res
                 .replicates
                 .iter()
@@ -145,6 +149,7 @@ pub fn difference_rows(res: &CohortResult) -> Vec<DifferenceRow> {
                 arm: arm.clone(),
                 reference_arm: res.arms[0].clone(),
                 metric: metric.name.clone(),
+                paired_on,
                 mean_difference: mean,
                 lower_95,
                 upper_95,

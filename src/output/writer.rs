@@ -9,22 +9,10 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::engine::accum::{Occupancy, ENDPOINTS};
 use crate::engine::cohort::CohortResult;
 use crate::error::{Error, Result};
 
-use super::km::kaplan_meier;
-use super::rows::fmt_num;
-use super::summary::{difference_rows, summary_rows};
-use crate::plot::cohort::pain_band;
-
-/// Header of `summary.csv`.
-pub const SUMMARY_HEADER: &str = "arm,metric,mean,lower_95,upper_95,mcse";
-/// Header of `differences.csv`.
-pub const DIFFERENCES_HEADER: &str = "arm,reference_arm,metric,mean_difference,lower_95,upper_95";
-/// Header of `km.csv`.
-pub const KM_HEADER: &str =
-    "arm,endpoint,time_days,at_risk,events,censored,survival,lower_95,upper_95";
+use super::tables::{differences_csv, km_csv, metrics_csv, summary_csv, timeseries_csv};
 
 /// A temporary directory that becomes the output directory on [`Staging::commit`].
 #[derive(Debug)]
@@ -174,106 +162,6 @@ fn write_file(dir: &Path, name: &str, content: &str) -> Result<()> {
         .map_err(|e| Error::output(&path, e))
 }
 
-/// `summary.csv` as text.
-pub fn summary_csv(res: &CohortResult) -> String {
-    let mut s = format!("{SUMMARY_HEADER}\n");
-    for r in summary_rows(res) {
-        s += &format!(
-            "{},{},{},{},{},{}\n",
-            r.arm,
-            r.metric,
-            fmt_num(r.mean),
-            fmt_num(r.lower_95),
-            fmt_num(r.upper_95),
-            fmt_num(r.mcse)
-        );
-    }
-    s
-}
-
-/// `differences.csv` as text.
-pub fn differences_csv(res: &CohortResult) -> String {
-    let mut s = format!("{DIFFERENCES_HEADER}\n");
-    for r in difference_rows(res) {
-        s += &format!(
-            "{},{},{},{},{},{}\n",
-            r.arm,
-            r.reference_arm,
-            r.metric,
-            fmt_num(r.mean_difference),
-            fmt_num(r.lower_95),
-            fmt_num(r.upper_95)
-        );
-    }
-    s
-}
-
-/// Header of `timeseries.csv` for the given drugs.
-pub fn timeseries_header(drugs: &[String]) -> String {
-    let mut h = "arm,week,time_days,active_frac,remission_frac,resolved_frac,lost_frac,mean_pain_vas,mean_pain_lower_95,mean_pain_upper_95".to_string();
-    for d in drugs {
-        h += &format!(",on_{d}_frac");
-    }
-    h
-}
-
-/// `timeseries.csv` as text.
-pub fn timeseries_csv(res: &CohortResult, drugs: &[String]) -> String {
-    let total = (res.patients * res.replicates.len() as u64) as f64;
-    let mut s = timeseries_header(drugs) + "\n";
-    for (arm, curves) in res.arms.iter().zip(&res.curves) {
-        let occ = &curves.occupancy;
-        let states: Vec<Vec<i64>> = occ.states.iter().map(|d| Occupancy::values(d)).collect();
-        let pain = Occupancy::values(&occ.pain);
-        let pain_sq = Occupancy::values(&occ.pain_sq);
-        let drug_rows: Vec<Vec<i64>> = occ.drugs.iter().map(|d| Occupancy::values(d)).collect();
-        for i in 0..occ.points() {
-            let step = occ.step_days as usize;
-            let observed = (states[0][i] + states[1][i] + states[2][i]) as f64;
-            let (mean, lo, hi) = pain_band(pain[i], pain_sq[i], observed);
-            s += &format!(
-                "{arm},{},{},{},{},{},{},{},{},{}",
-                i * step / 7,
-                i * step,
-                fmt_num(states[0][i] as f64 / total),
-                fmt_num(states[1][i] as f64 / total),
-                fmt_num(states[2][i] as f64 / total),
-                fmt_num(states[3][i] as f64 / total),
-                fmt_num(mean),
-                fmt_num(lo),
-                fmt_num(hi)
-            );
-            for d in &drug_rows {
-                s += &format!(",{}", fmt_num(d[i] as f64 / total));
-            }
-            s.push('\n');
-        }
-    }
-    s
-}
-
-/// `km.csv` as text.
-pub fn km_csv(res: &CohortResult) -> String {
-    let mut s = format!("{KM_HEADER}\n");
-    for (arm, curves) in res.arms.iter().zip(&res.curves) {
-        for (endpoint, counts) in ENDPOINTS.iter().zip(&curves.km) {
-            for r in kaplan_meier(counts) {
-                s += &format!(
-                    "{arm},{endpoint},{},{},{},{},{},{},{}\n",
-                    r.day,
-                    r.at_risk,
-                    r.events,
-                    r.censored,
-                    fmt_num(r.survival),
-                    fmt_num(r.lower_95),
-                    fmt_num(r.upper_95)
-                );
-            }
-        }
-    }
-    s
-}
-
 /// Writes every result file and the manifest into `dir`; returns the file names.
 pub fn write_run(
     dir: &Path,
@@ -281,14 +169,16 @@ pub fn write_run(
     drugs: &[String],
     info: &mut RunInfo,
 ) -> Result<()> {
-    write_file(dir, "summary.csv", &summary_csv(res))?;
+    write_file(dir, "summary.csv", &summary_csv(res)?)?;
     info.files.push("summary.csv".into());
+    write_file(dir, "metrics.csv", &metrics_csv(res)?)?;
+    info.files.push("metrics.csv".into());
     if res.arms.len() > 1 {
-        write_file(dir, "differences.csv", &differences_csv(res))?;
+        write_file(dir, "differences.csv", &differences_csv(res)?)?;
         info.files.push("differences.csv".into());
     }
-    write_file(dir, "timeseries.csv", &timeseries_csv(res, drugs))?;
-    write_file(dir, "km.csv", &km_csv(res))?;
+    write_file(dir, "timeseries.csv", &timeseries_csv(res, drugs)?)?;
+    write_file(dir, "km.csv", &km_csv(res)?)?;
     info.files.push("timeseries.csv".into());
     info.files.push("km.csv".into());
     info.files.push("manifest.json".into());

@@ -153,7 +153,7 @@ pub struct CourseTrace {
     pub drug_courses: Vec<DrugCourseMark>,
     /// Diagnosis day, if diagnosed.
     pub diagnosis_day: Option<f64>,
-    /// Day the disease resolved (burnt out), if within observation.
+    /// Day the patient is resolved (burnt out and out of flare), if within observation.
     pub resolution_day: Option<f64>,
     /// Day lost to follow-up, if lost.
     pub lost_day: Option<f64>,
@@ -204,6 +204,7 @@ impl CourseTrace {
         };
         // Per lesion: whether it is healed (so a reactivation opens a new period).
         let mut healed: Vec<bool> = Vec::new();
+        let mut burnout_in_flare = false;
         let name = |d: u16| {
             drugs
                 .get(usize::from(d))
@@ -228,6 +229,10 @@ impl CourseTrace {
                     if let Some(f) = t.flares.last_mut().filter(|f| f.open) {
                         f.end_day = day;
                         f.open = false;
+                    }
+                    if burnout_in_flare {
+                        t.resolution_day = Some(day);
+                        burnout_in_flare = false;
                     }
                 }
                 EventKind::LesionNew {
@@ -286,7 +291,15 @@ impl CourseTrace {
                 EventKind::ConditionOnset { condition } => {
                     t.condition_onsets.push((day, condition));
                 }
-                EventKind::Resolution => t.resolution_day = Some(day),
+                // Resolved means burnt out and out of flare: a flare
+                // running at burnout delays it to that flare's end.
+                EventKind::Resolution => {
+                    if t.flares.last().is_some_and(|f| f.open) {
+                        burnout_in_flare = true;
+                    } else {
+                        t.resolution_day = Some(day);
+                    }
+                }
                 EventKind::LostToFollowUp => t.lost_day = Some(day),
                 EventKind::DrugStart { drug, step } => t.drug_spans.push(DrugSpan {
                     drug,

@@ -41,7 +41,13 @@ fn run_writes_every_file_with_its_header() {
     let names: Vec<&str> = f.keys().map(String::as_str).collect();
     assert_eq!(
         names,
-        ["km.csv", "manifest.json", "summary.csv", "timeseries.csv"]
+        [
+            "km.csv",
+            "manifest.json",
+            "metrics.csv",
+            "summary.csv",
+            "timeseries.csv"
+        ]
     );
 
     let summary = lines(&f["summary.csv"]);
@@ -114,6 +120,7 @@ fn run_writes_every_file_with_its_header() {
         serde_json::json!([
             "km.csv",
             "manifest.json",
+            "metrics.csv",
             "plots/",
             "summary.csv",
             "timeseries.csv"

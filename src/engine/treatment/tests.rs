@@ -2,6 +2,8 @@
 
 use super::*;
 use crate::engine::patient::EventLog;
+use crate::scenario::treatment::DrugValues;
+use crate::scenario::Scenario;
 
 fn drug(name: &str, lag_weeks: f64, ae: f64, course_days: f64) -> DrugModel {
     DrugModel::new(
