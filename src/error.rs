@@ -52,6 +52,9 @@ pub enum Error {
     /// A command-line option is not allowed.
     #[error("{0}")]
     Usage(String),
+    /// Shards cannot be merged (missing, duplicated, foreign or damaged).
+    #[error("{0}")]
+    Shard(String),
     /// Writing results failed.
     #[error("cannot write {path}: {source}")]
     Output {
@@ -81,6 +84,7 @@ impl Error {
                 | Error::NotAFile { .. }
                 | Error::NotUtf8 { .. }
                 | Error::Usage(_)
+                | Error::Shard(_)
         )
     }
 

@@ -22,3 +22,16 @@ mod errors;
 // Byte-identical outputs across thread counts and re-runs.
 #[path = "cli/determinism.rs"]
 mod determinism;
+
+// Shards and merge; check and run refuse the same scenarios.
+#[path = "cli/shards.rs"]
+mod shards;
+
+// PSA tables (parameters.csv, replicates.csv) and check's replicate-0 values.
+#[path = "cli/psa.rs"]
+mod psa;
+
+// The result-directory rule: refusals, atomic swaps, kills, interrupts,
+// concurrent runs, charts written whole.
+#[path = "cli/outdir.rs"]
+mod outdir;

@@ -16,19 +16,19 @@ use std::sync::OnceLock;
 
 use assert_cmd::Command;
 
-use crmo_sim::engine::cohort::{run_cohort, scenario_arms, CohortResult, NoRows};
+use crmo_sim::engine::cohort::{CohortResult, NoRows};
 use crmo_sim::output::summary::{difference_rows, summary_rows, SummaryRow};
 use crmo_sim::output::tables::{km_csv, summary_csv, timeseries_csv};
+use crmo_sim::study::Study;
 
 // ---------------------------------------------------------------- helpers
 
 /// Parses scenario text and runs its whole cohort in-process.
 fn run_text(text: &str) -> (CohortResult, Vec<String>) {
     let loaded = crmo_sim::scenario::parse(text, "x.toml").expect("valid scenario");
-    let (arms, drugs) = scenario_arms(&loaded).expect("arms resolve");
-    let res = run_cohort(&loaded.scenario, &arms, drugs.len(), &mut NoRows, &|_| {})
-        .expect("cohort runs");
-    (res, drugs)
+    let study = Study::resolve(loaded).expect("study resolves");
+    let res = study.run(&mut NoRows, &|_| {}).expect("cohort runs");
+    (res, study.drug_names())
 }
 
 /// The lines of a CSV text (header dropped) whose first field is `arm`.

@@ -3,6 +3,7 @@
 
 pub mod accum;
 pub mod cohort;
+pub mod drugs;
 pub mod events;
 pub mod metrics;
 pub mod model_values;
@@ -10,3 +11,4 @@ pub mod outcome;
 pub mod patient;
 pub mod rng;
 pub mod treatment;
+pub mod units;

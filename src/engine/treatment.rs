@@ -11,21 +11,18 @@
 //! arm-independent stream, so re-exposure behaves consistently and all arms
 //! see the same responders.
 
-mod drugs;
 mod plan;
 
-use rand::Rng;
 use rand_distr::{Distribution, Exp1};
 
 use crate::model::Genotype;
 use crate::scenario::treatment::{AtTop, EscalateWhen, OnRelapse};
 
-pub use drugs::{draw_drugs, DrugModel, Effects};
-pub use plan::{Fallback, TreatmentOutcome, TreatmentPlan};
-
+pub use super::drugs::DrugModel;
 use super::events::{EventKind, Observer, StopReason};
 use super::model_values::ReplicateModel;
 use super::rng::Purpose;
+pub use plan::{Fallback, TreatmentOutcome, TreatmentPlan};
 
 /// Most drugs a scenario may use (sizes the per-patient exposure arrays).
 pub const MAX_DRUGS: usize = 16;
@@ -33,6 +30,38 @@ pub const MAX_DRUGS: usize = 16;
 pub const MAX_STEP_DRUGS: usize = 4;
 
 const NEVER: f64 = f64::INFINITY;
+
+/// Multipliers of the natural history in force at a moment (1 = no effect).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Effects {
+    /// Multiplies the relapse hazard (maintenance on a drug, lasting effects after one).
+    pub flare_hazard_ratio: f64,
+    /// Multiplies the symptomatic flare duration (induction; rescales the rest of a running flare too).
+    pub flare_duration_factor: f64,
+    /// Multiplies the mean number of new lesions per flare.
+    pub lesion_factor: f64,
+    /// Multiplies lesion stage durations that start now (< 1 heals faster).
+    pub heal_time_factor: f64,
+}
+
+impl Effects {
+    /// No treatment effect.
+    pub const NONE: Effects = Effects {
+        flare_hazard_ratio: 1.0,
+        flare_duration_factor: 1.0,
+        lesion_factor: 1.0,
+        heal_time_factor: 1.0,
+    };
+
+    fn combine(&mut self, d: &DrugModel, weight: f64) {
+        // Non-responders get `weight` of the log effect (0: none).
+        let scale = |f: f64| if weight == 1.0 { f } else { f.powf(weight) };
+        self.flare_hazard_ratio *= scale(d.values.flare_hazard_ratio);
+        self.flare_duration_factor *= scale(d.values.flare_duration_factor);
+        self.lesion_factor *= scale(d.values.lesion_factor);
+        self.heal_time_factor *= scale(d.values.heal_time_factor);
+    }
+}
 
 /// What the patient loop tells the strategy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,10 +131,9 @@ impl<'a> TreatmentState<'a> {
     /// A patient's fresh state under `plan`, with its latent responsiveness
     /// drawn from the arm-independent responsiveness stream.
     pub fn new(plan: &'a TreatmentPlan, model: &'a ReplicateModel, patient: u64) -> Self {
-        let mut u_rng = model.key.stream(patient, Purpose::Responsiveness);
         let mut responsiveness = [1.0; MAX_DRUGS];
-        for u in responsiveness.iter_mut() {
-            *u = u_rng.random();
+        for (u, drug) in responsiveness.iter_mut().zip(&model.drugs) {
+            *u = drug.responsiveness(&model.key, patient);
         }
         TreatmentState {
             plan,

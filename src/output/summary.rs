@@ -78,51 +78,71 @@ pub fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
 }
 
+/// Each replicate's estimate and standard error of every metric of arm
+/// `a`, in the row order of `summary.csv` (the metrics, then the median
+/// diagnostic delay and the median active period).
+pub fn replicate_estimates_se(res: &CohortResult, a: usize) -> Vec<(String, Vec<(f64, f64)>)> {
+    let mut out: Vec<(String, Vec<(f64, f64)>)> = res
+        .metrics
+        .iter()
+        .enumerate()
+        .map(|(m, metric)| {
+            let per_rep = res
+                .replicates
+                .iter()
+                .map(|r| {
+                    let s = &r.arms[a].stats[m];
+                    (s.estimate(), s.std_error())
+                })
+                .collect();
+            (metric.name.clone(), per_rep)
+        })
+        .collect();
+    let medians = res
+        .replicates
+        .iter()
+        .map(|r| {
+            let (med, _, _, se) = r.arms[a].delay.median_with_interval();
+            (med, se)
+        })
+        .collect();
+    out.push((MEDIAN_DELAY.to_string(), medians));
+    let active = res
+        .replicates
+        .iter()
+        .map(|r| {
+            let (med, _, _, se) = r.arms[a].active_period.median_with_interval();
+            (med / DAYS_PER_MONTH, se / DAYS_PER_MONTH)
+        })
+        .collect();
+    out.push((MEDIAN_ACTIVE_PERIOD.to_string(), active));
+    out
+}
+
+/// Each replicate's estimate of every metric of arm `a` (see
+/// [`replicate_estimates_se`]).
+pub fn replicate_estimates(res: &CohortResult, a: usize) -> Vec<(String, Vec<f64>)> {
+    replicate_estimates_se(res, a)
+        .into_iter()
+        .map(|(m, v)| (m, v.into_iter().map(|e| e.0).collect()))
+        .collect()
+}
+
 /// All summary rows, arm by arm, metric by metric.
 pub fn summary_rows(res: &CohortResult) -> Vec<SummaryRow> {
     let mut rows = Vec::new();
     for (a, arm) in res.arms.iter().enumerate() {
-        let mut push = |metric: &str, (mean, lower_95, upper_95, mcse): (f64, f64, f64, f64)| {
+        for (metric, per_rep) in replicate_estimates_se(res, a) {
+            let (mean, lower_95, upper_95, mcse) = combine(&per_rep);
             rows.push(SummaryRow {
                 arm: arm.clone(),
-                metric: metric.to_string(),
+                metric,
                 mean,
                 lower_95,
                 upper_95,
                 mcse,
-            })
-        };
-        for (m, metric) in res.metrics.iter().enumerate() {
-            let per_rep: Vec<(f64, f64)> = res
-                .replicates
-                .iter()
-                .map(|r| {
-                    (
-                        r.arms[a].stats[m].estimate(),
-                        r.arms[a].stats[m].std_error(),
-                    )
-                })
-                .collect();
-            push(&metric.name, combine(&per_rep));
+            });
         }
-        let medians: Vec<(f64, f64)> = res
-            .replicates
-            .iter()
-            .map(|r| {
-                let (med, _, _, se) = r.arms[a].delay.median_with_interval();
-                (med, se)
-            })
-            .collect();
-        push(MEDIAN_DELAY, combine(&medians));
-        let active: Vec<(f64, f64)> = res
-            .replicates
-            .iter()
-            .map(|r| {
-                let (med, _, _, se) = r.arms[a].active_period.median_with_interval();
-                (med / DAYS_PER_MONTH, se / DAYS_PER_MONTH)
-            })
-            .collect();
-        push(MEDIAN_ACTIVE_PERIOD, combine(&active));
     }
     rows
 }

@@ -17,13 +17,12 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
-use crate::engine::cohort::scenario_arms;
-use crate::engine::model_values::{ReplicateModel, DAYS_PER_MONTH, DAYS_PER_YEAR};
+use crate::engine::model_values::{DAYS_PER_MONTH, DAYS_PER_YEAR};
 use crate::engine::patient::{simulate_patient, EventKind, EventLog, Outcome, Scratch, StopReason};
 use crate::engine::treatment::TreatmentState;
 use crate::error::{Error, Result};
 use crate::model::{condition_names, Condition, Genotype, Site, Stage};
-use crate::scenario::LoadedScenario;
+use crate::study::Study;
 
 use super::palette as pal;
 use super::{
@@ -434,22 +433,18 @@ fn genotype_label(g: Genotype) -> &'static str {
 /// Single-threaded: one patient takes microseconds. The patient is the same
 /// virtual patient as in `crmo-sim run` (same streams), so the trace matches
 /// that patient's rows in `events.csv`.
-pub fn course_trace(
-    loaded: &LoadedScenario,
-    arm: Option<&str>,
-    patient: u64,
-) -> Result<CourseTrace> {
-    let s = &loaded.scenario;
+pub fn course_trace(study: &Study, arm: Option<&str>, patient: u64) -> Result<CourseTrace> {
+    let s = study.scenario();
     if patient >= s.patients {
         return Err(Error::Usage(format!(
             "patient {patient} does not exist: scenario {} has patients 0 to {}",
-            loaded.name(),
+            study.name(),
             s.patients - 1
         )));
     }
-    let (arms, drugs) = scenario_arms(loaded)?;
-    let chosen = crate::engine::cohort::choose_arm(loaded, &arms, arm)?;
-    let model = ReplicateModel::new(s, 0);
+    let chosen = study.arm(arm)?;
+    let drugs = study.drug_names();
+    let model = study.replicate_model(0);
     let mut state = chosen
         .plan
         .as_ref()
@@ -466,7 +461,7 @@ pub fn course_trace(
         &outcome,
         &log.0,
         &drugs,
-        &loaded.name(),
+        &study.name(),
         &chosen.name,
         model.horizon_days,
     );

@@ -84,8 +84,17 @@ pub struct DrugValues {
 }
 
 macro_rules! resolve_fields {
-    ($spec:expr, $base:expr, $rng:expr, $($f:ident),*) => {
-        DrugValues { $( $f: $spec.$f.as_ref().or($base.$f.as_ref()).map_or(0.0, |p| p.draw($rng)), )* }
+    ($spec:expr, $base:expr, $rng:expr, $record:expr, $($f:ident),*) => {
+        DrugValues { $( $f: match $spec.$f.as_ref().or($base.$f.as_ref()) {
+            Some(p) => {
+                let v = p.draw($rng);
+                if p.is_random() {
+                    $record(stringify!($f), v, p.to_string());
+                }
+                v
+            }
+            None => 0.0,
+        }, )* }
     };
 }
 
@@ -93,10 +102,22 @@ impl DrugSpec {
     /// This drug's values for one replicate: each field from the scenario,
     /// else from `base` (the catalogue entry or the neutral drug).
     pub fn draw<R: Rng + ?Sized>(&self, base: &DrugSpec, rng: &mut R) -> DrugValues {
+        self.draw_recorded(base, rng, &mut |_, _, _| {})
+    }
+
+    /// As [`DrugSpec::draw`]; `record` receives `(field, value)` of every
+    /// value drawn from a distribution (for `parameters.csv`).
+    pub fn draw_recorded<R: Rng + ?Sized>(
+        &self,
+        base: &DrugSpec,
+        rng: &mut R,
+        record: &mut dyn FnMut(&'static str, f64, String),
+    ) -> DrugValues {
         resolve_fields!(
             self,
             base,
             rng,
+            record,
             p_response,
             p_response_majeed,
             onset_lag_weeks,

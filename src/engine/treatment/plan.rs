@@ -1,4 +1,4 @@
-//! One arm's strategy resolved against the drug list, and what treatment
+//! One arm's strategy resolved against the drug table, and what treatment
 //! yields per patient.
 
 use crate::scenario::treatment::{
@@ -15,7 +15,7 @@ pub enum Fallback {
     Previous,
     /// No more treatment.
     Stop,
-    /// This drug (index).
+    /// This drug (table index).
     Drug(u16),
 }
 
@@ -45,28 +45,34 @@ pub struct TreatmentPlan {
 }
 
 impl TreatmentPlan {
-    /// Resolves an arm against the scenario's drug list (`drug_names`).
-    pub fn from_spec(arm: &ArmSpec, drug_names: &[String]) -> Self {
-        let index = |d: &str| drug_names.iter().position(|n| n == d).unwrap_or(0) as u16;
-        TreatmentPlan {
-            steps: ladder_steps(arm)
-                .iter()
-                .map(|step| step.iter().map(|d| index(d)).collect())
-                .collect(),
+    /// Resolves an arm, finding each drug of its ladder by name with
+    /// `index`; a name `index` does not know is returned as the error.
+    pub fn from_spec(arm: &ArmSpec, index: impl Fn(&str) -> Option<u16>) -> Result<Self, String> {
+        let steps = ladder_steps(arm)
+            .iter()
+            .map(|step| {
+                step.iter()
+                    .map(|d| index(d).ok_or_else(|| d.clone()))
+                    .collect::<Result<Vec<u16>, String>>()
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        let adverse_event_at_top = match arm.adverse_event_at_top() {
+            AdverseEventAtTop::Previous => Fallback::Previous,
+            AdverseEventAtTop::Stop => Fallback::Stop,
+            AdverseEventAtTop::Drug(d) => Fallback::Drug(index(&d).ok_or(d)?),
+        };
+        Ok(TreatmentPlan {
+            steps,
             assess_every_days: arm.assess_every_weeks * 7.0,
             min_days_on_step: arm.min_weeks_on_step * 7.0,
             escalate_when: Some(arm.escalate_when),
             remission_days: arm.remission_weeks * 7.0,
             stop_after_remission_days: arm.stop_after_remission_weeks * 7.0,
             stop_after_remission_days_majeed: arm.stop_after_remission_weeks_majeed * 7.0,
-            adverse_event_at_top: match arm.adverse_event_at_top() {
-                AdverseEventAtTop::Previous => Fallback::Previous,
-                AdverseEventAtTop::Stop => Fallback::Stop,
-                AdverseEventAtTop::Drug(d) => Fallback::Drug(index(&d)),
-            },
+            adverse_event_at_top,
             on_relapse: Some(arm.on_relapse_after_stop),
             at_top: Some(arm.at_top),
-        }
+        })
     }
 }
 

@@ -50,7 +50,7 @@ struct Harness {
 impl Harness {
     fn new(drugs: Vec<DrugModel>) -> Self {
         let s: Scenario = toml::from_str("").unwrap();
-        let mut model = ReplicateModel::new(&s, 0);
+        let mut model = ReplicateModel::new(&s, &Default::default(), 0);
         model.drugs = drugs;
         Harness { model }
     }
