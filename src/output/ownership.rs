@@ -44,9 +44,9 @@ pub fn list_result(dir: &Path) -> io::Result<Listing> {
                     .insert(rel.clone(), sha256_file(&dir.join(&rel))?);
                 listing.entries.push(rel);
             }
-            Kind::Other => {
+            Kind::Other | Kind::Unlistable => {
                 return Err(io::Error::other(format!(
-                    "{rel} in {} is neither a file nor a directory",
+                    "{rel} in {} is not a file or directory with a UTF-8 name",
                     dir.display()
                 )))
             }
@@ -114,6 +114,7 @@ pub fn check_owned(dir: &Path) -> io::Result<std::result::Result<Owned, Foreign>
     for (rel, kind) in walk(dir)? {
         let verdict = match (&manifest, kind) {
             (_, Kind::Other) => Err(Why::NotAFile),
+            (_, Kind::Unlistable) => Err(Why::NotListed),
             (Err(reason), _) => Err(Why::NotAResult(reason.clone())),
             (Ok(_), Kind::File) if rel == MANIFEST => Ok(rel.clone()),
             (Ok(m), Kind::Dir) => {
@@ -194,12 +195,15 @@ fn read_manifest(dir: &Path) -> std::result::Result<Listing, String> {
 enum Kind {
     File,
     Dir,
+    /// A link or special file.
     Other,
+    /// A name that is not UTF-8, which no manifest can list.
+    Unlistable,
 }
 
 /// Every entry under `dir`, depth first and sorted by name at each level,
 /// without following links. A name that is not UTF-8 cannot be listed in a
-/// manifest, so it is reported as [`Kind::Other`] under a lossy name.
+/// manifest, so it is reported as [`Kind::Unlistable`] under a lossy name.
 fn walk(dir: &Path) -> io::Result<Vec<(String, Kind)>> {
     fn visit(base: &Path, rel: &str, out: &mut Vec<(String, Kind)>) -> io::Result<()> {
         let mut names: Vec<(std::ffi::OsString, fs::FileType)> = fs::read_dir(base.join(rel))?
@@ -215,7 +219,7 @@ fn walk(dir: &Path) -> io::Result<Vec<(String, Kind)>> {
                 format!("{rel}/{name}")
             };
             let kind = match (utf8, ty.is_dir(), ty.is_file()) {
-                (None, _, _) => Kind::Other,
+                (None, _, _) => Kind::Unlistable,
                 (_, true, _) => Kind::Dir,
                 (_, _, true) => Kind::File,
                 _ => Kind::Other,
@@ -322,6 +326,20 @@ mod tests {
         assert_eq!(
             (foreign.entry.as_str(), foreign.why),
             ("summary.csv", Why::NotAFile)
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_name_that_is_not_utf8_is_foreign() {
+        use std::os::unix::ffi::OsStrExt;
+        let tmp = result_dir();
+        let name = std::ffi::OsStr::from_bytes(b"caf\xe9.txt");
+        fs::write(tmp.path().join(name), "mine").unwrap();
+        let foreign = check_owned(tmp.path()).unwrap().unwrap_err();
+        assert_eq!(
+            (foreign.entry.as_str(), foreign.why),
+            ("caf\u{fffd}.txt", Why::NotListed)
         );
     }
 

@@ -106,27 +106,58 @@ pub enum ProcessState {
     MaybeAlive,
 }
 
-/// Whether process `pid` of this host still exists.
-pub fn process_state(pid: u32) -> ProcessState {
+/// Whether the process `pid` of this host that was running at
+/// `running_at_unix` still exists. A process with that id that started
+/// later (the id was reused) does not count, where the platform tells
+/// (Linux).
+pub fn process_state(pid: u32, running_at_unix: u64) -> ProcessState {
     #[cfg(unix)]
     {
-        let Some(pid) = i32::try_from(pid)
+        let Some(raw) = i32::try_from(pid)
             .ok()
             .and_then(rustix::process::Pid::from_raw)
         else {
             return ProcessState::Gone;
         };
-        match rustix::process::test_kill_process(pid) {
+        match rustix::process::test_kill_process(raw) {
             Err(rustix::io::Errno::SRCH) => ProcessState::Gone,
+            // Two seconds of slack for the boot time's rounding.
+            _ if process_start_unix(pid).is_some_and(|t| t > running_at_unix + 2) => {
+                ProcessState::Gone
+            }
             // Ok, or EPERM: it exists (perhaps as another user).
             _ => ProcessState::MaybeAlive,
         }
     }
     #[cfg(not(unix))]
     {
-        let _ = pid;
+        let _ = (pid, running_at_unix);
         ProcessState::MaybeAlive
     }
+}
+
+/// When process `pid` started, seconds since the Unix epoch (Linux: from
+/// `/proc/<pid>/stat` and the boot time in `/proc/stat`).
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn process_start_unix(pid: u32) -> Option<u64> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Field 22, counted after the command name, which may hold spaces and
+    // parentheses itself.
+    let after_name = &stat[stat.rfind(')')? + 1..];
+    let ticks: u64 = after_name.split_whitespace().nth(19)?.parse().ok()?;
+    let boot: u64 = fs::read_to_string("/proc/stat")
+        .ok()?
+        .lines()
+        .find_map(|l| l.strip_prefix("btime "))?
+        .trim()
+        .parse()
+        .ok()?;
+    Some(boot + ticks / rustix::param::clock_ticks_per_second())
+}
+
+#[cfg(all(unix, not(any(target_os = "linux", target_os = "android"))))]
+fn process_start_unix(_pid: u32) -> Option<u64> {
+    None
 }
 
 /// This machine's host name ("unknown" when it cannot be read).
@@ -254,10 +285,16 @@ mod tests {
 
     #[test]
     fn this_process_is_alive_and_an_unused_id_is_gone() {
-        assert_eq!(process_state(std::process::id()), ProcessState::MaybeAlive);
+        let me = std::process::id();
+        assert_eq!(process_state(me, unix_now()), ProcessState::MaybeAlive);
         if cfg!(unix) {
             // Above the largest pid Linux hands out (2^22).
-            assert_eq!(process_state(99_999_999), ProcessState::Gone);
+            assert_eq!(process_state(99_999_999, unix_now()), ProcessState::Gone);
+        }
+        if cfg!(target_os = "linux") {
+            // A marker written a day before this process started names
+            // another process that had the same id.
+            assert_eq!(process_state(me, unix_now() - 86_400), ProcessState::Gone);
         }
     }
 

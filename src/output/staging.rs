@@ -4,7 +4,8 @@
 //! leaves a recognisable one. A later run removes only staging directories of
 //! this host whose process is gone, and another host's only when over a day
 //! old (a shared file system). SIGINT, SIGTERM and SIGHUP remove the current
-//! one before the process ends.
+//! one (and a chart's temporary file, and the target's lock file) before the
+//! process ends.
 
 use std::fs;
 use std::io;
@@ -65,7 +66,8 @@ impl Marker {
     /// process on this host is gone, or (another host's) it is over a day old.
     fn is_abandoned(&self, this_host: &str, now_unix: u64) -> bool {
         if self.host == this_host {
-            self.pid != std::process::id() && process_state(self.pid) == ProcessState::Gone
+            self.pid != std::process::id()
+                && process_state(self.pid, self.started_unix) == ProcessState::Gone
         } else {
             now_unix.saturating_sub(self.started_unix) > FOREIGN_HOST_MAX_AGE_SECONDS
         }
@@ -97,6 +99,13 @@ fn host_token(host: &str) -> String {
 pub fn register_lock(path: Option<PathBuf>) {
     install_interrupt_handler();
     active().lock = path;
+}
+
+/// Registers the temporary file of a chart being drawn, which an interrupt
+/// removes (None: it was renamed into place or removed).
+pub fn register_temp_file(path: Option<PathBuf>) {
+    install_interrupt_handler();
+    active().temp_file = path;
 }
 
 /// Creates a new staging directory in `parent` and registers it for removal
@@ -147,11 +156,14 @@ pub struct Active {
     /// The target's lock file (removed while still locked, as a finished
     /// run does).
     pub lock: Option<PathBuf>,
+    /// A chart being drawn into a temporary file.
+    pub temp_file: Option<PathBuf>,
 }
 
 static ACTIVE: Mutex<Active> = Mutex::new(Active {
     staging: None,
     lock: None,
+    temp_file: None,
 });
 
 /// Holds the interrupt handler off while the staging directory changes hands
@@ -176,6 +188,9 @@ fn install_interrupt_handler() {
             }
             if let Some(lock) = active.lock.take().filter(|_| cfg!(unix)) {
                 let _ = fs::remove_file(lock);
+            }
+            if let Some(file) = active.temp_file.take() {
+                let _ = fs::remove_file(file);
             }
             // The guard is kept: no swap may start while the process ends.
             std::process::exit(130);
