@@ -432,7 +432,7 @@ fn is_same_file(_file: &fs::File, _path: &Path) -> bool {
 }
 
 /// The default result directory name for a scenario name: characters other
-/// than letters, digits, `-`, `_` and `.` become `_`; leading and trailing
+/// than ASCII letters, digits, `-`, `_` and `.` become `_`; leading and trailing
 /// dots and spaces go (so `.`, `..` and hidden names cannot arise); at most
 /// 100 characters; `scenario` when nothing is left. `charts` is where
 /// `course` and `gallery` put their images, so a scenario of that name gets
@@ -441,7 +441,7 @@ pub fn result_dir_name(scenario_name: &str) -> String {
     let cleaned: String = scenario_name
         .chars()
         .map(|c| {
-            if c.is_alphanumeric() || matches!(c, '-' | '_' | '.') {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
                 c
             } else {
                 '_'
@@ -477,7 +477,7 @@ mod tests {
             ("a\\..\\b", "a_.._b"),
             ("trailing.", "trailing"),
             ("charts", "charts-run"),
-            ("étude", "étude"),
+            ("étude", "_tude"),
             ("natural-history", "natural-history"),
         ] {
             assert_eq!(result_dir_name(stem), want, "{stem:?}");

@@ -34,15 +34,23 @@ fn refused_within(dir: &Path, args: &[&str], seconds: u64) -> Output {
     o
 }
 
-/// A huge cohort: any simulation work before the refusal would blow the
-/// time limit.
-const HUGE: &[&str] = &["--patients", "500000000", "-q", "--no-plots"];
+/// A scenario whose simulation takes minutes (20 replicates of ten million
+/// patients over ten years), far longer than the time limit of a refusal.
+const HEAVY: &str = "seed = 11\nhorizon_years = 10\nreplicates = 20\npatients = 10000000\n";
 
-fn run_args<'a>(scenario: &'a str, out: &'a str) -> Vec<&'a str> {
-    ["run", scenario, "--out", out]
-        .into_iter()
-        .chain(HUGE.iter().copied())
-        .collect()
+/// `HEAVY` as a file outside the directories the tests compare.
+fn heavy_scenario() -> &'static str {
+    static PATH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    PATH.get_or_init(|| {
+        let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("outdir-heavy.toml");
+        fs::write(&path, HEAVY).unwrap();
+        path.to_string_lossy().into_owned()
+    })
+}
+
+/// `run HEAVY --out OUT -q --no-plots`.
+fn run_args(out: &str) -> Vec<&str> {
+    vec!["run", heavy_scenario(), "--out", out, "-q", "--no-plots"]
 }
 
 /// `dir`'s entries that are not hidden (leftovers users would see).
@@ -134,7 +142,7 @@ fn a_folder_with_someone_elses_manifest_is_refused_untouched() {
     fs::write(ext.join("manifest.json"), "{}").unwrap();
     fs::write(ext.join("app.js"), "x").unwrap();
     let before = snapshot(tmp.path());
-    let o = refused_within(tmp.path(), &run_args("s.toml", "ext"), 20);
+    let o = refused_within(tmp.path(), &run_args("ext"), 10);
     assert!(o.stderr.contains("app.js"), "{}", o.stderr);
     assert!(o.stderr.contains("not a crmo-sim result"), "{}", o.stderr);
     assert_eq!(snapshot(tmp.path()), before);
@@ -171,7 +179,7 @@ fn what_a_user_adds_to_a_result_is_refused_and_kept() {
         let out = small_result(tmp.path(), "res");
         change(&out);
         let before = snapshot(tmp.path());
-        let o = refused_within(tmp.path(), &run_args("s.toml", "res"), 20);
+        let o = refused_within(tmp.path(), &run_args("res"), 10);
         assert!(o.stderr.contains(named), "{named}: {}", o.stderr);
         assert!(o.stderr.contains(why), "{why}: {}", o.stderr);
         assert!(o.stderr.contains("--replace"), "{}", o.stderr);
@@ -184,7 +192,7 @@ fn what_a_user_adds_to_a_result_is_refused_and_kept() {
 #[test]
 fn the_scenario_file_inside_its_own_result_is_kept() {
     let tmp = tempdir();
-    fs::write(tmp.path().join("study.toml"), SCENARIO).unwrap();
+    fs::write(tmp.path().join("study.toml"), HEAVY).unwrap();
     let quick = ["--patients", "50", "-q", "--no-plots"];
     success(
         crmo()
@@ -195,7 +203,11 @@ fn the_scenario_file_inside_its_own_result_is_kept() {
     let inside = tmp.path().join("output/study/study.toml");
     fs::copy(tmp.path().join("study.toml"), &inside).unwrap();
     let before = snapshot(tmp.path());
-    let o = refused_within(tmp.path(), &["run", "output/study/study.toml", "-q"], 20);
+    let o = refused_within(
+        tmp.path(),
+        &["run", "output/study/study.toml", "-q", "--no-plots"],
+        10,
+    );
     assert!(o.stderr.contains("study.toml"), "{}", o.stderr);
     assert_eq!(snapshot(tmp.path()), before);
 }
@@ -362,7 +374,7 @@ fn a_dangling_link_or_a_mount_point_is_refused_before_any_work() {
         std::os::unix::fs::symlink(tmp.path().join("nowhere"), tmp.path().join("dangling"))
             .unwrap();
         let before = snapshot(tmp.path());
-        let o = refused_within(tmp.path(), &run_args("s.toml", "dangling"), 20);
+        let o = refused_within(tmp.path(), &run_args("dangling"), 10);
         assert!(o.stderr.contains("symbolic link"), "{}", o.stderr);
         assert!(o.stderr.contains("does not exist"), "{}", o.stderr);
         assert_eq!(snapshot(tmp.path()), before);
@@ -399,7 +411,7 @@ fn a_dangling_link_or_a_mount_point_is_refused_before_any_work() {
         eprintln!("mount point case skipped: mounting a tmpfs needs root");
         return;
     }
-    let o = refused_within(tmp.path(), &run_args("s.toml", "mnt"), 20);
+    let o = refused_within(tmp.path(), &run_args("mnt"), 10);
     let _ = std::process::Command::new("umount")
         .arg(&mount_point)
         .status();
