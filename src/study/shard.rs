@@ -340,7 +340,8 @@ mod tests {
     fn shards_of_other_runs_are_named_by_what_differs() {
         let a = identity();
         assert_eq!(mismatch(&a, &a), None);
-        let cases: [(fn(&mut StudyIdentity), &str); 5] = [
+        type Change = fn(&mut StudyIdentity);
+        let cases: [(Change, &str); 5] = [
             (
                 |i| i.crmo_sim_version = "1.0.1".into(),
                 "written by crmo-sim 1.0.1 and 1.0.0",
