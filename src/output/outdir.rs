@@ -57,7 +57,7 @@ impl Staging {
         }
         for dir in staging::remove_abandoned(&parent) {
             eprintln!(
-                "removed {}, the unfinished result of an interrupted run",
+                "removed {}, left unfinished by an interrupted crmo-sim run",
                 dir.display()
             );
         }
