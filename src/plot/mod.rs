@@ -174,12 +174,8 @@ pub(crate) fn render(fig: &impl Figure, path: &Path, width: u32, height: u32) ->
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     let ext = path.extension().unwrap_or_default().to_string_lossy();
-    let tmp = tempfile::Builder::new()
-        .prefix(".crmo-sim-chart-")
-        .suffix(&format!(".{ext}"))
-        .tempfile_in(dir)
-        .map_err(|e| Error::output(path, e))?;
-    crate::output::staging::register_temp_file(Some(tmp.path().to_path_buf()));
+    let tmp =
+        crate::output::staging::chart_temp_file(dir, &ext).map_err(|e| Error::output(path, e))?;
     let drawn = draw_to(fig, format, tmp.path(), width, height).map_err(plot_err);
     let saved = drawn.and_then(|()| {
         let file = std::fs::File::open(tmp.path()).map_err(|e| Error::output(path, e))?;
