@@ -32,7 +32,7 @@ pub(crate) fn round_nonnegative(x: f64) -> i64 {
 /// (NaN and negatives give 0, like the float version).
 #[inline(always)]
 fn ceil_index(q: f64, cap: usize) -> usize {
-    if !(q > 0.0) {
+    if q.is_nan() || q <= 0.0 {
         return 0;
     }
     if q >= cap as f64 {
@@ -477,11 +477,11 @@ mod tests {
             1.5,
             2.5,
             7.0,
-            13.999_999,
+            13.999999,
             14.0,
-            14.000_001,
+            14.000001,
             1234.5,
-            9999.499_999_999_998,
+            9999.499999999998,
             1e15 + 0.5,
             -0.0,
             -3.5,
