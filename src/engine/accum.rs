@@ -38,8 +38,13 @@ fn ceil_index(q: f64, cap: usize) -> usize {
     if q >= cap as f64 {
         return cap;
     }
-    let t = q as usize;
-    t + usize::from((t as f64) < q)
+    if q >= f64::from(u32::MAX) {
+        return q.ceil() as usize;
+    }
+    // 0 < q < 2^32: a 32-bit conversion, cheaper than the saturating 64-bit
+    // unsigned one.
+    let t = q as u32;
+    t as usize + usize::from(f64::from(t) < q)
 }
 
 /// Sums for a ratio estimator `sum(y) / sum(x)` (a mean when every x is 1),
