@@ -140,8 +140,9 @@ pub fn chart_temp_file(dir: &Path, ext: &str) -> io::Result<tempfile::NamedTempF
 }
 
 /// Removes the abandoned staging directories and chart temporary files in
-/// `parent` (see [`Marker::is_abandoned`]); returns those removed. Failures
-/// are skipped: cleaning up after another run never stops this one.
+/// `parent` (this host's whose process is gone, another host's over a day
+/// old); returns those removed. Failures are skipped: cleaning up after
+/// another run never stops this one.
 pub fn remove_abandoned(parent: &Path) -> Vec<PathBuf> {
     let Ok(entries) = fs::read_dir(parent) else {
         return Vec::new();

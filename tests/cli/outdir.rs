@@ -502,7 +502,8 @@ fn an_interrupt_removes_the_unfinished_result() {
     let tmp = tempdir();
     let out = small_result(tmp.path(), "res");
     let before = snapshot(&out);
-    for signal in ["-TERM", "-INT"] {
+    use rustix::process::{kill_process, Pid, Signal};
+    for signal in [Signal::TERM, Signal::INT] {
         let mut child = spawn(
             tmp.path(),
             &[
@@ -517,19 +518,15 @@ fn an_interrupt_removes_the_unfinished_result() {
             ],
         );
         let staging = wait_for_staging(tmp.path(), &mut child);
-        let killed = std::process::Command::new("kill")
-            .arg(signal)
-            .arg(child.id().to_string())
-            .status()
-            .unwrap();
-        assert!(killed.success());
+        let pid = Pid::from_raw(child.id() as i32).expect("a process id");
+        kill_process(pid, signal).expect("signal sent");
         let o = child.wait_with_output().unwrap();
         let stderr = String::from_utf8_lossy(&o.stderr);
-        assert_eq!(o.status.code(), Some(130), "{signal}: {stderr}");
+        assert_eq!(o.status.code(), Some(130), "{signal:?}: {stderr}");
         assert!(stderr.contains("interrupted"), "{stderr}");
-        assert!(!staging.exists(), "{signal}: staging left");
+        assert!(!staging.exists(), "{signal:?}: staging left");
         assert_eq!(snapshot(&out), before);
-        assert_eq!(all_entries(tmp.path()), ["res", "s.toml"], "{signal}");
+        assert_eq!(all_entries(tmp.path()), ["res", "s.toml"], "{signal:?}");
     }
 }
 
