@@ -30,7 +30,12 @@ fn load_study(args: &RunArgs) -> Result<Study> {
 
 /// The per-patient row writer the study asks for, writing into `dir`.
 fn row_sink(study: &Study, dir: &Path) -> Result<Box<dyn RowSink>> {
-    let o = &study.scenario().output;
+    let s = study.scenario();
+    let o = &s.output;
+    let rows = s.patients * u64::from(s.replicates) * study.arm_names().len() as u64;
+    for w in crate::output::rows::size_warnings(rows, s.horizon_years, o.patients, o.events) {
+        eprintln!("warning: {w}");
+    }
     Ok(if o.patients || o.events {
         Box::new(CsvRows::new(
             dir,

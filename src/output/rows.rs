@@ -47,6 +47,43 @@ pub fn fmt_num(x: f64) -> String {
     }
 }
 
+/// Bytes of one `events.csv` patient (all its events) and of one
+/// `patients.csv` row, measured on the reference scenario (10 years, one
+/// treated arm): about 65 events of about 90 bytes, and 300 bytes.
+pub const EVENT_BYTES_PER_PATIENT: u64 = 6_000;
+/// See [`EVENT_BYTES_PER_PATIENT`].
+pub const PATIENT_ROW_BYTES: u64 = 300;
+/// Per-patient files larger than this get a warning before the run.
+pub const LARGE_FILE_BYTES: u64 = 100_000_000;
+
+/// Warnings about per-patient files that will be large: for `patients.csv`
+/// and `events.csv` (when asked for), the estimated size if it is over
+/// [`LARGE_FILE_BYTES`]. `rows` is patients × replicates × arms; event
+/// volume grows with the horizon (`horizon_years` relative to 10 years).
+pub fn size_warnings(rows: u64, horizon_years: f64, patients: bool, events: bool) -> Vec<String> {
+    let scale = (horizon_years / 10.0).max(0.1);
+    let mut v = Vec::new();
+    let mut check = |on: bool, name: &str, bytes: f64| {
+        if on && bytes > LARGE_FILE_BYTES as f64 {
+            v.push(format!(
+                "{name} will be about {:.0} MB ({rows} patient rows); switch it off in [output] or run fewer --patients if that is too much",
+                bytes / 1e6
+            ));
+        }
+    };
+    check(
+        patients,
+        "patients.csv",
+        rows as f64 * PATIENT_ROW_BYTES as f64,
+    );
+    check(
+        events,
+        "events.csv",
+        rows as f64 * EVENT_BYTES_PER_PATIENT as f64 * scale,
+    );
+    v
+}
+
 /// Every value of the `event` column of `events.csv`, in the order of `docs/outputs.md`.
 pub const EVENT_NAMES: [&str; 18] = [
     "onset",
@@ -553,6 +590,17 @@ impl RowSink for CsvRows {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn large_per_patient_files_are_announced() {
+        // 100,000 reference patients wrote a 593 MB events.csv.
+        let w = size_warnings(100_000, 10.0, true, true);
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(w[0].starts_with("events.csv will be about 600 MB"), "{w:?}");
+        assert!(size_warnings(10_000, 10.0, true, true).is_empty());
+        assert!(size_warnings(1_000_000, 10.0, false, false).is_empty());
+        assert_eq!(size_warnings(1_000_000, 10.0, true, false).len(), 1);
+    }
 
     #[test]
     fn flare_features_get_their_own_typed_columns() {
