@@ -14,7 +14,7 @@ use crate::scenario::Scenario;
 use super::accum::{add_endpoints, add_timeseries, DayHistogram, Occupancy, Stat, SurvivalCounts};
 use super::metrics::{metrics_for, Estimator, Metric};
 use super::model_values::ReplicateModel;
-use super::patient::{simulate_patient, Discard, EventLog, Outcome, Scratch};
+use super::patient::{simulate_patient, Discard, EventLog, Limit, Outcome, Scratch};
 use super::treatment::{TreatmentPlan, TreatmentState, MAX_DRUGS, MAX_STEP_DRUGS};
 use crate::scenario::treatment::{ladder_steps, used_drugs};
 
@@ -239,6 +239,8 @@ struct ChunkAcc {
     curves: Vec<ArmCurves>,
     rows: Vec<PatientRows>,
     patient_days: f64,
+    /// The first patient (and arm) that hit a per-patient limit; the chunk stops there.
+    limit: Option<(u64, usize, Limit)>,
 }
 
 /// Runs the whole cohort: every replicate, every patient, every arm.
@@ -295,6 +297,13 @@ pub fn run_cohort(
                 })
                 .collect();
             for chunk in chunks {
+                if let Some((patient, arm, limit)) = chunk.limit {
+                    return Err(crate::Error::PatientLimit(format!(
+                        "patient {patient} of replicate {r} (arm `{}`) has {}",
+                        arms[arm].name,
+                        limit.describe()
+                    )));
+                }
                 merge_replicate(&mut rep, &chunk.stats);
                 for (a, b) in curves.iter_mut().zip(&chunk.curves) {
                     a.occupancy.merge(&b.occupancy);
@@ -352,6 +361,7 @@ fn simulate_chunk(
         curves: arms.iter().map(|_| shape.curves()).collect(),
         rows: Vec::new(),
         patient_days: 0.0,
+        limit: None,
     };
     let mut scratch = Scratch::default();
     let mut first_arm_obs: Vec<Option<(f64, f64)>> = vec![None; metrics.len()];
@@ -373,6 +383,10 @@ fn simulate_chunk(
             } else {
                 simulate_patient(model, p, state.as_mut(), &mut scratch, &mut Discard)
             };
+            if let Some(limit) = outcome.limit {
+                acc.limit = Some((p, a, limit));
+                return acc;
+            }
             acc.patient_days += outcome.observed_days;
             let arm_stats = &mut acc.stats.arms[a];
             let stats = &mut arm_stats.stats[..metrics.len()];

@@ -16,6 +16,7 @@ use crate::model::{Condition, Genotype, Site, Stage};
 use super::model_values::{GenotypeModel, ReplicateModel, DAYS_PER_YEAR};
 use super::rng::Purpose;
 use super::treatment::{Effects, TreatmentState, TreatmentTrigger};
+use crate::scenario::limits::{MAX_EVENTS, MAX_LESIONS};
 
 /// Activity state of a patient, as counted in `timeseries.csv`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -293,6 +294,31 @@ pub struct Outcome {
     pub treatment: super::treatment::TreatmentOutcome,
     /// States and lesion counts at fixed times after diagnosis.
     pub checkpoints: Checkpoints,
+    /// A per-patient limit this course hit; it stopped early and the run fails.
+    pub limit: Option<Limit>,
+}
+
+/// A per-patient limit ([`crate::scenario::limits`]) that a course reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limit {
+    /// More than [`MAX_LESIONS`] lesions.
+    Lesions,
+    /// More than [`MAX_EVENTS`] events.
+    Events,
+}
+
+impl Limit {
+    /// What was exceeded and which parameters drive it, for the error message.
+    pub fn describe(self) -> String {
+        match self {
+            Limit::Lesions => format!(
+                "more than {MAX_LESIONS} lesions (the most one patient may have); lower `initial_extra_lesions_mean`, `new_lesions_per_flare`, `flare_rate_per_year` or `frailty_variance`"
+            ),
+            Limit::Events => format!(
+                "more than {MAX_EVENTS} events (the most one course may have); lower `flare_rate_per_year` or `frailty_variance`, or raise `flare_duration_mean_weeks`"
+            ),
+        }
+    }
 }
 
 /// Checkpoints after diagnosis: 6, 12 and 24 months, then every anniversary
@@ -507,7 +533,10 @@ impl<O: Observer> Sim<'_, '_, O> {
             }
         }
 
-        self.out.initial_lesions = 1 + extra as u32;
+        if extra >= MAX_LESIONS as u64 {
+            self.out.limit = Some(Limit::Lesions);
+        }
+        self.out.initial_lesions = 1 + extra.min(MAX_LESIONS as u64 - 1) as u32;
         for _ in 0..self.out.initial_lesions {
             let silent = self.rng.lesions.random::<f64>() < g.values.p_silent_initial;
             self.add_lesion(!silent);
@@ -561,11 +590,22 @@ impl<O: Observer> Sim<'_, '_, O> {
     fn run(&mut self) {
         let horizon = self.m.horizon_days;
         self.start_flare(true);
+        let mut events = 0u32;
         loop {
-            let flare_start = if self.in_flare || self.resolved {
+            events += 1;
+            if events > MAX_EVENTS {
+                self.out.limit = Some(Limit::Events);
+            }
+            if self.out.limit.is_some() {
+                // The run fails on this patient: stop here rather than grow.
+                self.finish(self.day);
+                break;
+            }
+            let hazard = self.flare_hazard();
+            let flare_start = if self.in_flare || self.resolved || hazard <= 0.0 {
                 NEVER
             } else {
-                self.day + self.hazard_budget / self.flare_hazard()
+                self.day + self.hazard_budget / hazard
             };
             let (lesion_i, lesion_day) = self.next_lesion;
             let (cond_i, cond_day) = self
@@ -750,6 +790,10 @@ impl<O: Observer> Sim<'_, '_, O> {
     fn draw_new_lesions(&mut self) {
         let mean = self.g.values.new_lesions_per_flare * self.frailty * self.effects.lesion_factor;
         let n = poisson(mean, &mut self.rng.lesions);
+        if self.scratch.lesions.len() as u64 + n > MAX_LESIONS as u64 {
+            self.out.limit = Some(Limit::Lesions);
+            return;
+        }
         let mut any_symptomatic = false;
         for _ in 0..n {
             let silent = self.rng.lesions.random::<f64>() < self.g.values.p_silent_new;

@@ -189,7 +189,7 @@ pub struct TreatmentOutcome {
     /// Days exposed to each drug (courses count their infusion days).
     pub drug_days: [f64; MAX_DRUGS],
     /// Highest ladder step reached (1-based; 0 = never treated).
-    pub steps_reached: u8,
+    pub steps_reached: u16,
     /// Drugs stopped for adverse events.
     pub adverse_events: u32,
     /// Flares that started while on a treatment step.
@@ -416,7 +416,8 @@ impl<'a> TreatmentState<'a> {
             }
         }
         self.phase = Phase::OnStep(k);
-        self.outcome.steps_reached = self.outcome.steps_reached.max(k as u8 + 1);
+        let reached = u16::try_from(k + 1).unwrap_or(u16::MAX);
+        self.outcome.steps_reached = self.outcome.steps_reached.max(reached);
         self.step_start = day;
         self.next_assess = day + self.plan.assess_every_days;
         if self.treated_since.is_none() {
@@ -824,5 +825,19 @@ mod tests {
         assert_eq!(t.next_event_day(), 38.0);
         t.on(TreatmentTrigger::Scheduled, 38.0, true, &mut log, &mut iv);
         assert_eq!(t.effects().flare_hazard_ratio, 0.5);
+    }
+
+    /// The step counter does not wrap after 255 steps.
+    #[test]
+    fn steps_beyond_255_are_counted() {
+        let h = Harness::new(vec![drug("a", 0.0, 0.0, 0.0), drug("b", 0.0, 0.0, 0.0)]);
+        let mut p = plan((0..300).map(|k| vec![k % 2]).collect());
+        p.min_days_on_step = 0.0;
+        p.assess_every_days = 7.0;
+        let mut t = TreatmentState::new(&p, &h.model, 0);
+        let (mut log, mut iv) = (EventLog::default(), Intervals::new());
+        t.on(TreatmentTrigger::Diagnosis, 0.0, true, &mut log, &mut iv);
+        run_until(&mut t, 7.0 * 280.0, &mut log, &mut iv, true);
+        assert_eq!(t.outcome().steps_reached, 281);
     }
 }

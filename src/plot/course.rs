@@ -449,6 +449,14 @@ pub fn course_trace(
         &mut Scratch::default(),
         &mut log,
     );
+    if let Some(limit) = outcome.limit {
+        return Err(Error::PatientLimit(format!(
+            "{}: patient {patient} (arm `{}`) has {}",
+            loaded.origin,
+            chosen.name,
+            limit.describe()
+        )));
+    }
     let mut t = CourseTrace::from_events(
         &outcome,
         &log.0,

@@ -111,6 +111,14 @@ pub fn pick_courses(
             .as_ref()
             .map(|plan| TreatmentState::new(plan, &model, p));
         let o = simulate_patient(&model, p, state.as_mut(), &mut scratch, &mut Discard);
+        if let Some(limit) = o.limit {
+            return Err(Error::PatientLimit(format!(
+                "{}: patient {p} (arm `{}`) has {}",
+                loaded.origin,
+                chosen.name,
+                limit.describe()
+            )));
+        }
         if o.lost_day.is_some() {
             continue;
         }

@@ -5,7 +5,10 @@
 use rand::Rng;
 use serde::Deserialize;
 
-use super::dist::{NonNegative, Param, Positive, PositiveOrInf, Prob, Vas};
+use super::dist::{
+    FlareRate, InitialLesions, LesionsPerFlare, MgPerL, Months, Param, PerYear, Prob, SdLog, Shape,
+    Variance, Vas, VasSd, Weeks, YearsOrNever,
+};
 
 macro_rules! natural_history_params {
     ($( $(#[doc = $doc:literal])+ $name:ident : $kind:ty = $default:expr, $source:literal; )*) => {
@@ -101,59 +104,59 @@ pub struct ParamRow {
 
 natural_history_params! {
     /// Flare hazard while in remission, per year, before frailty and treatment.
-    flare_rate_per_year: Positive = 1.5, "assumption: above the treated 1.1/yr of [JobDeslandre2001]";
+    flare_rate_per_year: FlareRate = 1.5, "assumption: above the treated 1.1/yr of [JobDeslandre2001]";
     /// Mean flare duration, weeks (gamma distributed).
-    flare_duration_mean_weeks: Positive = 52.0, "calibrated to C1 [Beck2010] and C2 [Schnabel2017] (reference figures suggest 10, an assumption); bone pain >= 6 weeks (ACR/EULAR)";
+    flare_duration_mean_weeks: Weeks = 52.0, "calibrated to C1 [Beck2010] and C2 [Schnabel2017] (reference figures suggest 10, an assumption); bone pain >= 6 weeks (ACR/EULAR)";
     /// Shape of the gamma flare duration (1 = exponential).
-    flare_duration_shape: Positive = 2.0, "assumption";
+    flare_duration_shape: Shape = 2.0, "assumption";
     /// Variance of the gamma frailty (mean 1) multiplying flare hazard and new-lesion rate; 0 = none.
-    frailty_variance: NonNegative = 0.5, "assumption: standard recurrent-event heterogeneity";
+    frailty_variance: Variance = 0.5, "assumption: standard recurrent-event heterogeneity";
     /// Median time from onset to disease resolution (burnout), years; inf = never.
-    resolution_median_years: PositiveOrInf = 3.0, "assumption from [Jansson2007] (active 21 months) and [JobDeslandre2001] (5.3 years)";
+    resolution_median_years: YearsOrNever = 3.0, "assumption from [Jansson2007] (active 21 months) and [JobDeslandre2001] (5.3 years)";
     /// Log-scale spread of the lognormal resolution time.
-    resolution_sdlog: NonNegative = 0.8, "assumption";
+    resolution_sdlog: SdLog = 0.8, "assumption";
     /// Mean number of lesions at onset beyond the first (negative binomial).
-    initial_extra_lesions_mean: NonNegative = 3.0, "[Roderick2016] 3.95 per patient; [Eurofever2018] 4.1 on MRI";
+    initial_extra_lesions_mean: InitialLesions = 3.0, "[Roderick2016] 3.95 per patient; [Eurofever2018] 4.1 on MRI";
     /// Dispersion (size) of that negative binomial; 1 = geometric.
-    initial_extra_lesions_dispersion: Positive = 2.0, "calibrated to C4/C7 [Roderick2016] (1, geometric, leaves too many solitary lesions once some heal before diagnosis)";
+    initial_extra_lesions_dispersion: Shape = 2.0, "calibrated to C4/C7 [Roderick2016] (1, geometric, leaves too many solitary lesions once some heal before diagnosis)";
     /// Probability that a lesion present at onset is clinically silent.
     p_silent_initial: Prob = 0.29, "[Roderick2016] 47 of 162 lesions found only by MRI";
     /// Probability that a lesion appearing in a later flare is clinically silent.
     p_silent_new: Prob = 0.5, "[Beck2010] 67% of radiological relapses silent";
     /// Mean number of new lesions per flare (Poisson, times frailty and treatment).
-    new_lesions_per_flare: NonNegative = 0.5, "assumption";
+    new_lesions_per_flare: LesionsPerFlare = 0.5, "assumption";
     /// Mean duration of the lytic imaging stage, months (untreated).
-    lesion_lytic_months: Positive = 6.0, "calibrated to C4 [Roderick2016]: stages sum to 24 months untreated (reference suggests ~12, an assumption; 6 months on pamidronate [Miettunen2009])";
+    lesion_lytic_months: Months = 6.0, "calibrated to C4 [Roderick2016]: stages sum to 24 months untreated (reference suggests ~12, an assumption; 6 months on pamidronate [Miettunen2009])";
     /// Mean duration of the mixed lytic/sclerotic stage, months.
-    lesion_mixed_months: Positive = 8.0, "calibrated, see lesion_lytic_months";
+    lesion_mixed_months: Months = 8.0, "calibrated, see lesion_lytic_months";
     /// Mean duration of the sclerotic stage before healing, months.
-    lesion_sclerotic_months: Positive = 10.0, "calibrated, see lesion_lytic_months";
+    lesion_sclerotic_months: Months = 10.0, "calibrated, see lesion_lytic_months";
     /// Gamma shape of each stage duration.
-    lesion_stage_shape: Positive = 2.0, "assumption";
+    lesion_stage_shape: Shape = 2.0, "assumption";
     /// Mean pain during a flare, VAS 0-10.
     pain_mean_vas: Vas = 6.0, "assumption";
     /// Standard deviation of flare pain, VAS points (truncated to 1-10).
-    pain_sd_vas: NonNegative = 2.0, "assumption";
+    pain_sd_vas: VasSd = 2.0, "assumption";
     /// Probability of fever in a flare.
     p_fever: Prob = 0.25, "[Wipff2013] 0.20; [China2022] 0.44; [Russia2023] 0.34";
     /// Probability that CRP is raised (>= 10 mg/l) in a flare.
     p_crp_raised: Prob = 0.5, "[Wipff2013] 0.66; [Bhat2018] 0.40; [dAngelo2021] 0.61";
     /// Median CRP when raised, mg/l (lognormal, at least 10).
-    crp_raised_median_mg_l: Positive = 15.0, "assumption; sets the markedly-raised share for Bristol criterion 1 (C7)";
+    crp_raised_median_mg_l: MgPerL = 15.0, "assumption; sets the markedly-raised share for Bristol criterion 1 (C7)";
     /// Log-scale spread of a raised CRP.
-    crp_raised_sdlog: NonNegative = 0.5, "assumption";
+    crp_raised_sdlog: SdLog = 0.5, "assumption";
     /// CRP above which Bristol criterion 1 fails ("markedly raised"), mg/l.
-    crp_cutoff_mg_l: Positive = 30.0, "assumption: [Roderick2016] cut-off, to check against the paper's table";
+    crp_cutoff_mg_l: MgPerL = 30.0, "assumption: [Roderick2016] cut-off, to check against the paper's table";
     /// Probability per flare that an active vertebral lesion fractures.
     p_vertebral_fracture_per_flare: Prob = 0.02, "assumption: no per-flare rate published [dAngelo2021]";
     /// Probability of an abnormal blood cell count at diagnosis.
     p_abnormal_blood_count: Prob = 0.05, "assumption: normal count is typical of NBO [Jansson2009]; calibrated to C6";
     /// Median diagnostic delay from onset, months (lognormal); diagnosis comes at the first flare from then on.
-    diagnostic_delay_median_months: Positive = 12.0, "[Walsh2015] mean 12; [Roderick2016] median 15; [Wipff2013] mean 18";
+    diagnostic_delay_median_months: Months = 12.0, "[Walsh2015] mean 12; [Roderick2016] median 15; [Wipff2013] mean 18";
     /// Log-scale spread of the diagnostic delay (0.9 gives mean = 1.5 x median).
-    diagnostic_delay_sdlog: NonNegative = 0.9, "[Wipff2013] mean 18 months";
+    diagnostic_delay_sdlog: SdLog = 0.9, "[Wipff2013] mean 18 months";
     /// Loss-to-follow-up hazard after diagnosis, per year.
-    loss_to_follow_up_per_year: NonNegative = 0.03, "assumption";
+    loss_to_follow_up_per_year: PerYear = 0.03, "assumption";
     /// Probability of palmoplantar pustulosis at onset.
     p_ppp_at_onset: Prob = 0.07, "[Walsh2015] 24%; [Eurofever2018] 5%";
     /// Probability of psoriasis at onset.
@@ -165,15 +168,15 @@ natural_history_params! {
     /// Probability of arthritis at onset.
     p_arthritis_at_onset: Prob = 0.15, "[Schnabel2017] 7/56";
     /// Yearly hazard of palmoplantar pustulosis starting later.
-    ppp_per_year: NonNegative = 0.01, "assumption: brings the ever-share near [Walsh2015]";
+    ppp_per_year: PerYear = 0.01, "assumption: brings the ever-share near [Walsh2015]";
     /// Yearly hazard of psoriasis starting later.
-    psoriasis_per_year: NonNegative = 0.008, "assumption";
+    psoriasis_per_year: PerYear = 0.008, "assumption";
     /// Yearly hazard of acne starting later.
-    acne_per_year: NonNegative = 0.01, "assumption";
+    acne_per_year: PerYear = 0.01, "assumption";
     /// Yearly hazard of inflammatory bowel disease starting later.
-    ibd_per_year: NonNegative = 0.005, "assumption";
+    ibd_per_year: PerYear = 0.005, "assumption";
     /// Yearly hazard of arthritis starting later.
-    arthritis_per_year: NonNegative = 0.01, "assumption: [Schnabel2017] arthritis at median 4.9 years";
+    arthritis_per_year: PerYear = 0.01, "assumption: [Schnabel2017] arthritis at median 4.9 years";
 }
 
 impl NaturalHistoryOverrides {
