@@ -22,3 +22,8 @@ mod errors;
 // Byte-identical outputs across thread counts and re-runs.
 #[path = "cli/determinism.rs"]
 mod determinism;
+
+// Input bounds: every value `check` accepts runs in bounded time and memory,
+// or is refused up front (limits, readers, threads, names, calibration).
+#[path = "cli/bounds.rs"]
+mod bounds;

@@ -435,9 +435,19 @@ fn file_kind(t: &std::fs::FileType) -> &'static str {
 
 /// Parses and validates scenario text; `origin` names it in messages.
 pub fn parse(text: &str, origin: &str) -> Result<LoadedScenario> {
-    let scenario: Scenario = toml::from_str(text).map_err(|e| Error::Scenario {
-        path: origin.to_string(),
-        message: limits::clip_lines(e.to_string().trim_end()),
+    let scenario: Scenario = toml::from_str(text).map_err(|e| {
+        let mut message = limits::clip_lines(e.to_string().trim_end());
+        if message.contains("number too large") {
+            message += &format!(
+                "\nwhole numbers go up to {} (a seed is a whole number from 0 to {})",
+                i64::MAX,
+                limits::MAX_SEED
+            );
+        }
+        Error::Scenario {
+            path: origin.to_string(),
+            message,
+        }
     })?;
     let loaded = LoadedScenario {
         scenario,

@@ -249,7 +249,7 @@ const CASES: &[Case] = &[
 ];
 
 /// Common checks of a refusal: exit code 2, no panic, the fragments.
-fn assert_refused(o: &Output, what: &str, expect: &[&str]) {
+pub fn assert_refused(o: &Output, what: &str, expect: &[&str]) {
     assert_eq!(o.code, Some(2), "{what}: expected exit code 2: {o:#?}");
     assert!(
         !o.stderr.contains("panicked"),
@@ -274,7 +274,7 @@ fn assert_refused(o: &Output, what: &str, expect: &[&str]) {
 /// Runs `run FILE --out out`, `run FILE` (default output under the working
 /// directory) and `check FILE` in `dir`, which holds `out/sentinel.txt`;
 /// each must be refused, and `dir` must be unchanged afterwards.
-fn assert_refused_untouched(dir: &Path, file: &str, expect: &[&str]) {
+pub fn assert_refused_untouched(dir: &Path, file: &str, expect: &[&str]) {
     let out = dir.join("out");
     fs::create_dir_all(&out).unwrap();
     fs::write(out.join("sentinel.txt"), "an earlier result").unwrap();
