@@ -11,10 +11,10 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use crmo_sim::engine::cohort::{run_cohort, scenario_arms, Arm, CohortResult, NoRows};
-use crmo_sim::engine::model_values::ReplicateModel;
+use crmo_sim::engine::cohort::{CohortResult, NoRows};
 use crmo_sim::engine::patient::{simulate_patient, Discard, Scratch};
 use crmo_sim::scenario::{load_file, LoadedScenario};
+use crmo_sim::study::Study;
 
 /// Patients in the benchmark cohort.
 const PATIENTS: u64 = 20_000;
@@ -30,8 +30,8 @@ fn scenario() -> LoadedScenario {
     scenario_file("natural-history.toml")
 }
 
-fn run(loaded: &LoadedScenario, arms: &[Arm], drugs: usize) -> CohortResult {
-    run_cohort(&loaded.scenario, arms, drugs, &mut NoRows, &|_| {}).expect("cohort runs")
+fn run(study: &Study) -> CohortResult {
+    study.run(&mut NoRows, &|_| {}).expect("cohort runs")
 }
 
 fn cohort(c: &mut Criterion) {
@@ -40,10 +40,9 @@ fn cohort(c: &mut Criterion) {
 }
 
 fn bench_cohort(c: &mut Criterion, file: &str, group_name: &str) {
-    let loaded = scenario_file(file);
-    let (arms, drugs) = scenario_arms(&loaded).expect("arms");
+    let study = Study::resolve(scenario_file(file)).expect("study resolves");
     // The work per iteration, in patient-years (the same in every run).
-    let patient_years = run(&loaded, &arms, drugs.len()).patient_years;
+    let patient_years = run(&study).patient_years;
     println!("{file}: {PATIENTS} patients, {patient_years:.0} patient-years per run");
     let mut group = c.benchmark_group(group_name);
     group.throughput(Throughput::Elements(patient_years.round() as u64));
@@ -53,18 +52,18 @@ fn bench_cohort(c: &mut Criterion, file: &str, group_name: &str) {
         .build()
         .expect("one-thread pool");
     group.bench_function("threads_1", |b| {
-        b.iter(|| one.install(|| black_box(run(black_box(&loaded), &arms, drugs.len()))))
+        b.iter(|| one.install(|| black_box(run(black_box(&study)))))
     });
     let all = rayon::current_num_threads();
     group.bench_function(format!("threads_{all}"), |b| {
-        b.iter(|| black_box(run(black_box(&loaded), &arms, drugs.len())))
+        b.iter(|| black_box(run(black_box(&study))))
     });
     group.finish();
 }
 
 fn one_patient(c: &mut Criterion) {
-    let loaded = scenario();
-    let model = ReplicateModel::new(&loaded.scenario, 0);
+    let study = Study::resolve(scenario()).expect("study resolves");
+    let model = study.replicate_model(0);
     let mut scratch = Scratch::default();
     let mut group = c.benchmark_group("natural_history_one_patient");
     group.throughput(Throughput::Elements(1));

@@ -132,9 +132,6 @@ pub fn mark_not_applicable(rows: &mut [CalibrationRow], s: &crate::scenario::Sce
     }
 }
 
-/// Header of `calibration.csv`.
-pub const CALIBRATION_HEADER: &str = "id,target,published,tolerance,simulated,mcse,inside";
-
 /// Compares the first arm of a run with every target.
 pub fn calibration_rows(res: &CohortResult) -> Vec<CalibrationRow> {
     let arm = &res.arms[0];
@@ -167,24 +164,6 @@ pub fn calibration_rows(res: &CohortResult) -> Vec<CalibrationRow> {
                 .then(|| "no simulated value (no patient reached this point)".to_string()),
         })
         .collect()
-}
-
-/// `calibration.csv` as text.
-pub fn calibration_csv(rows: &[CalibrationRow]) -> String {
-    let mut s = format!("{CALIBRATION_HEADER}\n");
-    for r in rows {
-        s += &format!(
-            "{},\"{}\",{},{},{},{},{}\n",
-            r.target.id,
-            r.target.target,
-            fmt_num(r.target.published),
-            fmt_num(r.target.tolerance),
-            fmt_num(r.simulated),
-            fmt_num(r.mcse),
-            r.status()
-        );
-    }
-    s
 }
 
 /// The report as a table for the terminal.

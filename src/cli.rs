@@ -9,12 +9,15 @@ use std::time::Instant;
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::engine::cohort::{run_cohort, scenario_arms, CohortResult, NoRows, RowSink};
+use crate::engine::cohort::{CohortResult, NoRows, RowSink};
 use crate::error::{Error, Result};
+use crate::output::outdir::{result_dir_name, Staging, CHARTS_DIR};
 use crate::output::rows::{fmt_num, CsvRows};
 use crate::output::summary::summary_rows;
-use crate::output::writer::{sha256_hex, write_run, RunInfo, Staging};
+use crate::output::writer::{sha256_hex, write_manifest, write_run, RunInfo};
 use crate::scenario::{self, LoadedScenario};
+use crate::study::shard::{merge_shards, ShardFile, ShardSpec, StudyIdentity};
+use crate::study::Study;
 
 /// Command-line arguments.
 #[derive(Debug, Parser)]
@@ -46,6 +49,30 @@ pub enum Command {
     Course(CourseArgs),
     /// Draw a grid of course charts showing the range of courses (PNG or SVG)
     Gallery(GalleryArgs),
+    /// Merge the shards of a run (`run --shard K/N`) into the results of one run
+    Merge(MergeArgs),
+}
+
+/// Options of `merge`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// Shard directories written by `run --shard K/N`, all N of them, in any order
+    #[arg(required = true)]
+    pub shards: Vec<PathBuf>,
+    /// Output directory (default: output/<scenario name>); an existing one is
+    /// replaced only if it holds nothing but an earlier result's own files
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Replace --out even if it holds other files: the whole old directory is
+    /// moved aside to <out>.old-<time>, never deleted
+    #[arg(long)]
+    pub replace: bool,
+    /// No summary table
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Do not draw the cohort plots
+    #[arg(long)]
+    pub no_plots: bool,
 }
 
 /// Options of `course`.
@@ -59,7 +86,7 @@ pub struct CourseArgs {
     /// Arm to follow (default: the first)
     #[arg(long)]
     pub arm: Option<String>,
-    /// Image file, .png or .svg (default: output/<scenario>/course-<patient>.png)
+    /// Image file, .png or .svg (default: output/charts/<scenario>/course-<patient>.png)
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Width in pixels
@@ -81,7 +108,7 @@ pub struct GalleryArgs {
     /// Arm to follow (default: the first)
     #[arg(long)]
     pub arm: Option<String>,
-    /// Image file, .png or .svg (default: output/<scenario>/gallery.png)
+    /// Image file, .png or .svg (default: output/charts/<scenario>/gallery.png)
     #[arg(long)]
     pub out: Option<PathBuf>,
 }
@@ -97,9 +124,14 @@ pub struct RunArgs {
     /// Seed, 0 to 2^63-1 (overrides the scenario's `seed`)
     #[arg(long, value_parser = clap::value_parser!(u64).range(0..=scenario::limits::MAX_SEED))]
     pub seed: Option<u64>,
-    /// Output directory (default: output/<scenario name>)
+    /// Output directory (default: output/<scenario name>); an existing one is
+    /// replaced only if it holds nothing but an earlier result's own files
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Replace --out even if it holds other files: the whole old directory is
+    /// moved aside to <out>.old-<time>, never deleted
+    #[arg(long)]
+    pub replace: bool,
     /// Worker threads, 1 to 1024 (default: RAYON_NUM_THREADS, else all cores)
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=MAX_THREADS))]
     pub threads: Option<u64>,
@@ -109,6 +141,10 @@ pub struct RunArgs {
     /// Do not draw the cohort plots (for large batch runs)
     #[arg(long)]
     pub no_plots: bool,
+    /// Run only slice K of N of the work and write its accumulators (K from 0,
+    /// e.g. --shard $SLURM_ARRAY_TASK_ID/4); combine the N shards with `merge`
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<ShardSpec>,
 }
 
 /// Entry point of the binary: runs the command, prints any error once, and
@@ -135,6 +171,7 @@ fn dispatch(cli: Cli) -> Result<()> {
         Command::Check { scenario } => check(&scenario),
         Command::Course(args) => course(&args),
         Command::Gallery(args) => gallery(&args),
+        Command::Merge(args) => merge(&args),
     }
 }
 
@@ -182,6 +219,14 @@ pub fn with_threads<T: Send>(threads: Option<u64>, f: impl FnOnce() -> T + Send)
         .map_err(|e| Error::Usage(format!("cannot start {n} threads: {e}")))
 }
 
+/// Names the scenario file in a per-patient limit error (the engine does not know it).
+fn with_origin(e: Error, origin: &str) -> Error {
+    match e {
+        Error::PatientLimit(m) => Error::PatientLimit(format!("{origin}: {m}")),
+        e => e,
+    }
+}
+
 fn progress_bar(total: u64, quiet: bool) -> ProgressBar {
     if quiet || !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
@@ -197,10 +242,8 @@ fn progress_bar(total: u64, quiet: bool) -> ProgressBar {
     pb
 }
 
-/// `crmo-sim run` and `crmo-sim calibrate`: simulates the cohort
-/// (multi-threaded over patient chunks) and writes every output file, staged
-/// and renamed into place; `calibrate` adds `calibration.csv` and its table.
-fn run(args: &RunArgs, calibrate: bool) -> Result<PathBuf> {
+/// The study named on the command line, with `--patients`/`--seed` applied.
+fn load_study(args: &RunArgs) -> Result<Study> {
     let mut loaded = load(args.scenario.as_deref())?;
     if let Some(n) = args.patients {
         loaded.scenario.patients = n;
@@ -211,81 +254,109 @@ fn run(args: &RunArgs, calibrate: bool) -> Result<PathBuf> {
     scenario::check_run_size(&loaded.scenario)
         .map_err(|(_, m)| Error::Usage(format!("{}: with --patients: {m}", loaded.origin)))?;
     thread_count(args.threads)?;
-    let name = loaded.name();
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| Path::new("output").join(&name));
-    let (arms, drugs) = scenario_arms(&loaded)?;
-    let s = &loaded.scenario;
-    let staging = Staging::new(&out)?;
-    let arm_names: Vec<String> = arms.iter().map(|a| a.name.clone()).collect();
-    let mut sink: Box<dyn RowSink> = if s.output.patients || s.output.events {
+    Study::resolve(loaded)
+}
+
+/// The per-patient row writer the study asks for, writing into `dir`.
+fn row_sink(study: &Study, dir: &Path) -> Result<Box<dyn RowSink>> {
+    let o = &study.scenario().output;
+    Ok(if o.patients || o.events {
         Box::new(CsvRows::new(
-            staging.path(),
-            arm_names.clone(),
-            drugs.clone(),
-            s.output.patients,
-            s.output.events,
+            dir,
+            study.arm_names(),
+            study.drug_names(),
+            o.patients,
+            o.events,
         )?)
     } else {
         Box::new(NoRows)
-    };
-    let pb = progress_bar(s.patients * u64::from(s.replicates), args.quiet);
-    let started = Instant::now();
-    let (result, threads) = with_threads(args.threads, || {
-        let r = run_cohort(s, &arms, drugs.len(), sink.as_mut(), &|n| pb.inc(n));
-        (r, rayon::current_num_threads())
-    })?;
-    let result = result.map_err(|e| match e {
-        Error::PatientLimit(m) => Error::PatientLimit(format!("{}: {m}", loaded.origin)),
-        e => e,
-    })?;
-    pb.finish_and_clear();
-    let wall_seconds = started.elapsed().as_secs_f64();
-    drop(sink);
-    let mut info = RunInfo {
+    })
+}
+
+/// The manifest of a run, before its files are listed.
+fn run_info(study: &Study, threads: usize, patient_years: f64, wall_seconds: f64) -> RunInfo {
+    let s = study.scenario();
+    RunInfo {
         crmo_sim_version: env!("CARGO_PKG_VERSION").into(),
-        scenario: name.clone(),
-        scenario_source: loaded.origin.clone(),
-        scenario_sha256: sha256_hex(&loaded.text),
+        scenario: study.name(),
+        scenario_source: study.loaded().origin.clone(),
+        scenario_sha256: sha256_hex(&study.loaded().text),
         seed: s.seed,
         patients: s.patients,
         replicates: s.replicates,
         horizon_years: s.horizon_years,
-        arms: arm_names,
+        arms: study.arm_names(),
         threads,
         // Arguments need not be UTF-8 (paths): record them lossily, never panic.
         command_line: std::env::args_os()
             .map(|a| a.to_string_lossy().into_owned())
             .collect(),
-        patient_years: result.patient_years,
+        patient_years,
         wall_seconds,
         rng: "rand 0.9.2, rand_chacha 0.9.0 (ChaCha8 replicate keys), rand_pcg 0.9.0 (Pcg64 patient streams), rand_distr 0.5.1".into(),
         files: Vec::new(),
-    };
-    if s.output.patients {
-        info.files.push("patients.csv".into());
     }
-    if s.output.events {
-        info.files.push("events.csv".into());
+}
+
+/// The per-patient files a study writes.
+fn row_files(study: &Study) -> Vec<&'static str> {
+    let o = &study.scenario().output;
+    let mut files = Vec::new();
+    if o.patients {
+        files.push("patients.csv");
     }
+    if o.events {
+        files.push("events.csv");
+    }
+    files
+}
+
+/// `crmo-sim run` and `crmo-sim calibrate`: simulates the cohort
+/// (multi-threaded over patient chunks) and writes every output file, staged
+/// and renamed into place; `calibrate` adds `calibration.csv` and its table.
+/// With `--shard K/N` it runs slice K only and writes that slice's
+/// accumulators for `merge`.
+fn run(args: &RunArgs, calibrate: bool) -> Result<PathBuf> {
+    let study = load_study(args)?;
+    if let Some(shard) = args.shard {
+        if calibrate {
+            return Err(Error::Usage(
+                "calibrate runs a whole cohort: use `run --shard` and `merge`, then compare".into(),
+            ));
+        }
+        return run_shard(&study, shard, args);
+    }
+    let name = study.name();
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("output").join(result_dir_name(&name)));
+    let s = study.scenario();
+    let staging = Staging::new(&out, args.replace)?;
+    let mut sink = row_sink(&study, staging.path())?;
+    let pb = progress_bar(s.patients * u64::from(s.replicates), args.quiet);
+    let started = Instant::now();
+    let (result, threads) = with_threads(args.threads, || {
+        let r = study.run(sink.as_mut(), &|n| pb.inc(n));
+        (r, rayon::current_num_threads())
+    })?;
+    let result = result.map_err(|e| with_origin(e, &study.loaded().origin))?;
+    pb.finish_and_clear();
+    let wall_seconds = started.elapsed().as_secs_f64();
+    sink.finish()?;
+    drop(sink);
+    let mut info = run_info(&study, threads, result.patient_years, wall_seconds);
     let calibration = calibrate.then(|| {
         let mut rows = crate::calibrate::calibration_rows(&result);
-        crate::calibrate::mark_not_applicable(&mut rows, s);
+        crate::calibrate::mark_not_applicable(&mut rows, study.scenario());
         rows
     });
     if let Some(rows) = &calibration {
         let path = staging.path().join("calibration.csv");
-        std::fs::write(&path, crate::calibrate::calibration_csv(rows))
+        std::fs::write(&path, crate::output::tables::calibration_csv(rows)?)
             .map_err(|e| Error::output(&path, e))?;
-        info.files.push("calibration.csv".into());
     }
-    if !args.no_plots {
-        crate::plot::cohort::cohort_plots(&result, &drugs, &name, &staging.path().join("plots"))?;
-        info.files.push("plots/".into());
-    }
-    write_run(staging.path(), &result, &drugs, &mut info)?;
+    write_results(&study, &result, staging.path(), &mut info, !args.no_plots)?;
     let target = staging.commit()?;
     if let Some(rows) = &calibration {
         let mut out = std::io::stdout().lock();
@@ -299,6 +370,131 @@ fn run(args: &RunArgs, calibrate: bool) -> Result<PathBuf> {
         print_headline(&result, &target, wall_seconds);
     }
     Ok(target)
+}
+
+/// Writes the result files of a whole study (run or merge) into `dir`:
+/// the PSA tables, the cohort plots, then summary, differences, time
+/// series, Kaplan–Meier curves and the manifest.
+fn write_results(
+    study: &Study,
+    result: &CohortResult,
+    dir: &Path,
+    info: &mut RunInfo,
+    plots: bool,
+) -> Result<()> {
+    if crate::study::psa::wants_tables(study) {
+        crate::study::psa::write_tables(study, result, dir)?;
+    }
+    let drugs = study.drug_names();
+    if plots {
+        crate::plot::cohort::cohort_plots(result, &drugs, &study.name(), &dir.join("plots"))?;
+    }
+    write_run(dir, result, &drugs, info)
+}
+
+/// `crmo-sim run --shard K/N`: runs slice K of the work (multi-threaded,
+/// like `run`) and writes its accumulators (`shard.crmo`), its part of any
+/// per-patient files and a manifest into the shard directory.
+fn run_shard(study: &Study, shard: ShardSpec, args: &RunArgs) -> Result<PathBuf> {
+    let out = args.out.clone().unwrap_or_else(|| {
+        Path::new("output").join(format!(
+            "{}-shard-{}-of-{}",
+            result_dir_name(&study.name()),
+            shard.index,
+            shard.count
+        ))
+    });
+    let staging = Staging::new(&out, args.replace)?;
+    let mut sink = row_sink(study, staging.path())?;
+    let units = study.shard_units(shard);
+    let pb = progress_bar(study.cohort().patients_in(&units), args.quiet);
+    let started = Instant::now();
+    let (acc, threads) = with_threads(args.threads, || {
+        let r = study.run_units(units.clone(), sink.as_mut(), &|n| pb.inc(n));
+        (r, rayon::current_num_threads())
+    })?;
+    let acc = acc.map_err(|e| with_origin(e, &study.loaded().origin))?;
+    pb.finish_and_clear();
+    sink.finish()?;
+    drop(sink);
+    let wall_seconds = started.elapsed().as_secs_f64();
+    let patient_years = acc.observed_days.value() / crate::engine::units::DAYS_PER_YEAR;
+    let file = ShardFile {
+        identity: StudyIdentity::of(study, shard.count),
+        shard,
+        scenario_text: study.loaded().text.clone(),
+        scenario_origin: study.loaded().origin.clone(),
+        units: (units.start, units.end),
+        wall_seconds,
+        accumulators: acc,
+    };
+    file.write(staging.path())?;
+    let mut info = run_info(study, threads, patient_years, wall_seconds);
+    write_manifest(staging.path(), &mut info)?;
+    let target = staging.commit()?;
+    if !args.quiet {
+        println!(
+            "shard {shard}: work units {}..{} of {}, {:.0} patient-years in {:.2} s\nshard in {}/",
+            units.start,
+            units.end,
+            study.units(),
+            patient_years,
+            wall_seconds,
+            target.display()
+        );
+    }
+    Ok(target)
+}
+
+/// `crmo-sim merge`: reads all N shards of a run, checks they belong
+/// together, and writes exactly the files one `run` writes (single-threaded
+/// apart from the plots; merging is a sum of integers).
+fn merge(args: &MergeArgs) -> Result<()> {
+    let merged = merge_shards(&args.shards)?;
+    let study = &merged.study;
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("output").join(result_dir_name(&study.name())));
+    let staging = Staging::new(&out, args.replace)?;
+    let mut info = run_info(study, 0, merged.result.patient_years, merged.wall_seconds);
+    for f in row_files(study) {
+        concatenate_rows(&merged.dirs, f, &staging.path().join(f))?;
+    }
+    write_results(
+        study,
+        &merged.result,
+        staging.path(),
+        &mut info,
+        !args.no_plots,
+    )?;
+    let target = staging.commit()?;
+    if !args.quiet {
+        print_headline(&merged.result, &target, merged.wall_seconds);
+    }
+    Ok(())
+}
+
+/// Joins the shards' parts of a per-patient file: the first whole, the
+/// others without their header line (shards hold contiguous work in order).
+fn concatenate_rows(dirs: &[PathBuf], name: &str, to: &Path) -> Result<()> {
+    let mut out = std::fs::File::create(to).map_err(|e| Error::output(to, e))?;
+    for (i, dir) in dirs.iter().enumerate() {
+        let part = dir.join(name);
+        let bytes = std::fs::read(&part)
+            .map_err(|e| Error::Shard(format!("{}: cannot read {name}: {e}", dir.display())))?;
+        let body = if i == 0 {
+            &bytes[..]
+        } else {
+            let header_end = bytes
+                .iter()
+                .position(|&b| b == b'\n')
+                .map_or(bytes.len(), |p| p + 1);
+            &bytes[header_end..]
+        };
+        out.write_all(body).map_err(|e| Error::output(to, e))?;
+    }
+    Ok(())
 }
 
 /// Metrics shown in the short table after a run.
@@ -373,10 +569,12 @@ fn round3(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
 }
 
-/// `crmo-sim check`: validates and prints the resolved parameters (single-threaded).
+/// `crmo-sim check`: validates and prints the resolved parameters
+/// (single-threaded). It resolves the same [`Study`] `run` does, so it
+/// accepts and refuses exactly what `run` does.
 fn check(path: &Path) -> Result<()> {
-    let loaded = scenario::load_file(path)?;
-    let text = scenario_listing(&loaded);
+    let study = Study::resolve(scenario::load_file(path)?)?;
+    let text = scenario_listing(&study);
     let mut out = std::io::stdout().lock();
     // A closed pipe (e.g. `| head`) is a normal end, not an error.
     let _ = out.write_all(text.as_bytes());
@@ -384,7 +582,8 @@ fn check(path: &Path) -> Result<()> {
 }
 
 /// The resolved parameters of a scenario, as printed by `check`.
-pub fn scenario_listing(l: &LoadedScenario) -> String {
+pub fn scenario_listing(study: &Study) -> String {
+    let l = study.loaded();
     let s = &l.scenario;
     let mut t = String::new();
     t += &format!("scenario {} ({}): valid\n", l.name(), l.origin);
@@ -430,38 +629,21 @@ pub fn scenario_listing(l: &LoadedScenario) -> String {
         "\n[output]\n  patients = {}, events = {}, timeseries_step_weeks = {}\n",
         s.output.patients, s.output.events, s.output.timeseries_step_weeks
     );
-    t += &drug_listing(l);
+    t += &drug_listing(study);
+    t += &drawn_listing(study);
     t
 }
 
-/// The drugs (catalogue and scenario) and arms, as printed by `check`.
-fn drug_listing(l: &LoadedScenario) -> String {
-    use crate::scenario::treatment::{catalogue, ladder_steps, DrugSpec};
-    let s = &l.scenario;
-    let mut rng = crate::engine::rng::ReplicateKey::new(s.seed, 0).parameters();
-    let mut t = String::from("\n[drugs]   (p_response sporadic/majeed, onset lag, hazard ratio, duration factor, lesion factor, heal-time factor, partial effect, AE per year, courses)\n");
+/// The drugs and arms, as printed by `check`: each drug with the values
+/// replicate 0 uses.
+fn drug_listing(study: &Study) -> String {
+    use crate::scenario::treatment::{catalogue, ladder_steps};
+    let s = study.scenario();
+    let model = study.replicate_model(0);
     let cat = catalogue();
-    let mut names: Vec<(String, DrugSpec, &str)> = cat
-        .iter()
-        .map(|c| (c.name.to_string(), c.spec.clone(), c.source))
-        .collect();
-    for k in s.drugs.keys() {
-        if !names.iter().any(|n| &n.0 == k.get_ref()) {
-            names.push((
-                k.get_ref().clone(),
-                DrugSpec::neutral(),
-                "defined in this scenario",
-            ));
-        }
-    }
-    for (name, base, source) in names {
-        let spec = s
-            .drugs
-            .iter()
-            .find(|(k, _)| k.get_ref() == &name)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default();
-        let v = spec.draw(&base, &mut rng);
+    let mut t = String::from("\n[drugs]   (values of replicate 0: p_response sporadic/majeed, onset lag, hazard ratio, duration factor, lesion factor, heal-time factor, partial effect, AE per year, courses)\n");
+    for d in &model.drugs {
+        let v = &d.values;
         let courses = if v.course_days > 0.0 {
             format!(
                 "{} day(s) every {} weeks, at most {} courses",
@@ -472,11 +654,29 @@ fn drug_listing(l: &LoadedScenario) -> String {
         } else {
             "continuous".to_string()
         };
+        let source = cat
+            .iter()
+            .find(|c| c.name == d.name)
+            .map_or("defined in this scenario", |c| c.source);
         t += &format!(
-            "  {name}: p {}/{}, lag {} wk, HR {}, duration x{}, lesions x{}, healing x{}, partial {}, AE {}/yr, {courses}\n      -- {source}\n",
-            v.p_response, v.p_response_majeed, v.onset_lag_weeks, v.flare_hazard_ratio, v.flare_duration_factor,
+            "  {}: p {}/{}, lag {} wk, HR {}, duration x{}, lesions x{}, healing x{}, partial {}, AE {}/yr, {courses}\n      -- {source}\n",
+            d.name, v.p_response, v.p_response_majeed, v.onset_lag_weeks, v.flare_hazard_ratio, v.flare_duration_factor,
             v.lesion_factor, v.heal_time_factor, v.partial_effect, v.adverse_event_per_year
         );
+    }
+    let unused: Vec<String> = cat
+        .iter()
+        .map(|c| c.name.to_string())
+        .chain(s.drugs.keys().map(|k| k.get_ref().clone()))
+        .filter(|n| study.drugs().index(n).is_none())
+        .fold(Vec::new(), |mut v, n| {
+            if !v.contains(&n) {
+                v.push(n);
+            }
+            v
+        });
+    if !unused.is_empty() {
+        t += &format!("  (known, not used by any arm: {})\n", unused.join(", "));
     }
     if s.arm.is_empty() {
         t += "\n(no [[arm]]: one arm, natural_history, without treatment)\n";
@@ -493,11 +693,34 @@ fn drug_listing(l: &LoadedScenario) -> String {
     t
 }
 
-/// Where an image goes: `--out`, else `output/<scenario>/<default_name>`
-/// (the directory is created).
-fn image_path(loaded: &LoadedScenario, out: Option<&Path>, default_name: &str) -> Result<PathBuf> {
+/// The values replicate 0 drew from distributions, as printed by `check`.
+fn drawn_listing(study: &Study) -> String {
+    let drawn = study.replicate_model(0).drawn;
+    if drawn.is_empty() {
+        return "\n(no parameter is drawn from a distribution: every replicate uses the values above)\n".into();
+    }
+    let mut t = String::from(
+        "\n[replicate 0]   (values drawn from distributions; each replicate draws its own, see parameters.csv)\n",
+    );
+    for d in drawn {
+        t += &format!(
+            "  {} = {}   (drawn from {})\n",
+            d.parameter, d.value, d.distribution
+        );
+    }
+    t
+}
+
+/// Where an image goes: `--out`, else `output/charts/<scenario>/<default_name>`,
+/// a place no `run` replaces (the directory is created).
+fn image_path(study: &Study, out: Option<&Path>, default_name: &str) -> Result<PathBuf> {
     let path = out.map_or_else(
-        || Path::new("output").join(loaded.name()).join(default_name),
+        || {
+            Path::new("output")
+                .join(CHARTS_DIR)
+                .join(result_dir_name(&study.name()))
+                .join(default_name)
+        },
         Path::to_path_buf,
     );
     if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
@@ -508,11 +731,11 @@ fn image_path(loaded: &LoadedScenario, out: Option<&Path>, default_name: &str) -
 
 /// `crmo-sim course`: one patient's chart (single-threaded; one patient).
 fn course(args: &CourseArgs) -> Result<()> {
-    let loaded = scenario::load_file(&args.scenario)?;
+    let study = Study::resolve(scenario::load_file(&args.scenario)?)?;
     crate::plot::Format::of(args.out.as_deref().unwrap_or(Path::new("x.png")))?;
-    let trace = crate::plot::course::course_trace(&loaded, args.arm.as_deref(), args.patient)?;
+    let trace = crate::plot::course::course_trace(&study, args.arm.as_deref(), args.patient)?;
     let path = image_path(
-        &loaded,
+        &study,
         args.out.as_deref(),
         &format!("course-{}.png", args.patient),
     )?;
@@ -524,10 +747,10 @@ fn course(args: &CourseArgs) -> Result<()> {
 /// `crmo-sim gallery`: a grid of course charts (single-threaded; scans a few
 /// thousand patients to pick a spread of course types).
 fn gallery(args: &GalleryArgs) -> Result<()> {
-    let loaded = scenario::load_file(&args.scenario)?;
+    let study = Study::resolve(scenario::load_file(&args.scenario)?)?;
     crate::plot::Format::of(args.out.as_deref().unwrap_or(Path::new("x.png")))?;
-    let path = image_path(&loaded, args.out.as_deref(), "gallery.png")?;
-    crate::plot::gallery::gallery(&loaded, args.arm.as_deref(), args.count as usize, &path)?;
+    let path = image_path(&study, args.out.as_deref(), "gallery.png")?;
+    crate::plot::gallery::gallery(&study, args.arm.as_deref(), args.count as usize, &path)?;
     println!("{}", path.display());
     Ok(())
 }

@@ -65,6 +65,9 @@ pub enum Error {
     /// A command-line option is not allowed.
     #[error("{0}")]
     Usage(String),
+    /// Shards cannot be merged (missing, duplicated, foreign or damaged).
+    #[error("{0}")]
+    Shard(String),
     /// Writing results failed.
     #[error("cannot write {path}: {source}")]
     Output {
@@ -96,6 +99,7 @@ impl Error {
                 | Error::PatientLimit(_)
                 | Error::NotUtf8 { .. }
                 | Error::Usage(_)
+                | Error::Shard(_)
         )
     }
 

@@ -4,7 +4,8 @@
 //! A scenario file ([`scenario`]) describes a virtual cohort; the engine
 //! ([`engine`]) simulates each patient's flares, remissions, lesions,
 //! diagnosis and treatment in continuous time, in parallel and exactly
-//! reproducibly; [`output`] writes CSV summaries and the manifest. The
+//! reproducibly; [`output`] writes CSV summaries and the manifest. A scenario is resolved once into a
+//! [`study::Study`], which every command goes through. The
 //! command-line interface lives in [`cli`].
 
 #![forbid(unsafe_code)]
@@ -18,5 +19,6 @@ pub mod model;
 pub mod output;
 pub mod plot;
 pub mod scenario;
+pub mod study;
 
 pub use error::{Error, Result};

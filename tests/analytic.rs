@@ -13,11 +13,12 @@
 //! library.
 
 use crmo_sim::engine::accum::SurvivalCounts;
-use crmo_sim::engine::cohort::{run_cohort, scenario_arms, CohortResult, NoRows};
-use crmo_sim::engine::model_values::{ReplicateModel, DAYS_PER_YEAR};
+use crmo_sim::engine::cohort::{CohortResult, NoRows};
+use crmo_sim::engine::model_values::DAYS_PER_YEAR;
 use crmo_sim::engine::patient::{simulate_patient, Discard, EventKind, EventLog, Outcome, Scratch};
 use crmo_sim::output::km::{kaplan_meier, km_median};
 use crmo_sim::scenario::parse;
+use crmo_sim::study::Study;
 use rayon::prelude::*;
 
 /// Tolerance in standard errors (two-sided false-alarm rate 6.3e-5 each).
@@ -64,8 +65,8 @@ loss_to_follow_up_per_year = 0
 /// Simulates patients `0..n` of replicate 0 without treatment, in parallel,
 /// returned in patient order.
 fn simulate(text: &str, n: u64) -> Vec<Outcome> {
-    let loaded = parse(text, "test.toml").expect("test scenario is valid");
-    let model = ReplicateModel::new(&loaded.scenario, 0);
+    let study = Study::resolve(parse(text, "test.toml").expect("test scenario is valid")).unwrap();
+    let model = study.replicate_model(0);
     (0..n)
         .into_par_iter()
         .map_init(Scratch::default, |scratch, p| {
@@ -76,8 +77,8 @@ fn simulate(text: &str, n: u64) -> Vec<Outcome> {
 
 /// Like [`simulate`], also keeping every patient's events.
 fn simulate_logged(text: &str, n: u64) -> Vec<(Outcome, EventLog)> {
-    let loaded = parse(text, "test.toml").expect("test scenario is valid");
-    let model = ReplicateModel::new(&loaded.scenario, 0);
+    let study = Study::resolve(parse(text, "test.toml").expect("test scenario is valid")).unwrap();
+    let model = study.replicate_model(0);
     (0..n)
         .into_par_iter()
         .map_init(Scratch::default, |scratch, p| {
@@ -138,8 +139,8 @@ impl Markov {
 
 fn run(text: &str) -> CohortResult {
     let loaded = parse(text, "test.toml").expect("test scenario is valid");
-    let (arms, drugs) = scenario_arms(&loaded).expect("arms");
-    run_cohort(&loaded.scenario, &arms, drugs.len(), &mut NoRows, &|_| {}).expect("cohort runs")
+    let study = Study::resolve(loaded).expect("study resolves");
+    study.run(&mut NoRows, &|_| {}).expect("cohort runs")
 }
 
 /// (estimate, standard error) of a metric of the first arm, first replicate.

@@ -27,3 +27,16 @@ mod determinism;
 // or is refused up front (limits, readers, threads, names, calibration).
 #[path = "cli/bounds.rs"]
 mod bounds;
+
+// Shards and merge; check and run refuse the same scenarios.
+#[path = "cli/shards.rs"]
+mod shards;
+
+// PSA tables (parameters.csv, replicates.csv) and check's replicate-0 values.
+#[path = "cli/psa.rs"]
+mod psa;
+
+// The result-directory rule: refusals, atomic swaps, kills, interrupts,
+// concurrent runs, charts written whole.
+#[path = "cli/outdir.rs"]
+mod outdir;

@@ -15,11 +15,12 @@
 //!
 //! The number of cases is modest (48 by default; `PROPTEST_CASES` overrides it).
 
-use crmo_sim::engine::cohort::{scenario_arms, Arm};
+use crmo_sim::engine::cohort::Arm;
 use crmo_sim::engine::model_values::{ReplicateModel, DAYS_PER_YEAR};
 use crmo_sim::engine::patient::{simulate_patient, EventKind, EventLog, Outcome, Scratch, State};
 use crmo_sim::engine::treatment::TreatmentState;
 use crmo_sim::scenario::parse;
+use crmo_sim::study::Study;
 use proptest::prelude::*;
 
 /// Parameters of one generated scenario.
@@ -279,14 +280,15 @@ proptest! {
     #[test]
     fn every_course_is_well_formed(p in params(), patients in prop::collection::vec(0u64..1_000_000, 3)) {
         let loaded = parse(&scenario_text(&p), "prop.toml").map_err(|e| TestCaseError::fail(e.to_string()))?;
-        let (arms, _) = scenario_arms(&loaded).map_err(|e| TestCaseError::fail(e.to_string()))?;
-        let model = ReplicateModel::new(&loaded.scenario, 0);
+        let study = Study::resolve(loaded).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let arms = study.arms();
+        let model = study.replicate_model(0);
         let horizon = p.horizon_years * DAYS_PER_YEAR;
         prop_assert_eq!(model.horizon_days, horizon);
         let mut shared = Scratch::default();
         for &patient in &patients {
             let mut per_arm = Vec::new();
-            for arm in &arms {
+            for arm in arms {
                 let (o, log) = simulate(&model, arm, patient, &mut shared);
                 check_course(&o, &log, &shared, horizon)?;
                 // Re-running, with fresh buffers, gives the same patient.
@@ -325,11 +327,12 @@ fn a_longer_horizon_extends_the_same_course() {
     let text = |h: f64| format!("seed = 17\nhorizon_years = {h:?}\n");
     let short = parse(&text(3.0), "a.toml").unwrap();
     let long = parse(&text(9.0), "b.toml").unwrap();
-    let (ms, ml) = (
-        ReplicateModel::new(&short.scenario, 0),
-        ReplicateModel::new(&long.scenario, 0),
+    let (short, long) = (
+        Study::resolve(short).unwrap(),
+        Study::resolve(long).unwrap(),
     );
-    let (arms, _) = scenario_arms(&short).unwrap();
+    let (ms, ml) = (short.replicate_model(0), long.replicate_model(0));
+    let arms = short.arms();
     let cut = ms.horizon_days;
     let mut scratch = Scratch::default();
     for p in 0..200 {
@@ -362,8 +365,9 @@ flare_duration_shape = 0.3
 diagnostic_delay_median_months = 40
 ";
     let loaded = parse(text, "long-flares.toml").unwrap();
-    let model = ReplicateModel::new(&loaded.scenario, 0);
-    let (arms, _) = scenario_arms(&loaded).unwrap();
+    let study = Study::resolve(loaded).unwrap();
+    let model = study.replicate_model(0);
+    let arms = study.arms();
     let mut scratch = Scratch::default();
     let mut bad = Vec::new();
     for p in 0..3000 {

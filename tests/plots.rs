@@ -6,13 +6,14 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crmo_sim::engine::cohort::{run_cohort, scenario_arms, CohortResult, NoRows};
+use crmo_sim::engine::cohort::{CohortResult, NoRows, RowSink};
 use crmo_sim::output::rows::CsvRows;
-use crmo_sim::output::writer::timeseries_csv;
+use crmo_sim::output::tables::timeseries_csv;
 use crmo_sim::plot::cohort::{cohort_plots, mean_pain_series, render_cohort_plot, Kind};
 use crmo_sim::plot::course::{course_trace, render_course, CourseTrace};
 use crmo_sim::plot::gallery::{gallery, pick_courses, CourseClass};
 use crmo_sim::scenario::{self, LoadedScenario};
+use crmo_sim::study::Study;
 use crmo_sim::Error;
 
 /// Patients per replicate in the small test cohorts.
@@ -35,9 +36,9 @@ fn load(path: &str, patients: u64) -> LoadedScenario {
 }
 
 fn cohort(l: &LoadedScenario) -> (CohortResult, Vec<String>) {
-    let (arms, drugs) = scenario_arms(l).unwrap();
-    let res = run_cohort(&l.scenario, &arms, drugs.len(), &mut NoRows, &|_| {}).unwrap();
-    (res, drugs)
+    let study = Study::resolve(l.clone()).unwrap();
+    let res = study.run(&mut NoRows, &|_| {}).unwrap();
+    (res, study.drug_names())
 }
 
 /// Decodes a PNG and checks its size and that it is not blank: the grey-level
@@ -84,7 +85,7 @@ fn course_chart_png_and_svg() {
     let dir = tempfile::tempdir().unwrap();
     // A patient who was diagnosed and treated, so every panel has content.
     let trace = (0..200)
-        .map(|p| course_trace(&l, None, p).unwrap())
+        .map(|p| course_trace(&Study::resolve(l.clone()).unwrap(), None, p).unwrap())
         .find(|t| t.diagnosis_day.is_some() && !t.drug_spans.is_empty() && t.flares.len() > 1)
         .expect("a treated patient among the first 200");
     for (w, h) in [(1600, 900), (800, 450)] {
@@ -120,7 +121,7 @@ fn course_chart_png_and_svg() {
 #[test]
 fn course_chart_refuses_bad_input() {
     let l = reference(100);
-    let t = course_trace(&l, None, 0).unwrap();
+    let t = course_trace(&Study::resolve(l.clone()).unwrap(), None, 0).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let e = render_course(&t, &dir.path().join("c.pdf"), 1600, 900).unwrap_err();
     assert!(
@@ -131,14 +132,14 @@ fn course_chart_refuses_bad_input() {
     let e = render_course(&t, &dir.path().join("c.png"), 10, 900).unwrap_err();
     assert!(matches!(e, Error::Usage(_)), "{e}");
 
-    let e = course_trace(&l, Some("no-such-arm"), 0).unwrap_err();
+    let e = course_trace(&Study::resolve(l.clone()).unwrap(), Some("no-such-arm"), 0).unwrap_err();
     let msg = e.to_string();
     assert!(matches!(e, Error::Usage(_)), "{msg}");
     assert!(
         msg.contains("no-such-arm") && msg.contains("nsaid-pamidronate-tnf"),
         "{msg}"
     );
-    let e = course_trace(&l, None, 100).unwrap_err();
+    let e = course_trace(&Study::resolve(l.clone()).unwrap(), None, 100).unwrap_err();
     assert!(
         matches!(e, Error::Usage(_)) && e.to_string().contains("0 to 99"),
         "{e}"
@@ -148,7 +149,7 @@ fn course_chart_refuses_bad_input() {
 #[test]
 fn gallery_png_and_svg() {
     let l = reference(SMALL_COHORT);
-    let picks = pick_courses(&l, None, 4).unwrap();
+    let picks = pick_courses(&Study::resolve(l.clone()).unwrap(), None, 4).unwrap();
     assert_eq!(picks.picks.len(), 4);
     // Relapsing first, then persistent, then monophasic get the places.
     let classes: Vec<CourseClass> = picks.picks.iter().map(|p| p.0).collect();
@@ -159,10 +160,10 @@ fn gallery_png_and_svg() {
     }
     let dir = tempfile::tempdir().unwrap();
     let png = dir.path().join("gallery.png");
-    gallery(&l, None, 4, &png).unwrap();
+    gallery(&Study::resolve(l.clone()).unwrap(), None, 4, &png).unwrap();
     check_png(&png, 2000, 2 * 640 + 190);
     let svg = dir.path().join("gallery.svg");
-    gallery(&l, None, 4, &svg).unwrap();
+    gallery(&Study::resolve(l.clone()).unwrap(), None, 4, &svg).unwrap();
     let labels: Vec<String> = picks
         .picks
         .iter()
@@ -176,7 +177,7 @@ fn gallery_png_and_svg() {
         "silent lesion (active)",
     ]);
     check_svg(&svg, &expected);
-    let e = gallery(&l, None, 0, &png).unwrap_err();
+    let e = gallery(&Study::resolve(l.clone()).unwrap(), None, 0, &png).unwrap_err();
     assert!(matches!(e, Error::Usage(_)), "{e}");
 }
 
@@ -261,7 +262,7 @@ fn cohort_plots_without_treatment_say_so() {
 fn mean_pain_matches_timeseries_csv() {
     let l = reference(500);
     let (res, drugs) = cohort(&l);
-    let csv = timeseries_csv(&res, &drugs);
+    let csv = timeseries_csv(&res, &drugs).unwrap();
     let mut lines = csv.lines();
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();
     let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
@@ -319,13 +320,13 @@ fn events_by_patient(path: &Path) -> BTreeMap<(String, u64), FromEvents> {
         idx("time_days"),
         idx("event"),
     );
-    let (lesion, site, symp, stage, drug, detail) = (
+    let (lesion, site, symp, stage, drug, reason) = (
         idx("lesion"),
         idx("site"),
         idx("symptomatic"),
         idx("stage"),
         idx("drug"),
-        idx("detail"),
+        idx("reason"),
     );
     let mut out: BTreeMap<(String, u64), FromEvents> = BTreeMap::new();
     let mut healed: BTreeMap<(String, u64, u32), bool> = BTreeMap::new();
@@ -373,7 +374,7 @@ fn events_by_patient(path: &Path) -> BTreeMap<(String, u64), FromEvents> {
                     .find(|d| d.0 == r[drug] && d.2.is_nan())
                     .expect("a stop follows a start");
                 d.2 = t;
-                d.3 = r[detail].to_string();
+                d.3 = r[reason].to_string();
             }
             "end" | "lost_to_follow_up" => {
                 // Whatever is still open ends with observation.
@@ -452,17 +453,17 @@ fn assert_matches(t: &CourseTrace, ev: &FromEvents) {
 fn check_traces_against_events(mut l: LoadedScenario, patients: u64) -> (usize, usize) {
     l.scenario.patients = patients;
     l.scenario.output.events = true;
-    let (arms, drugs) = scenario_arms(&l).unwrap();
-    let names: Vec<String> = arms.iter().map(|a| a.name.clone()).collect();
+    let study = Study::resolve(l).unwrap();
+    let (names, drugs) = (study.arm_names(), study.drug_names());
     let dir = tempfile::tempdir().unwrap();
     let mut sink = CsvRows::new(dir.path(), names.clone(), drugs.clone(), false, true).unwrap();
-    run_cohort(&l.scenario, &arms, drugs.len(), &mut sink, &|_| {}).unwrap();
+    study.run(&mut sink, &|_| {}).unwrap();
     sink.finish().unwrap();
     let events = events_by_patient(&dir.path().join("events.csv"));
     assert_eq!(events.len() as u64, patients * names.len() as u64);
     let (mut with_drugs, mut with_reactivation) = (0, 0);
     for ((arm, p), ev) in &events {
-        let t = course_trace(&l, Some(arm), *p).unwrap();
+        let t = course_trace(&study, Some(arm), *p).unwrap();
         assert_matches(&t, ev);
         with_drugs += usize::from(!t.drug_spans.is_empty());
         with_reactivation += usize::from(t.lesions.iter().any(|l| l.active.len() > 1));

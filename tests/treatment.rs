@@ -16,19 +16,19 @@ use std::sync::OnceLock;
 
 use assert_cmd::Command;
 
-use crmo_sim::engine::cohort::{run_cohort, scenario_arms, CohortResult, NoRows};
+use crmo_sim::engine::cohort::{CohortResult, NoRows};
 use crmo_sim::output::summary::{difference_rows, summary_rows, SummaryRow};
-use crmo_sim::output::writer::{km_csv, summary_csv, timeseries_csv};
+use crmo_sim::output::tables::{km_csv, summary_csv, timeseries_csv};
+use crmo_sim::study::Study;
 
 // ---------------------------------------------------------------- helpers
 
 /// Parses scenario text and runs its whole cohort in-process.
 fn run_text(text: &str) -> (CohortResult, Vec<String>) {
     let loaded = crmo_sim::scenario::parse(text, "x.toml").expect("valid scenario");
-    let (arms, drugs) = scenario_arms(&loaded).expect("arms resolve");
-    let res = run_cohort(&loaded.scenario, &arms, drugs.len(), &mut NoRows, &|_| {})
-        .expect("cohort runs");
-    (res, drugs)
+    let study = Study::resolve(loaded).expect("study resolves");
+    let res = study.run(&mut NoRows, &|_| {}).expect("cohort runs");
+    (res, study.drug_names())
 }
 
 /// The lines of a CSV text (header dropped) whose first field is `arm`.
@@ -113,9 +113,9 @@ fn untreated_arm_is_byte_identical_to_a_run_without_treatment() {
 
     // summary.csv: every row of the plain run (natural-history metrics and
     // outcomes after diagnosis) is in the two-arm run, identical, same order.
-    let plain_summary = summary_by_metric(&summary_csv(&plain), "natural_history", "nh");
+    let plain_summary = summary_by_metric(&summary_csv(&plain).unwrap(), "natural_history", "nh");
     let multi_summary: HashMap<String, String> =
-        summary_by_metric(&summary_csv(&multi), "natural_history", "nh")
+        summary_by_metric(&summary_csv(&multi).unwrap(), "natural_history", "nh")
             .into_iter()
             .collect();
     assert!(plain_summary.len() > 30, "{}", plain_summary.len());
@@ -127,7 +127,7 @@ fn untreated_arm_is_byte_identical_to_a_run_without_treatment() {
         );
     }
     // The treated arm really is different (otherwise the test proves nothing).
-    let treated = summary_by_metric(&summary_csv(&multi), "treated", "nh");
+    let treated = summary_by_metric(&summary_csv(&multi).unwrap(), "treated", "nh");
     let differing = treated
         .iter()
         .filter(|(m, l)| plain_summary.iter().any(|(pm, pl)| pm == m && pl != l))
@@ -139,8 +139,11 @@ fn untreated_arm_is_byte_identical_to_a_run_without_treatment() {
 
     // timeseries.csv: the natural-history columns (the first 10) are
     // identical; the untreated arm is on no drug.
-    let ts_plain = arm_lines(&timeseries_csv(&plain, &plain_drugs), "natural_history");
-    let ts_multi = arm_lines(&timeseries_csv(&multi, &drugs), "natural_history");
+    let ts_plain = arm_lines(
+        &timeseries_csv(&plain, &plain_drugs).unwrap(),
+        "natural_history",
+    );
+    let ts_multi = arm_lines(&timeseries_csv(&multi, &drugs).unwrap(), "natural_history");
     assert_eq!(ts_plain.len(), ts_multi.len());
     assert!(ts_plain.len() > 300);
     for (p, m) in ts_plain.iter().zip(&ts_multi) {
@@ -150,8 +153,8 @@ fn untreated_arm_is_byte_identical_to_a_run_without_treatment() {
     }
 
     // km.csv: identical rows.
-    let km_plain = arm_lines(&km_csv(&plain), "natural_history");
-    let km_multi = arm_lines(&km_csv(&multi), "natural_history");
+    let km_plain = arm_lines(&km_csv(&plain).unwrap(), "natural_history");
+    let km_multi = arm_lines(&km_csv(&multi).unwrap(), "natural_history");
     assert!(!km_plain.is_empty());
     assert_eq!(km_plain, km_multi);
 }
@@ -169,9 +172,9 @@ fn first_arm_of_two_equals_that_arm_alone() {
         vec!["nsaid", "pamidronate", "tnf_inhibitor", "methotrexate"]
     );
 
-    let alone_summary = summary_by_metric(&summary_csv(&alone), "ladder", "a");
+    let alone_summary = summary_by_metric(&summary_csv(&alone).unwrap(), "ladder", "a");
     let both_summary: HashMap<String, String> =
-        summary_by_metric(&summary_csv(&both), "ladder", "a")
+        summary_by_metric(&summary_csv(&both).unwrap(), "ladder", "a")
             .into_iter()
             .collect();
     assert!(alone_summary
@@ -181,22 +184,22 @@ fn first_arm_of_two_equals_that_arm_alone() {
         assert_eq!(both_summary.get(metric), Some(line), "summary row {metric}");
     }
     // The second arm differs from the first.
-    let mtx = summary_by_metric(&summary_csv(&both), "mtx", "a");
+    let mtx = summary_by_metric(&summary_csv(&both).unwrap(), "mtx", "a");
     assert!(mtx
         .iter()
         .any(|(m, l)| m == "treated_days_mean" && both_summary[m] != *l));
 
     // timeseries.csv: the first arm's columns (natural history and its three
     // drugs) are identical.
-    let ts_alone = arm_lines(&timeseries_csv(&alone, &alone_drugs), "ladder");
-    let ts_both = arm_lines(&timeseries_csv(&both, &both_drugs), "ladder");
+    let ts_alone = arm_lines(&timeseries_csv(&alone, &alone_drugs).unwrap(), "ladder");
+    let ts_both = arm_lines(&timeseries_csv(&both, &both_drugs).unwrap(), "ladder");
     assert_eq!(ts_alone.len(), ts_both.len());
     for (a, b) in ts_alone.iter().zip(&ts_both) {
         assert_eq!(a, &fields(b, 13, "ladder"));
     }
     assert_eq!(
-        arm_lines(&km_csv(&alone), "ladder"),
-        arm_lines(&km_csv(&both), "ladder")
+        arm_lines(&km_csv(&alone).unwrap(), "ladder"),
+        arm_lines(&km_csv(&both).unwrap(), "ladder")
     );
 }
 
@@ -244,6 +247,7 @@ fn neutral_placebo_gives_exactly_the_untreated_flares() {
     // Every paired difference is exactly zero.
     for d in difference_rows(&res) {
         if d.metric.starts_with("days_on_")
+            || d.metric.starts_with("received_")
             || d.metric.starts_with("reached_step")
             || d.metric == "treated_days_mean"
         {
@@ -258,7 +262,7 @@ fn neutral_placebo_gives_exactly_the_untreated_flares() {
     }
     // Kaplan-Meier curves (first remission, first relapse, ...) and the
     // natural-history columns of the time series are identical.
-    let km = km_csv(&res);
+    let km = km_csv(&res).unwrap();
     let km_none: Vec<String> = arm_lines(&km, "none")
         .iter()
         .map(|l| fields(l, usize::MAX, "x"))
@@ -269,7 +273,7 @@ fn neutral_placebo_gives_exactly_the_untreated_flares() {
         .collect();
     assert!(km_none.len() > 100);
     assert_eq!(km_none, km_placebo);
-    let ts = timeseries_csv(&res, &drugs);
+    let ts = timeseries_csv(&res, &drugs).unwrap();
     let ts_none: Vec<String> = arm_lines(&ts, "none")
         .iter()
         .map(|l| fields(l, 10, "x"))
@@ -740,14 +744,15 @@ fn multi_arm_run_writes_differences_and_drug_columns() {
     let mut lines = diffs.lines();
     assert_eq!(
         lines.next(),
-        Some("arm,reference_arm,metric,mean_difference,lower_95,upper_95")
+        Some("arm,reference_arm,metric,paired_on,mean_difference,lower_95,upper_95,std_error")
     );
     let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
     assert!(rows.len() > 20, "{} difference rows", rows.len());
     for r in &rows {
-        assert_eq!(r.len(), 6, "{r:?}");
+        assert_eq!(r.len(), 8, "{r:?}");
         assert_eq!((r[0], r[1]), (second, first), "{r:?}");
-        let v: Vec<f64> = r[3..].iter().map(|x| x.parse().expect("number")).collect();
+        assert!(["patient value", "patient rate"].contains(&r[3]), "{r:?}");
+        let v: Vec<f64> = r[4..7].iter().map(|x| x.parse().expect("number")).collect();
         if v.iter().all(|x| x.is_finite()) {
             assert!(v[1] <= v[0] && v[0] <= v[2], "interval {r:?}");
         }
@@ -760,8 +765,15 @@ fn multi_arm_run_writes_differences_and_drug_columns() {
     ] {
         assert!(rows.iter().any(|r| r[2] == m), "no difference row {m}");
     }
-    // Ratio metrics have no paired difference.
-    assert!(!rows.iter().any(|r| r[2] == "flares_per_patient_year"));
+    // Ratio metrics pair per-patient rates; ladder positions are not paired
+    // (the two ladders hold different drugs at each step).
+    for m in ["flares_per_patient_year", "time_in_flare_frac"] {
+        assert!(
+            rows.iter().any(|r| r[2] == m && r[3] == "patient rate"),
+            "no rate difference {m}"
+        );
+    }
+    assert!(!rows.iter().any(|r| r[2].starts_with("reached_step_")));
 
     let summary = read(&out.join("summary.csv"));
     assert_eq!(
@@ -840,16 +852,14 @@ fn events_csv_records_drug_starts_and_stops() {
         .arg(&path)
         .assert()
         .success();
-    let events = read(&out.join("events.csv"));
-    let header = events.lines().next().unwrap();
-    assert_eq!(
-        header,
-        "arm,replicate,patient,time_days,event,lesion,site,side,symptomatic,stage,drug,step,value,detail"
-    );
-    let rows: Vec<Vec<&str>> = events
-        .lines()
-        .skip(1)
-        .map(|l| l.split(',').collect())
+    let mut rdr = csv::Reader::from_path(out.join("events.csv")).unwrap();
+    let header: Vec<String> = rdr.headers().unwrap().iter().map(String::from).collect();
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let (drug, step, reason) = (col("drug"), col("step"), col("reason"));
+    assert_eq!((col("arm"), col("event")), (0, 4));
+    let rows: Vec<Vec<String>> = rdr
+        .records()
+        .map(|r| r.unwrap().iter().map(String::from).collect())
         .collect();
     let of = |arm: &str, event: &str| {
         rows.iter()
@@ -861,16 +871,16 @@ fn events_csv_records_drug_starts_and_stops() {
     assert!(!starts.is_empty() && !stops.is_empty());
     // The first step of the NSAID-first arm is the NSAID, at step 1.
     assert!(
-        starts.iter().any(|r| r[10] == "nsaid" && r[11] == "1"),
+        starts.iter().any(|r| r[drug] == "nsaid" && r[step] == "1"),
         "{:?}",
         starts[0]
     );
     assert!(of("pamidronate-first", "drug_start")
         .iter()
-        .all(|r| r[10] != "nsaid"));
+        .all(|r| r[drug] != "nsaid"));
     assert!(of("pamidronate-first", "drug_start")
         .iter()
-        .any(|r| r[10] == "pamidronate" && r[11] == "1"));
+        .any(|r| r[drug] == "pamidronate" && r[step] == "1"));
     // Stops carry their reason.
     let reasons = [
         "escalation",
@@ -880,7 +890,7 @@ fn events_csv_records_drug_starts_and_stops() {
         "top_of_ladder",
     ];
     for r in &stops {
-        assert!(reasons.contains(&r[13]), "stop reason {:?}", r);
+        assert!(reasons.contains(&r[reason].as_str()), "stop reason {:?}", r);
     }
-    assert!(stops.iter().any(|r| r[13] == "escalation"));
+    assert!(stops.iter().any(|r| r[reason] == "escalation"));
 }

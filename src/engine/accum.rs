@@ -3,6 +3,8 @@
 //! the result is the same bytes whatever the thread count, chunking or shard
 //! split. Floats appear only when estimates are derived at the end.
 
+use serde::{Deserialize, Serialize};
+
 use super::patient::{Outcome, Scratch, Segment, N_STATES};
 
 /// Fixed-point scale of accumulated values (2^20: ~1e-6 resolution).
@@ -19,7 +21,7 @@ fn fixed(x: f64) -> i64 {
 
 /// Sums for a ratio estimator `sum(y) / sum(x)` (a mean when every x is 1),
 /// with what its standard error needs.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Stat {
     /// Observations.
     pub n: u64,
@@ -118,8 +120,31 @@ impl Stat {
     }
 }
 
+/// An exact sum of non-integer values: each is rounded to the fixed-point
+/// grid ([`SCALE`]) before it is added, so sums merge exactly in any order.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FixedSum(i128);
+
+impl FixedSum {
+    /// Adds one value.
+    #[inline]
+    pub fn add(&mut self, x: f64) {
+        self.0 += i128::from(fixed(x));
+    }
+
+    /// Adds everything of `other`.
+    pub fn merge(&mut self, other: &FixedSum) {
+        self.0 += other.0;
+    }
+
+    /// The sum.
+    pub fn value(&self) -> f64 {
+        self.0 as f64 / SCALE
+    }
+}
+
 /// An integer histogram over whole days (for medians).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DayHistogram {
     /// Count per day; the last bin holds everything at or beyond it.
     pub counts: Vec<u64>,
@@ -185,7 +210,7 @@ impl DayHistogram {
 }
 
 /// Event and censoring counts per whole day, for a Kaplan–Meier curve.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SurvivalCounts {
     /// Events per day.
     pub events: Vec<u64>,
@@ -228,7 +253,7 @@ impl SurvivalCounts {
 }
 
 /// Weekly state occupancy and pain, as difference arrays over a time grid.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Occupancy {
     /// Grid step, days.
     pub step_days: u32,

@@ -1,22 +1,33 @@
 //! The cohort runner: replicates × fixed chunks of patients, in parallel with
 //! rayon, each patient simulated under every arm (common random numbers).
 //!
+//! The work is a sequence of units (replicate × chunk of patients); any
+//! range of units runs on its own ([`run_units`]) into [`Accumulators`] that
+//! serialise and merge exactly, which is what shards and merges are made of.
+//!
 //! Determinism: chunk boundaries depend only on [`CHUNK_PATIENTS`], every
 //! accumulator is an integer, and per-patient rows are gathered per chunk and
 //! written in chunk order, so every output is byte-identical whatever the
-//! thread count. Chunks run in batches of [`BATCH_CHUNKS_PER_THREAD`] per
-//! worker, so memory stays flat in the cohort size.
+//! thread count or shard split. Chunks run in batches of
+//! [`BATCH_CHUNKS_PER_THREAD`] per worker, so memory stays flat in the
+//! cohort size.
+
+use std::ops::Range;
 
 use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
 
 use crate::scenario::Scenario;
 
-use super::accum::{add_endpoints, add_timeseries, DayHistogram, Occupancy, Stat, SurvivalCounts};
-use super::metrics::{metrics_for, Estimator, Metric};
+use super::accum::{
+    add_endpoints, add_timeseries, DayHistogram, FixedSum, Occupancy, Stat, SurvivalCounts,
+};
+use super::drugs::DrugTable;
+use super::metrics::Metric;
 use super::model_values::ReplicateModel;
 use super::patient::{simulate_patient, Discard, EventLog, Limit, Outcome, Scratch};
-use super::treatment::{TreatmentPlan, TreatmentState, MAX_DRUGS, MAX_STEP_DRUGS};
-use crate::scenario::treatment::{ladder_steps, used_drugs};
+use super::treatment::{TreatmentPlan, TreatmentState};
+use super::units::DAYS_PER_YEAR;
 
 /// Patients per chunk; part of the determinism contract (do not derive from threads).
 pub const CHUNK_PATIENTS: u64 = 1024;
@@ -34,7 +45,7 @@ pub struct Arm {
 }
 
 /// What one arm accumulates within one replicate.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ArmStats {
     /// One [`Stat`] per metric.
     pub stats: Vec<Stat>,
@@ -43,7 +54,7 @@ pub struct ArmStats {
 }
 
 /// What one arm accumulates over all replicates (curves are pooled).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ArmCurves {
     /// Time series.
     pub occupancy: Occupancy,
@@ -57,7 +68,7 @@ pub struct ArmCurves {
 pub const FLARE_BINS: usize = 51;
 
 /// Accumulators of one replicate.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReplicateStats {
     /// Per arm.
     pub arms: Vec<ArmStats>,
@@ -65,7 +76,33 @@ pub struct ReplicateStats {
     pub differences: Vec<Vec<Stat>>,
 }
 
-/// Everything a run accumulates.
+/// Everything a slice of the work accumulates: a value that serialises and
+/// merges exactly (every field is an integer), so a run, a shard and a chunk
+/// are all the same kind of thing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Accumulators {
+    /// Per replicate (replicates the slice does not touch stay empty).
+    pub replicates: Vec<ReplicateStats>,
+    /// Per arm, pooled over replicates.
+    pub curves: Vec<ArmCurves>,
+    /// Days observed, all arms and replicates.
+    pub observed_days: FixedSum,
+}
+
+impl Accumulators {
+    /// Adds everything of `other` (same shape).
+    pub fn merge(&mut self, other: &Accumulators) {
+        for (a, b) in self.replicates.iter_mut().zip(&other.replicates) {
+            merge_replicate(a, b);
+        }
+        for (a, b) in self.curves.iter_mut().zip(&other.curves) {
+            merge_curves(a, b);
+        }
+        self.observed_days.merge(&other.observed_days);
+    }
+}
+
+/// Everything a run accumulates, with the names that say what it is.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CohortResult {
     /// Arm names.
@@ -88,64 +125,9 @@ impl PartialEq for Metric {
     }
 }
 
-/// The arms of a scenario and the names of the drugs they use (indexed by
-/// the drug numbers in events and intervals). A scenario without arms has one
-/// arm, `natural_history`, without treatment.
-pub fn scenario_arms(
-    s: &crate::scenario::LoadedScenario,
-) -> crate::Result<(Vec<Arm>, Vec<String>)> {
-    let sc = &s.scenario;
-    let drugs: Vec<String> = used_drugs(&sc.drugs, &sc.arm)
-        .into_iter()
-        .map(|u| u.name)
-        .collect();
-    if drugs.len() > MAX_DRUGS {
-        return Err(crate::Error::Invalid {
-            path: s.origin.clone(),
-            location: None,
-            message: format!(
-                "the arms use {} drugs; at most {MAX_DRUGS} are supported",
-                drugs.len()
-            ),
-        });
-    }
-    if let Some(arm) = sc
-        .arm
-        .iter()
-        .find(|a| ladder_steps(a).iter().any(|st| st.len() > MAX_STEP_DRUGS))
-    {
-        return Err(crate::Error::Invalid {
-            path: s.origin.clone(),
-            location: Some(crate::scenario::line_column(&s.text, arm.name.span().start)),
-            message: format!(
-                "a step of arm `{}` combines more than {MAX_STEP_DRUGS} drugs",
-                arm.name.get_ref()
-            ),
-        });
-    }
-    if sc.arm.is_empty() {
-        return Ok((
-            vec![Arm {
-                name: "natural_history".into(),
-                plan: None,
-            }],
-            drugs,
-        ));
-    }
-    let arms = sc
-        .arm
-        .iter()
-        .map(|a| Arm {
-            name: a.name.get_ref().clone(),
-            plan: (!a.untreated).then(|| TreatmentPlan::from_spec(a, &drugs)),
-        })
-        .collect();
-    Ok((arms, drugs))
-}
-
 /// The arm called `name` (None: the first), or a usage error listing the arms.
 pub fn choose_arm<'a>(
-    loaded: &crate::scenario::LoadedScenario,
+    scenario_name: &str,
     arms: &'a [Arm],
     name: Option<&str>,
 ) -> crate::Result<&'a Arm> {
@@ -158,7 +140,7 @@ pub fn choose_arm<'a>(
         crate::Error::Usage(format!(
             "unknown arm {:?}: scenario {} has arm{} {}",
             name.unwrap_or(""),
-            loaded.name(),
+            scenario_name,
             if names.len() == 1 { "" } else { "s" },
             names.join(", ")
         ))
@@ -171,6 +153,11 @@ pub trait RowSink: Send {
     fn wants_rows(&self) -> bool;
     /// Takes one chunk's rows: for each arm, each patient, its outcome and events.
     fn write_chunk(&mut self, replicate: u32, rows: &[PatientRows]) -> crate::Result<()>;
+    /// Flushes everything written, reporting a failed final write (called
+    /// once after the last chunk).
+    fn finish(&mut self) -> crate::Result<()> {
+        Ok(())
+    }
 }
 
 /// One patient's rows under one arm.
@@ -197,28 +184,50 @@ impl RowSink for NoRows {
     }
 }
 
-/// Shape of the accumulators, fixed by the scenario.
-#[derive(Debug, Clone, Copy)]
-struct Shape {
-    horizon_days: usize,
-    grid_points: usize,
-    step_days: u32,
-    drugs: usize,
+/// Shape of the accumulators, fixed by the study.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shape {
+    /// Whole days of the horizon (histogram bins).
+    pub horizon_days: usize,
+    /// Points of the time-series grid.
+    pub grid_points: usize,
+    /// Days between grid points.
+    pub step_days: u32,
+    /// Drugs in the drug table.
+    pub drugs: usize,
+    /// Arms.
+    pub arms: usize,
+    /// Metrics.
+    pub metrics: usize,
 }
 
 impl Shape {
-    fn arm_stats(&self, n_metrics: usize) -> ArmStats {
+    /// The shape of a scenario's accumulators.
+    pub fn of(scenario: &Scenario, drugs: usize, arms: usize, metrics: usize) -> Self {
+        let horizon_days = (scenario.horizon_years * DAYS_PER_YEAR).ceil() as usize;
+        let step_days = scenario.output.timeseries_step_weeks * 7;
+        Shape {
+            horizon_days,
+            grid_points: horizon_days / step_days as usize + 1,
+            step_days,
+            drugs,
+            arms,
+            metrics,
+        }
+    }
+
+    fn arm_stats(&self) -> ArmStats {
         ArmStats {
-            stats: vec![Stat::default(); n_metrics],
+            stats: vec![Stat::default(); self.metrics],
             delay: DayHistogram::new(self.horizon_days + 1),
         }
     }
 
-    fn replicate_stats(&self, n_arms: usize, n_metrics: usize) -> ReplicateStats {
+    fn replicate_stats(&self) -> ReplicateStats {
         ReplicateStats {
-            arms: (0..n_arms).map(|_| self.arm_stats(n_metrics)).collect(),
-            differences: (1..n_arms)
-                .map(|_| vec![Stat::default(); n_metrics])
+            arms: (0..self.arms).map(|_| self.arm_stats()).collect(),
+            differences: (1..self.arms)
+                .map(|_| vec![Stat::default(); self.metrics])
                 .collect(),
         }
     }
@@ -231,6 +240,61 @@ impl Shape {
             flares: vec![0; FLARE_BINS],
         }
     }
+
+    /// Empty accumulators for `replicates` replicates.
+    pub fn accumulators(&self, replicates: u32) -> Accumulators {
+        Accumulators {
+            replicates: (0..replicates).map(|_| self.replicate_stats()).collect(),
+            curves: (0..self.arms).map(|_| self.curves()).collect(),
+            observed_days: FixedSum::default(),
+        }
+    }
+}
+
+/// What a cohort run needs, resolved once (by [`crate::study::Study`]).
+#[derive(Debug, Clone, Copy)]
+pub struct CohortSpec<'a> {
+    /// The scenario.
+    pub scenario: &'a Scenario,
+    /// Its drug table.
+    pub drugs: &'a DrugTable,
+    /// Its arms.
+    pub arms: &'a [Arm],
+    /// Its metrics.
+    pub metrics: &'a [Metric],
+    /// Its accumulator shape.
+    pub shape: Shape,
+}
+
+impl CohortSpec<'_> {
+    /// Chunks of patients per replicate.
+    pub fn chunks_per_replicate(&self) -> u64 {
+        self.scenario.patients.div_ceil(CHUNK_PATIENTS)
+    }
+
+    /// Work units (replicate × chunk of patients) of the whole cohort.
+    pub fn units(&self) -> u64 {
+        self.chunks_per_replicate() * u64::from(self.scenario.replicates)
+    }
+
+    /// Patients in work units `units`.
+    pub fn patients_in(&self, units: &Range<u64>) -> u64 {
+        let per = self.chunks_per_replicate();
+        units
+            .clone()
+            .map(|u| self.chunk_patients(u % per).count() as u64)
+            .sum()
+    }
+
+    fn chunk_patients(&self, chunk: u64) -> Range<u64> {
+        let start = chunk * CHUNK_PATIENTS;
+        start..(start + CHUNK_PATIENTS).min(self.scenario.patients)
+    }
+
+    /// One replicate's model.
+    pub fn replicate_model(&self, replicate: u32) -> ReplicateModel {
+        ReplicateModel::new(self.scenario, self.drugs, replicate)
+    }
 }
 
 /// One chunk's accumulators.
@@ -238,100 +302,96 @@ struct ChunkAcc {
     stats: ReplicateStats,
     curves: Vec<ArmCurves>,
     rows: Vec<PatientRows>,
-    patient_days: f64,
+    observed_days: FixedSum,
     /// The first patient (and arm) that hit a per-patient limit; the chunk stops there.
     limit: Option<(u64, usize, Limit)>,
 }
 
-/// Runs the whole cohort: every replicate, every patient, every arm.
+/// Runs work units `units` (in order: replicate by replicate, chunk by chunk
+/// of [`CHUNK_PATIENTS`] patients), every patient under every arm.
 ///
-/// Multi-threaded (rayon's global pool) over chunks of patients; results do
-/// not depend on the number of threads. `progress` is called with the number
-/// of patients finished after each batch.
-pub fn run_cohort(
-    scenario: &Scenario,
-    arms: &[Arm],
-    drugs: usize,
+/// Multi-threaded (rayon's current pool) over chunks of patients; results do
+/// not depend on the number of threads, and the accumulators of disjoint
+/// unit ranges merge into exactly those of their union. Per-patient rows go
+/// to `sink` in unit order. `progress` is called with the number of patients
+/// finished after each batch.
+pub fn run_units(
+    spec: &CohortSpec,
+    units: Range<u64>,
     sink: &mut dyn RowSink,
     progress: &(dyn Fn(u64) + Sync),
-) -> crate::Result<CohortResult> {
-    let max_steps = arms
-        .iter()
-        .filter_map(|a| a.plan.as_ref().map(|p| p.steps.len()))
-        .max()
-        .unwrap_or(0);
-    let drug_names: Vec<String> = used_drugs(&scenario.drugs, &scenario.arm)
-        .into_iter()
-        .map(|u| u.name)
-        .collect();
-    let metrics = metrics_for(scenario.horizon_years, &drug_names, max_steps);
-    let horizon_days =
-        (scenario.horizon_years * super::model_values::DAYS_PER_YEAR).ceil() as usize;
-    let step_days = scenario.output.timeseries_step_weeks * 7;
-    let shape = Shape {
-        horizon_days,
-        grid_points: horizon_days / step_days as usize + 1,
-        step_days,
-        drugs,
-    };
+) -> crate::Result<Accumulators> {
+    let shape = spec.shape;
+    let mut acc = shape.accumulators(spec.scenario.replicates);
     let want_rows = sink.wants_rows();
-    let n_chunks = scenario.patients.div_ceil(CHUNK_PATIENTS);
-    let mut curves: Vec<ArmCurves> = arms.iter().map(|_| shape.curves()).collect();
-    let mut replicates = Vec::new();
-    let mut patient_days = 0.0;
-    for r in 0..scenario.replicates {
-        let model = ReplicateModel::new(scenario, r);
-        let mut rep = shape.replicate_stats(arms.len(), metrics.len());
-        let batch = BATCH_CHUNKS_PER_THREAD * rayon::current_num_threads() as u64;
-        let mut first = 0;
-        while first < n_chunks {
-            let last = (first + batch).min(n_chunks);
-            let chunks: Vec<ChunkAcc> = (first..last)
-                .into_par_iter()
-                .map(|c| {
-                    let start = c * CHUNK_PATIENTS;
-                    let end = (start + CHUNK_PATIENTS).min(scenario.patients);
-                    let acc = simulate_chunk(&model, arms, &metrics, shape, start..end, want_rows);
-                    progress(end - start);
-                    acc
-                })
-                .collect();
-            for chunk in chunks {
-                if let Some((patient, arm, limit)) = chunk.limit {
-                    return Err(crate::Error::PatientLimit(format!(
-                        "patient {patient} of replicate {r} (arm `{}`) has {}",
-                        arms[arm].name,
-                        limit.describe()
-                    )));
-                }
-                merge_replicate(&mut rep, &chunk.stats);
-                for (a, b) in curves.iter_mut().zip(&chunk.curves) {
-                    a.occupancy.merge(&b.occupancy);
-                    for (x, y) in a.km.iter_mut().zip(&b.km) {
-                        x.merge(y);
-                    }
-                    for (x, y) in a.flares.iter_mut().zip(&b.flares) {
-                        *x += y;
-                    }
-                }
-                // Sums of per-chunk f64 in chunk order: deterministic.
-                patient_days += chunk.patient_days;
-                if want_rows {
-                    sink.write_chunk(r, &chunk.rows)?;
-                }
-            }
-            first = last;
+    let per = spec.chunks_per_replicate();
+    let batch = BATCH_CHUNKS_PER_THREAD * rayon::current_num_threads() as u64;
+    let mut first = units.start;
+    let mut model: Option<ReplicateModel> = None;
+    while first < units.end {
+        let r = (first / per) as u32;
+        // A batch stays within one replicate (one model).
+        let last = (first + batch).min(units.end).min((u64::from(r) + 1) * per);
+        if !matches!(&model, Some(m) if m.replicate == r) {
+            model = Some(spec.replicate_model(r));
         }
-        replicates.push(rep);
+        let model = model.as_ref().expect("built above");
+        let chunks: Vec<ChunkAcc> = (first..last)
+            .into_par_iter()
+            .map(|u| {
+                let patients = spec.chunk_patients(u % per);
+                let n = patients.end - patients.start;
+                let chunk =
+                    simulate_chunk(model, spec.arms, spec.metrics, shape, patients, want_rows);
+                progress(n);
+                chunk
+            })
+            .collect();
+        let rep = &mut acc.replicates[r as usize];
+        for chunk in chunks {
+            if let Some((patient, arm, limit)) = chunk.limit {
+                return Err(crate::Error::PatientLimit(format!(
+                    "patient {patient} of replicate {r} (arm `{}`) has {}",
+                    spec.arms[arm].name,
+                    limit.describe()
+                )));
+            }
+            merge_replicate(rep, &chunk.stats);
+            for (a, b) in acc.curves.iter_mut().zip(&chunk.curves) {
+                merge_curves(a, b);
+            }
+            acc.observed_days.merge(&chunk.observed_days);
+            if want_rows {
+                sink.write_chunk(r, &chunk.rows)?;
+            }
+        }
+        first = last;
     }
-    Ok(CohortResult {
-        arms: arms.iter().map(|a| a.name.clone()).collect(),
-        metrics,
-        replicates,
-        curves,
-        patients: scenario.patients,
-        patient_years: patient_days / super::model_values::DAYS_PER_YEAR,
-    })
+    Ok(acc)
+}
+
+impl CohortResult {
+    /// The result of a whole study from its merged accumulators.
+    pub fn new(spec: &CohortSpec, acc: Accumulators) -> Self {
+        CohortResult {
+            arms: spec.arms.iter().map(|a| a.name.clone()).collect(),
+            metrics: spec.metrics.to_vec(),
+            replicates: acc.replicates,
+            curves: acc.curves,
+            patients: spec.scenario.patients,
+            patient_years: acc.observed_days.value() / DAYS_PER_YEAR,
+        }
+    }
+}
+
+fn merge_curves(a: &mut ArmCurves, b: &ArmCurves) {
+    a.occupancy.merge(&b.occupancy);
+    for (x, y) in a.km.iter_mut().zip(&b.km) {
+        x.merge(y);
+    }
+    for (x, y) in a.flares.iter_mut().zip(&b.flares) {
+        *x += y;
+    }
 }
 
 fn merge_replicate(into: &mut ReplicateStats, from: &ReplicateStats) {
@@ -357,10 +417,10 @@ fn simulate_chunk(
     want_rows: bool,
 ) -> ChunkAcc {
     let mut acc = ChunkAcc {
-        stats: shape.replicate_stats(arms.len(), metrics.len()),
+        stats: shape.replicate_stats(),
         curves: arms.iter().map(|_| shape.curves()).collect(),
         rows: Vec::new(),
-        patient_days: 0.0,
+        observed_days: FixedSum::default(),
         limit: None,
     };
     let mut scratch = Scratch::default();
@@ -387,7 +447,7 @@ fn simulate_chunk(
                 acc.limit = Some((p, a, limit));
                 return acc;
             }
-            acc.patient_days += outcome.observed_days;
+            acc.observed_days.add(outcome.observed_days);
             let arm_stats = &mut acc.stats.arms[a];
             let stats = &mut arm_stats.stats[..metrics.len()];
             let firsts = &mut first_arm_obs[..metrics.len()];
@@ -407,8 +467,8 @@ fn simulate_chunk(
                     let obs = (metric.observe)(&outcome, metric.arg);
                     if let Some((y, x)) = obs {
                         stat.add_observation(metric.estimator, y, x);
-                        if let (Estimator::Mean, Some((y0, _))) = (metric.estimator, first) {
-                            diff.add_unit(y - y0);
+                        if let Some(d) = first.and_then(|f| metric.paired_difference((y, x), f)) {
+                            diff.add_unit(d);
                         }
                     }
                 }

@@ -3,8 +3,10 @@
 
 pub mod accum;
 pub mod cohort;
+pub mod drugs;
 pub mod metrics;
 pub mod model_values;
 pub mod patient;
 pub mod rng;
 pub mod treatment;
+pub mod units;

@@ -1,5 +1,7 @@
 //! One replicate's model, ready to simulate: parameter values drawn, units
 //! converted to days, and distribution objects built once instead of per draw.
+//! Every value drawn from a distribution is recorded by its scenario path
+//! (for `parameters.csv` and `check`).
 
 use rand::Rng;
 use rand_distr::{Distribution, Gamma, LogNormal, Normal};
@@ -7,12 +9,20 @@ use rand_distr::{Distribution, Gamma, LogNormal, Normal};
 use crate::model::{Genotype, Site};
 use crate::scenario::{Dist, Modality, NaturalHistoryValues, Scenario};
 
+use super::drugs::{DrugModel, DrugTable};
 use super::rng::ReplicateKey;
+pub use super::units::{DAYS_PER_MONTH, DAYS_PER_YEAR};
 
-/// Days per year (Julian).
-pub const DAYS_PER_YEAR: f64 = 365.25;
-/// Days per month (a twelfth of a Julian year).
-pub const DAYS_PER_MONTH: f64 = DAYS_PER_YEAR / 12.0;
+/// One value a replicate drew from a distribution.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DrawnValue {
+    /// The scenario path of the parameter, e.g. `natural_history.flare_rate_per_year`.
+    pub parameter: String,
+    /// The value drawn.
+    pub value: f64,
+    /// The distribution it was drawn from, as the scenario would write it.
+    pub distribution: String,
+}
 
 /// Natural-history values of one genotype in simulation units (days).
 #[derive(Debug, Clone)]
@@ -74,30 +84,77 @@ pub struct ReplicateModel {
     pub follow_up_every_days: f64,
     /// Horizon, days.
     pub horizon_days: f64,
-    /// The drugs the scenario uses, this replicate's values.
-    pub drugs: Vec<super::treatment::DrugModel>,
+    /// The drugs of the study's drug table (same order), this replicate's values.
+    pub drugs: Vec<DrugModel>,
+    /// Every value drawn from a distribution, in drawing order.
+    pub drawn: Vec<DrawnValue>,
 }
 
 impl ReplicateModel {
-    /// Draws replicate `replicate`'s parameters and builds its model.
-    pub fn new(s: &Scenario, replicate: u32) -> Self {
+    /// Draws replicate `replicate`'s parameters and builds its model; the
+    /// drugs are those of `drugs` (the study's table).
+    pub fn new(s: &Scenario, drugs: &DrugTable, replicate: u32) -> Self {
         let key = ReplicateKey::new(s.seed, replicate);
         let mut rng = key.parameters();
-        let female_frac = s.cohort.female_frac.draw(&mut rng);
-        let majeed_frac = s.cohort.majeed_frac.draw(&mut rng);
-        let sporadic_values = s.natural_history.draw(&mut rng);
-        let majeed_values = s.natural_history.draw_majeed(&sporadic_values, &mut rng);
+        let mut drawn = Vec::new();
+        let mut record = |parameter: String, value: f64, distribution: String| {
+            drawn.push(DrawnValue {
+                parameter,
+                value,
+                distribution,
+            })
+        };
+        let female_frac = draw_at(
+            "cohort.female_frac",
+            &s.cohort.female_frac,
+            &mut rng,
+            &mut record,
+        );
+        let majeed_frac = draw_at(
+            "cohort.majeed_frac",
+            &s.cohort.majeed_frac,
+            &mut rng,
+            &mut record,
+        );
+        let sporadic_values = s.natural_history.draw_recorded(&mut rng, &mut |f, v, d| {
+            record(format!("natural_history.{f}"), v, d)
+        });
+        let majeed_values =
+            s.natural_history
+                .draw_majeed_recorded(&sporadic_values, &mut rng, &mut |f, v, d| {
+                    record(format!("natural_history.majeed.{f}"), v, d)
+                });
         let im = &s.imaging;
-        let sens_wbmri = im.sensitivity_wbmri.draw(&mut rng);
-        let sens_scint = im.sensitivity_scintigraphy.draw(&mut rng);
-        let sens_xray = im.sensitivity_radiograph.draw(&mut rng);
+        let sens_wbmri = draw_at(
+            "imaging.sensitivity_wbmri",
+            &im.sensitivity_wbmri,
+            &mut rng,
+            &mut record,
+        );
+        let sens_scint = draw_at(
+            "imaging.sensitivity_scintigraphy",
+            &im.sensitivity_scintigraphy,
+            &mut rng,
+            &mut record,
+        );
+        let sens_xray = draw_at(
+            "imaging.sensitivity_radiograph",
+            &im.sensitivity_radiograph,
+            &mut rng,
+            &mut record,
+        );
         let sensitivity = |m: Modality| match m {
             Modality::Wbmri => sens_wbmri,
             Modality::Scintigraphy => sens_scint,
             Modality::Radiograph => sens_xray,
         };
-        let follow_up_every_days = im.follow_up_every_months.draw(&mut rng) * DAYS_PER_MONTH;
-        let drugs = super::treatment::draw_drugs(s, &mut rng);
+        let follow_up_every_days = draw_at(
+            "imaging.follow_up_every_months",
+            &im.follow_up_every_months,
+            &mut rng,
+            &mut record,
+        ) * DAYS_PER_MONTH;
+        let drugs = drugs.draw(&key, &mut record);
         let weights = s.natural_history.site_weights.as_array();
         let total: f64 = weights.iter().sum();
         let mut site_cumulative = [0.0; 11];
@@ -122,6 +179,7 @@ impl ReplicateModel {
             follow_up_every_days,
             horizon_days: s.horizon_years * DAYS_PER_YEAR,
             drugs,
+            drawn,
         }
     }
 
@@ -143,6 +201,21 @@ impl ReplicateModel {
             .unwrap_or(10);
         Site::ALL[i]
     }
+}
+
+/// Draws a replicate's value of one parameter, recording it under `path`
+/// when it comes from a distribution.
+fn draw_at<K: crate::scenario::dist::Kind>(
+    path: &str,
+    p: &crate::scenario::Param<K>,
+    rng: &mut super::rng::Stream,
+    record: &mut dyn FnMut(String, f64, String),
+) -> f64 {
+    let v = p.draw(rng);
+    if p.is_random() {
+        record(path.to_string(), v, p.to_string());
+    }
+    v
 }
 
 /// A gamma-distributed duration. A whole-number shape up to

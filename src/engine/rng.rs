@@ -95,6 +95,19 @@ impl ReplicateKey {
     pub fn parameters(&self) -> Stream {
         self.named(PARAMETER_STREAM)
     }
+
+    /// The stream for drawing one drug's parameter values, named by the
+    /// drug's name key, so a drug's values do not depend on the other drugs.
+    pub fn drug_parameters(&self, drug_key: u64) -> Stream {
+        self.named(mix64(PARAMETER_STREAM ^ drug_key))
+    }
+
+    /// A patient's latent responsiveness stream for one drug, named by the
+    /// drug's name key (not its position in the scenario).
+    pub fn trait_stream(&self, patient: u64, drug_key: u64) -> Stream {
+        let base = (patient << PURPOSE_BITS) | Purpose::Responsiveness as u64;
+        self.named(mix64(base) ^ drug_key)
+    }
 }
 
 /// Largest patient index the stream layout supports.

@@ -9,16 +9,13 @@
 //! arm-independent stream, so re-exposure behaves consistently and all arms
 //! see the same responders.
 
-use rand::Rng;
 use rand_distr::{Distribution, Exp1};
 
 use crate::model::Genotype;
-use crate::scenario::treatment::{
-    ladder_steps, used_drugs, ArmSpec, AtTop, DrugValues, EscalateWhen, OnRelapse,
-};
-use crate::scenario::Scenario;
+use crate::scenario::treatment::{ladder_steps, ArmSpec, AtTop, EscalateWhen, OnRelapse};
 
-use super::model_values::{ReplicateModel, DAYS_PER_YEAR};
+pub use super::drugs::DrugModel;
+use super::model_values::ReplicateModel;
 use super::patient::{EventKind, Observer, StopReason};
 use super::rng::Purpose;
 
@@ -74,74 +71,6 @@ pub enum TreatmentTrigger {
     Scheduled,
 }
 
-/// One drug of one replicate, in simulation units.
-#[derive(Debug, Clone, PartialEq)]
-pub struct DrugModel {
-    /// Name.
-    pub name: String,
-    /// Values as drawn.
-    pub values: DrugValues,
-    /// Onset lag, days.
-    pub lag_days: f64,
-    /// Adverse-event hazard per day.
-    pub ae_per_day: f64,
-    /// Days per course (0: continuous).
-    pub course_days: f64,
-    /// Days between courses.
-    pub course_every_days: f64,
-    /// Courses before stopping (u32::MAX: no limit).
-    pub max_courses: u32,
-    /// Days before stopping (inf: no limit).
-    pub max_days: f64,
-}
-
-impl DrugModel {
-    /// Converts drawn values into simulation units.
-    pub fn new(name: String, v: DrugValues) -> Self {
-        DrugModel {
-            name,
-            lag_days: v.onset_lag_weeks * 7.0,
-            ae_per_day: v.adverse_event_per_year / DAYS_PER_YEAR,
-            course_days: v.course_days,
-            course_every_days: v.course_every_weeks * 7.0,
-            max_courses: if v.max_courses >= 1.0 {
-                v.max_courses.round() as u32
-            } else {
-                u32::MAX
-            },
-            max_days: if v.max_weeks > 0.0 {
-                v.max_weeks * 7.0
-            } else {
-                NEVER
-            },
-            values: v,
-        }
-    }
-
-    /// Probability of response for a genotype.
-    pub fn p_response(&self, g: Genotype) -> f64 {
-        match g {
-            Genotype::Sporadic => self.values.p_response,
-            Genotype::Majeed => self.values.p_response_majeed,
-        }
-    }
-
-    fn is_course(&self) -> bool {
-        self.course_days > 0.0
-    }
-}
-
-/// Draws the drugs a scenario uses, for one replicate.
-pub fn draw_drugs<R: Rng + ?Sized>(s: &Scenario, rng: &mut R) -> Vec<DrugModel> {
-    used_drugs(&s.drugs, &s.arm)
-        .into_iter()
-        .map(|u| {
-            let v = u.spec.draw(&u.base, rng);
-            DrugModel::new(u.name, v)
-        })
-        .collect()
-}
-
 /// One arm's strategy, resolved: steps as drug indices, rules in days.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TreatmentPlan {
@@ -164,14 +93,19 @@ pub struct TreatmentPlan {
 }
 
 impl TreatmentPlan {
-    /// Resolves an arm against the scenario's drug list (`drug_names`).
-    pub fn from_spec(arm: &ArmSpec, drug_names: &[String]) -> Self {
-        let index = |d: &str| drug_names.iter().position(|n| n == d).unwrap_or(0) as u16;
-        TreatmentPlan {
-            steps: ladder_steps(arm)
-                .iter()
-                .map(|step| step.iter().map(|d| index(d)).collect())
-                .collect(),
+    /// Resolves an arm, finding each drug of its ladder by name with
+    /// `index`; a name `index` does not know is returned as the error.
+    pub fn from_spec(arm: &ArmSpec, index: impl Fn(&str) -> Option<u16>) -> Result<Self, String> {
+        let steps = ladder_steps(arm)
+            .iter()
+            .map(|step| {
+                step.iter()
+                    .map(|d| index(d).ok_or_else(|| d.clone()))
+                    .collect::<Result<Vec<u16>, String>>()
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        Ok(TreatmentPlan {
+            steps,
             assess_every_days: arm.assess_every_weeks * 7.0,
             min_days_on_step: arm.min_weeks_on_step * 7.0,
             escalate_when: Some(arm.escalate_when),
@@ -179,7 +113,7 @@ impl TreatmentPlan {
             stop_after_remission_days: arm.stop_after_remission_weeks * 7.0,
             on_relapse: Some(arm.on_relapse_after_stop),
             at_top: Some(arm.at_top),
-        }
+        })
     }
 }
 
@@ -259,10 +193,9 @@ impl<'a> TreatmentState<'a> {
     /// A patient's fresh state under `plan`, with its latent responsiveness
     /// drawn from the arm-independent responsiveness stream.
     pub fn new(plan: &'a TreatmentPlan, model: &'a ReplicateModel, patient: u64) -> Self {
-        let mut u_rng = model.key.stream(patient, Purpose::Responsiveness);
         let mut responsiveness = [1.0; MAX_DRUGS];
-        for u in responsiveness.iter_mut() {
-            *u = u_rng.random();
+        for (u, drug) in responsiveness.iter_mut().zip(&model.drugs) {
+            *u = drug.responsiveness(&model.key, patient);
         }
         TreatmentState {
             plan,
@@ -611,6 +544,8 @@ impl<'a> TreatmentState<'a> {
 mod tests {
     use super::*;
     use crate::engine::patient::EventLog;
+    use crate::scenario::treatment::DrugValues;
+    use crate::scenario::Scenario;
 
     fn drug(name: &str, lag_weeks: f64, ae: f64, course_days: f64) -> DrugModel {
         DrugModel::new(
@@ -653,7 +588,7 @@ mod tests {
     impl Harness {
         fn new(drugs: Vec<DrugModel>) -> Self {
             let s: Scenario = toml::from_str("").unwrap();
-            let mut model = ReplicateModel::new(&s, 0);
+            let mut model = ReplicateModel::new(&s, &Default::default(), 0);
             model.drugs = drugs;
             Harness { model }
         }

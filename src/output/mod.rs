@@ -1,10 +1,18 @@
-//! Writing results: `summary.csv`, `differences.csv`, `timeseries.csv`,
-//! `km.csv`, optional `patients.csv` and `events.csv`, and `manifest.json`,
-//! into a temporary directory that is renamed into place only when complete.
+//! Writing results: `summary.csv`, `metrics.csv`, `differences.csv`,
+//! `timeseries.csv`, `km.csv`, optional `patients.csv` and `events.csv`, and
+//! `manifest.json`, into a staging directory that replaces the result
+//! directory in one atomic step only when complete, under the ownership rule
+//! of [`outdir`]. Every CSV is written through the `csv` crate from typed
+//! rows.
 
 pub mod km;
+pub mod outdir;
+pub mod ownership;
+pub mod platform;
 pub mod rows;
+pub mod staging;
 pub mod summary;
+pub mod tables;
 pub mod writer;
 
 pub use summary::{summary_rows, SummaryRow};

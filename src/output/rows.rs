@@ -1,46 +1,36 @@
-//! `patients.csv` and `events.csv`: per-patient and per-event rows, streamed
-//! in patient order as chunks finish.
+//! `patients.csv` and `events.csv`: per-patient and per-event rows, typed
+//! (one type per column, one value per cell), serialised with the `csv`
+//! crate and streamed in patient order as chunks finish.
+//!
+//! Every column and event is documented in `docs/outputs.md`; a test checks
+//! that the document names each of them.
 
 use std::fs::File;
-use std::io::BufWriter;
+use std::io::{BufWriter, Write};
 use std::path::Path;
 
+use serde::{Serialize, Serializer};
+
 use crate::engine::cohort::{PatientRows, RowSink};
-use crate::engine::patient::EventKind;
+use crate::engine::patient::{EventKind, Outcome};
 use crate::error::{Error, Result};
-use crate::model::condition_names;
+use crate::model::Condition;
 
-/// Header of `patients.csv`.
-pub const PATIENT_HEADER: &str = "arm,replicate,patient,sex,genotype,onset_age_years,frailty,initial_lesions,flares,flare_days,observed_days,new_lesions,fractures,diagnosed,diagnosis_day,lesions_seen_at_diagnosis,silent_seen_at_diagnosis,jansson_score,bristol_criterion1,first_remission_day,first_relapse_day,resolved_day,lost_day,conditions_at_onset,conditions_ever";
+use super::tables::csv_error;
 
-/// Header of `events.csv`.
-pub const EVENT_HEADER: &str = "arm,replicate,patient,time_days,event,lesion,site,side,symptomatic,stage,drug,step,value,detail";
+/// A number as written to CSV: up to 6 decimals, no trailing zeros; an
+/// empty cell when not finite.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Num(pub f64);
 
-/// Writes the per-patient files that are switched on.
-pub struct CsvRows {
-    arms: Vec<String>,
-    drugs: Vec<String>,
-    patients: Option<(csv::Writer<BufWriter<File>>, String)>,
-    events: Option<(csv::Writer<BufWriter<File>>, String)>,
-}
-
-impl std::fmt::Debug for CsvRows {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CsvRows").finish_non_exhaustive()
+impl Serialize for Num {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        if self.0.is_finite() {
+            s.serialize_str(&fmt_num(self.0))
+        } else {
+            s.serialize_none()
+        }
     }
-}
-
-fn open(dir: &Path, name: &str, header: &str) -> Result<(csv::Writer<BufWriter<File>>, String)> {
-    let path = dir.join(name);
-    let file = File::create(&path).map_err(|e| Error::output(&path, e))?;
-    let mut w = csv::Writer::from_writer(BufWriter::new(file));
-    w.write_record(header.split(','))
-        .map_err(|e| Error::output(&path, e.into()))?;
-    Ok((w, path.display().to_string()))
-}
-
-fn opt(x: Option<f64>) -> String {
-    x.map_or(String::new(), fmt_num)
 }
 
 /// Formats a number for CSV: up to 6 decimals, no trailing zeros; empty for NaN.
@@ -57,6 +47,386 @@ pub fn fmt_num(x: f64) -> String {
     }
 }
 
+/// Every value of the `event` column of `events.csv`, in the order of `docs/outputs.md`.
+pub const EVENT_NAMES: [&str; 18] = [
+    "onset",
+    "flare_start",
+    "flare_end",
+    "lesion_new",
+    "lesion_reactivated",
+    "lesion_stage",
+    "lesion_seen",
+    "vertebral_fracture",
+    "imaging",
+    "diagnosis",
+    "condition_onset",
+    "burnout",
+    "lost_to_follow_up",
+    "drug_start",
+    "drug_effect",
+    "drug_course",
+    "drug_stop",
+    "end",
+];
+
+/// One row of `events.csv`. Columns that do not apply to an event are empty.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct EventRecord<'a> {
+    /// Arm.
+    pub arm: &'a str,
+    /// Replicate.
+    pub replicate: u32,
+    /// Patient index.
+    pub patient: u64,
+    /// Days since onset.
+    pub time_days: Num,
+    /// Event name (see [`EVENT_NAMES`]).
+    pub event: &'static str,
+    /// Lesion number within the patient.
+    pub lesion: Option<u32>,
+    /// Bone.
+    pub site: Option<&'static str>,
+    /// `left`, `right` or `unpaired` (spine, sternum, mandible).
+    pub side: Option<&'static str>,
+    /// A new lesion is symptomatic (painful) rather than silent.
+    pub symptomatic: Option<bool>,
+    /// Imaging stage the lesion enters.
+    pub stage: Option<&'static str>,
+    /// Drug name.
+    pub drug: Option<&'a str>,
+    /// Ladder step (1-based).
+    pub step: Option<u16>,
+    /// Pain of a flare, VAS 0-10.
+    pub pain_vas: Option<Num>,
+    /// The flare comes with fever.
+    pub fever: Option<bool>,
+    /// CRP during the flare, mg/l.
+    pub crp_mg_l: Option<Num>,
+    /// Jansson score at diagnosis.
+    pub jansson_score: Option<u32>,
+    /// Bristol criterion 1 met at diagnosis.
+    pub bristol_criterion1: Option<bool>,
+    /// Lesions seen at diagnosis.
+    pub lesions_seen: Option<u32>,
+    /// Associated condition that starts.
+    pub condition: Option<&'static str>,
+    /// The patient responds to the drug.
+    pub responder: Option<bool>,
+    /// Why a drug stopped.
+    pub reason: Option<&'static str>,
+    /// Length of a drug course, days.
+    pub days: Option<Num>,
+}
+
+/// The `events.csv` row of one event (arm, replicate and patient left to the caller).
+pub fn event_record<'a>(day: f64, kind: &EventKind, drugs: &'a [String]) -> EventRecord<'a> {
+    let name = |d: u16| drugs.get(usize::from(d)).map(String::as_str);
+    let mut r = EventRecord {
+        time_days: Num(day),
+        ..EventRecord::default()
+    };
+    r.event = match *kind {
+        EventKind::Onset => "onset",
+        EventKind::FlareStart {
+            pain,
+            fever,
+            crp_mg_l,
+        } => {
+            r.pain_vas = Some(Num(pain));
+            r.fever = Some(fever);
+            r.crp_mg_l = Some(Num(crp_mg_l));
+            "flare_start"
+        }
+        EventKind::FlareEnd => "flare_end",
+        EventKind::LesionNew {
+            lesion,
+            site,
+            side,
+            symptomatic,
+        } => {
+            r.lesion = Some(lesion);
+            r.site = Some(site.as_str());
+            r.side = Some(["unpaired", "left", "right"][usize::from(side.min(2))]);
+            r.symptomatic = Some(symptomatic);
+            r.stage = Some("lytic");
+            "lesion_new"
+        }
+        EventKind::LesionReactivated { lesion } => {
+            r.lesion = Some(lesion);
+            r.stage = Some("lytic");
+            "lesion_reactivated"
+        }
+        EventKind::LesionStage { lesion, stage } => {
+            r.lesion = Some(lesion);
+            r.stage = Some(stage.as_str());
+            "lesion_stage"
+        }
+        EventKind::LesionSeen { lesion } => {
+            r.lesion = Some(lesion);
+            "lesion_seen"
+        }
+        EventKind::Fracture { lesion } => {
+            r.lesion = Some(lesion);
+            "vertebral_fracture"
+        }
+        EventKind::Diagnosis {
+            jansson,
+            bristol_1,
+            lesions_seen,
+        } => {
+            r.jansson_score = Some(jansson);
+            r.bristol_criterion1 = Some(bristol_1);
+            r.lesions_seen = Some(lesions_seen);
+            "diagnosis"
+        }
+        EventKind::Imaging => "imaging",
+        EventKind::ConditionOnset { condition } => {
+            r.condition = Some(condition.as_str());
+            "condition_onset"
+        }
+        EventKind::Resolution => "burnout",
+        EventKind::LostToFollowUp => "lost_to_follow_up",
+        EventKind::DrugStart { drug, step } => {
+            r.drug = name(drug);
+            r.step = Some(step + 1);
+            "drug_start"
+        }
+        EventKind::DrugEffect { drug, responder } => {
+            r.drug = name(drug);
+            r.responder = Some(responder);
+            "drug_effect"
+        }
+        EventKind::DrugCourse { drug, days } => {
+            r.drug = name(drug);
+            r.days = Some(Num(days));
+            "drug_course"
+        }
+        EventKind::DrugStop { drug, reason } => {
+            r.drug = name(drug);
+            r.reason = Some(reason.as_str());
+            "drug_stop"
+        }
+        EventKind::End => "end",
+    };
+    r
+}
+
+/// The fixed columns of one row of `patients.csv`; the per-condition and
+/// per-drug columns follow (see [`patients_header`]).
+#[derive(Debug, Clone, Serialize)]
+struct PatientRecord<'a> {
+    arm: &'a str,
+    replicate: u32,
+    patient: u64,
+    sex: &'static str,
+    genotype: &'static str,
+    onset_age_years: Num,
+    frailty: Num,
+    initial_lesions: u32,
+    flares: u32,
+    flare_days: Num,
+    observed_days: Num,
+    new_lesions: u32,
+    fractures: u32,
+    diagnosed: bool,
+    diagnosis_day: Option<Num>,
+    lesions_seen_at_diagnosis: Option<u32>,
+    silent_seen_at_diagnosis: Option<u32>,
+    jansson_score: Option<u32>,
+    bristol_criterion1: Option<bool>,
+    first_remission_day: Option<Num>,
+    first_relapse_day: Option<Num>,
+    burnout_day: Option<Num>,
+    resolved_day: Option<Num>,
+    lost_day: Option<Num>,
+}
+
+/// The header of `patients.csv` for a scenario's drugs.
+pub fn patients_header(drugs: &[String]) -> Vec<String> {
+    let mut h: Vec<String> = [
+        "arm",
+        "replicate",
+        "patient",
+        "sex",
+        "genotype",
+        "onset_age_years",
+        "frailty",
+        "initial_lesions",
+        "flares",
+        "flare_days",
+        "observed_days",
+        "new_lesions",
+        "fractures",
+        "diagnosed",
+        "diagnosis_day",
+        "lesions_seen_at_diagnosis",
+        "silent_seen_at_diagnosis",
+        "jansson_score",
+        "bristol_criterion1",
+        "first_remission_day",
+        "first_relapse_day",
+        "burnout_day",
+        "resolved_day",
+        "lost_day",
+    ]
+    .map(String::from)
+    .to_vec();
+    h.extend(
+        Condition::ALL
+            .iter()
+            .map(|c| format!("{}_onset_day", c.as_str())),
+    );
+    for d in drugs {
+        h.push(format!("days_on_{d}"));
+        h.push(format!("responder_{d}"));
+    }
+    h
+}
+
+/// The day the patient counts as resolved: the disease has burnt out and
+/// the flare running then (if any) has ended; None if not within observation.
+pub fn resolved_day(outcome: &Outcome, events: &[(f64, EventKind)]) -> Option<f64> {
+    let burnout = outcome.resolved_day?;
+    if outcome.active_at_end {
+        return None;
+    }
+    let flare_end_after = events
+        .iter()
+        .find(|(d, k)| *d >= burnout && matches!(k, EventKind::FlareEnd))
+        .map(|e| e.0);
+    let in_flare_at_burnout = events
+        .iter()
+        .rev()
+        .filter(|(d, _)| *d <= burnout)
+        .find_map(|(_, k)| match k {
+            EventKind::FlareStart { .. } => Some(true),
+            EventKind::FlareEnd => Some(false),
+            _ => None,
+        })
+        .unwrap_or(false);
+    Some(if in_flare_at_burnout {
+        flare_end_after.unwrap_or(burnout)
+    } else {
+        burnout
+    })
+}
+
+/// Per condition, the day it was first present (0 at onset), if ever.
+fn condition_days(outcome: &Outcome, events: &[(f64, EventKind)]) -> Vec<Option<Num>> {
+    Condition::ALL
+        .iter()
+        .map(|&c| {
+            if outcome.conditions_at_onset & c.bit() != 0 {
+                return Some(Num(0.0));
+            }
+            events.iter().find_map(|(d, k)| match k {
+                EventKind::ConditionOnset { condition } if *condition == c => Some(Num(*d)),
+                _ => None,
+            })
+        })
+        .collect()
+}
+
+/// Per drug: days exposed (empty if never given) and responder status
+/// (empty if the drug never reached its effect onset).
+fn drug_cells(outcome: &Outcome, events: &[(f64, EventKind)], n: usize) -> Vec<Cell> {
+    let mut cells = Vec::with_capacity(2 * n);
+    for d in 0..n {
+        let given = events.iter().any(
+            |(_, k)| matches!(k, EventKind::DrugStart { drug, .. } if usize::from(*drug) == d),
+        );
+        let responder = events.iter().find_map(|(_, k)| match k {
+            EventKind::DrugEffect { drug, responder } if usize::from(*drug) == d => {
+                Some(*responder)
+            }
+            _ => None,
+        });
+        cells.push(Cell::Num(given.then(|| {
+            Num(outcome.treatment.drug_days.get(d).copied().unwrap_or(0.0))
+        })));
+        cells.push(Cell::Bool(responder));
+    }
+    cells
+}
+
+/// A cell of the scenario-dependent columns of `patients.csv`.
+#[derive(Debug, Clone, Copy, Serialize)]
+#[serde(untagged)]
+enum Cell {
+    Num(Option<Num>),
+    Bool(Option<bool>),
+}
+
+/// Where the per-patient files go: a buffered file, reporting the path on errors.
+struct Sink {
+    writer: csv::Writer<Box<dyn Write + Send>>,
+    name: String,
+}
+
+impl Sink {
+    fn open(dir: &Path, name: &str, header: &[String]) -> Result<Sink> {
+        let path = dir.join(name);
+        let file = File::create(&path).map_err(|e| Error::output(&path, e))?;
+        Sink::new(
+            Box::new(BufWriter::new(file)),
+            &path.display().to_string(),
+            header,
+        )
+    }
+
+    fn new(out: Box<dyn Write + Send>, name: &str, header: &[String]) -> Result<Sink> {
+        let mut writer = csv::WriterBuilder::new()
+            .has_headers(false)
+            .from_writer(out);
+        let name = name.to_string();
+        writer
+            .write_record(header)
+            .map_err(|e| csv_error(&name, e))?;
+        Ok(Sink { writer, name })
+    }
+
+    fn write<T: Serialize>(&mut self, row: T) -> Result<()> {
+        self.writer
+            .serialize(row)
+            .map_err(|e| csv_error(&self.name, e))
+    }
+
+    /// Flushes everything down to the file, reporting any failure.
+    fn finish(self) -> Result<()> {
+        let name = self.name;
+        let mut inner = self
+            .writer
+            .into_inner()
+            .map_err(|e| Error::output(&name, std::io::Error::other(e.to_string())))?;
+        inner.flush().map_err(|e| Error::output(&name, e))
+    }
+}
+
+/// Writes the per-patient files that are switched on.
+pub struct CsvRows {
+    arms: Vec<String>,
+    drugs: Vec<String>,
+    patients: Option<Sink>,
+    events: Option<Sink>,
+}
+
+impl std::fmt::Debug for CsvRows {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CsvRows").finish_non_exhaustive()
+    }
+}
+
+/// The header of `events.csv`.
+pub fn events_header() -> Vec<String> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    // Serialising a default row writes the header from the field names.
+    let _ = w.serialize(EventRecord::default());
+    let text = w.into_inner().unwrap_or_default();
+    let text = String::from_utf8_lossy(&text);
+    let first = text.lines().next().unwrap_or_default();
+    first.split(',').map(String::from).collect()
+}
+
 impl CsvRows {
     /// Opens the files in `dir` that `patients`/`events` ask for.
     pub fn new(
@@ -66,133 +436,59 @@ impl CsvRows {
         patients: bool,
         events: bool,
     ) -> Result<Self> {
+        let patients = if patients {
+            Some(Sink::open(dir, "patients.csv", &patients_header(&drugs))?)
+        } else {
+            None
+        };
+        let events = if events {
+            Some(Sink::open(dir, "events.csv", &events_header())?)
+        } else {
+            None
+        };
         Ok(Self {
             arms,
             drugs,
-            patients: if patients {
-                Some(open(dir, "patients.csv", PATIENT_HEADER)?)
-            } else {
-                None
-            },
-            events: if events {
-                Some(open(dir, "events.csv", EVENT_HEADER)?)
-            } else {
-                None
-            },
+            patients,
+            events,
         })
     }
 
-    /// Flushes both files.
-    pub fn finish(mut self) -> Result<()> {
-        for (w, path) in [self.patients.take(), self.events.take()]
-            .into_iter()
-            .flatten()
-        {
-            let mut w = w;
-            w.flush().map_err(|e| Error::output(&path, e))?;
-        }
-        Ok(())
+    fn patient_row(&self, replicate: u32, r: &PatientRows) -> (PatientRecord<'_>, Vec<Cell>) {
+        let o = &r.outcome;
+        let ev = &r.events.0;
+        let dx = o.diagnosis.as_ref();
+        let num = |x: Option<f64>| x.map(Num);
+        let fixed = PatientRecord {
+            arm: &self.arms[r.arm],
+            replicate,
+            patient: o.patient,
+            sex: if o.female { "female" } else { "male" },
+            genotype: o.genotype.map_or("", |g| g.as_str()),
+            onset_age_years: Num(o.onset_age_years),
+            frailty: Num(o.frailty),
+            initial_lesions: o.initial_lesions,
+            flares: o.flares,
+            flare_days: Num(o.flare_days),
+            observed_days: Num(o.observed_days),
+            new_lesions: o.new_lesions,
+            fractures: o.fractures,
+            diagnosed: dx.is_some(),
+            diagnosis_day: num(dx.map(|d| d.day)),
+            lesions_seen_at_diagnosis: dx.map(|d| d.findings.lesions_seen),
+            silent_seen_at_diagnosis: dx.map(|d| d.silent_seen),
+            jansson_score: dx.map(|d| d.jansson),
+            bristol_criterion1: dx.map(|d| d.bristol_1),
+            first_remission_day: num(o.first_remission_day),
+            first_relapse_day: num(o.first_relapse_day),
+            burnout_day: num(o.resolved_day),
+            resolved_day: num(resolved_day(o, ev)),
+            lost_day: num(o.lost_day),
+        };
+        let mut cells: Vec<Cell> = condition_days(o, ev).into_iter().map(Cell::Num).collect();
+        cells.extend(drug_cells(o, ev, self.drugs.len()));
+        (fixed, cells)
     }
-}
-
-/// The columns of one event after `time_days`: event, lesion, site, side,
-/// symptomatic, stage, drug, step, value, detail.
-pub fn event_fields(kind: &EventKind, drugs: &[String]) -> [String; 10] {
-    let mut f: [String; 10] = Default::default();
-    let name = |d: u16| {
-        drugs
-            .get(usize::from(d))
-            .cloned()
-            .unwrap_or_else(|| d.to_string())
-    };
-    let side = |s: u8| ["", "left", "right"][usize::from(s.min(2))].to_string();
-    match *kind {
-        EventKind::Onset => f[0] = "onset".into(),
-        EventKind::FlareStart {
-            pain,
-            fever,
-            crp_mg_l,
-        } => {
-            f[0] = "flare_start".into();
-            f[8] = fmt_num(pain);
-            f[9] = format!("fever={fever};crp_mg_l={}", fmt_num(crp_mg_l));
-        }
-        EventKind::FlareEnd => f[0] = "flare_end".into(),
-        EventKind::LesionNew {
-            lesion,
-            site,
-            side: s,
-            symptomatic,
-        } => {
-            f[0] = "lesion_new".into();
-            f[1] = lesion.to_string();
-            f[2] = site.as_str().into();
-            f[3] = side(s);
-            f[4] = symptomatic.to_string();
-            f[5] = "lytic".into();
-        }
-        EventKind::LesionReactivated { lesion } => {
-            f[0] = "lesion_reactivated".into();
-            f[1] = lesion.to_string();
-            f[5] = "lytic".into();
-        }
-        EventKind::LesionStage { lesion, stage } => {
-            f[0] = "lesion_stage".into();
-            f[1] = lesion.to_string();
-            f[5] = stage.as_str().into();
-        }
-        EventKind::LesionSeen { lesion } => {
-            f[0] = "lesion_seen".into();
-            f[1] = lesion.to_string();
-        }
-        EventKind::Fracture { lesion } => {
-            f[0] = "vertebral_fracture".into();
-            f[1] = lesion.to_string();
-        }
-        EventKind::Diagnosis {
-            jansson,
-            bristol_1,
-            lesions_seen,
-        } => {
-            f[0] = "diagnosis".into();
-            f[8] = jansson.to_string();
-            f[9] = format!("bristol_criterion1={bristol_1};lesions_seen={lesions_seen}");
-        }
-        EventKind::Imaging => f[0] = "imaging".into(),
-        EventKind::ConditionOnset { condition } => {
-            f[0] = "condition_onset".into();
-            f[9] = condition.as_str().into();
-        }
-        EventKind::Resolution => f[0] = "resolution".into(),
-        EventKind::LostToFollowUp => f[0] = "lost_to_follow_up".into(),
-        EventKind::DrugStart { drug, step } => {
-            f[0] = "drug_start".into();
-            f[6] = name(drug);
-            f[7] = (step + 1).to_string();
-        }
-        EventKind::DrugEffect { drug, responder } => {
-            f[0] = "drug_effect".into();
-            f[6] = name(drug);
-            f[9] = if responder {
-                "responder"
-            } else {
-                "non_responder"
-            }
-            .into();
-        }
-        EventKind::DrugCourse { drug, days } => {
-            f[0] = "drug_course".into();
-            f[6] = name(drug);
-            f[8] = fmt_num(days);
-        }
-        EventKind::DrugStop { drug, reason } => {
-            f[0] = "drug_stop".into();
-            f[6] = name(drug);
-            f[9] = reason.as_str().into();
-        }
-        EventKind::End => f[0] = "end".into(),
-    }
-    f
 }
 
 impl RowSink for CsvRows {
@@ -201,55 +497,124 @@ impl RowSink for CsvRows {
     }
 
     fn write_chunk(&mut self, replicate: u32, rows: &[PatientRows]) -> Result<()> {
-        let rep = replicate.to_string();
-        if let Some((w, path)) = self.patients.as_mut() {
+        if let Some(mut sink) = self.patients.take() {
             for r in rows {
-                let o = &r.outcome;
-                let dx = o.diagnosis.as_ref();
-                let rec = [
-                    self.arms[r.arm].clone(),
-                    rep.clone(),
-                    o.patient.to_string(),
-                    if o.female { "female" } else { "male" }.to_string(),
-                    o.genotype.map_or("", |g| g.as_str()).to_string(),
-                    fmt_num(o.onset_age_years),
-                    fmt_num(o.frailty),
-                    o.initial_lesions.to_string(),
-                    o.flares.to_string(),
-                    fmt_num(o.flare_days),
-                    fmt_num(o.observed_days),
-                    o.new_lesions.to_string(),
-                    o.fractures.to_string(),
-                    dx.is_some().to_string(),
-                    opt(dx.map(|d| d.day)),
-                    dx.map_or(String::new(), |d| d.findings.lesions_seen.to_string()),
-                    dx.map_or(String::new(), |d| d.silent_seen.to_string()),
-                    dx.map_or(String::new(), |d| d.jansson.to_string()),
-                    dx.map_or(String::new(), |d| d.bristol_1.to_string()),
-                    opt(o.first_remission_day),
-                    opt(o.first_relapse_day),
-                    opt(o.resolved_day),
-                    opt(o.lost_day),
-                    condition_names(o.conditions_at_onset),
-                    condition_names(o.conditions_ever),
-                ];
-                w.write_record(&rec)
-                    .map_err(|e| Error::output(path.as_str(), e.into()))?;
+                sink.write(self.patient_row(replicate, r))?;
             }
+            self.patients = Some(sink);
         }
-        if let Some((w, path)) = self.events.as_mut() {
+        if let Some(sink) = self.events.as_mut() {
             for r in rows {
-                let arm = &self.arms[r.arm];
-                let patient = r.outcome.patient.to_string();
                 for (day, kind) in &r.events.0 {
-                    let f = event_fields(kind, &self.drugs);
-                    let mut rec = vec![arm.clone(), rep.clone(), patient.clone(), fmt_num(*day)];
-                    rec.extend(f);
-                    w.write_record(&rec)
-                        .map_err(|e| Error::output(path.as_str(), e.into()))?;
+                    let mut rec = event_record(*day, kind, &self.drugs);
+                    rec.arm = &self.arms[r.arm];
+                    rec.replicate = replicate;
+                    rec.patient = r.outcome.patient;
+                    sink.write(rec)?;
                 }
             }
         }
         Ok(())
+    }
+
+    fn finish(&mut self) -> Result<()> {
+        for sink in [self.patients.take(), self.events.take()]
+            .into_iter()
+            .flatten()
+        {
+            sink.finish()?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flare_features_get_their_own_typed_columns() {
+        let drugs = vec!["nsaid".to_string()];
+        let r = event_record(
+            3.5,
+            &EventKind::FlareStart {
+                pain: 6.25,
+                fever: true,
+                crp_mg_l: 12.0,
+            },
+            &drugs,
+        );
+        assert_eq!(r.event, "flare_start");
+        assert_eq!(
+            (r.pain_vas, r.fever, r.crp_mg_l),
+            (Some(Num(6.25)), Some(true), Some(Num(12.0)))
+        );
+        assert!(r.reason.is_none() && r.days.is_none());
+        let h = events_header();
+        for c in ["fever", "crp_mg_l", "pain_vas", "jansson_score", "days"] {
+            assert!(h.iter().any(|x| x == c), "{c} in {h:?}");
+        }
+        assert!(!h.iter().any(|x| x == "detail" || x == "value"));
+    }
+
+    /// A writer whose every write fails, like a full disk.
+    struct Full;
+
+    impl Write for Full {
+        fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+            Err(std::io::Error::new(
+                std::io::ErrorKind::StorageFull,
+                "disk full",
+            ))
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Err(std::io::Error::new(
+                std::io::ErrorKind::StorageFull,
+                "disk full",
+            ))
+        }
+    }
+
+    #[test]
+    fn a_failed_final_write_is_reported_with_the_file_name() {
+        // The header fits the csv buffer, so only the final flush reaches the disk.
+        let sink = Sink::new(Box::new(Full), "out/events.csv", &events_header()).unwrap();
+        let e = sink.finish().unwrap_err().to_string();
+        assert!(
+            e.contains("out/events.csv") && e.contains("disk full"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_flare_running_at_burnout_delays_resolution_to_its_end() {
+        let o = Outcome {
+            resolved_day: Some(100.0),
+            ..Outcome::default()
+        };
+        let ev = vec![
+            (
+                0.0,
+                EventKind::FlareStart {
+                    pain: 5.0,
+                    fever: false,
+                    crp_mg_l: 3.0,
+                },
+            ),
+            (100.0, EventKind::Resolution),
+            (130.0, EventKind::FlareEnd),
+        ];
+        assert_eq!(resolved_day(&o, &ev), Some(130.0));
+        let quiet = vec![
+            (0.0, ev[0].1),
+            (40.0, EventKind::FlareEnd),
+            (100.0, EventKind::Resolution),
+        ];
+        assert_eq!(resolved_day(&o, &quiet), Some(100.0));
+        let still = Outcome {
+            active_at_end: true,
+            ..o
+        };
+        assert_eq!(resolved_day(&still, &ev[..2]), None);
     }
 }

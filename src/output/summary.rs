@@ -36,6 +36,9 @@ pub struct DifferenceRow {
     pub reference_arm: String,
     /// Metric name.
     pub metric: String,
+    /// What is paired per patient: `patient value` (means) or `patient rate`
+    /// (ratio metrics: each patient's own rate, e.g. flares per observed year).
+    pub paired_on: &'static str,
     /// Mean paired difference (arm − reference).
     pub mean_difference: f64,
     /// Lower end of the 95% interval.
@@ -74,54 +77,75 @@ pub fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
 }
 
+/// Each replicate's estimate and standard error of every metric of arm
+/// `a`, in the row order of `summary.csv` (the metrics, then the median
+/// diagnostic delay).
+pub fn replicate_estimates_se(res: &CohortResult, a: usize) -> Vec<(String, Vec<(f64, f64)>)> {
+    let mut out: Vec<(String, Vec<(f64, f64)>)> = res
+        .metrics
+        .iter()
+        .enumerate()
+        .map(|(m, metric)| {
+            let per_rep = res
+                .replicates
+                .iter()
+                .map(|r| {
+                    let s = &r.arms[a].stats[m];
+                    (s.estimate(), s.std_error())
+                })
+                .collect();
+            (metric.name.clone(), per_rep)
+        })
+        .collect();
+    let medians = res
+        .replicates
+        .iter()
+        .map(|r| {
+            let (med, _, _, se) = r.arms[a].delay.median_with_interval();
+            (med, se)
+        })
+        .collect();
+    out.push((MEDIAN_DELAY.to_string(), medians));
+    out
+}
+
+/// Each replicate's estimate of every metric of arm `a` (see
+/// [`replicate_estimates_se`]).
+pub fn replicate_estimates(res: &CohortResult, a: usize) -> Vec<(String, Vec<f64>)> {
+    replicate_estimates_se(res, a)
+        .into_iter()
+        .map(|(m, v)| (m, v.into_iter().map(|e| e.0).collect()))
+        .collect()
+}
+
 /// All summary rows, arm by arm, metric by metric.
 pub fn summary_rows(res: &CohortResult) -> Vec<SummaryRow> {
     let mut rows = Vec::new();
     for (a, arm) in res.arms.iter().enumerate() {
-        let mut push = |metric: &str, (mean, lower_95, upper_95, mcse): (f64, f64, f64, f64)| {
+        for (metric, per_rep) in replicate_estimates_se(res, a) {
+            let (mean, lower_95, upper_95, mcse) = combine(&per_rep);
             rows.push(SummaryRow {
                 arm: arm.clone(),
-                metric: metric.to_string(),
+                metric,
                 mean,
                 lower_95,
                 upper_95,
                 mcse,
-            })
-        };
-        for (m, metric) in res.metrics.iter().enumerate() {
-            let per_rep: Vec<(f64, f64)> = res
-                .replicates
-                .iter()
-                .map(|r| {
-                    (
-                        r.arms[a].stats[m].estimate(),
-                        r.arms[a].stats[m].std_error(),
-                    )
-                })
-                .collect();
-            push(&metric.name, combine(&per_rep));
+            });
         }
-        let medians: Vec<(f64, f64)> = res
-            .replicates
-            .iter()
-            .map(|r| {
-                let (med, _, _, se) = r.arms[a].delay.median_with_interval();
-                (med, se)
-            })
-            .collect();
-        push(MEDIAN_DELAY, combine(&medians));
     }
     rows
 }
 
-/// Paired differences of each arm from the first, for mean-type metrics.
+/// Paired differences of each arm from the first, for every metric with a
+/// meaningful one (see [`crate::engine::metrics::Metric::paired_quantity`]).
 pub fn difference_rows(res: &CohortResult) -> Vec<DifferenceRow> {
     let mut rows = Vec::new();
     for (k, arm) in res.arms.iter().enumerate().skip(1) {
         for (m, metric) in res.metrics.iter().enumerate() {
-            if metric.estimator != crate::engine::metrics::Estimator::Mean {
+            let Some(paired_on) = metric.paired_quantity() else {
                 continue;
-            }
+            };
             let per_rep: Vec<(f64, f64)> = res
                 .replicates
                 .iter()
@@ -135,6 +159,7 @@ pub fn difference_rows(res: &CohortResult) -> Vec<DifferenceRow> {
                 arm: arm.clone(),
                 reference_arm: res.arms[0].clone(),
                 metric: metric.name.clone(),
+                paired_on,
                 mean_difference: mean,
                 lower_95,
                 upper_95,

@@ -17,13 +17,12 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
-use crate::engine::cohort::scenario_arms;
-use crate::engine::model_values::{ReplicateModel, DAYS_PER_MONTH, DAYS_PER_YEAR};
+use crate::engine::model_values::{DAYS_PER_MONTH, DAYS_PER_YEAR};
 use crate::engine::patient::{simulate_patient, EventKind, EventLog, Outcome, Scratch, StopReason};
 use crate::engine::treatment::TreatmentState;
 use crate::error::{Error, Result};
 use crate::model::{condition_names, Condition, Genotype, Site, Stage};
-use crate::scenario::LoadedScenario;
+use crate::study::Study;
 
 use super::palette as pal;
 use super::{
@@ -153,7 +152,7 @@ pub struct CourseTrace {
     pub drug_courses: Vec<DrugCourseMark>,
     /// Diagnosis day, if diagnosed.
     pub diagnosis_day: Option<f64>,
-    /// Day the disease resolved (burnt out), if within observation.
+    /// Day the patient is resolved (burnt out and out of flare), if within observation.
     pub resolution_day: Option<f64>,
     /// Day lost to follow-up, if lost.
     pub lost_day: Option<f64>,
@@ -204,6 +203,7 @@ impl CourseTrace {
         };
         // Per lesion: whether it is healed (so a reactivation opens a new period).
         let mut healed: Vec<bool> = Vec::new();
+        let mut burnout_in_flare = false;
         let name = |d: u16| {
             drugs
                 .get(usize::from(d))
@@ -228,6 +228,10 @@ impl CourseTrace {
                     if let Some(f) = t.flares.last_mut().filter(|f| f.open) {
                         f.end_day = day;
                         f.open = false;
+                    }
+                    if burnout_in_flare {
+                        t.resolution_day = Some(day);
+                        burnout_in_flare = false;
                     }
                 }
                 EventKind::LesionNew {
@@ -286,7 +290,15 @@ impl CourseTrace {
                 EventKind::ConditionOnset { condition } => {
                     t.condition_onsets.push((day, condition));
                 }
-                EventKind::Resolution => t.resolution_day = Some(day),
+                // Resolved means burnt out and out of flare: a flare
+                // running at burnout delays it to that flare's end.
+                EventKind::Resolution => {
+                    if t.flares.last().is_some_and(|f| f.open) {
+                        burnout_in_flare = true;
+                    } else {
+                        t.resolution_day = Some(day);
+                    }
+                }
                 EventKind::LostToFollowUp => t.lost_day = Some(day),
                 EventKind::DrugStart { drug, step } => t.drug_spans.push(DrugSpan {
                     drug,
@@ -421,22 +433,18 @@ fn genotype_label(g: Genotype) -> &'static str {
 /// Single-threaded: one patient takes microseconds. The patient is the same
 /// virtual patient as in `crmo-sim run` (same streams), so the trace matches
 /// that patient's rows in `events.csv`.
-pub fn course_trace(
-    loaded: &LoadedScenario,
-    arm: Option<&str>,
-    patient: u64,
-) -> Result<CourseTrace> {
-    let s = &loaded.scenario;
+pub fn course_trace(study: &Study, arm: Option<&str>, patient: u64) -> Result<CourseTrace> {
+    let s = study.scenario();
     if patient >= s.patients {
         return Err(Error::Usage(format!(
             "patient {patient} does not exist: scenario {} has patients 0 to {}",
-            loaded.name(),
+            study.name(),
             s.patients - 1
         )));
     }
-    let (arms, drugs) = scenario_arms(loaded)?;
-    let chosen = crate::engine::cohort::choose_arm(loaded, &arms, arm)?;
-    let model = ReplicateModel::new(s, 0);
+    let chosen = study.arm(arm)?;
+    let drugs = study.drug_names();
+    let model = study.replicate_model(0);
     let mut state = chosen
         .plan
         .as_ref()
@@ -452,7 +460,7 @@ pub fn course_trace(
     if let Some(limit) = outcome.limit {
         return Err(Error::PatientLimit(format!(
             "{}: patient {patient} (arm `{}`) has {}",
-            loaded.origin,
+            study.loaded().origin,
             chosen.name,
             limit.describe()
         )));
@@ -461,7 +469,7 @@ pub fn course_trace(
         &outcome,
         &log.0,
         &drugs,
-        &loaded.name(),
+        &study.name(),
         &chosen.name,
         model.horizon_days,
     );

@@ -10,12 +10,10 @@ use std::path::Path;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use crate::engine::cohort::scenario_arms;
-use crate::engine::model_values::ReplicateModel;
 use crate::engine::patient::{simulate_patient, Discard, Outcome, Scratch};
 use crate::engine::treatment::TreatmentState;
 use crate::error::{Error, Result};
-use crate::scenario::LoadedScenario;
+use crate::study::Study;
 
 use super::course::{course_legend, course_trace, draw_course, CourseOptions, CourseTrace};
 use super::{draw_legend, draw_title, legend_height, DrawResult, Figure, Swatch};
@@ -88,20 +86,15 @@ pub struct GalleryPicks {
 /// shares `count` among the classes (relapsing first, then persistent, then
 /// monophasic, moving spare places on when a class runs out) and, within a
 /// class, takes evenly spaced patients in order of flare count.
-pub fn pick_courses(
-    loaded: &LoadedScenario,
-    arm: Option<&str>,
-    count: usize,
-) -> Result<GalleryPicks> {
+pub fn pick_courses(study: &Study, arm: Option<&str>, count: usize) -> Result<GalleryPicks> {
     if count == 0 || count > MAX_GALLERY {
         return Err(Error::Usage(format!(
             "a gallery shows 1 to {MAX_GALLERY} patients, not {count}"
         )));
     }
-    let s = &loaded.scenario;
-    let (arms, _) = scenario_arms(loaded)?;
-    let chosen = crate::engine::cohort::choose_arm(loaded, &arms, arm)?;
-    let model = ReplicateModel::new(s, 0);
+    let s = study.scenario();
+    let chosen = study.arm(arm)?;
+    let model = study.replicate_model(0);
     let scanned = s.patients.min(GALLERY_SCAN);
     let mut scratch = Scratch::default();
     let mut by_class: [Vec<(u32, u64)>; 3] = Default::default();
@@ -114,7 +107,7 @@ pub fn pick_courses(
         if let Some(limit) = o.limit {
             return Err(Error::PatientLimit(format!(
                 "{}: patient {p} (arm `{}`) has {}",
-                loaded.origin,
+                study.loaded().origin,
                 chosen.name,
                 limit.describe()
             )));
@@ -171,18 +164,13 @@ pub fn pick_courses(
 ///
 /// Single-threaded: scanning [`GALLERY_SCAN`] patients takes well under a
 /// second in a release build.
-pub fn gallery(
-    loaded: &LoadedScenario,
-    arm: Option<&str>,
-    count: usize,
-    path: &Path,
-) -> Result<()> {
+pub fn gallery(study: &Study, arm: Option<&str>, count: usize, path: &Path) -> Result<()> {
     super::Format::of(path)?;
-    let picks = pick_courses(loaded, arm, count)?;
+    let picks = pick_courses(study, arm, count)?;
     let traces = picks
         .picks
         .iter()
-        .map(|&(c, p)| Ok((c, course_trace(loaded, arm, p)?)))
+        .map(|&(c, p)| Ok((c, course_trace(study, arm, p)?)))
         .collect::<Result<Vec<_>>>()?;
     let n = traces.len();
     let cols = match n {
@@ -208,7 +196,7 @@ pub fn gallery(
         title: format!(
             "Courses of CRMO: {n} virtual patient{} (scenario {}, arm {})",
             if n == 1 { "" } else { "s" },
-            loaded.name(),
+            study.name(),
             arm_name
         ),
         subtitle: class_summary(&picks),

@@ -164,14 +164,43 @@ pub(crate) fn render(fig: &impl Figure, path: &Path, width: u32, height: u32) ->
         path: path.display().to_string(),
         message: e.to_string(),
     };
+    // Drawn into a temporary file beside `path` and renamed over it only when
+    // complete and flushed: an interrupted run never leaves a cut image where
+    // a good one was. The temporary name keeps the extension, which the
+    // bitmap encoder reads.
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let ext = path.extension().unwrap_or_default().to_string_lossy();
+    let tmp = tempfile::Builder::new()
+        .prefix(".crmo-sim-chart-")
+        .suffix(&format!(".{ext}"))
+        .tempfile_in(dir)
+        .map_err(|e| Error::output(path, e))?;
+    crate::output::staging::register_temp_file(Some(tmp.path().to_path_buf()));
+    let drawn = draw_to(fig, format, tmp.path(), width, height).map_err(plot_err);
+    let saved = drawn.and_then(|()| {
+        let file = std::fs::File::open(tmp.path()).map_err(|e| Error::output(path, e))?;
+        file.sync_all().map_err(|e| Error::output(path, e))?;
+        tmp.persist(path)
+            .map_err(|e| Error::output(path, e.error))?;
+        Ok(())
+    });
+    crate::output::staging::register_temp_file(None);
+    saved
+}
+
+/// Draws `fig` into the file `to` in `format`.
+fn draw_to(fig: &impl Figure, format: Format, to: &Path, width: u32, height: u32) -> DrawResult {
     match format {
         Format::Png => {
-            let root = BitMapBackend::new(path, (width, height)).into_drawing_area();
-            draw_root(fig, &root).map_err(plot_err)
+            let root = BitMapBackend::new(to, (width, height)).into_drawing_area();
+            draw_root(fig, &root)
         }
         Format::Svg => {
-            let root = SVGBackend::new(path, (width, height)).into_drawing_area();
-            draw_root(fig, &root).map_err(plot_err)
+            let root = SVGBackend::new(to, (width, height)).into_drawing_area();
+            draw_root(fig, &root)
         }
     }
 }

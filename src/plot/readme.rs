@@ -4,9 +4,10 @@
 
 use std::path::Path;
 
-use crate::engine::cohort::{run_cohort, scenario_arms, NoRows};
+use crate::engine::cohort::NoRows;
 use crate::error::{Error, Result};
-use crate::scenario::{self, LoadedScenario};
+use crate::scenario;
+use crate::study::Study;
 
 use super::cohort::{render_cohort_plot, Kind, COHORT_PLOT_SIZE};
 use super::course::{course_trace, render_course, CourseTrace};
@@ -26,12 +27,13 @@ pub fn render_readme_images(dir: &Path) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|e| Error::output(dir, e))?;
     let mut loaded = scenario::reference();
     loaded.scenario.patients = README_PATIENTS;
-    let trace = showcase_trace(&loaded)?;
+    let study = Study::resolve(loaded)?;
+    let trace = showcase_trace(&study)?;
     render_course(&trace, &dir.join("course.png"), 1600, 900)?;
-    gallery(&loaded, None, 6, &dir.join("gallery.png"))?;
-    let (arms, drugs) = scenario_arms(&loaded)?;
-    let res = run_cohort(&loaded.scenario, &arms, drugs.len(), &mut NoRows, &|_| {})?;
-    let caption = format!("scenario {}", loaded.name());
+    gallery(&study, None, 6, &dir.join("gallery.png"))?;
+    let drugs = study.drug_names();
+    let res = study.run(&mut NoRows, &|_| {})?;
+    let caption = format!("scenario {}", study.name());
     let (w, h) = COHORT_PLOT_SIZE;
     for (kind, name) in [
         (Kind::Occupancy, "occupancy.png"),
@@ -46,10 +48,10 @@ pub fn render_readme_images(dir: &Path) -> Result<()> {
 /// among the first [`GALLERY_SCAN`]) observed to the horizon with 4 to 7
 /// flares, a fever, a silent lesion, diagnosis within two years and at least
 /// two drugs; failing that, the relapsing gallery pick with the most flares.
-pub fn showcase_trace(loaded: &LoadedScenario) -> Result<CourseTrace> {
-    let scan = loaded.scenario.patients.min(GALLERY_SCAN);
+pub fn showcase_trace(study: &Study) -> Result<CourseTrace> {
+    let scan = study.scenario().patients.min(GALLERY_SCAN);
     for p in 0..scan {
-        let t = course_trace(loaded, None, p)?;
+        let t = course_trace(study, None, p)?;
         let drugs = {
             let mut d: Vec<u16> = t.drug_spans.iter().map(|s| s.drug).collect();
             d.sort_unstable();
@@ -66,12 +68,12 @@ pub fn showcase_trace(loaded: &LoadedScenario) -> Result<CourseTrace> {
             return Ok(t);
         }
     }
-    let picks = pick_courses(loaded, None, 12)?;
+    let picks = pick_courses(study, None, 12)?;
     let best = picks
         .picks
         .iter()
         .rfind(|(c, _)| *c == CourseClass::Relapsing)
         .or(picks.picks.first())
         .map_or(0, |&(_, p)| p);
-    course_trace(loaded, None, best)
+    course_trace(study, None, best)
 }

@@ -481,6 +481,11 @@ impl<K: Kind> Param<K> {
         }
     }
 
+    /// Whether each replicate draws its own value.
+    pub fn is_random(&self) -> bool {
+        matches!(self, Param::Random(_))
+    }
+
     /// The fixed value, or the mean of the distribution.
     pub fn central(&self) -> f64 {
         match self {

@@ -50,7 +50,23 @@ macro_rules! natural_history_params {
         impl NaturalHistory {
             /// Draws one replicate's values (fixed values are returned as they are).
             pub fn draw<R: Rng + ?Sized>(&self, rng: &mut R) -> NaturalHistoryValues {
-                NaturalHistoryValues { $( $name: self.$name.draw(rng), )* }
+                self.draw_recorded(rng, &mut |_, _, _| {})
+            }
+
+            /// As [`NaturalHistory::draw`]; `record` receives `(field, value)`
+            /// of every value drawn from a distribution.
+            pub fn draw_recorded<R: Rng + ?Sized>(
+                &self,
+                rng: &mut R,
+                record: &mut dyn FnMut(&'static str, f64, String),
+            ) -> NaturalHistoryValues {
+                NaturalHistoryValues { $( $name: {
+                    let v = self.$name.draw(rng);
+                    if self.$name.is_random() {
+                        record(stringify!($name), v, self.$name.to_string());
+                    }
+                    v
+                }, )* }
             }
 
             /// Draws the Majeed values: each overridden field gets its own draw,
@@ -60,10 +76,26 @@ macro_rules! natural_history_params {
                 sporadic: &NaturalHistoryValues,
                 rng: &mut R,
             ) -> NaturalHistoryValues {
+                self.draw_majeed_recorded(sporadic, rng, &mut |_, _, _| {})
+            }
+
+            /// As [`NaturalHistory::draw_majeed`], recording values drawn from a distribution.
+            pub fn draw_majeed_recorded<R: Rng + ?Sized>(
+                &self,
+                sporadic: &NaturalHistoryValues,
+                rng: &mut R,
+                record: &mut dyn FnMut(&'static str, f64, String),
+            ) -> NaturalHistoryValues {
                 let builtin = NaturalHistoryOverrides::majeed_builtin();
                 NaturalHistoryValues {
                     $( $name: match (&self.majeed.$name, &builtin.$name) {
-                        (Some(p), _) | (None, Some(p)) => p.draw(rng),
+                        (Some(p), _) | (None, Some(p)) => {
+                            let v = p.draw(rng);
+                            if p.is_random() {
+                                record(stringify!($name), v, p.to_string());
+                            }
+                            v
+                        }
                         (None, None) => sporadic.$name,
                     }, )*
                 }

@@ -80,8 +80,17 @@ pub struct DrugValues {
 }
 
 macro_rules! resolve_fields {
-    ($spec:expr, $base:expr, $rng:expr, $($f:ident),*) => {
-        DrugValues { $( $f: $spec.$f.as_ref().or($base.$f.as_ref()).map_or(0.0, |p| p.draw($rng)), )* }
+    ($spec:expr, $base:expr, $rng:expr, $record:expr, $($f:ident),*) => {
+        DrugValues { $( $f: match $spec.$f.as_ref().or($base.$f.as_ref()) {
+            Some(p) => {
+                let v = p.draw($rng);
+                if p.is_random() {
+                    $record(stringify!($f), v, p.to_string());
+                }
+                v
+            }
+            None => 0.0,
+        }, )* }
     };
 }
 
@@ -89,10 +98,22 @@ impl DrugSpec {
     /// This drug's values for one replicate: each field from the scenario,
     /// else from `base` (the catalogue entry or the neutral drug).
     pub fn draw<R: Rng + ?Sized>(&self, base: &DrugSpec, rng: &mut R) -> DrugValues {
+        self.draw_recorded(base, rng, &mut |_, _, _| {})
+    }
+
+    /// As [`DrugSpec::draw`]; `record` receives `(field, value)` of every
+    /// value drawn from a distribution (for `parameters.csv`).
+    pub fn draw_recorded<R: Rng + ?Sized>(
+        &self,
+        base: &DrugSpec,
+        rng: &mut R,
+        record: &mut dyn FnMut(&'static str, f64, String),
+    ) -> DrugValues {
         resolve_fields!(
             self,
             base,
             rng,
+            record,
             p_response,
             p_response_majeed,
             onset_lag_weeks,
@@ -358,8 +379,9 @@ fn positive_weeks_or_inf<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Erro
     )
 }
 
-/// Checks the counts of drugs, arms, steps and drugs per step against
-/// [`limits`]; returns the span to blame and the message.
+/// Checks the counts of drug tables, arms and ladder steps against
+/// [`limits`] (drugs per step and per scenario are checked where the study
+/// is resolved); returns the span to blame and the message.
 fn check_sizes(
     drugs: &DrugTable,
     arms: &[ArmSpec],
@@ -396,42 +418,6 @@ fn check_sizes(
                     limits::MAX_LADDER_STEPS
                 ),
             ));
-        }
-        if let Some(step) = ladder
-            .get_ref()
-            .iter()
-            .find(|st| st.get_ref().split('+').count() > limits::MAX_STEP_DRUGS)
-        {
-            return Err((
-                step.span(),
-                format!(
-                    "a step of arm {} combines {} drugs: at most {} are allowed in one step",
-                    limits::shown(arm.name.get_ref()),
-                    step.get_ref().split('+').count(),
-                    limits::MAX_STEP_DRUGS
-                ),
-            ));
-        }
-    }
-    let mut used: Vec<&str> = Vec::new();
-    for arm in arms {
-        let Some(ladder) = &arm.ladder else { continue };
-        for step in ladder.get_ref() {
-            for d in step.get_ref().split('+').map(str::trim) {
-                if !used.contains(&d) {
-                    used.push(d);
-                    if used.len() > limits::MAX_USED_DRUGS {
-                        return Err((
-                            step.span(),
-                            format!(
-                                "the arms use more than {} different drugs: at most {} are allowed",
-                                limits::MAX_USED_DRUGS,
-                                limits::MAX_USED_DRUGS
-                            ),
-                        ));
-                    }
-                }
-            }
         }
     }
     Ok(())

@@ -398,11 +398,8 @@ fn output_path_that_is_a_file_is_refused() {
     assert_eq!(snapshot(tmp.path()), before);
 }
 
-/// `--out .` (the working directory) cannot be renamed into place: the run
-/// fails with exit code 1 ("cannot write .: Device or resource busy") after
-/// the whole simulation, and leaves a `.crmo-sim-staging-*` directory behind.
-/// It should be refused up front (exit 2) and leave nothing. Reported, not
-/// fixed here (src/output/writer.rs, `Staging::new`/`Staging::commit`).
+/// `--out .` (the working directory) can never be replaced as a whole: it is
+/// refused up front (exit 2) and nothing is left behind.
 #[test]
 fn output_to_the_working_directory_is_refused_cleanly() {
     let tmp = tempdir();

@@ -41,7 +41,13 @@ fn run_writes_every_file_with_its_header() {
     let names: Vec<&str> = f.keys().map(String::as_str).collect();
     assert_eq!(
         names,
-        ["km.csv", "manifest.json", "summary.csv", "timeseries.csv"]
+        [
+            "km.csv",
+            "manifest.json",
+            "metrics.csv",
+            "summary.csv",
+            "timeseries.csv"
+        ]
     );
 
     let summary = lines(&f["summary.csv"]);
@@ -109,16 +115,39 @@ fn run_writes_every_file_with_its_header() {
     assert_eq!(m["seed"], 7);
     assert_eq!(m["patients"], 1500);
     assert_eq!(m["replicates"], 1);
-    assert_eq!(
-        m["files"],
-        serde_json::json!([
-            "km.csv",
-            "manifest.json",
-            "plots/",
-            "summary.csv",
-            "timeseries.csv"
-        ])
-    );
+    // The manifest lists every file (each plot too) with its SHA-256, and
+    // carries the marker that proves the directory is a crmo-sim result.
+    assert_eq!(m["format"], "crmo-sim result v1");
+    let listed: Vec<&str> = m["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    let mut expected = vec![
+        "km.csv".to_string(),
+        "manifest.json".into(),
+        "metrics.csv".into(),
+        "plots/".into(),
+        "summary.csv".into(),
+        "timeseries.csv".into(),
+    ];
+    for plot in fs::read_dir(out.join("plots")).unwrap() {
+        let name = plot.unwrap().file_name().to_string_lossy().into_owned();
+        expected.push(format!("plots/{name}"));
+    }
+    expected.sort();
+    assert_eq!(listed, expected);
+    for name in listed
+        .iter()
+        .filter(|n| !n.ends_with('/') && **n != "manifest.json")
+    {
+        let sha: String = Sha256::digest(fs::read(out.join(name)).unwrap())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(m["sha256"][name], sha.as_str(), "{name}");
+    }
     assert!(m["patient_years"].as_f64().unwrap() > 1500.0);
 }
 
@@ -186,31 +215,9 @@ fn an_empty_file_is_a_valid_scenario() {
     assert_eq!(m["horizon_years"], 10.0);
 }
 
-/// A successful run replaces an earlier result as a whole (staged and
-/// renamed into place), so no file of the earlier run survives, and leaves
-/// no staging directory behind.
-#[test]
-fn a_run_replaces_an_earlier_result_whole() {
-    let tmp = tempdir();
-    let out = tmp.path().join("out");
-    let args = ["scenarios/natural-history.toml", "--patients", "200"];
-    let first = run_into(&args, &out, &[]);
-    assert!(first.contains_key("manifest.json"));
-    fs::write(out.join("stale.csv"), "left from an earlier run").unwrap();
-    let f = run_into(&[&args[..], &["--seed", "2"]].concat(), &out, &[]);
-    assert!(!f.contains_key("stale.csv"));
-    assert_eq!(manifest(&f)["seed"], 2);
-    let left: Vec<String> = fs::read_dir(tmp.path())
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    assert_eq!(left, ["out"], "staging left behind");
-}
-
-/// `--out` naming a directory that is not a crmo-sim result (no
-/// manifest.json) must not be replaced wholesale: today its files are
-/// deleted (e.g. `--out ~/Documents` would empty it). Reported, not fixed
-/// here (src/output/writer.rs, `Staging::commit`).
+/// `--out` naming a directory that is not a crmo-sim result must never be
+/// replaced: `--out ~/Documents` is refused and every file kept. (The whole
+/// rule is tested in `outdir.rs`.)
 #[test]
 fn an_unrelated_directory_is_not_replaced() {
     let tmp = tempdir();
@@ -228,6 +235,7 @@ fn an_unrelated_directory_is_not_replaced() {
         "thesis.txt was deleted: {o:#?}"
     );
     assert_eq!(o.code, Some(2), "{o:#?}");
+    assert!(o.stderr.contains("thesis.txt"), "{}", o.stderr);
 }
 
 #[test]

@@ -104,13 +104,18 @@ pub fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
         .collect()
 }
 
-/// Everything under `dir`: relative path -> file bytes (None for a directory).
+/// Everything under `dir`: relative path -> file bytes (None for a
+/// directory; a symbolic link, not followed, as `-> its target`).
 pub fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Option<Vec<u8>>> {
     fn walk(base: &Path, dir: &Path, into: &mut BTreeMap<PathBuf, Option<Vec<u8>>>) {
         for entry in fs::read_dir(dir).expect("read directory") {
             let path = entry.expect("directory entry").path();
             let rel = path.strip_prefix(base).expect("under base").to_path_buf();
-            if path.is_dir() {
+            let kind = fs::symlink_metadata(&path).expect("stat").file_type();
+            if kind.is_symlink() {
+                let to = fs::read_link(&path).expect("read link");
+                into.insert(rel, Some(format!("-> {}", to.display()).into_bytes()));
+            } else if kind.is_dir() {
                 into.insert(rel, None);
                 walk(base, &path, into);
             } else {

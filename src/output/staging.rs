@@ -1,0 +1,247 @@
+//! Staging directories: where a run writes its result before the swap. Each
+//! carries its marker in its name — `.crmo-sim-staging.<host>.<pid>.<start>.<random>`
+//! — created in the same step as the directory, so even a run killed at once
+//! leaves a recognisable one. A later run removes only staging directories of
+//! this host whose process is gone, and another host's only when over a day
+//! old (a shared file system). SIGINT, SIGTERM and SIGHUP remove the current
+//! one (and a chart's temporary file, and the target's lock file) before the
+//! process ends.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard, Once};
+
+use super::platform::{host_name, process_state, unix_now, ProcessState};
+
+/// Start of every staging directory's name.
+pub const STAGING_PREFIX: &str = ".crmo-sim-staging.";
+/// Age after which another host's staging directory counts as abandoned.
+const FOREIGN_HOST_MAX_AGE_SECONDS: u64 = 24 * 3600;
+
+/// Who created a staging directory, read back from its name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Marker {
+    /// Host name, reduced to `[A-Za-z0-9-_]`.
+    pub host: String,
+    /// Process id.
+    pub pid: u32,
+    /// Creation time, seconds since the Unix epoch.
+    pub started_unix: u64,
+}
+
+impl Marker {
+    /// The marker of this process, now.
+    pub fn current() -> Self {
+        Self {
+            host: host_token(&host_name()),
+            pid: std::process::id(),
+            started_unix: unix_now(),
+        }
+    }
+
+    /// The name prefix of a staging directory (a random suffix follows).
+    fn prefix(&self) -> String {
+        format!(
+            "{STAGING_PREFIX}{}.{}.{}.",
+            self.host, self.pid, self.started_unix
+        )
+    }
+
+    /// Reads the marker from a staging directory's name.
+    pub fn parse(name: &str) -> Option<Self> {
+        let mut parts = name.strip_prefix(STAGING_PREFIX)?.split('.');
+        let host = parts.next()?.to_string();
+        let pid = parts.next()?.parse().ok()?;
+        let started_unix = parts.next()?.parse().ok()?;
+        parts.next()?;
+        Some(Self {
+            host,
+            pid,
+            started_unix,
+        })
+    }
+
+    /// Whether a staging directory with this marker was abandoned: its
+    /// process on this host is gone, or (another host's) it is over a day old.
+    fn is_abandoned(&self, this_host: &str, now_unix: u64) -> bool {
+        if self.host == this_host {
+            self.pid != std::process::id()
+                && process_state(self.pid, self.started_unix) == ProcessState::Gone
+        } else {
+            now_unix.saturating_sub(self.started_unix) > FOREIGN_HOST_MAX_AGE_SECONDS
+        }
+    }
+}
+
+/// A host name as a name token: at most 40 of `[A-Za-z0-9-_]` (dots, which
+/// separate the marker's fields, become `_`).
+fn host_token(host: &str) -> String {
+    let token: String = host
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(40)
+        .collect();
+    if token.is_empty() {
+        "unknown".into()
+    } else {
+        token
+    }
+}
+
+/// Registers the lock file that an interrupt removes (None: the run released it).
+pub fn register_lock(path: Option<PathBuf>) {
+    install_interrupt_handler();
+    active().lock = path;
+}
+
+/// Registers the temporary file of a chart being drawn, which an interrupt
+/// removes (None: it was renamed into place or removed).
+pub fn register_temp_file(path: Option<PathBuf>) {
+    install_interrupt_handler();
+    active().temp_file = path;
+}
+
+/// Creates a new staging directory in `parent` and registers it for removal
+/// on SIGINT/SIGTERM/SIGHUP.
+pub fn create(parent: &Path) -> io::Result<PathBuf> {
+    install_interrupt_handler();
+    let mut active = active();
+    let dir = tempfile::Builder::new()
+        .prefix(&Marker::current().prefix())
+        .rand_bytes(8)
+        .tempdir_in(parent)?
+        .keep();
+    active.staging = Some(dir.clone());
+    Ok(dir)
+}
+
+/// Removes the abandoned staging directories in `parent` (see
+/// [`Marker::is_abandoned`]); returns those removed. Failures are skipped:
+/// cleaning up after another run never stops this one.
+pub fn remove_abandoned(parent: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = fs::read_dir(parent) else {
+        return Vec::new();
+    };
+    let this_host = host_token(&host_name());
+    let now = unix_now();
+    let mut removed = Vec::new();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(marker) = name.to_str().and_then(Marker::parse) else {
+            continue;
+        };
+        let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+        if is_dir
+            && marker.is_abandoned(&this_host, now)
+            && fs::remove_dir_all(entry.path()).is_ok()
+        {
+            removed.push(entry.path());
+        }
+    }
+    removed
+}
+
+/// What an interrupt must remove before the process ends.
+#[derive(Debug, Default)]
+pub struct Active {
+    /// The unfinished result.
+    pub staging: Option<PathBuf>,
+    /// The target's lock file (removed while still locked, as a finished
+    /// run does).
+    pub lock: Option<PathBuf>,
+    /// A chart being drawn into a temporary file.
+    pub temp_file: Option<PathBuf>,
+}
+
+static ACTIVE: Mutex<Active> = Mutex::new(Active {
+    staging: None,
+    lock: None,
+    temp_file: None,
+});
+
+/// Holds the interrupt handler off while the staging directory changes hands
+/// (the swap): while the guard lives, a signal waits.
+pub fn active() -> MutexGuard<'static, Active> {
+    ACTIVE.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// On SIGINT/SIGTERM/SIGHUP: remove the unfinished result, then exit 130.
+fn install_interrupt_handler() {
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| {
+        // Fails only when another handler is installed (a host program
+        // embedding the library); that program then owns interrupts.
+        let _ = ctrlc::set_handler(|| {
+            let mut active = active();
+            if let Some(dir) = active.staging.take() {
+                let _ = fs::remove_dir_all(&dir);
+                eprintln!(
+                    "interrupted: the unfinished result was removed; nothing else was changed"
+                );
+            }
+            if let Some(lock) = active.lock.take().filter(|_| cfg!(unix)) {
+                let _ = fs::remove_file(lock);
+            }
+            if let Some(file) = active.temp_file.take() {
+                let _ = fs::remove_file(file);
+            }
+            // The guard is kept: no swap may start while the process ends.
+            std::process::exit(130);
+        });
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markers_round_trip_through_names() {
+        let m = Marker {
+            host: host_token("node-7.cluster.example.org"),
+            pid: 4242,
+            started_unix: 1_795_621_762,
+        };
+        assert_eq!(m.host, "node-7_cluster_example_org");
+        let name = format!("{}Ab3dE9xy", m.prefix());
+        assert_eq!(Marker::parse(&name), Some(m));
+        assert_eq!(Marker::parse(".crmo-sim-staging-old"), None);
+        assert_eq!(Marker::parse(".crmo-sim-staging.h.notapid.1.x"), None);
+    }
+
+    #[test]
+    fn only_abandoned_staging_is_removed() {
+        let tmp = tempfile::tempdir().unwrap();
+        let host = host_token(&host_name());
+        let now = unix_now();
+        let dead = format!("{STAGING_PREFIX}{host}.99999999.{now}.aaaa");
+        let mine = format!("{STAGING_PREFIX}{host}.{}.{now}.bbbb", std::process::id());
+        let other_recent = format!("{STAGING_PREFIX}otherhost.1.{now}.cccc");
+        let other_old = format!("{STAGING_PREFIX}otherhost.1.{}.dddd", now - 2 * 86_400);
+        for name in [
+            &dead,
+            &mine,
+            &other_recent,
+            &other_old,
+            &"user-dir".to_string(),
+        ] {
+            fs::create_dir(tmp.path().join(name)).unwrap();
+            fs::write(tmp.path().join(name).join("f"), "x").unwrap();
+        }
+        let mut removed = remove_abandoned(tmp.path());
+        removed.sort();
+        let mut expected = [tmp.path().join(&dead), tmp.path().join(&other_old)];
+        expected.sort();
+        assert_eq!(removed, expected);
+        for kept in [&mine, &other_recent, &"user-dir".to_string()] {
+            assert!(tmp.path().join(kept).join("f").exists(), "{kept} removed");
+        }
+    }
+}

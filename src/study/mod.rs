@@ -1,0 +1,270 @@
+//! A study: a scenario resolved once into everything a run needs — every
+//! cross-check, the arms, one drug table keyed by name, the metrics and the
+//! accumulator shape. `run`, `check`, `calibrate`, `course`, `gallery`,
+//! `merge`, the benches and the tests all go through [`Study`], so a
+//! scenario `check` accepts is a scenario `run` accepts.
+//!
+//! Data flows one way: scenario → study → engine → results → outputs.
+
+pub mod psa;
+pub mod shard;
+
+use std::ops::Range;
+
+use crate::engine::cohort::{
+    choose_arm, run_units, Accumulators, Arm, CohortResult, CohortSpec, RowSink, Shape,
+};
+use crate::engine::drugs::DrugTable;
+use crate::engine::metrics::{metrics_for, Metric};
+use crate::engine::model_values::ReplicateModel;
+use crate::engine::treatment::{TreatmentPlan, MAX_DRUGS, MAX_STEP_DRUGS};
+use crate::error::{Error, Result};
+use crate::scenario::treatment::ArmSpec;
+use crate::scenario::{line_column, LoadedScenario, Scenario};
+
+/// A scenario resolved for simulation.
+#[derive(Debug, Clone)]
+pub struct Study {
+    loaded: LoadedScenario,
+    drugs: DrugTable,
+    arms: Vec<Arm>,
+    metrics: Vec<Metric>,
+    shape: Shape,
+}
+
+impl Study {
+    /// Resolves a loaded scenario: checks what the schema alone cannot (drug
+    /// counts, step sizes, drug names), builds the arms against the drug
+    /// table, the metrics and the accumulator shape. Errors name the file,
+    /// line and column.
+    pub fn resolve(loaded: LoadedScenario) -> Result<Self> {
+        let drugs = DrugTable::of_scenario(&loaded.scenario);
+        check_limits(&loaded)?;
+        let arms = resolve_arms(&loaded, &drugs)?;
+        let max_steps = arms
+            .iter()
+            .filter_map(|a| a.plan.as_ref().map(|p| p.steps.len()))
+            .max()
+            .unwrap_or(0);
+        let s = &loaded.scenario;
+        let metrics = metrics_for(s.horizon_years, &drugs.names(), max_steps);
+        let shape = Shape::of(s, drugs.len(), arms.len(), metrics.len());
+        Ok(Study {
+            loaded,
+            drugs,
+            arms,
+            metrics,
+            shape,
+        })
+    }
+
+    /// Loads a scenario file (or the built-in reference) and resolves it.
+    pub fn load(path: Option<&std::path::Path>) -> Result<Self> {
+        Study::resolve(match path {
+            Some(p) => crate::scenario::load_file(p)?,
+            None => crate::scenario::reference(),
+        })
+    }
+
+    /// The scenario as loaded.
+    pub fn loaded(&self) -> &LoadedScenario {
+        &self.loaded
+    }
+
+    /// The scenario.
+    pub fn scenario(&self) -> &Scenario {
+        &self.loaded.scenario
+    }
+
+    /// The scenario's name (names the output directory).
+    pub fn name(&self) -> String {
+        self.loaded.name()
+    }
+
+    /// The drug table.
+    pub fn drugs(&self) -> &DrugTable {
+        &self.drugs
+    }
+
+    /// The drug names, in table order (the drug numbers of events and intervals).
+    pub fn drug_names(&self) -> Vec<String> {
+        self.drugs.names()
+    }
+
+    /// The arms.
+    pub fn arms(&self) -> &[Arm] {
+        &self.arms
+    }
+
+    /// The arm names.
+    pub fn arm_names(&self) -> Vec<String> {
+        self.arms.iter().map(|a| a.name.clone()).collect()
+    }
+
+    /// The arm called `name` (None: the first), or a usage error listing the arms.
+    pub fn arm(&self, name: Option<&str>) -> Result<&Arm> {
+        choose_arm(&self.name(), &self.arms, name)
+    }
+
+    /// The metrics of `summary.csv`, in order.
+    pub fn metrics(&self) -> &[Metric] {
+        &self.metrics
+    }
+
+    /// The accumulator shape.
+    pub fn shape(&self) -> Shape {
+        self.shape
+    }
+
+    /// What the cohort runner needs.
+    pub fn cohort(&self) -> CohortSpec<'_> {
+        CohortSpec {
+            scenario: &self.loaded.scenario,
+            drugs: &self.drugs,
+            arms: &self.arms,
+            metrics: &self.metrics,
+            shape: self.shape,
+        }
+    }
+
+    /// Replicate `r`'s model: its drawn parameter values, ready to simulate.
+    pub fn replicate_model(&self, replicate: u32) -> ReplicateModel {
+        ReplicateModel::new(&self.loaded.scenario, &self.drugs, replicate)
+    }
+
+    /// Work units of the whole study (replicate × chunk of patients).
+    pub fn units(&self) -> u64 {
+        self.cohort().units()
+    }
+
+    /// Runs work units `units` into accumulators (multi-threaded on rayon's
+    /// current pool; the result does not depend on the thread count).
+    pub fn run_units(
+        &self,
+        units: Range<u64>,
+        sink: &mut dyn RowSink,
+        progress: &(dyn Fn(u64) + Sync),
+    ) -> Result<Accumulators> {
+        run_units(&self.cohort(), units, sink, progress)
+    }
+
+    /// Runs the whole study (multi-threaded, as [`Study::run_units`]).
+    pub fn run(
+        &self,
+        sink: &mut dyn RowSink,
+        progress: &(dyn Fn(u64) + Sync),
+    ) -> Result<CohortResult> {
+        let acc = self.run_units(0..self.units(), sink, progress)?;
+        Ok(self.result(acc))
+    }
+
+    /// The result of the whole study from its merged accumulators.
+    pub fn result(&self, acc: Accumulators) -> CohortResult {
+        CohortResult::new(&self.cohort(), acc)
+    }
+}
+
+/// An error at a byte offset of the scenario text.
+fn invalid_at(l: &LoadedScenario, offset: usize, message: String) -> Error {
+    Error::Invalid {
+        path: l.origin.clone(),
+        location: Some(line_column(&l.text, offset)),
+        message,
+    }
+}
+
+/// The steps of an arm with their spans.
+fn spanned_steps(arm: &ArmSpec) -> Vec<(Range<usize>, Vec<String>)> {
+    arm.ladder.as_ref().map_or_else(Vec::new, |l| {
+        l.get_ref()
+            .iter()
+            .map(|step| {
+                let drugs = step
+                    .get_ref()
+                    .split('+')
+                    .map(|d| d.trim().to_string())
+                    .collect();
+                (step.span(), drugs)
+            })
+            .collect()
+    })
+}
+
+/// The engine's fixed limits: drugs in all, and drugs in one step.
+fn check_limits(l: &LoadedScenario) -> Result<()> {
+    let mut seen: Vec<String> = Vec::new();
+    for arm in &l.scenario.arm {
+        for (span, step) in spanned_steps(arm) {
+            if step.len() > MAX_STEP_DRUGS {
+                return Err(invalid_at(
+                    l,
+                    span.start,
+                    format!(
+                        "a step of arm `{}` combines {} drugs; at most {MAX_STEP_DRUGS} are allowed in one step",
+                        arm.name.get_ref(),
+                        step.len()
+                    ),
+                ));
+            }
+            for d in step {
+                if !seen.contains(&d) {
+                    seen.push(d);
+                    if seen.len() > MAX_DRUGS {
+                        return Err(invalid_at(
+                            l,
+                            span.start,
+                            format!(
+                                "the arms use more than {MAX_DRUGS} different drugs (`{}` is number {}); at most {MAX_DRUGS} are allowed in one scenario",
+                                seen[seen.len() - 1],
+                                seen.len()
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The arms, each ladder resolved against the drug table by name. A
+/// scenario without arms has one arm, `natural_history`, without treatment.
+fn resolve_arms(l: &LoadedScenario, drugs: &DrugTable) -> Result<Vec<Arm>> {
+    let s = &l.scenario;
+    if s.arm.is_empty() {
+        return Ok(vec![Arm {
+            name: "natural_history".into(),
+            plan: None,
+        }]);
+    }
+    s.arm
+        .iter()
+        .map(|a| {
+            let plan = if a.untreated {
+                None
+            } else {
+                Some(
+                    TreatmentPlan::from_spec(a, |d| drugs.index(d)).map_err(|unknown| {
+                        let at = spanned_steps(a)
+                            .into_iter()
+                            .find(|(_, st)| st.contains(&unknown))
+                            .map_or(a.name.span().start, |(span, _)| span.start);
+                        invalid_at(
+                            l,
+                            at,
+                            format!(
+                                "unknown drug `{unknown}` in the ladder of arm `{}`: known drugs are {}",
+                                a.name.get_ref(),
+                                drugs.names().join(", ")
+                            ),
+                        )
+                    })?,
+                )
+            };
+            Ok(Arm {
+                name: a.name.get_ref().clone(),
+                plan,
+            })
+        })
+        .collect()
+}

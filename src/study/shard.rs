@@ -1,0 +1,326 @@
+//! Shards: a deterministic slice of a study's work, saved with its
+//! accumulators in a versioned file (`shard.crmo`), and the merge of all
+//! slices into exactly the single-machine result.
+//!
+//! File format: the 8 bytes `CRMOSHRD`, the format version as a
+//! little-endian `u32`, then a [`ShardFile`] encoded with `postcard` (serde's
+//! compact binary encoding with variable-length integers, so the mostly-small
+//! counts of the accumulators take a byte or two each).
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::engine::cohort::{Accumulators, CohortResult};
+use crate::error::{Error, Result};
+use crate::output::writer::sha256_hex;
+
+use super::Study;
+
+/// Name of the accumulator file in a shard directory.
+pub const SHARD_FILE: &str = "shard.crmo";
+const MAGIC: &[u8; 8] = b"CRMOSHRD";
+/// Version of the shard file format; bumped whenever [`ShardFile`] changes.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Slice `index` of `count` (`--shard K/N`, K from 0 like a Slurm array index).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShardSpec {
+    /// K, from 0.
+    pub index: u32,
+    /// N.
+    pub count: u32,
+}
+
+impl std::str::FromStr for ShardSpec {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        let bad = || {
+            format!("--shard {s:?} is not allowed: expected K/N with 0 <= K < N, e.g. 0/4 (K counts from 0, like $SLURM_ARRAY_TASK_ID)")
+        };
+        let (k, n) = s.split_once('/').ok_or_else(bad)?;
+        let index: u32 = k.trim().parse().map_err(|_| bad())?;
+        let count: u32 = n.trim().parse().map_err(|_| bad())?;
+        if count == 0 || index >= count {
+            return Err(bad());
+        }
+        Ok(ShardSpec { index, count })
+    }
+}
+
+impl std::fmt::Display for ShardSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
+impl ShardSpec {
+    /// The work units of this shard out of `total`: contiguous, in order,
+    /// sizes differing by at most one.
+    pub fn units(&self, total: u64) -> std::ops::Range<u64> {
+        let at = |k: u32| (u128::from(total) * u128::from(k) / u128::from(self.count)) as u64;
+        at(self.index)..at(self.index + 1)
+    }
+}
+
+/// What identifies the study a shard belongs to: shards merge only when all
+/// of these agree.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StudyIdentity {
+    /// crmo-sim version that wrote the shard.
+    pub crmo_sim_version: String,
+    /// SHA-256 of the scenario text.
+    pub scenario_sha256: String,
+    /// Seed in force (after `--seed`).
+    pub seed: u64,
+    /// Patients per replicate in force (after `--patients`).
+    pub patients: u64,
+    /// Shards in the split (N).
+    pub shards: u32,
+}
+
+impl StudyIdentity {
+    /// The identity of `study` split into `shards` shards.
+    pub fn of(study: &Study, shards: u32) -> Self {
+        StudyIdentity {
+            crmo_sim_version: env!("CARGO_PKG_VERSION").into(),
+            scenario_sha256: sha256_hex(&study.loaded().text),
+            seed: study.scenario().seed,
+            patients: study.scenario().patients,
+            shards,
+        }
+    }
+}
+
+/// The content of `shard.crmo`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShardFile {
+    /// Which study.
+    pub identity: StudyIdentity,
+    /// Which shard (K of N).
+    pub shard: ShardSpec,
+    /// The scenario text (so `merge` needs nothing but the shards).
+    pub scenario_text: String,
+    /// Where the scenario was read from.
+    pub scenario_origin: String,
+    /// The work units this shard ran.
+    pub units: (u64, u64),
+    /// Seconds the shard's simulation took.
+    pub wall_seconds: f64,
+    /// The accumulators of the slice.
+    pub accumulators: Accumulators,
+}
+
+impl ShardFile {
+    /// Writes the file into `dir`.
+    pub fn write(&self, dir: &Path) -> Result<()> {
+        let path = dir.join(SHARD_FILE);
+        let body = postcard::to_stdvec(self).map_err(|e| {
+            Error::output(&path, std::io::Error::other(format!("cannot encode: {e}")))
+        })?;
+        let mut bytes = Vec::with_capacity(body.len() + 12);
+        bytes.extend_from_slice(MAGIC);
+        bytes.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        bytes.extend_from_slice(&body);
+        std::fs::write(&path, bytes).map_err(|e| Error::output(&path, e))
+    }
+
+    /// Reads the shard in directory `dir`, refusing anything that is not a
+    /// shard of this format version.
+    pub fn read(dir: &Path) -> Result<Self> {
+        let path = dir.join(SHARD_FILE);
+        let bytes = std::fs::read(&path).map_err(|e| {
+            Error::Shard(format!(
+                "{} is not a crmo-sim shard directory: cannot read {}: {e}",
+                dir.display(),
+                path.display()
+            ))
+        })?;
+        if bytes.len() < 12 || &bytes[..8] != MAGIC {
+            return Err(Error::Shard(format!(
+                "{} is not a crmo-sim shard file",
+                path.display()
+            )));
+        }
+        let version = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));
+        if version != FORMAT_VERSION {
+            return Err(Error::Shard(format!(
+                "{} has shard format version {version}; this crmo-sim reads version {FORMAT_VERSION}: merge with the crmo-sim that wrote the shards",
+                path.display()
+            )));
+        }
+        postcard::from_bytes(&bytes[12..]).map_err(|e| {
+            Error::Shard(format!(
+                "{} is damaged or truncated ({e}); run that shard again",
+                path.display()
+            ))
+        })
+    }
+}
+
+/// Shards read for a merge, checked to be exactly the N shards of one study.
+#[derive(Debug)]
+pub struct MergedShards {
+    /// The study the shards belong to.
+    pub study: Study,
+    /// The merged result.
+    pub result: CohortResult,
+    /// The shard directories in shard order.
+    pub dirs: Vec<PathBuf>,
+    /// Summed simulation seconds of the shards.
+    pub wall_seconds: f64,
+}
+
+/// Reads, checks and merges the shards in `dirs` (any order). Refuses, with
+/// exit code 2, a directory that holds no shard, shards of different
+/// studies (scenario, crmo-sim version, seed, patients or N), a shard given
+/// twice and a missing shard.
+pub fn merge_shards(dirs: &[PathBuf]) -> Result<MergedShards> {
+    let mut shards: Vec<(PathBuf, ShardFile)> = Vec::new();
+    for dir in dirs {
+        shards.push((dir.clone(), ShardFile::read(dir)?));
+    }
+    let Some((first_dir, first)) = shards.first() else {
+        return Err(Error::Usage(
+            "merge needs at least one shard directory".into(),
+        ));
+    };
+    for (dir, s) in &shards[1..] {
+        if let Some(what) = mismatch(&first.identity, &s.identity) {
+            return Err(Error::Shard(format!(
+                "{} does not belong with {}: {what}; merge only the shards of one run",
+                dir.display(),
+                first_dir.display()
+            )));
+        }
+    }
+    let n = first.identity.shards;
+    let mut by_index: Vec<Option<usize>> = vec![None; n as usize];
+    for (i, (dir, s)) in shards.iter().enumerate() {
+        let slot = &mut by_index[s.shard.index as usize];
+        if let Some(j) = *slot {
+            return Err(Error::Shard(format!(
+                "shard {} is given twice ({} and {}): give each shard once",
+                s.shard,
+                shards[j].0.display(),
+                dir.display()
+            )));
+        }
+        *slot = Some(i);
+    }
+    let missing: Vec<String> = by_index
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.is_none())
+        .map(|(k, _)| format!("{k}/{n}"))
+        .collect();
+    if !missing.is_empty() {
+        return Err(Error::Shard(format!(
+            "missing shard{} {}: a merge needs all {n} shards of the run",
+            if missing.len() == 1 { "" } else { "s" },
+            missing.join(", ")
+        )));
+    }
+    let mut loaded = crate::scenario::parse(&first.scenario_text, &first.scenario_origin)?;
+    loaded.scenario.seed = first.identity.seed;
+    loaded.scenario.patients = first.identity.patients;
+    let study = Study::resolve(loaded)?;
+    let ordered: Vec<usize> = by_index.into_iter().flatten().collect();
+    let mut acc = study.shape().accumulators(study.scenario().replicates);
+    let mut expected_start = 0;
+    for &i in &ordered {
+        let s = &shards[i].1;
+        let units = study.shard_units(s.shard);
+        if (s.units.0, s.units.1) != (units.start, units.end)
+            || units.start != expected_start
+            || s.accumulators.replicates.len() != acc.replicates.len()
+        {
+            return Err(Error::Shard(format!(
+                "{} does not hold the work of shard {} of this study: run it again",
+                shards[i].0.display(),
+                s.shard
+            )));
+        }
+        expected_start = units.end;
+        acc.merge(&s.accumulators);
+    }
+    let wall_seconds = shards.iter().map(|(_, s)| s.wall_seconds).sum();
+    let dirs = ordered.iter().map(|&i| shards[i].0.clone()).collect();
+    let result = study.result(acc);
+    Ok(MergedShards {
+        study,
+        result,
+        dirs,
+        wall_seconds,
+    })
+}
+
+/// What differs between two shards' studies, if anything.
+fn mismatch(a: &StudyIdentity, b: &StudyIdentity) -> Option<String> {
+    if a.crmo_sim_version != b.crmo_sim_version {
+        return Some(format!(
+            "written by crmo-sim {} and {}",
+            b.crmo_sim_version, a.crmo_sim_version
+        ));
+    }
+    if a.scenario_sha256 != b.scenario_sha256 {
+        return Some(format!(
+            "another scenario (sha256 {}... against {}...)",
+            &b.scenario_sha256[..12],
+            &a.scenario_sha256[..12]
+        ));
+    }
+    if a.seed != b.seed {
+        return Some(format!("another seed ({} against {})", b.seed, a.seed));
+    }
+    if a.patients != b.patients {
+        return Some(format!(
+            "another number of patients ({} against {})",
+            b.patients, a.patients
+        ));
+    }
+    if a.shards != b.shards {
+        return Some(format!(
+            "another split (N = {} against {})",
+            b.shards, a.shards
+        ));
+    }
+    None
+}
+
+impl Study {
+    /// The work units of shard `shard` of this study.
+    pub fn shard_units(&self, shard: ShardSpec) -> std::ops::Range<u64> {
+        shard.units(self.units())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_cover_the_units_once_in_order() {
+        for total in [0u64, 1, 2, 7, 10, 1000] {
+            for n in 1..=9u32 {
+                let mut next = 0;
+                for k in 0..n {
+                    let r = ShardSpec { index: k, count: n }.units(total);
+                    assert_eq!(r.start, next);
+                    assert!(r.end - r.start <= total / u64::from(n) + 1);
+                    next = r.end;
+                }
+                assert_eq!(next, total);
+            }
+        }
+    }
+
+    #[test]
+    fn shard_specs_parse_like_array_indices() {
+        assert_eq!("2/3".parse(), Ok(ShardSpec { index: 2, count: 3 }));
+        for bad in ["3/3", "1/0", "-1/3", "1", "a/b", "1/3/4"] {
+            assert!(bad.parse::<ShardSpec>().is_err(), "{bad}");
+        }
+    }
+}

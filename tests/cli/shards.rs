@@ -1,0 +1,185 @@
+//! Shards and merge: `run --shard K/N` as separate processes, merged, gives
+//! the bytes of one run; a missing, duplicated or foreign shard is refused;
+//! `check` and `run` refuse the same scenarios, with a location.
+
+use std::path::{Path, PathBuf};
+
+use crate::util::{crmo, files, output, run_into, success, tempdir, write_scenario, Output};
+
+/// Two arms (so `differences.csv`), three replicates with drawn parameters
+/// (so `parameters.csv`, `replicates.csv`), per-patient rows, and 2100
+/// patients: 3 chunks a replicate, 9 work units to split.
+const STUDY: &str = r#"name = "sharded"
+seed = 7
+patients = 2100
+horizon_years = 4
+replicates = 3
+[natural_history]
+flare_rate_per_year = { dist = "lognormal", median = 1.5, sdlog = 0.3 }
+[drugs.nsaid]
+p_response = { dist = "beta", alpha = 6, beta = 4 }
+[output]
+patients = true
+[[arm]]
+name = "nsaid_first"
+ladder = ["nsaid", "methotrexate"]
+[[arm]]
+name = "untreated"
+untreated = true
+"#;
+
+/// The files every merged result must reproduce byte for byte.
+const COMPARED: [&str; 7] = [
+    "summary.csv",
+    "timeseries.csv",
+    "km.csv",
+    "differences.csv",
+    "parameters.csv",
+    "replicates.csv",
+    "patients.csv",
+];
+
+fn shard(scenario: &Path, k: u32, n: u32, out: &Path, extra: &[&str]) {
+    let mut cmd = crmo();
+    cmd.arg("run")
+        .arg(scenario)
+        .args(["--shard", &format!("{k}/{n}"), "-q", "--out"])
+        .arg(out)
+        .args(extra);
+    success(&mut cmd);
+}
+
+fn merge(dirs: &[PathBuf], out: &Path) -> Output {
+    let mut cmd = crmo();
+    cmd.arg("merge")
+        .args(dirs)
+        .arg("--out")
+        .arg(out)
+        .args(["-q", "--no-plots"]);
+    output(&mut cmd)
+}
+
+#[test]
+fn three_shards_merge_to_the_bytes_of_one_run() {
+    let tmp = tempdir();
+    let path = write_scenario(tmp.path(), "study.toml", STUDY);
+    let whole = run_into(&[path.to_str().unwrap()], &tmp.path().join("whole"), &[]);
+    let dirs: Vec<PathBuf> = (0..3)
+        .map(|k| tmp.path().join(format!("shard{k}")))
+        .collect();
+    // Separate processes, different thread counts, merged in another order.
+    for (k, dir) in dirs.iter().enumerate() {
+        shard(
+            &path,
+            k as u32,
+            3,
+            dir,
+            &["--threads", &(k % 2 + 1).to_string()],
+        );
+    }
+    let o = merge(
+        &[dirs[2].clone(), dirs[0].clone(), dirs[1].clone()],
+        &tmp.path().join("merged"),
+    );
+    assert_eq!(o.code, Some(0), "{o:#?}");
+    let merged = files(&tmp.path().join("merged"));
+    for name in COMPARED {
+        assert!(whole.contains_key(name), "the run wrote no {name}");
+        assert!(
+            merged.get(name) == whole.get(name),
+            "{name} of the merge differs from the single run"
+        );
+    }
+}
+
+#[test]
+fn missing_duplicated_and_foreign_shards_are_refused() {
+    let tmp = tempdir();
+    let path = write_scenario(tmp.path(), "study.toml", STUDY.replace("2100", "1100"));
+    let d = |name: &str| tmp.path().join(name);
+    for k in 0..3 {
+        shard(&path, k, 3, &d(&format!("s{k}")), &[]);
+    }
+    shard(&path, 1, 3, &d("other-seed"), &["--seed", "8"]);
+    shard(&path, 1, 4, &d("other-split"), &[]);
+    let out = d("merged");
+    let cases: [(&[&str], &str); 5] = [
+        (&["s0", "s1"], "missing shard 2/3"),
+        (&["s0", "s1", "s1", "s2"], "shard 1/3 is given twice"),
+        (&["s0", "other-seed", "s2"], "another seed (8 against 7)"),
+        (&["s0", "s2", "other-split"], "another split"),
+        (
+            &["s0", "s1", "nothing-here"],
+            "is not a crmo-sim shard directory",
+        ),
+    ];
+    for (given, expect) in cases {
+        let dirs: Vec<PathBuf> = given.iter().map(|n| d(n)).collect();
+        let o = merge(&dirs, &out);
+        assert_eq!(o.code, Some(2), "{given:?}: {o:#?}");
+        assert!(o.stderr.contains(expect), "{given:?}: {}", o.stderr);
+        assert!(!o.stderr.contains("panicked"), "{}", o.stderr);
+        assert!(!out.exists(), "{given:?}: a refused merge wrote output");
+    }
+    let other = write_scenario(
+        tmp.path(),
+        "other.toml",
+        STUDY.replace("seed = 7", "seed = 7 # edited"),
+    );
+    shard(&other, 2, 3, &d("other-text"), &[]);
+    let o = merge(&[d("s0"), d("s1"), d("other-text")], &out);
+    assert_eq!(o.code, Some(2), "{o:#?}");
+    assert!(o.stderr.contains("another scenario"), "{}", o.stderr);
+}
+
+/// What `check` refuses, `run` refuses, with the same located message, and
+/// the other way round.
+#[test]
+fn check_and_run_refuse_the_same_limits_with_a_location() {
+    let tmp = tempdir();
+    let many: Vec<String> = (0..17).map(|i| format!("d{i}")).collect();
+    let mut seventeen = String::new();
+    for d in &many {
+        seventeen += &format!("[drugs.{d}]\np_response = 0.5\n");
+    }
+    seventeen += &format!(
+        "[[arm]]\nname = \"many\"\nladder = [{}]\n",
+        many.iter()
+            .map(|d| format!("\"{d}\""))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let cases = [
+        (
+            "five.toml",
+            "[[arm]]\nname = \"big\"\nladder = [\"nsaid\", \"nsaid+methotrexate+sulfasalazine+pamidronate+tnf_inhibitor\"]\n"
+                .to_string(),
+            "line 3, column 20",
+            "combines 5 drugs; at most 4",
+        ),
+        ("seventeen.toml", seventeen, "line 37, column", "more than 16 different drugs"),
+    ];
+    for (name, text, at, what) in cases {
+        let path = write_scenario(tmp.path(), name, text);
+        let check = output(crmo().arg("check").arg(&path));
+        let out = tmp.path().join(format!("{name}.out"));
+        let run = output(
+            crmo()
+                .arg("run")
+                .arg(&path)
+                .arg("--out")
+                .arg(&out)
+                .arg("-q"),
+        );
+        for (cmd, o) in [("check", &check), ("run", &run)] {
+            assert_eq!(o.code, Some(2), "{cmd} {name}: {o:#?}");
+            assert!(
+                o.stderr.contains(at) && o.stderr.contains(what),
+                "{cmd} {name}: {}",
+                o.stderr
+            );
+        }
+        assert_eq!(check.stderr, run.stderr, "{name}: check and run disagree");
+        assert!(!out.exists());
+    }
+}
