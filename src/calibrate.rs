@@ -166,6 +166,15 @@ pub fn calibration_rows(res: &CohortResult) -> Vec<CalibrationRow> {
         .collect()
 }
 
+/// A value with three decimals, or `-` when there is none (never `NaN`).
+fn three_places(x: f64) -> String {
+    if x.is_finite() {
+        format!("{x:.3}")
+    } else {
+        "-".into()
+    }
+}
+
 /// The report as a table for the terminal.
 pub fn calibration_table(rows: &[CalibrationRow], arm: &str) -> String {
     let mut s = format!("calibration of arm `{arm}` against the published targets\n");
@@ -175,13 +184,13 @@ pub fn calibration_table(rows: &[CalibrationRow], arm: &str) -> String {
     );
     for r in rows {
         s += &format!(
-            "{:<4} {:<70} {:>9} {:>9} {:>10.3} {:>8.3} {:>8}  [{}]\n",
+            "{:<4} {:<70} {:>9} {:>9} {:>10} {:>8} {:>8}  [{}]\n",
             r.target.id,
             r.target.target,
             fmt_num(r.target.published),
             fmt_num(r.target.tolerance),
-            r.simulated,
-            r.mcse,
+            three_places(r.simulated),
+            three_places(r.mcse),
             match r.status() {
                 "true" => "yes",
                 "false" => "NO",

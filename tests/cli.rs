@@ -36,6 +36,10 @@ mod shards;
 #[path = "cli/psa.rs"]
 mod psa;
 
+// Sweeps: sweep.csv, the sweep plot, located errors, shards.
+#[path = "cli/sweep.rs"]
+mod sweep;
+
 // The result-directory rule: refusals, atomic swaps, kills, interrupts,
 // concurrent runs, charts written whole.
 #[path = "cli/outdir.rs"]

@@ -5,6 +5,10 @@
 //! - events are in time order and within [0, horizon];
 //! - flares alternate start/end from a flare at onset, so they never overlap;
 //! - no flare starts after the disease resolved, nor after loss to follow-up;
+//! - resolution never happens inside a running flare;
+//! - after an adverse event the patient is given another drug at once,
+//!   unless the arm says `on_adverse_event_at_top = "stop"` (or every drug
+//!   of the ladder has caused one);
 //! - the outcome agrees with the event log and the state segments (flare
 //!   count, flare days, observed time, new lesions);
 //! - the state segments tile [0, horizon] without gaps or overlaps;
@@ -17,7 +21,9 @@
 
 use crmo_sim::engine::cohort::Arm;
 use crmo_sim::engine::model_values::{ReplicateModel, DAYS_PER_YEAR};
-use crmo_sim::engine::patient::{simulate_patient, EventKind, EventLog, Outcome, Scratch, State};
+use crmo_sim::engine::patient::{
+    simulate_patient, EventKind, EventLog, Outcome, Scratch, State, StopReason,
+};
 use crmo_sim::engine::treatment::TreatmentState;
 use crmo_sim::scenario::parse;
 use crmo_sim::study::Study;
@@ -31,16 +37,19 @@ struct Params {
     flare_rate_per_year: f64,
     flare_duration_mean_weeks: f64,
     flare_duration_shape: f64,
+    first_flare_duration_mean_weeks: f64,
     frailty_variance: f64,
     resolution_median_years: f64,
     resolution_sdlog: f64,
     new_lesions_per_flare: f64,
     p_silent_new: f64,
     loss_to_follow_up_per_year: f64,
-    diagnostic_delay_median_months: f64,
+    symptomatic_months_to_diagnosis_median: f64,
     p_vertebral_fracture_per_flare: f64,
     majeed_frac: f64,
     treated: bool,
+    /// Adverse-event hazard of every ladder drug, per year (high values exercise the fallbacks).
+    adverse_events_per_year: f64,
 }
 
 fn params() -> impl Strategy<Value = Params> {
@@ -63,6 +72,8 @@ fn params() -> impl Strategy<Value = Params> {
             0.0f64..0.3,
             prop_oneof![Just(0.0), Just(1.0), 0.0f64..=1.0],
             any::<bool>(),
+            0.05f64..120.0,
+            0.0f64..20.0,
         ),
     )
         .prop_map(|(a, b)| Params {
@@ -73,16 +84,18 @@ fn params() -> impl Strategy<Value = Params> {
             flare_rate_per_year: a.2,
             flare_duration_mean_weeks: a.3,
             flare_duration_shape: a.4,
+            first_flare_duration_mean_weeks: b.7,
             frailty_variance: a.5,
             resolution_median_years: a.6,
             resolution_sdlog: a.7,
             new_lesions_per_flare: b.0,
             p_silent_new: b.1,
             loss_to_follow_up_per_year: b.2,
-            diagnostic_delay_median_months: b.3,
+            symptomatic_months_to_diagnosis_median: b.3,
             p_vertebral_fracture_per_flare: b.4,
             majeed_frac: b.5,
             treated: b.6,
+            adverse_events_per_year: b.8,
         })
 }
 
@@ -97,13 +110,15 @@ majeed_frac = {:?}
 flare_rate_per_year = {:?}
 flare_duration_mean_weeks = {:?}
 flare_duration_shape = {:?}
+first_flare_duration_mean_weeks = {:?}
+first_flare_duration_shape = {:?}
 frailty_variance = {:?}
 resolution_median_years = {}
 resolution_sdlog = {:?}
 new_lesions_per_flare = {:?}
 p_silent_new = {:?}
 loss_to_follow_up_per_year = {:?}
-diagnostic_delay_median_months = {:?}
+symptomatic_months_to_diagnosis_median = {:?}
 p_vertebral_fracture_per_flare = {:?}
 ",
         p.seed,
@@ -111,6 +126,8 @@ p_vertebral_fracture_per_flare = {:?}
         p.majeed_frac,
         p.flare_rate_per_year,
         p.flare_duration_mean_weeks,
+        p.flare_duration_shape,
+        p.first_flare_duration_mean_weeks,
         p.flare_duration_shape,
         p.frailty_variance,
         if p.resolution_median_years.is_finite() {
@@ -122,22 +139,38 @@ p_vertebral_fracture_per_flare = {:?}
         p.new_lesions_per_flare,
         p.p_silent_new,
         p.loss_to_follow_up_per_year,
-        p.diagnostic_delay_median_months,
+        p.symptomatic_months_to_diagnosis_median,
         p.p_vertebral_fracture_per_flare,
     );
     if p.treated {
-        t += r#"
+        let ae = p.adverse_events_per_year;
+        t += &format!(
+            r#"
+[drugs.nsaid]
+adverse_event_per_year = {ae:?}
+[drugs.methotrexate]
+adverse_event_per_year = {ae:?}
+[drugs.tnf_inhibitor]
+adverse_event_per_year = {ae:?}
+
 [[arm]]
 name = "untreated"
 untreated = true
 
 [[arm]]
 name = "ladder"
-ladder = ["nsaid", "pamidronate", "tnf_inhibitor"]
+ladder = ["nsaid", "methotrexate", "tnf_inhibitor"]
 assess_every_weeks = 8
 min_weeks_on_step = 12
 stop_after_remission_weeks = 26
-"#;
+escalate_when = "no_response"
+
+[[arm]]
+name = "ladder-stop"
+ladder = ["nsaid", "methotrexate", "tnf_inhibitor"]
+on_adverse_event_at_top = "stop"
+"#
+        );
     }
     t
 }
@@ -203,6 +236,9 @@ fn check_course(
                 starts += 1;
                 flare_start = *day;
             }
+            EventKind::Resolution => {
+                prop_assert!(!in_flare, "resolution inside a running flare at day {day}");
+            }
             EventKind::FlareEnd => {
                 prop_assert!(in_flare, "flare ends outside a flare at day {day}");
                 in_flare = false;
@@ -266,6 +302,41 @@ fn check_course(
     Ok(())
 }
 
+/// After an adverse event the patient is put on another drug at once (the
+/// next step, or on the last step the fallback), unless the arm says `stop`
+/// or every drug of the ladder has already caused an adverse event.
+fn check_adverse_event_fallback(
+    log: &EventLog,
+    stop_at_top: bool,
+    ladder_drugs: usize,
+) -> Result<(), TestCaseError> {
+    let ev = &log.0;
+    let mut had_ae: Vec<u16> = Vec::new();
+    for (i, (day, kind)) in ev.iter().enumerate() {
+        let EventKind::DrugStop {
+            drug,
+            reason: StopReason::AdverseEvent,
+        } = kind
+        else {
+            continue;
+        };
+        if !had_ae.contains(drug) {
+            had_ae.push(*drug);
+        }
+        let restarted = ev[i + 1..]
+            .iter()
+            .take_while(|(d, _)| d == day)
+            .any(|(_, k)| matches!(k, EventKind::DrugStart { .. }));
+        let top_stop = stop_at_top && *drug == (ladder_drugs - 1) as u16;
+        let all_failed = had_ae.len() >= ladder_drugs;
+        prop_assert!(
+            restarted || top_stop || all_failed,
+            "untreated after an adverse event of drug {drug} at day {day}: {ev:?}"
+        );
+    }
+    Ok(())
+}
+
 fn config() -> ProptestConfig {
     let cases = std::env::var("PROPTEST_CASES")
         .ok()
@@ -291,6 +362,9 @@ proptest! {
             for arm in arms {
                 let (o, log) = simulate(&model, arm, patient, &mut shared);
                 check_course(&o, &log, &shared, horizon)?;
+                if arm.plan.is_some() {
+                    check_adverse_event_fallback(&log, arm.name == "ladder-stop", 3)?;
+                }
                 // Re-running, with fresh buffers, gives the same patient.
                 let mut fresh = Scratch::default();
                 let (o2, log2) = simulate(&model, arm, patient, &mut fresh);
@@ -362,7 +436,9 @@ fn diagnosis_sees_at_least_one_lesion() {
 [natural_history]
 flare_duration_mean_weeks = 25
 flare_duration_shape = 0.3
-diagnostic_delay_median_months = 40
+first_flare_duration_mean_weeks = 25
+first_flare_duration_shape = 0.3
+symptomatic_months_to_diagnosis_median = 40
 ";
     let loaded = parse(text, "long-flares.toml").unwrap();
     let study = Study::resolve(loaded).unwrap();

@@ -317,11 +317,13 @@ horizon_years = {HORIZON_YEARS}
 flare_rate_per_year = {RATE}
 flare_duration_mean_weeks = {MEAN_WEEKS}
 flare_duration_shape = 1
+first_flare_duration_mean_weeks = {MEAN_WEEKS}
+first_flare_duration_shape = 1
 frailty_variance = 0
 resolution_median_years = inf
 loss_to_follow_up_per_year = 0
-diagnostic_delay_median_months = {DX_MEDIAN_MONTHS}
-diagnostic_delay_sdlog = {DX_SDLOG}
+symptomatic_months_to_diagnosis_median = {DX_MEDIAN_MONTHS}
+symptomatic_months_to_diagnosis_sdlog = {DX_SDLOG}
 
 [drugs.halver]
 p_response = 1
@@ -350,21 +352,14 @@ stop_after_remission_weeks = inf
     let s = a + b;
     let c = a * b / s;
 
-    // E[diagnosis day]: the diagnostic clock C ~ lognormal(median 12 months,
-    // sdlog 0.9) fires; in a flare the patient is diagnosed at C, else at the
-    // next flare start, Exp(b0) later. Untreated, from a flare at onset,
-    // P(remission at t) = a / (a + b0) (1 - exp(-(a + b0) t)). So
-    // E[dx] = E[C] + E[P_remission(C)] / b0, integrated over C numerically.
-    let mu = (DX_MEDIAN_MONTHS * year / 12.0).ln();
-    let (mut e_c, mut e_p, dz) = (0.0, 0.0, 1e-3);
-    for i in -10_000..=10_000 {
-        let z = f64::from(i) * dz;
-        let w = (-0.5 * z * z).exp() / (2.0 * std::f64::consts::PI).sqrt() * dz;
-        let t = (mu + DX_SDLOG * z).exp();
-        e_c += w * t;
-        e_p += w * a / (a + b0) * (1.0 - (-(a + b0) * t).exp());
-    }
-    let mean_dx = e_c + e_p / b0;
+    // E[diagnosis day]: diagnosis comes once the time in flares reaches
+    // D ~ lognormal(median 12 months, sdlog 0.9). Untreated, from a flare at
+    // onset, flares end at rate a per day of flare (memoryless), so before D
+    // days of flare have passed, Poisson(a D) flares have ended, each
+    // followed by a remission of mean 1 / b0. So E[dx | D] = D (1 + a / b0)
+    // and E[dx] = E[D] (1 + a / b0), E[D] = median * exp(sdlog^2 / 2).
+    let e_d = DX_MEDIAN_MONTHS * year / 12.0 * (DX_SDLOG * DX_SDLOG / 2.0).exp();
+    let mean_dx = e_d * (1.0 + a / b0);
     let mean_t = HORIZON_YEARS * year - mean_dx;
     let expected = c * (1.0 - 1.0 / (s * mean_t)) * year;
     let long_run = c * year;
@@ -718,6 +713,59 @@ fn unknown_field_in_a_catalogue_drug_is_refused() {
     );
 }
 
+/// A removed field is refused at its line with the name of its replacement.
+#[test]
+fn removed_diagnostic_delay_field_names_its_replacement() {
+    refused(
+        "horizon_years = 5\n[natural_history]\ndiagnostic_delay_median_months = 12\n",
+        &[3],
+        &[
+            "diagnostic_delay_median_months",
+            "was removed",
+            "symptomatic_months_to_diagnosis_median",
+        ],
+    );
+    refused(
+        "[natural_history.majeed]\ndiagnostic_delay_sdlog = 0.9\n",
+        &[2],
+        &["was removed", "symptomatic_months_to_diagnosis_sdlog"],
+    );
+}
+
+#[test]
+fn malformed_course_fields_are_refused() {
+    refused(
+        "[natural_history]\nfirst_flare_duration_mean_weeks = 0\n",
+        &[2],
+        &["from 0.001 to 5200"],
+    );
+    refused(
+        "[drugs.pamidronate]\nlasting_hazard_ratio = -0.5\n\n[[arm]]\nname = \"a\"\nladder = [\"pamidronate\"]\n",
+        &[2],
+        &["from 0 to 100"],
+    );
+    refused(
+        "[drugs.pamidronate]\nlasting_weeks = \"long\"\n\n[[arm]]\nname = \"a\"\nladder = [\"pamidronate\"]\n",
+        &[2],
+        &["lasting_weeks"],
+    );
+    refused(
+        "[[arm]]\nname = \"a\"\nladder = [\"nsaid\", \"tnf_inhibitor\"]\non_adverse_event_at_top = \"sideways\"\n",
+        &[4],
+        &["on_adverse_event_at_top", "previous", "stop", "known drug"],
+    );
+    refused(
+        "[[arm]]\nname = \"a\"\nladder = [\"nsaid\"]\nescalate_when = \"sometimes\"\n",
+        &[4],
+        &["no_response"],
+    );
+    refused(
+        "[[arm]]\nname = \"a\"\nladder = [\"nsaid\"]\nstop_after_remission_weeks_majeed = 0\n",
+        &[4],
+        &["greater than 0"],
+    );
+}
+
 // ---------------------------------------------------- 6. multi-arm outputs
 
 /// `early-bisphosphonate.toml` writes paired differences, summary rows of
@@ -752,7 +800,17 @@ fn multi_arm_run_writes_differences_and_drug_columns() {
         assert_eq!(r.len(), 8, "{r:?}");
         assert_eq!((r[0], r[1]), (second, first), "{r:?}");
         assert!(["patient value", "patient rate"].contains(&r[3]), "{r:?}");
-        let v: Vec<f64> = r[4..7].iter().map(|x| x.parse().expect("number")).collect();
+        // An empty cell is a difference without observations (e.g. a drug one arm never gives).
+        let v: Vec<f64> = r[4..7]
+            .iter()
+            .map(|x| {
+                if x.is_empty() {
+                    f64::NAN
+                } else {
+                    x.parse().expect("number")
+                }
+            })
+            .collect();
         if v.iter().all(|x| x.is_finite()) {
             assert!(v[1] <= v[0] && v[0] <= v[2], "interval {r:?}");
         }

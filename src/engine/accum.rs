@@ -463,6 +463,7 @@ mod tests {
             end_day: 14.5,
             state: super::super::patient::State::Active,
             pain: 5.0,
+            activity: 4.0,
         }]);
         // Grid points 0, 7, 14 lie inside [0, 14.5).
         assert_eq!(Occupancy::values(&occ.states[0]), vec![1, 1, 1, 0, 0]);

@@ -51,6 +51,8 @@ pub struct ArmStats {
     pub stats: Vec<Stat>,
     /// Diagnostic delay, days.
     pub delay: DayHistogram,
+    /// Active period (onset to the end of the last flare), days.
+    pub active_period: DayHistogram,
 }
 
 /// What one arm accumulates over all replicates (curves are pooled).
@@ -220,6 +222,7 @@ impl Shape {
         ArmStats {
             stats: vec![Stat::default(); self.metrics],
             delay: DayHistogram::new(self.horizon_days + 1),
+            active_period: DayHistogram::new(self.horizon_days + 1),
         }
     }
 
@@ -400,6 +403,7 @@ fn merge_replicate(into: &mut ReplicateStats, from: &ReplicateStats) {
             x.merge(y);
         }
         a.delay.merge(&b.delay);
+        a.active_period.merge(&b.active_period);
     }
     for (a, b) in into.differences.iter_mut().zip(&from.differences) {
         for (x, y) in a.iter_mut().zip(b) {
@@ -476,6 +480,7 @@ fn simulate_chunk(
             if let Some(d) = &outcome.diagnosis {
                 arm_stats.delay.add(d.day);
             }
+            arm_stats.active_period.add(outcome.last_flare_end_day);
             let curves = &mut acc.curves[a];
             add_timeseries(&mut curves.occupancy, &scratch);
             add_endpoints(&mut curves.km, &outcome);

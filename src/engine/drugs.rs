@@ -127,6 +127,8 @@ pub struct DrugModel {
     pub max_courses: u32,
     /// Days before stopping (inf: no limit).
     pub max_days: f64,
+    /// Days the lasting effect holds after a responder stops (0: none).
+    pub lasting_days: f64,
 }
 
 impl DrugModel {
@@ -148,6 +150,11 @@ impl DrugModel {
                 v.max_weeks * 7.0
             } else {
                 NEVER
+            },
+            lasting_days: if v.lasting_hazard_ratio != 1.0 {
+                v.lasting_weeks * 7.0
+            } else {
+                0.0
             },
             values: v,
         }

@@ -9,6 +9,12 @@ use crate::model::{Condition, Genotype};
 use super::model_values::DAYS_PER_YEAR;
 use super::patient::{anniversary_index, Outcome, N_CHECKPOINTS};
 
+mod course;
+use course::{activity_metrics, course_treatment_metrics};
+
+/// The observation of one patient given an argument (see [`Metric::observe`]).
+type Observe = fn(&Outcome, usize) -> Option<(f64, f64)>;
+
 /// How a metric is estimated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Estimator {
@@ -317,6 +323,14 @@ const NATURAL_HISTORY: &[Def] = &[
 
 /// Name of the median diagnostic delay row (estimated from a histogram).
 pub const MEDIAN_DELAY: &str = "diagnostic_delay_median_days";
+/// Name of the median active period row (estimated from a histogram), months (C9).
+pub const MEDIAN_ACTIVE_PERIOD: &str = "active_period_median_months";
+/// Unit, population and definition of [`MEDIAN_ACTIVE_PERIOD`] (for `metrics.csv`).
+pub const MEDIAN_ACTIVE_PERIOD_DEFINITION: (&str, &str, &str) = (
+    "months",
+    "all patients",
+    "median active period: onset to the end of the last flare within observation (C9), from a histogram of whole days",
+);
 /// Unit, population and definition of [`MEDIAN_DELAY`] (for `metrics.csv`).
 pub const MEDIAN_DELAY_DEFINITION: (&str, &str, &str) = (
     "days",
@@ -412,6 +426,7 @@ fn diagnosed_mean(o: &Outcome, v: f64) -> Option<(f64, f64)> {
 pub fn metrics_for(horizon_years: f64, drugs: &[String], max_steps: usize) -> Vec<Metric> {
     let mut v: Vec<Metric> = NATURAL_HISTORY
         .iter()
+        .chain(course::COURSE)
         .map(|d| {
             let kind = Kind {
                 estimator: d.estimator,
@@ -479,10 +494,12 @@ pub fn metrics_for(horizon_years: f64, drugs: &[String], max_steps: usize) -> Ve
             anniversary_index(y),
         ));
     }
+    activity_metrics(&mut v, years, at_checkpoint);
     if max_steps == 0 {
         return v;
     }
     treatment_metrics(&mut v, drugs, max_steps);
+    course_treatment_metrics(&mut v, drugs);
     v
 }
 

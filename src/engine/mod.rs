@@ -4,8 +4,10 @@
 pub mod accum;
 pub mod cohort;
 pub mod drugs;
+pub mod events;
 pub mod metrics;
 pub mod model_values;
+pub mod outcome;
 pub mod patient;
 pub mod rng;
 pub mod treatment;

@@ -31,7 +31,9 @@ pub struct GenotypeModel {
     pub values: NaturalHistoryValues,
     /// Flare hazard in remission, per day.
     pub flare_hazard_per_day: f64,
-    /// Flare duration, days.
+    /// Natural duration of the first episode, days.
+    pub first_flare_duration: GammaDuration,
+    /// Natural duration of a later flare, days.
     pub flare_duration: GammaDuration,
     /// Frailty distribution (None: no frailty).
     pub frailty: Option<GammaDuration>,
@@ -45,8 +47,8 @@ pub struct GenotypeModel {
     pub pain: Normal<f64>,
     /// CRP when raised, mg/l.
     pub crp_raised: LogNormal<f64>,
-    /// Diagnostic delay, days.
-    pub diagnostic_delay: LogNormal<f64>,
+    /// Days of symptoms (time in flares) before diagnosis.
+    pub symptomatic_days_to_diagnosis: LogNormal<f64>,
     /// Loss-to-follow-up hazard per day after diagnosis.
     pub ltfu_per_day: f64,
     /// Probability of each condition at onset, in [`crate::model::Condition::ALL`] order.
@@ -294,6 +296,10 @@ impl GenotypeModel {
         let stage_shape = v.lesion_stage_shape;
         GenotypeModel {
             flare_hazard_per_day: v.flare_rate_per_year / DAYS_PER_YEAR,
+            first_flare_duration: GammaDuration::new(
+                v.first_flare_duration_mean_weeks * 7.0,
+                v.first_flare_duration_shape,
+            ),
             flare_duration: GammaDuration::new(
                 v.flare_duration_mean_weeks * 7.0,
                 v.flare_duration_shape,
@@ -321,9 +327,9 @@ impl GenotypeModel {
             ],
             pain: Normal::new(v.pain_mean_vas, v.pain_sd_vas).expect("validated pain"),
             crp_raised: lognormal(v.crp_raised_median_mg_l, v.crp_raised_sdlog),
-            diagnostic_delay: lognormal(
-                v.diagnostic_delay_median_months * DAYS_PER_MONTH,
-                v.diagnostic_delay_sdlog,
+            symptomatic_days_to_diagnosis: lognormal(
+                v.symptomatic_months_to_diagnosis_median * DAYS_PER_MONTH,
+                v.symptomatic_months_to_diagnosis_sdlog,
             ),
             ltfu_per_day: v.loss_to_follow_up_per_year / DAYS_PER_YEAR,
             p_condition_at_onset: [

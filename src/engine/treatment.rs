@@ -1,6 +1,8 @@
 //! Treatment of one patient: the drug effects in force and the strategy's
-//! state machine (start at diagnosis, assess, escalate, taper, restart on
-//! relapse, switch on adverse events, courses of bisphosphonates).
+//! state machine (start at diagnosis, assess, escalate for lack of response,
+//! taper, restart on relapse, switch on adverse events with a fallback at the
+//! top of the ladder, courses of bisphosphonates, lasting effects of
+//! disease-modifying drugs after stopping).
 //!
 //! The patient loop asks [`TreatmentState::next_event_day`] for the strategy's
 //! next own event, tells it about diagnosis and flares through
@@ -9,15 +11,18 @@
 //! arm-independent stream, so re-exposure behaves consistently and all arms
 //! see the same responders.
 
+mod plan;
+
 use rand_distr::{Distribution, Exp1};
 
 use crate::model::Genotype;
-use crate::scenario::treatment::{ladder_steps, ArmSpec, AtTop, EscalateWhen, OnRelapse};
+use crate::scenario::treatment::{AtTop, EscalateWhen, OnRelapse};
 
 pub use super::drugs::DrugModel;
+use super::events::{EventKind, Observer, StopReason};
 use super::model_values::ReplicateModel;
-use super::patient::{EventKind, Observer, StopReason};
 use super::rng::Purpose;
+pub use plan::{Fallback, TreatmentOutcome, TreatmentPlan};
 
 /// Most drugs a scenario may use (sizes the per-patient exposure arrays).
 pub const MAX_DRUGS: usize = 16;
@@ -29,9 +34,9 @@ const NEVER: f64 = f64::INFINITY;
 /// Multipliers of the natural history in force at a moment (1 = no effect).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Effects {
-    /// Multiplies the flare hazard in remission.
+    /// Multiplies the relapse hazard (maintenance on a drug, lasting effects after one).
     pub flare_hazard_ratio: f64,
-    /// Multiplies flare duration (rescales the rest of a running flare too).
+    /// Multiplies the symptomatic flare duration (induction; rescales the rest of a running flare too).
     pub flare_duration_factor: f64,
     /// Multiplies the mean number of new lesions per flare.
     pub lesion_factor: f64,
@@ -71,79 +76,6 @@ pub enum TreatmentTrigger {
     Scheduled,
 }
 
-/// One arm's strategy, resolved: steps as drug indices, rules in days.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct TreatmentPlan {
-    /// Steps, each a list of drug indices.
-    pub steps: Vec<Vec<u16>>,
-    /// Days between assessments.
-    pub assess_every_days: f64,
-    /// Minimum days on a step before escalation.
-    pub min_days_on_step: f64,
-    /// Escalation rule.
-    pub escalate_when: Option<EscalateWhen>,
-    /// Days of remission that count as "in remission".
-    pub remission_days: f64,
-    /// Days of sustained remission before tapering.
-    pub stop_after_remission_days: f64,
-    /// Relapse after tapering.
-    pub on_relapse: Option<OnRelapse>,
-    /// Escalation due on the last step.
-    pub at_top: Option<AtTop>,
-}
-
-impl TreatmentPlan {
-    /// Resolves an arm, finding each drug of its ladder by name with
-    /// `index`; a name `index` does not know is returned as the error.
-    pub fn from_spec(arm: &ArmSpec, index: impl Fn(&str) -> Option<u16>) -> Result<Self, String> {
-        let steps = ladder_steps(arm)
-            .iter()
-            .map(|step| {
-                step.iter()
-                    .map(|d| index(d).ok_or_else(|| d.clone()))
-                    .collect::<Result<Vec<u16>, String>>()
-            })
-            .collect::<Result<Vec<_>, String>>()?;
-        Ok(TreatmentPlan {
-            steps,
-            assess_every_days: arm.assess_every_weeks * 7.0,
-            min_days_on_step: arm.min_weeks_on_step * 7.0,
-            escalate_when: Some(arm.escalate_when),
-            remission_days: arm.remission_weeks * 7.0,
-            stop_after_remission_days: arm.stop_after_remission_weeks * 7.0,
-            on_relapse: Some(arm.on_relapse_after_stop),
-            at_top: Some(arm.at_top),
-        })
-    }
-}
-
-/// Per-patient treatment outcomes.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct TreatmentOutcome {
-    /// Days exposed to each drug (courses count their infusion days).
-    pub drug_days: [f64; MAX_DRUGS],
-    /// Highest ladder step reached (1-based; 0 = never treated).
-    pub steps_reached: u16,
-    /// Drugs stopped for adverse events.
-    pub adverse_events: u32,
-    /// Flares that started while on a treatment step.
-    pub flares_on_treatment: u32,
-    /// Days on a treatment step.
-    pub treated_days: f64,
-}
-
-impl Default for TreatmentOutcome {
-    fn default() -> Self {
-        Self {
-            drug_days: [0.0; MAX_DRUGS],
-            steps_reached: 0,
-            adverse_events: 0,
-            flares_on_treatment: 0,
-            treated_days: 0.0,
-        }
-    }
-}
-
 /// A drug the patient is on.
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct OnDrug {
@@ -181,6 +113,12 @@ pub struct TreatmentState<'a> {
     on: [Option<OnDrug>; MAX_STEP_DRUGS],
     in_flare: bool,
     last_flare_end: f64,
+    /// Flares that started on the current step.
+    flares_on_step: u32,
+    /// Drugs stopped for an adverse event (bit per drug).
+    had_adverse_event: u32,
+    /// Per drug, the day its lasting effect ends (0: none).
+    lasting_until: [f64; MAX_DRUGS],
     treated_since: Option<f64>,
     horizon_days: f64,
     outcome: TreatmentOutcome,
@@ -209,6 +147,9 @@ impl<'a> TreatmentState<'a> {
             on: [None; MAX_STEP_DRUGS],
             in_flare: false,
             last_flare_end: 0.0,
+            flares_on_step: 0,
+            had_adverse_event: 0,
+            lasting_until: [0.0; MAX_DRUGS],
             treated_since: None,
             horizon_days: model.horizon_days,
             outcome: TreatmentOutcome::default(),
@@ -239,7 +180,17 @@ impl<'a> TreatmentState<'a> {
             }
             next = next.min(d.ae_day).min(d.stop_day).min(d.next_course_day);
         }
+        for &until in &self.lasting_until {
+            if until > 0.0 {
+                next = next.min(until);
+            }
+        }
         next
+    }
+
+    /// Whether no drug is being given (a course drug counts between its courses).
+    pub fn no_drug_on(&self) -> bool {
+        self.on.iter().all(Option::is_none)
     }
 
     /// Reacts to what happened to the patient.
@@ -255,7 +206,10 @@ impl<'a> TreatmentState<'a> {
         match trigger {
             TreatmentTrigger::Diagnosis => self.enter_step(0, day, obs, intervals),
             TreatmentTrigger::FlareStart => match self.phase {
-                Phase::OnStep(_) => self.outcome.flares_on_treatment += 1,
+                Phase::OnStep(_) => {
+                    self.outcome.flares_on_treatment += 1;
+                    self.flares_on_step += 1;
+                }
                 Phase::TaperedOff(k) => {
                     let restart = match self.plan.on_relapse {
                         Some(OnRelapse::Escalate) if k + 1 < self.plan.steps.len() => k + 1,
@@ -271,9 +225,15 @@ impl<'a> TreatmentState<'a> {
         }
     }
 
-    /// The effects in force now.
+    /// The effects in force now: those of the drugs given, and the lasting
+    /// relapse-hazard effects of disease-modifying drugs stopped recently.
     pub fn effects(&self) -> Effects {
         let mut e = Effects::NONE;
+        for (d, &until) in self.lasting_until.iter().enumerate() {
+            if until > 0.0 {
+                e.flare_hazard_ratio *= self.drugs[d].values.lasting_hazard_ratio;
+            }
+        }
         for d in self.on.iter().flatten() {
             if !d.effect_announced {
                 continue;
@@ -335,6 +295,22 @@ impl<'a> TreatmentState<'a> {
         let Some(step) = self.plan.steps.get(k) else {
             return;
         };
+        self.enter_drugs(step, k, day, obs, intervals);
+    }
+
+    /// Puts the patient on `step` (the drugs of ladder step `k`, or a fallback).
+    fn enter_drugs<O: Observer>(
+        &mut self,
+        step: &[u16],
+        k: usize,
+        day: f64,
+        obs: &mut O,
+        intervals: &mut Intervals,
+    ) {
+        if k > 0 {
+            self.outcome.second_step_day = self.outcome.second_step_day.min(day);
+        }
+        self.flares_on_step = 0;
         // Drugs that the new step keeps go on without a restart.
         for slot in 0..MAX_STEP_DRUGS {
             if let Some(d) = self.on[slot] {
@@ -371,6 +347,11 @@ impl<'a> TreatmentState<'a> {
         };
         let m = &self.drugs[usize::from(drug)];
         let e: f64 = Exp1.sample(&mut self.rng);
+        // On the drug again: its on-drug effect replaces the lasting one.
+        self.lasting_until[usize::from(drug)] = 0.0;
+        let first = &mut self.outcome.first_start_day[usize::from(drug)];
+        *first = first.min(day);
+        self.outcome.last_drug = Some(drug);
         let mut d = OnDrug {
             drug,
             start: day,
@@ -452,6 +433,10 @@ impl<'a> TreatmentState<'a> {
     ) {
         if let Some(d) = self.on[slot].take() {
             self.record_exposure(&d, day, intervals);
+            let lasting = self.drugs[usize::from(d.drug)].lasting_days;
+            if d.responder && d.effect_announced && lasting > 0.0 {
+                self.lasting_until[usize::from(d.drug)] = day + lasting;
+            }
             obs.event(
                 day,
                 EventKind::DrugStop {
@@ -477,6 +462,11 @@ impl<'a> TreatmentState<'a> {
 
     /// Handles everything due at `day`, drug by drug, then the assessment.
     fn scheduled<O: Observer>(&mut self, day: f64, obs: &mut O, intervals: &mut Intervals) {
+        for until in self.lasting_until.iter_mut() {
+            if *until > 0.0 && *until <= day {
+                *until = 0.0;
+            }
+        }
         for slot in 0..MAX_STEP_DRUGS {
             let Some(mut d) = self.on[slot] else { continue };
             if !d.effect_announced && d.effect_day <= day {
@@ -489,7 +479,8 @@ impl<'a> TreatmentState<'a> {
             if d.ae_day <= day {
                 self.stop_slot(slot, day, StopReason::AdverseEvent, obs, intervals);
                 self.outcome.adverse_events += 1;
-                self.escalate(day, obs, intervals);
+                self.had_adverse_event |= 1 << d.drug;
+                self.after_adverse_event(day, obs, intervals);
                 return;
             }
             if d.stop_day <= day {
@@ -507,10 +498,17 @@ impl<'a> TreatmentState<'a> {
         !self.in_flare && day - self.last_flare_end >= weeks_days
     }
 
+    fn taper_after_days(&self) -> f64 {
+        match self.genotype {
+            Genotype::Sporadic => self.plan.stop_after_remission_days,
+            Genotype::Majeed => self.plan.stop_after_remission_days_majeed,
+        }
+    }
+
     fn assess<O: Observer>(&mut self, day: f64, obs: &mut O, intervals: &mut Intervals) {
         self.next_assess = day + self.plan.assess_every_days;
         let Phase::OnStep(k) = self.phase else { return };
-        if self.in_sustained_remission(day, self.plan.stop_after_remission_days) {
+        if self.in_sustained_remission(day, self.taper_after_days()) {
             self.stop_all(day, StopReason::Taper, obs, intervals);
             self.phase = Phase::TaperedOff(k);
             return;
@@ -519,11 +517,52 @@ impl<'a> TreatmentState<'a> {
             Some(EscalateWhen::NotInRemission) => {
                 !self.in_sustained_remission(day, self.plan.remission_days)
             }
+            Some(EscalateWhen::NoResponse) => {
+                // The clinician sees whether the step's drugs relieved the pain:
+                // a responder to any of them has responded.
+                let responding = self.on.iter().flatten().any(|d| d.responder);
+                self.in_flare && (!responding || self.flares_on_step >= 2)
+            }
             _ => self.in_flare,
         };
         if still_active && day - self.step_start >= self.plan.min_days_on_step {
             self.escalate(day, obs, intervals);
         }
+    }
+
+    /// After an adverse event: the next step, or on the last step the arm's
+    /// fallback; drugs that caused an adverse event are not given again.
+    fn after_adverse_event<O: Observer>(
+        &mut self,
+        day: f64,
+        obs: &mut O,
+        intervals: &mut Intervals,
+    ) {
+        let Phase::OnStep(k) = self.phase else { return };
+        let last = self.plan.steps.len() - 1;
+        if k < last {
+            self.escalate(day, obs, intervals);
+            return;
+        }
+        let tolerated = |step: &[u16], had: u32| step.iter().all(|d| had & (1 << d) == 0);
+        let had = self.had_adverse_event;
+        match self.plan.adverse_event_at_top {
+            Fallback::Stop => {}
+            Fallback::Previous => {
+                if let Some(j) = (0..k).rev().find(|&j| tolerated(&self.plan.steps[j], had)) {
+                    self.enter_step(j, day, obs, intervals);
+                    return;
+                }
+            }
+            Fallback::Drug(d) => {
+                if tolerated(&[d], had) {
+                    self.enter_drugs(&[d], k, day, obs, intervals);
+                    return;
+                }
+            }
+        }
+        self.stop_all(day, StopReason::AdverseEvent, obs, intervals);
+        self.phase = Phase::Stopped;
     }
 
     fn escalate<O: Observer>(&mut self, day: f64, obs: &mut O, intervals: &mut Intervals) {
@@ -541,238 +580,4 @@ impl<'a> TreatmentState<'a> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::engine::patient::EventLog;
-    use crate::scenario::treatment::DrugValues;
-    use crate::scenario::Scenario;
-
-    fn drug(name: &str, lag_weeks: f64, ae: f64, course_days: f64) -> DrugModel {
-        DrugModel::new(
-            name.into(),
-            DrugValues {
-                p_response: 1.0,
-                p_response_majeed: 1.0,
-                onset_lag_weeks: lag_weeks,
-                flare_hazard_ratio: 0.5,
-                flare_duration_factor: 0.5,
-                lesion_factor: 0.5,
-                heal_time_factor: 0.5,
-                partial_effect: 0.0,
-                adverse_event_per_year: ae,
-                course_days,
-                course_every_weeks: 12.0,
-                max_courses: 2.0,
-                max_weeks: 0.0,
-            },
-        )
-    }
-
-    fn plan(steps: Vec<Vec<u16>>) -> TreatmentPlan {
-        TreatmentPlan {
-            steps,
-            assess_every_days: 28.0,
-            min_days_on_step: 84.0,
-            escalate_when: Some(EscalateWhen::Active),
-            remission_days: 84.0,
-            stop_after_remission_days: 168.0,
-            on_relapse: Some(OnRelapse::Restart),
-            at_top: Some(AtTop::Continue),
-        }
-    }
-
-    struct Harness {
-        model: ReplicateModel,
-    }
-
-    impl Harness {
-        fn new(drugs: Vec<DrugModel>) -> Self {
-            let s: Scenario = toml::from_str("").unwrap();
-            let mut model = ReplicateModel::new(&s, &Default::default(), 0);
-            model.drugs = drugs;
-            Harness { model }
-        }
-    }
-
-    /// Runs scheduled events up to `until`, returning the log.
-    fn run_until(
-        t: &mut TreatmentState,
-        until: f64,
-        log: &mut EventLog,
-        iv: &mut Intervals,
-        in_flare: bool,
-    ) {
-        loop {
-            let next = t.next_event_day();
-            if next > until {
-                break;
-            }
-            t.on(TreatmentTrigger::Scheduled, next, in_flare, log, iv);
-        }
-    }
-
-    fn starts(log: &EventLog) -> Vec<(f64, u16)> {
-        log.0
-            .iter()
-            .filter_map(|(d, k)| match k {
-                EventKind::DrugStart { drug, .. } => Some((*d, *drug)),
-                _ => None,
-            })
-            .collect()
-    }
-
-    #[test]
-    fn escalation_waits_for_the_minimum_time_on_step() {
-        let h = Harness::new(vec![drug("a", 0.0, 0.0, 0.0), drug("b", 0.0, 0.0, 0.0)]);
-        let p = plan(vec![vec![0], vec![1]]);
-        let mut t = TreatmentState::new(&p, &h.model, 0);
-        let (mut log, mut iv) = (EventLog::default(), Intervals::new());
-        t.on(TreatmentTrigger::Diagnosis, 100.0, true, &mut log, &mut iv);
-        // Assessments at 128, 156 (< 84 days on step), 184 (= 84): escalate at 184.
-        run_until(&mut t, 183.0, &mut log, &mut iv, true);
-        assert_eq!(starts(&log), vec![(100.0, 0)]);
-        run_until(&mut t, 184.0, &mut log, &mut iv, true);
-        assert_eq!(starts(&log), vec![(100.0, 0), (184.0, 1)]);
-        assert_eq!(iv, vec![(0, 100.0, 184.0)]);
-        assert_eq!(t.outcome().steps_reached, 2);
-    }
-
-    #[test]
-    fn no_escalation_when_in_remission() {
-        let h = Harness::new(vec![drug("a", 0.0, 0.0, 0.0), drug("b", 0.0, 0.0, 0.0)]);
-        let p = plan(vec![vec![0], vec![1]]);
-        let mut t = TreatmentState::new(&p, &h.model, 0);
-        let (mut log, mut iv) = (EventLog::default(), Intervals::new());
-        t.on(TreatmentTrigger::Diagnosis, 0.0, true, &mut log, &mut iv);
-        t.on(TreatmentTrigger::FlareEnd, 10.0, false, &mut log, &mut iv);
-        run_until(&mut t, 150.0, &mut log, &mut iv, false);
-        assert_eq!(starts(&log).len(), 1);
-    }
-
-    #[test]
-    fn taper_after_sustained_remission_then_restart_on_relapse() {
-        let h = Harness::new(vec![drug("a", 0.0, 0.0, 0.0)]);
-        let p = plan(vec![vec![0]]);
-        let mut t = TreatmentState::new(&p, &h.model, 0);
-        let (mut log, mut iv) = (EventLog::default(), Intervals::new());
-        t.on(TreatmentTrigger::Diagnosis, 0.0, true, &mut log, &mut iv);
-        t.on(TreatmentTrigger::FlareEnd, 20.0, false, &mut log, &mut iv);
-        // Remission since day 20; 168 days sustained at the assessment on day 196.
-        run_until(&mut t, 195.0, &mut log, &mut iv, false);
-        assert!(iv.is_empty());
-        run_until(&mut t, 196.0, &mut log, &mut iv, false);
-        assert_eq!(iv, vec![(0, 0.0, 196.0)]);
-        assert!(log.0.iter().any(|(d, k)| *d == 196.0
-            && matches!(
-                k,
-                EventKind::DrugStop {
-                    reason: StopReason::Taper,
-                    ..
-                }
-            )));
-        assert_eq!(t.next_event_day(), NEVER);
-        t.on(TreatmentTrigger::FlareStart, 300.0, true, &mut log, &mut iv);
-        assert_eq!(starts(&log), vec![(0.0, 0), (300.0, 0)]);
-        assert_eq!(t.outcome().flares_on_treatment, 1);
-    }
-
-    #[test]
-    fn relapse_can_escalate_instead() {
-        let h = Harness::new(vec![drug("a", 0.0, 0.0, 0.0), drug("b", 0.0, 0.0, 0.0)]);
-        let mut p = plan(vec![vec![0], vec![1]]);
-        p.on_relapse = Some(OnRelapse::Escalate);
-        let mut t = TreatmentState::new(&p, &h.model, 0);
-        let (mut log, mut iv) = (EventLog::default(), Intervals::new());
-        t.on(TreatmentTrigger::Diagnosis, 0.0, true, &mut log, &mut iv);
-        t.on(TreatmentTrigger::FlareEnd, 1.0, false, &mut log, &mut iv);
-        run_until(&mut t, 400.0, &mut log, &mut iv, false);
-        t.on(TreatmentTrigger::FlareStart, 500.0, true, &mut log, &mut iv);
-        assert_eq!(starts(&log), vec![(0.0, 0), (500.0, 1)]);
-    }
-
-    #[test]
-    fn adverse_event_moves_to_the_next_step() {
-        let h = Harness::new(vec![drug("a", 0.0, 50.0, 0.0), drug("b", 0.0, 0.0, 0.0)]);
-        let p = plan(vec![vec![0], vec![1]]);
-        let mut t = TreatmentState::new(&p, &h.model, 0);
-        let (mut log, mut iv) = (EventLog::default(), Intervals::new());
-        t.on(TreatmentTrigger::Diagnosis, 0.0, false, &mut log, &mut iv);
-        let ae = t.next_event_day();
-        assert!(ae < 28.0, "a hazard of 50/yr fires within weeks: {ae}");
-        t.on(TreatmentTrigger::Scheduled, ae, false, &mut log, &mut iv);
-        assert_eq!(starts(&log), vec![(0.0, 0), (ae, 1)]);
-        assert_eq!(t.outcome().adverse_events, 1);
-        assert!(log.0.iter().any(|(_, k)| matches!(
-            k,
-            EventKind::DrugStop {
-                reason: StopReason::AdverseEvent,
-                ..
-            }
-        )));
-    }
-
-    #[test]
-    fn top_of_ladder_continues_or_stops() {
-        let h = Harness::new(vec![drug("a", 0.0, 0.0, 0.0)]);
-        let p = plan(vec![vec![0]]);
-        let mut t = TreatmentState::new(&p, &h.model, 0);
-        let (mut log, mut iv) = (EventLog::default(), Intervals::new());
-        t.on(TreatmentTrigger::Diagnosis, 0.0, true, &mut log, &mut iv);
-        run_until(&mut t, 400.0, &mut log, &mut iv, true);
-        assert_eq!(starts(&log).len(), 1);
-        assert!(iv.is_empty(), "still on the drug");
-
-        let mut p = plan(vec![vec![0]]);
-        p.at_top = Some(AtTop::Stop);
-        let mut t = TreatmentState::new(&p, &h.model, 0);
-        let (mut log, mut iv) = (EventLog::default(), Intervals::new());
-        t.on(TreatmentTrigger::Diagnosis, 0.0, true, &mut log, &mut iv);
-        run_until(&mut t, 400.0, &mut log, &mut iv, true);
-        assert_eq!(iv, vec![(0, 0.0, 84.0)]);
-        assert_eq!(t.next_event_day(), NEVER);
-    }
-
-    #[test]
-    fn courses_are_given_in_cycles_and_end() {
-        let h = Harness::new(vec![drug("bp", 0.0, 0.0, 3.0)]);
-        let p = plan(vec![vec![0]]);
-        let mut t = TreatmentState::new(&p, &h.model, 0);
-        let (mut log, mut iv) = (EventLog::default(), Intervals::new());
-        t.on(TreatmentTrigger::Diagnosis, 0.0, false, &mut log, &mut iv);
-        t.on(TreatmentTrigger::FlareEnd, 0.0, false, &mut log, &mut iv);
-        run_until(&mut t, 160.0, &mut log, &mut iv, false);
-        // Two courses (days 0 and 84), effect until 168.
-        assert_eq!(iv, vec![(0, 0.0, 3.0), (0, 84.0, 87.0)]);
-        assert_eq!(t.outcome().drug_days[0], 6.0);
-        assert!(t.effects().flare_hazard_ratio < 1.0);
-        run_until(&mut t, 170.0, &mut log, &mut iv, false);
-        assert_eq!(t.effects(), Effects::NONE);
-    }
-
-    #[test]
-    fn onset_lag_delays_the_effect() {
-        let h = Harness::new(vec![drug("a", 4.0, 0.0, 0.0)]);
-        let p = plan(vec![vec![0]]);
-        let mut t = TreatmentState::new(&p, &h.model, 0);
-        let (mut log, mut iv) = (EventLog::default(), Intervals::new());
-        t.on(TreatmentTrigger::Diagnosis, 10.0, true, &mut log, &mut iv);
-        assert_eq!(t.effects(), Effects::NONE);
-        assert_eq!(t.next_event_day(), 38.0);
-        t.on(TreatmentTrigger::Scheduled, 38.0, true, &mut log, &mut iv);
-        assert_eq!(t.effects().flare_hazard_ratio, 0.5);
-    }
-
-    /// The step counter does not wrap after 255 steps.
-    #[test]
-    fn steps_beyond_255_are_counted() {
-        let h = Harness::new(vec![drug("a", 0.0, 0.0, 0.0), drug("b", 0.0, 0.0, 0.0)]);
-        let mut p = plan((0..300).map(|k| vec![k % 2]).collect());
-        p.min_days_on_step = 0.0;
-        p.assess_every_days = 7.0;
-        let mut t = TreatmentState::new(&p, &h.model, 0);
-        let (mut log, mut iv) = (EventLog::default(), Intervals::new());
-        t.on(TreatmentTrigger::Diagnosis, 0.0, true, &mut log, &mut iv);
-        run_until(&mut t, 7.0 * 280.0, &mut log, &mut iv, true);
-        assert_eq!(t.outcome().steps_reached, 281);
-    }
-}
+mod tests;

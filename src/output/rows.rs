@@ -239,6 +239,12 @@ struct PatientRecord<'a> {
     burnout_day: Option<Num>,
     resolved_day: Option<Num>,
     lost_day: Option<Num>,
+    course_class: Option<&'static str>,
+    first_remission_after_diagnosis_day: Option<Num>,
+    first_relapse_after_diagnosis_day: Option<Num>,
+    flares_after_diagnosis: Option<u32>,
+    steps_reached: u16,
+    last_drug: Option<&'a str>,
 }
 
 /// The header of `patients.csv` for a scenario's drugs.
@@ -268,6 +274,12 @@ pub fn patients_header(drugs: &[String]) -> Vec<String> {
         "burnout_day",
         "resolved_day",
         "lost_day",
+        "course_class",
+        "first_remission_after_diagnosis_day",
+        "first_relapse_after_diagnosis_day",
+        "flares_after_diagnosis",
+        "steps_reached",
+        "last_drug",
     ]
     .map(String::from)
     .to_vec();
@@ -484,6 +496,16 @@ impl CsvRows {
             burnout_day: num(o.resolved_day),
             resolved_day: num(resolved_day(o, ev)),
             lost_day: num(o.lost_day),
+            course_class: o.course_class().map(|c| c.as_str()),
+            first_remission_after_diagnosis_day: num(o.first_remission_after_dx_day),
+            first_relapse_after_diagnosis_day: num(o.first_relapse_after_dx_day),
+            flares_after_diagnosis: dx.map(|_| o.flares_after_dx),
+            steps_reached: o.treatment.steps_reached,
+            last_drug: o
+                .treatment
+                .last_drug
+                .and_then(|d| self.drugs.get(usize::from(d)))
+                .map(String::as_str),
         };
         let mut cells: Vec<Cell> = condition_days(o, ev).into_iter().map(Cell::Num).collect();
         cells.extend(drug_cells(o, ev, self.drugs.len()));

@@ -8,7 +8,8 @@
 //! error of the mean over replicates, `sqrt(sum se_r²) / R`.
 
 use crate::engine::cohort::CohortResult;
-use crate::engine::metrics::MEDIAN_DELAY;
+use crate::engine::metrics::{MEDIAN_ACTIVE_PERIOD, MEDIAN_DELAY};
+use crate::engine::model_values::DAYS_PER_MONTH;
 
 /// One row of `summary.csv`.
 #[derive(Debug, Clone, PartialEq)]
@@ -79,7 +80,7 @@ pub fn percentile(sorted: &[f64], p: f64) -> f64 {
 
 /// Each replicate's estimate and standard error of every metric of arm
 /// `a`, in the row order of `summary.csv` (the metrics, then the median
-/// diagnostic delay).
+/// diagnostic delay and the median active period).
 pub fn replicate_estimates_se(res: &CohortResult, a: usize) -> Vec<(String, Vec<(f64, f64)>)> {
     let mut out: Vec<(String, Vec<(f64, f64)>)> = res
         .metrics
@@ -106,6 +107,15 @@ pub fn replicate_estimates_se(res: &CohortResult, a: usize) -> Vec<(String, Vec<
         })
         .collect();
     out.push((MEDIAN_DELAY.to_string(), medians));
+    let active = res
+        .replicates
+        .iter()
+        .map(|r| {
+            let (med, _, _, se) = r.arms[a].active_period.median_with_interval();
+            (med / DAYS_PER_MONTH, se / DAYS_PER_MONTH)
+        })
+        .collect();
+    out.push((MEDIAN_ACTIVE_PERIOD.to_string(), active));
     out
 }
 

@@ -9,7 +9,10 @@ use serde::Serialize;
 use crate::calibrate::CalibrationRow;
 use crate::engine::accum::{Occupancy, ENDPOINTS};
 use crate::engine::cohort::CohortResult;
-use crate::engine::metrics::{Metric, MEDIAN_DELAY, MEDIAN_DELAY_DEFINITION};
+use crate::engine::metrics::{
+    Metric, MEDIAN_ACTIVE_PERIOD, MEDIAN_ACTIVE_PERIOD_DEFINITION, MEDIAN_DELAY,
+    MEDIAN_DELAY_DEFINITION,
+};
 use crate::error::{Error, Result};
 use crate::plot::cohort::pain_band;
 
@@ -148,13 +151,17 @@ pub fn metric_definitions(metrics: &[Metric]) -> Vec<MetricDefinition> {
             },
         })
         .collect();
-    let (unit, population, definition) = MEDIAN_DELAY_DEFINITION;
-    v.push(MetricDefinition {
-        metric: MEDIAN_DELAY.into(),
-        unit: unit.into(),
-        population: population.into(),
-        definition: definition.into(),
-    });
+    for (name, (unit, population, definition)) in [
+        (MEDIAN_DELAY, MEDIAN_DELAY_DEFINITION),
+        (MEDIAN_ACTIVE_PERIOD, MEDIAN_ACTIVE_PERIOD_DEFINITION),
+    ] {
+        v.push(MetricDefinition {
+            metric: name.into(),
+            unit: unit.into(),
+            population: population.into(),
+            definition: definition.into(),
+        });
+    }
     v
 }
 

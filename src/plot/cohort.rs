@@ -818,6 +818,7 @@ mod tests {
             end_day: b,
             state,
             pain,
+            activity: pain / 2.0,
         };
         occ.add_segments(&[
             seg(0.0, 10.0, State::Active, 6.0),

@@ -13,6 +13,7 @@ pub mod cohort;
 pub mod course;
 pub mod gallery;
 pub mod readme;
+pub mod sweep;
 
 use std::error::Error as StdError;
 use std::path::Path;

@@ -450,6 +450,14 @@ range_kind!(
     CourseWeeks: 1.0 ..= 520.0; "a number of weeks from 1 to 520"
 );
 range_kind!(
+    /// A finite number > 0 (a natural domain, for fields without a model limit).
+    Positive: 0.0 ..= 1.7976931348623157e308, open_min = true, domain = true; "a finite number greater than 0"
+);
+range_kind!(
+    /// A finite number >= 0 (a natural domain, for fields without a model limit).
+    NonNegative: 0.0 ..= 1.7976931348623157e308, domain = true; "a finite number of 0 or more"
+);
+range_kind!(
     /// Courses before a drug is stopped (0: no limit).
     Courses: 0.0 ..= 5200.0; "a number of courses from 0 (no limit) to 5200"
 );

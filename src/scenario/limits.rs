@@ -22,10 +22,13 @@ pub const MAX_LADDER_STEPS: usize = 64;
 pub const MAX_USED_DRUGS: usize = crate::engine::treatment::MAX_DRUGS;
 /// Most drugs combined in one ladder step.
 pub const MAX_STEP_DRUGS: usize = crate::engine::treatment::MAX_STEP_DRUGS;
-/// Most lesions one patient may have (a skeleton has about 200 bones).
-pub const MAX_LESIONS: usize = 256;
-/// Most events (steps of the event loop) in one patient's course.
-pub const MAX_EVENTS: u32 = 100_000;
+/// Most lesions one patient may have: ten times the most any patient of the
+/// shipped scenarios reaches (about 500, Majeed syndrome over 15 years).
+pub const MAX_LESIONS: usize = 5_000;
+/// Most events (steps of the event loop) in one patient's course: weekly
+/// imaging, assessments and courses over a century are about 16,000, and the
+/// shipped scenarios reach about 2,500.
+pub const MAX_EVENTS: u32 = 200_000;
 /// Most patient courses one run simulates: patients x replicates x arms.
 pub const MAX_COURSES: u64 = 1_000_000_000;
 /// Most replicates x arms x horizon years: every replicate keeps, per arm,
@@ -112,28 +115,40 @@ pub fn clip_lines(message: &str) -> String {
 /// patients x replicates x arms, and the memory kept per replicate.
 /// Returns what is wrong and what is allowed; the key to blame comes first.
 pub fn check_run_size(s: &Scenario) -> Result<(), (&'static str, String)> {
+    check_run_size_points(s, 1)
+}
+
+/// [`check_run_size`] for a sweep of `points` grid points, each a whole
+/// study of this size (a swept horizon counts as the longest, 100 years).
+pub fn check_run_size_points(s: &Scenario, points: usize) -> Result<(), (&'static str, String)> {
     let arms = s.arm.len().max(1) as u64;
+    let points = points.max(1) as u64;
     let courses = s
         .patients
         .saturating_mul(u64::from(s.replicates))
-        .saturating_mul(arms);
+        .saturating_mul(arms)
+        .saturating_mul(points);
+    let per_point = if points > 1 { " per grid point" } else { "" };
     if courses > MAX_COURSES {
         return Err((
             "patients",
             format!(
-                "{} patients x {} replicate(s) x {arms} arm(s) = {courses} patient courses; at most {MAX_COURSES} are allowed in one run: lower `patients` or `replicates`",
+                "{} patients x {} replicate(s) x {arms} arm(s){per_point} = {courses} patient courses in all; at most {MAX_COURSES} are allowed in one run: lower `patients` or `replicates`",
                 s.patients, s.replicates
             ),
         ));
     }
-    let load = f64::from(s.replicates) * arms as f64 * s.horizon_years;
+    let horizon = if points > 1 { 100.0 } else { s.horizon_years };
+    // A sweep also keeps every point's curves, about ten replicates' worth per arm.
+    let kept = f64::from(s.replicates) + if points > 1 { 10.0 } else { 0.0 };
+    let load = kept * arms as f64 * horizon * points as f64;
     if load > MAX_REPLICATE_ARM_YEARS {
         return Err((
             "replicates",
             format!(
-                "{} replicate(s) x {arms} arm(s) x {} horizon years = {}; at most {} are allowed (each replicate keeps day-resolution results per arm): lower `replicates`",
-                s.replicates,
-                num(s.horizon_years),
+                "{} replicate(s) x {arms} arm(s) x {} horizon years{per_point} = {} in all; at most {} are allowed (each replicate keeps day-resolution results per arm): lower `replicates`",
+                num(kept),
+                num(horizon),
                 num(load),
                 num(MAX_REPLICATE_ARM_YEARS)
             ),

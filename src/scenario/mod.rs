@@ -59,7 +59,15 @@ pub struct Scenario {
     /// `[[arm]]`: treatment strategies compared on the same patients.
     #[serde(default)]
     pub arm: Vec<treatment::ArmSpec>,
+    /// `[sweep]`: one or two parameters by dotted path, each with a list or
+    /// range of values, and the `metric` the sweep plot shows; checked and
+    /// expanded into grid points by [`crate::study::sweep`].
+    #[serde(default)]
+    pub sweep: Option<toml::Spanned<SweepTable>>,
 }
+
+/// `[sweep]` as written: key (with its place in the file) → value.
+pub type SweepTable = std::collections::BTreeMap<toml::Spanned<String>, toml::Spanned<toml::Value>>;
 
 fn default_seed() -> u64 {
     1

@@ -11,7 +11,24 @@ use super::dist::{
 };
 
 macro_rules! natural_history_params {
-    ($( $(#[doc = $doc:literal])+ $name:ident : $kind:ty = $default:expr, $source:literal; )*) => {
+    (
+        $( $(#[doc = $doc:literal])+ $name:ident : $kind:ty = $default:expr, $source:literal; )*
+        removed { $( $old:ident => $why:literal; )* }
+    ) => {
+        /// Deserializers of removed fields: each refuses its field, at its
+        /// line and column, with a message naming what replaced it.
+        pub mod removed_fields {
+            $(
+                /// Marker of a removed field.
+                #[allow(non_camel_case_types)]
+                #[derive(Debug, Clone, Copy)]
+                pub struct $old;
+                impl super::RemovedField for $old {
+                    const MESSAGE: &'static str = concat!("`", stringify!($old), "` was removed: ", $why);
+                }
+            )*
+        }
+
         /// `[natural_history]`: every model parameter of the disease course for
         /// sporadic CRMO, with `[natural_history.majeed]` overrides for Majeed syndrome.
         #[derive(Debug, Clone, Deserialize)]
@@ -22,6 +39,7 @@ macro_rules! natural_history_params {
             pub majeed: NaturalHistoryOverrides,
             /// Relative weights of lesion sites.
             pub site_weights: super::SiteWeights,
+            $( #[doc(hidden)] pub $old: Option<Removed<removed_fields::$old>>, )*
         }
 
         impl Default for NaturalHistory {
@@ -30,6 +48,7 @@ macro_rules! natural_history_params {
                     $( $name: Param::fixed($default), )*
                     majeed: NaturalHistoryOverrides::default(),
                     site_weights: super::SiteWeights::default(),
+                    $( $old: None, )*
                 }
             }
         }
@@ -39,6 +58,7 @@ macro_rules! natural_history_params {
         #[serde(deny_unknown_fields, default)]
         pub struct NaturalHistoryOverrides {
             $( $(#[doc = $doc])+ pub $name: Option<Param<$kind>>, )*
+            $( #[doc(hidden)] pub $old: Option<Removed<removed_fields::$old>>, )*
         }
 
         /// Natural-history values of one replicate and genotype (all draws done).
@@ -119,6 +139,23 @@ macro_rules! natural_history_params {
     };
 }
 
+/// A field that was removed from the scenario format, and what replaced it.
+pub trait RemovedField {
+    /// The refusal, naming the replacement.
+    const MESSAGE: &'static str;
+}
+
+/// The value of a removed field: deserializing it always fails with the
+/// field's [`RemovedField::MESSAGE`], at the value's line and column.
+#[derive(Debug, Clone, Copy)]
+pub struct Removed<M>(std::marker::PhantomData<M>);
+
+impl<'de, M: RemovedField> Deserialize<'de> for Removed<M> {
+    fn deserialize<D: serde::Deserializer<'de>>(_d: D) -> Result<Self, D::Error> {
+        Err(serde::de::Error::custom(M::MESSAGE))
+    }
+}
+
 /// One line of the resolved-parameter listing.
 #[derive(Debug, Clone)]
 pub struct ParamRow {
@@ -135,18 +172,22 @@ pub struct ParamRow {
 }
 
 natural_history_params! {
-    /// Flare hazard while in remission, per year, before frailty and treatment.
-    flare_rate_per_year: FlareRate = 1.5, "assumption: above the treated 1.1/yr of [JobDeslandre2001]";
-    /// Mean flare duration, weeks (gamma distributed).
-    flare_duration_mean_weeks: Weeks = 52.0, "calibrated to C1 [Beck2010] and C2 [Schnabel2017] (reference figures suggest 10, an assumption); bone pain >= 6 weeks (ACR/EULAR)";
-    /// Shape of the gamma flare duration (1 = exponential).
+    /// Relapse hazard per year of the active phase once the previous episode has subsided, before frailty and treatment.
+    flare_rate_per_year: FlareRate = 2.5, "calibrated to C2 [Schnabel2017] and C9 [Jansson2007]; above the treated 1.1/yr of [JobDeslandre2001]";
+    /// Mean duration of the presenting (first) episode, weeks (gamma distributed).
+    first_flare_duration_mean_weeks: Weeks = 70.0, "calibrated to C1 [Beck2010], C5 [Roderick2016] and C9 [Jansson2007]: pain for months before diagnosis (median delay 15 months)";
+    /// Shape of the gamma duration of the first episode (1 = exponential).
+    first_flare_duration_shape: Shape = 2.0, "assumption";
+    /// Mean duration of a later flare (relapse), weeks (gamma distributed).
+    flare_duration_mean_weeks: Weeks = 12.0, "assumption: bone pain >= 6 weeks (ACR/EULAR); reference figures suggest 10";
+    /// Shape of the gamma duration of later flares (1 = exponential).
     flare_duration_shape: Shape = 2.0, "assumption";
     /// Variance of the gamma frailty (mean 1) multiplying flare hazard and new-lesion rate; 0 = none.
-    frailty_variance: Variance = 0.5, "assumption: standard recurrent-event heterogeneity";
-    /// Median time from onset to disease resolution (burnout), years; inf = never.
+    frailty_variance: Variance = 1.5, "calibrated to C2 [Schnabel2017] with C8 [JobDeslandre2001]: a chronic minority carries most relapses";
+    /// Median length of the active disease phase (onset to burnout), years; inf = never. No flare starts after it; a flare running then ends first.
     resolution_median_years: YearsOrNever = 3.0, "assumption from [Jansson2007] (active 21 months) and [JobDeslandre2001] (5.3 years)";
     /// Log-scale spread of the lognormal resolution time.
-    resolution_sdlog: SdLog = 0.8, "assumption";
+    resolution_sdlog: SdLog = 1.0, "assumption; with the median, calibrated to C9 [Jansson2007] (IQR 9-52 months)";
     /// Mean number of lesions at onset beyond the first (negative binomial).
     initial_extra_lesions_mean: InitialLesions = 3.0, "[Roderick2016] 3.95 per patient; [Eurofever2018] 4.1 on MRI";
     /// Dispersion (size) of that negative binomial; 1 = geometric.
@@ -183,10 +224,10 @@ natural_history_params! {
     p_vertebral_fracture_per_flare: Prob = 0.02, "assumption: no per-flare rate published [dAngelo2021]";
     /// Probability of an abnormal blood cell count at diagnosis.
     p_abnormal_blood_count: Prob = 0.05, "assumption: normal count is typical of NBO [Jansson2009]; calibrated to C6";
-    /// Median diagnostic delay from onset, months (lognormal); diagnosis comes at the first flare from then on.
-    diagnostic_delay_median_months: Months = 12.0, "[Walsh2015] mean 12; [Roderick2016] median 15; [Wipff2013] mean 18";
-    /// Log-scale spread of the diagnostic delay (0.9 gives mean = 1.5 x median).
-    diagnostic_delay_sdlog: SdLog = 0.9, "[Wipff2013] mean 18 months";
+    /// Median months of symptoms (time in flares) before diagnosis (lognormal): diagnosis comes once the patient has been in pain that long.
+    symptomatic_months_to_diagnosis_median: Months = 10.0, "calibrated to C5 [Roderick2016] median delay 15 months; [Walsh2015] mean 12";
+    /// Log-scale spread of the symptomatic time before diagnosis.
+    symptomatic_months_to_diagnosis_sdlog: SdLog = 0.2, "assumption: nearly everyone with a year of pain is diagnosed";
     /// Loss-to-follow-up hazard after diagnosis, per year.
     loss_to_follow_up_per_year: PerYear = 0.03, "assumption";
     /// Probability of palmoplantar pustulosis at onset.
@@ -198,7 +239,7 @@ natural_history_params! {
     /// Probability of inflammatory bowel disease at onset.
     p_ibd_at_onset: Prob = 0.04, "[Eurofever2018] GI symptoms 8%";
     /// Probability of arthritis at onset.
-    p_arthritis_at_onset: Prob = 0.15, "[Schnabel2017] 7/56";
+    p_arthritis_at_onset: Prob = 0.03, "[Schnabel2017] 7/56 ever, at median 4.9 years: most arthritis comes later";
     /// Yearly hazard of palmoplantar pustulosis starting later.
     ppp_per_year: PerYear = 0.01, "assumption: brings the ever-share near [Walsh2015]";
     /// Yearly hazard of psoriasis starting later.
@@ -208,7 +249,11 @@ natural_history_params! {
     /// Yearly hazard of inflammatory bowel disease starting later.
     ibd_per_year: PerYear = 0.005, "assumption";
     /// Yearly hazard of arthritis starting later.
-    arthritis_per_year: PerYear = 0.01, "assumption: [Schnabel2017] arthritis at median 4.9 years";
+    arthritis_per_year: PerYear = 0.01, "[Schnabel2017]: with 0.03 at onset, 0.12 ever within 10 years (7/56 = 0.125)";
+    removed {
+        diagnostic_delay_median_months => "diagnosis now follows time in pain; use `symptomatic_months_to_diagnosis_median` (months of symptoms before diagnosis)";
+        diagnostic_delay_sdlog => "diagnosis now follows time in pain; use `symptomatic_months_to_diagnosis_sdlog`";
+    }
 }
 
 impl NaturalHistoryOverrides {
@@ -217,6 +262,7 @@ impl NaturalHistoryOverrides {
     pub fn majeed_builtin() -> Self {
         Self {
             flare_rate_per_year: Some(Param::fixed(3.0)),
+            first_flare_duration_mean_weeks: Some(Param::fixed(12.0)),
             flare_duration_mean_weeks: Some(Param::fixed(12.0)),
             resolution_median_years: Some(Param::fixed(f64::INFINITY)),
             p_fever: Some(Param::fixed(0.6)),

@@ -8,9 +8,8 @@ use rand::Rng;
 use serde::{Deserialize, Deserializer};
 use toml::Spanned;
 
-use super::dist::num;
 use super::dist::{
-    CourseDays, CourseWeeks, Courses, Factor, Param, PerYear, Prob, Ratio, WeeksOrZero,
+    num, CourseDays, CourseWeeks, Courses, Factor, Param, PerYear, Prob, Ratio, WeeksOrZero,
 };
 use super::limits;
 use crate::error::Error;
@@ -26,9 +25,9 @@ pub struct DrugSpec {
     pub p_response_majeed: Option<Param<Prob>>,
     /// Weeks from start until the drug acts.
     pub onset_lag_weeks: Option<Param<WeeksOrZero>>,
-    /// Multiplier of the flare hazard in remission for responders.
+    /// Maintenance: multiplier of the relapse hazard while the drug acts, for responders.
     pub flare_hazard_ratio: Option<Param<Ratio>>,
-    /// Multiplier of flare duration for responders (applied to the remaining part of a flare too).
+    /// Induction: multiplier of the symptomatic flare's duration for responders (applied to the remaining part of a running flare too); it does not bring the next flare forward.
     pub flare_duration_factor: Option<Param<Factor>>,
     /// Multiplier of the new-lesion rate for responders.
     pub lesion_factor: Option<Param<Ratio>>,
@@ -46,6 +45,10 @@ pub struct DrugSpec {
     pub max_courses: Option<Param<Courses>>,
     /// Weeks after which the drug is stopped whatever happens (0: no limit), e.g. a short steroid course.
     pub max_weeks: Option<Param<WeeksOrZero>>,
+    /// Lasting effect of a disease-modifying drug: multiplier of the relapse hazard after a responder stops it (1: none).
+    pub lasting_hazard_ratio: Option<Param<Ratio>>,
+    /// Weeks the lasting effect holds after stopping (0: none).
+    pub lasting_weeks: Option<Param<WeeksOrZero>>,
 }
 
 /// The values of one drug for one replicate.
@@ -77,6 +80,10 @@ pub struct DrugValues {
     pub max_courses: f64,
     /// Maximum weeks on the drug (0: no limit).
     pub max_weeks: f64,
+    /// Relapse hazard ratio after stopping (responders).
+    pub lasting_hazard_ratio: f64,
+    /// Weeks the lasting effect holds.
+    pub lasting_weeks: f64,
 }
 
 macro_rules! resolve_fields {
@@ -126,7 +133,9 @@ impl DrugSpec {
             course_days,
             course_every_weeks,
             max_courses,
-            max_weeks
+            max_weeks,
+            lasting_hazard_ratio,
+            lasting_weeks
         )
     }
 
@@ -146,6 +155,8 @@ impl DrugSpec {
             course_every_weeks: Some(Param::fixed(12.0)),
             max_courses: Some(Param::fixed(0.0)),
             max_weeks: Some(Param::fixed(0.0)),
+            lasting_hazard_ratio: Some(Param::fixed(1.0)),
+            lasting_weeks: Some(Param::fixed(0.0)),
         }
     }
 }
@@ -185,6 +196,14 @@ fn drug(
     }
 }
 
+/// A disease-modifying drug: after a responder stops it, the relapse hazard
+/// stays multiplied by `hr` for `weeks`.
+fn lasting(mut d: DrugSpec, hr: f64, weeks: f64) -> DrugSpec {
+    d.lasting_hazard_ratio = Some(Param::fixed(hr));
+    d.lasting_weeks = Some(Param::fixed(weeks));
+    d
+}
+
 fn courses(mut d: DrugSpec, days: f64, every_weeks: f64, max: f64) -> DrugSpec {
     d.course_days = Some(Param::fixed(days));
     d.course_every_weeks = Some(Param::fixed(every_weeks));
@@ -201,8 +220,8 @@ pub fn catalogue() -> Vec<CatalogueDrug> {
     vec![
         CatalogueDrug {
             name: "nsaid",
-            spec: drug(0.55, 0.10, 4.0, 0.3, 0.5, 0.5, 0.8, 0.03),
-            source: "P(response) [Borzutzky2012] 57%, [Beck2010] 43% at 6 months; Majeed 0.1 [MajeedIL1]; lag 4 weeks; effects and AE 0.03/yr: assumption",
+            spec: drug(0.70, 0.10, 4.0, 0.7, 0.8, 0.5, 0.8, 0.03),
+            source: "P(response) [Borzutzky2012] 57%, [Jansson2007] 85%, [Beck2010] 43% symptom-free at 6 months; Majeed 0.1 [MajeedIL1]; lag 4 weeks; symptomatic drug: mild induction (x0.8) and maintenance (x0.7), calibrated to C1 and C12; AE 0.03/yr: assumption",
         },
         CatalogueDrug {
             name: "glucocorticoid",
@@ -221,23 +240,23 @@ pub fn catalogue() -> Vec<CatalogueDrug> {
         },
         CatalogueDrug {
             name: "pamidronate",
-            spec: courses(drug(0.80, 0.30, 1.0, 0.25, 0.25, 0.3, 0.5, 0.02), 3.0, 12.0, 8.0),
-            source: "P(response) [Miettunen2009] 9/9, [Pamidronate2008] 4/5, [Bouchalova2019] 13/14; 3-day courses every 12 weeks (<= 11.5 mg/kg/yr [Miettunen2009]); MRI healing ~6 months [Miettunen2009]",
+            spec: lasting(courses(drug(0.80, 0.30, 1.0, 0.25, 0.1, 0.3, 0.5, 0.02), 3.0, 12.0, 8.0), 0.5, 52.0),
+            source: "P(response) [Miettunen2009] 9/9, [Pamidronate2008] 4/5, [Bouchalova2019] 13/14; 3-day courses every 12 weeks (<= 11.5 mg/kg/yr [Miettunen2009]); MRI healing ~6 months [Miettunen2009]; lasting effect (relapse hazard x0.5 for a year after stopping): assumption from [Bouchalova2019] 9/14 stopped for sustained inactivity",
         },
         CatalogueDrug {
             name: "zoledronate",
-            spec: courses(drug(0.80, 0.30, 1.0, 0.25, 0.25, 0.3, 0.5, 0.02), 1.0, 26.0, 4.0),
+            spec: lasting(courses(drug(0.80, 0.30, 1.0, 0.25, 0.1, 0.3, 0.5, 0.02), 1.0, 26.0, 4.0), 0.5, 52.0),
             source: "as pamidronate (assumption); one infusion every 26 weeks",
         },
         CatalogueDrug {
             name: "tnf_inhibitor",
-            spec: drug(0.85, 0.10, 4.0, 0.2, 0.25, 0.3, 0.6, 0.05),
-            source: "P(response) [Borzutzky2012] 91%, [Biologics2021] 18/19; Majeed none to etanercept [MajeedIL1]; AE 0.05/yr: assumption",
+            spec: lasting(drug(0.85, 0.10, 4.0, 0.2, 0.25, 0.3, 0.6, 0.05), 0.7, 26.0),
+            source: "P(response) [Borzutzky2012] 91%, [Biologics2021] 18/19; Majeed none to etanercept [MajeedIL1]; AE 0.05/yr, lasting effect x0.7 for 26 weeks: assumption",
         },
         CatalogueDrug {
             name: "il1_blocker",
-            spec: drug(0.50, 0.90, 1.0, 0.2, 0.25, 0.3, 0.6, 0.05),
-            source: "Majeed 0.9 [MajeedIL1] (anakinra, canakinumab); sporadic 0.5: assumption",
+            spec: lasting(drug(0.50, 0.90, 1.0, 0.2, 0.25, 0.3, 0.6, 0.05), 0.7, 26.0),
+            source: "Majeed 0.9 [MajeedIL1] (anakinra, canakinumab); sporadic 0.5, lasting effect x0.7 for 26 weeks: assumption",
         },
     ]
 }
@@ -250,6 +269,10 @@ pub enum EscalateWhen {
     Active,
     /// The patient has not been in remission for `remission_weeks` at the assessment.
     NotInRemission,
+    /// Lack of response: in a flare at the assessment, and either the step's
+    /// drugs brought no relief (the patient responds to none of them) or this
+    /// is the second flare (or later) on the step.
+    NoResponse,
 }
 
 /// What happens on a relapse after treatment was tapered off.
@@ -311,6 +334,47 @@ pub struct ArmSpec {
     /// What escalation on the last step does.
     #[serde(default = "default_at_top")]
     pub at_top: AtTop,
+    /// After an adverse event on the last step: `"previous"` (the step before,
+    /// default), `"stop"` (no more treatment) or a drug name.
+    #[serde(default)]
+    pub on_adverse_event_at_top: Option<Spanned<String>>,
+    /// Weeks of sustained remission after which Majeed patients are tapered off
+    /// (inf, the default: the disease does not burn out [Majeed]).
+    #[serde(
+        default = "default_stop_after_majeed",
+        deserialize_with = "positive_weeks_or_inf"
+    )]
+    pub stop_after_remission_weeks_majeed: f64,
+}
+
+/// The fallback after an adverse event on the last step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AdverseEventAtTop {
+    /// Go back to the step before (skipping drugs that caused adverse events).
+    Previous,
+    /// Stop treatment.
+    Stop,
+    /// Switch to this drug.
+    Drug(String),
+}
+
+impl ArmSpec {
+    /// The arm's fallback after an adverse event on the last step.
+    pub fn adverse_event_at_top(&self) -> AdverseEventAtTop {
+        match self
+            .on_adverse_event_at_top
+            .as_ref()
+            .map(|s| s.get_ref().as_str())
+        {
+            None | Some("previous") => AdverseEventAtTop::Previous,
+            Some("stop") => AdverseEventAtTop::Stop,
+            Some(d) => AdverseEventAtTop::Drug(d.to_string()),
+        }
+    }
+}
+
+fn default_stop_after_majeed() -> f64 {
+    f64::INFINITY
 }
 
 fn default_assess() -> f64 {
@@ -375,7 +439,7 @@ fn positive_weeks_or_inf<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Erro
     weeks(
         d,
         |v| v == f64::INFINITY || (v > 0.0 && v <= MAX_RULE_WEEKS),
-        "a number of weeks above 0 and at most 5200, or inf for never",
+        "a number of weeks greater than 0 and at most 5200, or inf for never",
     )
 }
 
@@ -458,7 +522,11 @@ pub fn used_drugs(drugs: &DrugTable, arms: &[ArmSpec]) -> Vec<UsedDrug> {
     let cat = catalogue();
     let mut names: Vec<String> = Vec::new();
     for arm in arms {
-        for step in ladder_steps(arm) {
+        let fallback = match arm.adverse_event_at_top() {
+            AdverseEventAtTop::Drug(d) => vec![vec![d]],
+            _ => Vec::new(),
+        };
+        for step in ladder_steps(arm).into_iter().chain(fallback) {
             for d in step {
                 if !names.contains(&d) {
                     names.push(d);
@@ -599,6 +667,16 @@ pub fn validate_treatment(
                         });
                     }
                 }
+            }
+        }
+        if let (Some(f), AdverseEventAtTop::Drug(d)) =
+            (&arm.on_adverse_event_at_top, arm.adverse_event_at_top())
+        {
+            if !known(&d) {
+                return Err(at(
+                    f.span(),
+                    format!("on_adverse_event_at_top = {} in arm `{name}` is not allowed: expected \"previous\", \"stop\" or a known drug ({})", limits::shown(&d), catalogue_names.join(", ")),
+                ));
             }
         }
         // Rule fields carry no span: point at the key within this arm's table.

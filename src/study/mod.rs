@@ -8,6 +8,7 @@
 
 pub mod psa;
 pub mod shard;
+pub mod sweep;
 
 use std::ops::Range;
 
@@ -30,6 +31,7 @@ pub struct Study {
     arms: Vec<Arm>,
     metrics: Vec<Metric>,
     shape: Shape,
+    sweep: Option<sweep::Sweep>,
 }
 
 impl Study {
@@ -49,12 +51,14 @@ impl Study {
         let s = &loaded.scenario;
         let metrics = metrics_for(s.horizon_years, &drugs.names(), max_steps);
         let shape = Shape::of(s, drugs.len(), arms.len(), metrics.len());
+        let sweep = sweep::resolve(&loaded)?;
         Ok(Study {
             loaded,
             drugs,
             arms,
             metrics,
             shape,
+            sweep,
         })
     }
 
@@ -132,13 +136,72 @@ impl Study {
         ReplicateModel::new(&self.loaded.scenario, &self.drugs, replicate)
     }
 
-    /// Work units of the whole study (replicate × chunk of patients).
+    /// The sweep, if the scenario has `[sweep]`.
+    pub fn sweep(&self) -> Option<&sweep::Sweep> {
+        self.sweep.as_ref()
+    }
+
+    /// The studies the work is made of: the sweep's grid points, or this study alone.
+    pub fn points(&self) -> Vec<&Study> {
+        match &self.sweep {
+            Some(s) => s.points.iter().map(|p| &p.study).collect(),
+            None => vec![self],
+        }
+    }
+
+    /// Work units of this study's own cohort (replicate × chunk of patients).
     pub fn units(&self) -> u64 {
         self.cohort().units()
     }
 
-    /// Runs work units `units` into accumulators (multi-threaded on rayon's
-    /// current pool; the result does not depend on the thread count).
+    /// Work units of everything [`Study::run_slice`] runs: every grid point's
+    /// cohort in turn (this study's cohort without a sweep).
+    pub fn work_units(&self) -> u64 {
+        self.points().iter().map(|p| p.units()).sum()
+    }
+
+    /// Patients simulated (per arm) in work units `units`.
+    pub fn work_patients(&self, units: &Range<u64>) -> u64 {
+        let mut first = 0;
+        let mut n = 0;
+        for p in self.points() {
+            let own = first..first + p.units();
+            let (a, b) = (units.start.max(own.start), units.end.min(own.end));
+            if a < b {
+                n += p.cohort().patients_in(&(a - first..b - first));
+            }
+            first = own.end;
+        }
+        n
+    }
+
+    /// Runs work units `units` of [`Study::work_units`]: one set of
+    /// accumulators per grid point (empty where the range has no work).
+    /// Multi-threaded as [`Study::run_units`].
+    pub fn run_slice(
+        &self,
+        units: Range<u64>,
+        sink: &mut dyn RowSink,
+        progress: &(dyn Fn(u64) + Sync),
+    ) -> Result<Vec<Accumulators>> {
+        let mut first = 0;
+        let mut out = Vec::new();
+        for p in self.points() {
+            let own = first..first + p.units();
+            let (a, b) = (units.start.max(own.start), units.end.min(own.end));
+            out.push(if a < b {
+                p.run_units(a - first..b - first, sink, progress)?
+            } else {
+                p.shape().accumulators(p.scenario().replicates)
+            });
+            first = own.end;
+        }
+        Ok(out)
+    }
+
+    /// Runs work units `units` of this study's own cohort into accumulators
+    /// (multi-threaded on rayon's current pool; the result does not depend
+    /// on the thread count).
     pub fn run_units(
         &self,
         units: Range<u64>,
@@ -148,7 +211,7 @@ impl Study {
         run_units(&self.cohort(), units, sink, progress)
     }
 
-    /// Runs the whole study (multi-threaded, as [`Study::run_units`]).
+    /// Runs this study's own cohort (multi-threaded, as [`Study::run_units`]).
     pub fn run(
         &self,
         sink: &mut dyn RowSink,
@@ -158,9 +221,18 @@ impl Study {
         Ok(self.result(acc))
     }
 
-    /// The result of the whole study from its merged accumulators.
+    /// The result of this study's cohort from its merged accumulators.
     pub fn result(&self, acc: Accumulators) -> CohortResult {
         CohortResult::new(&self.cohort(), acc)
+    }
+
+    /// The results of every point from the accumulators of [`Study::run_slice`].
+    pub fn results(&self, accs: Vec<Accumulators>) -> Vec<CohortResult> {
+        self.points()
+            .into_iter()
+            .zip(accs)
+            .map(|(p, acc)| p.result(acc))
+            .collect()
     }
 }
 

@@ -108,8 +108,8 @@ pub struct ShardFile {
     pub units: (u64, u64),
     /// Seconds the shard's simulation took.
     pub wall_seconds: f64,
-    /// The accumulators of the slice.
-    pub accumulators: Accumulators,
+    /// The accumulators of the slice, one per grid point (one without a sweep).
+    pub points: Vec<Accumulators>,
 }
 
 impl ShardFile {
@@ -164,8 +164,8 @@ impl ShardFile {
 pub struct MergedShards {
     /// The study the shards belong to.
     pub study: Study,
-    /// The merged result.
-    pub result: CohortResult,
+    /// The merged results, one per grid point (one without a sweep).
+    pub results: Vec<CohortResult>,
     /// The shard directories in shard order.
     pub dirs: Vec<PathBuf>,
     /// Summed simulation seconds of the shards.
@@ -227,14 +227,22 @@ pub fn merge_shards(dirs: &[PathBuf]) -> Result<MergedShards> {
     loaded.scenario.patients = first.identity.patients;
     let study = Study::resolve(loaded)?;
     let ordered: Vec<usize> = by_index.into_iter().flatten().collect();
-    let mut acc = study.shape().accumulators(study.scenario().replicates);
+    let mut accs: Vec<Accumulators> = study
+        .points()
+        .iter()
+        .map(|p| p.shape().accumulators(p.scenario().replicates))
+        .collect();
     let mut expected_start = 0;
     for &i in &ordered {
         let s = &shards[i].1;
         let units = study.shard_units(s.shard);
+        let fits = s.points.len() == accs.len()
+            && s.points.iter().zip(&accs).all(|(a, b)| {
+                a.replicates.len() == b.replicates.len() && a.curves.len() == b.curves.len()
+            });
         if (s.units.0, s.units.1) != (units.start, units.end)
             || units.start != expected_start
-            || s.accumulators.replicates.len() != acc.replicates.len()
+            || !fits
         {
             return Err(Error::Shard(format!(
                 "{} does not hold the work of shard {} of this study: run it again",
@@ -243,14 +251,16 @@ pub fn merge_shards(dirs: &[PathBuf]) -> Result<MergedShards> {
             )));
         }
         expected_start = units.end;
-        acc.merge(&s.accumulators);
+        for (a, b) in accs.iter_mut().zip(&s.points) {
+            a.merge(b);
+        }
     }
     let wall_seconds = shards.iter().map(|(_, s)| s.wall_seconds).sum();
     let dirs = ordered.iter().map(|&i| shards[i].0.clone()).collect();
-    let result = study.result(acc);
+    let results = study.results(accs);
     Ok(MergedShards {
         study,
-        result,
+        results,
         dirs,
         wall_seconds,
     })
@@ -292,7 +302,7 @@ fn mismatch(a: &StudyIdentity, b: &StudyIdentity) -> Option<String> {
 impl Study {
     /// The work units of shard `shard` of this study.
     pub fn shard_units(&self, shard: ShardSpec) -> std::ops::Range<u64> {
-        shard.units(self.units())
+        shard.units(self.work_units())
     }
 }
 

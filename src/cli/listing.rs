@@ -1,0 +1,169 @@
+//! What `check` prints: the resolved parameters of a study, the drugs with
+//! the values replicate 0 uses, the arms, and every value replicate 0 drew
+//! from a distribution.
+
+use crate::study::Study;
+
+/// The resolved parameters of a scenario, as printed by `check`.
+pub fn scenario_listing(study: &Study) -> String {
+    let l = study.loaded();
+    let s = &l.scenario;
+    let mut t = String::new();
+    t += &format!("scenario {} ({}): valid\n", l.name(), l.origin);
+    t += &format!(
+        "seed {}, {} patients, {} replicate(s), horizon {} years\n\n",
+        s.seed, s.patients, s.replicates, s.horizon_years
+    );
+    t += "[cohort]\n";
+    t += &format!("  female_frac = {}\n", s.cohort.female_frac);
+    t += &format!("  onset_age_years = {}\n", s.cohort.onset_age_years);
+    t += &format!("  majeed_frac = {}\n", s.cohort.majeed_frac);
+    t += &format!(
+        "  majeed_onset_age_years = {}\n",
+        s.cohort.majeed_onset_age_years
+    );
+    t += "\n[natural_history]   (value; Majeed value where it differs; source)\n";
+    for row in s.natural_history.listing() {
+        let majeed = row
+            .majeed
+            .map_or(String::new(), |m| format!("  [majeed: {m}]"));
+        t += &format!(
+            "  {} = {}{}\n      {} -- {}\n",
+            row.name, row.value, majeed, row.doc, row.source
+        );
+    }
+    let w = &s.natural_history.site_weights;
+    t += "\n[natural_history.site_weights]\n";
+    for (site, weight) in crate::model::Site::ALL.iter().zip(w.as_array()) {
+        t += &format!("  {} = {}\n", site.as_str(), weight);
+    }
+    let im = &s.imaging;
+    t += "\n[imaging]\n";
+    t += &format!(
+        "  at_diagnosis = {}, follow_up = {} every {} months\n  sensitivity: wbmri {}, scintigraphy {}, radiograph {}\n",
+        snake(im.at_diagnosis),
+        snake(im.follow_up),
+        im.follow_up_every_months,
+        im.sensitivity_wbmri,
+        im.sensitivity_scintigraphy,
+        im.sensitivity_radiograph
+    );
+    t += &format!(
+        "\n[output]\n  patients = {}, events = {}, timeseries_step_weeks = {}\n",
+        s.output.patients, s.output.events, s.output.timeseries_step_weeks
+    );
+    t += &drug_listing(study);
+    t += &drawn_listing(study);
+    t += &sweep_listing(study);
+    t
+}
+
+/// The drugs and arms, as printed by `check`: each drug with the values
+/// replicate 0 uses.
+fn drug_listing(study: &Study) -> String {
+    use crate::scenario::treatment::{catalogue, ladder_steps};
+    let s = study.scenario();
+    let model = study.replicate_model(0);
+    let cat = catalogue();
+    let mut t = String::from("\n[drugs]   (values of replicate 0: p_response sporadic/majeed, onset lag, hazard ratio, duration factor, lesion factor, heal-time factor, partial effect, AE per year, courses)\n");
+    for d in &model.drugs {
+        let v = &d.values;
+        let courses = if v.course_days > 0.0 {
+            format!(
+                "{} day(s) every {} weeks, at most {} courses",
+                v.course_days, v.course_every_weeks, v.max_courses
+            )
+        } else if v.max_weeks > 0.0 {
+            format!("continuous, at most {} weeks", v.max_weeks)
+        } else {
+            "continuous".to_string()
+        };
+        let source = cat
+            .iter()
+            .find(|c| c.name == d.name)
+            .map_or("defined in this scenario", |c| c.source);
+        t += &format!(
+            "  {}: p {}/{}, lag {} wk, HR {}, duration x{}, lesions x{}, healing x{}, partial {}, AE {}/yr, {courses}\n      -- {source}\n",
+            d.name, v.p_response, v.p_response_majeed, v.onset_lag_weeks, v.flare_hazard_ratio, v.flare_duration_factor,
+            v.lesion_factor, v.heal_time_factor, v.partial_effect, v.adverse_event_per_year
+        );
+    }
+    let unused: Vec<String> = cat
+        .iter()
+        .map(|c| c.name.to_string())
+        .chain(s.drugs.keys().map(|k| k.get_ref().clone()))
+        .filter(|n| study.drugs().index(n).is_none())
+        .fold(Vec::new(), |mut v, n| {
+            if !v.contains(&n) {
+                v.push(n);
+            }
+            v
+        });
+    if !unused.is_empty() {
+        t += &format!("  (known, not used by any arm: {})\n", unused.join(", "));
+    }
+    if s.arm.is_empty() {
+        t += "\n(no [[arm]]: one arm, natural_history, without treatment)\n";
+    }
+    for a in &s.arm {
+        let ladder: Vec<String> = ladder_steps(a).iter().map(|st| st.join("+")).collect();
+        t += &format!(
+            "\n[[arm]] {}: {}\n  assess every {} weeks; escalate when {} after >= {} weeks on a step; taper after {} weeks of remission; relapse after taper: {}; at the top: {}\n",
+            a.name.get_ref(),
+            if a.untreated { "untreated".to_string() } else { ladder.join(" -> ") },
+            a.assess_every_weeks, snake(a.escalate_when), a.min_weeks_on_step, a.stop_after_remission_weeks, snake(a.on_relapse_after_stop), snake(a.at_top)
+        );
+    }
+    t
+}
+
+/// The values replicate 0 drew from distributions, as printed by `check`.
+fn drawn_listing(study: &Study) -> String {
+    let drawn = study.replicate_model(0).drawn;
+    if drawn.is_empty() {
+        return "\n(no parameter is drawn from a distribution: every replicate uses the values above)\n".into();
+    }
+    let mut t = String::from(
+        "\n[replicate 0]   (values drawn from distributions; each replicate draws its own, see parameters.csv)\n",
+    );
+    for d in drawn {
+        t += &format!(
+            "  {} = {}   (drawn from {})\n",
+            d.parameter, d.value, d.distribution
+        );
+    }
+    t
+}
+
+/// A unit enum variant as a scenario file spells it (`NotInRemission` -> `not_in_remission`).
+fn snake(v: impl std::fmt::Debug) -> String {
+    let mut out = String::new();
+    for (i, c) in format!("{v:?}").chars().enumerate() {
+        if c.is_ascii_uppercase() {
+            if i > 0 {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The sweep's grid, as printed by `check`.
+fn sweep_listing(study: &Study) -> String {
+    let Some(sweep) = study.sweep() else {
+        return String::new();
+    };
+    let mut t = format!(
+        "\n[sweep]   {} grid point(s), each a full study on the same patients; the plot shows {}\n",
+        sweep.points.len(),
+        sweep.metric
+    );
+    for p in &sweep.parameters {
+        let values: Vec<String> = p.values.iter().map(|v| v.to_string()).collect();
+        t += &format!("  {} = {}\n", p.path, values.join(", "));
+    }
+    t
+}

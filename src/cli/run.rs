@@ -1,0 +1,430 @@
+//! `run`, `calibrate`, `run --shard K/N` and `merge`: simulate a study (or a
+//! slice of it), and write its result files through a staging directory.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use crate::engine::cohort::{CohortResult, NoRows, RowSink};
+use crate::error::{Error, Result};
+use crate::output::outdir::{result_dir_name, Staging};
+use crate::output::rows::{fmt_num, CsvRows};
+use crate::output::summary::summary_rows;
+use crate::output::writer::{sha256_hex, write_manifest, write_run, RunInfo};
+use crate::study::shard::{merge_shards, ShardFile, ShardSpec, StudyIdentity};
+use crate::study::Study;
+
+use super::{load, progress_bar, with_threads, MergeArgs, RunArgs};
+
+/// The study named on the command line, with `--patients`/`--seed` applied.
+fn load_study(args: &RunArgs) -> Result<Study> {
+    let mut loaded = load(args.scenario.as_deref())?;
+    if let Some(n) = args.patients {
+        loaded.scenario.patients = n;
+    }
+    if let Some(s) = args.seed {
+        loaded.scenario.seed = s;
+    }
+    crate::scenario::check_run_size(&loaded.scenario)
+        .map_err(|(_, m)| Error::Usage(format!("{}: with --patients: {m}", loaded.origin)))?;
+    super::thread_count(args.threads)?;
+    Study::resolve(loaded)
+}
+
+/// Names the scenario file in a per-patient limit error (the engine does not know it).
+fn with_origin(e: Error, origin: &str) -> Error {
+    match e {
+        Error::PatientLimit(m) => Error::PatientLimit(format!("{origin}: {m}")),
+        e => e,
+    }
+}
+
+/// The per-patient row writer the study asks for, writing into `dir`.
+fn row_sink(study: &Study, dir: &Path) -> Result<Box<dyn RowSink>> {
+    let o = &study.scenario().output;
+    Ok(if o.patients || o.events {
+        Box::new(CsvRows::new(
+            dir,
+            study.arm_names(),
+            study.drug_names(),
+            o.patients,
+            o.events,
+        )?)
+    } else {
+        Box::new(NoRows)
+    })
+}
+
+/// The manifest of a run, before its files are listed.
+fn run_info(study: &Study, threads: usize, patient_years: f64, wall_seconds: f64) -> RunInfo {
+    let s = study.scenario();
+    RunInfo {
+        crmo_sim_version: env!("CARGO_PKG_VERSION").into(),
+        scenario: study.name(),
+        scenario_source: study.loaded().origin.clone(),
+        scenario_sha256: sha256_hex(&study.loaded().text),
+        seed: s.seed,
+        patients: s.patients,
+        replicates: s.replicates,
+        horizon_years: s.horizon_years,
+        arms: study.arm_names(),
+        threads,
+        // Arguments need not be UTF-8 (paths): record them lossily, never panic.
+        command_line: std::env::args_os()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect(),
+        patient_years,
+        wall_seconds,
+        rng: "rand 0.9.2, rand_chacha 0.9.0 (ChaCha8 replicate keys), rand_pcg 0.9.0 (Pcg64 patient streams), rand_distr 0.5.1".into(),
+        files: Vec::new(),
+    }
+}
+
+/// The per-patient files a study writes.
+fn row_files(study: &Study) -> Vec<String> {
+    let o = &study.scenario().output;
+    let mut files = Vec::new();
+    if o.patients {
+        files.push("patients.csv".to_string());
+    }
+    if o.events {
+        files.push("events.csv".to_string());
+    }
+    files
+}
+
+/// Simulates work units `units` of the study (multi-threaded on `threads`
+/// workers; the result does not depend on them) with a progress bar;
+/// returns the accumulators per grid point, the thread count and seconds.
+fn simulate(
+    study: &Study,
+    units: std::ops::Range<u64>,
+    sink: &mut dyn RowSink,
+    threads: Option<u64>,
+    quiet: bool,
+) -> Result<(Vec<crate::engine::cohort::Accumulators>, usize, f64)> {
+    let pb = progress_bar(study.work_patients(&units), quiet);
+    let started = Instant::now();
+    let (accs, threads) = with_threads(threads, || {
+        let r = study.run_slice(units, sink, &|n| pb.inc(n));
+        (r, rayon::current_num_threads())
+    })?;
+    let accs = accs.map_err(|e| with_origin(e, &study.loaded().origin))?;
+    pb.finish_and_clear();
+    sink.finish()?;
+    Ok((accs, threads, started.elapsed().as_secs_f64()))
+}
+
+/// `crmo-sim run` and `crmo-sim calibrate`: simulates the cohort
+/// (multi-threaded over patient chunks) and writes every output file, staged
+/// and renamed into place; `calibrate` adds `calibration.csv` and its table.
+/// With `--shard K/N` it runs slice K only and writes that slice's
+/// accumulators for `merge`.
+pub(super) fn run(args: &RunArgs, calibrate: bool) -> Result<PathBuf> {
+    let study = load_study(args)?;
+    if calibrate && (args.shard.is_some() || study.sweep().is_some()) {
+        return Err(Error::Usage(
+            "calibrate compares one whole cohort with the targets: run it without --shard and without [sweep]".into(),
+        ));
+    }
+    if let Some(shard) = args.shard {
+        return run_shard(&study, shard, args);
+    }
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("output").join(result_dir_name(&study.name())));
+    let staging = Staging::new(&out, args.replace)?;
+    let mut sink = row_sink(&study, staging.path())?;
+    let (accs, threads, wall_seconds) = simulate(
+        &study,
+        0..study.work_units(),
+        sink.as_mut(),
+        args.threads,
+        args.quiet,
+    )?;
+    drop(sink);
+    let results = study.results(accs);
+    let patient_years = results.iter().map(|r| r.patient_years).sum();
+    let mut info = run_info(&study, threads, patient_years, wall_seconds);
+    let calibration = calibrate.then(|| {
+        let mut rows = crate::calibrate::calibration_rows(&results[0]);
+        crate::calibrate::mark_not_applicable(&mut rows, study.scenario());
+        rows
+    });
+    if let Some(rows) = &calibration {
+        let path = staging.path().join("calibration.csv");
+        std::fs::write(&path, crate::output::tables::calibration_csv(rows)?)
+            .map_err(|e| Error::output(&path, e))?;
+    }
+    write_results(&study, &results, staging.path(), &mut info, !args.no_plots)?;
+    let target = staging.commit()?;
+    if let Some(rows) = &calibration {
+        let mut out = std::io::stdout().lock();
+        let _ = write!(
+            out,
+            "{}",
+            crate::calibrate::calibration_table(rows, &results[0].arms[0])
+        );
+        let _ = writeln!(out, "\nresults in {}/", target.display());
+    } else if !args.quiet {
+        print_summary(&study, &results, &target, wall_seconds);
+    }
+    Ok(target)
+}
+
+/// Writes the result files of a whole study (run or merge) into `dir`. A
+/// study: the PSA tables, the cohort plots, then summary, differences, time
+/// series, Kaplan–Meier curves and the manifest. A sweep: `sweep.csv`, the
+/// sweep plot and the manifest.
+fn write_results(
+    study: &Study,
+    results: &[CohortResult],
+    dir: &Path,
+    info: &mut RunInfo,
+    plots: bool,
+) -> Result<()> {
+    if let Some(sweep) = study.sweep() {
+        crate::study::sweep::write_sweep_csv(sweep, results, dir)?;
+        if plots {
+            crate::plot::sweep::sweep_plots(sweep, results, &study.name(), &dir.join("plots"))?;
+        }
+        return write_manifest(dir, info);
+    }
+    let result = &results[0];
+    if crate::study::psa::wants_tables(study) {
+        crate::study::psa::write_tables(study, result, dir)?;
+    }
+    let drugs = study.drug_names();
+    if plots {
+        crate::plot::cohort::cohort_plots(result, &drugs, &study.name(), &dir.join("plots"))?;
+    }
+    write_run(dir, result, &drugs, info)
+}
+
+/// `crmo-sim run --shard K/N`: runs slice K of the work (multi-threaded,
+/// like `run`) and writes its accumulators (`shard.crmo`), its part of any
+/// per-patient files and a manifest into the shard directory.
+fn run_shard(study: &Study, shard: ShardSpec, args: &RunArgs) -> Result<PathBuf> {
+    let out = args.out.clone().unwrap_or_else(|| {
+        Path::new("output").join(format!(
+            "{}-shard-{}-of-{}",
+            result_dir_name(&study.name()),
+            shard.index,
+            shard.count
+        ))
+    });
+    let staging = Staging::new(&out, args.replace)?;
+    let mut sink = row_sink(study, staging.path())?;
+    let units = study.shard_units(shard);
+    let (points, threads, wall_seconds) = simulate(
+        study,
+        units.clone(),
+        sink.as_mut(),
+        args.threads,
+        args.quiet,
+    )?;
+    drop(sink);
+    let days: f64 = points.iter().map(|a| a.observed_days.value()).sum();
+    let patient_years = days / crate::engine::units::DAYS_PER_YEAR;
+    let file = ShardFile {
+        identity: StudyIdentity::of(study, shard.count),
+        shard,
+        scenario_text: study.loaded().text.clone(),
+        scenario_origin: study.loaded().origin.clone(),
+        units: (units.start, units.end),
+        wall_seconds,
+        points,
+    };
+    file.write(staging.path())?;
+    let mut info = run_info(study, threads, patient_years, wall_seconds);
+    write_manifest(staging.path(), &mut info)?;
+    let target = staging.commit()?;
+    if !args.quiet {
+        println!(
+            "shard {shard}: work units {}..{} of {}, {:.0} patient-years in {:.2} s\nshard in {}/",
+            units.start,
+            units.end,
+            study.work_units(),
+            patient_years,
+            wall_seconds,
+            target.display()
+        );
+    }
+    Ok(target)
+}
+
+/// `crmo-sim merge`: reads all N shards of a run, checks they belong
+/// together, and writes exactly the files one `run` writes (single-threaded
+/// apart from the plots; merging is a sum of integers).
+pub(super) fn merge(args: &MergeArgs) -> Result<()> {
+    let merged = merge_shards(&args.shards)?;
+    let study = &merged.study;
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("output").join(result_dir_name(&study.name())));
+    let staging = Staging::new(&out, args.replace)?;
+    let patient_years = merged.results.iter().map(|r| r.patient_years).sum();
+    let mut info = run_info(study, 0, patient_years, merged.wall_seconds);
+    for f in row_files(study) {
+        concatenate_rows(&merged.dirs, &f, &staging.path().join(&f))?;
+    }
+    write_results(
+        study,
+        &merged.results,
+        staging.path(),
+        &mut info,
+        !args.no_plots,
+    )?;
+    let target = staging.commit()?;
+    if !args.quiet {
+        print_summary(study, &merged.results, &target, merged.wall_seconds);
+    }
+    Ok(())
+}
+
+/// Joins the shards' parts of a per-patient file: the first whole, the
+/// others without their header line (shards hold contiguous work in order).
+fn concatenate_rows(dirs: &[PathBuf], name: &str, to: &Path) -> Result<()> {
+    let mut out = std::fs::File::create(to).map_err(|e| Error::output(to, e))?;
+    for (i, dir) in dirs.iter().enumerate() {
+        let part = dir.join(name);
+        let bytes = std::fs::read(&part)
+            .map_err(|e| Error::Shard(format!("{}: cannot read {name}: {e}", dir.display())))?;
+        let body = if i == 0 {
+            &bytes[..]
+        } else {
+            let header_end = bytes
+                .iter()
+                .position(|&b| b == b'\n')
+                .map_or(bytes.len(), |p| p + 1);
+            &bytes[header_end..]
+        };
+        out.write_all(body).map_err(|e| Error::output(to, e))?;
+    }
+    Ok(())
+}
+
+/// Metrics shown in the short table after a run.
+const HEADLINE: [(&str, &str); 12] = [
+    (
+        "remission_6_months_frac",
+        "not in flare 6 months after diagnosis",
+    ),
+    (
+        "remission_24_months_frac",
+        "not in flare 24 months after diagnosis",
+    ),
+    ("reached_step_2_frac", "reached ladder step 2 (share)"),
+    ("flares_per_patient_year", "flares per patient-year"),
+    ("time_in_flare_frac", "time in flare (share)"),
+    (
+        "diagnostic_delay_median_days",
+        "median diagnostic delay (days)",
+    ),
+    (
+        "silent_lesion_share_at_diagnosis",
+        "silent share of lesions at diagnosis",
+    ),
+    (
+        "solitary_lesion_frac_at_diagnosis",
+        "solitary lesion at diagnosis (share)",
+    ),
+    ("jansson_ge39_frac", "Jansson score >= 39 (share)"),
+    ("bristol_criterion1_frac", "Bristol criterion 1 (share)"),
+    ("resolved_frac", "resolved within horizon (share)"),
+    ("vertebral_fracture_frac", "vertebral fracture (share)"),
+];
+
+/// The short table printed after a run or merge.
+fn print_summary(study: &Study, results: &[CohortResult], target: &Path, wall_seconds: f64) {
+    match study.sweep() {
+        Some(sweep) => print_sweep(sweep, results, target, wall_seconds),
+        None => print_headline(&results[0], target, wall_seconds),
+    }
+}
+
+fn print_headline(res: &CohortResult, target: &Path, wall_seconds: f64) {
+    let rows = summary_rows(res);
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(
+        out,
+        "{} patients x {} replicate(s), {:.0} patient-years in {:.2} s",
+        res.patients,
+        res.replicates.len(),
+        res.patient_years,
+        wall_seconds
+    );
+    for arm in &res.arms {
+        let _ = writeln!(out, "\narm {arm}");
+        let _ = writeln!(
+            out,
+            "  {:<40} {:>10} {:>21}",
+            "metric", "mean", "95% interval"
+        );
+        for (metric, label) in HEADLINE {
+            if let Some(r) = rows.iter().find(|r| &r.arm == arm && r.metric == metric) {
+                let _ = writeln!(
+                    out,
+                    "  {:<40} {:>10} {:>21}",
+                    label,
+                    fmt_num(round3(r.mean)),
+                    format!(
+                        "{} - {}",
+                        fmt_num(round3(r.lower_95)),
+                        fmt_num(round3(r.upper_95))
+                    )
+                );
+            }
+        }
+    }
+    let _ = writeln!(out, "\nresults in {}/", target.display());
+}
+
+/// The swept metric at every grid point, per arm.
+fn print_sweep(
+    sweep: &crate::study::sweep::Sweep,
+    results: &[CohortResult],
+    target: &Path,
+    wall_seconds: f64,
+) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(
+        out,
+        "sweep of {} grid point(s) in {:.2} s; {} (mean, 95% interval):",
+        sweep.points.len(),
+        wall_seconds,
+        sweep.metric
+    );
+    for (p, res) in sweep.points.iter().zip(results) {
+        let at: Vec<String> = sweep
+            .parameters
+            .iter()
+            .zip(&p.values)
+            .map(|(q, v)| format!("{} = {v}", q.path))
+            .collect();
+        let _ = writeln!(out, "\n  {}", at.join(", "));
+        for r in summary_rows(res)
+            .iter()
+            .filter(|r| r.metric == sweep.metric)
+        {
+            let _ = writeln!(
+                out,
+                "    {:<30} {:>10} {:>21}",
+                r.arm,
+                fmt_num(round3(r.mean)),
+                format!(
+                    "{} - {}",
+                    fmt_num(round3(r.lower_95)),
+                    fmt_num(round3(r.upper_95))
+                )
+            );
+        }
+    }
+    let _ = writeln!(out, "\nresults in {}/", target.display());
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}

@@ -1,0 +1,191 @@
+//! What the clinic sees of the simulated patient: diagnosis with its
+//! criteria, follow-up imaging, checkpoints after diagnosis (state, lesions,
+//! activity score, the PedCNO core set) and the response to each drug that
+//! calibration targets C10 and C11 count.
+
+use rand::Rng;
+
+use crate::model::criteria::{self, Findings};
+use crate::model::{Site, Stage};
+
+use super::super::treatment::{TreatmentTrigger, MAX_DRUGS};
+use super::{
+    CoreSet, Diagnosis, EventKind, Observer, Sim, State, CHECKPOINT_DAYS, NEVER, N_CHECKPOINTS,
+};
+
+/// C10: a flare running when a drug starts has ended 12 weeks later.
+const FLARE_ENDED_WITHIN_DAYS: f64 = 84.0;
+/// C11: not in a flare 6 months after starting a drug.
+const NOT_IN_FLARE_AFTER_DAYS: f64 = 182.625;
+
+impl<O: Observer> Sim<'_, '_, O> {
+    pub(super) fn diagnose(&mut self) {
+        let sens = self.m.sensitivity_at_diagnosis;
+        let mut f = Findings {
+            normal_blood_count: !self.abnormal_blood_count,
+            normal_temperature: !self.flare.fever,
+            crp_mg_l_x10: self.flare.crp_x10,
+            ..Findings::default()
+        };
+        let mut silent_seen = 0;
+        let mut sides = [0u8; 11];
+        let mut only_site = None;
+        for i in 0..self.scratch.lesions.len() {
+            let l = self.scratch.lesions[i];
+            if !l.is_active() {
+                continue;
+            }
+            let seen = l.symptomatic || l.seen || self.rng.imaging.random::<f64>() < sens;
+            if !seen {
+                continue;
+            }
+            if !l.seen {
+                self.scratch.lesions[i].seen = true;
+                self.obs
+                    .event(self.day, EventKind::LesionSeen { lesion: i as u32 });
+            }
+            f.lesions_seen += 1;
+            silent_seen += u32::from(!l.symptomatic);
+            f.marginal_sclerosis |= l.stage >= Stage::Mixed;
+            f.vertebral_clavicular_sternal |=
+                matches!(l.site, Site::Spine | Site::Clavicle | Site::SternumRibs);
+            sides[l.site as usize] |= 1 << l.side;
+            only_site = Some(l.site);
+        }
+        f.symmetric_lesions = sides.iter().any(|s| s & 0b110 == 0b110);
+        f.solitary_clavicle = f.lesions_seen == 1 && only_site == Some(Site::Clavicle);
+        let jansson = criteria::jansson_score(&f);
+        let bristol_1 = criteria::bristol_criterion_1(&f, self.g.values.crp_cutoff_mg_l);
+        self.out.diagnosis = Some(Diagnosis {
+            day: self.day,
+            findings: f,
+            silent_seen,
+            jansson,
+            bristol_1,
+        });
+        self.obs.event(
+            self.day,
+            EventKind::Diagnosis {
+                jansson,
+                bristol_1,
+                lesions_seen: f.lesions_seen,
+            },
+        );
+        self.out.core_set[0] = Some(self.core_set());
+        self.ltfu_day = self.day + self.ltfu_after_dx_days;
+        self.next_imaging_day = self.day + self.m.follow_up_every_days;
+        self.notify_treatment(TreatmentTrigger::Diagnosis);
+    }
+
+    pub(super) fn follow_up_imaging(&mut self) {
+        self.obs.event(self.day, EventKind::Imaging);
+        let sens = self.m.sensitivity_follow_up;
+        for i in 0..self.scratch.lesions.len() {
+            let l = self.scratch.lesions[i];
+            if l.is_active() && !l.seen && self.rng.imaging.random::<f64>() < sens {
+                self.scratch.lesions[i].seen = true;
+                self.obs
+                    .event(self.day, EventKind::LesionSeen { lesion: i as u32 });
+            }
+        }
+        self.next_imaging_day = self.day + self.m.follow_up_every_days;
+    }
+
+    /// Day of the next checkpoint after diagnosis (never before diagnosis).
+    pub(super) fn checkpoint_day(&self) -> f64 {
+        match (
+            &self.out.diagnosis,
+            CHECKPOINT_DAYS.get(self.next_checkpoint),
+        ) {
+            (Some(d), Some(offset)) => d.day + offset,
+            _ => NEVER,
+        }
+    }
+
+    pub(super) fn record_checkpoint(&mut self) {
+        let i = self.next_checkpoint;
+        let activity = if self.in_flare {
+            self.flare.activity
+        } else {
+            0.0
+        };
+        let lesions = &self.scratch.lesions;
+        let c = &mut self.out.checkpoints;
+        c.state[i] = if self.in_flare { 1 } else { 2 };
+        c.activity[i] = activity as f32;
+        c.symptomatic_lesions[i] = lesions
+            .iter()
+            .filter(|l| l.is_active() && l.symptomatic)
+            .count() as u16;
+        c.seen_lesions[i] = lesions.iter().filter(|l| l.is_active() && l.seen).count() as u16;
+        if i < 2 {
+            // Checkpoints 0 and 1 are 6 and 12 months after diagnosis.
+            self.out.core_set[i + 1] = Some(self.core_set());
+        }
+        self.next_checkpoint = (i + 1).min(N_CHECKPOINTS);
+    }
+
+    /// The PedCNO core set now (see [`CoreSet`] for how each is derived).
+    fn core_set(&self) -> CoreSet {
+        let pain = if self.in_flare { self.flare.pain } else { 0.0 };
+        let seen = self
+            .scratch
+            .lesions
+            .iter()
+            .filter(|l| l.is_active() && l.seen);
+        let (mut count, mut worst) = (0.0, 0.0f64);
+        for l in seen {
+            count += 1.0;
+            let severity = match l.stage {
+                Stage::Lytic => 3.0,
+                Stage::Mixed => 2.0,
+                Stage::Sclerotic => 1.0,
+                Stage::Healed => 0.0,
+            };
+            worst = worst.max(severity);
+        }
+        CoreSet {
+            physician_global: if self.in_flare {
+                self.flare.activity
+            } else {
+                0.0
+            },
+            patient_global: pain,
+            mri_lesions: count,
+            worst_lesion: worst,
+            chaq: 0.15 * pain,
+        }
+    }
+
+    /// For each drug the patient started: did a flare running at its first
+    /// start end within 12 weeks (C10), and was the patient out of a flare 6
+    /// months after it (C11)? Read from the closed state segments.
+    pub(super) fn check_drug_responses(&mut self) {
+        let end = self.out.observed_days;
+        for d in 0..MAX_DRUGS {
+            let s = self.out.treatment.first_start_day[d];
+            if !s.is_finite() {
+                continue;
+            }
+            let flare_at = |t: f64| {
+                self.scratch
+                    .segments
+                    .iter()
+                    .find(|g| g.state == State::Active && g.start_day <= t && t < g.end_day)
+            };
+            self.out.treatment.flare_ended_12_weeks[d] = match flare_at(s) {
+                None => 0,
+                Some(g) if g.end_day < end && g.end_day <= s + FLARE_ENDED_WITHIN_DAYS => 2,
+                Some(_) => 1,
+            };
+            let t = s + NOT_IN_FLARE_AFTER_DAYS;
+            self.out.treatment.not_in_flare_6_months[d] = if t >= end {
+                0
+            } else if flare_at(t).is_some() {
+                1
+            } else {
+                2
+            };
+        }
+    }
+}

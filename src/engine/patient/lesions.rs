@@ -1,0 +1,193 @@
+//! Lesions of the simulated patient: those present at onset, new ones in
+//! later flares, reactivation of an old painful lesion, vertebral fractures
+//! and the imaging stages each lesion goes through until it heals.
+
+use rand::Rng;
+use rand_distr::Distribution;
+
+use crate::model::{Site, Stage};
+
+use super::{poisson, EventKind, Lesion, Limit, Observer, Sim, NEVER};
+use crate::scenario::limits::MAX_LESIONS;
+
+impl<O: Observer> Sim<'_, '_, O> {
+    /// The lesions present at onset; at least one is painful (the patient presents with pain).
+    pub(super) fn draw_initial_lesions(&mut self, count: u32) {
+        self.out.initial_lesions = count;
+        for _ in 0..self.out.initial_lesions {
+            let silent = self.rng.lesions.random::<f64>() < self.g.values.p_silent_initial;
+            self.add_lesion(!silent);
+        }
+        if !self.scratch.lesions.iter().any(|l| l.symptomatic) {
+            self.scratch.lesions[0].symptomatic = true;
+        }
+        self.obs.event(0.0, EventKind::Onset);
+        for (i, l) in self.scratch.lesions.iter().enumerate() {
+            self.obs.event(
+                0.0,
+                EventKind::LesionNew {
+                    lesion: i as u32,
+                    site: l.site,
+                    side: l.side,
+                    symptomatic: l.symptomatic,
+                },
+            );
+        }
+    }
+
+    /// Draws a new lesion's site, side and stage durations (Lesions stream)
+    /// and starts it as lytic; returns its number.
+    pub(super) fn add_lesion(&mut self, symptomatic: bool) -> u32 {
+        let r = &mut self.rng.lesions;
+        let site = self.m.draw_site(r);
+        let side_u: f64 = r.random();
+        let side = if site.is_paired() {
+            1 + u8::from(side_u < 0.5)
+        } else {
+            0
+        };
+        let base_days = self.g.stage_durations.map(|d| d.sample(r));
+        let lesion = Lesion {
+            site,
+            side,
+            symptomatic,
+            stage: Stage::Lytic,
+            stage_end_day: self.day + base_days[0] * self.effects.heal_time_factor,
+            base_days,
+            seen: false,
+        };
+        self.scratch.lesions.push(lesion);
+        if lesion.stage_end_day < self.next_lesion.1 {
+            self.next_lesion = (self.scratch.lesions.len() - 1, lesion.stage_end_day);
+        }
+        (self.scratch.lesions.len() - 1) as u32
+    }
+
+    pub(super) fn draw_new_lesions(&mut self) {
+        let mean = self.g.values.new_lesions_per_flare * self.frailty * self.effects.lesion_factor;
+        let n = poisson(mean, &mut self.rng.lesions);
+        if self.scratch.lesions.len() as u64 + n > MAX_LESIONS as u64 {
+            self.out.limit = Some(Limit::Lesions);
+            return;
+        }
+        let mut any_symptomatic = false;
+        for _ in 0..n {
+            let silent = self.rng.lesions.random::<f64>() < self.g.values.p_silent_new;
+            let i = self.add_lesion(!silent);
+            any_symptomatic |= !silent;
+            self.out.new_lesions += 1;
+            let l = self.scratch.lesions[i as usize];
+            self.obs.event(
+                self.day,
+                EventKind::LesionNew {
+                    lesion: i,
+                    site: l.site,
+                    side: l.side,
+                    symptomatic: l.symptomatic,
+                },
+            );
+        }
+        if !any_symptomatic {
+            self.reactivate_lesion();
+        }
+    }
+
+    /// A flare without a new painful lesion is carried by an earlier
+    /// symptomatic lesion becoming active again.
+    fn reactivate_lesion(&mut self) {
+        let n_symptomatic = self
+            .scratch
+            .lesions
+            .iter()
+            .filter(|l| l.symptomatic)
+            .count();
+        let k = (self.rng.lesions.random::<f64>() * n_symptomatic as f64) as usize;
+        let Some(i) = self
+            .scratch
+            .lesions
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| l.symptomatic)
+            .map(|(i, _)| i)
+            .nth(k.min(n_symptomatic.saturating_sub(1)))
+        else {
+            return;
+        };
+        let heal = self.effects.heal_time_factor;
+        let day = self.day;
+        let l = &mut self.scratch.lesions[i];
+        l.stage = Stage::Lytic;
+        l.stage_end_day = day + l.base_days[0] * heal;
+        self.refresh_next_lesion();
+        self.obs
+            .event(day, EventKind::LesionReactivated { lesion: i as u32 });
+    }
+
+    pub(super) fn check_fractures(&mut self) {
+        let p = self.g.values.p_vertebral_fracture_per_flare;
+        if p <= 0.0 {
+            return;
+        }
+        for i in 0..self.scratch.lesions.len() {
+            let l = self.scratch.lesions[i];
+            if l.site == Site::Spine && l.is_active() && self.rng.features.random::<f64>() < p {
+                self.out.fractures += 1;
+                self.obs
+                    .event(self.day, EventKind::Fracture { lesion: i as u32 });
+            }
+        }
+    }
+
+    pub(super) fn advance_lesion(&mut self, i: usize) {
+        let heal = self.effects.heal_time_factor;
+        let day = self.day;
+        let (in_flare, flare_end) = (self.in_flare, self.flare.end_day);
+        let l = &mut self.scratch.lesions[i];
+        if l.stage == Stage::Sclerotic && l.symptomatic && in_flare {
+            // A painful lesion does not heal while the flare it carries goes
+            // on: healing waits for the end of the flare.
+            l.stage_end_day = flare_end.max(day);
+            self.refresh_next_lesion();
+            return;
+        }
+        l.stage = l.stage.next();
+        l.stage_end_day = match l.stage {
+            Stage::Healed => NEVER,
+            s => day + l.base_days[s as usize] * heal,
+        };
+        let stage = l.stage;
+        self.refresh_next_lesion();
+        self.obs.event(
+            day,
+            EventKind::LesionStage {
+                lesion: i as u32,
+                stage,
+            },
+        );
+    }
+
+    fn refresh_next_lesion(&mut self) {
+        self.next_lesion = self
+            .scratch
+            .lesions
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| l.is_active())
+            .fold((0, NEVER), |b, (i, l)| {
+                if l.stage_end_day < b.1 {
+                    (i, l.stage_end_day)
+                } else {
+                    b
+                }
+            });
+    }
+
+    /// Active painful lesions (for the activity score).
+    pub(super) fn painful_active_lesions(&self) -> u32 {
+        self.scratch
+            .lesions
+            .iter()
+            .filter(|l| l.symptomatic && l.is_active())
+            .count() as u32
+    }
+}

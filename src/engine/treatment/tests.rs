@@ -1,0 +1,239 @@
+//! Unit tests of the strategy state machine.
+
+use super::*;
+use crate::engine::patient::EventLog;
+use crate::scenario::treatment::DrugValues;
+use crate::scenario::Scenario;
+
+fn drug(name: &str, lag_weeks: f64, ae: f64, course_days: f64) -> DrugModel {
+    DrugModel::new(
+        name.into(),
+        DrugValues {
+            p_response: 1.0,
+            p_response_majeed: 1.0,
+            onset_lag_weeks: lag_weeks,
+            flare_hazard_ratio: 0.5,
+            flare_duration_factor: 0.5,
+            lesion_factor: 0.5,
+            heal_time_factor: 0.5,
+            partial_effect: 0.0,
+            adverse_event_per_year: ae,
+            course_days,
+            course_every_weeks: 12.0,
+            max_courses: 2.0,
+            max_weeks: 0.0,
+            lasting_hazard_ratio: 1.0,
+            lasting_weeks: 0.0,
+        },
+    )
+}
+
+fn plan(steps: Vec<Vec<u16>>) -> TreatmentPlan {
+    TreatmentPlan {
+        steps,
+        assess_every_days: 28.0,
+        min_days_on_step: 84.0,
+        escalate_when: Some(EscalateWhen::Active),
+        remission_days: 84.0,
+        stop_after_remission_days: 168.0,
+        stop_after_remission_days_majeed: 168.0,
+        adverse_event_at_top: Fallback::Previous,
+        on_relapse: Some(OnRelapse::Restart),
+        at_top: Some(AtTop::Continue),
+    }
+}
+
+struct Harness {
+    model: ReplicateModel,
+}
+
+impl Harness {
+    fn new(drugs: Vec<DrugModel>) -> Self {
+        let s: Scenario = toml::from_str("").unwrap();
+        let mut model = ReplicateModel::new(&s, &Default::default(), 0);
+        model.drugs = drugs;
+        Harness { model }
+    }
+}
+
+/// Runs scheduled events up to `until`, returning the log.
+fn run_until(
+    t: &mut TreatmentState,
+    until: f64,
+    log: &mut EventLog,
+    iv: &mut Intervals,
+    in_flare: bool,
+) {
+    loop {
+        let next = t.next_event_day();
+        if next > until {
+            break;
+        }
+        t.on(TreatmentTrigger::Scheduled, next, in_flare, log, iv);
+    }
+}
+
+fn starts(log: &EventLog) -> Vec<(f64, u16)> {
+    log.0
+        .iter()
+        .filter_map(|(d, k)| match k {
+            EventKind::DrugStart { drug, .. } => Some((*d, *drug)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn escalation_waits_for_the_minimum_time_on_step() {
+    let h = Harness::new(vec![drug("a", 0.0, 0.0, 0.0), drug("b", 0.0, 0.0, 0.0)]);
+    let p = plan(vec![vec![0], vec![1]]);
+    let mut t = TreatmentState::new(&p, &h.model, 0);
+    let (mut log, mut iv) = (EventLog::default(), Intervals::new());
+    t.on(TreatmentTrigger::Diagnosis, 100.0, true, &mut log, &mut iv);
+    // Assessments at 128, 156 (< 84 days on step), 184 (= 84): escalate at 184.
+    run_until(&mut t, 183.0, &mut log, &mut iv, true);
+    assert_eq!(starts(&log), vec![(100.0, 0)]);
+    run_until(&mut t, 184.0, &mut log, &mut iv, true);
+    assert_eq!(starts(&log), vec![(100.0, 0), (184.0, 1)]);
+    assert_eq!(iv, vec![(0, 100.0, 184.0)]);
+    assert_eq!(t.outcome().steps_reached, 2);
+}
+
+#[test]
+fn no_escalation_when_in_remission() {
+    let h = Harness::new(vec![drug("a", 0.0, 0.0, 0.0), drug("b", 0.0, 0.0, 0.0)]);
+    let p = plan(vec![vec![0], vec![1]]);
+    let mut t = TreatmentState::new(&p, &h.model, 0);
+    let (mut log, mut iv) = (EventLog::default(), Intervals::new());
+    t.on(TreatmentTrigger::Diagnosis, 0.0, true, &mut log, &mut iv);
+    t.on(TreatmentTrigger::FlareEnd, 10.0, false, &mut log, &mut iv);
+    run_until(&mut t, 150.0, &mut log, &mut iv, false);
+    assert_eq!(starts(&log).len(), 1);
+}
+
+#[test]
+fn taper_after_sustained_remission_then_restart_on_relapse() {
+    let h = Harness::new(vec![drug("a", 0.0, 0.0, 0.0)]);
+    let p = plan(vec![vec![0]]);
+    let mut t = TreatmentState::new(&p, &h.model, 0);
+    let (mut log, mut iv) = (EventLog::default(), Intervals::new());
+    t.on(TreatmentTrigger::Diagnosis, 0.0, true, &mut log, &mut iv);
+    t.on(TreatmentTrigger::FlareEnd, 20.0, false, &mut log, &mut iv);
+    // Remission since day 20; 168 days sustained at the assessment on day 196.
+    run_until(&mut t, 195.0, &mut log, &mut iv, false);
+    assert!(iv.is_empty());
+    run_until(&mut t, 196.0, &mut log, &mut iv, false);
+    assert_eq!(iv, vec![(0, 0.0, 196.0)]);
+    assert!(log.0.iter().any(|(d, k)| *d == 196.0
+        && matches!(
+            k,
+            EventKind::DrugStop {
+                reason: StopReason::Taper,
+                ..
+            }
+        )));
+    assert_eq!(t.next_event_day(), NEVER);
+    t.on(TreatmentTrigger::FlareStart, 300.0, true, &mut log, &mut iv);
+    assert_eq!(starts(&log), vec![(0.0, 0), (300.0, 0)]);
+    assert_eq!(t.outcome().flares_on_treatment, 1);
+}
+
+#[test]
+fn relapse_can_escalate_instead() {
+    let h = Harness::new(vec![drug("a", 0.0, 0.0, 0.0), drug("b", 0.0, 0.0, 0.0)]);
+    let mut p = plan(vec![vec![0], vec![1]]);
+    p.on_relapse = Some(OnRelapse::Escalate);
+    let mut t = TreatmentState::new(&p, &h.model, 0);
+    let (mut log, mut iv) = (EventLog::default(), Intervals::new());
+    t.on(TreatmentTrigger::Diagnosis, 0.0, true, &mut log, &mut iv);
+    t.on(TreatmentTrigger::FlareEnd, 1.0, false, &mut log, &mut iv);
+    run_until(&mut t, 400.0, &mut log, &mut iv, false);
+    t.on(TreatmentTrigger::FlareStart, 500.0, true, &mut log, &mut iv);
+    assert_eq!(starts(&log), vec![(0.0, 0), (500.0, 1)]);
+}
+
+#[test]
+fn adverse_event_moves_to_the_next_step() {
+    let h = Harness::new(vec![drug("a", 0.0, 50.0, 0.0), drug("b", 0.0, 0.0, 0.0)]);
+    let p = plan(vec![vec![0], vec![1]]);
+    let mut t = TreatmentState::new(&p, &h.model, 0);
+    let (mut log, mut iv) = (EventLog::default(), Intervals::new());
+    t.on(TreatmentTrigger::Diagnosis, 0.0, false, &mut log, &mut iv);
+    let ae = t.next_event_day();
+    assert!(ae < 28.0, "a hazard of 50/yr fires within weeks: {ae}");
+    t.on(TreatmentTrigger::Scheduled, ae, false, &mut log, &mut iv);
+    assert_eq!(starts(&log), vec![(0.0, 0), (ae, 1)]);
+    assert_eq!(t.outcome().adverse_events, 1);
+    assert!(log.0.iter().any(|(_, k)| matches!(
+        k,
+        EventKind::DrugStop {
+            reason: StopReason::AdverseEvent,
+            ..
+        }
+    )));
+}
+
+#[test]
+fn top_of_ladder_continues_or_stops() {
+    let h = Harness::new(vec![drug("a", 0.0, 0.0, 0.0)]);
+    let p = plan(vec![vec![0]]);
+    let mut t = TreatmentState::new(&p, &h.model, 0);
+    let (mut log, mut iv) = (EventLog::default(), Intervals::new());
+    t.on(TreatmentTrigger::Diagnosis, 0.0, true, &mut log, &mut iv);
+    run_until(&mut t, 400.0, &mut log, &mut iv, true);
+    assert_eq!(starts(&log).len(), 1);
+    assert!(iv.is_empty(), "still on the drug");
+
+    let mut p = plan(vec![vec![0]]);
+    p.at_top = Some(AtTop::Stop);
+    let mut t = TreatmentState::new(&p, &h.model, 0);
+    let (mut log, mut iv) = (EventLog::default(), Intervals::new());
+    t.on(TreatmentTrigger::Diagnosis, 0.0, true, &mut log, &mut iv);
+    run_until(&mut t, 400.0, &mut log, &mut iv, true);
+    assert_eq!(iv, vec![(0, 0.0, 84.0)]);
+    assert_eq!(t.next_event_day(), NEVER);
+}
+
+#[test]
+fn courses_are_given_in_cycles_and_end() {
+    let h = Harness::new(vec![drug("bp", 0.0, 0.0, 3.0)]);
+    let p = plan(vec![vec![0]]);
+    let mut t = TreatmentState::new(&p, &h.model, 0);
+    let (mut log, mut iv) = (EventLog::default(), Intervals::new());
+    t.on(TreatmentTrigger::Diagnosis, 0.0, false, &mut log, &mut iv);
+    t.on(TreatmentTrigger::FlareEnd, 0.0, false, &mut log, &mut iv);
+    run_until(&mut t, 160.0, &mut log, &mut iv, false);
+    // Two courses (days 0 and 84), effect until 168.
+    assert_eq!(iv, vec![(0, 0.0, 3.0), (0, 84.0, 87.0)]);
+    assert_eq!(t.outcome().drug_days[0], 6.0);
+    assert!(t.effects().flare_hazard_ratio < 1.0);
+    run_until(&mut t, 170.0, &mut log, &mut iv, false);
+    assert_eq!(t.effects(), Effects::NONE);
+}
+
+#[test]
+fn onset_lag_delays_the_effect() {
+    let h = Harness::new(vec![drug("a", 4.0, 0.0, 0.0)]);
+    let p = plan(vec![vec![0]]);
+    let mut t = TreatmentState::new(&p, &h.model, 0);
+    let (mut log, mut iv) = (EventLog::default(), Intervals::new());
+    t.on(TreatmentTrigger::Diagnosis, 10.0, true, &mut log, &mut iv);
+    assert_eq!(t.effects(), Effects::NONE);
+    assert_eq!(t.next_event_day(), 38.0);
+    t.on(TreatmentTrigger::Scheduled, 38.0, true, &mut log, &mut iv);
+    assert_eq!(t.effects().flare_hazard_ratio, 0.5);
+}
+
+/// The step counter does not wrap after 255 steps.
+#[test]
+fn steps_beyond_255_are_counted() {
+    let h = Harness::new(vec![drug("a", 0.0, 0.0, 0.0), drug("b", 0.0, 0.0, 0.0)]);
+    let mut p = plan((0..300).map(|k| vec![k % 2]).collect());
+    p.min_days_on_step = 0.0;
+    p.assess_every_days = 7.0;
+    let mut t = TreatmentState::new(&p, &h.model, 0);
+    let (mut log, mut iv) = (EventLog::default(), Intervals::new());
+    t.on(TreatmentTrigger::Diagnosis, 0.0, true, &mut log, &mut iv);
+    run_until(&mut t, 7.0 * 280.0, &mut log, &mut iv, true);
+    assert_eq!(t.outcome().steps_reached, 281);
+}

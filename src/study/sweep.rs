@@ -1,0 +1,429 @@
+//! Parameter sweeps: `[sweep]` names one or two scenario fields by dotted
+//! path (`natural_history.flare_rate_per_year`, `drugs.nsaid.p_response`,
+//! `arm.early.min_weeks_on_step`, `horizon_years`, ...), each with a list of
+//! values or a range `{ from, to, steps }` (ends included). Every grid point
+//! is the scenario with those values set, resolved into a full [`Study`] and
+//! run on the same virtual patients (same seed: common random numbers), so
+//! differences between points are not sampling noise. `sweep.csv` gathers
+//! every point's summary.
+
+use std::ops::Range;
+use std::path::Path;
+
+use serde::Serialize;
+use toml::Value;
+
+use crate::engine::cohort::CohortResult;
+use crate::error::{Error, Result};
+use crate::output::summary::summary_rows;
+use crate::scenario::{line_column, parse, LoadedScenario};
+
+use super::Study;
+
+/// The outcome the sweep plot shows unless `metric` names another.
+pub const DEFAULT_METRIC: &str = "time_in_flare_frac";
+/// Most values of one swept parameter.
+pub const MAX_VALUES: usize = 1000;
+
+/// One swept parameter.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SweepParameter {
+    /// Dotted path of the scenario field.
+    pub path: String,
+    /// The values, in the order given.
+    pub values: Vec<f64>,
+}
+
+/// One grid point: the values of the swept parameters and its study.
+#[derive(Debug, Clone)]
+pub struct SweepPoint {
+    /// One value per swept parameter.
+    pub values: Vec<f64>,
+    /// The scenario with these values.
+    pub study: Study,
+}
+
+/// A resolved sweep.
+#[derive(Debug, Clone)]
+pub struct Sweep {
+    /// The swept parameters, in file order (the first is the plot's x axis).
+    pub parameters: Vec<SweepParameter>,
+    /// The metric the sweep plot shows.
+    pub metric: String,
+    /// The grid points, the first parameter varying slowest.
+    pub points: Vec<SweepPoint>,
+}
+
+fn at(l: &LoadedScenario, span: Range<usize>, message: String) -> Error {
+    Error::Invalid {
+        path: l.origin.clone(),
+        location: Some(line_column(&l.text, span.start)),
+        message,
+    }
+}
+
+/// Reads `[sweep]` of a loaded scenario into its grid of studies (None
+/// without `[sweep]`). Bad paths, values and metrics are refused with the
+/// file, line and column of the entry.
+pub fn resolve(l: &LoadedScenario) -> Result<Option<Sweep>> {
+    let Some(table) = &l.scenario.sweep else {
+        return Ok(None);
+    };
+    let mut entries: Vec<_> = table.get_ref().iter().collect();
+    entries.sort_by_key(|(k, _)| k.span().start);
+    let mut parameters: Vec<(SweepParameter, Range<usize>)> = Vec::new();
+    let mut metric: Option<(String, Range<usize>)> = None;
+    for (key, value) in entries {
+        let name = key.get_ref();
+        if name == "metric" {
+            match value.get_ref() {
+                Value::String(m) => metric = Some((m.clone(), value.span())),
+                _ => return Err(at(l, value.span(), "sweep `metric` must be a metric name in quotes, e.g. metric = \"flares_per_patient\"".into())),
+            }
+            continue;
+        }
+        if parameters.len() == 2 {
+            return Err(at(
+                l,
+                key.span(),
+                format!("a sweep varies one or two parameters; `{name}` would be a third"),
+            ));
+        }
+        let values = sweep_values(l, name, value)?;
+        parameters.push((
+            SweepParameter {
+                path: name.clone(),
+                values,
+            },
+            key.span(),
+        ));
+    }
+    if parameters.is_empty() {
+        return Err(at(
+            l,
+            table.span(),
+            "[sweep] names no parameter: give one or two, e.g. \"natural_history.flare_rate_per_year\" = [0.5, 1.5, 3.0]".into(),
+        ));
+    }
+    if l.scenario.output.patients || l.scenario.output.events {
+        return Err(at(
+            l,
+            table.span(),
+            "a sweep writes sweep.csv, not per-patient files: set [output] patients and events to false, or remove [sweep]".into(),
+        ));
+    }
+    // Every grid point is a whole study: the run size counts all of them.
+    let n_points = parameters.iter().map(|(p, _)| p.values.len()).product();
+    crate::scenario::limits::check_run_size_points(&l.scenario, n_points).map_err(|(_, m)| {
+        at(
+            l,
+            table.span(),
+            format!("[sweep] has {n_points} grid points: {m}"),
+        )
+    })?;
+    let mut document: toml::Table =
+        toml::from_str(&l.text).expect("the scenario text parsed before");
+    document.remove("sweep");
+    let mut points = Vec::new();
+    for values in grid(&parameters) {
+        let mut doc = document.clone();
+        for ((p, span), &v) in parameters.iter().zip(&values) {
+            set_path(&mut doc, &p.path, v).map_err(|m| at(l, span.clone(), m))?;
+        }
+        let text = toml::to_string(&doc).expect("a TOML table serialises");
+        let study = parse(&text, &l.origin)
+            .and_then(Study::resolve)
+            .map_err(|e| {
+                let point: Vec<String> = parameters
+                    .iter()
+                    .zip(&values)
+                    .map(|((p, _), v)| format!("{} = {v}", p.path))
+                    .collect();
+                at(
+                    l,
+                    parameters[0].1.clone(),
+                    format!(
+                        "the sweep point {} is not a valid scenario: {}",
+                        point.join(", "),
+                        reason(&e)
+                    ),
+                )
+            })?;
+        points.push(SweepPoint { values, study });
+    }
+    let (metric, metric_span) = metric.unwrap_or((DEFAULT_METRIC.into(), table.span()));
+    let known: Vec<String> = summary_metric_names(&points[0].study);
+    if !known.contains(&metric) {
+        return Err(at(
+            l,
+            metric_span,
+            format!(
+                "unknown metric `{metric}` for the sweep plot: choose one of summary.csv's metrics, e.g. {}",
+                known.iter().take(8).cloned().collect::<Vec<_>>().join(", ")
+            ),
+        ));
+    }
+    Ok(Some(Sweep {
+        parameters: parameters.into_iter().map(|(p, _)| p).collect(),
+        metric,
+        points,
+    }))
+}
+
+/// The metric names of `summary.csv` for a study.
+fn summary_metric_names(study: &Study) -> Vec<String> {
+    let mut names: Vec<String> = study.metrics().iter().map(|m| m.name.clone()).collect();
+    names.push(crate::engine::metrics::MEDIAN_DELAY.to_string());
+    names
+}
+
+/// What went wrong at a grid point, without the location in the generated text.
+fn reason(e: &Error) -> String {
+    match e {
+        Error::Scenario { message, .. } => {
+            let lines: Vec<&str> = message.lines().collect();
+            let after_caret = lines
+                .iter()
+                .rposition(|l| l.contains('^'))
+                .map_or(0, |i| i + 1);
+            lines[after_caret..].join(" ").trim().to_string()
+        }
+        Error::Invalid { message, .. } => message.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// The values of one swept parameter: a list, or `{ from, to, steps }`.
+fn sweep_values(l: &LoadedScenario, name: &str, value: &toml::Spanned<Value>) -> Result<Vec<f64>> {
+    let bad = |what: &str| {
+        at(
+            l,
+            value.span(),
+            format!("sweep values of `{name}` {what}: give a list of numbers, e.g. [0.5, 1.5, 3.0], or a range, e.g. {{ from = 0.5, to = 3.0, steps = 6 }} (steps counts values, ends included)"),
+        )
+    };
+    let number = |v: &Value| match v {
+        Value::Integer(i) => Some(*i as f64),
+        Value::Float(f) if f.is_finite() => Some(*f),
+        _ => None,
+    };
+    let values: Vec<f64> = match value.get_ref() {
+        Value::Array(items) => items
+            .iter()
+            .map(number)
+            .collect::<Option<Vec<f64>>>()
+            .ok_or_else(|| bad("are not all finite numbers"))?,
+        Value::Table(t) => {
+            if let Some(k) = t
+                .keys()
+                .find(|k| !["from", "to", "steps"].contains(&k.as_str()))
+            {
+                return Err(bad(&format!("have an unknown key `{k}`")));
+            }
+            let (Some(from), Some(to)) =
+                (t.get("from").and_then(number), t.get("to").and_then(number))
+            else {
+                return Err(bad("need numbers `from` and `to`"));
+            };
+            let steps = match t.get("steps") {
+                Some(Value::Integer(n)) if (2..=MAX_VALUES as i64).contains(n) => *n as usize,
+                _ => {
+                    return Err(bad(&format!(
+                        "need a whole number `steps` from 2 to {MAX_VALUES}"
+                    )))
+                }
+            };
+            (0..steps)
+                .map(|i| tidy(from + (to - from) * i as f64 / (steps - 1) as f64))
+                .collect()
+        }
+        _ => return Err(bad("are neither a list nor a range")),
+    };
+    if values.is_empty() || values.len() > MAX_VALUES {
+        return Err(bad(&format!("must number 1 to {MAX_VALUES}")));
+    }
+    Ok(values)
+}
+
+/// Rounds to 12 significant digits, so a range step prints as 0.6 rather
+/// than 0.6000000000000001.
+fn tidy(x: f64) -> f64 {
+    format!("{x:.11e}").parse().unwrap_or(x)
+}
+
+/// Every combination of the parameters' values, the first varying slowest.
+fn grid(parameters: &[(SweepParameter, Range<usize>)]) -> Vec<Vec<f64>> {
+    parameters.iter().fold(vec![Vec::new()], |acc, (p, _)| {
+        acc.iter()
+            .flat_map(|prefix| {
+                p.values.iter().map(move |&v| {
+                    let mut next = prefix.clone();
+                    next.push(v);
+                    next
+                })
+            })
+            .collect()
+    })
+}
+
+/// Sets the field at a dotted path to `v`. `arm.NAME.field` finds the arm by
+/// name; missing tables on the way (e.g. `[drugs.nsaid]`) are created. A
+/// field written as a whole number stays one.
+fn set_path(doc: &mut toml::Table, path: &str, v: f64) -> std::result::Result<(), String> {
+    let parts: Vec<&str> = path.split('.').collect();
+    if parts.iter().any(|p| p.is_empty()) {
+        return Err(format!("`{path}` is not a dotted path of a scenario field"));
+    }
+    let (last, walk) = parts.split_last().expect("split gives at least one part");
+    let mut table = doc;
+    let mut i = 0;
+    while i < walk.len() {
+        let part = walk[i];
+        if part == "arm" {
+            let Some(name) = walk.get(i + 1) else {
+                return Err(format!(
+                    "`{path}`: name the arm, e.g. arm.NAME.min_weeks_on_step"
+                ));
+            };
+            let arms = table.get_mut("arm").and_then(Value::as_array_mut);
+            let names: Vec<String> = arms
+                .as_ref()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|t| t.get("name")?.as_str().map(String::from))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let arm = arms.and_then(|a| {
+                a.iter_mut()
+                    .find(|t| t.get("name").and_then(Value::as_str) == Some(name))
+            });
+            table = match arm.and_then(Value::as_table_mut) {
+                Some(t) => t,
+                None => {
+                    return Err(format!(
+                        "`{path}`: the scenario has no arm named `{name}` (arms: {})",
+                        if names.is_empty() {
+                            "none".into()
+                        } else {
+                            names.join(", ")
+                        }
+                    ))
+                }
+            };
+            i += 2;
+            continue;
+        }
+        let entry = table
+            .entry(part.to_string())
+            .or_insert_with(|| Value::Table(toml::Table::new()));
+        table = match entry.as_table_mut() {
+            Some(t) => t,
+            None => {
+                return Err(format!(
+                    "`{path}`: `{part}` is a value, not a table of fields"
+                ))
+            }
+        };
+        i += 1;
+    }
+    let whole = v.fract() == 0.0 && v.abs() < 9.0e15;
+    let keep_integer = match table.get(*last) {
+        Some(Value::Integer(_)) => true,
+        None => walk.is_empty() && ["patients", "seed", "replicates"].contains(last),
+        _ => false,
+    };
+    let value = if keep_integer {
+        if !whole {
+            return Err(format!("`{path}` takes a whole number, not {v}"));
+        }
+        Value::Integer(v as i64)
+    } else {
+        Value::Float(v)
+    };
+    table.insert((*last).to_string(), value);
+    Ok(())
+}
+
+/// One row of `sweep.csv` with one swept parameter.
+#[derive(Debug, Serialize)]
+struct Row1<'a> {
+    point: usize,
+    p1: f64,
+    arm: &'a str,
+    metric: &'a str,
+    mean: Option<f64>,
+    lower_95: Option<f64>,
+    upper_95: Option<f64>,
+    mcse: Option<f64>,
+}
+
+/// One row of `sweep.csv` with two swept parameters.
+#[derive(Debug, Serialize)]
+struct Row2<'a> {
+    point: usize,
+    p1: f64,
+    p2: f64,
+    arm: &'a str,
+    metric: &'a str,
+    mean: Option<f64>,
+    lower_95: Option<f64>,
+    upper_95: Option<f64>,
+    mcse: Option<f64>,
+}
+
+fn finite(x: f64) -> Option<f64> {
+    x.is_finite().then_some(x)
+}
+
+/// Writes `sweep.csv`: `point,<parameter>...,arm,metric,mean,lower_95,upper_95,mcse`,
+/// every summary row of every grid point.
+pub fn write_sweep_csv(sweep: &Sweep, results: &[CohortResult], dir: &Path) -> Result<()> {
+    let path = dir.join("sweep.csv");
+    let err = |e: csv::Error| Error::output(&path, e.into());
+    let mut w = csv::WriterBuilder::new()
+        .has_headers(false)
+        .from_path(&path)
+        .map_err(err)?;
+    let mut header = vec!["point".to_string()];
+    header.extend(sweep.parameters.iter().map(|p| p.path.clone()));
+    header.extend(["arm", "metric", "mean", "lower_95", "upper_95", "mcse"].map(String::from));
+    w.write_record(&header).map_err(err)?;
+    for (point, (p, res)) in sweep.points.iter().zip(results).enumerate() {
+        for r in summary_rows(res) {
+            let (mean, lower_95, upper_95, mcse) = (
+                finite(r.mean),
+                finite(r.lower_95),
+                finite(r.upper_95),
+                finite(r.mcse),
+            );
+            let (arm, metric) = (r.arm.as_str(), r.metric.as_str());
+            match p.values[..] {
+                [p1] => w.serialize(Row1 {
+                    point,
+                    p1,
+                    arm,
+                    metric,
+                    mean,
+                    lower_95,
+                    upper_95,
+                    mcse,
+                }),
+                [p1, p2] => w.serialize(Row2 {
+                    point,
+                    p1,
+                    p2,
+                    arm,
+                    metric,
+                    mean,
+                    lower_95,
+                    upper_95,
+                    mcse,
+                }),
+                _ => unreachable!("a sweep has one or two parameters"),
+            }
+            .map_err(err)?;
+        }
+    }
+    w.flush().map_err(|e| Error::output(&path, e))
+}

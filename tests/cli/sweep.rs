@@ -1,0 +1,214 @@
+//! Sweeps: every grid point is a full study on the same patients; flares
+//! rise with the flare rate; the sweep plot renders; bad `[sweep]` entries
+//! are refused with a location; sweeps shard and merge like any run.
+
+use std::path::PathBuf;
+
+use crate::util::{crmo, files, output, run_into, success, tempdir, write_scenario};
+
+const RATES: [f64; 4] = [0.5, 1.0, 2.0, 4.0];
+
+fn scenario(extra: &str) -> String {
+    format!(
+        "name = \"sweep\"\nseed = 21\npatients = 2000\nhorizon_years = 5\n\
+         [[arm]]\nname = \"nsaid\"\nladder = [\"nsaid\", \"methotrexate\"]\n\
+         [[arm]]\nname = \"none\"\nuntreated = true\n\
+         [sweep]\n\"natural_history.flare_rate_per_year\" = [0.5, 1.0, 2.0, 4.0]\nmetric = \"flares_per_patient\"\n{extra}"
+    )
+}
+
+/// `(rate, arm) -> (mean, mcse)` of `flares_per_patient` from sweep.csv.
+fn flares(csv: &[u8]) -> Vec<(f64, String, f64, f64)> {
+    let text = String::from_utf8_lossy(csv);
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next(),
+        Some("point,natural_history.flare_rate_per_year,arm,metric,mean,lower_95,upper_95,mcse")
+    );
+    lines
+        .map(|l| l.split(',').collect::<Vec<_>>())
+        .filter(|f| f[3] == "flares_per_patient")
+        .map(|f| {
+            (
+                f[1].parse().unwrap(),
+                f[2].to_string(),
+                f[4].parse().unwrap(),
+                f[7].parse().unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// Flares per patient rise with the flare rate in every arm, each step by
+/// more than 3 standard errors of the difference (taken as independent,
+/// which overstates it: the points share their patients).
+#[test]
+fn flares_rise_with_the_flare_rate_and_the_plot_renders() {
+    let tmp = tempdir();
+    let path = write_scenario(tmp.path(), "sweep.toml", scenario(""));
+    let out = tmp.path().join("out");
+    success(
+        crmo()
+            .arg("run")
+            .arg(&path)
+            .arg("--out")
+            .arg(&out)
+            .arg("-q"),
+    );
+    let f = files(&out);
+    let rows = flares(&f["sweep.csv"]);
+    for arm in ["nsaid", "none"] {
+        let series: Vec<_> = rows.iter().filter(|r| r.1 == arm).collect();
+        assert_eq!(series.iter().map(|r| r.0).collect::<Vec<_>>(), RATES);
+        for w in series.windows(2) {
+            let (a, b) = (w[0], w[1]);
+            let se = (a.3 * a.3 + b.3 * b.3).sqrt();
+            assert!(
+                b.2 - a.2 > 3.0 * se,
+                "{arm}: {} at rate {} vs {} at rate {}",
+                a.2,
+                a.0,
+                b.2,
+                b.0
+            );
+        }
+    }
+    for name in ["sweep.png", "sweep.svg"] {
+        let plot = out.join("plots").join(name);
+        assert!(plot.is_file(), "{name} missing");
+    }
+    let img = image::open(out.join("plots/sweep.png"))
+        .expect("sweep.png decodes")
+        .to_luma8();
+    assert_eq!(img.dimensions(), (1400, 900));
+    let dark = img.pixels().filter(|p| p.0[0] < 200).count();
+    assert!(
+        dark > 1400 * 900 / 100,
+        "the plot looks blank ({dark} dark pixels)"
+    );
+    assert!(
+        !f.contains_key("summary.csv"),
+        "a sweep writes sweep.csv, not summary.csv"
+    );
+}
+
+#[test]
+fn a_sweep_shards_and_merges_to_the_same_bytes() {
+    let tmp = tempdir();
+    let path = write_scenario(
+        tmp.path(),
+        "sweep.toml",
+        scenario("\"drugs.nsaid.p_response\" = { from = 0.2, to = 0.8, steps = 2 }\n")
+            .replace("2000", "1100"),
+    );
+    let whole = run_into(&[path.to_str().unwrap()], &tmp.path().join("whole"), &[]);
+    let dirs: Vec<PathBuf> = (0..3).map(|k| tmp.path().join(format!("s{k}"))).collect();
+    for (k, d) in dirs.iter().enumerate() {
+        success(
+            crmo()
+                .arg("run")
+                .arg(&path)
+                .args(["--shard", &format!("{k}/3"), "-q", "--out"])
+                .arg(d),
+        );
+    }
+    let merged = tmp.path().join("merged");
+    success(
+        crmo()
+            .arg("merge")
+            .args(&dirs)
+            .arg("--out")
+            .arg(&merged)
+            .args(["-q", "--no-plots"]),
+    );
+    let m = files(&merged);
+    assert!(
+        whole["sweep.csv"] == m["sweep.csv"],
+        "sweep.csv of the merge differs"
+    );
+    let header = String::from_utf8_lossy(&m["sweep.csv"])
+        .lines()
+        .next()
+        .unwrap()
+        .to_string();
+    assert!(
+        header.starts_with("point,natural_history.flare_rate_per_year,drugs.nsaid.p_response,arm"),
+        "{header}"
+    );
+}
+
+#[test]
+fn bad_sweeps_are_refused_with_a_location() {
+    let tmp = tempdir();
+    let base = "seed = 1\npatients = 10\n[[arm]]\nname = \"early\"\nladder = [\"nsaid\", \"methotrexate\"]\n[sweep]\n";
+    let cases = [
+        (
+            "\"natural_history.flare_rat\" = [1, 2]\n",
+            "line 7, column 1",
+            "unknown field `flare_rat`",
+        ),
+        (
+            "\"natural_history.flare_rate_per_year\" = [1, -2]\n",
+            "line 7, column 1",
+            "flare_rate_per_year = -2",
+        ),
+        (
+            "\"natural_history.flare_rate_per_year\" = \"fast\"\n",
+            "line 7, column 41",
+            "give a list of numbers",
+        ),
+        (
+            "\"arm.late.min_weeks_on_step\" = [4, 8]\n",
+            "line 7, column 1",
+            "no arm named `late` (arms: early)",
+        ),
+        (
+            "\"natural_history.flare_rate_per_year\" = { from = 1, to = 2, steps = 1 }\n",
+            "line 7, column 41",
+            "`steps` from 2",
+        ),
+        (
+            "\"natural_history.flare_rate_per_year\" = [1, 2]\nmetric = \"flares\"\n",
+            "line 8, column 10",
+            "unknown metric `flares`",
+        ),
+    ];
+    for (i, (sweep, at, what)) in cases.iter().enumerate() {
+        let path = write_scenario(
+            tmp.path(),
+            &format!("bad{i}.toml"),
+            format!("{base}{sweep}"),
+        );
+        for cmd in ["check", "run"] {
+            let o = if cmd == "check" {
+                output(crmo().arg("check").arg(&path))
+            } else {
+                output(
+                    crmo()
+                        .arg("run")
+                        .arg(&path)
+                        .arg("--out")
+                        .arg(tmp.path().join("o"))
+                        .arg("-q"),
+                )
+            };
+            assert_eq!(o.code, Some(2), "{cmd} {sweep}: {o:#?}");
+            assert!(
+                o.stderr.contains(at) && o.stderr.contains(what),
+                "{cmd} {sweep}: {}",
+                o.stderr
+            );
+        }
+    }
+    // A sweep of an arm's rule by the arm's name works.
+    let path = write_scenario(
+        tmp.path(),
+        "good.toml",
+        format!("{base}\"arm.early.min_weeks_on_step\" = [4, 8]\n"),
+    );
+    let listing = success(crmo().arg("check").arg(&path)).stdout;
+    assert!(
+        listing.contains("arm.early.min_weeks_on_step = 4, 8"),
+        "{listing}"
+    );
+}
