@@ -1,10 +1,11 @@
 //! The command-line interface: argument parsing (clap), the commands, the
 //! progress bar and the exit codes (0 success, 2 bad input, 1 anything else).
 
+mod charts;
 mod listing;
 mod run;
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -12,11 +13,10 @@ use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::error::{Error, Result};
-use crate::output::outdir::{result_dir_name, CHARTS_DIR};
 use crate::scenario::{self, LoadedScenario};
 use crate::study::shard::ShardSpec;
-use crate::study::Study;
 
+pub use charts::{CheckArgs, CourseArgs, GalleryArgs, ScenarioArgs};
 pub use listing::scenario_listing;
 
 /// Command-line arguments.
@@ -38,14 +38,11 @@ pub struct Cli {
 pub enum Command {
     /// Simulate a scenario's cohort and write results to output/<scenario>/
     Run(RunArgs),
-    /// Validate a scenario and print its resolved parameters
-    Check {
-        /// Scenario file (TOML)
-        scenario: PathBuf,
-    },
+    /// Validate a scenario (default: the reference) and print its resolved parameters
+    Check(CheckArgs),
     /// Run a scenario (default: the reference) and compare it with the published calibration targets C1-C7
     Calibrate(RunArgs),
-    /// Draw one virtual patient's course (PNG or SVG)
+    /// Draw one virtual patient's course (PNG or SVG), by number or by story
     Course(CourseArgs),
     /// Draw a grid of course charts showing the range of courses (PNG or SVG)
     Gallery(GalleryArgs),
@@ -73,44 +70,6 @@ pub struct MergeArgs {
     /// Do not draw the cohort plots
     #[arg(long)]
     pub no_plots: bool,
-}
-
-/// Options of `course`.
-#[derive(Debug, Args)]
-pub struct CourseArgs {
-    /// Scenario file (TOML)
-    pub scenario: PathBuf,
-    /// Patient index (0 .. patients-1 of the scenario)
-    #[arg(long)]
-    pub patient: u64,
-    /// Arm to follow (default: the first)
-    #[arg(long)]
-    pub arm: Option<String>,
-    /// Image file, .png or .svg (default: output/charts/<scenario>/course-<patient>.png)
-    #[arg(long)]
-    pub out: Option<PathBuf>,
-    /// Width in pixels
-    #[arg(long, default_value_t = 1600, value_parser = clap::value_parser!(u32).range(400..=8000))]
-    pub width: u32,
-    /// Height in pixels
-    #[arg(long, default_value_t = 900, value_parser = clap::value_parser!(u32).range(300..=8000))]
-    pub height: u32,
-}
-
-/// Options of `gallery`.
-#[derive(Debug, Args)]
-pub struct GalleryArgs {
-    /// Scenario file (TOML)
-    pub scenario: PathBuf,
-    /// Number of course charts
-    #[arg(long, default_value_t = 6, value_parser = clap::value_parser!(u64).range(1..=24))]
-    pub count: u64,
-    /// Arm to follow (default: the first)
-    #[arg(long)]
-    pub arm: Option<String>,
-    /// Image file, .png or .svg (default: output/charts/<scenario>/gallery.png)
-    #[arg(long)]
-    pub out: Option<PathBuf>,
 }
 
 /// Options of `run`.
@@ -141,6 +100,9 @@ pub struct RunArgs {
     /// Do not draw the cohort plots (for large batch runs)
     #[arg(long)]
     pub no_plots: bool,
+    /// Style of the cohort plots: paper, or slide (1920x1080, large text)
+    #[arg(long, value_enum, default_value_t = crate::plot::Style::Paper)]
+    pub style: crate::plot::Style,
     /// Run only slice K of N of the work and write its accumulators (K from 0,
     /// e.g. --shard $SLURM_ARRAY_TASK_ID/4); combine the N shards with `merge`
     #[arg(long, value_name = "K/N")]
@@ -168,9 +130,9 @@ fn dispatch(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Run(args) => run::run(&args, false).map(|_| ()),
         Command::Calibrate(args) => run::run(&args, true).map(|_| ()),
-        Command::Check { scenario } => check(&scenario),
-        Command::Course(args) => course(&args),
-        Command::Gallery(args) => gallery(&args),
+        Command::Check(args) => charts::check(&args),
+        Command::Course(args) => charts::course(&args),
+        Command::Gallery(args) => charts::gallery(&args),
         Command::Merge(args) => run::merge(&args),
     }
 }
@@ -232,60 +194,4 @@ fn progress_bar(total: u64, quiet: bool) -> ProgressBar {
         .progress_chars("=> "),
     );
     pb
-}
-
-/// `crmo-sim check`: validates and prints the resolved parameters
-/// (single-threaded). It resolves the same [`Study`] `run` does, so it
-/// accepts and refuses exactly what `run` does.
-fn check(path: &Path) -> Result<()> {
-    let study = Study::resolve(scenario::load_file(path)?)?;
-    let text = scenario_listing(&study);
-    let mut out = std::io::stdout().lock();
-    // A closed pipe (e.g. `| head`) is a normal end, not an error.
-    let _ = out.write_all(text.as_bytes());
-    Ok(())
-}
-
-/// Where an image goes: `--out`, else `output/charts/<scenario>/<default_name>`,
-/// a place no `run` replaces (the directory is created).
-fn image_path(study: &Study, out: Option<&Path>, default_name: &str) -> Result<PathBuf> {
-    let path = out.map_or_else(
-        || {
-            Path::new("output")
-                .join(CHARTS_DIR)
-                .join(result_dir_name(&study.name()))
-                .join(default_name)
-        },
-        Path::to_path_buf,
-    );
-    if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| Error::output(dir, e))?;
-    }
-    Ok(path)
-}
-
-/// `crmo-sim course`: one patient's chart (single-threaded; one patient).
-fn course(args: &CourseArgs) -> Result<()> {
-    let study = Study::resolve(scenario::load_file(&args.scenario)?)?;
-    crate::plot::Format::of(args.out.as_deref().unwrap_or(Path::new("x.png")))?;
-    let trace = crate::plot::course::course_trace(&study, args.arm.as_deref(), args.patient)?;
-    let path = image_path(
-        &study,
-        args.out.as_deref(),
-        &format!("course-{}.png", args.patient),
-    )?;
-    crate::plot::course::render_course(&trace, &path, args.width, args.height)?;
-    println!("{}", path.display());
-    Ok(())
-}
-
-/// `crmo-sim gallery`: a grid of course charts (single-threaded; scans a few
-/// thousand patients to pick a spread of course types).
-fn gallery(args: &GalleryArgs) -> Result<()> {
-    let study = Study::resolve(scenario::load_file(&args.scenario)?)?;
-    crate::plot::Format::of(args.out.as_deref().unwrap_or(Path::new("x.png")))?;
-    let path = image_path(&study, args.out.as_deref(), "gallery.png")?;
-    crate::plot::gallery::gallery(&study, args.arm.as_deref(), args.count as usize, &path)?;
-    println!("{}", path.display());
-    Ok(())
 }

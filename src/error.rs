@@ -76,6 +76,9 @@ pub enum Error {
         /// The I/O error.
         source: io::Error,
     },
+    /// Nothing matched a search (e.g. no patient tells a story); exit code 1.
+    #[error("{0}")]
+    NotFound(String),
     /// A plot could not be drawn.
     #[error("cannot draw {path}: {message}")]
     Plot {

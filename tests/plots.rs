@@ -10,8 +10,9 @@ use crmo_sim::engine::cohort::{CohortResult, NoRows, RowSink};
 use crmo_sim::output::rows::CsvRows;
 use crmo_sim::output::tables::timeseries_csv;
 use crmo_sim::plot::cohort::{cohort_plots, mean_pain_series, render_cohort_plot, Kind};
-use crmo_sim::plot::course::{course_trace, render_course, CourseTrace};
+use crmo_sim::plot::course::{course_trace, render_course, CourseSim, CourseTrace};
 use crmo_sim::plot::gallery::{gallery, pick_courses, CourseClass};
+use crmo_sim::plot::Style;
 use crmo_sim::scenario::{self, LoadedScenario};
 use crmo_sim::study::Study;
 use crmo_sim::Error;
@@ -90,26 +91,23 @@ fn course_chart_png_and_svg() {
         .expect("a treated patient among the first 200");
     for (w, h) in [(1600, 900), (800, 450)] {
         let png = dir.path().join(format!("course_{w}.png"));
-        render_course(&trace, &png, w, h).unwrap();
+        render_course(&trace, &png, (w, h), Style::Paper, None).unwrap();
         check_png(&png, w, h);
     }
     let svg = dir.path().join("course.svg");
-    render_course(&trace, &svg, 1600, 900).unwrap();
+    render_course(&trace, &svg, (1600, 900), Style::Paper, None).unwrap();
     let mut expected = vec![
         "years since onset",
-        "age (years)",
+        "age ",
         "pain (VAS)",
         "lesions",
         "drugs",
         "flare",
-        "fever",
-        "symptomatic lesion (active)",
-        "silent lesion (active)",
-        "diagnosis",
-        "escalation",
-        "taper",
-        "adverse event",
-        "font-family=\"sans-serif\"",
+        "lytic lesion",
+        "diagnosis: Jansson",
+        "CRP (mg/l)",
+        "imaging (+n: lesions found)",
+        "font-family=\"DejaVu Sans, Bitstream Vera Sans, Verdana, sans-serif\"",
     ];
     let title = format!("Patient {}:", trace.patient);
     expected.push(&title);
@@ -123,14 +121,31 @@ fn course_chart_refuses_bad_input() {
     let l = reference(100);
     let t = course_trace(&Study::resolve(l.clone()).unwrap(), None, 0).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let e = render_course(&t, &dir.path().join("c.pdf"), 1600, 900).unwrap_err();
+    let e = render_course(
+        &t,
+        &dir.path().join("c.pdf"),
+        (1600, 900),
+        Style::Paper,
+        None,
+    )
+    .unwrap_err();
     assert!(
         matches!(e, Error::Usage(_)) && e.to_string().contains(".png or .svg"),
         "{e}"
     );
     assert!(!dir.path().join("c.pdf").exists());
-    let e = render_course(&t, &dir.path().join("c.png"), 10, 900).unwrap_err();
+    let e =
+        render_course(&t, &dir.path().join("c.png"), (10, 900), Style::Paper, None).unwrap_err();
     assert!(matches!(e, Error::Usage(_)), "{e}");
+    let e = render_course(
+        &t,
+        &dir.path().join("c.png"),
+        (1600, 900),
+        Style::Paper,
+        Some((0.0, 11.0)),
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("0 <= A < B <= 10"), "{e}");
 
     let e = course_trace(&Study::resolve(l.clone()).unwrap(), Some("no-such-arm"), 0).unwrap_err();
     let msg = e.to_string();
@@ -149,7 +164,9 @@ fn course_chart_refuses_bad_input() {
 #[test]
 fn gallery_png_and_svg() {
     let l = reference(SMALL_COHORT);
-    let picks = pick_courses(&Study::resolve(l.clone()).unwrap(), None, 4).unwrap();
+    let study = Study::resolve(l.clone()).unwrap();
+    let sim = CourseSim::new(&study, None, 0).unwrap();
+    let picks = pick_courses(&sim, 4).unwrap();
     assert_eq!(picks.picks.len(), 4);
     // Relapsing first, then persistent, then monophasic get the places.
     let classes: Vec<CourseClass> = picks.picks.iter().map(|p| p.0).collect();
@@ -160,24 +177,23 @@ fn gallery_png_and_svg() {
     }
     let dir = tempfile::tempdir().unwrap();
     let png = dir.path().join("gallery.png");
-    gallery(&Study::resolve(l.clone()).unwrap(), None, 4, &png).unwrap();
-    check_png(&png, 2000, 2 * 640 + 190);
+    gallery(&study, None, 4, &png, Style::Paper, None).unwrap();
+    // Two by two panels 1000 px wide at aspect 1.6, and 9 lines of 15-px header.
+    check_png(&png, 2000, 2 * 625 + 9 * 15);
+    // --width: the height follows at the same panel aspect (text at least 8 px).
+    gallery(&study, None, 4, &png, Style::Paper, Some(1000)).unwrap();
+    check_png(&png, 1000, 2 * 312 + 1 + 9 * 8);
     let svg = dir.path().join("gallery.svg");
-    gallery(&Study::resolve(l.clone()).unwrap(), None, 4, &svg).unwrap();
+    gallery(&study, None, 4, &svg, Style::Paper, None).unwrap();
     let labels: Vec<String> = picks
         .picks
         .iter()
         .map(|(c, p)| format!("{}: patient {p}", c.as_str()))
         .collect();
     let mut expected: Vec<&str> = labels.iter().map(String::as_str).collect();
-    expected.extend([
-        "years since onset",
-        "age (years)",
-        "flare",
-        "silent lesion (active)",
-    ]);
+    expected.extend(["years since onset", "age ", "flare", "lytic lesion"]);
     check_svg(&svg, &expected);
-    let e = gallery(&Study::resolve(l.clone()).unwrap(), None, 0, &png).unwrap_err();
+    let e = gallery(&study, None, 0, &png, Style::Paper, None).unwrap_err();
     assert!(matches!(e, Error::Usage(_)), "{e}");
 }
 
@@ -187,8 +203,8 @@ fn cohort_plots_png_and_svg() {
     let (res, drugs) = cohort(&l);
     let dir = tempfile::tempdir().unwrap();
     let plots = dir.path().join("plots");
-    let files = cohort_plots(&res, &drugs, "early-bisphosphonate", &plots).unwrap();
-    assert_eq!(files.len(), 10);
+    let files = cohort_plots(&res, &drugs, "early-bisphosphonate", &plots, Style::Paper).unwrap();
+    assert_eq!(files.len(), 12);
     for f in &files {
         assert!(f.exists(), "{}", f.display());
         if f.extension().unwrap() == "png" {
@@ -202,7 +218,11 @@ fn cohort_plots_png_and_svg() {
     occupancy.extend(["remission", "resolved", "lost to follow-up", caption]);
     occupancy.extend(&arms);
     check_svg(&svg("occupancy"), &occupancy);
+    let mut states = vec!["active (flare)", "remission", caption];
+    states.extend(&arms);
+    check_svg(&svg("states_by_arm"), &states);
     let mut km = vec![
+        "at risk",
         "months since diagnosis",
         "not yet in remission",
         "95% band",
@@ -215,7 +235,7 @@ fn cohort_plots_png_and_svg() {
     check_svg(&svg("flares"), &flares);
     let mut exposure = vec![
         "years since onset",
-        "share of patients on the drug",
+        "share on the drug (courses: effect window)",
         caption,
     ];
     exposure.extend(drugs.iter().map(String::as_str));
@@ -245,8 +265,8 @@ fn cohort_plots_without_treatment_say_so() {
             "natural-history",
             Kind::Drugs,
             &path,
-            1200,
-            700,
+            (1200, 700),
+            Style::Paper,
         )
         .unwrap();
     }

@@ -6,6 +6,11 @@ use crate::study::Study;
 
 /// The resolved parameters of a scenario, as printed by `check`.
 pub fn scenario_listing(study: &Study) -> String {
+    scenario_listing_of(study, 0)
+}
+
+/// [`scenario_listing`] with the drug values and draws of `replicate`.
+pub fn scenario_listing_of(study: &Study, replicate: u32) -> String {
     let l = study.loaded();
     let s = &l.scenario;
     let mut t = String::new();
@@ -52,20 +57,20 @@ pub fn scenario_listing(study: &Study) -> String {
         "\n[output]\n  patients = {}, events = {}, timeseries_step_weeks = {}\n",
         s.output.patients, s.output.events, s.output.timeseries_step_weeks
     );
-    t += &drug_listing(study);
-    t += &drawn_listing(study);
+    t += &drug_listing(study, replicate);
+    t += &drawn_listing(study, replicate);
     t += &sweep_listing(study);
     t
 }
 
 /// The drugs and arms, as printed by `check`: each drug with the values
-/// replicate 0 uses.
-fn drug_listing(study: &Study) -> String {
+/// `replicate` uses.
+fn drug_listing(study: &Study, replicate: u32) -> String {
     use crate::scenario::treatment::{catalogue, ladder_steps};
     let s = study.scenario();
-    let model = study.replicate_model(0);
+    let model = study.replicate_model(replicate);
     let cat = catalogue();
-    let mut t = String::from("\n[drugs]   (values of replicate 0: p_response sporadic/majeed, onset lag, hazard ratio, duration factor, lesion factor, heal-time factor, partial effect, AE per year, courses)\n");
+    let mut t = format!("\n[drugs]   (values of replicate {replicate}: p_response sporadic/majeed, onset lag, hazard ratio, duration factor, lesion factor, heal-time factor, partial effect, AE per year, courses)\n");
     for d in &model.drugs {
         let v = &d.values;
         let courses = if v.course_days > 0.0 {
@@ -117,14 +122,14 @@ fn drug_listing(study: &Study) -> String {
     t
 }
 
-/// The values replicate 0 drew from distributions, as printed by `check`.
-fn drawn_listing(study: &Study) -> String {
-    let drawn = study.replicate_model(0).drawn;
+/// The values `replicate` drew from distributions, as printed by `check`.
+fn drawn_listing(study: &Study, replicate: u32) -> String {
+    let drawn = study.replicate_model(replicate).drawn;
     if drawn.is_empty() {
         return "\n(no parameter is drawn from a distribution: every replicate uses the values above)\n".into();
     }
-    let mut t = String::from(
-        "\n[replicate 0]   (values drawn from distributions; each replicate draws its own, see parameters.csv)\n",
+    let mut t = format!(
+        "\n[replicate {replicate}]   (values drawn from distributions; each replicate draws its own, see parameters.csv)\n",
     );
     for d in drawn {
         t += &format!(

@@ -157,7 +157,8 @@ pub(super) fn run(args: &RunArgs, calibrate: bool) -> Result<PathBuf> {
         std::fs::write(&path, crate::output::tables::calibration_csv(rows)?)
             .map_err(|e| Error::output(&path, e))?;
     }
-    write_results(&study, &results, staging.path(), &mut info, !args.no_plots)?;
+    let plots = (!args.no_plots).then_some(args.style);
+    write_results(&study, &results, staging.path(), &mut info, plots)?;
     let target = staging.commit()?;
     if let Some(rows) = &calibration {
         let mut out = std::io::stdout().lock();
@@ -176,17 +177,18 @@ pub(super) fn run(args: &RunArgs, calibrate: bool) -> Result<PathBuf> {
 /// Writes the result files of a whole study (run or merge) into `dir`. A
 /// study: the PSA tables, the cohort plots, then summary, differences, time
 /// series, Kaplan–Meier curves and the manifest. A sweep: `sweep.csv`, the
-/// sweep plot and the manifest.
+/// sweep plot and the manifest. `plots` is the style of the plots (None: no
+/// plots).
 fn write_results(
     study: &Study,
     results: &[CohortResult],
     dir: &Path,
     info: &mut RunInfo,
-    plots: bool,
+    plots: Option<crate::plot::Style>,
 ) -> Result<()> {
     if let Some(sweep) = study.sweep() {
         crate::study::sweep::write_sweep_csv(sweep, results, dir)?;
-        if plots {
+        if plots.is_some() {
             crate::plot::sweep::sweep_plots(sweep, results, &study.name(), &dir.join("plots"))?;
         }
         return write_manifest(dir, info);
@@ -196,8 +198,14 @@ fn write_results(
         crate::study::psa::write_tables(study, result, dir)?;
     }
     let drugs = study.drug_names();
-    if plots {
-        crate::plot::cohort::cohort_plots(result, &drugs, &study.name(), &dir.join("plots"))?;
+    if let Some(style) = plots {
+        crate::plot::cohort::cohort_plots(
+            result,
+            &drugs,
+            &study.name(),
+            &dir.join("plots"),
+            style,
+        )?;
     }
     write_run(dir, result, &drugs, info)
 }
@@ -275,7 +283,7 @@ pub(super) fn merge(args: &MergeArgs) -> Result<()> {
         &merged.results,
         staging.path(),
         &mut info,
-        !args.no_plots,
+        (!args.no_plots).then_some(crate::plot::Style::Paper),
     )?;
     let target = staging.commit()?;
     if !args.quiet {

@@ -19,6 +19,34 @@ fn fixed(x: f64) -> i64 {
     (if v >= 0.0 { v + 0.5 } else { v - 0.5 }) as i64
 }
 
+/// `x.round() as i64` for `0 <= x < 2^52`, without the library call that
+/// `round()` is on baseline x86-64 (the fractional part `x - trunc(x)` is
+/// exact, so the result is the same: halves round away from zero).
+#[inline(always)]
+pub(crate) fn round_nonnegative(x: f64) -> i64 {
+    let t = x as i64;
+    t + i64::from(x - t as f64 >= 0.5)
+}
+
+/// `(q.ceil().max(0.0) as usize).min(cap)` without the `ceil` library call
+/// (NaN and negatives give 0, like the float version).
+#[inline(always)]
+fn ceil_index(q: f64, cap: usize) -> usize {
+    if q.is_nan() || q <= 0.0 {
+        return 0;
+    }
+    if q >= cap as f64 {
+        return cap;
+    }
+    if q >= f64::from(u32::MAX) {
+        return q.ceil() as usize;
+    }
+    // 0 < q < 2^32: a 32-bit conversion, cheaper than the saturating 64-bit
+    // unsigned one.
+    let t = q as u32;
+    t as usize + usize::from(f64::from(t) < q)
+}
+
 /// Sums for a ratio estimator `sum(y) / sum(x)` (a mean when every x is 1),
 /// with what its standard error needs.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -292,9 +320,7 @@ impl Occupancy {
     fn span(&self, start: f64, end: f64) -> (usize, usize) {
         let step = f64::from(self.step_days);
         let cap = self.points();
-        let a = ((start / step).ceil().max(0.0) as usize).min(cap);
-        let b = ((end / step).ceil().max(0.0) as usize).min(cap);
-        (a, b)
+        (ceil_index(start / step, cap), ceil_index(end / step, cap))
     }
 
     /// Adds one patient's state segments.
@@ -308,7 +334,7 @@ impl Occupancy {
             st[a] += 1;
             st[b] -= 1;
             if s.pain > 0.0 {
-                let p = (s.pain * PAIN_SCALE).round() as i64;
+                let p = round_nonnegative(s.pain * PAIN_SCALE);
                 self.pain[a] += p;
                 self.pain[b] -= p;
                 let p2 = i128::from(p) * i128::from(p);
@@ -444,6 +470,38 @@ mod tests {
         ba.merge(&a);
         assert_eq!(ab, all);
         assert_eq!(ba, all);
+    }
+
+    #[test]
+    fn integer_rounding_matches_the_float_library() {
+        let values = [
+            0.0,
+            0.25,
+            0.5,
+            0.49999999999999994,
+            1.5,
+            2.5,
+            7.0,
+            13.999999,
+            14.0,
+            14.000001,
+            1234.5,
+            9999.499999999998,
+            1e15 + 0.5,
+            -0.0,
+            -3.5,
+            f64::NAN,
+            f64::INFINITY,
+        ];
+        for x in values {
+            if (0.0..4.5e15).contains(&x) {
+                assert_eq!(round_nonnegative(x), x.round() as i64, "round {x}");
+            }
+            for cap in [0, 1, 10, 523] {
+                let float = (x.ceil().max(0.0) as usize).min(cap);
+                assert_eq!(ceil_index(x, cap), float, "ceil {x} cap {cap}");
+            }
+        }
     }
 
     #[test]

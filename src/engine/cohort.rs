@@ -429,6 +429,8 @@ fn simulate_chunk(
     };
     let mut scratch = Scratch::default();
     let mut first_arm_obs: Vec<Option<(f64, f64)>> = vec![None; metrics.len()];
+    // The first arm's observations are kept only for paired differences.
+    let paired_arms = arms.len() > 1;
     for p in patients {
         for (a, arm) in arms.iter().enumerate() {
             let mut state = arm
@@ -458,7 +460,9 @@ fn simulate_chunk(
             if a == 0 {
                 for ((metric, stat), first) in metrics.iter().zip(stats).zip(firsts) {
                     let obs = (metric.observe)(&outcome, metric.arg);
-                    *first = obs;
+                    if paired_arms {
+                        *first = obs;
+                    }
                     if let Some((y, x)) = obs {
                         stat.add_observation(metric.estimator, y, x);
                     }

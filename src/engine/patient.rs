@@ -115,6 +115,8 @@ struct Sim<'a, 't, O: Observer> {
     next_imaging_day: f64,
     ltfu_day: f64,
     condition_day: [f64; 5],
+    /// Cached (index, day) of the earliest condition onset; refreshed whenever `condition_day` changes.
+    next_condition: (usize, f64),
     abnormal_blood_count: bool,
     segment_start: f64,
     ltfu_after_dx_days: f64,
@@ -183,6 +185,7 @@ pub fn simulate_patient<O: Observer>(
         next_imaging_day: NEVER,
         ltfu_day: NEVER,
         condition_day: [NEVER; 5],
+        next_condition: (0, NEVER),
         abnormal_blood_count: false,
         segment_start: 0.0,
         ltfu_after_dx_days: NEVER,
@@ -235,6 +238,7 @@ impl<O: Observer> Sim<'_, '_, O> {
                 self.condition_day[i] = e / h;
             }
         }
+        self.next_condition = self.earliest_condition();
         if extra >= MAX_LESIONS as u64 {
             self.out.limit = Some(Limit::Lesions);
         }
@@ -282,11 +286,7 @@ impl<O: Observer> Sim<'_, '_, O> {
     /// The earliest candidate event (ties go to the one listed first in [`Next`]).
     fn next_event(&self, horizon: f64) -> (Next, f64) {
         let (lesion_i, lesion_day) = self.next_lesion;
-        let (cond_i, cond_day) = self
-            .condition_day
-            .iter()
-            .enumerate()
-            .fold((0, NEVER), |b, (i, &d)| if d < b.1 { (i, d) } else { b });
+        let (cond_i, cond_day) = self.next_condition;
         let treat_day = self
             .treatment
             .as_ref()
@@ -307,6 +307,14 @@ impl<O: Observer> Sim<'_, '_, O> {
             (Next::Horizon, horizon),
             |b, (n, d)| if d < b.1 { (n, d) } else { b },
         )
+    }
+
+    /// The earliest pending condition onset (ties: the lowest index).
+    fn earliest_condition(&self) -> (usize, f64) {
+        self.condition_day
+            .iter()
+            .enumerate()
+            .fold((0, NEVER), |b, (i, &d)| if d < b.1 { (i, d) } else { b })
     }
 
     fn flare_end_candidate(&self) -> f64 {
@@ -473,7 +481,7 @@ impl<O: Observer> Sim<'_, '_, O> {
             end_day: self.day + natural * self.effects.flare_duration_factor,
             pain,
             fever,
-            crp_x10: (crp * 10.0).round() as u32,
+            crp_x10: super::accum::round_nonnegative(crp * 10.0) as u32,
             activity: 0.0,
         };
         if fever {
@@ -509,6 +517,7 @@ impl<O: Observer> Sim<'_, '_, O> {
 
     fn condition_onset(&mut self, i: usize) {
         self.condition_day[i] = NEVER;
+        self.next_condition = self.earliest_condition();
         let c = Condition::ALL[i];
         self.out.conditions_ever |= c.bit();
         self.obs

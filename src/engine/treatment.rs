@@ -272,16 +272,15 @@ impl<'a> TreatmentState<'a> {
         }
     }
 
-    /// Continuous drugs count their whole interval; course drugs record
-    /// their courses as they are given, so only the open course is closed here.
+    /// The time series counts every drug from start to stop (for a drug
+    /// given in courses that is its effect window); exposure days count a
+    /// course drug's infusion days only, recorded as the courses are given.
     fn record_exposure(&mut self, d: &OnDrug, day: f64, intervals: &mut Intervals) {
-        let drug = &self.drugs[usize::from(d.drug)];
-        if drug.is_course() {
-            return;
-        }
         if day > d.start {
             intervals.push((d.drug, d.start, day));
-            self.outcome.drug_days[usize::from(d.drug)] += day - d.start;
+            if !self.drugs[usize::from(d.drug)].is_course() {
+                self.outcome.drug_days[usize::from(d.drug)] += day - d.start;
+            }
         }
     }
 
@@ -321,7 +320,7 @@ impl<'a> TreatmentState<'a> {
         }
         for &drug in step {
             if !self.on.iter().flatten().any(|d| d.drug == drug) {
-                self.start_drug(drug, k, day, obs, intervals);
+                self.start_drug(drug, k, day, obs);
             }
         }
         self.phase = Phase::OnStep(k);
@@ -334,14 +333,7 @@ impl<'a> TreatmentState<'a> {
         }
     }
 
-    fn start_drug<O: Observer>(
-        &mut self,
-        drug: u16,
-        step: usize,
-        day: f64,
-        obs: &mut O,
-        intervals: &mut Intervals,
-    ) {
+    fn start_drug<O: Observer>(&mut self, drug: u16, step: usize, day: f64, obs: &mut O) {
         let Some(slot) = self.on.iter().position(Option::is_none) else {
             return;
         };
@@ -375,7 +367,7 @@ impl<'a> TreatmentState<'a> {
             },
         );
         if m.is_course() {
-            self.give_course(&mut d, day, obs, intervals);
+            self.give_course(&mut d, day, obs);
         }
         if d.effect_day <= day {
             self.announce_effect(&mut d, day, obs);
@@ -383,17 +375,10 @@ impl<'a> TreatmentState<'a> {
         self.on[slot] = Some(d);
     }
 
-    fn give_course<O: Observer>(
-        &mut self,
-        d: &mut OnDrug,
-        day: f64,
-        obs: &mut O,
-        intervals: &mut Intervals,
-    ) {
+    fn give_course<O: Observer>(&mut self, d: &mut OnDrug, day: f64, obs: &mut O) {
         let m = &self.drugs[usize::from(d.drug)];
         // A course that would run past the horizon counts only its days inside it.
         let end = (day + m.course_days).min(self.horizon_days);
-        intervals.push((d.drug, day, end));
         self.outcome.drug_days[usize::from(d.drug)] += end - day;
         obs.event(
             day,
@@ -473,7 +458,7 @@ impl<'a> TreatmentState<'a> {
                 self.announce_effect(&mut d, day, obs);
             }
             if d.next_course_day <= day {
-                self.give_course(&mut d, day, obs, intervals);
+                self.give_course(&mut d, day, obs);
             }
             self.on[slot] = Some(d);
             if d.ae_day <= day {

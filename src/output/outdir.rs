@@ -26,7 +26,7 @@ use std::path::{Component, Path, PathBuf};
 use crate::error::{Error, Result};
 
 use super::ownership::{check_owned, remove_owned, Foreign};
-use super::platform::{self, exchange, rename_noreplace, sync_dir, HAS_ATOMIC_EXCHANGE};
+use super::platform::{self, exchange, rename_noreplace, sync_dir};
 use super::staging;
 
 /// A staging directory that becomes the result directory on [`Staging::commit`].
@@ -38,6 +38,9 @@ pub struct Staging {
     shown: PathBuf,
     replace: bool,
     finished: bool,
+    /// The atomic exchange ([`platform::exchange`]; replaced in tests to
+    /// exercise the two-rename fallback).
+    exchange: fn(&Path, &Path) -> io::Result<bool>,
     _lock: TargetLock,
 }
 
@@ -57,7 +60,7 @@ impl Staging {
         }
         for dir in staging::remove_abandoned(&parent) {
             eprintln!(
-                "removed {}, the unfinished result of an interrupted run",
+                "removed {}, left unfinished by an interrupted crmo-sim run",
                 dir.display()
             );
         }
@@ -68,6 +71,7 @@ impl Staging {
             shown: target.to_path_buf(),
             replace,
             finished: false,
+            exchange,
             _lock: lock,
         })
     }
@@ -114,33 +118,48 @@ impl Staging {
                     Err(e) => return Err(Error::output(&target, e)),
                 }
             };
-            let old = if HAS_ATOMIC_EXCHANGE {
-                exchange(&self.dir, &target).map_err(|e| Error::output(&target, e))?;
-                self.dir.clone()
-            } else {
-                let old = unique_sibling(&target, "old");
-                rename_noreplace(&target, &old).map_err(|e| Error::output(&target, e))?;
-                rename_noreplace(&self.dir, &target).map_err(|e| Error::output(&target, e))?;
-                old
-            };
+            let old =
+                if (self.exchange)(&self.dir, &target).map_err(|e| Error::output(&target, e))? {
+                    self.dir.clone()
+                } else {
+                    // Two steps where the file system cannot exchange: a kill
+                    // between them leaves the previous result, whole, in
+                    // `<out>.old-<time>`.
+                    let old = unique_sibling(&target, "old");
+                    rename_noreplace(&target, &old).map_err(|e| Error::output(&target, e))?;
+                    rename_noreplace(&self.dir, &target).map_err(|e| Error::output(&target, e))?;
+                    old
+                };
             self.finished = true;
             let _ = sync_dir(&parent_of(&target));
-            let emptied = remove_owned(&old, &owned).map_err(|e| Error::output(&old, e))?;
-            if !emptied {
-                let aside = unique_sibling(&target, "old");
-                rename_noreplace(&old, &aside).map_err(|e| Error::output(&old, e))?;
-                eprintln!(
-                    "warning: files were added to {} during the swap; they were kept in {}",
-                    self.shown.display(),
-                    aside.display()
-                );
-            }
+            self.remove_old(&old, &owned);
             return Ok(());
         }
         Err(Error::output(
             &target,
             io::Error::other("the directory kept appearing and disappearing"),
         ))
+    }
+
+    /// Deletes the previous result's own files after the swap. Whatever is
+    /// left (a file added in the instant before the swap, a file that cannot
+    /// be deleted) stays, in `<out>.old-<time>`; the run has succeeded
+    /// either way.
+    fn remove_old(&self, old: &Path, owned: &super::ownership::Owned) {
+        if let Ok(true) = remove_owned(old, owned) {
+            return;
+        }
+        let aside = unique_sibling(&self.target, "old");
+        let kept = if rename_noreplace(old, &aside).is_ok() {
+            aside
+        } else {
+            old.to_path_buf()
+        };
+        eprintln!(
+            "warning: not everything of the previous result in {} could be removed; what is left is in {}",
+            self.shown.display(),
+            kept.display()
+        );
     }
 
     /// `--replace`: the whole previous target moves to `<out>.old-<time>`.
@@ -152,16 +171,23 @@ impl Staging {
             return Ok(());
         }
         let aside = unique_sibling(&target, "old");
-        if HAS_ATOMIC_EXCHANGE {
-            // The new result takes the aside name first, then the two swap:
-            // a kill in between leaves the target untouched.
-            rename_noreplace(&self.dir, &aside).map_err(|e| Error::output(&aside, e))?;
-            self.finished = true;
-            exchange(&aside, &target).map_err(|e| Error::output(&target, e))?;
-        } else {
-            rename_noreplace(&target, &aside).map_err(|e| Error::output(&target, e))?;
-            rename_noreplace(&self.dir, &target).map_err(|e| Error::output(&target, e))?;
-            self.finished = true;
+        // The new result takes the aside name first, then the two swap: a
+        // kill in between leaves the target untouched (and the new result,
+        // whole, under the aside name).
+        rename_noreplace(&self.dir, &aside).map_err(|e| Error::output(&aside, e))?;
+        self.finished = true;
+        if !(self.exchange)(&aside, &target).map_err(|e| Error::output(&target, e))? {
+            // The file system cannot exchange: the old directory moves to a
+            // second aside name, then the new result into place.
+            let old = unique_sibling(&target, "old");
+            rename_noreplace(&target, &old).map_err(|e| Error::output(&target, e))?;
+            rename_noreplace(&aside, &target).map_err(|e| Error::output(&target, e))?;
+            eprintln!(
+                "the previous contents of {} were moved to {}",
+                self.shown.display(),
+                old.display()
+            );
+            return Ok(());
         }
         eprintln!(
             "the previous contents of {} were moved to {}",
@@ -483,6 +509,64 @@ mod tests {
             assert_eq!(result_dir_name(stem), want, "{stem:?}");
         }
         assert_eq!(result_dir_name(&"x".repeat(300)).len(), 100);
+    }
+
+    /// A finished result in `dir` holding `file` (and its manifest).
+    fn write_result(dir: &Path, file: &str, text: &str) {
+        fs::create_dir_all(dir).unwrap();
+        fs::write(dir.join(file), text).unwrap();
+        let l = super::super::ownership::list_result(dir).unwrap();
+        let json = serde_json::json!({
+            "format": super::super::ownership::RESULT_MARKER,
+            "files": l.entries.iter().cloned().chain(["manifest.json".to_string()]).collect::<Vec<_>>(),
+            "sha256": l.sha256,
+        });
+        fs::write(dir.join("manifest.json"), json.to_string()).unwrap();
+    }
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut n: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        n.sort();
+        n
+    }
+
+    /// Both swaps, with the atomic exchange and with the two-rename fallback
+    /// of file systems that cannot exchange: the new result is in place, the
+    /// old one's files are gone (or, with `replace`, kept aside whole).
+    #[test]
+    fn swaps_with_and_without_an_atomic_exchange() {
+        let no_exchange: fn(&Path, &Path) -> io::Result<bool> = |_, _| Ok(false);
+        for (exchange, replace) in [
+            (
+                platform::exchange as fn(&Path, &Path) -> io::Result<bool>,
+                false,
+            ),
+            (no_exchange, false),
+            (platform::exchange, true),
+            (no_exchange, true),
+        ] {
+            let tmp = tempfile::tempdir().unwrap();
+            let target = tmp.path().join("res");
+            write_result(&target, "old.csv", "old");
+            let mut staging = Staging::new(&target, replace).unwrap();
+            staging.exchange = exchange;
+            write_result(staging.path(), "new.csv", "new");
+            assert_eq!(staging.commit().unwrap(), target);
+            assert_eq!(fs::read_to_string(target.join("new.csv")).unwrap(), "new");
+            assert!(!target.join("old.csv").exists());
+            let left = names(tmp.path());
+            if replace {
+                assert_eq!(left.len(), 2, "{left:?}");
+                assert!(left[1].starts_with("res.old-"), "{left:?}");
+                let aside = tmp.path().join(&left[1]);
+                assert_eq!(fs::read_to_string(aside.join("old.csv")).unwrap(), "old");
+            } else {
+                assert_eq!(left, ["res"]);
+            }
+        }
     }
 
     #[test]

@@ -16,6 +16,8 @@ use super::platform::{host_name, process_state, unix_now, ProcessState};
 
 /// Start of every staging directory's name.
 pub const STAGING_PREFIX: &str = ".crmo-sim-staging.";
+/// Start of the name of every chart's temporary file (same marker fields).
+pub const CHART_PREFIX: &str = ".crmo-sim-chart.";
 /// Age after which another host's staging directory counts as abandoned.
 const FOREIGN_HOST_MAX_AGE_SECONDS: u64 = 24 * 3600;
 
@@ -41,16 +43,17 @@ impl Marker {
     }
 
     /// The name prefix of a staging directory (a random suffix follows).
-    fn prefix(&self) -> String {
-        format!(
-            "{STAGING_PREFIX}{}.{}.{}.",
-            self.host, self.pid, self.started_unix
-        )
+    fn prefix(&self, kind: &str) -> String {
+        format!("{kind}{}.{}.{}.", self.host, self.pid, self.started_unix)
     }
 
-    /// Reads the marker from a staging directory's name.
+    /// Reads the marker from the name of a staging directory or a chart's
+    /// temporary file.
     pub fn parse(name: &str) -> Option<Self> {
-        let mut parts = name.strip_prefix(STAGING_PREFIX)?.split('.');
+        let marked = name
+            .strip_prefix(STAGING_PREFIX)
+            .or_else(|| name.strip_prefix(CHART_PREFIX))?;
+        let mut parts = marked.split('.');
         let host = parts.next()?.to_string();
         let pid = parts.next()?.parse().ok()?;
         let started_unix = parts.next()?.parse().ok()?;
@@ -114,7 +117,7 @@ pub fn create(parent: &Path) -> io::Result<PathBuf> {
     install_interrupt_handler();
     let mut active = active();
     let dir = tempfile::Builder::new()
-        .prefix(&Marker::current().prefix())
+        .prefix(&Marker::current().prefix(STAGING_PREFIX))
         .rand_bytes(8)
         .tempdir_in(parent)?
         .keep();
@@ -122,9 +125,24 @@ pub fn create(parent: &Path) -> io::Result<PathBuf> {
     Ok(dir)
 }
 
-/// Removes the abandoned staging directories in `parent` (see
-/// [`Marker::is_abandoned`]); returns those removed. Failures are skipped:
-/// cleaning up after another run never stops this one.
+/// Creates the temporary file of a chart that will be renamed to a name
+/// ending in `.ext`, in `dir`, and registers it for removal on interrupt;
+/// abandoned ones (of killed processes) in `dir` are removed first.
+pub fn chart_temp_file(dir: &Path, ext: &str) -> io::Result<tempfile::NamedTempFile> {
+    remove_abandoned(dir);
+    let file = tempfile::Builder::new()
+        .prefix(&Marker::current().prefix(CHART_PREFIX))
+        .suffix(&format!(".{ext}"))
+        .rand_bytes(8)
+        .tempfile_in(dir)?;
+    register_temp_file(Some(file.path().to_path_buf()));
+    Ok(file)
+}
+
+/// Removes the abandoned staging directories and chart temporary files in
+/// `parent` (this host's whose process is gone, another host's over a day
+/// old); returns those removed. Failures are skipped: cleaning up after
+/// another run never stops this one.
 pub fn remove_abandoned(parent: &Path) -> Vec<PathBuf> {
     let Ok(entries) = fs::read_dir(parent) else {
         return Vec::new();
@@ -137,11 +155,20 @@ pub fn remove_abandoned(parent: &Path) -> Vec<PathBuf> {
         let Some(marker) = name.to_str().and_then(Marker::parse) else {
             continue;
         };
-        let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
-        if is_dir
-            && marker.is_abandoned(&this_host, now)
-            && fs::remove_dir_all(entry.path()).is_ok()
-        {
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
+        let is_staging = kind.is_dir() && name.to_string_lossy().starts_with(STAGING_PREFIX);
+        let is_chart = kind.is_file() && name.to_string_lossy().starts_with(CHART_PREFIX);
+        if !(is_staging || is_chart) || !marker.is_abandoned(&this_host, now) {
+            continue;
+        }
+        let gone = if is_staging {
+            fs::remove_dir_all(entry.path())
+        } else {
+            fs::remove_file(entry.path())
+        };
+        if gone.is_ok() {
             removed.push(entry.path());
         }
     }
@@ -210,8 +237,10 @@ mod tests {
             started_unix: 1_795_621_762,
         };
         assert_eq!(m.host, "node-7_cluster_example_org");
-        let name = format!("{}Ab3dE9xy", m.prefix());
-        assert_eq!(Marker::parse(&name), Some(m));
+        let name = format!("{}Ab3dE9xy", m.prefix(STAGING_PREFIX));
+        assert_eq!(Marker::parse(&name), Some(m.clone()));
+        let chart = format!("{}Ab3dE9xy.png", m.prefix(CHART_PREFIX));
+        assert_eq!(Marker::parse(&chart), Some(m));
         assert_eq!(Marker::parse(".crmo-sim-staging-old"), None);
         assert_eq!(Marker::parse(".crmo-sim-staging.h.notapid.1.x"), None);
     }

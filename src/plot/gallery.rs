@@ -10,13 +10,13 @@ use std::path::Path;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use crate::engine::patient::{simulate_patient, Discard, Outcome, Scratch};
-use crate::engine::treatment::TreatmentState;
+use crate::engine::patient::Outcome;
 use crate::error::{Error, Result};
 use crate::study::Study;
 
-use super::course::{course_legend, course_trace, draw_course, CourseOptions, CourseTrace};
-use super::{draw_legend, draw_title, legend_height, DrawResult, Figure, Swatch};
+use super::course::draw::{course_legend, default_years, draw_course};
+use super::course::{CourseOptions, CourseSim, CourseTrace};
+use super::{draw_legend, draw_title, legend_height, DrawResult, Figure, Style, Swatch};
 
 /// How many patient indices are scanned to classify courses.
 pub const GALLERY_SCAN: u64 = 3000;
@@ -80,38 +80,22 @@ pub struct GalleryPicks {
     pub picks: Vec<(CourseClass, u64)>,
 }
 
-/// Chooses `count` patients that show the range of courses under `arm`:
-/// scans patients `0..min(patients, GALLERY_SCAN)` of replicate 0, keeps
+/// Chooses `count` patients that show the range of courses in `sim`'s arm
+/// and replicate: scans patients `0..min(patients, GALLERY_SCAN)`, keeps
 /// those observed to the horizon (not lost to follow-up), classifies them,
 /// shares `count` among the classes (relapsing first, then persistent, then
 /// monophasic, moving spare places on when a class runs out) and, within a
 /// class, takes evenly spaced patients in order of flare count.
-pub fn pick_courses(study: &Study, arm: Option<&str>, count: usize) -> Result<GalleryPicks> {
+pub fn pick_courses(sim: &CourseSim, count: usize) -> Result<GalleryPicks> {
     if count == 0 || count > MAX_GALLERY {
         return Err(Error::Usage(format!(
             "a gallery shows 1 to {MAX_GALLERY} patients, not {count}"
         )));
     }
-    let s = study.scenario();
-    let chosen = study.arm(arm)?;
-    let model = study.replicate_model(0);
-    let scanned = s.patients.min(GALLERY_SCAN);
-    let mut scratch = Scratch::default();
+    let scanned = sim.patients().min(GALLERY_SCAN);
     let mut by_class: [Vec<(u32, u64)>; 3] = Default::default();
     for p in 0..scanned {
-        let mut state = chosen
-            .plan
-            .as_ref()
-            .map(|plan| TreatmentState::new(plan, &model, p));
-        let o = simulate_patient(&model, p, state.as_mut(), &mut scratch, &mut Discard);
-        if let Some(limit) = o.limit {
-            return Err(Error::PatientLimit(format!(
-                "{}: patient {p} (arm `{}`) has {}",
-                study.loaded().origin,
-                chosen.name,
-                limit.describe()
-            )));
-        }
+        let (o, _) = sim.simulate(p)?;
         if o.lost_day.is_some() {
             continue;
         }
@@ -158,51 +142,110 @@ pub fn pick_courses(study: &Study, arm: Option<&str>, count: usize) -> Result<Ga
     })
 }
 
-/// Renders a gallery of `count` course charts (1 to [`MAX_GALLERY`]) to
-/// `path` (PNG or SVG by extension), each panel labelled with its course
-/// class and patient index. The image size follows from `count`.
-///
-/// Single-threaded: scanning [`GALLERY_SCAN`] patients takes well under a
-/// second in a release build.
-pub fn gallery(study: &Study, arm: Option<&str>, count: usize, path: &Path) -> Result<()> {
-    super::Format::of(path)?;
-    let picks = pick_courses(study, arm, count)?;
-    let traces = picks
-        .picks
-        .iter()
-        .map(|&(c, p)| Ok((c, course_trace(study, arm, p)?)))
-        .collect::<Result<Vec<_>>>()?;
-    let n = traces.len();
-    let cols = match n {
+/// Width over height of one gallery panel (fixed, so the image height
+/// follows from the width and the panel grid).
+pub const PANEL_ASPECT: f64 = 1.6;
+
+/// Columns of a gallery of `n` panels.
+fn columns(n: usize) -> usize {
+    match n {
         1 => 1,
         2 | 4 => 2,
         3 | 5 | 6 | 9 => 3,
         _ => 4,
-    };
+    }
+}
+
+/// Renders a gallery of `count` course charts (1 to [`MAX_GALLERY`]) to
+/// `path` (PNG or SVG by extension), each panel labelled with its course
+/// class and patient index. The image is `width` pixels wide (default: the
+/// style's width); its height follows from the panel grid at a fixed panel
+/// aspect ([`PANEL_ASPECT`]).
+///
+/// Single-threaded: scanning [`GALLERY_SCAN`] patients takes well under a
+/// second in a release build.
+pub fn gallery(
+    study: &Study,
+    arm: Option<&str>,
+    count: usize,
+    path: &Path,
+    style: Style,
+    width: Option<u32>,
+) -> Result<()> {
+    super::Format::of(path)?;
+    let sim = CourseSim::new(study, arm, 0)?;
+    gallery_of(&sim, &study.name(), count, path, style, width)
+}
+
+/// [`gallery`] with the patients of `sim` (its arm and replicate).
+pub fn gallery_of(
+    sim: &CourseSim,
+    scenario: &str,
+    count: usize,
+    path: &Path,
+    style: Style,
+    width: Option<u32>,
+) -> Result<()> {
+    super::Format::of(path)?;
+    let picks = pick_courses(sim, count)?;
+    let traces = picks
+        .picks
+        .iter()
+        .map(|&(c, p)| Ok((c, sim.trace(p)?)))
+        .collect::<Result<Vec<_>>>()?;
+    let n = traces.len();
+    let cols = columns(n);
     let rows = n.div_ceil(cols);
-    let (pw, ph) = if n == 1 {
-        (1600u32, 900u32)
-    } else {
-        (1000, 640)
-    };
-    let width = cols as u32 * pw;
-    let height = rows as u32 * ph + 190;
+    let width = width.unwrap_or(match (style, n) {
+        (Style::Paper, 1) => 1600,
+        (Style::Paper, _) => cols as u32 * 1000,
+        (Style::Slide, _) => 1920,
+    });
+    let (px, height) = gallery_geometry(style, width, cols, rows);
     let arm_name = traces[0].1.arm.clone();
     let g = Gallery {
-        px: if n == 1 { 18.0 } else { 15.0 },
+        px,
+        style,
         traces,
         cols,
         rows,
         title: format!(
             "Courses of CRMO: {n} virtual patient{} (scenario {}, arm {})",
             if n == 1 { "" } else { "s" },
-            study.name(),
+            scenario,
             arm_name
         ),
         subtitle: class_summary(&picks),
     };
     super::render(&g, path, width, height)
 }
+
+/// Base text size and image height of a gallery `width` pixels wide with a
+/// grid of `cols` x `rows` panels of a fixed aspect ([`PANEL_ASPECT`] on
+/// paper, wider on slides). On paper, text scales with the panel (15 px in a
+/// 1000-px panel); on slides the smallest text is 2.5% of the image height,
+/// solved together with the header (title, subtitle and legend: about 9
+/// text lines).
+fn gallery_geometry(style: Style, width: u32, cols: usize, rows: usize) -> (f64, u32) {
+    let aspect = match style {
+        Style::Paper => PANEL_ASPECT,
+        Style::Slide => SLIDE_PANEL_ASPECT,
+    };
+    let grid_h = rows as f64 * f64::from(width) / cols as f64 / aspect;
+    let paper_px = (15.0 * f64::from(width) / cols as f64 / 1000.0).clamp(8.0, 40.0);
+    let header_lines = 9.0;
+    let px = match style {
+        Style::Paper => paper_px,
+        Style::Slide => {
+            let k = 0.025 / super::SMALLEST_TEXT;
+            (k * grid_h / (1.0 - header_lines * k)).max(paper_px)
+        }
+    };
+    (px, (grid_h + header_lines * px).ceil() as u32)
+}
+
+/// Panel aspect of slide galleries (compact panels: pain and drugs only).
+pub const SLIDE_PANEL_ASPECT: f64 = 2.0;
 
 /// "Of the first 3000 patients observed to the horizon: 20% monophasic, ...".
 fn class_summary(p: &GalleryPicks) -> String {
@@ -222,6 +265,7 @@ fn class_summary(p: &GalleryPicks) -> String {
 struct Gallery {
     /// Base text size in the panels.
     px: f64,
+    style: Style,
     traces: Vec<(CourseClass, CourseTrace)>,
     cols: usize,
     rows: usize,
@@ -235,22 +279,29 @@ impl Figure for Gallery {
         DB::ErrorType: 'static,
     {
         let px = self.px;
-        let top = draw_title(root, &self.title, &self.subtitle, 26.0)?;
+        let top = draw_title(root, &self.title, &self.subtitle, px * 1.5)?;
         let body = root.split_vertically(top).1;
-        // One legend for all panels: the union of their entries.
+        let options = |t: &CourseTrace| CourseOptions {
+            px,
+            style: self.style,
+            title: None,
+            legend: false,
+            years: default_years(t),
+            compact: self.style == Style::Slide,
+        };
+        // One legend for all panels: the union of what they show.
         let mut entries: Vec<(Swatch, String)> = Vec::new();
         for (_, t) in &self.traces {
-            for e in course_legend(t) {
+            for e in course_legend(t, &options(t)) {
                 if !entries.iter().any(|x| x.1 == e.1) {
                     entries.push(e);
                 }
             }
         }
-        let lpx = 17.0;
-        let lh = legend_height(&body, &entries, lpx)? + 16;
+        let lh = legend_height(&body, &entries, px)? + (px * 0.8) as u32;
         let (_, bh) = body.dim_in_pixel();
         let (grid, legend) = body.split_vertically(bh.saturating_sub(lh));
-        draw_legend(&legend.margin(8, 0, 0, 0), &entries, lpx)?;
+        draw_legend(&legend.margin((px * 0.4) as u32, 0, 0, 0), &entries, px)?;
         let panels = grid.split_evenly((self.rows, self.cols));
         for (panel, (class, t)) in panels.iter().zip(&self.traces) {
             let inner = panel.margin(6, 6, 6, 6);
@@ -259,19 +310,23 @@ impl Figure for Gallery {
                 [(0, 0), (w as i32 - 1, h as i32 - 1)],
                 super::palette::GRID.stroke_width(2),
             ))?;
+            let subtitle = if self.style == Style::Slide {
+                String::new()
+            } else {
+                format!(
+                    "{}, onset at {:.1} y, {} · {}",
+                    t.sex(),
+                    t.onset_age_years,
+                    t.genotype.as_str(),
+                    t.summary()
+                )
+            };
             let opts = CourseOptions {
-                px,
                 title: Some((
                     format!("{}: patient {}", class.as_str(), t.patient),
-                    format!(
-                        "{}, onset at {:.1} y, {} · {}",
-                        t.sex(),
-                        t.onset_age_years,
-                        t.genotype.as_str(),
-                        t.summary()
-                    ),
+                    subtitle,
                 )),
-                legend: false,
+                ..options(t)
             };
             draw_course(&inner.margin(2, 4, 4, 4), t, &opts)?;
         }

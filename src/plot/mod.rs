@@ -13,7 +13,9 @@ pub mod cohort;
 pub mod course;
 pub mod gallery;
 pub mod readme;
+pub mod story;
 pub mod sweep;
+mod text_free;
 
 use std::error::Error as StdError;
 use std::path::Path;
@@ -28,13 +30,15 @@ use plotters::style::FontStyle;
 use crate::error::{Error, Result};
 
 pub use cohort::{cohort_plots, mean_pain_series, PainPoint};
-pub use course::{course_trace, render_course, CourseTrace};
+pub use course::{course_trace, render_course, CourseSim, CourseTrace};
 pub use gallery::{classify, gallery, pick_courses, CourseClass};
 pub use readme::render_readme_images;
 
-/// Font family every chart uses (DejaVu Sans, bundled). SVG text names this
-/// generic family, so viewers without DejaVu fall back to their sans-serif.
-pub const FONT: &str = "sans-serif";
+/// Font family every chart uses: DejaVu Sans, bundled for PNGs. SVG text
+/// names this list, so a viewer uses DejaVu Sans or, failing that, Bitstream
+/// Vera Sans (the same glyph metrics), Verdana (a close match) or its
+/// sans-serif; layout was measured with DejaVu Sans.
+pub const FONT: &str = "DejaVu Sans, Bitstream Vera Sans, Verdana, sans-serif";
 /// Family name under which DejaVu Sans Bold is also registered on its own.
 pub const FONT_BOLD: &str = "sans-bold";
 
@@ -98,6 +102,50 @@ pub mod palette {
         SERIES[i % SERIES.len()]
     }
 
+    /// Stage colours of an active lesion on imaging: lytic (new, darkest),
+    /// mixed lytic/sclerotic, sclerotic (lightest). All blues, so lesions
+    /// never share a colour with a drug.
+    pub const LYTIC: RGBColor = BLUE;
+    /// Mixed lytic/sclerotic.
+    pub const MIXED: RGBColor = RGBColor(0x4F, 0x9B, 0xD0);
+    /// Sclerotic.
+    pub const SCLEROTIC: RGBColor = RGBColor(0xA6, 0xCE, 0xEC);
+
+    /// Fixed colours of the catalogue drugs (Paul Tol's muted palette,
+    /// colour-blind safe, no blue that could be read as a lesion): a drug
+    /// keeps its colour in every chart and every arm.
+    pub const DRUGS: [(&str, RGBColor); 8] = [
+        ("nsaid", RGBColor(0xDD, 0xAA, 0x33)),
+        ("glucocorticoid", RGBColor(0xCC, 0x66, 0x77)),
+        ("methotrexate", RGBColor(0x44, 0xAA, 0x99)),
+        ("sulfasalazine", RGBColor(0x99, 0x99, 0x33)),
+        ("pamidronate", RGBColor(0xAA, 0x44, 0x99)),
+        ("zoledronate", RGBColor(0x88, 0x22, 0x55)),
+        ("tnf_inhibitor", RGBColor(0x11, 0x77, 0x33)),
+        ("il1_blocker", RGBColor(0x66, 0x33, 0x00)),
+    ];
+
+    /// Colours for drugs a scenario defines itself, chosen by name.
+    const OTHER_DRUGS: [RGBColor; 5] = [
+        RGBColor(0x77, 0x77, 0x77),
+        RGBColor(0xEE, 0x77, 0x33),
+        RGBColor(0x00, 0x99, 0x88),
+        RGBColor(0xEE, 0x33, 0x77),
+        RGBColor(0xBB, 0xBB, 0xBB),
+    ];
+
+    /// The colour of drug `name`: fixed for catalogue drugs, otherwise a
+    /// colour picked by a hash of the name (the same in every chart).
+    pub fn drug(name: &str) -> RGBColor {
+        if let Some((_, c)) = DRUGS.iter().find(|(n, _)| *n == name) {
+            return *c;
+        }
+        let h = name
+            .bytes()
+            .fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)));
+        OTHER_DRUGS[h as usize % OTHER_DRUGS.len()]
+    }
+
     /// Colour of the activity state active (flare).
     pub const ACTIVE: RGBColor = VERMILLION;
     /// Colour of remission.
@@ -106,6 +154,58 @@ pub mod palette {
     pub const RESOLVED: RGBColor = BLUISH_GREEN;
     /// Colour of lost to follow-up.
     pub const LOST: RGBColor = GREY;
+}
+
+/// How charts are drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Style {
+    /// For documents and screens: 1600x900, text about 2% of the height.
+    #[default]
+    Paper,
+    /// For a lecture hall: 1920x1080, every text at least 2.5% of the image
+    /// height, thicker lines and larger marks.
+    Slide,
+}
+
+/// The smallest text on any chart, as a share of the base text size.
+pub(crate) const SMALLEST_TEXT: f64 = 0.85;
+
+impl Style {
+    /// Default image size of a single chart, pixels.
+    pub fn size(self) -> (u32, u32) {
+        match self {
+            Style::Paper => (1600, 900),
+            Style::Slide => (1920, 1080),
+        }
+    }
+
+    /// Base text size, pixels, for an image of this size (paper: 18 px at
+    /// 1600x900; slide: large enough that the smallest text, at
+    /// [`SMALLEST_TEXT`] of it, is 2.5% of the height).
+    pub fn base_px(self, width: u32, height: u32) -> f64 {
+        let s = (f64::from(width) / 1600.0).min(f64::from(height) / 900.0);
+        let paper = (18.0 * s).clamp(9.0, 60.0);
+        match self {
+            Style::Paper => paper,
+            Style::Slide => paper.max(0.025 * f64::from(height) / SMALLEST_TEXT),
+        }
+    }
+
+    /// A line width, pixels: `paper` on paper, twice as thick on slides.
+    pub fn line(self, paper: u32) -> u32 {
+        match self {
+            Style::Paper => paper,
+            Style::Slide => paper * 2,
+        }
+    }
+
+    /// Name as on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Style::Paper => "paper",
+            Style::Slide => "slide",
+        }
+    }
 }
 
 /// Image formats a chart can be written in.
@@ -152,7 +252,23 @@ pub(crate) trait Figure {
 pub const SIZE_LIMITS: (u32, u32) = (200, 20_000);
 
 /// Renders `fig` to `path` as PNG or SVG (by extension) of `width` x `height` pixels.
+///
+/// Every chart is written here, so this is the one place where image files
+/// are created.
 pub(crate) fn render(fig: &impl Figure, path: &Path, width: u32, height: u32) -> Result<()> {
+    render_with(fig, path, width, height, true)
+}
+
+/// [`render`], optionally without any text (a PNG that differs from the
+/// full chart exactly where text is drawn: how the size of chart text is
+/// measured, see `tests/charts.rs`).
+pub(crate) fn render_with(
+    fig: &impl Figure,
+    path: &Path,
+    width: u32,
+    height: u32,
+    with_text: bool,
+) -> Result<()> {
     let format = Format::of(path)?;
     let (lo, hi) = SIZE_LIMITS;
     if !(lo..=hi).contains(&width) || !(lo..=hi).contains(&height) {
@@ -174,13 +290,9 @@ pub(crate) fn render(fig: &impl Figure, path: &Path, width: u32, height: u32) ->
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     let ext = path.extension().unwrap_or_default().to_string_lossy();
-    let tmp = tempfile::Builder::new()
-        .prefix(".crmo-sim-chart-")
-        .suffix(&format!(".{ext}"))
-        .tempfile_in(dir)
-        .map_err(|e| Error::output(path, e))?;
-    crate::output::staging::register_temp_file(Some(tmp.path().to_path_buf()));
-    let drawn = draw_to(fig, format, tmp.path(), width, height).map_err(plot_err);
+    let tmp =
+        crate::output::staging::chart_temp_file(dir, &ext).map_err(|e| Error::output(path, e))?;
+    let drawn = draw_to(fig, format, tmp.path(), width, height, with_text).map_err(plot_err);
     let saved = drawn.and_then(|()| {
         let file = std::fs::File::open(tmp.path()).map_err(|e| Error::output(path, e))?;
         file.sync_all().map_err(|e| Error::output(path, e))?;
@@ -192,11 +304,24 @@ pub(crate) fn render(fig: &impl Figure, path: &Path, width: u32, height: u32) ->
     saved
 }
 
-/// Draws `fig` into the file `to` in `format`.
-fn draw_to(fig: &impl Figure, format: Format, to: &Path, width: u32, height: u32) -> DrawResult {
+/// Draws `fig` into the file `to` in `format` (a PNG without its text
+/// when `with_text` is false).
+fn draw_to(
+    fig: &impl Figure,
+    format: Format,
+    to: &Path,
+    width: u32,
+    height: u32,
+    with_text: bool,
+) -> DrawResult {
     match format {
-        Format::Png => {
+        Format::Png if with_text => {
             let root = BitMapBackend::new(to, (width, height)).into_drawing_area();
+            draw_root(fig, &root)
+        }
+        Format::Png => {
+            let root =
+                text_free::TextFree(BitMapBackend::new(to, (width, height))).into_drawing_area();
             draw_root(fig, &root)
         }
         Format::Svg => {

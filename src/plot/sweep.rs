@@ -109,7 +109,7 @@ impl Figure for Plot {
         DB::ErrorType: 'static,
     {
         let (w, h) = root.dim_in_pixel();
-        let px = super::course::base_px(w, h);
+        let px = super::Style::Paper.base_px(w, h);
         let top = draw_title(root, &self.title, &self.subtitle, px * 1.4)?;
         let body = root.split_vertically(top).1;
         let entries: Vec<(Swatch, String)> = self

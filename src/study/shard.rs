@@ -326,6 +326,73 @@ mod tests {
         }
     }
 
+    fn identity() -> StudyIdentity {
+        StudyIdentity {
+            crmo_sim_version: "1.0.0".into(),
+            scenario_sha256: "ab".repeat(32),
+            seed: 1,
+            patients: 100,
+            shards: 3,
+        }
+    }
+
+    #[test]
+    fn shards_of_other_runs_are_named_by_what_differs() {
+        let a = identity();
+        assert_eq!(mismatch(&a, &a), None);
+        type Change = fn(&mut StudyIdentity);
+        let cases: [(Change, &str); 5] = [
+            (
+                |i| i.crmo_sim_version = "1.0.1".into(),
+                "written by crmo-sim 1.0.1 and 1.0.0",
+            ),
+            (|i| i.scenario_sha256 = "cd".repeat(32), "another scenario"),
+            (|i| i.seed = 2, "another seed (2 against 1)"),
+            (
+                |i| i.patients = 7,
+                "another number of patients (7 against 100)",
+            ),
+            (|i| i.shards = 4, "another split (N = 4 against 3)"),
+        ];
+        for (change, expect) in cases {
+            let mut b = identity();
+            change(&mut b);
+            let m = mismatch(&a, &b).expect("a difference");
+            assert!(m.contains(expect), "{m}");
+        }
+    }
+
+    #[test]
+    fn damaged_and_foreign_files_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let study =
+            Study::resolve(crate::scenario::parse("patients = 10", "t.toml").unwrap()).unwrap();
+        let file = ShardFile {
+            identity: StudyIdentity::of(&study, 1),
+            shard: ShardSpec { index: 0, count: 1 },
+            scenario_text: "patients = 10".into(),
+            scenario_origin: "t.toml".into(),
+            units: (0, 1),
+            wall_seconds: 0.0,
+            points: vec![study.shape().accumulators(1)],
+        };
+        file.write(dir.path()).unwrap();
+        assert_eq!(ShardFile::read(dir.path()).unwrap(), file);
+        let path = dir.path().join(SHARD_FILE);
+        let bytes = std::fs::read(&path).unwrap();
+        std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
+        let e = ShardFile::read(dir.path()).unwrap_err().to_string();
+        assert!(e.contains("damaged or truncated"), "{e}");
+        let mut other = bytes.clone();
+        other[8] = 99;
+        std::fs::write(&path, &other).unwrap();
+        let e = ShardFile::read(dir.path()).unwrap_err().to_string();
+        assert!(e.contains("format version 99"), "{e}");
+        std::fs::write(&path, b"not a shard at all").unwrap();
+        let e = ShardFile::read(dir.path()).unwrap_err().to_string();
+        assert!(e.contains("not a crmo-sim shard file"), "{e}");
+    }
+
     #[test]
     fn shard_specs_parse_like_array_indices() {
         assert_eq!("2/3".parse(), Ok(ShardSpec { index: 2, count: 3 }));

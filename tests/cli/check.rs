@@ -96,12 +96,15 @@ fn check_names_the_reference_scenario() {
 }
 
 #[test]
-fn check_needs_a_file() {
-    let o = crate::util::output(crmo().arg("check"));
-    assert_eq!(o.code, Some(2), "{o:#?}");
+fn check_without_a_file_checks_the_reference_with_overrides() {
+    let o = crate::util::output(crmo().args(["check", "--seed", "5", "--patients", "300"]));
+    assert_eq!(o.code, Some(0), "{o:#?}");
     assert!(
-        o.stderr.contains("SCENARIO") || o.stderr.contains("scenario"),
+        o.stdout.contains("scenario reference") && o.stdout.contains("seed 5, 300 patients"),
         "{}",
-        o.stderr
+        o.stdout
     );
+    let o = crate::util::output(crmo().args(["check", "--replicate", "1"]));
+    assert_eq!(o.code, Some(2), "{o:#?}");
+    assert!(o.stderr.contains("replicates 0 to 0"), "{}", o.stderr);
 }

@@ -502,7 +502,8 @@ fn an_interrupt_removes_the_unfinished_result() {
     let tmp = tempdir();
     let out = small_result(tmp.path(), "res");
     let before = snapshot(&out);
-    for signal in ["-TERM", "-INT"] {
+    use rustix::process::{kill_process, Pid, Signal};
+    for signal in [Signal::TERM, Signal::INT] {
         let mut child = spawn(
             tmp.path(),
             &[
@@ -517,19 +518,15 @@ fn an_interrupt_removes_the_unfinished_result() {
             ],
         );
         let staging = wait_for_staging(tmp.path(), &mut child);
-        let killed = std::process::Command::new("kill")
-            .arg(signal)
-            .arg(child.id().to_string())
-            .status()
-            .unwrap();
-        assert!(killed.success());
+        let pid = Pid::from_raw(child.id() as i32).expect("a process id");
+        kill_process(pid, signal).expect("signal sent");
         let o = child.wait_with_output().unwrap();
         let stderr = String::from_utf8_lossy(&o.stderr);
-        assert_eq!(o.status.code(), Some(130), "{signal}: {stderr}");
+        assert_eq!(o.status.code(), Some(130), "{signal:?}: {stderr}");
         assert!(stderr.contains("interrupted"), "{stderr}");
-        assert!(!staging.exists(), "{signal}: staging left");
+        assert!(!staging.exists(), "{signal:?}: staging left");
         assert_eq!(snapshot(&out), before);
-        assert_eq!(all_entries(tmp.path()), ["res", "s.toml"], "{signal}");
+        assert_eq!(all_entries(tmp.path()), ["res", "s.toml"], "{signal:?}");
     }
 }
 
@@ -561,7 +558,11 @@ fn the_next_run_removes_only_abandoned_staging() {
         "--out",
         "res",
     ]));
-    assert!(o.stderr.contains("interrupted run"), "{}", o.stderr);
+    assert!(
+        o.stderr.contains("interrupted crmo-sim run"),
+        "{}",
+        o.stderr
+    );
     assert_complete_result(&out);
     assert_eq!(
         all_entries(tmp.path()),
@@ -703,12 +704,27 @@ fn runs_killed_at_random_moments_never_damage_the_result() {
 }
 
 /// Issue reproducer: a killed `course` used to leave a 0-byte PNG where a
-/// good one was. Charts are drawn into a temporary file and renamed.
+/// good one was. Charts are drawn into a marked temporary file and renamed;
+/// the next chart removes the temporary files of killed ones.
 #[test]
 fn a_killed_chart_never_replaces_a_good_one() {
     let tmp = tempdir();
     fs::write(tmp.path().join("s.toml"), SCENARIO).unwrap();
-    let args = ["course", "s.toml", "--patient", "2", "--out", "chart.png"];
+    // The largest chart: encoding it takes long enough that random kills
+    // land while the file is being written (with in-place writing, about
+    // half of them left a cut or empty image).
+    let args = [
+        "course",
+        "s.toml",
+        "--patient",
+        "2",
+        "--width",
+        "8000",
+        "--height",
+        "8000",
+        "--out",
+        "chart.png",
+    ];
     let started = Instant::now();
     success(crmo().current_dir(tmp.path()).args(args));
     let full_run = started.elapsed();
@@ -717,13 +733,19 @@ fn a_killed_chart_never_replaces_a_good_one() {
     let mut rng = SplitMix(6);
     for kill in 0..10 {
         let mut child = spawn(tmp.path(), &args);
-        sleep(full_run.mul_f64(1.2 * rng.next_f64()));
+        sleep(full_run.mul_f64(0.2 + 0.9 * rng.next_f64()));
         let _ = child.kill();
         let _ = child.wait();
-        assert_eq!(
-            fs::read(tmp.path().join("chart.png")).unwrap(),
-            good,
-            "kill {kill}"
+        let now = fs::read(tmp.path().join("chart.png")).unwrap();
+        assert!(
+            now == good,
+            "kill {kill}: chart.png is {} bytes, not the {} of the good chart",
+            now.len(),
+            good.len()
         );
     }
+    // The next chart removes the temporary files of the killed ones.
+    success(crmo().current_dir(tmp.path()).args(args));
+    assert!(fs::read(tmp.path().join("chart.png")).unwrap() == good);
+    assert_eq!(all_entries(tmp.path()), ["chart.png", "s.toml"]);
 }

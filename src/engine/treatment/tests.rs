@@ -203,12 +203,14 @@ fn courses_are_given_in_cycles_and_end() {
     t.on(TreatmentTrigger::Diagnosis, 0.0, false, &mut log, &mut iv);
     t.on(TreatmentTrigger::FlareEnd, 0.0, false, &mut log, &mut iv);
     run_until(&mut t, 160.0, &mut log, &mut iv, false);
-    // Two courses (days 0 and 84), effect until 168.
-    assert_eq!(iv, vec![(0, 0.0, 3.0), (0, 84.0, 87.0)]);
+    // Two courses (days 0 and 84) of 3 infusion days, effect until 168:
+    // exposure days count infusions, the time series the effect window.
+    assert!(iv.is_empty(), "still on the drug");
     assert_eq!(t.outcome().drug_days[0], 6.0);
     assert!(t.effects().flare_hazard_ratio < 1.0);
     run_until(&mut t, 170.0, &mut log, &mut iv, false);
     assert_eq!(t.effects(), Effects::NONE);
+    assert_eq!(iv, vec![(0, 0.0, 168.0)]);
 }
 
 #[test]

@@ -1,10 +1,14 @@
 //! Cohort plots, drawn from the run's accumulators only (so they cost the same
-//! for 10^3 or 10^8 patients): state occupancy over time, Kaplan–Meier time
-//! to first remission after diagnosis, flares per patient, drug exposure over
-//! time and mean pain with its 95% band. Each is written as PNG and SVG.
+//! for 10^3 or 10^8 patients): state occupancy over time (stacked per arm,
+//! and each state with the arms overlaid), Kaplan–Meier time to first
+//! remission after diagnosis, flares per patient, drug exposure over time and
+//! mean pain with its 95% band ([`curves`]). Each is written as PNG and SVG,
+//! in the paper or slide style.
 //!
 //! The mean-pain formula ([`pain_band`]) is shared with `timeseries.csv`
 //! (a test checks that both give the same numbers).
+
+pub mod curves;
 
 use std::path::{Path, PathBuf};
 
@@ -21,11 +25,9 @@ use crate::output::km::{kaplan_meier, km_median};
 
 use super::palette as pal;
 use super::{
-    anchored, draw_legend, draw_title, fmt_tick, legend_height, text, DrawResult, Figure, Swatch,
+    anchored, draw_legend, draw_title, fmt_tick, legend_height, text, DrawResult, Figure, Style,
+    Swatch,
 };
-
-/// Width and height of cohort plots, pixels (slide-sized).
-pub const COHORT_PLOT_SIZE: (u32, u32) = (1600, 900);
 
 /// Index in [`crate::engine::accum::ENDPOINTS`] of the Kaplan–Meier endpoint
 /// drawn: `first_remission_from_diagnosis`.
@@ -131,14 +133,14 @@ pub fn cohort_plots(
     drugs: &[String],
     caption: &str,
     dir: &Path,
+    style: Style,
 ) -> Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir).map_err(|e| Error::output(dir, e))?;
     let mut written = Vec::new();
     for kind in Kind::ALL {
         for ext in ["png", "svg"] {
             let path = dir.join(format!("{}.{ext}", kind.file_stem()));
-            let (w, h) = COHORT_PLOT_SIZE;
-            render_cohort_plot(res, drugs, caption, kind, &path, w, h)?;
+            render_cohort_plot(res, drugs, caption, kind, &path, style.size(), style)?;
             written.push(path);
         }
     }
@@ -146,15 +148,15 @@ pub fn cohort_plots(
 }
 
 /// Renders one cohort plot to `path` (PNG or SVG by extension), `width` x
-/// `height` pixels; `caption` as in [`cohort_plots`].
+/// `height` pixels, in `style`; `caption` as in [`cohort_plots`].
 pub fn render_cohort_plot(
     res: &CohortResult,
     drugs: &[String],
     caption: &str,
     kind: Kind,
     path: &Path,
-    width: u32,
-    height: u32,
+    (width, height): (u32, u32),
+    style: Style,
 ) -> Result<()> {
     let total = total_patients(res);
     let subtitle = if res.replicates.len() > 1 {
@@ -172,6 +174,7 @@ pub fn render_cohort_plot(
         drugs,
         subtitle,
         kind,
+        style,
     };
     super::render(&p, path, width, height)
 }
@@ -181,6 +184,8 @@ pub fn render_cohort_plot(
 pub enum Kind {
     /// State occupancy over time, one panel per arm.
     Occupancy,
+    /// Each state over time in its own panel, arms overlaid.
+    StatesByArm,
     /// Kaplan–Meier time to first remission after diagnosis, arms overlaid.
     Km,
     /// Flares per patient, arms side by side.
@@ -193,19 +198,21 @@ pub enum Kind {
 
 impl Kind {
     /// Every cohort plot, in the order [`cohort_plots`] writes them.
-    pub const ALL: [Kind; 5] = [
+    pub const ALL: [Kind; 6] = [
         Kind::Occupancy,
+        Kind::StatesByArm,
         Kind::Km,
         Kind::Flares,
         Kind::Drugs,
         Kind::Pain,
     ];
 
-    /// File name without extension: `occupancy`, `km_remission`, `flares`,
-    /// `drug_exposure` or `mean_pain`.
+    /// File name without extension: `occupancy`, `states_by_arm`,
+    /// `km_remission`, `flares`, `drug_exposure` or `mean_pain`.
     pub fn file_stem(self) -> &'static str {
         match self {
             Kind::Occupancy => "occupancy",
+            Kind::StatesByArm => "states_by_arm",
             Kind::Km => "km_remission",
             Kind::Flares => "flares",
             Kind::Drugs => "drug_exposure",
@@ -214,11 +221,12 @@ impl Kind {
     }
 }
 
-struct Plot<'a> {
+pub(crate) struct Plot<'a> {
     res: &'a CohortResult,
     drugs: &'a [String],
     subtitle: String,
     kind: Kind,
+    style: Style,
 }
 
 impl Figure for Plot<'_> {
@@ -227,9 +235,10 @@ impl Figure for Plot<'_> {
         DB::ErrorType: 'static,
     {
         let (w, h) = root.dim_in_pixel();
-        let px = super::course::base_px(w, h);
+        let px = self.style.base_px(w, h);
         let title = match self.kind {
             Kind::Occupancy => "Disease state over time",
+            Kind::StatesByArm => "Disease state over time, arms compared",
             Kind::Km => "Time to first remission after diagnosis (Kaplan–Meier)",
             Kind::Flares => "Flares per patient",
             Kind::Drugs => "Drug exposure over time",
@@ -249,6 +258,7 @@ impl Figure for Plot<'_> {
         };
         match self.kind {
             Kind::Occupancy => self.occupancy(&body, px),
+            Kind::StatesByArm => self.states_by_arm(&body, px),
             Kind::Km => self.km(&body, px),
             Kind::Flares => self.flares(&body, px),
             Kind::Drugs => self.drug_exposure(&body, px),
@@ -258,7 +268,7 @@ impl Figure for Plot<'_> {
 }
 
 /// Splits `area` into one panel per arm (a near-square grid).
-fn arm_panels<DB: DrawingBackend>(
+pub(crate) fn arm_panels<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     n: usize,
 ) -> Vec<DrawingArea<DB, Shift>> {
@@ -275,7 +285,7 @@ fn arm_panels<DB: DrawingBackend>(
 }
 
 /// Length of the time axis, years: the last grid point, rounded up to a tenth.
-fn years_axis(res: &CohortResult) -> f64 {
+pub(crate) fn years_axis(res: &CohortResult) -> f64 {
     let last = res.curves.first().map_or(1.0, |c| {
         let occ = &c.occupancy;
         (occ.points().saturating_sub(1) * occ.step_days as usize) as f64 / DAYS_PER_YEAR
@@ -284,7 +294,7 @@ fn years_axis(res: &CohortResult) -> f64 {
 }
 
 /// A polygon between two curves (x ascending): `upper` then `lower` reversed.
-fn band(xs: &[f64], lower: &[f64], upper: &[f64]) -> Vec<(f64, f64)> {
+pub(crate) fn band(xs: &[f64], lower: &[f64], upper: &[f64]) -> Vec<(f64, f64)> {
     let mut pts: Vec<(f64, f64)> = xs.iter().copied().zip(upper.iter().copied()).collect();
     pts.extend(xs.iter().copied().zip(lower.iter().copied()).rev());
     pts
@@ -299,16 +309,19 @@ const STATE_NAMES: [&str; N_STATES] = [
 const STATE_COLOURS: [RGBColor; N_STATES] = [pal::ACTIVE, pal::REMISSION, pal::RESOLVED, pal::LOST];
 
 impl Plot<'_> {
+    /// The legend: only what the plot draws.
     fn legend(&self) -> Vec<(Swatch, String)> {
+        let lw = self.style.line(3);
         let arms = || {
             self.res
                 .arms
                 .iter()
                 .enumerate()
-                .map(|(a, name)| (Swatch::Line(pal::series(a), 3), name.clone()))
+                .map(move |(a, name)| (Swatch::Line(pal::series(a), lw), name.clone()))
         };
         match self.kind {
             Kind::Occupancy => (0..N_STATES)
+                .filter(|&s| self.state_seen(s))
                 .map(|s| {
                     (
                         Swatch::Box(STATE_COLOURS[s], 0.85),
@@ -316,6 +329,7 @@ impl Plot<'_> {
                     )
                 })
                 .collect(),
+            Kind::StatesByArm => arms().collect(),
             Kind::Km => {
                 let mut v: Vec<(Swatch, String)> = self
                     .res
@@ -330,9 +344,9 @@ impl Plot<'_> {
                                 format!("median {:.1} months", d / DAYS_PER_MONTH)
                             });
                         let swatch = if a == 0 {
-                            Swatch::Line(pal::series(a), 3)
+                            Swatch::Line(pal::series(a), lw)
                         } else {
-                            Swatch::Dashed(pal::series(a), 3)
+                            Swatch::Dashed(pal::series(a), lw)
                         };
                         (swatch, format!("{name} ({median})"))
                     })
@@ -354,7 +368,8 @@ impl Plot<'_> {
                 .drugs
                 .iter()
                 .enumerate()
-                .map(|(d, name)| (Swatch::Line(pal::series(d), 3), name.clone()))
+                .filter(|&(d, _)| self.drug_given(d))
+                .map(|(_, name)| (Swatch::Line(pal::drug(name), lw), name.clone()))
                 .collect(),
             Kind::Pain => {
                 let mut v: Vec<(Swatch, String)> = arms().collect();
@@ -365,6 +380,25 @@ impl Plot<'_> {
                 v
             }
         }
+    }
+
+    /// Whether any arm has anybody in state `s` at any time.
+    fn state_seen(&self, s: usize) -> bool {
+        self.res.curves.iter().any(|c| {
+            Occupancy::values(&c.occupancy.states[s])
+                .iter()
+                .any(|&v| v > 0)
+        })
+    }
+
+    /// Whether any arm gives drug `d` to anybody.
+    fn drug_given(&self, d: usize) -> bool {
+        self.res.curves.iter().any(|c| {
+            c.occupancy
+                .drugs
+                .get(d)
+                .is_some_and(|row| Occupancy::values(row).iter().any(|&v| v > 0))
+        })
     }
 
     fn total(&self) -> f64 {
@@ -414,92 +448,56 @@ impl Plot<'_> {
         Ok(())
     }
 
-    fn km<DB: DrawingBackend>(&self, body: &DrawingArea<DB, Shift>, px: f64) -> DrawResult
+    /// One panel per state (those anybody is in), the arms overlaid as lines.
+    fn states_by_arm<DB: DrawingBackend>(
+        &self,
+        body: &DrawingArea<DB, Shift>,
+        px: f64,
+    ) -> DrawResult
     where
         DB::ErrorType: 'static,
     {
-        let curves: Vec<_> = self
+        let years = years_axis(self.res);
+        let states: Vec<usize> = (0..N_STATES).filter(|&s| self.state_seen(s)).collect();
+        let shares: Vec<Vec<[f64; N_STATES]>> = self
             .res
             .curves
             .iter()
-            .map(|c| kaplan_meier(&c.km[KM_ENDPOINT]))
+            .map(|c| state_shares(&c.occupancy, self.total()))
             .collect();
-        // Show until every curve is below 2% or runs out of patients at risk.
-        let last_day = curves
-            .iter()
-            .map(|rows| {
-                rows.iter()
-                    .find(|r| r.survival < 0.02)
-                    .or(rows.last())
-                    .map_or(0, |r| r.day)
-            })
-            .max()
-            .unwrap_or(0);
-        let months = ((last_day as f64 * 1.05) / DAYS_PER_MONTH).max(1.0).ceil();
-        let mut chart = ChartBuilder::on(body)
-            .margin((px * 1.0) as u32)
-            .x_label_area_size((px * 3.0) as u32)
-            .y_label_area_size((px * 4.5) as u32)
-            .build_cartesian_2d(0.0..months, 0.0..1.02)?;
-        draw_percent_mesh(
-            &mut chart,
-            px,
-            "months since diagnosis",
-            "not yet in remission",
-        )?;
-        let any = curves.iter().any(|c| !c.is_empty());
-        for (a, rows) in curves.iter().enumerate() {
-            let colour = pal::series(a);
-            // Step functions: survival and band just after each day.
-            let mut xs = vec![0.0];
-            let (mut s, mut lo, mut hi) = (vec![1.0], vec![1.0], vec![1.0]);
-            for r in rows.iter().filter(|r| r.events > 0) {
-                let x = r.day as f64 / DAYS_PER_MONTH;
-                if x > months {
-                    break;
+        for (panel, &s) in arm_panels(body, states.len()).iter().zip(&states) {
+            let top = shares.iter().flatten().map(|x| x[s]).fold(0.0f64, f64::max);
+            let ymax = if top > 0.0 { (top * 1.1).min(1.0) } else { 1.0 };
+            let mut chart = ChartBuilder::on(panel)
+                .caption(
+                    STATE_NAMES[s],
+                    super::bold(px * 1.05).color(&STATE_COLOURS[s]),
+                )
+                .margin((px * 0.8) as u32)
+                .x_label_area_size((px * 3.0) as u32)
+                .y_label_area_size((px * 4.5) as u32)
+                .build_cartesian_2d(0.0..years, 0.0..ymax)?;
+            draw_percent_mesh(&mut chart, px, "years since onset", "share of patients")?;
+            for (a, arm) in shares.iter().enumerate() {
+                let step = self.res.curves[a].occupancy.step_days as usize;
+                let pts = arm
+                    .iter()
+                    .enumerate()
+                    .map(|(i, x)| ((i * step) as f64 / DAYS_PER_YEAR, x[s]));
+                let colour = pal::series(a).stroke_width(self.style.line(3));
+                if a == 0 {
+                    chart.draw_series(LineSeries::new(pts, colour))?;
+                } else {
+                    // Later arms dashed, so identical curves stay distinguishable.
+                    let dash = (px * (0.6 + 0.3 * a as f64)) as i32;
+                    chart.draw_series(DashedLineSeries::new(
+                        pts,
+                        dash,
+                        (px * 0.5) as i32,
+                        colour,
+                    ))?;
                 }
-                let (ps, pl, ph) = (s[s.len() - 1], lo[lo.len() - 1], hi[hi.len() - 1]);
-                xs.extend([x, x]);
-                s.extend([ps, r.survival]);
-                lo.extend([pl, r.lower_95]);
-                hi.extend([ph, r.upper_95]);
             }
-            let end = rows
-                .last()
-                .map_or(0.0, |r| r.day as f64 / DAYS_PER_MONTH)
-                .min(months);
-            if end > xs[xs.len() - 1] {
-                xs.push(end);
-                s.push(s[s.len() - 1]);
-                lo.push(lo[lo.len() - 1]);
-                hi.push(hi[hi.len() - 1]);
-            }
-            chart.draw_series(std::iter::once(Polygon::new(
-                band(&xs, &lo, &hi),
-                colour.mix(0.2).filled(),
-            )))?;
-            let line = xs.iter().copied().zip(s.iter().copied());
-            if a == 0 {
-                chart.draw_series(LineSeries::new(line, colour.stroke_width(3)))?;
-            } else {
-                // Later arms dashed, so identical curves stay distinguishable.
-                let dash = (px * (0.6 + 0.3 * a as f64)) as i32;
-                chart.draw_series(DashedLineSeries::new(
-                    line,
-                    dash,
-                    (px * 0.5) as i32,
-                    colour.stroke_width(3),
-                ))?;
-            }
-        }
-        if !any {
-            no_data(
-                &chart,
-                body,
-                "nobody was diagnosed",
-                px,
-                (months / 2.0, 0.5),
-            )?;
         }
         Ok(())
     }
@@ -581,169 +579,16 @@ impl Plot<'_> {
         }
         Ok(())
     }
-
-    fn drug_exposure<DB: DrawingBackend>(
-        &self,
-        body: &DrawingArea<DB, Shift>,
-        px: f64,
-    ) -> DrawResult
-    where
-        DB::ErrorType: 'static,
-    {
-        let years = years_axis(self.res);
-        if self.drugs.is_empty() {
-            let mut chart = ChartBuilder::on(body)
-                .margin((px * 1.0) as u32)
-                .x_label_area_size((px * 3.0) as u32)
-                .y_label_area_size((px * 4.5) as u32)
-                .build_cartesian_2d(0.0..years, 0.0..1.0)?;
-            draw_percent_mesh(
-                &mut chart,
-                px,
-                "years since onset",
-                "share of patients on the drug",
-            )?;
-            no_data(
-                &chart,
-                body,
-                "no treatment in this scenario",
-                px,
-                (years / 2.0, 0.5),
-            )?;
-            return Ok(());
-        }
-        let total = self.total();
-        let per_arm: Vec<Vec<Vec<f64>>> = self
-            .res
-            .curves
-            .iter()
-            .map(|c| {
-                c.occupancy
-                    .drugs
-                    .iter()
-                    .map(|d| {
-                        Occupancy::values(d)
-                            .iter()
-                            .map(|&v| v as f64 / total)
-                            .collect()
-                    })
-                    .collect()
-            })
-            .collect();
-        // One y scale for all arms, so panels compare at a glance.
-        let top = per_arm
-            .iter()
-            .flatten()
-            .flatten()
-            .copied()
-            .fold(0.0f64, f64::max);
-        let ymax = if top > 0.0 { (top * 1.1).min(1.0) } else { 1.0 };
-        for (a, panel) in arm_panels(body, self.res.arms.len()).iter().enumerate() {
-            let occ = &self.res.curves[a].occupancy;
-            let rows = &per_arm[a];
-            let peak = rows.iter().flatten().copied().fold(0.0f64, f64::max);
-            let mut chart = ChartBuilder::on(panel)
-                .caption(&self.res.arms[a], super::bold(px * 1.05))
-                .margin((px * 0.8) as u32)
-                .x_label_area_size((px * 3.0) as u32)
-                .y_label_area_size((px * 4.5) as u32)
-                .build_cartesian_2d(0.0..years, 0.0..ymax)?;
-            draw_percent_mesh(
-                &mut chart,
-                px,
-                "years since onset",
-                "share of patients on the drug",
-            )?;
-            for (d, row) in rows.iter().enumerate() {
-                if row.iter().all(|&v| v == 0.0) {
-                    continue;
-                }
-                let step = occ.step_days as usize;
-                chart.draw_series(LineSeries::new(
-                    row.iter()
-                        .enumerate()
-                        .map(|(i, &v)| ((i * step) as f64 / DAYS_PER_YEAR, v)),
-                    pal::series(d).stroke_width(3),
-                ))?;
-            }
-            if peak == 0.0 {
-                no_data(
-                    &chart,
-                    panel,
-                    "no treatment in this arm",
-                    px,
-                    (years / 2.0, ymax / 2.0),
-                )?;
-            }
-        }
-        Ok(())
-    }
-
-    fn pain<DB: DrawingBackend>(&self, body: &DrawingArea<DB, Shift>, px: f64) -> DrawResult
-    where
-        DB::ErrorType: 'static,
-    {
-        let years = years_axis(self.res);
-        let series: Vec<Vec<PainPoint>> = self
-            .res
-            .curves
-            .iter()
-            .map(|c| mean_pain_series(&c.occupancy))
-            .collect();
-        let peak = series
-            .iter()
-            .flatten()
-            .map(|p| p.upper_95)
-            .filter(|v| v.is_finite())
-            .fold(0.0f64, f64::max);
-        let ymax = if peak > 0.0 {
-            (peak * 1.1).min(10.0)
-        } else {
-            10.0
-        };
-        let mut chart = ChartBuilder::on(body)
-            .margin((px * 1.0) as u32)
-            .x_label_area_size((px * 3.0) as u32)
-            .y_label_area_size((px * 4.5) as u32)
-            .build_cartesian_2d(0.0..years, 0.0..ymax)?;
-        chart
-            .configure_mesh()
-            .max_light_lines(0)
-            .bold_line_style(pal::GRID.stroke_width(1))
-            .label_style(text(px * 0.9))
-            .axis_desc_style(text(px))
-            .x_desc("years since onset")
-            .x_label_formatter(&|v| fmt_tick(*v))
-            .y_label_formatter(&|v| fmt_tick(*v))
-            .y_desc("mean pain, VAS 0-10 (0 outside flares)")
-            .draw()?;
-        for (a, pts) in series.iter().enumerate() {
-            let colour = pal::series(a);
-            let ok: Vec<&PainPoint> = pts.iter().filter(|p| p.mean.is_finite()).collect();
-            let xs: Vec<f64> = ok.iter().map(|p| p.day / DAYS_PER_YEAR).collect();
-            let lo: Vec<f64> = ok.iter().map(|p| p.lower_95).collect();
-            let hi: Vec<f64> = ok.iter().map(|p| p.upper_95).collect();
-            chart.draw_series(std::iter::once(Polygon::new(
-                band(&xs, &lo, &hi),
-                colour.mix(0.2).filled(),
-            )))?;
-            chart.draw_series(LineSeries::new(
-                ok.iter().map(|p| (p.day / DAYS_PER_YEAR, p.mean)),
-                colour.stroke_width(3),
-            ))?;
-        }
-        Ok(())
-    }
 }
 
-type Chart2d<'a, DB> = ChartContext<
+pub(crate) type Chart2d<'a, DB> = ChartContext<
     'a,
     DB,
     Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
 >;
 
 /// The grid and axes of a chart whose y axis is a share, in percent.
-fn draw_percent_mesh<DB: DrawingBackend>(
+pub(crate) fn draw_percent_mesh<DB: DrawingBackend>(
     chart: &mut Chart2d<'_, DB>,
     px: f64,
     x_desc: &str,
@@ -767,7 +612,7 @@ where
 }
 
 /// Writes a grey message in the middle of a chart (for empty data).
-fn no_data<DB: DrawingBackend>(
+pub(crate) fn no_data<DB: DrawingBackend>(
     chart: &Chart2d<'_, DB>,
     area: &DrawingArea<DB, Shift>,
     msg: &str,

@@ -1,0 +1,224 @@
+//! The chart commands `course` and `gallery`, and the scenario options they
+//! share with `check`: no file means the built-in reference scenario, and
+//! `--seed`, `--patients` and `--replicate` pick the virtual patients.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+
+use crate::error::{Error, Result};
+use crate::output::outdir::{result_dir_name, CHARTS_DIR};
+use crate::plot::course::draw::parse_years;
+use crate::plot::story::{find_story, Story};
+use crate::plot::{CourseSim, Format, Style};
+use crate::scenario;
+use crate::study::Study;
+
+/// Which scenario and which virtual patients.
+#[derive(Debug, Args)]
+pub struct ScenarioArgs {
+    /// Scenario file (TOML); without it, the built-in reference scenario
+    pub scenario: Option<PathBuf>,
+    /// Patients per replicate (overrides the scenario's `patients`)
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub patients: Option<u64>,
+    /// Seed (overrides the scenario's `seed`)
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Replicate to draw patients from (0 to replicates-1; each replicate
+    /// has its own draws of distribution-valued parameters and patients)
+    #[arg(long, default_value_t = 0)]
+    pub replicate: u32,
+}
+
+impl ScenarioArgs {
+    /// Loads the scenario (or the built-in reference) with the overrides
+    /// applied and resolves it into a study.
+    pub fn load(&self) -> Result<Study> {
+        let mut loaded = match &self.scenario {
+            Some(p) => scenario::load_file(p)?,
+            None => scenario::reference(),
+        };
+        if let Some(n) = self.patients {
+            loaded.scenario.patients = n;
+        }
+        if let Some(s) = self.seed {
+            loaded.scenario.seed = s;
+        }
+        if self.replicate >= loaded.scenario.replicates {
+            return Err(Error::Usage(format!(
+                "--replicate {} does not exist: scenario {} has replicates 0 to {}",
+                self.replicate,
+                loaded.name(),
+                loaded.scenario.replicates - 1
+            )));
+        }
+        Study::resolve(loaded)
+    }
+}
+
+/// Options of `course`.
+#[derive(Debug, Args)]
+pub struct CourseArgs {
+    /// The scenario and its patients.
+    #[command(flatten)]
+    pub source: ScenarioArgs,
+    /// Patient index (0 .. patients-1)
+    #[arg(long, required_unless_present = "story", conflicts_with = "story")]
+    pub patient: Option<u64>,
+    /// Draw the first patient whose course tells this story
+    #[arg(long, value_enum)]
+    pub story: Option<Story>,
+    /// Arm to follow (default: the first)
+    #[arg(long)]
+    pub arm: Option<String>,
+    /// Image file, .png or .svg (default: output/<scenario>/course-<patient>.png)
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// paper (documents, screens) or slide (1920x1080, large text, thick lines)
+    #[arg(long, value_enum, default_value_t = Style::Paper)]
+    pub style: Style,
+    /// Width in pixels (default: 1600 paper, 1920 slide)
+    #[arg(long, value_parser = clap::value_parser!(u32).range(400..=8000))]
+    pub width: Option<u32>,
+    /// Height in pixels (default: 900 paper, 1080 slide)
+    #[arg(long, value_parser = clap::value_parser!(u32).range(300..=8000))]
+    pub height: Option<u32>,
+    /// Time window A..B in years since onset (default: onset to a year after the last event)
+    #[arg(long, value_parser = parse_years, value_name = "A..B")]
+    pub years: Option<(f64, f64)>,
+}
+
+/// Options of `gallery`.
+#[derive(Debug, Args)]
+pub struct GalleryArgs {
+    /// The scenario and its patients.
+    #[command(flatten)]
+    pub source: ScenarioArgs,
+    /// Number of course charts
+    #[arg(long, default_value_t = 6, value_parser = clap::value_parser!(u64).range(1..=24))]
+    pub count: u64,
+    /// Arm to follow (default: the first)
+    #[arg(long)]
+    pub arm: Option<String>,
+    /// Image file, .png or .svg (default: output/<scenario>/gallery.png)
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// paper or slide (larger text, thicker lines)
+    #[arg(long, value_enum, default_value_t = Style::Paper)]
+    pub style: Style,
+    /// Width in pixels; the height follows from the panel grid
+    #[arg(long, value_parser = clap::value_parser!(u32).range(400..=8000))]
+    pub width: Option<u32>,
+}
+
+/// Options of `check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The scenario and its patients.
+    #[command(flatten)]
+    pub source: ScenarioArgs,
+}
+
+/// Where an image goes: `--out`, else `output/charts/<scenario>/<default_name>`,
+/// a place no `run` replaces (the directory is created).
+fn image_path(study: &Study, out: Option<&Path>, default_name: &str) -> Result<PathBuf> {
+    let path = out.map_or_else(
+        || {
+            Path::new("output")
+                .join(CHARTS_DIR)
+                .join(result_dir_name(&study.name()))
+                .join(default_name)
+        },
+        Path::to_path_buf,
+    );
+    if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| Error::output(dir, e))?;
+    }
+    Ok(path)
+}
+
+/// `crmo-sim check`: validates and prints the resolved parameters
+/// (single-threaded). It resolves the same [`Study`] `run` does, so it
+/// accepts and refuses exactly what `run` does; `--replicate` picks whose
+/// drawn values it prints.
+pub fn check(args: &CheckArgs) -> Result<()> {
+    let study = args.source.load()?;
+    let text = super::listing::scenario_listing_of(&study, args.source.replicate);
+    let mut out = std::io::stdout().lock();
+    // A closed pipe (e.g. `| head`) is a normal end, not an error.
+    let _ = out.write_all(text.as_bytes());
+    Ok(())
+}
+
+/// `crmo-sim course`: one patient's chart, chosen by number or by story
+/// (single-threaded; a story search simulates patients one by one until
+/// one matches).
+pub fn course(args: &CourseArgs) -> Result<()> {
+    let study = args.source.load()?;
+    Format::of(args.out.as_deref().unwrap_or(Path::new("x.png")))?;
+    let sim = CourseSim::new(&study, args.arm.as_deref(), args.source.replicate)?;
+    let (patient, why) = match (args.patient, args.story) {
+        (Some(p), _) => (p, None),
+        (None, Some(story)) => match find_story(&sim, story)? {
+            Some((p, why)) => (p, Some((story, why))),
+            None => {
+                return Err(Error::NotFound(format!(
+                    "no patient of scenario {} (patients 0 to {}, replicate {}, arm {}) tells the story {}; try another arm, scenario, --seed or more --patients",
+                    study.name(),
+                    sim.patients() - 1,
+                    args.source.replicate,
+                    sim.arm_name(),
+                    story.name()
+                )))
+            }
+        },
+        (None, None) => return Err(Error::Usage("give --patient N or --story NAME".into())),
+    };
+    let trace = sim.trace(patient)?;
+    let path = image_path(
+        &study,
+        args.out.as_deref(),
+        &format!("course-{patient}.png"),
+    )?;
+    let (w, h) = args.style.size();
+    crate::plot::render_course(
+        &trace,
+        &path,
+        (args.width.unwrap_or(w), args.height.unwrap_or(h)),
+        args.style,
+        args.years,
+    )?;
+    let mut out = std::io::stdout().lock();
+    if let Some((story, why)) = why {
+        let _ = writeln!(
+            out,
+            "patient {patient} (replicate {}, arm {}) tells the story {}: {why}",
+            args.source.replicate,
+            sim.arm_name(),
+            story.name()
+        );
+    }
+    let _ = writeln!(out, "{}", path.display());
+    Ok(())
+}
+
+/// `crmo-sim gallery`: a grid of course charts (single-threaded; scans a few
+/// thousand patients to pick a spread of course types).
+pub fn gallery(args: &GalleryArgs) -> Result<()> {
+    let study = args.source.load()?;
+    Format::of(args.out.as_deref().unwrap_or(Path::new("x.png")))?;
+    let sim = CourseSim::new(&study, args.arm.as_deref(), args.source.replicate)?;
+    let path = image_path(&study, args.out.as_deref(), "gallery.png")?;
+    crate::plot::gallery::gallery_of(
+        &sim,
+        &study.name(),
+        args.count as usize,
+        &path,
+        args.style,
+        args.width,
+    )?;
+    println!("{}", path.display());
+    Ok(())
+}

@@ -1,0 +1,408 @@
+//! The curve plots of a cohort: Kaplan–Meier time to first remission after
+//! diagnosis (with censoring ticks and a numbers-at-risk table), drug
+//! exposure over time (each drug in its fixed colour; a drug given in
+//! courses counts its whole effect window) and mean pain.
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, VPos};
+
+use crate::engine::accum::Occupancy;
+use crate::engine::model_values::{DAYS_PER_MONTH, DAYS_PER_YEAR};
+use crate::output::km::{kaplan_meier, KmRow};
+
+use super::{
+    arm_panels, band, draw_percent_mesh, mean_pain_series, no_data, years_axis, PainPoint, Plot,
+    KM_ENDPOINT,
+};
+use crate::plot::palette as pal;
+use crate::plot::{anchored, bold, fmt_tick, text, DrawResult};
+
+impl Plot<'_> {
+    pub(super) fn km<DB: DrawingBackend>(
+        &self,
+        body: &DrawingArea<DB, Shift>,
+        px: f64,
+    ) -> DrawResult
+    where
+        DB::ErrorType: 'static,
+    {
+        let curves: Vec<_> = self
+            .res
+            .curves
+            .iter()
+            .map(|c| kaplan_meier(&c.km[KM_ENDPOINT]))
+            .collect();
+        // Show until every curve is below 2% or runs out of patients at risk.
+        let last_day = curves
+            .iter()
+            .map(|rows| {
+                rows.iter()
+                    .find(|r| r.survival < 0.02)
+                    .or(rows.last())
+                    .map_or(0, |r| r.day)
+            })
+            .max()
+            .unwrap_or(0);
+        let months = ((last_day as f64 * 1.05) / DAYS_PER_MONTH).max(1.0).ceil();
+        // Below the curves: the numbers at risk, one row per arm.
+        let table_h = (px * 1.5 * (self.res.arms.len() as f64 + 1.3)) as u32;
+        let (_, bh) = body.dim_in_pixel();
+        let (body, table) = body.split_vertically(bh.saturating_sub(table_h));
+        let body = &body;
+        let mut chart = ChartBuilder::on(body)
+            .margin((px * 1.0) as u32)
+            .x_label_area_size((px * 3.0) as u32)
+            .y_label_area_size((px * 4.5) as u32)
+            .build_cartesian_2d(0.0..months, 0.0..1.02)?;
+        draw_percent_mesh(
+            &mut chart,
+            px,
+            "months since diagnosis (| censored)",
+            "not yet in remission",
+        )?;
+        let any = curves.iter().any(|c| !c.is_empty());
+        for (a, rows) in curves.iter().enumerate() {
+            let colour = pal::series(a);
+            let lw = self.style.line(3);
+            // Step functions: survival and band just after each day.
+            let mut xs = vec![0.0];
+            let (mut s, mut lo, mut hi) = (vec![1.0], vec![1.0], vec![1.0]);
+            for r in rows.iter().filter(|r| r.events > 0) {
+                let x = r.day as f64 / DAYS_PER_MONTH;
+                if x > months {
+                    break;
+                }
+                let (ps, pl, ph) = (s[s.len() - 1], lo[lo.len() - 1], hi[hi.len() - 1]);
+                xs.extend([x, x]);
+                s.extend([ps, r.survival]);
+                lo.extend([pl, r.lower_95]);
+                hi.extend([ph, r.upper_95]);
+            }
+            let end = rows
+                .last()
+                .map_or(0.0, |r| r.day as f64 / DAYS_PER_MONTH)
+                .min(months);
+            if end > xs[xs.len() - 1] {
+                xs.push(end);
+                s.push(s[s.len() - 1]);
+                lo.push(lo[lo.len() - 1]);
+                hi.push(hi[hi.len() - 1]);
+            }
+            chart.draw_series(std::iter::once(Polygon::new(
+                band(&xs, &lo, &hi),
+                colour.mix(0.2).filled(),
+            )))?;
+            let line = xs.iter().copied().zip(s.iter().copied());
+            if a == 0 {
+                chart.draw_series(LineSeries::new(line, colour.stroke_width(lw)))?;
+            } else {
+                // Later arms dashed, so identical curves stay distinguishable.
+                let dash = (px * (0.6 + 0.3 * a as f64)) as i32;
+                chart.draw_series(DashedLineSeries::new(
+                    line,
+                    dash,
+                    (px * 0.5) as i32,
+                    colour.stroke_width(lw),
+                ))?;
+            }
+            draw_censor_ticks(&mut chart, rows, months, colour, px, lw)?;
+        }
+        self.risk_table(&chart, &table, &curves, months, px)?;
+        if !any {
+            no_data(
+                &chart,
+                body,
+                "nobody was diagnosed",
+                px,
+                (months / 2.0, 0.5),
+            )?;
+        }
+        Ok(())
+    }
+
+    pub(super) fn drug_exposure<DB: DrawingBackend>(
+        &self,
+        body: &DrawingArea<DB, Shift>,
+        px: f64,
+    ) -> DrawResult
+    where
+        DB::ErrorType: 'static,
+    {
+        let years = years_axis(self.res);
+        if self.drugs.is_empty() {
+            let mut chart = ChartBuilder::on(body)
+                .margin((px * 1.0) as u32)
+                .x_label_area_size((px * 3.0) as u32)
+                .y_label_area_size((px * 4.5) as u32)
+                .build_cartesian_2d(0.0..years, 0.0..1.0)?;
+            draw_percent_mesh(
+                &mut chart,
+                px,
+                "years since onset",
+                "share on the drug (courses: effect window)",
+            )?;
+            no_data(
+                &chart,
+                body,
+                "no treatment in this scenario",
+                px,
+                (years / 2.0, 0.5),
+            )?;
+            return Ok(());
+        }
+        let total = self.total();
+        let per_arm: Vec<Vec<Vec<f64>>> = self
+            .res
+            .curves
+            .iter()
+            .map(|c| {
+                c.occupancy
+                    .drugs
+                    .iter()
+                    .map(|d| {
+                        Occupancy::values(d)
+                            .iter()
+                            .map(|&v| v as f64 / total)
+                            .collect()
+                    })
+                    .collect()
+            })
+            .collect();
+        // One y scale for all arms, so panels compare at a glance.
+        let top = per_arm
+            .iter()
+            .flatten()
+            .flatten()
+            .copied()
+            .fold(0.0f64, f64::max);
+        let ymax = if top > 0.0 { (top * 1.1).min(1.0) } else { 1.0 };
+        for (a, panel) in arm_panels(body, self.res.arms.len()).iter().enumerate() {
+            let occ = &self.res.curves[a].occupancy;
+            let rows = &per_arm[a];
+            let peak = rows.iter().flatten().copied().fold(0.0f64, f64::max);
+            let mut chart = ChartBuilder::on(panel)
+                .caption(&self.res.arms[a], bold(px * 1.05))
+                .margin((px * 0.8) as u32)
+                .x_label_area_size((px * 3.0) as u32)
+                .y_label_area_size((px * 4.5) as u32)
+                .build_cartesian_2d(0.0..years, 0.0..ymax)?;
+            draw_percent_mesh(
+                &mut chart,
+                px,
+                "years since onset",
+                "share on the drug (courses: effect window)",
+            )?;
+            for (d, row) in rows.iter().enumerate() {
+                if row.iter().all(|&v| v == 0.0) {
+                    continue;
+                }
+                let colour = pal::drug(&self.drugs[d]);
+                let step = occ.step_days as usize;
+                chart.draw_series(LineSeries::new(
+                    row.iter()
+                        .enumerate()
+                        .map(|(i, &v)| ((i * step) as f64 / DAYS_PER_YEAR, v)),
+                    colour.stroke_width(self.style.line(3)),
+                ))?;
+            }
+            if peak == 0.0 {
+                no_data(
+                    &chart,
+                    panel,
+                    "no treatment in this arm",
+                    px,
+                    (years / 2.0, ymax / 2.0),
+                )?;
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) fn pain<DB: DrawingBackend>(
+        &self,
+        body: &DrawingArea<DB, Shift>,
+        px: f64,
+    ) -> DrawResult
+    where
+        DB::ErrorType: 'static,
+    {
+        let years = years_axis(self.res);
+        let series: Vec<Vec<PainPoint>> = self
+            .res
+            .curves
+            .iter()
+            .map(|c| mean_pain_series(&c.occupancy))
+            .collect();
+        let peak = series
+            .iter()
+            .flatten()
+            .map(|p| p.upper_95)
+            .filter(|v| v.is_finite())
+            .fold(0.0f64, f64::max);
+        let ymax = if peak > 0.0 {
+            (peak * 1.1).min(10.0)
+        } else {
+            10.0
+        };
+        let mut chart = ChartBuilder::on(body)
+            .margin((px * 1.0) as u32)
+            .x_label_area_size((px * 3.0) as u32)
+            .y_label_area_size((px * 4.5) as u32)
+            .build_cartesian_2d(0.0..years, 0.0..ymax)?;
+        chart
+            .configure_mesh()
+            .max_light_lines(0)
+            .bold_line_style(pal::GRID.stroke_width(1))
+            .label_style(text(px * 0.9))
+            .axis_desc_style(text(px))
+            .x_desc("years since onset")
+            .x_label_formatter(&|v| fmt_tick(*v))
+            .y_label_formatter(&|v| fmt_tick(*v))
+            .y_desc("mean pain, VAS 0-10 (0 outside flares)")
+            .draw()?;
+        for (a, pts) in series.iter().enumerate() {
+            let colour = pal::series(a);
+            let ok: Vec<&PainPoint> = pts.iter().filter(|p| p.mean.is_finite()).collect();
+            let xs: Vec<f64> = ok.iter().map(|p| p.day / DAYS_PER_YEAR).collect();
+            let lo: Vec<f64> = ok.iter().map(|p| p.lower_95).collect();
+            let hi: Vec<f64> = ok.iter().map(|p| p.upper_95).collect();
+            chart.draw_series(std::iter::once(Polygon::new(
+                band(&xs, &lo, &hi),
+                colour.mix(0.2).filled(),
+            )))?;
+            chart.draw_series(LineSeries::new(
+                ok.iter().map(|p| (p.day / DAYS_PER_YEAR, p.mean)),
+                colour.stroke_width(self.style.line(3)),
+            ))?;
+        }
+        Ok(())
+    }
+
+    /// The numbers at risk under the KM plot: per arm, patients still at
+    /// risk at each labelled month, aligned with the x axis.
+    fn risk_table<DB: DrawingBackend>(
+        &self,
+        chart: &super::Chart2d<'_, DB>,
+        table: &DrawingArea<DB, Shift>,
+        curves: &[Vec<KmRow>],
+        months: f64,
+        px: f64,
+    ) -> DrawResult
+    where
+        DB::ErrorType: 'static,
+    {
+        let base = table.get_base_pixel();
+        let row_h = px * 1.5;
+        let small = px * 0.9;
+        let plot_left = chart.plotting_area().get_x_axis_pixel_range().start;
+        table.draw_text(
+            "at risk",
+            &anchored(bold(small), HPos::Right, VPos::Center),
+            (plot_left - base.0 - (px * 0.6) as i32, (row_h * 0.5) as i32),
+        )?;
+        let step = risk_step(months);
+        for (a, rows) in curves.iter().enumerate() {
+            let y = (row_h * (a as f64 + 1.5)) as i32;
+            // Each row is marked by its arm's line (the legend names the arms).
+            let right = plot_left - base.0 - (px * 0.8) as i32;
+            table.draw(&PathElement::new(
+                vec![(right - (px * 2.0) as i32, y), (right, y)],
+                pal::series(a).stroke_width(self.style.line(3)),
+            ))?;
+            let mut m = 0.0;
+            while m <= months + 1e-9 {
+                let (x, _) = chart.backend_coord(&(m, 0.0));
+                table.draw_text(
+                    &at_risk(rows, m * DAYS_PER_MONTH).to_string(),
+                    &anchored(text(small), HPos::Center, VPos::Center),
+                    (x - base.0, y),
+                )?;
+                m += step;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Month step of the numbers-at-risk columns (about 6 to 10 columns).
+fn risk_step(months: f64) -> f64 {
+    [1.0, 2.0, 3.0, 6.0, 12.0, 24.0, 60.0]
+        .into_iter()
+        .find(|s| months / s <= 10.0)
+        .unwrap_or(120.0)
+}
+
+/// Patients at risk just after day `day` (KM convention: those whose time is
+/// later than `day`).
+pub(crate) fn at_risk(rows: &[KmRow], day: f64) -> u64 {
+    match rows.iter().find(|r| r.day as f64 > day) {
+        Some(r) => r.at_risk,
+        None => 0,
+    }
+}
+
+/// Vertical ticks on a KM curve where patients were censored (thinned to
+/// one tick per 1/150 of the axis, so large cohorts stay legible).
+fn draw_censor_ticks<DB: DrawingBackend>(
+    chart: &mut super::Chart2d<'_, DB>,
+    rows: &[KmRow],
+    months: f64,
+    colour: RGBColor,
+    px: f64,
+    lw: u32,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    let half = (px * 0.35) as i32;
+    let mut last_bin = -1i64;
+    for r in rows.iter().filter(|r| r.censored > 0) {
+        let x = r.day as f64 / DAYS_PER_MONTH;
+        if x > months {
+            break;
+        }
+        let bin = (x / months * 150.0) as i64;
+        if bin == last_bin {
+            continue;
+        }
+        last_bin = bin;
+        chart.draw_series(std::iter::once(
+            EmptyElement::at((x, r.survival))
+                + PathElement::new(
+                    vec![(0, -half), (0, half)],
+                    colour.stroke_width(lw.max(2) - 1),
+                ),
+        ))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(day: usize, at_risk: u64) -> KmRow {
+        KmRow {
+            day,
+            at_risk,
+            events: 1,
+            censored: 0,
+            survival: 1.0,
+            std_error: 0.0,
+            lower_95: 1.0,
+            upper_95: 1.0,
+        }
+    }
+
+    #[test]
+    fn numbers_at_risk_are_those_still_followed_after_the_time() {
+        let rows = [row(10, 100), row(20, 90), row(40, 50)];
+        assert_eq!(at_risk(&rows, 0.0), 100);
+        assert_eq!(at_risk(&rows, 10.0), 90);
+        assert_eq!(at_risk(&rows, 25.0), 50);
+        assert_eq!(at_risk(&rows, 40.0), 0);
+        assert_eq!(risk_step(24.0), 3.0);
+        assert_eq!(risk_step(5.0), 1.0);
+    }
+}

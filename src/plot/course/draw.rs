@@ -1,0 +1,752 @@
+//! Drawing a course chart: options (style, time window), the legend (only
+//! what the chart shows), the panel layout and the activity panel (pain,
+//! flares, fever, CRP, imaging visits, diagnosis with its criteria).
+
+use std::path::Path;
+
+use plotters::coord::types::RangedCoordf64;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, VPos};
+
+use crate::engine::model_values::DAYS_PER_YEAR;
+use crate::engine::patient::StopReason;
+use crate::error::{Error, Result};
+use crate::model::Stage;
+
+use super::bars::{draw_lesions, draw_treatment, drug_rows, lesion_rows, panel_name};
+use super::CourseTrace;
+use crate::plot::palette as pal;
+use crate::plot::{
+    anchored, bold, draw_legend, draw_title, fmt_tick, legend_height, text, DrawResult, Figure,
+    Style, Swatch,
+};
+
+/// How a course chart is drawn.
+#[derive(Debug, Clone)]
+pub struct CourseOptions {
+    /// Base text size, pixels.
+    pub px: f64,
+    /// Paper or slide.
+    pub style: Style,
+    /// Title and subtitle (None: no title).
+    pub title: Option<(String, String)>,
+    /// Draw the legend below the chart.
+    pub legend: bool,
+    /// The time window, years since onset.
+    pub years: (f64, f64),
+    /// Only pain, flares, diagnosis and drugs (no lesions, age, CRP or
+    /// imaging): for gallery panels on slides, where text is large.
+    pub compact: bool,
+}
+
+/// Renders a course chart to `path` (PNG or SVG by extension; anything else
+/// is a usage error), `width` x `height` pixels, in `style`, showing years
+/// `years` since onset (default: [`default_years`]).
+///
+/// Single-threaded.
+pub fn render_course(
+    trace: &CourseTrace,
+    path: &Path,
+    size: (u32, u32),
+    style: Style,
+    years: Option<(f64, f64)>,
+) -> Result<()> {
+    render_course_with(trace, path, size, style, years, true)
+}
+
+/// [`render_course`] with or without its text: the PNG without text
+/// differs from the full chart exactly where text is drawn, which is how
+/// the text size of a chart is measured on the image.
+pub fn render_course_with(
+    trace: &CourseTrace,
+    path: &Path,
+    (width, height): (u32, u32),
+    style: Style,
+    years: Option<(f64, f64)>,
+    with_text: bool,
+) -> Result<()> {
+    struct Chart<'a>(&'a CourseTrace, CourseOptions);
+    impl Figure for Chart<'_> {
+        fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult
+        where
+            DB::ErrorType: 'static,
+        {
+            draw_course(root, self.0, &self.1)
+        }
+    }
+    let years = match years {
+        Some(y) => check_years(trace, y)?,
+        None => default_years(trace),
+    };
+    let opts = CourseOptions {
+        px: style.base_px(width, height),
+        style,
+        title: Some((
+            trace.title(),
+            format!(
+                "{} · scenario {}, arm {}",
+                trace.summary(),
+                trace.scenario,
+                trace.arm
+            ),
+        )),
+        legend: true,
+        years,
+        compact: false,
+    };
+    crate::plot::render_with(&Chart(trace, opts), path, width, height, with_text)
+}
+
+/// The window a course chart shows by default: from onset to a year after
+/// the last thing that happens (flare, drug change, diagnosis, resolution,
+/// fracture, lesion healing), in whole years, at least two years, at most
+/// the horizon.
+pub fn default_years(t: &CourseTrace) -> (f64, f64) {
+    let mut last: f64 = t.diagnosis_day.unwrap_or(0.0);
+    for f in &t.flares {
+        last = last.max(f.end_day);
+    }
+    for s in &t.drug_spans {
+        last = last.max(s.end_day);
+    }
+    for l in &t.lesions {
+        last = last.max(l.active.last().map_or(0.0, |p| p.1));
+    }
+    for d in [t.resolution_day, t.lost_day].into_iter().flatten() {
+        last = last.max(d);
+    }
+    for f in &t.fractures {
+        last = last.max(f.day);
+    }
+    let horizon = t.horizon_days / DAYS_PER_YEAR;
+    let end = (last / DAYS_PER_YEAR + 1.0).ceil().max(2.0).min(horizon);
+    (0.0, end.max(0.1))
+}
+
+/// Checks a window given with `--years A..B` against the horizon.
+fn check_years(t: &CourseTrace, (a, b): (f64, f64)) -> Result<(f64, f64)> {
+    let horizon = t.horizon_days / DAYS_PER_YEAR;
+    if a.is_finite() && b.is_finite() && 0.0 <= a && a < b && b <= horizon + 1e-9 {
+        Ok((a, b))
+    } else {
+        Err(Error::Usage(format!(
+            "--years {a}..{b} is not a window of this course: give A..B with 0 <= A < B <= {horizon} (the horizon, years since onset)"
+        )))
+    }
+}
+
+/// Parses `A..B` (years since onset; numbers with or without decimals).
+pub fn parse_years(s: &str) -> std::result::Result<(f64, f64), String> {
+    let bad = || format!("expected A..B in years since onset, e.g. 0..5 or 1.5..4, not `{s}`");
+    let (a, b) = s.split_once("..").ok_or_else(bad)?;
+    let a: f64 = a.trim().parse().map_err(|_| bad())?;
+    let b: f64 = b.trim().parse().map_err(|_| bad())?;
+    if a.is_finite() && b.is_finite() && 0.0 <= a && a < b {
+        Ok((a, b))
+    } else {
+        Err(bad())
+    }
+}
+
+/// Whether day `d` falls in the window.
+pub(crate) fn shown(opt: &CourseOptions, d: f64) -> bool {
+    let y = d / DAYS_PER_YEAR;
+    opt.years.0 <= y && y <= opt.years.1
+}
+
+/// Whether `[a, b]` (days) overlaps the window.
+pub(crate) fn overlaps(opt: &CourseOptions, a: f64, b: f64) -> bool {
+    a / DAYS_PER_YEAR <= opt.years.1 && b / DAYS_PER_YEAR >= opt.years.0
+}
+
+/// The legend entries of a course chart: only marks the chart draws in its window.
+pub(crate) fn course_legend(t: &CourseTrace, opt: &CourseOptions) -> Vec<(Swatch, String)> {
+    let lw = opt.style.line(2);
+    let flares: Vec<_> = t
+        .flares
+        .iter()
+        .filter(|f| overlaps(opt, f.start_day, f.end_day))
+        .collect();
+    let mut v = vec![(Swatch::Line(pal::BLACK, lw), "pain (VAS 0-10)".to_string())];
+    let mut add = |on: bool, swatch: Swatch, label: &str| {
+        if on {
+            v.push((swatch, label.to_string()));
+        }
+    };
+    add(!flares.is_empty(), Swatch::Box(pal::ACTIVE, 0.25), "flare");
+    add(
+        flares.iter().any(|f| f.fever),
+        Swatch::Triangle(pal::ORANGE),
+        "fever",
+    );
+    // Compact panels draw no CRP, imaging or lesions.
+    let full = !opt.compact;
+    add(
+        full && !flares.is_empty(),
+        Swatch::Diamond(pal::REDDISH_PURPLE),
+        "CRP (mg/l, right axis)",
+    );
+    add(
+        full && t.imaging.iter().any(|m| shown(opt, m.day)),
+        Swatch::Hollow(pal::BLACK),
+        "imaging (+n: lesions found)",
+    );
+    let stages = if full {
+        stages_shown(t, opt)
+    } else {
+        Vec::new()
+    };
+    for (stage, colour, label) in [
+        (Stage::Lytic, pal::LYTIC, "lytic lesion"),
+        (Stage::Mixed, pal::MIXED, "mixed lytic/sclerotic"),
+        (Stage::Sclerotic, pal::SCLEROTIC, "sclerotic"),
+    ] {
+        add(stages.contains(&stage), Swatch::Box(colour, 0.95), label);
+    }
+    add(
+        full && t
+            .lesions
+            .iter()
+            .any(|l| !l.symptomatic && l.active.iter().any(|p| overlaps(opt, p.0, p.1))),
+        Swatch::Hollow(pal::LYTIC),
+        "silent lesion (pale)",
+    );
+    add(
+        full && t.fractures.iter().any(|f| shown(opt, f.day)),
+        Swatch::Cross(pal::VERMILLION),
+        "vertebral fracture",
+    );
+    add(
+        t.diagnosis_day.is_some_and(|d| shown(opt, d)),
+        Swatch::Dashed(pal::BLACK, lw),
+        "diagnosis",
+    );
+    add(
+        t.resolution_day.is_some_and(|d| shown(opt, d)),
+        Swatch::Dashed(pal::BLUISH_GREEN, lw),
+        "resolved",
+    );
+    add(
+        t.lost_day.is_some_and(|d| d / DAYS_PER_YEAR <= opt.years.1),
+        Swatch::Box(pal::LOST, 0.3),
+        "lost to follow-up",
+    );
+    let effects: Vec<_> = t
+        .drug_effects
+        .iter()
+        .filter(|e| shown(opt, e.day))
+        .collect();
+    add(
+        effects.iter().any(|e| e.responder),
+        Swatch::Dot(pal::BLACK),
+        "drug acts (responder)",
+    );
+    add(
+        effects.iter().any(|e| !e.responder),
+        Swatch::Ring(pal::BLACK),
+        "drug acts (non-responder)",
+    );
+    add(
+        t.drug_courses.iter().any(|c| shown(opt, c.day)),
+        Swatch::Box(pal::GREY, 0.35),
+        "effect window of a course (pale)",
+    );
+    let stopped = |r: StopReason| {
+        t.drug_spans
+            .iter()
+            .any(|s| s.stop == Some(r) && shown(opt, s.end_day))
+    };
+    add(
+        stopped(StopReason::Escalation),
+        Swatch::Triangle(pal::BLACK),
+        "escalation",
+    );
+    add(
+        stopped(StopReason::Taper),
+        Swatch::DownTriangle(pal::BLACK),
+        "taper",
+    );
+    add(
+        stopped(StopReason::AdverseEvent),
+        Swatch::Diamond(pal::VERMILLION),
+        "adverse event",
+    );
+    if opt.compact {
+        // Compact panels have no drug row labels: the legend names the colours.
+        for (_, name) in drug_rows(t) {
+            v.push((Swatch::Box(pal::drug(&name), 0.9), name));
+        }
+    }
+    v
+}
+
+/// The imaging stages of the lesion periods the window shows.
+fn stages_shown(t: &CourseTrace, opt: &CourseOptions) -> Vec<Stage> {
+    let mut v = Vec::new();
+    for l in &t.lesions {
+        for (a, b, stage) in super::bars::stage_periods(l) {
+            if overlaps(opt, a, b) && !v.contains(&stage) {
+                v.push(stage);
+            }
+        }
+    }
+    v
+}
+
+pub(crate) type Chart2d<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// Draws a whole course chart (title, panels, legend) into `area`.
+pub(crate) fn draw_course<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    t: &CourseTrace,
+    opt: &CourseOptions,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    let px = opt.px;
+    let mut body = area.clone();
+    if let Some((title, sub)) = &opt.title {
+        let h = draw_title(area, title, sub, px * 1.35)?;
+        body = area.split_vertically(h).1;
+    }
+    if opt.legend {
+        let entries = course_legend(t, opt);
+        let lh = legend_height(&body, &entries, px)? + (px * 0.6) as u32;
+        let (_, bh) = body.dim_in_pixel();
+        let (upper, lower) = body.split_vertically(bh.saturating_sub(lh));
+        draw_legend(&lower, &entries, px)?;
+        body = upper;
+    }
+    draw_panels(&body, t, opt)
+}
+
+/// Geometry shared by the three panels so their x axes line up.
+pub(crate) struct Frame<'o> {
+    pub(crate) px: f64,
+    pub(crate) left: u32,
+    pub(crate) right: u32,
+    pub(crate) opt: &'o CourseOptions,
+}
+
+impl Frame<'_> {
+    pub(crate) fn builder<'a, 'b, DB: DrawingBackend>(
+        &self,
+        panel: &'a DrawingArea<DB, Shift>,
+        top: u32,
+        bottom: u32,
+    ) -> ChartBuilder<'a, 'b, DB> {
+        let mut b = ChartBuilder::on(panel);
+        b.margin_right((self.px * 0.5) as u32)
+            .margin_top((self.px * 0.3) as u32)
+            .set_label_area_size(LabelAreaPosition::Left, self.left)
+            .set_label_area_size(LabelAreaPosition::Right, self.right)
+            .set_label_area_size(LabelAreaPosition::Top, top)
+            .set_label_area_size(LabelAreaPosition::Bottom, bottom);
+        b
+    }
+
+    /// The x range, years since onset.
+    pub(crate) fn x(&self) -> std::ops::Range<f64> {
+        self.opt.years.0..self.opt.years.1
+    }
+
+    /// Width of the window, years.
+    pub(crate) fn span(&self) -> f64 {
+        self.opt.years.1 - self.opt.years.0
+    }
+
+    /// Number of x labels: about one a year, at most 12.
+    pub(crate) fn ticks(&self) -> usize {
+        let years = self.span();
+        if years <= 12.0 {
+            years.ceil() as usize + 1
+        } else {
+            12
+        }
+    }
+
+    /// A line width scaled by the style.
+    pub(crate) fn line(&self, paper: u32) -> u32 {
+        self.opt.style.line(paper)
+    }
+}
+
+fn draw_panels<DB: DrawingBackend>(
+    body: &DrawingArea<DB, Shift>,
+    t: &CourseTrace,
+    opt: &CourseOptions,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    if opt.compact {
+        return draw_compact(body, t, opt);
+    }
+    let px = opt.px;
+    let (_, h) = body.dim_in_pixel();
+    let h = f64::from(h);
+    let frame = Frame {
+        px,
+        left: (px * 9.0) as u32,
+        right: (px * 3.6) as u32,
+        opt,
+    };
+    let axis_h = px * 3.0;
+    let rows = lesion_rows(t);
+    let drugs = drug_rows(t);
+    let treat_rows = drugs.len().max(1) as f64;
+    // Plotting heights at least as tall as the rotated panel names.
+    let name_h = |s: &str| -> DrawResult<f64> {
+        Ok(f64::from(body.estimate_text_size(s, &bold(px))?.0) + px)
+    };
+    let treat_h = (treat_rows * px * 1.4).max(name_h("drugs")?) + axis_h + px * 0.6;
+    let rest = (h - treat_h).max(px * 10.0);
+    let lesion_h = (rows.len().max(1) as f64 * px * 1.7 + px)
+        .max(name_h("lesions")? + px * 0.5)
+        .min(rest * 0.45);
+    let activity_h = rest - lesion_h;
+    let (activity, lower) = body.split_vertically(activity_h as u32);
+    let (lesions, treatment) = lower.split_vertically(lesion_h as u32);
+    draw_activity(&activity, t, &frame, (px * 1.7) as u32)?;
+    draw_lesions(&lesions, t, &frame, &rows)?;
+    draw_treatment(&treatment, t, &frame, &drugs, axis_h as u32)?;
+    Ok(())
+}
+
+/// A compact course: pain and flares above a strip of drugs, one x axis.
+fn draw_compact<DB: DrawingBackend>(
+    body: &DrawingArea<DB, Shift>,
+    t: &CourseTrace,
+    opt: &CourseOptions,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    let px = opt.px;
+    let frame = Frame {
+        px,
+        left: (px * 2.2) as u32,
+        right: (px * 0.5) as u32,
+        opt,
+    };
+    let (_, h) = body.dim_in_pixel();
+    let drugs = drug_rows(t);
+    let axis_h = px * 2.6;
+    let strip = if drugs.is_empty() {
+        0.0
+    } else {
+        drugs.len() as f64 * px * 0.7 + axis_h + px * 0.4
+    };
+    let (activity, treatment) = body.split_vertically((f64::from(h) - strip).max(px * 4.0) as u32);
+    draw_activity(&activity, t, &frame, 0)?;
+    if !drugs.is_empty() {
+        draw_treatment(&treatment, t, &frame, &drugs, axis_h as u32)?;
+    }
+    Ok(())
+}
+
+/// Marks common to all panels: lost to follow-up shading, diagnosis and resolution lines.
+pub(crate) fn draw_markers<DB: DrawingBackend>(
+    chart: &mut Chart2d<'_, DB>,
+    t: &CourseTrace,
+    f: &Frame,
+    ymax: f64,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    if let Some(l) = t.lost_day {
+        let a = (l / DAYS_PER_YEAR).max(f.opt.years.0);
+        if a < f.opt.years.1 {
+            chart.draw_series(std::iter::once(Rectangle::new(
+                [(a, 0.0), (f.opt.years.1, ymax)],
+                pal::LOST.mix(0.3).filled(),
+            )))?;
+        }
+    }
+    let dash = (f.px * 0.5) as i32;
+    for (day, colour) in [
+        (t.diagnosis_day, pal::BLACK),
+        (t.resolution_day, pal::BLUISH_GREEN),
+    ] {
+        if let Some(d) = day.filter(|&d| shown(f.opt, d)) {
+            let x = d / DAYS_PER_YEAR;
+            chart.draw_series(DashedLineSeries::new(
+                vec![(x, 0.0), (x, ymax)],
+                dash,
+                dash * 2 / 3,
+                colour.stroke_width(f.line(2)),
+            ))?;
+        }
+    }
+    Ok(())
+}
+
+/// Clips `[a, b]` (days) to the window, in years; None if outside it.
+pub(crate) fn clip(f: &Frame, a: f64, b: f64) -> Option<(f64, f64)> {
+    let (x0, x1) = f.opt.years;
+    let (a, b) = ((a / DAYS_PER_YEAR).max(x0), (b / DAYS_PER_YEAR).min(x1));
+    (a <= b).then_some((a, b))
+}
+
+fn draw_activity<DB: DrawingBackend>(
+    panel: &DrawingArea<DB, Shift>,
+    t: &CourseTrace,
+    f: &Frame,
+    top: u32,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    let px = f.px;
+    // Pain runs 0-10; above it, room for the labels of the vertical lines.
+    let (_, panel_h) = panel.dim_in_pixel();
+    let plot_h = (f64::from(panel_h) - f64::from(top) - px * 0.3).max(px * 4.0);
+    let ymax = if f.opt.compact {
+        11.0
+    } else {
+        (10.0 * plot_h / (plot_h - px * 1.8)).clamp(11.5, 20.0)
+    };
+    let flares: Vec<_> = t
+        .flares
+        .iter()
+        .filter(|fl| overlaps(f.opt, fl.start_day, fl.end_day))
+        .collect();
+    let crp_max = flares.iter().map(|fl| fl.crp_mg_l).fold(10.0f64, f64::max) * 1.2;
+    let chart = f
+        .builder(panel, top, 0)
+        .build_cartesian_2d(f.x(), 0.0..ymax)?;
+    let age0 = t.onset_age_years;
+    let mut chart = chart.set_secondary_coord(
+        age0 + f.opt.years.0..age0 + f.opt.years.1,
+        0.0..crp_max * ymax / 10.0,
+    );
+    let tick_style = text(px * 0.9);
+    chart
+        .configure_mesh()
+        .disable_y_mesh()
+        .x_labels(f.ticks())
+        .max_light_lines(0)
+        .bold_line_style(pal::GRID.stroke_width(1))
+        .axis_style(pal::GREY.stroke_width(1))
+        .y_labels(6)
+        .y_label_formatter(&|v| {
+            if *v <= 10.0 {
+                fmt_tick(*v)
+            } else {
+                String::new()
+            }
+        })
+        .label_style(tick_style.clone())
+        .draw()?;
+    let compact = f.opt.compact;
+    chart
+        .configure_secondary_axes()
+        .x_labels(if compact { 0 } else { f.ticks() })
+        .x_label_formatter(&|v| format!("age {}", fmt_tick(*v)))
+        .y_labels(if flares.is_empty() || compact { 0 } else { 4 })
+        .y_label_formatter(&|v| {
+            if *v <= crp_max {
+                format!("{v:.0}")
+            } else {
+                String::new()
+            }
+        })
+        .label_style(tick_style)
+        .axis_desc_style(text(px * 0.9))
+        .y_desc(if flares.is_empty() || compact {
+            ""
+        } else {
+            "CRP (mg/l)"
+        })
+        .draw()?;
+    chart.draw_series(flares.iter().filter_map(|fl| {
+        let (a, b) = clip(f, fl.start_day, fl.end_day)?;
+        Some(Rectangle::new(
+            [(a, 0.0), (b, 10.0)],
+            pal::ACTIVE.mix(0.25).filled(),
+        ))
+    }))?;
+    draw_markers(&mut chart, t, f, ymax)?;
+    let mut line = vec![(0.0, 0.0)];
+    for fl in &t.flares {
+        let (a, b) = (fl.start_day / DAYS_PER_YEAR, fl.end_day / DAYS_PER_YEAR);
+        line.extend([(a, 0.0), (a, fl.pain), (b, fl.pain), (b, 0.0)]);
+    }
+    line.push((t.end_day / DAYS_PER_YEAR, 0.0));
+    let line = clip_line(&line, f.opt.years);
+    chart.draw_series(LineSeries::new(line, pal::BLACK.stroke_width(f.line(2))))?;
+    let r = (px * 0.45) as i32;
+    chart.draw_series(
+        flares
+            .iter()
+            .filter(|fl| fl.fever && shown(f.opt, fl.start_day))
+            .map(|fl| {
+                TriangleMarker::new(
+                    (fl.start_day / DAYS_PER_YEAR, fl.pain + 0.8),
+                    r,
+                    pal::ORANGE.filled(),
+                )
+            }),
+    )?;
+    if compact {
+        return Ok(());
+    }
+    // CRP of each flare, a diamond on the right axis at the flare's middle.
+    for fl in &flares {
+        let Some((a, b)) = clip(f, fl.start_day, fl.end_day) else {
+            continue;
+        };
+        let y = fl.crp_mg_l / crp_max * 10.0;
+        chart.draw_series(std::iter::once(
+            EmptyElement::at(((a + b) / 2.0, y))
+                + crate::plot::diamond(r, pal::REDDISH_PURPLE.filled()),
+        ))?;
+    }
+    draw_imaging(&mut chart, panel, t, f)?;
+    draw_line_labels(&chart, panel, t, f, (ymax + 10.0) / 2.0)?;
+    panel_name(panel, &chart, "pain (VAS)", px)?;
+    Ok(())
+}
+
+/// The pain line restricted to the window (a polyline of vertical and
+/// horizontal steps, so clipping x keeps it exact).
+fn clip_line(pts: &[(f64, f64)], (x0, x1): (f64, f64)) -> Vec<(f64, f64)> {
+    let mut out: Vec<(f64, f64)> = Vec::new();
+    for w in pts.windows(2) {
+        let ((a, ya), (b, yb)) = (w[0], w[1]);
+        if b < x0 || a > x1 {
+            continue;
+        }
+        out.push((a.clamp(x0, x1), ya));
+        out.push((b.clamp(x0, x1), yb));
+    }
+    out
+}
+
+/// Imaging visits along the bottom of the activity panel, with the number
+/// of lesions found.
+fn draw_imaging<DB: DrawingBackend>(
+    chart: &mut Chart2d<'_, DB>,
+    panel: &DrawingArea<DB, Shift>,
+    t: &CourseTrace,
+    f: &Frame,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    let s = (f.px * 0.35) as i32;
+    let base = panel.get_base_pixel();
+    let style = anchored(text(f.px * 0.85), HPos::Center, VPos::Bottom);
+    for m in t.imaging.iter().filter(|m| shown(f.opt, m.day)) {
+        let (x, y) = chart.backend_coord(&(m.day / DAYS_PER_YEAR, 0.0));
+        let y = y - s - 3;
+        panel.draw(&Rectangle::new(
+            [
+                (x - s - base.0, y - s - base.1),
+                (x + s - base.0, y + s - base.1),
+            ],
+            pal::BLACK.stroke_width(f.line(1) + 1),
+        ))?;
+        if m.found > 0 {
+            panel.draw_text(
+                &format!("+{}", m.found),
+                &style,
+                (x - base.0, y - s - 2 - base.1),
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// Labels of the vertical lines (diagnosis with its criteria, resolution,
+/// loss to follow-up, new conditions) at the top of the activity panel.
+fn draw_line_labels<DB: DrawingBackend>(
+    chart: &Chart2d<'_, DB>,
+    panel: &DrawingArea<DB, Shift>,
+    t: &CourseTrace,
+    f: &Frame,
+    label_y: f64,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    let px = f.px;
+    let label = text(px * 0.85);
+    let mut labels: Vec<(f64, String, RGBColor)> = Vec::new();
+    if let Some(d) = &t.diagnosis {
+        labels.push((
+            d.day,
+            format!(
+                "diagnosis: Jansson {}{}, Bristol 1 {}",
+                d.jansson,
+                if d.jansson >= crate::model::criteria::JANSSON_THRESHOLD {
+                    " (≥39)"
+                } else {
+                    ""
+                },
+                if d.bristol_1 { "met" } else { "not met" }
+            ),
+            pal::BLACK,
+        ));
+    }
+    if let Some(d) = t.resolution_day {
+        labels.push((d, "resolved".into(), pal::BLUISH_GREEN));
+    }
+    if let Some(d) = t.lost_day {
+        labels.push((d, "lost to follow-up".into(), RGBColor(0x55, 0x55, 0x55)));
+    }
+    for (d, c) in &t.condition_onsets {
+        labels.push((*d, format!("{} starts", c.as_str()), pal::REDDISH_PURPLE));
+    }
+    labels.retain(|l| shown(f.opt, l.0));
+    labels.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut last_right = i32::MIN;
+    let mut row = 0;
+    let right_edge = chart.plotting_area().get_x_axis_pixel_range().end;
+    let left_edge = chart.plotting_area().get_x_axis_pixel_range().start;
+    for (d, s, c) in labels {
+        let (x, y) = chart.backend_coord(&(d / DAYS_PER_YEAR, label_y));
+        let (tw, _) = panel.estimate_text_size(&s, &label)?;
+        // Labels go right of their line, or left of it near the right edge.
+        let flip = x + 4 + tw as i32 > right_edge && x - 4 - tw as i32 >= left_edge;
+        let (left, h, anchor_x) = if flip {
+            (x - 4 - tw as i32, HPos::Right, x - 4)
+        } else {
+            (x + 4, HPos::Left, x + 4)
+        };
+        row = if left <= last_right { row + 1 } else { 0 };
+        let y = y + (row as f64 * px) as i32;
+        let base = panel.get_base_pixel();
+        panel.draw_text(
+            &s,
+            &anchored(label.color(&c), h, VPos::Center),
+            (anchor_x - base.0, y - base.1),
+        )?;
+        last_right = last_right.max(left + tw as i32);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn years_parse_as_a_range() {
+        assert_eq!(parse_years("0..5"), Ok((0.0, 5.0)));
+        assert_eq!(parse_years(" 1.5 .. 4"), Ok((1.5, 4.0)));
+        for bad in ["5..1", "..3", "a..b", "3", "-1..2", "2..2"] {
+            assert!(parse_years(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn pain_line_clips_to_the_window() {
+        let line = [(0.0, 0.0), (1.0, 0.0), (1.0, 6.0), (3.0, 6.0), (3.0, 0.0)];
+        let c = clip_line(&line, (2.0, 4.0));
+        assert_eq!(c, vec![(2.0, 6.0), (3.0, 6.0), (3.0, 6.0), (3.0, 0.0)]);
+    }
+}

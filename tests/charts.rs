@@ -1,0 +1,439 @@
+//! Charts for teaching: every `--story` finds a patient whose `events.csv`
+//! rows tell that story; slide-style text is at least 2.5% of the image
+//! height (measured on the PNG); legends list only what a chart draws; a
+//! drug keeps its colour across arms whose ladders differ.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+use crmo_sim::engine::cohort::RowSink;
+use crmo_sim::output::rows::CsvRows;
+use crmo_sim::plot::course::draw::render_course_with;
+use crmo_sim::plot::course::{render_course, CourseSim};
+use crmo_sim::plot::palette;
+use crmo_sim::plot::Style;
+use crmo_sim::scenario::{self, LoadedScenario};
+use crmo_sim::study::Study;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn crmo() -> Command {
+    let mut c = Command::cargo_bin("crmo-sim").unwrap();
+    c.current_dir(root());
+    c
+}
+
+fn loaded(path: &str) -> LoadedScenario {
+    scenario::load_file(&root().join(path)).unwrap()
+}
+
+fn load(path: &str) -> Study {
+    Study::resolve(loaded(path)).unwrap()
+}
+
+// ------------------------------------------------------------------ stories
+
+/// One patient's rows of `events.csv` (event, time, and the named columns).
+type Rows = Vec<BTreeMap<String, String>>;
+
+/// Runs `l` with `patients` patients through the library with both
+/// per-patient files and returns (events of `patient` in the first arm,
+/// its `patients.csv` row).
+fn patient_rows(mut l: LoadedScenario, patient: u64) -> (Rows, BTreeMap<String, String>) {
+    l.scenario.patients = patient + 1;
+    let study = Study::resolve(l).unwrap();
+    let (names, drugs) = (study.arm_names(), study.drug_names());
+    let dir = tempfile::tempdir().unwrap();
+    let mut sink = CsvRows::new(dir.path(), names.clone(), drugs.clone(), true, true).unwrap();
+    study.run(&mut sink, &|_| {}).unwrap();
+    sink.finish().unwrap();
+    let read = |name: &str| -> Rows {
+        let mut r = csv::Reader::from_path(dir.path().join(name)).unwrap();
+        let h: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
+        r.records()
+            .map(|x| {
+                h.iter()
+                    .cloned()
+                    .zip(x.unwrap().iter().map(String::from))
+                    .collect()
+            })
+            .filter(|m: &BTreeMap<String, String>| {
+                m["arm"] == names[0] && m["patient"] == patient.to_string()
+            })
+            .collect()
+    };
+    let p = read("patients.csv").remove(0);
+    (read("events.csv"), p)
+}
+
+fn times(ev: &Rows, event: &str) -> Vec<f64> {
+    ev.iter()
+        .filter(|r| r["event"] == event)
+        .map(|r| r["time_days"].parse().unwrap())
+        .collect()
+}
+
+/// The story, checked from the patient's CSV rows alone.
+fn tells(story: &str, ev: &Rows, p: &BTreeMap<String, String>, ladder: usize) -> bool {
+    let starts = times(ev, "flare_start");
+    let ends = times(ev, "flare_end");
+    let lost = !times(ev, "lost_to_follow_up").is_empty();
+    let in_flare_at_end = starts.len() > ends.len();
+    let burnt_out = !times(ev, "burnout").is_empty();
+    let with = |event: &str, col: &str, value: &str| -> Vec<f64> {
+        ev.iter()
+            .filter(|r| r["event"] == event && r[col] == value)
+            .map(|r| r["time_days"].parse().unwrap())
+            .collect()
+    };
+    match story {
+        "monophasic" => starts.len() == 1 && !in_flare_at_end && !lost,
+        "relapsing" => {
+            starts.len() >= 2 && !in_flare_at_end && !lost && (burnt_out || starts.len() < 6)
+        }
+        "persistent" => in_flare_at_end || (starts.len() >= 6 && !burnt_out),
+        "relapse-after-taper" => with("drug_stop", "reason", "taper")
+            .iter()
+            .any(|&t| starts.iter().any(|&s| s > t)),
+        "top-of-ladder" => !with("drug_start", "step", &ladder.to_string()).is_empty(),
+        "adverse-event" => !with("drug_stop", "reason", "adverse_event").is_empty(),
+        "fracture" => !times(ev, "vertebral_fracture").is_empty(),
+        "silent-lesions" => ev
+            .iter()
+            .filter(|r| r["event"] == "lesion_new" && r["symptomatic"] == "false")
+            .any(|r| {
+                ev.iter()
+                    .any(|s| s["event"] == "lesion_seen" && s["lesion"] == r["lesion"])
+            }),
+        "late-diagnosis" => times(ev, "diagnosis").iter().any(|&d| d > 2.0 * 365.25),
+        "majeed" => p["genotype"] == "majeed",
+        _ => panic!("unknown story {story}"),
+    }
+}
+
+#[test]
+fn every_story_finds_a_patient_whose_events_tell_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let stories = [
+        "monophasic",
+        "relapsing",
+        "persistent",
+        "relapse-after-taper",
+        "top-of-ladder",
+        "adverse-event",
+        "fracture",
+        "silent-lesions",
+        "late-diagnosis",
+        "majeed",
+    ];
+    for story in stories {
+        let file = if story == "majeed" {
+            "scenarios/majeed.toml"
+        } else {
+            "scenarios/reference.toml"
+        };
+        let out = dir.path().join(format!("{story}.png"));
+        let o = crmo()
+            .args(["course", file, "--story", story, "--out"])
+            .arg(&out)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&o.stdout);
+        assert!(o.status.success(), "{story}: {o:?}");
+        // "patient N (replicate 0, arm A) tells the story S: why"
+        let line = stdout.lines().next().unwrap();
+        assert!(
+            line.contains(&format!("tells the story {story}: ")),
+            "{line}"
+        );
+        let patient: u64 = line
+            .strip_prefix("patient ")
+            .and_then(|r| r.split(' ').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("{story}: no patient number in {line:?}"));
+        assert!(out.exists());
+        let ladder = CourseSim::new(&load(file), None, 0).unwrap().ladder_len();
+        let (ev, p) = patient_rows(loaded(file), patient);
+        assert!(
+            tells(story, &ev, &p, ladder),
+            "{story}: patient {patient}'s events do not tell it ({line})"
+        );
+        println!("{line}");
+    }
+}
+
+#[test]
+fn stories_fail_clearly() {
+    let o = crmo()
+        .args(["course", "--story", "happy-ending"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    for s in [
+        "monophasic",
+        "relapse-after-taper",
+        "late-diagnosis",
+        "majeed",
+    ] {
+        assert!(err.contains(s), "{err}");
+    }
+    // Patient 0 of the reference is diagnosed after 7 months: no late diagnosis.
+    let dir = tempfile::tempdir().unwrap();
+    let o = crmo()
+        .args([
+            "course",
+            "--story",
+            "late-diagnosis",
+            "--patients",
+            "1",
+            "--out",
+        ])
+        .arg(dir.path().join("x.png"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no patient"));
+    assert!(!dir.path().join("x.png").exists());
+}
+
+// ---------------------------------------------------------------- text size
+
+/// Heights of the text lines of a chart: the pixels where the full PNG and
+/// the PNG drawn without text differ are grouped into glyphs (connected
+/// components) and glyphs into lines (overlapping rows, close columns).
+fn text_line_heights(full: &Path, bare: &Path) -> Vec<u32> {
+    let a = image::open(full).unwrap().to_rgb8();
+    let b = image::open(bare).unwrap().to_rgb8();
+    let (w, h) = a.dimensions();
+    let differs = |x: u32, y: u32| {
+        let (p, q) = (a.get_pixel(x, y).0, b.get_pixel(x, y).0);
+        (0..3).any(|i| p[i].abs_diff(q[i]) > 40)
+    };
+    let mut seen = vec![false; (w * h) as usize];
+    // Glyph boxes (x0, y0, x1, y1).
+    let mut glyphs: Vec<(u32, u32, u32, u32)> = Vec::new();
+    for y in 0..h {
+        for x in 0..w {
+            if seen[(y * w + x) as usize] || !differs(x, y) {
+                continue;
+            }
+            let mut stack = vec![(x, y)];
+            seen[(y * w + x) as usize] = true;
+            let mut bb = (x, y, x, y);
+            while let Some((cx, cy)) = stack.pop() {
+                bb = (bb.0.min(cx), bb.1.min(cy), bb.2.max(cx), bb.3.max(cy));
+                for (dx, dy) in [
+                    (-1i32, 0i32),
+                    (1, 0),
+                    (0, -1),
+                    (0, 1),
+                    (1, 1),
+                    (-1, -1),
+                    (1, -1),
+                    (-1, 1),
+                ] {
+                    let (nx, ny) = (cx as i32 + dx, cy as i32 + dy);
+                    if nx < 0 || ny < 0 || nx >= w as i32 || ny >= h as i32 {
+                        continue;
+                    }
+                    let (nx, ny) = (nx as u32, ny as u32);
+                    if !seen[(ny * w + nx) as usize] && differs(nx, ny) {
+                        seen[(ny * w + nx) as usize] = true;
+                        stack.push((nx, ny));
+                    }
+                }
+            }
+            // Rotated names (panels at the left edge, the CRP axis at the
+            // right) are measured across, so leave them out.
+            if f64::from(bb.2) > 0.03 * f64::from(w) && f64::from(bb.0) < 0.97 * f64::from(w) {
+                glyphs.push(bb);
+            }
+        }
+    }
+    // Merge glyphs into lines: boxes that overlap vertically and lie within
+    // a glyph height of each other horizontally, and pieces of one glyph
+    // cut by a chart line it crosses (stacked within 3 pixels).
+    let lines = merge_boxes(glyphs);
+    // Ignore specks (a dot or a dash on its own, anti-aliasing fringes):
+    // under 0.4% of the height, a third of the smallest paper text.
+    lines
+        .iter()
+        .map(|l| l.3 - l.1 + 1)
+        .filter(|&hgt| f64::from(hgt) > 0.004 * f64::from(h))
+        .collect()
+}
+
+/// Merges boxes `(x0, y0, x1, y1)` until no two belong together.
+fn merge_boxes(mut boxes: Vec<(u32, u32, u32, u32)>) -> Vec<(u32, u32, u32, u32)> {
+    let together = |a: &(u32, u32, u32, u32), b: &(u32, u32, u32, u32)| {
+        let v_overlap = a.3.min(b.3) as i64 - a.1.max(b.1) as i64;
+        let h_overlap = a.2.min(b.2) as i64 - a.0.max(b.0) as i64;
+        let height = (a.3 - a.1).max(b.3 - b.1) as i64 + 1;
+        (v_overlap >= 0 && h_overlap > -height) || (h_overlap >= 0 && v_overlap >= -3)
+    };
+    loop {
+        let mut merged = false;
+        let mut out: Vec<(u32, u32, u32, u32)> = Vec::new();
+        for b in boxes {
+            match out.iter_mut().find(|o| together(o, &b)) {
+                Some(o) => {
+                    *o = (o.0.min(b.0), o.1.min(b.1), o.2.max(b.2), o.3.max(b.3));
+                    merged = true;
+                }
+                None => out.push(b),
+            }
+        }
+        boxes = out;
+        if !merged {
+            return boxes;
+        }
+    }
+}
+
+/// Text at a font size of `s` of the image height has capitals and digits
+/// about 0.6 `s` high (DejaVu Sans: 0.73 em, the em 0.86 of plotters' size).
+const CAP_HEIGHT: f64 = 0.6;
+
+fn smallest_line_share(style: Style) -> (f64, usize) {
+    let l = load("scenarios/reference.toml");
+    let sim = CourseSim::new(&l, None, 0).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (full, bare) = (dir.path().join("full.png"), dir.path().join("bare.png"));
+    let t = sim.trace(3).unwrap();
+    let size = style.size();
+    render_course_with(&t, &full, size, style, None, true).unwrap();
+    render_course_with(&t, &bare, size, style, None, false).unwrap();
+    let heights = text_line_heights(&full, &bare);
+    let min = *heights.iter().min().unwrap();
+    (f64::from(min) / f64::from(size.1), heights.len())
+}
+
+#[test]
+fn slide_text_is_at_least_two_and_a_half_percent_of_the_height() {
+    let (slide, lines) = smallest_line_share(Style::Slide);
+    println!(
+        "slide: {lines} text lines, the lowest {:.2}% of the height",
+        100.0 * slide
+    );
+    assert!(lines > 30, "only {lines} text lines found");
+    assert!(
+        slide >= CAP_HEIGHT * 0.025,
+        "the lowest text line is {:.2}% of the height: its font is below 2.5%",
+        100.0 * slide
+    );
+    // The measurement can fail: paper-style text is smaller.
+    let (paper, _) = smallest_line_share(Style::Paper);
+    println!(
+        "paper: the lowest text line {:.2}% of the height",
+        100.0 * paper
+    );
+    assert!(paper < CAP_HEIGHT * 0.025);
+}
+
+// ------------------------------------------------------------ legends, colours
+
+fn svg_of(l: &Study, arm: Option<&str>, patient: u64) -> String {
+    let sim = CourseSim::new(l, arm, 0).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.svg");
+    render_course(
+        &sim.trace(patient).unwrap(),
+        &path,
+        (1600, 900),
+        Style::Paper,
+        None,
+    )
+    .unwrap();
+    std::fs::read_to_string(path).unwrap()
+}
+
+#[test]
+fn the_legend_lists_only_what_the_chart_draws() {
+    let l = load("scenarios/reference.toml");
+    let sim = CourseSim::new(&l, None, 0).unwrap();
+    // A patient without fracture or adverse event, and one with a fracture.
+    let (mut plain, mut broken) = (None, None);
+    for p in 0..400 {
+        let t = sim.trace(p).unwrap();
+        let ae = t
+            .drug_spans
+            .iter()
+            .any(|s| s.stop == Some(crmo_sim::engine::patient::StopReason::AdverseEvent));
+        if t.fractures.is_empty() && !ae && plain.is_none() {
+            plain = Some(p);
+        }
+        if !t.fractures.is_empty() && broken.is_none() {
+            broken = Some(p);
+        }
+    }
+    let plain = svg_of(&l, None, plain.unwrap());
+    assert!(
+        !plain.contains("vertebral fracture"),
+        "legend lists a fracture not drawn"
+    );
+    assert!(!plain.contains("adverse event"));
+    assert!(svg_of(&l, None, broken.unwrap()).contains("vertebral fracture"));
+    // An untreated arm: no drug marks in the legend.
+    let nh = load("scenarios/natural-history.toml");
+    let svg = svg_of(&nh, None, 0);
+    for drug_mark in ["escalation", "taper", "drug acts", "effect window"] {
+        assert!(!svg.contains(drug_mark), "untreated legend has {drug_mark}");
+    }
+    assert!(svg.contains("pain (VAS 0-10)"));
+}
+
+/// Pixels of exactly colour `c` in a PNG.
+fn pixels_of(path: &Path, c: plotters::style::RGBColor) -> usize {
+    image::open(path)
+        .unwrap()
+        .to_rgb8()
+        .pixels()
+        .filter(|p| p.0 == [c.0, c.1, c.2])
+        .count()
+}
+
+#[test]
+fn a_drug_keeps_its_colour_in_arms_whose_ladders_differ() {
+    let l = load("scenarios/early-bisphosphonate.toml");
+    // First arm: nsaid, pamidronate, tnf_inhibitor; second: pamidronate, tnf_inhibitor.
+    let first = CourseSim::new(&l, Some("nsaid-first"), 0).unwrap();
+    let second = CourseSim::new(&l, Some("pamidronate-first"), 0).unwrap();
+    let gets = |sim: &CourseSim, p: u64| {
+        sim.trace(p)
+            .unwrap()
+            .drug_spans
+            .iter()
+            .any(|s| s.name == "pamidronate")
+    };
+    let p = (0..500)
+        .find(|&p| gets(&first, p) && gets(&second, p))
+        .expect("a patient given pamidronate in both arms");
+    let dir = tempfile::tempdir().unwrap();
+    let pam = palette::drug("pamidronate");
+    let nsaid = palette::drug("nsaid");
+    for (name, sim) in [("a.png", &first), ("b.png", &second)] {
+        let path = dir.path().join(name);
+        render_course(
+            &sim.trace(p).unwrap(),
+            &path,
+            (1600, 900),
+            Style::Paper,
+            None,
+        )
+        .unwrap();
+        assert!(pixels_of(&path, pam) > 30, "{name}: no pamidronate colour");
+    }
+    // Position 1 of the second ladder is pamidronate, not the first ladder's
+    // position-1 drug: the NSAID colour appears only where the NSAID is given.
+    assert_eq!(pixels_of(&dir.path().join("b.png"), nsaid), 0);
+    for (n, c) in palette::DRUGS {
+        for lesion in [palette::LYTIC, palette::MIXED, palette::SCLEROTIC] {
+            assert_ne!(c, lesion, "{n} shares a lesion colour");
+        }
+    }
+}
