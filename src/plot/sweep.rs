@@ -22,29 +22,60 @@ pub const SWEEP_PLOT_SIZE: (u32, u32) = (1400, 900);
 type Series = (String, Vec<(f64, f64, f64, f64)>);
 
 /// The lines: per arm (and second-parameter value), the metric at each
-/// value of the first parameter, in grid order.
+/// value of the first parameter, in grid order. Lines of one arm that are
+/// identical (an untreated arm does not depend on a drug's parameter) are
+/// drawn once, labelled with every value they stand for.
 fn series(sweep: &Sweep, results: &[CohortResult]) -> Vec<Series> {
-    let mut lines: Vec<Series> = Vec::new();
+    type Points = Vec<(f64, f64, f64, f64)>;
+    // (arm, second-parameter value) -> points
+    let mut lines: Vec<(String, Option<f64>, Points)> = Vec::new();
     for (p, res) in sweep.points.iter().zip(results) {
         for r in summary_rows(res)
             .into_iter()
             .filter(|r| r.metric == sweep.metric)
         {
-            let label = match (sweep.parameters.get(1), p.values.get(1)) {
-                (Some(q), Some(v)) => format!("{} · {} = {v}", r.arm, short(&q.path)),
-                _ => r.arm.clone(),
-            };
+            let second = p.values.get(1).copied();
             let point = (p.values[0], r.mean, r.lower_95, r.upper_95);
-            match lines.iter_mut().find(|(l, _)| *l == label) {
-                Some((_, pts)) => pts.push(point),
-                None => lines.push((label, vec![point])),
+            match lines
+                .iter_mut()
+                .find(|(a, v, _)| *a == r.arm && *v == second)
+            {
+                Some((_, _, pts)) => pts.push(point),
+                None => lines.push((r.arm, second, vec![point])),
             }
         }
     }
-    for (_, pts) in &mut lines {
+    let bits = |pts: &Points| -> Vec<[u64; 4]> {
+        pts.iter()
+            .map(|q| [q.0, q.1, q.2, q.3].map(f64::to_bits))
+            .collect()
+    };
+    // Identical lines of an arm: (arm, values it stands for, points).
+    let mut groups: Vec<(String, Vec<f64>, Points)> = Vec::new();
+    for (arm, second, mut pts) in lines {
         pts.sort_by(|a, b| a.0.total_cmp(&b.0));
+        match groups
+            .iter_mut()
+            .find(|(a, _, p)| *a == arm && bits(p) == bits(&pts))
+        {
+            Some((_, values, _)) => values.extend(second),
+            None => groups.push((arm, second.into_iter().collect(), pts)),
+        }
     }
-    lines
+    let all_second = sweep.parameters.get(1).map_or(0, |q| q.values.len());
+    groups
+        .into_iter()
+        .map(|(arm, values, pts)| {
+            let label = match sweep.parameters.get(1) {
+                Some(q) if values.len() < all_second => {
+                    let v: Vec<String> = values.iter().map(|v| v.to_string()).collect();
+                    format!("{arm} · {} = {}", short(&q.path), v.join(", "))
+                }
+                _ => arm,
+            };
+            (label, pts)
+        })
+        .collect()
 }
 
 /// The last part of a dotted path (the field name).
