@@ -167,6 +167,12 @@ pub(super) fn run(args: &RunArgs, calibrate: bool) -> Result<PathBuf> {
             "{}",
             crate::calibrate::calibration_table(rows, &results[0].arms[0])
         );
+        let (pedcno70, se) = crate::calibrate::pedcno70_comparison(&results[0]);
+        let _ = writeln!(
+            out,
+            "for comparison, not a target: PedCNO70 12 months after diagnosis {pedcno70:.3} (mcse {se:.3}); published {} in the first year [NPRD2021]",
+            crate::calibrate::PEDCNO70_FIRST_YEAR
+        );
         let _ = writeln!(out, "\nresults in {}/", target.display());
     } else if !args.quiet {
         print_summary(&study, &results, &target, wall_seconds);

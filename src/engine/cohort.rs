@@ -23,6 +23,7 @@ use super::accum::{
     add_endpoints, add_timeseries, DayHistogram, FixedSum, Occupancy, Stat, SurvivalCounts,
 };
 use super::drugs::DrugTable;
+use super::from_diagnosis::FromDiagnosis;
 use super::metrics::Metric;
 use super::model_values::ReplicateModel;
 use super::patient::{simulate_patient, Discard, EventLog, Limit, Outcome, Scratch};
@@ -64,6 +65,8 @@ pub struct ArmCurves {
     pub km: [SurvivalCounts; 4],
     /// Patients by number of flares while observed (last bin: that many or more).
     pub flares: Vec<u64>,
+    /// Monthly occupancy and activity after diagnosis.
+    pub from_diagnosis: FromDiagnosis,
 }
 
 /// Bins of the flares-per-patient histogram (0..=49, and 50 or more).
@@ -241,6 +244,9 @@ impl Shape {
             occupancy: Occupancy::new(self.grid_points, self.step_days, self.drugs),
             km: [km(), km(), km(), km()],
             flares: vec![0; FLARE_BINS],
+            from_diagnosis: FromDiagnosis::new(
+                (self.horizon_days as f64 / super::units::DAYS_PER_MONTH).ceil() as usize,
+            ),
         }
     }
 
@@ -389,6 +395,7 @@ impl CohortResult {
 
 fn merge_curves(a: &mut ArmCurves, b: &ArmCurves) {
     a.occupancy.merge(&b.occupancy);
+    a.from_diagnosis.merge(&b.from_diagnosis);
     for (x, y) in a.km.iter_mut().zip(&b.km) {
         x.merge(y);
     }
@@ -487,6 +494,9 @@ fn simulate_chunk(
             arm_stats.active_period.add(outcome.last_flare_end_day);
             let curves = &mut acc.curves[a];
             add_timeseries(&mut curves.occupancy, &scratch);
+            if let Some(d) = &outcome.diagnosis {
+                curves.from_diagnosis.add(&scratch.segments, d.day);
+            }
             add_endpoints(&mut curves.km, &outcome);
             curves.flares[(outcome.flares as usize).min(FLARE_BINS - 1)] += 1;
         }

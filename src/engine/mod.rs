@@ -5,6 +5,7 @@ pub mod accum;
 pub mod cohort;
 pub mod drugs;
 pub mod events;
+pub mod from_diagnosis;
 pub mod metrics;
 pub mod model_values;
 pub mod outcome;

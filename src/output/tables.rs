@@ -286,6 +286,50 @@ pub fn timeseries_csv(res: &CohortResult, drugs: &[String]) -> Result<String> {
     to_csv_with_header("timeseries.csv", &timeseries_header(drugs), rows)
 }
 
+/// A row of `timeseries_from_diagnosis.csv`.
+#[derive(Serialize)]
+struct FromDiagnosisRecord<'a> {
+    arm: &'a str,
+    month_since_diagnosis: usize,
+    active_frac: Num,
+    remission_frac: Num,
+    resolved_frac: Num,
+    lost_frac: Num,
+    mean_activity_score: Num,
+}
+
+/// `timeseries_from_diagnosis.csv`: among diagnosed patients whose month
+/// since diagnosis still lies within the horizon, the share in each state
+/// and the mean activity score of those observed, monthly.
+pub fn timeseries_from_diagnosis_csv(res: &CohortResult) -> Result<String> {
+    let mut rows = Vec::new();
+    for (arm, curves) in res.arms.iter().zip(&res.curves) {
+        let f = &curves.from_diagnosis;
+        let states: Vec<Vec<i64>> = f.states.iter().map(|d| Occupancy::values(d)).collect();
+        let activity = Occupancy::values(&f.activity);
+        for m in 0..f.points() {
+            let total: i64 = states.iter().map(|s| s[m]).sum();
+            if total == 0 {
+                break;
+            }
+            let observed = (states[0][m] + states[1][m] + states[2][m]) as f64;
+            let share = |v: i64| Num(v as f64 / total as f64);
+            rows.push(FromDiagnosisRecord {
+                arm,
+                month_since_diagnosis: m,
+                active_frac: share(states[0][m]),
+                remission_frac: share(states[1][m]),
+                resolved_frac: share(states[2][m]),
+                lost_frac: share(states[3][m]),
+                mean_activity_score: Num(activity[m] as f64
+                    / crate::engine::from_diagnosis::ACTIVITY_SCALE
+                    / observed),
+            });
+        }
+    }
+    to_csv("timeseries_from_diagnosis.csv", rows)
+}
+
 /// A row of `km.csv`.
 #[derive(Serialize)]
 struct KmRecord<'a> {

@@ -16,7 +16,10 @@ use crate::engine::cohort::CohortResult;
 use crate::error::{Error, Result};
 
 use super::ownership::{list_result, MANIFEST, RESULT_MARKER};
-use super::tables::{differences_csv, km_csv, metrics_csv, summary_csv, timeseries_csv};
+use super::tables::{
+    differences_csv, km_csv, metrics_csv, summary_csv, timeseries_csv,
+    timeseries_from_diagnosis_csv,
+};
 
 /// What the manifest records about a run besides the results.
 #[derive(Debug, Clone, Serialize)]
@@ -94,6 +97,11 @@ pub fn write_run(
         write_file(dir, "differences.csv", &differences_csv(res)?)?;
     }
     write_file(dir, "timeseries.csv", &timeseries_csv(res, drugs)?)?;
+    write_file(
+        dir,
+        "timeseries_from_diagnosis.csv",
+        &timeseries_from_diagnosis_csv(res)?,
+    )?;
     write_file(dir, "km.csv", &km_csv(res)?)?;
     write_manifest(dir, info)
 }

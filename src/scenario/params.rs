@@ -173,7 +173,7 @@ pub struct ParamRow {
 
 natural_history_params! {
     /// Relapse hazard per year of the active phase once the previous episode has subsided, before frailty and treatment.
-    flare_rate_per_year: FlareRate = 2.5, "calibrated to C2 [Schnabel2017] and C9 [Jansson2007]; above the treated 1.1/yr of [JobDeslandre2001]";
+    flare_rate_per_year: FlareRate = 3.0, "calibrated to C2 [Schnabel2017] and C9 [Jansson2007] (trade-off with C8 [JobDeslandre2001], see README)";
     /// Mean duration of the presenting (first) episode, weeks (gamma distributed).
     first_flare_duration_mean_weeks: Weeks = 70.0, "calibrated to C1 [Beck2010], C5 [Roderick2016] and C9 [Jansson2007]: pain for months before diagnosis (median delay 15 months)";
     /// Shape of the gamma duration of the first episode (1 = exponential).
@@ -187,7 +187,7 @@ natural_history_params! {
     /// Median length of the active disease phase (onset to burnout), years; inf = never. No flare starts after it; a flare running then ends first.
     resolution_median_years: YearsOrNever = 3.0, "assumption from [Jansson2007] (active 21 months) and [JobDeslandre2001] (5.3 years)";
     /// Log-scale spread of the lognormal resolution time.
-    resolution_sdlog: SdLog = 1.0, "assumption; with the median, calibrated to C9 [Jansson2007] (IQR 9-52 months)";
+    resolution_sdlog: SdLog = 1.5, "assumption; with the median, calibrated to C9 [Jansson2007] (IQR 9-52 months)";
     /// Mean number of lesions at onset beyond the first (negative binomial).
     initial_extra_lesions_mean: InitialLesions = 3.0, "[Roderick2016] 3.95 per patient; [Eurofever2018] 4.1 on MRI";
     /// Dispersion (size) of that negative binomial; 1 = geometric.

@@ -220,8 +220,8 @@ pub fn catalogue() -> Vec<CatalogueDrug> {
     vec![
         CatalogueDrug {
             name: "nsaid",
-            spec: drug(0.70, 0.10, 4.0, 0.7, 0.8, 0.5, 0.8, 0.03),
-            source: "P(response) [Borzutzky2012] 57%, [Jansson2007] 85%, [Beck2010] 43% symptom-free at 6 months; Majeed 0.1 [MajeedIL1]; lag 4 weeks; symptomatic drug: mild induction (x0.8) and maintenance (x0.7), calibrated to C1 and C12; AE 0.03/yr: assumption",
+            spec: drug(0.80, 0.10, 4.0, 0.7, 0.8, 0.5, 0.8, 0.03),
+            source: "P(response) [Borzutzky2012] 57%, [Jansson2007] 85%, [Beck2010] 43% symptom-free at 6 months; Majeed 0.1 [MajeedIL1]; lag 4 weeks; symptomatic drug: mild induction (x0.8) and maintenance (x0.7), calibrated to C1 and C12 (0.8, between [Borzutzky2012] and [Jansson2007]); AE 0.03/yr: assumption",
         },
         CatalogueDrug {
             name: "glucocorticoid",
@@ -240,17 +240,17 @@ pub fn catalogue() -> Vec<CatalogueDrug> {
         },
         CatalogueDrug {
             name: "pamidronate",
-            spec: lasting(courses(drug(0.80, 0.30, 1.0, 0.25, 0.1, 0.3, 0.5, 0.02), 3.0, 12.0, 8.0), 0.5, 52.0),
+            spec: lasting(courses(drug(0.80, 0.30, 1.0, 0.7, 0.1, 0.3, 0.5, 0.02), 3.0, 12.0, 8.0), 0.5, 52.0),
             source: "P(response) [Miettunen2009] 9/9, [Pamidronate2008] 4/5, [Bouchalova2019] 13/14; 3-day courses every 12 weeks (<= 11.5 mg/kg/yr [Miettunen2009]); MRI healing ~6 months [Miettunen2009]; lasting effect (relapse hazard x0.5 for a year after stopping): assumption from [Bouchalova2019] 9/14 stopped for sustained inactivity",
         },
         CatalogueDrug {
             name: "zoledronate",
-            spec: lasting(courses(drug(0.80, 0.30, 1.0, 0.25, 0.1, 0.3, 0.5, 0.02), 1.0, 26.0, 4.0), 0.5, 52.0),
+            spec: lasting(courses(drug(0.80, 0.30, 1.0, 0.7, 0.1, 0.3, 0.5, 0.02), 1.0, 26.0, 4.0), 0.5, 52.0),
             source: "as pamidronate (assumption); one infusion every 26 weeks",
         },
         CatalogueDrug {
             name: "tnf_inhibitor",
-            spec: lasting(drug(0.85, 0.10, 4.0, 0.2, 0.25, 0.3, 0.6, 0.05), 0.7, 26.0),
+            spec: lasting(drug(0.85, 0.10, 4.0, 0.6, 0.25, 0.3, 0.6, 0.05), 0.7, 26.0),
             source: "P(response) [Borzutzky2012] 91%, [Biologics2021] 18/19; Majeed none to etanercept [MajeedIL1]; AE 0.05/yr, lasting effect x0.7 for 26 weeks: assumption",
         },
         CatalogueDrug {
@@ -384,7 +384,7 @@ fn default_min_weeks() -> f64 {
     12.0
 }
 fn default_escalate() -> EscalateWhen {
-    EscalateWhen::Active
+    EscalateWhen::NoResponse
 }
 fn default_remission_weeks() -> f64 {
     12.0

@@ -46,9 +46,16 @@ fn run_writes_every_file_with_its_header() {
             "manifest.json",
             "metrics.csv",
             "summary.csv",
-            "timeseries.csv"
+            "timeseries.csv",
+            "timeseries_from_diagnosis.csv"
         ]
     );
+    let from_dx = lines(&f["timeseries_from_diagnosis.csv"]);
+    assert_eq!(
+        from_dx[0],
+        "arm,month_since_diagnosis,active_frac,remission_frac,resolved_frac,lost_frac,mean_activity_score"
+    );
+    assert!(from_dx.len() > 24, "monthly rows from diagnosis");
 
     let summary = lines(&f["summary.csv"]);
     assert_eq!(summary[0], "arm,metric,mean,lower_95,upper_95,mcse");
@@ -131,6 +138,7 @@ fn run_writes_every_file_with_its_header() {
         "plots/".into(),
         "summary.csv".into(),
         "timeseries.csv".into(),
+        "timeseries_from_diagnosis.csv".into(),
     ];
     for plot in fs::read_dir(out.join("plots")).unwrap() {
         let name = plot.unwrap().file_name().to_string_lossy().into_owned();

@@ -1,0 +1,121 @@
+//! State occupancy and mean activity score on a monthly grid of time since
+//! diagnosis (`timeseries_from_diagnosis.csv`), accumulated in integers as
+//! difference arrays so that chunks, threads and shards merge exactly.
+
+use serde::{Deserialize, Serialize};
+
+use super::outcome::{Segment, State, N_STATES};
+use super::units::DAYS_PER_MONTH;
+
+/// Fixed-point scale of activity-score sums.
+pub const ACTIVITY_SCALE: f64 = 1000.0;
+
+/// Monthly occupancy after diagnosis, one grid point per month.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FromDiagnosis {
+    /// Per state, the difference array of diagnosed patients in it.
+    pub states: [Vec<i64>; N_STATES],
+    /// Difference array of summed activity scores (fixed point).
+    pub activity: Vec<i64>,
+}
+
+impl FromDiagnosis {
+    /// An empty grid of `months + 1` points (month 0 to `months`).
+    pub fn new(months: usize) -> Self {
+        let z = || vec![0i64; months + 2];
+        Self {
+            states: [z(), z(), z(), z()],
+            activity: z(),
+        }
+    }
+
+    /// Number of grid points.
+    pub fn points(&self) -> usize {
+        self.activity.len() - 1
+    }
+
+    /// Grid indices `[a, b)` of months whose time since diagnosis lies in `[start, end)`.
+    fn span(&self, start: f64, end: f64) -> (usize, usize) {
+        let cap = self.points();
+        let index = |t: f64| ((t / DAYS_PER_MONTH).ceil().max(0.0) as usize).min(cap);
+        (index(start), index(end))
+    }
+
+    /// Adds a diagnosed patient's segments (days since onset), shifted to time since diagnosis.
+    pub fn add(&mut self, segments: &[Segment], dx_day: f64) {
+        for s in segments {
+            if s.end_day <= dx_day {
+                continue;
+            }
+            let (a, b) = self.span(s.start_day.max(dx_day) - dx_day, s.end_day - dx_day);
+            if a >= b {
+                continue;
+            }
+            let st = &mut self.states[s.state as usize];
+            st[a] += 1;
+            st[b] -= 1;
+            if s.state == State::Active && s.activity > 0.0 {
+                let v = (s.activity * ACTIVITY_SCALE).round() as i64;
+                self.activity[a] += v;
+                self.activity[b] -= v;
+            }
+        }
+    }
+
+    /// Adds everything of `other`.
+    pub fn merge(&mut self, o: &FromDiagnosis) {
+        for (a, b) in self.states.iter_mut().zip(&o.states) {
+            for (x, y) in a.iter_mut().zip(b) {
+                *x += y;
+            }
+        }
+        for (x, y) in self.activity.iter_mut().zip(&o.activity) {
+            *x += y;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn segments_are_shifted_to_diagnosis() {
+        let mut f = FromDiagnosis::new(3);
+        let seg = |a: f64, b: f64, state, activity| Segment {
+            start_day: a,
+            end_day: b,
+            state,
+            pain: 0.0,
+            activity,
+        };
+        // Diagnosis on day 100, in a flare until day 100 + 1.5 months.
+        let dx = 100.0;
+        f.add(
+            &[
+                seg(0.0, dx + 1.5 * DAYS_PER_MONTH, State::Active, 5.0),
+                seg(
+                    dx + 1.5 * DAYS_PER_MONTH,
+                    dx + 10.0 * DAYS_PER_MONTH,
+                    State::Remission,
+                    0.0,
+                ),
+            ],
+            dx,
+        );
+        let values = |d: &[i64]| {
+            let mut acc = 0;
+            d[..d.len() - 1]
+                .iter()
+                .map(|x| {
+                    acc += x;
+                    acc
+                })
+                .collect::<Vec<_>>()
+        };
+        // Months 0 and 1 in flare, 2 and 3 in remission.
+        assert_eq!(values(&f.states[0]), vec![1, 1, 0, 0]);
+        assert_eq!(values(&f.states[1]), vec![0, 0, 1, 1]);
+        assert_eq!(values(&f.activity), vec![5000, 5000, 0, 0]);
+    }
+}

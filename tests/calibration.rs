@@ -1,0 +1,185 @@
+//! The course targets C8–C12 of the reference figures (C1–C7 are checked in
+//! `tests/treatment.rs`), all twelve at two more seeds, and the share of
+//! patients with a year of pain who are diagnosed.
+//!
+//! Each target test names its source. C8 [JobDeslandre2001] and C2
+//! [Schnabel2017] cannot both be met (README, "When targets disagree"): the
+//! model keeps C2 and the test checks that documented trade-off instead of C8.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use assert_cmd::Command;
+
+#[derive(Debug, Clone)]
+struct Calibrated {
+    published: f64,
+    tolerance: f64,
+    simulated: f64,
+    mcse: f64,
+    inside: bool,
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// `crmo-sim calibrate` of the reference scenario at `seed` (None: the
+/// built-in scenario and its seed): `calibration.csv` by id and `summary.csv`.
+fn calibrate(seed: Option<u64>) -> (HashMap<String, Calibrated>, String) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("out");
+    let mut cmd = Command::cargo_bin("crmo-sim").expect("binary");
+    cmd.current_dir(dir.path())
+        .args(["calibrate", "-q", "--no-plots", "--out"])
+        .arg(&out);
+    if let Some(seed) = seed {
+        let text = read(&root().join("scenarios/reference.toml"));
+        let text: String = text
+            .lines()
+            .map(|l| {
+                if l.starts_with("seed = ") {
+                    format!("seed = {seed}")
+                } else {
+                    l.to_string()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        let path = dir.path().join("reference.toml");
+        std::fs::write(&path, text).expect("write scenario");
+        cmd.arg(&path);
+    }
+    cmd.assert().success();
+    let text = read(&out.join("calibration.csv"));
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let rows = reader
+        .records()
+        .map(|r| {
+            let r = r.expect("calibration row");
+            let num = |i: usize| r[i].parse::<f64>().expect("number");
+            (
+                r[0].to_string(),
+                Calibrated {
+                    published: num(2),
+                    tolerance: num(3),
+                    simulated: num(4),
+                    mcse: num(5),
+                    inside: &r[6] == "true",
+                },
+            )
+        })
+        .collect();
+    (rows, read(&out.join("summary.csv")))
+}
+
+fn default_seed() -> &'static (HashMap<String, Calibrated>, String) {
+    static RUN: OnceLock<(HashMap<String, Calibrated>, String)> = OnceLock::new();
+    RUN.get_or_init(|| calibrate(None))
+}
+
+/// Target `id` at the default seed: the stated value, and inside by more
+/// than 4 Monte Carlo errors (so the model's expectation, not only this
+/// sample, is inside; false-alarm rate 3.2e-5 one-sided).
+fn assert_target(id: &str, source: &str, published: f64, tolerance: f64) {
+    let c = &default_seed().0[id];
+    println!(
+        "{id} [{source}]: simulated {:.4} (mcse {:.4}), published {published} ± {tolerance}",
+        c.simulated, c.mcse
+    );
+    assert_eq!((c.published, c.tolerance), (published, tolerance), "{id}");
+    assert!(c.mcse.is_finite() && c.mcse > 0.0, "{id}: mcse {}", c.mcse);
+    assert!(
+        c.inside,
+        "{id} [{source}]: {} outside {published} ± {tolerance}",
+        c.simulated
+    );
+    assert!(
+        (c.simulated - published).abs() + 4.0 * c.mcse <= tolerance,
+        "{id} [{source}]: inside only by Monte Carlo luck ({} ± 4 x {})",
+        c.simulated,
+        c.mcse
+    );
+}
+
+/// C8 [JobDeslandre2001] against C2 [Schnabel2017]: the documented
+/// trade-off. C8 falls short of its band, C2 is inside, and the README shows
+/// the sweep across the pair.
+fn assert_c8_trade_off(rows: &HashMap<String, Calibrated>) {
+    let (c8, c2) = (&rows["C8"], &rows["C2"]);
+    assert_eq!((c8.published, c8.tolerance), (5.9, 2.0));
+    assert!(c2.inside, "C2 must hold when C8 is traded off: {c2:?}");
+    assert!(
+        c8.simulated < c8.published && c8.simulated > 2.0,
+        "C8 {} is not the documented trade-off value",
+        c8.simulated
+    );
+    let readme = read(&root().join("README.md"));
+    assert!(
+        readme.contains("When targets disagree") && readme.contains("C8"),
+        "the README documents the C2-C8 trade-off"
+    );
+}
+
+#[test]
+fn c8_flares_over_5_3_years_jobdeslandre2001_traded_off_against_c2() {
+    let (rows, _) = default_seed();
+    println!("C8 {:?}, C2 {:?}", rows["C8"], rows["C2"]);
+    assert_c8_trade_off(rows);
+}
+
+#[test]
+fn c9_median_active_period_jansson2007() {
+    assert_target("C9", "Jansson2007", 21.0, 8.0);
+}
+
+#[test]
+fn c10_pamidronate_flare_ended_at_12_weeks_miettunen2009() {
+    assert_target("C10", "Miettunen2009", 0.85, 0.15);
+}
+
+#[test]
+fn c11_tnf_inhibitor_not_in_flare_at_6_months_biologics2021() {
+    assert_target("C11", "Biologics2021", 0.90, 0.12);
+}
+
+#[test]
+fn c12_second_line_within_12_months_nprd2021() {
+    assert_target("C12", "NPRD2021", 0.17, 0.07);
+}
+
+/// Every target but the traded-off C8 lies inside at two more seeds.
+#[test]
+fn targets_hold_at_two_other_seeds() {
+    for seed in [1, 2] {
+        let (rows, _) = calibrate(Some(seed));
+        assert_eq!(rows.len(), 12, "C1-C12");
+        for (id, c) in &rows {
+            println!("seed {seed} {id}: {c:?}");
+            if id != "C8" {
+                assert!(c.inside, "seed {seed}: {id} outside: {c:?}");
+            }
+        }
+        assert_c8_trade_off(&rows);
+    }
+}
+
+/// Nearly everyone with a year of pain is diagnosed (diagnosis follows
+/// symptomatic time). Binomial se at n ~ 5000 is about 0.0015, so 0.97 is
+/// more than 10 se below the simulated share.
+#[test]
+fn a_year_of_pain_leads_to_diagnosis() {
+    let (_, summary) = default_seed();
+    let line = summary
+        .lines()
+        .find(|l| l.contains(",diagnosed_if_symptomatic_12_months_frac,"))
+        .expect("metric present");
+    let v: f64 = line.split(',').nth(2).unwrap().parse().unwrap();
+    println!("{line}");
+    assert!(v >= 0.97, "diagnosed_if_symptomatic_12_months_frac = {v}");
+}
