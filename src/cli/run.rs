@@ -213,7 +213,41 @@ fn write_results(
             style,
         )?;
     }
+    write_report(study, result, dir, info)?;
     write_run(dir, result, &drugs, info)
+}
+
+/// Writes `report.html`: the run's facts (the manifest's fields but the
+/// machine-specific ones: threads, timing, command line),
+/// headline and difference tables, the plots, and for the reference
+/// scenario the calibration table.
+fn write_report(study: &Study, result: &CohortResult, dir: &Path, info: &RunInfo) -> Result<()> {
+    let facts = serde_json::to_value(info)
+        .ok()
+        .and_then(|v| v.as_object().cloned())
+        .unwrap_or_default()
+        .into_iter()
+        // Machine-specific fields stay in manifest.json only, so the report
+        // is identical whatever the thread count, machine or command line.
+        .filter(|(k, _)| {
+            !["files", "threads", "wall_seconds", "command_line"].contains(&k.as_str())
+        })
+        .map(|(k, v)| {
+            let v = match v {
+                serde_json::Value::String(s) => s,
+                other => other.to_string(),
+            };
+            (k, v)
+        })
+        .collect();
+    let name = study.name();
+    let input = crate::plot::report::ReportInput {
+        scenario: &name,
+        scenario_text: &study.loaded().text,
+        facts,
+        calibration: (name == "reference").then(|| crate::calibrate::calibration_rows(result)),
+    };
+    crate::plot::report::write_report(dir, result, &input)
 }
 
 /// `crmo-sim run --shard K/N`: runs slice K of the work (multi-threaded,

@@ -291,22 +291,20 @@ impl<O: Observer> Sim<'_, '_, O> {
             .treatment
             .as_ref()
             .map_or(NEVER, |t| t.next_event_day());
-        let candidates = [
-            (Next::FlareEnd, self.flare_end_candidate()),
-            (Next::FlareStart, self.flare_start_candidate()),
-            (Next::Resolution, self.resolution_candidate()),
-            (Next::Diagnosis, self.diagnosis_candidate()),
-            (Next::Imaging, self.next_imaging_day),
-            (Next::LesionStage(lesion_i), lesion_day),
-            (Next::ConditionOnset(cond_i), cond_day),
-            (Next::LostToFollowUp, self.ltfu_day),
-            (Next::Treatment, treat_day),
-            (Next::Checkpoint, self.checkpoint_day()),
-        ];
-        candidates.into_iter().fold(
-            (Next::Horizon, horizon),
-            |b, (n, d)| if d < b.1 { (n, d) } else { b },
-        )
+        // A chain of strict comparisons in listed order (the same choice as a
+        // fold over a candidate array, without building the array per event).
+        let mut best = (Next::Horizon, horizon);
+        earlier(&mut best, Next::FlareEnd, self.flare_end_candidate());
+        earlier(&mut best, Next::FlareStart, self.flare_start_candidate());
+        earlier(&mut best, Next::Resolution, self.resolution_candidate());
+        earlier(&mut best, Next::Diagnosis, self.diagnosis_candidate());
+        earlier(&mut best, Next::Imaging, self.next_imaging_day);
+        earlier(&mut best, Next::LesionStage(lesion_i), lesion_day);
+        earlier(&mut best, Next::ConditionOnset(cond_i), cond_day);
+        earlier(&mut best, Next::LostToFollowUp, self.ltfu_day);
+        earlier(&mut best, Next::Treatment, treat_day);
+        earlier(&mut best, Next::Checkpoint, self.checkpoint_day());
+        best
     }
 
     /// The earliest pending condition onset (ties: the lowest index).
@@ -587,6 +585,15 @@ impl<O: Observer> Sim<'_, '_, O> {
             }
             self.effects = new;
         }
+    }
+}
+
+/// Takes `(next, day)` if it is strictly earlier than `best` (ties keep the
+/// candidate considered first).
+#[inline(always)]
+fn earlier(best: &mut (Next, f64), next: Next, day: f64) {
+    if day < best.1 {
+        *best = (next, day);
     }
 }
 

@@ -13,6 +13,7 @@ pub mod cohort;
 pub mod course;
 pub mod gallery;
 pub mod readme;
+pub mod report;
 pub mod story;
 pub mod sweep;
 mod text_free;

@@ -45,6 +45,7 @@ fn run_writes_every_file_with_its_header() {
             "km.csv",
             "manifest.json",
             "metrics.csv",
+            "report.html",
             "summary.csv",
             "timeseries.csv",
             "timeseries_from_diagnosis.csv"
@@ -136,6 +137,7 @@ fn run_writes_every_file_with_its_header() {
         "manifest.json".into(),
         "metrics.csv".into(),
         "plots/".into(),
+        "report.html".into(),
         "summary.csv".into(),
         "timeseries.csv".into(),
         "timeseries_from_diagnosis.csv".into(),

@@ -1,0 +1,254 @@
+//! `report.html`: one self-contained page a person opens after a run — the
+//! run's facts, the headline table per arm, the paired differences, every
+//! cohort plot as inline SVG, the calibration table for the reference
+//! scenario, the metric definitions and the scenario text. Nothing is loaded
+//! from anywhere: no script, style sheet, font or image outside the page.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use crate::engine::cohort::CohortResult;
+use crate::error::{Error, Result};
+use crate::output::rows::fmt_num;
+use crate::output::summary::{difference_rows, summary_rows};
+use crate::output::tables::metric_definitions;
+
+use super::cohort::Kind;
+
+/// File name of the report.
+pub const REPORT: &str = "report.html";
+
+/// Metrics of the headline table, with their labels.
+const HEADLINE: [(&str, &str); 12] = [
+    (
+        "remission_6_months_frac",
+        "not in flare 6 months after diagnosis",
+    ),
+    (
+        "remission_24_months_frac",
+        "not in flare 24 months after diagnosis",
+    ),
+    ("flares_per_patient_year", "flares per patient-year"),
+    ("time_in_flare_frac", "time in flare (share)"),
+    (
+        "diagnostic_delay_median_days",
+        "median diagnostic delay (days)",
+    ),
+    (
+        "silent_lesion_share_at_diagnosis",
+        "silent share of lesions at diagnosis",
+    ),
+    ("jansson_ge39_frac", "Jansson score ≥ 39 (share)"),
+    ("bristol_criterion1_frac", "Bristol criterion 1 (share)"),
+    (
+        "resolved_frac",
+        "resolved by the end of observation (share)",
+    ),
+    ("vertebral_fracture_frac", "vertebral fracture (share)"),
+    ("adverse_event_frac", "adverse event (share of diagnosed)"),
+    ("treated_days_mean", "days on treatment (mean, diagnosed)"),
+];
+
+/// What the report shows besides the results.
+#[derive(Debug, Clone)]
+pub struct ReportInput<'a> {
+    /// Scenario name.
+    pub scenario: &'a str,
+    /// Scenario text (TOML).
+    pub scenario_text: &'a str,
+    /// The run's facts as `(name, value)` (version, seed, patients, ...).
+    pub facts: Vec<(String, String)>,
+    /// The calibration table (the reference scenario only).
+    pub calibration: Option<Vec<crate::calibrate::CalibrationRow>>,
+}
+
+/// Escapes text for HTML.
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// A number for a table: three significant decimals at most.
+fn num(x: f64) -> String {
+    if x.is_finite() {
+        fmt_num((x * 1000.0).round() / 1000.0)
+    } else {
+        "–".into()
+    }
+}
+
+const STYLE: &str = "body{font-family:'DejaVu Sans',Verdana,sans-serif;margin:2em auto;max-width:1200px;color:#222;line-height:1.4}\
+h1{font-size:1.6em}h2{margin-top:2em;border-bottom:1px solid #ccc}\
+table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:.25em .6em;text-align:left}\
+td.n{text-align:right;font-variant-numeric:tabular-nums}th{background:#f2f2f2}\
+figure{margin:1.5em 0}figure svg{width:100%;height:auto;border:1px solid #eee}\
+pre{background:#f7f7f7;padding:1em;overflow:auto}";
+
+/// Writes `report.html` into `dir` from the run's result; the cohort plots
+/// are read from `dir/plots/*.svg` when they were drawn.
+pub fn write_report(dir: &Path, res: &CohortResult, input: &ReportInput<'_>) -> Result<()> {
+    let html = report_html(dir, res, input)?;
+    let path = dir.join(REPORT);
+    std::fs::write(&path, html).map_err(|e| Error::output(&path, e))
+}
+
+/// The report as HTML text.
+pub fn report_html(dir: &Path, res: &CohortResult, input: &ReportInput<'_>) -> Result<String> {
+    let mut h = String::new();
+    let title = format!("crmo-sim report: scenario {}", esc(input.scenario));
+    let _ = write!(
+        h,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title><style>{STYLE}</style></head><body>\n<h1>{title}</h1>\n"
+    );
+    facts(&mut h, input);
+    headline(&mut h, res);
+    differences(&mut h, res);
+    plots(&mut h, dir)?;
+    if let Some(rows) = &input.calibration {
+        calibration(&mut h, rows, &res.arms[0]);
+    }
+    definitions(&mut h, res);
+    let _ = write!(
+        h,
+        "<h2 id=\"scenario\">Scenario</h2>\n<pre>{}</pre>\n</body></html>\n",
+        esc(input.scenario_text)
+    );
+    Ok(h)
+}
+
+fn facts(h: &mut String, input: &ReportInput<'_>) {
+    h.push_str("<h2 id=\"run\">Run</h2>\n<table id=\"manifest\">\n");
+    for (k, v) in &input.facts {
+        let _ = writeln!(h, "<tr><th>{}</th><td>{}</td></tr>", esc(k), esc(v));
+    }
+    h.push_str("</table>\n<p>The command line, threads and timing are in <code>manifest.json</code>.</p>\n");
+}
+
+fn headline(h: &mut String, res: &CohortResult) {
+    let rows = summary_rows(res);
+    h.push_str("<h2 id=\"headline\">Headline results</h2>\n<p>Mean and 95% interval per arm; every metric is in <code>summary.csv</code> and defined below.</p>\n<table id=\"headline-table\"><tr><th>metric</th>");
+    for arm in &res.arms {
+        let _ = write!(h, "<th>{}</th>", esc(arm));
+    }
+    h.push_str("</tr>\n");
+    for (metric, label) in HEADLINE {
+        if !rows.iter().any(|r| r.metric == metric) {
+            continue;
+        }
+        let _ = write!(h, "<tr><td>{}</td>", esc(label));
+        for arm in &res.arms {
+            match rows.iter().find(|r| &r.arm == arm && r.metric == metric) {
+                Some(r) => {
+                    let _ = write!(
+                        h,
+                        "<td class=\"n\">{} ({} – {})</td>",
+                        num(r.mean),
+                        num(r.lower_95),
+                        num(r.upper_95)
+                    );
+                }
+                None => h.push_str("<td></td>"),
+            }
+        }
+        h.push_str("</tr>\n");
+    }
+    h.push_str("</table>\n");
+}
+
+fn differences(h: &mut String, res: &CohortResult) {
+    h.push_str("<h2 id=\"differences\">Paired differences</h2>\n");
+    if res.arms.len() < 2 {
+        h.push_str("<p>One arm only: no differences.</p>\n");
+        return;
+    }
+    let _ = write!(
+        h,
+        "<p>Each arm minus <b>{}</b> on the same virtual patients (<code>differences.csv</code>); rates are paired per patient.</p>\n<table id=\"differences-table\"><tr><th>arm</th><th>metric</th><th>paired on</th><th>mean difference</th><th>95% interval</th></tr>\n",
+        esc(&res.arms[0])
+    );
+    for d in difference_rows(res) {
+        let _ = writeln!(
+            h,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{} – {}</td></tr>",
+            esc(&d.arm),
+            esc(&d.metric),
+            d.paired_on,
+            num(d.mean_difference),
+            num(d.lower_95),
+            num(d.upper_95)
+        );
+    }
+    h.push_str("</table>\n");
+}
+
+/// Inlines every cohort plot's SVG (without its XML prologue).
+fn plots(h: &mut String, dir: &Path) -> Result<()> {
+    h.push_str("<h2 id=\"plots\">Plots</h2>\n");
+    let plots = dir.join("plots");
+    if !plots.is_dir() {
+        h.push_str("<p>The plots were not drawn (<code>--no-plots</code>).</p>\n");
+        return Ok(());
+    }
+    for kind in Kind::ALL {
+        let path = plots.join(format!("{}.svg", kind.file_stem()));
+        let svg = std::fs::read_to_string(&path).map_err(|e| Error::output(&path, e))?;
+        let svg = svg.find("<svg").map_or(svg.as_str(), |i| &svg[i..]);
+        let _ = writeln!(
+            h,
+            "<figure id=\"plot-{}\">{svg}<figcaption>plots/{}.svg</figcaption></figure>",
+            kind.file_stem(),
+            kind.file_stem()
+        );
+    }
+    Ok(())
+}
+
+fn calibration(h: &mut String, rows: &[crate::calibrate::CalibrationRow], arm: &str) {
+    let _ = write!(
+        h,
+        "<h2 id=\"calibration\">Calibration</h2>\n<p>Arm <b>{}</b> against the published targets.</p>\n<table id=\"calibration-table\"><tr><th>id</th><th>target</th><th>published</th><th>tolerance</th><th>simulated</th><th>inside</th></tr>\n",
+        esc(arm)
+    );
+    for r in rows {
+        let _ = writeln!(
+            h,
+            "<tr><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">± {}</td><td class=\"n\">{}</td><td>{}</td></tr>",
+            r.target.id,
+            esc(r.target.target),
+            num(r.target.published),
+            num(r.target.tolerance),
+            num(r.simulated),
+            if r.inside() { "yes" } else { "no" }
+        );
+    }
+    h.push_str("</table>\n");
+}
+
+fn definitions(h: &mut String, res: &CohortResult) {
+    h.push_str("<h2 id=\"metrics\">Metric definitions</h2>\n<details><summary>Every metric of <code>summary.csv</code> (as in <code>metrics.csv</code>)</summary>\n<table id=\"metrics-table\"><tr><th>metric</th><th>unit</th><th>population</th><th>definition</th></tr>\n");
+    for d in metric_definitions(&res.metrics) {
+        let _ = writeln!(
+            h,
+            "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&d.metric),
+            esc(&d.unit),
+            esc(&d.population),
+            esc(&d.definition)
+        );
+    }
+    h.push_str("</table></details>\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_is_escaped() {
+        assert_eq!(esc("a<b & \"c\">"), "a&lt;b &amp; &quot;c&quot;&gt;");
+        assert_eq!(num(0.12345), "0.123");
+        assert_eq!(num(f64::NAN), "–");
+    }
+}

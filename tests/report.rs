@@ -1,0 +1,150 @@
+//! `report.html`: self-contained (nothing loaded from elsewhere) and holding
+//! every table and cohort plot; and, with a real browser (headless
+//! Chromium, `#[ignore]`d for plain `cargo test`; `.ci/run` installs Debian's
+//! `chromium` and runs it), rendered to a screenshot that is not blank and a
+//! DOM that holds every plot and table.
+
+use std::path::{Path, PathBuf};
+use std::process::Command as Process;
+use std::sync::OnceLock;
+
+use assert_cmd::Command;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Ids of the tables and plots every two-arm report holds.
+const PARTS: [&str; 10] = [
+    "manifest",
+    "headline-table",
+    "differences-table",
+    "metrics-table",
+    "plot-occupancy",
+    "plot-states_by_arm",
+    "plot-km_remission",
+    "plot-flares",
+    "plot-drug_exposure",
+    "plot-mean_pain",
+];
+
+/// One small two-arm run, shared by the tests of this file.
+fn report() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report-run");
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Command::cargo_bin("crmo-sim")
+            .unwrap()
+            .current_dir(root())
+            .args([
+                "run",
+                "scenarios/early-bisphosphonate.toml",
+                "--patients",
+                "600",
+                "-q",
+                "--out",
+            ])
+            .arg(dir.join("out"))
+            .assert()
+            .success();
+        dir.join("out").join("report.html")
+    })
+}
+
+#[test]
+fn the_report_is_self_contained_and_complete() {
+    let html = std::fs::read_to_string(report()).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    for id in PARTS {
+        assert!(html.contains(&format!("id=\"{id}\"")), "no {id}");
+    }
+    assert_eq!(
+        html.matches("<svg").count(),
+        6,
+        "one inline SVG per cohort plot"
+    );
+    // Nothing to fetch: no scripts, linked style sheets, images or fonts.
+    for tag in [
+        "<script", "<link", "<img", "<iframe", "@import", "url(", "src=",
+    ] {
+        assert!(!html.contains(tag), "report.html has {tag}");
+    }
+    for attr in ["href=\"http", "href='http", "xlink:href=\"http"] {
+        assert!(!html.contains(attr), "report.html links {attr}");
+    }
+    // The manifest lists it, with its hash.
+    let manifest = std::fs::read_to_string(report().with_file_name("manifest.json")).unwrap();
+    assert!(manifest.contains("report.html"));
+}
+
+/// Chromium's command name: `$CHROMIUM`, else `chromium`.
+fn chromium() -> String {
+    std::env::var("CHROMIUM").unwrap_or_else(|_| "chromium".into())
+}
+
+/// Runs headless Chromium on `url` with `extra` arguments, without network
+/// services or a profile of its own.
+fn headless(extra: &[String], url: &str) -> std::process::Output {
+    let profile = tempfile::tempdir().unwrap();
+    let mut args: Vec<String> = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+    ]
+    .map(String::from)
+    .to_vec();
+    args.push(format!("--user-data-dir={}", profile.path().display()));
+    args.extend_from_slice(extra);
+    args.push(url.to_string());
+    Process::new(chromium())
+        .args(&args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot start {}: {e} (install chromium)", chromium()))
+}
+
+#[test]
+#[ignore = "needs headless Chromium; .ci/run installs it and runs this test"]
+fn the_report_renders_in_headless_chromium() {
+    let url = format!("file://{}", report().display());
+    let dom = headless(&["--dump-dom".into()], &url);
+    assert!(dom.status.success(), "{dom:?}");
+    let dom = String::from_utf8_lossy(&dom.stdout);
+    for id in PARTS {
+        assert!(
+            dom.contains(&format!("id=\"{id}\"")),
+            "rendered DOM lacks {id}"
+        );
+    }
+    assert_eq!(dom.matches("<svg").count(), 6, "rendered DOM lacks plots");
+    assert!(dom.contains("Paired differences") && dom.contains("pamidronate-first"));
+
+    let dir = tempfile::tempdir().unwrap();
+    let shot = dir.path().join("report.png");
+    let out = headless(
+        &[
+            format!("--screenshot={}", shot.display()),
+            "--window-size=1280,2400".into(),
+        ],
+        &url,
+    );
+    assert!(out.status.success(), "{out:?}");
+    let img = image::open(&shot).unwrap().to_luma8();
+    assert_eq!(img.dimensions(), (1280, 2400));
+    let n = f64::from(img.width() * img.height());
+    let inked = img.pixels().filter(|p| p.0[0] < 200).count() as f64 / n;
+    let mean = img.pixels().map(|p| f64::from(p.0[0])).sum::<f64>() / n;
+    let var = img
+        .pixels()
+        .map(|p| (f64::from(p.0[0]) - mean).powi(2))
+        .sum::<f64>()
+        / n;
+    println!("screenshot: {inked:.3} inked, grey variance {var:.0}");
+    assert!(inked > 0.01 && var > 100.0, "the screenshot looks blank");
+}
