@@ -127,12 +127,51 @@ pub struct CalibrationRow {
     pub simulated: f64,
     /// Its Monte Carlo standard error.
     pub mcse: f64,
+    /// Why the target does not apply to this scenario (then it is never "inside").
+    pub not_applicable: Option<String>,
 }
 
 impl CalibrationRow {
-    /// Whether the simulated value lies within the published tolerance.
+    /// Whether the target applies and the simulated value lies within the published tolerance.
     pub fn inside(&self) -> bool {
-        (self.simulated - self.target.published).abs() <= self.target.tolerance
+        self.not_applicable.is_none()
+            && (self.simulated - self.target.published).abs() <= self.target.tolerance
+    }
+
+    /// `true`, `false`, or `n/a` when the target does not apply.
+    pub fn status(&self) -> &'static str {
+        match (&self.not_applicable, self.inside()) {
+            (Some(_), _) => "n/a",
+            (None, true) => "true",
+            (None, false) => "false",
+        }
+    }
+}
+
+/// Marks the targets that do not describe `s`: all of them for a cohort
+/// that is mostly Majeed syndrome (they come from sporadic CRMO), and C1 when
+/// the first arm does not start with six months of NSAID alone.
+pub fn mark_not_applicable(rows: &mut [CalibrationRow], s: &crate::scenario::Scenario) {
+    let majeed = s.cohort.majeed_frac.central();
+    let first_arm = s.arm.first();
+    let nsaid_first = first_arm.is_some_and(|a| {
+        crate::scenario::treatment::ladder_steps(a)
+            .first()
+            .is_some_and(|step| step.len() == 1 && step[0] == "nsaid")
+            && a.min_weeks_on_step >= 26.0
+    });
+    for r in rows.iter_mut() {
+        let why = if majeed > 0.5 {
+            Some(format!(
+                "the targets describe sporadic CRMO; majeed_frac = {}",
+                crate::scenario::dist::num(majeed)
+            ))
+        } else if r.target.id == "C1" && !nsaid_first {
+            Some("the first arm does not give NSAID alone for the first 6 months (ladder starting with \"nsaid\", min_weeks_on_step >= 26)".to_string())
+        } else {
+            None
+        };
+        r.not_applicable = why.or(r.not_applicable.take());
     }
 }
 
@@ -169,8 +208,19 @@ pub fn calibration_rows(res: &CohortResult) -> Vec<CalibrationRow> {
             target: *t,
             simulated,
             mcse,
+            not_applicable: (!simulated.is_finite())
+                .then(|| "no simulated value (no patient reached this point)".to_string()),
         })
         .collect()
+}
+
+/// A value with three decimals, or `-` when there is none (never `NaN`).
+fn three_places(x: f64) -> String {
+    if x.is_finite() {
+        format!("{x:.3}")
+    } else {
+        "-".into()
+    }
 }
 
 /// The simulated PedCNO70 at 12 months of the first arm and its Monte Carlo
@@ -191,16 +241,25 @@ pub fn calibration_table(rows: &[CalibrationRow], arm: &str) -> String {
     );
     for r in rows {
         s += &format!(
-            "{:<4} {:<70} {:>9} {:>9} {:>10.3} {:>8.3} {:>8}  [{}]\n",
+            "{:<4} {:<70} {:>9} {:>9} {:>10} {:>8} {:>8}  [{}]\n",
             r.target.id,
             r.target.target,
             fmt_num(r.target.published),
             fmt_num(r.target.tolerance),
-            r.simulated,
-            r.mcse,
-            if r.inside() { "yes" } else { "NO" },
+            three_places(r.simulated),
+            three_places(r.mcse),
+            match r.status() {
+                "true" => "yes",
+                "false" => "NO",
+                other => other,
+            },
             r.target.source
         );
+    }
+    for r in rows {
+        if let Some(why) = &r.not_applicable {
+            s += &format!("{}: does not apply: {why}\n", r.target.id);
+        }
     }
     s
 }

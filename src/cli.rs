@@ -78,10 +78,10 @@ pub struct RunArgs {
     /// Scenario file (TOML); without it, the built-in reference scenario runs
     pub scenario: Option<PathBuf>,
     /// Patients per replicate (overrides the scenario's `patients`)
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=scenario::limits::MAX_PATIENTS))]
     pub patients: Option<u64>,
-    /// Seed (overrides the scenario's `seed`)
-    #[arg(long)]
+    /// Seed, 0 to 2^63-1 (overrides the scenario's `seed`)
+    #[arg(long, value_parser = clap::value_parser!(u64).range(0..=scenario::limits::MAX_SEED))]
     pub seed: Option<u64>,
     /// Output directory (default: output/<scenario name>); an existing one is
     /// replaced only if it holds nothing but an earlier result's own files
@@ -91,8 +91,8 @@ pub struct RunArgs {
     /// moved aside to <out>.old-<time>, never deleted
     #[arg(long)]
     pub replace: bool,
-    /// Worker threads (default: all cores, or RAYON_NUM_THREADS)
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    /// Worker threads, 1 to 1024 (default: RAYON_NUM_THREADS, else all cores)
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=MAX_THREADS))]
     pub threads: Option<u64>,
     /// No progress bar and no summary table
     #[arg(long, short)]
@@ -145,16 +145,40 @@ pub fn load(path: Option<&Path>) -> Result<LoadedScenario> {
     }
 }
 
-/// Runs `f` on a pool of `threads` workers, or on rayon's global pool.
-pub fn with_threads<T: Send>(threads: Option<u64>, f: impl FnOnce() -> T + Send) -> Result<T> {
-    match threads {
-        None => Ok(f()),
-        Some(n) => rayon::ThreadPoolBuilder::new()
-            .num_threads(n as usize)
-            .build()
-            .map(|pool| pool.install(f))
-            .map_err(|e| Error::Usage(format!("cannot start {n} threads: {e}"))),
+/// Most worker threads (`--threads` and `RAYON_NUM_THREADS`).
+pub const MAX_THREADS: u64 = 1024;
+
+/// The thread count: `--threads`, else `RAYON_NUM_THREADS` (checked like
+/// `--threads`), else the number of cores.
+pub fn thread_count(threads: Option<u64>) -> Result<usize> {
+    if let Some(n) = threads {
+        return Ok(n as usize);
     }
+    match std::env::var_os("RAYON_NUM_THREADS") {
+        None => Ok(std::thread::available_parallelism().map_or(1, |n| n.get())),
+        Some(v) => v
+            .to_str()
+            .and_then(|s| s.trim().parse::<u64>().ok())
+            .filter(|n| (1..=MAX_THREADS).contains(n))
+            .map(|n| n as usize)
+            .ok_or_else(|| {
+                Error::Usage(format!(
+                    "RAYON_NUM_THREADS={} is not allowed: expected a whole number from 1 to {MAX_THREADS} (like --threads), or unset it to use all cores",
+                    scenario::limits::shown(&v.to_string_lossy())
+                ))
+            }),
+    }
+}
+
+/// Runs `f` on a pool of worker threads (see [`thread_count`]); a pool that
+/// cannot be started is an error, never a panic.
+pub fn with_threads<T: Send>(threads: Option<u64>, f: impl FnOnce() -> T + Send) -> Result<T> {
+    let n = thread_count(threads)?;
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(n)
+        .build()
+        .map(|pool| pool.install(f))
+        .map_err(|e| Error::Usage(format!("cannot start {n} threads: {e}")))
 }
 
 fn progress_bar(total: u64, quiet: bool) -> ProgressBar {

@@ -33,12 +33,25 @@ pub enum Error {
         /// The I/O error.
         source: io::Error,
     },
-    /// The scenario path is a directory.
-    #[error("{path} is a directory; expected a scenario file (.toml)")]
+    /// The scenario path is not a regular file (a directory, FIFO or device).
+    #[error("{path} is {what}, not a regular file; expected a scenario file (.toml)")]
     NotAFile {
         /// The path given.
         path: String,
+        /// What it is instead ("a directory", "a named pipe (FIFO)", ...).
+        what: &'static str,
     },
+    /// The scenario file is larger than crmo-sim reads.
+    #[error("{path} is larger than {limit} bytes, the most a scenario file may have")]
+    TooLarge {
+        /// The scenario file.
+        path: String,
+        /// The limit in bytes.
+        limit: u64,
+    },
+    /// A patient exceeded a per-patient limit while the cohort ran.
+    #[error("{0}")]
+    PatientLimit(String),
     /// The scenario file is not UTF-8 text.
     #[error("{path}: line {line}, column {column}: invalid UTF-8; scenario files must be UTF-8 text (TOML)")]
     NotUtf8 {
@@ -85,6 +98,8 @@ impl Error {
                 | Error::Invalid { .. }
                 | Error::Read { .. }
                 | Error::NotAFile { .. }
+                | Error::TooLarge { .. }
+                | Error::PatientLimit(_)
                 | Error::NotUtf8 { .. }
                 | Error::Usage(_)
                 | Error::Shard(_)

@@ -23,6 +23,11 @@ mod errors;
 #[path = "cli/determinism.rs"]
 mod determinism;
 
+// Input bounds: every value `check` accepts runs in bounded time and memory,
+// or is refused up front (limits, readers, threads, names, calibration).
+#[path = "cli/bounds.rs"]
+mod bounds;
+
 // Shards and merge; check and run refuse the same scenarios.
 #[path = "cli/shards.rs"]
 mod shards;

@@ -737,12 +737,12 @@ fn malformed_course_fields_are_refused() {
     refused(
         "[natural_history]\nfirst_flare_duration_mean_weeks = 0\n",
         &[2],
-        &["greater than 0"],
+        &["from 0.001 to 5200"],
     );
     refused(
         "[drugs.pamidronate]\nlasting_hazard_ratio = -0.5\n\n[[arm]]\nname = \"a\"\nladder = [\"pamidronate\"]\n",
         &[2],
-        &["0 or more"],
+        &["from 0 to 100"],
     );
     refused(
         "[drugs.pamidronate]\nlasting_weeks = \"long\"\n\n[[arm]]\nname = \"a\"\nladder = [\"pamidronate\"]\n",

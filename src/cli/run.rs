@@ -25,7 +25,18 @@ fn load_study(args: &RunArgs) -> Result<Study> {
     if let Some(s) = args.seed {
         loaded.scenario.seed = s;
     }
+    crate::scenario::check_run_size(&loaded.scenario)
+        .map_err(|(_, m)| Error::Usage(format!("{}: with --patients: {m}", loaded.origin)))?;
+    super::thread_count(args.threads)?;
     Study::resolve(loaded)
+}
+
+/// Names the scenario file in a per-patient limit error (the engine does not know it).
+fn with_origin(e: Error, origin: &str) -> Error {
+    match e {
+        Error::PatientLimit(m) => Error::PatientLimit(format!("{origin}: {m}")),
+        e => e,
+    }
 }
 
 /// The per-patient row writer the study asks for, writing into `dir`.
@@ -63,7 +74,10 @@ fn run_info(study: &Study, threads: usize, patient_years: f64, wall_seconds: f64
         horizon_years: s.horizon_years,
         arms: study.arm_names(),
         threads,
-        command_line: std::env::args().collect(),
+        // Arguments need not be UTF-8 (paths): record them lossily, never panic.
+        command_line: std::env::args_os()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect(),
         patient_years,
         wall_seconds,
         rng: "rand 0.9.2, rand_chacha 0.9.0 (ChaCha8 replicate keys), rand_pcg 0.9.0 (Pcg64 patient streams), rand_distr 0.5.1".into(),
@@ -100,7 +114,7 @@ fn simulate(
         let r = study.run_slice(units, sink, &|n| pb.inc(n));
         (r, rayon::current_num_threads())
     })?;
-    let accs = accs?;
+    let accs = accs.map_err(|e| with_origin(e, &study.loaded().origin))?;
     pb.finish_and_clear();
     sink.finish()?;
     Ok((accs, threads, started.elapsed().as_secs_f64()))
@@ -138,7 +152,11 @@ pub(super) fn run(args: &RunArgs, calibrate: bool) -> Result<PathBuf> {
     let results = study.results(accs);
     let patient_years = results.iter().map(|r| r.patient_years).sum();
     let mut info = run_info(&study, threads, patient_years, wall_seconds);
-    let calibration = calibrate.then(|| crate::calibrate::calibration_rows(&results[0]));
+    let calibration = calibrate.then(|| {
+        let mut rows = crate::calibrate::calibration_rows(&results[0]);
+        crate::calibrate::mark_not_applicable(&mut rows, study.scenario());
+        rows
+    });
     if let Some(rows) = &calibration {
         let path = staging.path().join("calibration.csv");
         std::fs::write(&path, crate::output::tables::calibration_csv(rows)?)

@@ -26,7 +26,7 @@ use super::drugs::DrugTable;
 use super::from_diagnosis::FromDiagnosis;
 use super::metrics::Metric;
 use super::model_values::ReplicateModel;
-use super::patient::{simulate_patient, Discard, EventLog, Outcome, Scratch};
+use super::patient::{simulate_patient, Discard, EventLog, Limit, Outcome, Scratch};
 use super::treatment::{TreatmentPlan, TreatmentState};
 use super::units::DAYS_PER_YEAR;
 
@@ -312,6 +312,8 @@ struct ChunkAcc {
     curves: Vec<ArmCurves>,
     rows: Vec<PatientRows>,
     observed_days: FixedSum,
+    /// The first patient (and arm) that hit a per-patient limit; the chunk stops there.
+    limit: Option<(u64, usize, Limit)>,
 }
 
 /// Runs work units `units` (in order: replicate by replicate, chunk by chunk
@@ -356,6 +358,13 @@ pub fn run_units(
             .collect();
         let rep = &mut acc.replicates[r as usize];
         for chunk in chunks {
+            if let Some((patient, arm, limit)) = chunk.limit {
+                return Err(crate::Error::PatientLimit(format!(
+                    "patient {patient} of replicate {r} (arm `{}`) has {}",
+                    spec.arms[arm].name,
+                    limit.describe()
+                )));
+            }
             merge_replicate(rep, &chunk.stats);
             for (a, b) in acc.curves.iter_mut().zip(&chunk.curves) {
                 merge_curves(a, b);
@@ -423,6 +432,7 @@ fn simulate_chunk(
         curves: arms.iter().map(|_| shape.curves()).collect(),
         rows: Vec::new(),
         observed_days: FixedSum::default(),
+        limit: None,
     };
     let mut scratch = Scratch::default();
     let mut first_arm_obs: Vec<Option<(f64, f64)>> = vec![None; metrics.len()];
@@ -446,6 +456,10 @@ fn simulate_chunk(
             } else {
                 simulate_patient(model, p, state.as_mut(), &mut scratch, &mut Discard)
             };
+            if let Some(limit) = outcome.limit {
+                acc.limit = Some((p, a, limit));
+                return acc;
+            }
             acc.observed_days.add(outcome.observed_days);
             let arm_stats = &mut acc.stats.arms[a];
             let stats = &mut arm_stats.stats[..metrics.len()];

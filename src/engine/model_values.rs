@@ -36,11 +36,11 @@ pub struct GenotypeModel {
     /// Natural duration of a later flare, days.
     pub flare_duration: GammaDuration,
     /// Frailty distribution (None: no frailty).
-    pub frailty: Option<Gamma<f64>>,
+    pub frailty: Option<GammaDuration>,
     /// Resolution time from onset, days (None: never).
     pub resolution: Option<LogNormal<f64>>,
     /// Mixing gamma of the negative-binomial count of extra initial lesions (None: always 0).
-    pub extra_lesions_mix: Option<Gamma<f64>>,
+    pub extra_lesions_mix: Option<GammaDuration>,
     /// Stage durations (lytic, mixed, sclerotic), days, untreated.
     pub stage_durations: [GammaDuration; 3],
     /// Flare pain.
@@ -235,6 +235,9 @@ pub enum GammaDuration {
     },
     /// Any other shape.
     Gamma(Gamma<f64>),
+    /// A point mass: the gamma's spread is below floating-point resolution
+    /// (a huge shape, or a scale that underflows), so every draw is the mean.
+    Fixed(f64),
 }
 
 /// Largest whole shape drawn as a sum of exponentials.
@@ -249,8 +252,13 @@ impl GammaDuration {
                 scale: mean / shape,
             }
         } else {
-            GammaDuration::Gamma(gamma(mean, shape))
+            Self::general(mean, shape)
         }
+    }
+
+    /// A gamma drawn by the general sampler (never the Erlang shortcut).
+    pub fn general(mean: f64, shape: f64) -> Self {
+        gamma(mean, shape).map_or(GammaDuration::Fixed(mean), GammaDuration::Gamma)
     }
 }
 
@@ -265,13 +273,16 @@ impl Distribution<f64> for GammaDuration {
                 sum * scale
             }
             GammaDuration::Gamma(g) => g.sample(rng),
+            GammaDuration::Fixed(x) => *x,
         }
     }
 }
 
-/// Gamma with a given mean and shape; validated parameters make it infallible.
-fn gamma(mean: f64, shape: f64) -> Gamma<f64> {
-    Gamma::new(shape, mean / shape).expect("validated gamma parameters")
+/// Gamma with a given mean and shape. Scenario limits keep means and shapes
+/// in range; only a spread below floating-point resolution (a scale that
+/// underflows to 0, or a shape that overflows) is refused here.
+fn gamma(mean: f64, shape: f64) -> Option<Gamma<f64>> {
+    Gamma::new(shape, mean / shape).ok()
 }
 
 /// Log-normal with a given median and log-sd; a zero log-sd is a point mass.
@@ -293,7 +304,10 @@ impl GenotypeModel {
                 v.flare_duration_mean_weeks * 7.0,
                 v.flare_duration_shape,
             ),
-            frailty: (v.frailty_variance > 0.0).then(|| gamma(1.0, 1.0 / v.frailty_variance)),
+            // A variance below 1/f64::MAX makes the shape infinite: the
+            // frailty is then 1 to machine precision.
+            frailty: (v.frailty_variance > 0.0 && (1.0 / v.frailty_variance).is_finite())
+                .then(|| GammaDuration::general(1.0, 1.0 / v.frailty_variance)),
             resolution: v.resolution_median_years.is_finite().then(|| {
                 lognormal(
                     v.resolution_median_years * DAYS_PER_YEAR,
@@ -301,7 +315,7 @@ impl GenotypeModel {
                 )
             }),
             extra_lesions_mix: (v.initial_extra_lesions_mean > 0.0).then(|| {
-                gamma(
+                GammaDuration::general(
                     v.initial_extra_lesions_mean,
                     v.initial_extra_lesions_dispersion,
                 )

@@ -8,6 +8,7 @@ use crate::model::{Genotype, Site, Stage};
 
 use super::model_values::DAYS_PER_YEAR;
 use super::treatment::TreatmentOutcome;
+use crate::scenario::limits::{MAX_EVENTS, MAX_LESIONS};
 
 /// Activity state of a patient, as counted in `timeseries.csv`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -147,6 +148,31 @@ pub struct Outcome {
     pub treatment: TreatmentOutcome,
     /// States and lesion counts at fixed times after diagnosis.
     pub checkpoints: Checkpoints,
+    /// A per-patient limit this course hit; it stopped early and the run fails.
+    pub limit: Option<Limit>,
+}
+
+/// A per-patient limit ([`crate::scenario::limits`]) that a course reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limit {
+    /// More than [`MAX_LESIONS`] lesions.
+    Lesions,
+    /// More than [`MAX_EVENTS`] events.
+    Events,
+}
+
+impl Limit {
+    /// What was exceeded and which parameters drive it, for the error message.
+    pub fn describe(self) -> String {
+        match self {
+            Limit::Lesions => format!(
+                "more than {MAX_LESIONS} lesions (the most one patient may have); lower `initial_extra_lesions_mean`, `new_lesions_per_flare`, `flare_rate_per_year` or `frailty_variance`"
+            ),
+            Limit::Events => format!(
+                "more than {MAX_EVENTS} events (the most one course may have); lower `flare_rate_per_year` or `frailty_variance`, or raise `flare_duration_mean_weeks`"
+            ),
+        }
+    }
 }
 
 /// Checkpoints after diagnosis: 6, 12 and 24 months, then every anniversary

@@ -33,11 +33,12 @@ use super::model_values::{GenotypeModel, ReplicateModel, DAYS_PER_YEAR};
 use super::outcome::activity_score;
 use super::rng::Purpose;
 use super::treatment::{Effects, TreatmentState, TreatmentTrigger};
+use crate::scenario::limits::{MAX_EVENTS, MAX_LESIONS};
 
 pub use super::events::{Discard, EventKind, EventLog, Observer, StopReason};
 pub use super::outcome::{
-    anniversary_index, Checkpoints, CoreSet, CourseClass, Diagnosis, Lesion, Outcome, Segment,
-    State, CHECKPOINT_DAYS, N_CHECKPOINTS, N_STATES,
+    anniversary_index, Checkpoints, CoreSet, CourseClass, Diagnosis, Lesion, Limit, Outcome,
+    Segment, State, CHECKPOINT_DAYS, N_CHECKPOINTS, N_STATES,
 };
 
 /// Reusable buffers of one worker: lesions, state segments and drug intervals.
@@ -238,13 +239,26 @@ impl<O: Observer> Sim<'_, '_, O> {
             }
         }
         self.next_condition = self.earliest_condition();
-        self.draw_initial_lesions(1 + extra as u32);
+        if extra >= MAX_LESIONS as u64 {
+            self.out.limit = Some(Limit::Lesions);
+        }
+        self.draw_initial_lesions(1 + extra.min(MAX_LESIONS as u64 - 1) as u32);
     }
 
     fn run(&mut self) {
         let horizon = self.m.horizon_days;
         self.start_flare(true);
+        let mut events = 0u32;
         loop {
+            events += 1;
+            if events > MAX_EVENTS {
+                self.out.limit = Some(Limit::Events);
+            }
+            if self.out.limit.is_some() {
+                // The run fails on this patient: stop here rather than grow.
+                self.finish(self.day);
+                break;
+            }
             let (next, day) = self.next_event(horizon);
             self.advance_to(day);
             match next {

@@ -324,7 +324,8 @@ impl<'a> TreatmentState<'a> {
             }
         }
         self.phase = Phase::OnStep(k);
-        self.outcome.steps_reached = self.outcome.steps_reached.max(k as u8 + 1);
+        let reached = u16::try_from(k + 1).unwrap_or(u16::MAX);
+        self.outcome.steps_reached = self.outcome.steps_reached.max(reached);
         self.step_start = day;
         self.next_assess = day + self.plan.assess_every_days;
         if self.treated_since.is_none() {

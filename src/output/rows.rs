@@ -280,7 +280,7 @@ struct PatientRecord<'a> {
     first_remission_after_diagnosis_day: Option<Num>,
     first_relapse_after_diagnosis_day: Option<Num>,
     flares_after_diagnosis: Option<u32>,
-    steps_reached: u8,
+    steps_reached: u16,
     last_drug: Option<&'a str>,
 }
 

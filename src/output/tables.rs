@@ -376,7 +376,7 @@ struct CalibrationRecord<'a> {
     tolerance: Num,
     simulated: Num,
     mcse: Num,
-    inside: bool,
+    inside: &'static str,
 }
 
 /// `calibration.csv`: the simulated value of each published target.
@@ -390,7 +390,7 @@ pub fn calibration_csv(rows: &[CalibrationRow]) -> Result<String> {
             tolerance: Num(r.target.tolerance),
             simulated: Num(r.simulated),
             mcse: Num(r.mcse),
-            inside: r.inside(),
+            inside: r.status(),
         }),
     )
 }

@@ -72,9 +72,27 @@ pub enum Dist {
     },
 }
 
+/// A number as messages and listings print it: plain for everyday
+/// magnitudes, scientific otherwise (`1e-320`, not 320 digits).
+pub fn num(x: f64) -> String {
+    let x = x + 0.0; // -0.0 prints as 0
+    if x == 0.0 || !x.is_finite() || (1e-4..1e15).contains(&x.abs()) {
+        format!("{x}")
+    } else {
+        format!("{x:e}")
+    }
+}
+
 /// How many rejected draws a truncated distribution tolerates before the draw
 /// is clamped into the bounds (only reachable when the bounds hold almost no mass).
 const MAX_REJECTIONS: u32 = 10_000;
+
+/// Smallest gamma or beta shape a distribution table may use.
+pub const SHAPE_MIN: f64 = 0.01;
+/// Largest gamma or beta shape a distribution table may use.
+pub const SHAPE_MAX: f64 = 1e6;
+/// Largest log-scale spread of a log-normal distribution table.
+pub const SDLOG_MAX: f64 = 10.0;
 
 impl Dist {
     /// Checks the distribution's own parameters; returns a message saying what is allowed.
@@ -83,14 +101,44 @@ impl Dist {
             if v.is_finite() && v > 0.0 {
                 Ok(())
             } else {
-                Err(format!("`{name}` must be a finite number > 0, found {v}"))
+                Err(format!(
+                    "`{name}` must be a finite number > 0, found {}",
+                    num(v)
+                ))
             }
         };
         let finite = |name: &str, v: f64| {
             if v.is_finite() {
                 Ok(())
             } else {
-                Err(format!("`{name}` must be a finite number, found {v}"))
+                Err(format!(
+                    "`{name}` must be a finite number, found {}",
+                    num(v)
+                ))
+            }
+        };
+        // Samplers of extreme shapes underflow or take unbounded time.
+        let shape = |name: &str, v: f64| {
+            if (SHAPE_MIN..=SHAPE_MAX).contains(&v) {
+                Ok(())
+            } else {
+                Err(format!(
+                    "`{name}` = {} is not allowed: expected a shape from {} to {}",
+                    num(v),
+                    num(SHAPE_MIN),
+                    num(SHAPE_MAX)
+                ))
+            }
+        };
+        let spread = |name: &str, v: f64| {
+            if v > 0.0 && v <= SDLOG_MAX {
+                Ok(())
+            } else {
+                Err(format!(
+                    "`{name}` = {} is not allowed: expected a number above 0 and at most {}",
+                    num(v),
+                    num(SDLOG_MAX)
+                ))
             }
         };
         match *self {
@@ -100,15 +148,15 @@ impl Dist {
             }
             Dist::Lognormal { median, sdlog, .. } => {
                 positive("median", median)?;
-                positive("sdlog", sdlog)?;
+                spread("sdlog", sdlog)?;
             }
-            Dist::Gamma { mean, shape, .. } => {
+            Dist::Gamma { mean, shape: k, .. } => {
                 positive("mean", mean)?;
-                positive("shape", shape)?;
+                shape("shape", k)?;
             }
             Dist::Beta { alpha, beta, .. } => {
-                positive("alpha", alpha)?;
-                positive("beta", beta)?;
+                shape("alpha", alpha)?;
+                shape("beta", beta)?;
             }
             Dist::Uniform { min, max } => {
                 finite("min", min)?;
@@ -121,13 +169,19 @@ impl Dist {
         }
         if lo >= hi {
             return Err(format!(
-                "bounds are inverted or empty: min = {lo} must be below max = {hi}"
+                "bounds are inverted or empty: min = {} must be below max = {}",
+                num(lo),
+                num(hi)
             ));
         }
         let (natural_lo, natural_hi) = self.natural_support();
         if lo >= natural_hi || hi <= natural_lo {
             return Err(format!(
-                "bounds [{lo}, {hi}] lie outside the distribution's support [{natural_lo}, {natural_hi}]"
+                "bounds [{}, {}] lie outside the distribution's support [{}, {}]",
+                num(lo),
+                num(hi),
+                num(natural_lo),
+                num(natural_hi)
             ));
         }
         Ok(())
@@ -181,6 +235,20 @@ impl Dist {
         for _ in 0..MAX_REJECTIONS {
             let x = self.sample_untruncated(rng);
             if x >= lo && x <= hi {
+                return x + 0.0;
+            }
+        }
+        self.sample_untruncated(rng).clamp(lo, hi) + 0.0
+    }
+
+    /// Draws one value within the truncation bounds and within `[min, max]`
+    /// (a parameter's limits), by rejection like [`Dist::sample`].
+    pub fn sample_within<R: Rng + ?Sized>(&self, rng: &mut R, min: f64, max: f64) -> f64 {
+        let (lo, hi) = self.support();
+        let (lo, hi) = (lo.max(min), hi.min(max));
+        for _ in 0..MAX_REJECTIONS {
+            let x = self.sample_untruncated(rng);
+            if x >= lo && x <= hi {
                 return x;
             }
         }
@@ -213,8 +281,8 @@ impl fmt::Display for Dist {
                 write!(
                     f,
                     " truncated to [{}, {}]",
-                    min.map_or("-inf".to_string(), |v| v.to_string()),
-                    max.map_or("inf".to_string(), |v| v.to_string())
+                    min.map_or("-inf".to_string(), num),
+                    max.map_or("inf".to_string(), num)
                 )
             } else {
                 Ok(())
@@ -222,7 +290,7 @@ impl fmt::Display for Dist {
         };
         match *self {
             Dist::Normal { mean, sd, min, max } => {
-                write!(f, "normal(mean {mean}, sd {sd})")?;
+                write!(f, "normal(mean {}, sd {})", num(mean), num(sd))?;
                 bounds(f, min, max)
             }
             Dist::Lognormal {
@@ -231,7 +299,7 @@ impl fmt::Display for Dist {
                 min,
                 max,
             } => {
-                write!(f, "lognormal(median {median}, sdlog {sdlog})")?;
+                write!(f, "lognormal(median {}, sdlog {})", num(median), num(sdlog))?;
                 bounds(f, min, max)
             }
             Dist::Gamma {
@@ -240,7 +308,7 @@ impl fmt::Display for Dist {
                 min,
                 max,
             } => {
-                write!(f, "gamma(mean {mean}, shape {shape})")?;
+                write!(f, "gamma(mean {}, shape {})", num(mean), num(shape))?;
                 bounds(f, min, max)
             }
             Dist::Beta {
@@ -249,68 +317,150 @@ impl fmt::Display for Dist {
                 min,
                 max,
             } => {
-                write!(f, "beta({alpha}, {beta})")?;
+                write!(f, "beta({}, {})", num(alpha), num(beta))?;
                 bounds(f, min, max)
             }
-            Dist::Uniform { min, max } => write!(f, "uniform({min}, {max})"),
+            Dist::Uniform { min, max } => write!(f, "uniform({}, {})", num(min), num(max)),
         }
     }
 }
 
 /// The values a parameter may take; checked while the scenario is read.
+///
+/// Every kind is a closed range `[MIN, MAX]` (plus `inf` for "never" where
+/// allowed). For most kinds the range is a model limit (README, "Limits"),
+/// not the quantity's natural domain: a distribution table may then reach
+/// past it, as long as it stays in the natural domain (>= 0), and its draws
+/// are kept inside the range by redrawing, exactly like `min`/`max`.
 pub trait Kind {
     /// Words for the allowed range, used in error messages.
     const ALLOWED: &'static str;
-    /// Whether `x` is allowed.
+    /// Smallest allowed value.
+    const MIN: f64;
+    /// Largest allowed finite value.
+    const MAX: f64;
+    /// Whether the range is a model limit that distribution draws are kept
+    /// in (true), or the natural domain a distribution must respect (false).
+    const LIMIT: bool;
+    /// Whether `x` is allowed as a fixed value.
     fn allows(x: f64) -> bool;
 }
 
-/// A probability in [0, 1].
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Prob;
-/// A finite number > 0.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Positive;
-/// A number > 0 or `inf` (for times that may never come).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct PositiveOrInf;
-/// A finite number >= 0.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct NonNegative;
-/// A pain score on the 0–10 visual analogue scale.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Vas;
+/// Declares a marker type for a range `[min, max]`; `open_min` makes the
+/// lower end exclusive, `inf` also allows infinity (for "never"), and
+/// `domain` marks a range that is the quantity's natural domain.
+macro_rules! range_kind {
+    ($(#[$doc:meta])* $name:ident: $min:literal ..= $max:literal $(, open_min = $open:literal)? $(, inf = $inf:literal)? $(, domain = $domain:literal)?; $allowed:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq)]
+        pub struct $name;
+        impl Kind for $name {
+            const ALLOWED: &'static str = $allowed;
+            const MIN: f64 = $min;
+            const MAX: f64 = $max;
+            const LIMIT: bool = !(false $(|| $domain)?);
+            fn allows(x: f64) -> bool {
+                let open_min = false $(|| $open)?;
+                let inf = false $(|| $inf)?;
+                let above_min = if open_min { x > $min } else { x >= $min };
+                (above_min && x <= $max) || (inf && x == f64::INFINITY)
+            }
+        }
+    };
+}
 
-impl Kind for Prob {
-    const ALLOWED: &'static str = "a probability between 0 and 1";
-    fn allows(x: f64) -> bool {
-        (0.0..=1.0).contains(&x)
-    }
-}
-impl Kind for Positive {
-    const ALLOWED: &'static str = "a finite number greater than 0";
-    fn allows(x: f64) -> bool {
-        x.is_finite() && x > 0.0
-    }
-}
-impl Kind for PositiveOrInf {
-    const ALLOWED: &'static str = "a number greater than 0, or inf for never";
-    fn allows(x: f64) -> bool {
-        x > 0.0
-    }
-}
-impl Kind for NonNegative {
-    const ALLOWED: &'static str = "a finite number of 0 or more";
-    fn allows(x: f64) -> bool {
-        x.is_finite() && x >= 0.0
-    }
-}
-impl Kind for Vas {
-    const ALLOWED: &'static str = "a pain score between 0 and 10";
-    fn allows(x: f64) -> bool {
-        (0.0..=10.0).contains(&x)
-    }
-}
+range_kind!(
+    /// A probability in [0, 1].
+    Prob: 0.0 ..= 1.0, domain = true; "a probability between 0 and 1"
+);
+range_kind!(
+    /// A pain score on the 0–10 visual analogue scale.
+    Vas: 0.0 ..= 10.0, domain = true; "a pain score between 0 and 10"
+);
+range_kind!(
+    /// A standard deviation of pain, VAS points.
+    VasSd: 0.0 ..= 10.0; "a standard deviation of 0 to 10 VAS points"
+);
+range_kind!(
+    /// The flare rate: above 0 and at most weekly.
+    FlareRate: 0.0 ..= 52.0, open_min = true; "a rate above 0 and at most 52 per year (weekly)"
+);
+range_kind!(
+    /// A hazard per year of a one-off event, 0 to weekly.
+    PerYear: 0.0 ..= 52.0; "a rate from 0 to 52 per year (weekly)"
+);
+range_kind!(
+    /// A mean duration in weeks, from ten minutes to a century.
+    Weeks: 0.001 ..= 5200.0; "a number of weeks from 0.001 to 5200"
+);
+range_kind!(
+    /// A mean duration in months, from three days to a century.
+    Months: 0.1 ..= 1200.0; "a number of months from 0.1 to 1200"
+);
+range_kind!(
+    /// How often something is repeated, in months: at most weekly.
+    PeriodMonths: 0.25 ..= 1200.0; "a number of months from 0.25 (weekly) to 1200"
+);
+range_kind!(
+    /// A time in years that may be `inf` (never).
+    YearsOrNever: 0.01 ..= 1000.0, inf = true; "a number of years from 0.01 to 1000, or inf for never"
+);
+range_kind!(
+    /// A gamma shape (or negative-binomial dispersion).
+    Shape: 0.01 ..= 1000.0; "a shape from 0.01 to 1000"
+);
+range_kind!(
+    /// A variance of the mean-1 frailty.
+    Variance: 0.0 ..= 10.0; "a variance from 0 (none) to 10"
+);
+range_kind!(
+    /// The log-scale spread of a log-normal.
+    SdLog: 0.0 ..= 5.0; "a log-scale spread from 0 to 5"
+);
+range_kind!(
+    /// Mean extra lesions at onset.
+    InitialLesions: 0.0 ..= 50.0; "a mean number of lesions from 0 to 50"
+);
+range_kind!(
+    /// Mean new lesions per flare.
+    LesionsPerFlare: 0.0 ..= 10.0; "a mean number of lesions from 0 to 10"
+);
+range_kind!(
+    /// A CRP level in mg/l.
+    MgPerL: 0.1 ..= 10000.0; "a CRP level from 0.1 to 10000 mg/l"
+);
+range_kind!(
+    /// A treatment multiplier that may switch a process off (0).
+    Ratio: 0.0 ..= 100.0; "a multiplier from 0 to 100"
+);
+range_kind!(
+    /// A treatment multiplier of a duration.
+    Factor: 0.01 ..= 100.0; "a multiplier from 0.01 to 100"
+);
+range_kind!(
+    /// A number of weeks that may be 0 (a lag, or "no limit").
+    WeeksOrZero: 0.0 ..= 5200.0; "a number of weeks from 0 to 5200"
+);
+range_kind!(
+    /// Days per course of a drug given in courses (0: continuous).
+    CourseDays: 0.0 ..= 365.0; "a number of days from 0 (given continuously) to 365"
+);
+range_kind!(
+    /// Weeks between courses: at most weekly.
+    CourseWeeks: 1.0 ..= 520.0; "a number of weeks from 1 to 520"
+);
+range_kind!(
+    /// A finite number > 0 (a natural domain, for fields without a model limit).
+    Positive: 0.0 ..= 1.7976931348623157e308, open_min = true, domain = true; "a finite number greater than 0"
+);
+range_kind!(
+    /// A finite number >= 0 (a natural domain, for fields without a model limit).
+    NonNegative: 0.0 ..= 1.7976931348623157e308, domain = true; "a finite number of 0 or more"
+);
+range_kind!(
+    /// Courses before a drug is stopped (0: no limit).
+    Courses: 0.0 ..= 5200.0; "a number of courses from 0 (no limit) to 5200"
+);
 
 /// A scenario parameter: a fixed number, or a distribution drawn once per
 /// replicate (probabilistic sensitivity analysis).
@@ -330,9 +480,12 @@ impl<K: Kind> Param<K> {
 
     /// The value for one replicate: the fixed number, or a draw.
     pub fn draw<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
+        // `+ 0.0` turns a -0.0 into 0.0, so a zero multiplier never
+        // produces a negative infinity.
         match self {
-            Param::Fixed(x, _) => *x,
-            Param::Random(d) => d.sample(rng),
+            Param::Fixed(x, _) => *x + 0.0,
+            Param::Random(d) if K::LIMIT => d.sample_within(rng, K::MIN, K::MAX) + 0.0,
+            Param::Random(d) => d.sample(rng) + 0.0,
         }
     }
 
@@ -353,15 +506,30 @@ impl<K: Kind> Param<K> {
     pub fn check(&self) -> Result<(), String> {
         match self {
             Param::Fixed(x, _) if K::allows(*x) => Ok(()),
-            Param::Fixed(x, _) => Err(format!("{x} is not allowed here: expected {}", K::ALLOWED)),
+            Param::Fixed(x, _) => Err(format!(
+                "{} is not allowed here: expected {}",
+                num(*x),
+                K::ALLOWED
+            )),
             Param::Random(d) => {
                 d.validate()?;
                 let (lo, hi) = d.support();
-                if lo_hi_allowed::<K>(lo, hi) {
+                if K::LIMIT && lo >= 0.0 && lo <= K::MAX && hi >= K::MIN {
+                    Ok(())
+                } else if K::LIMIT && lo >= 0.0 {
+                    Err(format!(
+                        "{d} takes values in [{}, {}], outside the allowed range: this parameter must be {}",
+                        num(lo),
+                        num(hi),
+                        K::ALLOWED
+                    ))
+                } else if !K::LIMIT && lo_hi_allowed::<K>(lo, hi) {
                     Ok(())
                 } else {
                     Err(format!(
-                        "{d} can take values in [{lo}, {hi}], but this parameter must be {}; add `min`/`max` bounds",
+                        "{d} can take values in [{}, {}], but this parameter must be {}; add `min`/`max` bounds",
+                        num(lo),
+                        num(hi),
                         K::ALLOWED
                     ))
                 }
@@ -385,8 +553,15 @@ fn lo_hi_allowed<K: Kind>(lo: f64, hi: f64) -> bool {
 impl<K: Kind> fmt::Display for Param<K> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Param::Fixed(x, _) => write!(f, "{x}"),
-            Param::Random(d) => write!(f, "{d}"),
+            Param::Fixed(x, _) => write!(f, "{}", num(*x)),
+            Param::Random(d) => {
+                write!(f, "{d}")?;
+                let (lo, hi) = d.support();
+                if K::LIMIT && (lo < K::MIN || hi > K::MAX) {
+                    write!(f, ", draws kept in [{}, {}]", num(K::MIN), num(K::MAX))?;
+                }
+                Ok(())
+            }
         }
     }
 }
@@ -407,7 +582,8 @@ impl<'de, K: Kind> Deserialize<'de> for Param<K> {
             }
 
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
-                let p = Param::Fixed(v, PhantomData);
+                // -0.0 is 0: a zero multiplier must not become a negative infinity.
+                let p = Param::Fixed(v + 0.0, PhantomData);
                 p.check().map_err(E::custom)?;
                 Ok(p)
             }

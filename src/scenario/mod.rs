@@ -4,9 +4,11 @@
 //! the file, line and column. An empty file is a valid scenario.
 
 pub mod dist;
+pub mod limits;
 pub mod params;
 pub mod treatment;
 
+use std::io::Read;
 use std::path::Path;
 
 use serde::{Deserialize, Deserializer};
@@ -15,7 +17,7 @@ pub use dist::{Dist, Param};
 pub use params::{NaturalHistory, NaturalHistoryOverrides, NaturalHistoryValues, ParamRow};
 
 use crate::error::{Error, Result};
-use dist::{Positive, Prob};
+use dist::{PeriodMonths, Prob};
 
 /// The built-in reference scenario (the text of `scenarios/reference.toml`).
 pub const REFERENCE_TOML: &str = include_str!("../../scenarios/reference.toml");
@@ -27,8 +29,8 @@ pub struct Scenario {
     /// Name, used for the output directory `output/<name>/`. Default: the file name.
     #[serde(default, deserialize_with = "scenario_name")]
     pub name: Option<String>,
-    /// Seed of every random stream.
-    #[serde(default = "default_seed")]
+    /// Seed of every random stream (0 to 2^63 - 1).
+    #[serde(default = "default_seed", deserialize_with = "seed")]
     pub seed: u64,
     /// Virtual patients per replicate (>= 1).
     #[serde(default = "default_patients", deserialize_with = "cohort_size")]
@@ -80,34 +82,40 @@ fn default_replicates() -> u32 {
     1
 }
 
-/// Whether a name can name an output directory or an arm (no commas, no paths).
+/// Whether a name can name an output directory, an arm or a drug (no commas, no paths).
 pub fn is_valid_name(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 100
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
-        && !s.starts_with('.')
+    limits::name_problem(s).is_none()
 }
 
 fn scenario_name<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<String>, D::Error> {
     let s = String::deserialize(d)?;
-    if is_valid_name(&s) {
-        Ok(Some(s))
-    } else {
-        Err(serde::de::Error::custom(format!(
-            "name {s:?} is not allowed: use 1-100 letters, digits, '-', '_' or '.' (it names the output directory)"
-        )))
+    match limits::name_problem(&s) {
+        None => Ok(Some(s)),
+        Some(why) => Err(serde::de::Error::custom(format!(
+            "name {} is not allowed (it names the output directory): {why}",
+            limits::shown(&s)
+        ))),
     }
+}
+
+fn seed<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<u64, D::Error> {
+    let n = i64::deserialize(d)?;
+    u64::try_from(n).map_err(|_| {
+        serde::de::Error::custom(format!(
+            "seed = {n} is not allowed: expected a whole number from 0 to {}",
+            limits::MAX_SEED
+        ))
+    })
 }
 
 fn cohort_size<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<u64, D::Error> {
     let n = i64::deserialize(d)?;
-    if n >= 1 {
-        Ok(n as u64)
-    } else {
-        Err(serde::de::Error::custom(format!(
-            "cohort size {n} is not allowed: patients must be a whole number of at least 1"
-        )))
+    match u64::try_from(n) {
+        Ok(n) if (1..=limits::MAX_PATIENTS).contains(&n) => Ok(n),
+        _ => Err(serde::de::Error::custom(format!(
+            "patients = {n} is not allowed: expected a whole number from 1 to {}",
+            limits::MAX_PATIENTS
+        ))),
     }
 }
 
@@ -117,19 +125,20 @@ fn horizon<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<f64, D::Error
         Ok(h)
     } else {
         Err(serde::de::Error::custom(format!(
-            "horizon_years = {h} is not allowed: expected a number of years above 0 and at most 100"
+            "horizon_years = {} is not allowed: expected a number of years above 0 and at most 100",
+            dist::num(h)
         )))
     }
 }
 
 fn replicates<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<u32, D::Error> {
     let n = i64::deserialize(d)?;
-    if (1..=100_000).contains(&n) {
-        Ok(n as u32)
-    } else {
-        Err(serde::de::Error::custom(format!(
-            "replicates = {n} is not allowed: expected a whole number from 1 to 100000"
-        )))
+    match u32::try_from(n) {
+        Ok(n) if (1..=limits::MAX_REPLICATES).contains(&n) => Ok(n),
+        _ => Err(serde::de::Error::custom(format!(
+            "replicates = {n} is not allowed: expected a whole number from 1 to {}",
+            limits::MAX_REPLICATES
+        ))),
     }
 }
 
@@ -145,7 +154,7 @@ impl<'de> Deserialize<'de> for NumberLike {
                 f.write_str("a number")
             }
             fn visit_f64<E: serde::de::Error>(self, v: f64) -> std::result::Result<f64, E> {
-                Ok(v)
+                Ok(v + 0.0) // -0.0 is 0
             }
             fn visit_i64<E: serde::de::Error>(self, v: i64) -> std::result::Result<f64, E> {
                 Ok(v as f64)
@@ -215,7 +224,7 @@ pub struct Imaging {
     /// Modality at follow-up.
     pub follow_up: Modality,
     /// Months between follow-up imaging after diagnosis.
-    pub follow_up_every_months: Param<Positive>,
+    pub follow_up_every_months: Param<PeriodMonths>,
     /// Sensitivity of whole-body MRI for an active lesion (assumption; [Roderick2016]).
     pub sensitivity_wbmri: Param<Prob>,
     /// Sensitivity of bone scintigraphy (assumption).
@@ -362,16 +371,35 @@ impl LoadedScenario {
     }
 }
 
-/// Reads and validates a scenario file.
+/// Reads and validates a scenario file. Anything but a regular file (a
+/// directory, FIFO or device) is refused before it is opened, and at most
+/// [`limits::MAX_SCENARIO_BYTES`] are read.
 pub fn load_file(path: &Path) -> Result<LoadedScenario> {
     let origin = path.display().to_string();
-    if path.is_dir() {
-        return Err(Error::NotAFile { path: origin });
-    }
-    let bytes = std::fs::read(path).map_err(|source| Error::Read {
+    let read_error = |source| Error::Read {
         path: origin.clone(),
         source,
-    })?;
+    };
+    let meta = std::fs::metadata(path).map_err(read_error)?;
+    if !meta.is_file() {
+        return Err(Error::NotAFile {
+            path: origin,
+            what: file_kind(&meta.file_type()),
+        });
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| {
+            f.take(limits::MAX_SCENARIO_BYTES + 1)
+                .read_to_end(&mut bytes)
+        })
+        .map_err(read_error)?;
+    if bytes.len() as u64 > limits::MAX_SCENARIO_BYTES {
+        return Err(Error::TooLarge {
+            path: origin,
+            limit: limits::MAX_SCENARIO_BYTES,
+        });
+    }
     let text = String::from_utf8(bytes).map_err(|e| {
         let offset = e.utf8_error().valid_up_to();
         let before = &e.as_bytes()[..offset];
@@ -391,11 +419,43 @@ pub fn load_file(path: &Path) -> Result<LoadedScenario> {
     parse(&text, &origin)
 }
 
+/// Words for a file type that is not a regular file.
+fn file_kind(t: &std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return "a named pipe (FIFO)";
+        }
+        if t.is_char_device() || t.is_block_device() {
+            return "a device";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+    }
+    if t.is_dir() {
+        "a directory"
+    } else {
+        "not a regular file"
+    }
+}
+
 /// Parses and validates scenario text; `origin` names it in messages.
 pub fn parse(text: &str, origin: &str) -> Result<LoadedScenario> {
-    let scenario: Scenario = toml::from_str(text).map_err(|e| Error::Scenario {
-        path: origin.to_string(),
-        message: e.to_string().trim_end().to_string(),
+    let scenario: Scenario = toml::from_str(text).map_err(|e| {
+        let mut message = limits::clip_lines(e.to_string().trim_end());
+        if message.contains("number too large") {
+            message += &format!(
+                "\nwhole numbers go up to {} (a seed is a whole number from 0 to {})",
+                i64::MAX,
+                limits::MAX_SEED
+            );
+        }
+        Error::Scenario {
+            path: origin.to_string(),
+            message,
+        }
     })?;
     let loaded = LoadedScenario {
         scenario,
@@ -425,7 +485,8 @@ fn validate(s: &LoadedScenario) -> Result<()> {
             path: s.origin.clone(),
             location: locate_key(&s.text, name).or_else(|| locate_key(&s.text, "site_weights")),
             message: format!(
-                "site weight {name} = {w} is not allowed: weights must be finite numbers >= 0"
+                "site weight {name} = {} is not allowed: weights must be finite numbers >= 0",
+                dist::num(w)
             ),
         });
     }
@@ -455,12 +516,23 @@ fn validate(s: &LoadedScenario) -> Result<()> {
                 path: s.origin.clone(),
                 location: locate_key(&s.text, key),
                 message: format!(
-                    "{key} = {d} can give ages in [{lo}, {hi}]; ages must lie in [0, 100]: add `min`/`max` bounds"
+                    "{key} = {d} can give ages in [{}, {}]; ages must lie in [0, 100]: add `min`/`max` bounds",
+                    dist::num(lo),
+                    dist::num(hi)
                 ),
             });
         }
     }
-    Ok(())
+    check_run_size(&s.scenario).map_err(|(key, message)| Error::Invalid {
+        path: s.origin.clone(),
+        location: locate_key(&s.text, key),
+        message,
+    })
+}
+
+/// Checks the size of the whole run (after command-line overrides too).
+pub fn check_run_size(s: &Scenario) -> std::result::Result<(), (&'static str, String)> {
+    limits::check_run_size(s)
 }
 
 /// The 1-based line and column of the first line that sets `key`, if any.

@@ -5,7 +5,10 @@
 use rand::Rng;
 use serde::Deserialize;
 
-use super::dist::{NonNegative, Param, Positive, PositiveOrInf, Prob, Vas};
+use super::dist::{
+    FlareRate, InitialLesions, LesionsPerFlare, MgPerL, Months, Param, PerYear, Prob, SdLog, Shape,
+    Variance, Vas, VasSd, Weeks, YearsOrNever,
+};
 
 macro_rules! natural_history_params {
     (
@@ -170,63 +173,63 @@ pub struct ParamRow {
 
 natural_history_params! {
     /// Relapse hazard per year of the active phase once the previous episode has subsided, before frailty and treatment.
-    flare_rate_per_year: Positive = 3.0, "calibrated to C2 [Schnabel2017] and C9 [Jansson2007] (trade-off with C8 [JobDeslandre2001], see README)";
+    flare_rate_per_year: FlareRate = 3.0, "calibrated to C2 [Schnabel2017] and C9 [Jansson2007] (trade-off with C8 [JobDeslandre2001], see README)";
     /// Mean duration of the presenting (first) episode, weeks (gamma distributed).
-    first_flare_duration_mean_weeks: Positive = 70.0, "calibrated to C1 [Beck2010], C5 [Roderick2016] and C9 [Jansson2007]: pain for months before diagnosis (median delay 15 months)";
+    first_flare_duration_mean_weeks: Weeks = 70.0, "calibrated to C1 [Beck2010], C5 [Roderick2016] and C9 [Jansson2007]: pain for months before diagnosis (median delay 15 months)";
     /// Shape of the gamma duration of the first episode (1 = exponential).
-    first_flare_duration_shape: Positive = 2.0, "assumption";
+    first_flare_duration_shape: Shape = 2.0, "assumption";
     /// Mean duration of a later flare (relapse), weeks (gamma distributed).
-    flare_duration_mean_weeks: Positive = 12.0, "assumption: bone pain >= 6 weeks (ACR/EULAR); reference figures suggest 10";
+    flare_duration_mean_weeks: Weeks = 12.0, "assumption: bone pain >= 6 weeks (ACR/EULAR); reference figures suggest 10";
     /// Shape of the gamma duration of later flares (1 = exponential).
-    flare_duration_shape: Positive = 2.0, "assumption";
+    flare_duration_shape: Shape = 2.0, "assumption";
     /// Variance of the gamma frailty (mean 1) multiplying flare hazard and new-lesion rate; 0 = none.
-    frailty_variance: NonNegative = 1.5, "calibrated to C2 [Schnabel2017] with C8 [JobDeslandre2001]: a chronic minority carries most relapses";
+    frailty_variance: Variance = 1.5, "calibrated to C2 [Schnabel2017] with C8 [JobDeslandre2001]: a chronic minority carries most relapses";
     /// Median length of the active disease phase (onset to burnout), years; inf = never. No flare starts after it; a flare running then ends first.
-    resolution_median_years: PositiveOrInf = 3.0, "assumption from [Jansson2007] (active 21 months) and [JobDeslandre2001] (5.3 years)";
+    resolution_median_years: YearsOrNever = 3.0, "assumption from [Jansson2007] (active 21 months) and [JobDeslandre2001] (5.3 years)";
     /// Log-scale spread of the lognormal resolution time.
-    resolution_sdlog: NonNegative = 1.5, "assumption; with the median, calibrated to C9 [Jansson2007] (IQR 9-52 months)";
+    resolution_sdlog: SdLog = 1.5, "assumption; with the median, calibrated to C9 [Jansson2007] (IQR 9-52 months)";
     /// Mean number of lesions at onset beyond the first (negative binomial).
-    initial_extra_lesions_mean: NonNegative = 3.0, "[Roderick2016] 3.95 per patient; [Eurofever2018] 4.1 on MRI";
+    initial_extra_lesions_mean: InitialLesions = 3.0, "[Roderick2016] 3.95 per patient; [Eurofever2018] 4.1 on MRI";
     /// Dispersion (size) of that negative binomial; 1 = geometric.
-    initial_extra_lesions_dispersion: Positive = 2.0, "calibrated to C4/C7 [Roderick2016] (1, geometric, leaves too many solitary lesions once some heal before diagnosis)";
+    initial_extra_lesions_dispersion: Shape = 2.0, "calibrated to C4/C7 [Roderick2016] (1, geometric, leaves too many solitary lesions once some heal before diagnosis)";
     /// Probability that a lesion present at onset is clinically silent.
     p_silent_initial: Prob = 0.29, "[Roderick2016] 47 of 162 lesions found only by MRI";
     /// Probability that a lesion appearing in a later flare is clinically silent.
     p_silent_new: Prob = 0.5, "[Beck2010] 67% of radiological relapses silent";
     /// Mean number of new lesions per flare (Poisson, times frailty and treatment).
-    new_lesions_per_flare: NonNegative = 0.5, "assumption";
+    new_lesions_per_flare: LesionsPerFlare = 0.5, "assumption";
     /// Mean duration of the lytic imaging stage, months (untreated).
-    lesion_lytic_months: Positive = 6.0, "calibrated to C4 [Roderick2016]: stages sum to 24 months untreated (reference suggests ~12, an assumption; 6 months on pamidronate [Miettunen2009])";
+    lesion_lytic_months: Months = 6.0, "calibrated to C4 [Roderick2016]: stages sum to 24 months untreated (reference suggests ~12, an assumption; 6 months on pamidronate [Miettunen2009])";
     /// Mean duration of the mixed lytic/sclerotic stage, months.
-    lesion_mixed_months: Positive = 8.0, "calibrated, see lesion_lytic_months";
+    lesion_mixed_months: Months = 8.0, "calibrated, see lesion_lytic_months";
     /// Mean duration of the sclerotic stage before healing, months.
-    lesion_sclerotic_months: Positive = 10.0, "calibrated, see lesion_lytic_months";
+    lesion_sclerotic_months: Months = 10.0, "calibrated, see lesion_lytic_months";
     /// Gamma shape of each stage duration.
-    lesion_stage_shape: Positive = 2.0, "assumption";
+    lesion_stage_shape: Shape = 2.0, "assumption";
     /// Mean pain during a flare, VAS 0-10.
     pain_mean_vas: Vas = 6.0, "assumption";
     /// Standard deviation of flare pain, VAS points (truncated to 1-10).
-    pain_sd_vas: NonNegative = 2.0, "assumption";
+    pain_sd_vas: VasSd = 2.0, "assumption";
     /// Probability of fever in a flare.
     p_fever: Prob = 0.25, "[Wipff2013] 0.20; [China2022] 0.44; [Russia2023] 0.34";
     /// Probability that CRP is raised (>= 10 mg/l) in a flare.
     p_crp_raised: Prob = 0.5, "[Wipff2013] 0.66; [Bhat2018] 0.40; [dAngelo2021] 0.61";
     /// Median CRP when raised, mg/l (lognormal, at least 10).
-    crp_raised_median_mg_l: Positive = 15.0, "assumption; sets the markedly-raised share for Bristol criterion 1 (C7)";
+    crp_raised_median_mg_l: MgPerL = 15.0, "assumption; sets the markedly-raised share for Bristol criterion 1 (C7)";
     /// Log-scale spread of a raised CRP.
-    crp_raised_sdlog: NonNegative = 0.5, "assumption";
+    crp_raised_sdlog: SdLog = 0.5, "assumption";
     /// CRP above which Bristol criterion 1 fails ("markedly raised"), mg/l.
-    crp_cutoff_mg_l: Positive = 30.0, "assumption: [Roderick2016] cut-off, to check against the paper's table";
+    crp_cutoff_mg_l: MgPerL = 30.0, "assumption: [Roderick2016] cut-off, to check against the paper's table";
     /// Probability per flare that an active vertebral lesion fractures.
     p_vertebral_fracture_per_flare: Prob = 0.02, "assumption: no per-flare rate published [dAngelo2021]";
     /// Probability of an abnormal blood cell count at diagnosis.
     p_abnormal_blood_count: Prob = 0.05, "assumption: normal count is typical of NBO [Jansson2009]; calibrated to C6";
     /// Median months of symptoms (time in flares) before diagnosis (lognormal): diagnosis comes once the patient has been in pain that long.
-    symptomatic_months_to_diagnosis_median: Positive = 10.0, "calibrated to C5 [Roderick2016] median delay 15 months; [Walsh2015] mean 12";
+    symptomatic_months_to_diagnosis_median: Months = 10.0, "calibrated to C5 [Roderick2016] median delay 15 months; [Walsh2015] mean 12";
     /// Log-scale spread of the symptomatic time before diagnosis.
-    symptomatic_months_to_diagnosis_sdlog: NonNegative = 0.2, "assumption: nearly everyone with a year of pain is diagnosed";
+    symptomatic_months_to_diagnosis_sdlog: SdLog = 0.2, "assumption: nearly everyone with a year of pain is diagnosed";
     /// Loss-to-follow-up hazard after diagnosis, per year.
-    loss_to_follow_up_per_year: NonNegative = 0.03, "assumption";
+    loss_to_follow_up_per_year: PerYear = 0.03, "assumption";
     /// Probability of palmoplantar pustulosis at onset.
     p_ppp_at_onset: Prob = 0.07, "[Walsh2015] 24%; [Eurofever2018] 5%";
     /// Probability of psoriasis at onset.
@@ -238,15 +241,15 @@ natural_history_params! {
     /// Probability of arthritis at onset.
     p_arthritis_at_onset: Prob = 0.03, "[Schnabel2017] 7/56 ever, at median 4.9 years: most arthritis comes later";
     /// Yearly hazard of palmoplantar pustulosis starting later.
-    ppp_per_year: NonNegative = 0.01, "assumption: brings the ever-share near [Walsh2015]";
+    ppp_per_year: PerYear = 0.01, "assumption: brings the ever-share near [Walsh2015]";
     /// Yearly hazard of psoriasis starting later.
-    psoriasis_per_year: NonNegative = 0.008, "assumption";
+    psoriasis_per_year: PerYear = 0.008, "assumption";
     /// Yearly hazard of acne starting later.
-    acne_per_year: NonNegative = 0.01, "assumption";
+    acne_per_year: PerYear = 0.01, "assumption";
     /// Yearly hazard of inflammatory bowel disease starting later.
-    ibd_per_year: NonNegative = 0.005, "assumption";
+    ibd_per_year: PerYear = 0.005, "assumption";
     /// Yearly hazard of arthritis starting later.
-    arthritis_per_year: NonNegative = 0.01, "[Schnabel2017]: with 0.03 at onset, 0.12 ever within 10 years (7/56 = 0.125)";
+    arthritis_per_year: PerYear = 0.01, "[Schnabel2017]: with 0.03 at onset, 0.12 ever within 10 years (7/56 = 0.125)";
     removed {
         diagnostic_delay_median_months => "diagnosis now follows time in pain; use `symptomatic_months_to_diagnosis_median` (months of symptoms before diagnosis)";
         diagnostic_delay_sdlog => "diagnosis now follows time in pain; use `symptomatic_months_to_diagnosis_sdlog`";

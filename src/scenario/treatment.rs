@@ -8,7 +8,10 @@ use rand::Rng;
 use serde::{Deserialize, Deserializer};
 use toml::Spanned;
 
-use super::dist::{NonNegative, Param, Positive, Prob};
+use super::dist::{
+    num, CourseDays, CourseWeeks, Courses, Factor, Param, PerYear, Prob, Ratio, WeeksOrZero,
+};
+use super::limits;
 use crate::error::Error;
 
 /// `[drugs.NAME]`: fields of one drug; any left out keep the built-in value
@@ -21,31 +24,31 @@ pub struct DrugSpec {
     /// Probability of response, Majeed syndrome.
     pub p_response_majeed: Option<Param<Prob>>,
     /// Weeks from start until the drug acts.
-    pub onset_lag_weeks: Option<Param<NonNegative>>,
+    pub onset_lag_weeks: Option<Param<WeeksOrZero>>,
     /// Maintenance: multiplier of the relapse hazard while the drug acts, for responders.
-    pub flare_hazard_ratio: Option<Param<NonNegative>>,
+    pub flare_hazard_ratio: Option<Param<Ratio>>,
     /// Induction: multiplier of the symptomatic flare's duration for responders (applied to the remaining part of a running flare too); it does not bring the next flare forward.
-    pub flare_duration_factor: Option<Param<Positive>>,
+    pub flare_duration_factor: Option<Param<Factor>>,
     /// Multiplier of the new-lesion rate for responders.
-    pub lesion_factor: Option<Param<NonNegative>>,
+    pub lesion_factor: Option<Param<Ratio>>,
     /// Multiplier of lesion stage durations for responders (< 1 heals faster).
-    pub heal_time_factor: Option<Param<Positive>>,
+    pub heal_time_factor: Option<Param<Factor>>,
     /// Share of the (log) effect that non-responders get: 0 none, 1 full.
     pub partial_effect: Option<Param<Prob>>,
     /// Hazard of stopping for an adverse event, per year on the drug.
-    pub adverse_event_per_year: Option<Param<NonNegative>>,
+    pub adverse_event_per_year: Option<Param<PerYear>>,
     /// Days per course for drugs given in courses (0: given continuously).
-    pub course_days: Option<Param<NonNegative>>,
+    pub course_days: Option<Param<CourseDays>>,
     /// Weeks from one course to the next.
-    pub course_every_weeks: Option<Param<Positive>>,
+    pub course_every_weeks: Option<Param<CourseWeeks>>,
     /// Courses before the drug is stopped (0: no limit).
-    pub max_courses: Option<Param<NonNegative>>,
+    pub max_courses: Option<Param<Courses>>,
     /// Weeks after which the drug is stopped whatever happens (0: no limit), e.g. a short steroid course.
-    pub max_weeks: Option<Param<NonNegative>>,
+    pub max_weeks: Option<Param<WeeksOrZero>>,
     /// Lasting effect of a disease-modifying drug: multiplier of the relapse hazard after a responder stops it (1: none).
-    pub lasting_hazard_ratio: Option<Param<NonNegative>>,
+    pub lasting_hazard_ratio: Option<Param<Ratio>>,
     /// Weeks the lasting effect holds after stopping (0: none).
-    pub lasting_weeks: Option<Param<NonNegative>>,
+    pub lasting_weeks: Option<Param<WeeksOrZero>>,
 }
 
 /// The values of one drug for one replicate.
@@ -406,33 +409,82 @@ fn weeks<'de, D: Deserializer<'de>>(
         Ok(v)
     } else {
         Err(serde::de::Error::custom(format!(
-            "{v} weeks is not allowed: expected {allowed}"
+            "{} weeks is not allowed: expected {allowed}",
+            num(v)
         )))
     }
 }
 
+/// Longest rule time of an arm, weeks (a century).
+const MAX_RULE_WEEKS: f64 = 5200.0;
+
+/// Assessments are at most weekly, so a patient's assessments stay countable.
 fn positive_weeks<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
     weeks(
         d,
-        |v| v.is_finite() && v > 0.0,
-        "a number of weeks greater than 0",
+        |v| (1.0..=MAX_RULE_WEEKS).contains(&v),
+        "a number of weeks from 1 (weekly) to 5200",
     )
 }
 
 fn non_negative_weeks<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
     weeks(
         d,
-        |v| v.is_finite() && v >= 0.0,
-        "a number of weeks of 0 or more",
+        |v| (0.0..=MAX_RULE_WEEKS).contains(&v),
+        "a number of weeks from 0 to 5200",
     )
 }
 
 fn positive_weeks_or_inf<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
     weeks(
         d,
-        |v| v > 0.0,
-        "a number of weeks greater than 0, or inf for never",
+        |v| v == f64::INFINITY || (v > 0.0 && v <= MAX_RULE_WEEKS),
+        "a number of weeks greater than 0 and at most 5200, or inf for never",
     )
+}
+
+/// Checks the counts of drug tables, arms and ladder steps against
+/// [`limits`] (drugs per step and per scenario are checked where the study
+/// is resolved); returns the span to blame and the message.
+fn check_sizes(
+    drugs: &DrugTable,
+    arms: &[ArmSpec],
+) -> Result<(), (std::ops::Range<usize>, String)> {
+    if let Some((name, _)) = drugs.iter().nth(limits::MAX_DRUG_TABLES) {
+        return Err((
+            name.span(),
+            format!(
+                "more than {} [drugs.NAME] tables: at most {} are allowed",
+                limits::MAX_DRUG_TABLES,
+                limits::MAX_DRUG_TABLES
+            ),
+        ));
+    }
+    if let Some(arm) = arms.get(limits::MAX_ARMS) {
+        return Err((
+            arm.name.span(),
+            format!(
+                "more than {} [[arm]] tables: at most {} arms are allowed",
+                limits::MAX_ARMS,
+                limits::MAX_ARMS
+            ),
+        ));
+    }
+    for arm in arms {
+        let Some(ladder) = &arm.ladder else { continue };
+        if let Some(step) = ladder.get_ref().get(limits::MAX_LADDER_STEPS) {
+            return Err((
+                step.span(),
+                format!(
+                    "the ladder of arm {} has {} steps: at most {} are allowed",
+                    limits::shown(arm.name.get_ref()),
+                    ladder.get_ref().len(),
+                    limits::MAX_LADDER_STEPS
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// `[drugs]` as written: drug name → fields.
@@ -514,7 +566,17 @@ pub fn validate_treatment(
         location: Some(super::line_column(text, span.start)),
         message,
     };
+    check_sizes(drugs, arms).map_err(|(span, message)| at(span, message))?;
     for (name, spec) in drugs {
+        if let Some(why) = limits::name_problem(name.get_ref()) {
+            return Err(at(
+                name.span(),
+                format!(
+                    "drug name {} is not allowed: {why}",
+                    limits::shown(name.get_ref())
+                ),
+            ));
+        }
         if !catalogue_names.contains(&name.get_ref().as_str()) && spec.p_response.is_none() {
             return Err(at(
                 name.span(),
@@ -530,12 +592,10 @@ pub fn validate_treatment(
     let mut seen: Vec<&str> = Vec::new();
     for arm in arms {
         let name = arm.name.get_ref();
-        if !super::is_valid_name(name) {
+        if let Some(why) = limits::name_problem(name) {
             return Err(at(
                 arm.name.span(),
-                format!(
-                    "arm name {name:?} is not allowed: use 1-100 letters, digits, '-', '_' or '.'"
-                ),
+                format!("arm name {} is not allowed: {why}", limits::shown(name)),
             ));
         }
         if seen.contains(&name.as_str()) {
@@ -576,7 +636,8 @@ pub fn validate_treatment(
                     return Err(at(
                         step.span(),
                         format!(
-                            "unknown drug `{d}` in the ladder of arm `{name}`: known drugs are {}; define new ones in [drugs.NAME]",
+                            "unknown drug `{}` in the ladder of arm `{name}`: known drugs are {}; define new ones in [drugs.NAME]",
+                            limits::short(d),
                             all.join(", ")
                         ),
                     ));
@@ -602,7 +663,7 @@ pub fn validate_treatment(
                         return Err(Error::Invalid {
                             path: origin.to_string(),
                             location: lag_key.or(Some(super::line_column(text, step.span().start))),
-                            message: format!("drug `{d}` acts only after {lag} weeks, beyond the horizon of {:.0} days: it could never act; shorten `onset_lag_weeks` or lengthen `horizon_years`", horizon_days),
+                            message: format!("drug `{d}` acts only after {} weeks, beyond the horizon of {:.0} days: it could never act; shorten `onset_lag_weeks` or lengthen `horizon_years`", num(lag), horizon_days),
                         });
                     }
                 }
@@ -614,7 +675,7 @@ pub fn validate_treatment(
             if !known(&d) {
                 return Err(at(
                     f.span(),
-                    format!("on_adverse_event_at_top = {d:?} in arm `{name}` is not allowed: expected \"previous\", \"stop\" or a known drug ({})", catalogue_names.join(", ")),
+                    format!("on_adverse_event_at_top = {} in arm `{name}` is not allowed: expected \"previous\", \"stop\" or a known drug ({})", limits::shown(&d), catalogue_names.join(", ")),
                 ));
             }
         }
@@ -631,13 +692,13 @@ pub fn validate_treatment(
         if steps > 1 && arm.min_weeks_on_step * 7.0 >= horizon_days {
             return Err(at_key(
                 "min_weeks_on_step",
-                format!("arm `{name}`: min_weeks_on_step = {} reaches beyond the horizon, so escalation can never fire; lower it below {:.0} weeks", arm.min_weeks_on_step, horizon_days / 7.0),
+                format!("arm `{name}`: min_weeks_on_step = {} reaches beyond the horizon, so escalation can never fire; lower it below {:.0} weeks", num(arm.min_weeks_on_step), horizon_days / 7.0),
             ));
         }
         if steps > 1 && arm.assess_every_weeks * 7.0 >= horizon_days {
             return Err(at_key(
                 "assess_every_weeks",
-                format!("arm `{name}`: assess_every_weeks = {} is beyond the horizon, so no assessment (and no escalation) can ever happen; lower it below {:.0} weeks", arm.assess_every_weeks, horizon_days / 7.0),
+                format!("arm `{name}`: assess_every_weeks = {} is beyond the horizon, so no assessment (and no escalation) can ever happen; lower it below {:.0} weeks", num(arm.assess_every_weeks), horizon_days / 7.0),
             ));
         }
         if arm.escalate_when == EscalateWhen::NotInRemission
@@ -645,7 +706,7 @@ pub fn validate_treatment(
         {
             return Err(at_key(
                 "remission_weeks",
-                format!("arm `{name}`: remission_weeks = {} is beyond the horizon, so every assessment would escalate; lower it", arm.remission_weeks),
+                format!("arm `{name}`: remission_weeks = {} is beyond the horizon, so every assessment would escalate; lower it", num(arm.remission_weeks)),
             ));
         }
     }

@@ -112,6 +112,15 @@ pub fn resolve(l: &LoadedScenario) -> Result<Option<Sweep>> {
             "a sweep writes sweep.csv, not per-patient files: set [output] patients and events to false, or remove [sweep]".into(),
         ));
     }
+    // Every grid point is a whole study: the run size counts all of them.
+    let n_points = parameters.iter().map(|(p, _)| p.values.len()).product();
+    crate::scenario::limits::check_run_size_points(&l.scenario, n_points).map_err(|(_, m)| {
+        at(
+            l,
+            table.span(),
+            format!("[sweep] has {n_points} grid points: {m}"),
+        )
+    })?;
     let mut document: toml::Table =
         toml::from_str(&l.text).expect("the scenario text parsed before");
     document.remove("sweep");

@@ -80,22 +80,22 @@ const CASES: &[Case] = &[
     Case {
         name: "negative_rate",
         text: b"[natural_history]\nflare_rate_per_year = -1\n",
-        expect: &["line 2, column 23", "-1 is not allowed", "a finite number greater than 0"],
+        expect: &["line 2, column 23", "-1 is not allowed", "a rate above 0 and at most 52 per year"],
     },
     Case {
         name: "negative_yearly_hazard",
         text: b"[natural_history]\nppp_per_year = -0.01\n",
-        expect: &["line 2, column 16", "-0.01 is not allowed", "a finite number of 0 or more"],
+        expect: &["line 2, column 16", "-0.01 is not allowed", "a rate from 0 to 52 per year"],
     },
     Case {
         name: "infinite_rate",
         text: b"[natural_history]\nflare_rate_per_year = inf\n",
-        expect: &["line 2, column 23", "inf is not allowed", "a finite number greater than 0"],
+        expect: &["line 2, column 23", "inf is not allowed", "a rate above 0 and at most 52 per year"],
     },
     Case {
         name: "zero_flare_duration",
         text: b"[natural_history]\nflare_duration_mean_weeks = 0\n",
-        expect: &["line 2, column 29", "0 is not allowed", "a finite number greater than 0"],
+        expect: &["line 2, column 29", "0 is not allowed", "a number of weeks from 0.001 to 5200"],
     },
     Case {
         name: "inverted_uniform_bounds",
@@ -134,12 +134,12 @@ const CASES: &[Case] = &[
     Case {
         name: "cohort_size_zero",
         text: b"patients = 0\n",
-        expect: &["line 1, column 12", "cohort size 0 is not allowed", "at least 1"],
+        expect: &["line 1, column 12", "patients = 0 is not allowed", "from 1 to 10000000"],
     },
     Case {
         name: "cohort_size_negative",
         text: b"patients = -5\n",
-        expect: &["line 1, column 12", "cohort size -5 is not allowed", "at least 1"],
+        expect: &["line 1, column 12", "patients = -5 is not allowed", "from 1 to 10000000"],
     },
     Case {
         name: "horizon_zero",
@@ -204,7 +204,7 @@ const CASES: &[Case] = &[
     Case {
         name: "negative_seed",
         text: b"seed = -1\n",
-        expect: &["line 1, column 8", "invalid value"],
+        expect: &["line 1, column 8", "seed = -1 is not allowed", "from 0 to 9223372036854775807"],
     },
     Case {
         name: "unknown_drug_in_ladder",
@@ -249,7 +249,7 @@ const CASES: &[Case] = &[
 ];
 
 /// Common checks of a refusal: exit code 2, no panic, the fragments.
-fn assert_refused(o: &Output, what: &str, expect: &[&str]) {
+pub fn assert_refused(o: &Output, what: &str, expect: &[&str]) {
     assert_eq!(o.code, Some(2), "{what}: expected exit code 2: {o:#?}");
     assert!(
         !o.stderr.contains("panicked"),
@@ -274,7 +274,7 @@ fn assert_refused(o: &Output, what: &str, expect: &[&str]) {
 /// Runs `run FILE --out out`, `run FILE` (default output under the working
 /// directory) and `check FILE` in `dir`, which holds `out/sentinel.txt`;
 /// each must be refused, and `dir` must be unchanged afterwards.
-fn assert_refused_untouched(dir: &Path, file: &str, expect: &[&str]) {
+pub fn assert_refused_untouched(dir: &Path, file: &str, expect: &[&str]) {
     let out = dir.join("out");
     fs::create_dir_all(&out).unwrap();
     fs::write(out.join("sentinel.txt"), "an earlier result").unwrap();

@@ -16,12 +16,17 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// Longest any one command of these tests may take: a hang fails the test
+/// instead of blocking it.
+pub const TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
+
 /// `crmo-sim`, run from the repository root, with the thread count left to
-/// the test (an inherited `RAYON_NUM_THREADS` is removed).
+/// the test (an inherited `RAYON_NUM_THREADS` is removed) and killed after [`TIMEOUT`].
 pub fn crmo() -> Command {
     let mut cmd = Command::cargo_bin("crmo-sim").expect("the crmo-sim binary is built");
     cmd.current_dir(root());
     cmd.env_remove("RAYON_NUM_THREADS");
+    cmd.timeout(TIMEOUT);
     cmd
 }
 

@@ -7,7 +7,8 @@ use rand_distr::Distribution;
 
 use crate::model::{Site, Stage};
 
-use super::{poisson, EventKind, Lesion, Observer, Sim, NEVER};
+use super::{poisson, EventKind, Lesion, Limit, Observer, Sim, NEVER};
+use crate::scenario::limits::MAX_LESIONS;
 
 impl<O: Observer> Sim<'_, '_, O> {
     /// The lesions present at onset; at least one is painful (the patient presents with pain).
@@ -65,6 +66,10 @@ impl<O: Observer> Sim<'_, '_, O> {
     pub(super) fn draw_new_lesions(&mut self) {
         let mean = self.g.values.new_lesions_per_flare * self.frailty * self.effects.lesion_factor;
         let n = poisson(mean, &mut self.rng.lesions);
+        if self.scratch.lesions.len() as u64 + n > MAX_LESIONS as u64 {
+            self.out.limit = Some(Limit::Lesions);
+            return;
+        }
         let mut any_symptomatic = false;
         for _ in 0..n {
             let silent = self.rng.lesions.random::<f64>() < self.g.values.p_silent_new;

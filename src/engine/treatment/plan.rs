@@ -82,7 +82,7 @@ pub struct TreatmentOutcome {
     /// Days exposed to each drug (courses count their infusion days).
     pub drug_days: [f64; MAX_DRUGS],
     /// Highest ladder step reached (1-based; 0 = never treated).
-    pub steps_reached: u8,
+    pub steps_reached: u16,
     /// Drugs stopped for adverse events.
     pub adverse_events: u32,
     /// Flares that started while on a treatment step.

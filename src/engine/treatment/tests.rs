@@ -225,3 +225,17 @@ fn onset_lag_delays_the_effect() {
     t.on(TreatmentTrigger::Scheduled, 38.0, true, &mut log, &mut iv);
     assert_eq!(t.effects().flare_hazard_ratio, 0.5);
 }
+
+/// The step counter does not wrap after 255 steps.
+#[test]
+fn steps_beyond_255_are_counted() {
+    let h = Harness::new(vec![drug("a", 0.0, 0.0, 0.0), drug("b", 0.0, 0.0, 0.0)]);
+    let mut p = plan((0..300).map(|k| vec![k % 2]).collect());
+    p.min_days_on_step = 0.0;
+    p.assess_every_days = 7.0;
+    let mut t = TreatmentState::new(&p, &h.model, 0);
+    let (mut log, mut iv) = (EventLog::default(), Intervals::new());
+    t.on(TreatmentTrigger::Diagnosis, 0.0, true, &mut log, &mut iv);
+    run_until(&mut t, 7.0 * 280.0, &mut log, &mut iv, true);
+    assert_eq!(t.outcome().steps_reached, 281);
+}

@@ -558,6 +558,14 @@ impl CourseSim {
             &mut Scratch::default(),
             &mut log,
         );
+        if let Some(limit) = outcome.limit {
+            return Err(Error::PatientLimit(format!(
+                "scenario {}: patient {patient} (arm `{}`) has {}",
+                self.scenario,
+                self.arm.name,
+                limit.describe()
+            )));
+        }
         Ok((outcome, log))
     }
 

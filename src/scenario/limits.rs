@@ -1,0 +1,188 @@
+//! The limits of what a scenario may ask for, so that every scenario `check`
+//! accepts runs to completion in bounded time and memory. Each limit is
+//! derived from what the model needs (README, "Limits"); value ranges of
+//! single parameters live with their kinds in [`super::dist`].
+
+use super::dist::num;
+use super::Scenario;
+
+/// Largest scenario file, bytes (the shipped ones are a few kilobytes).
+pub const MAX_SCENARIO_BYTES: u64 = 1 << 20;
+/// Most patients per replicate.
+pub const MAX_PATIENTS: u64 = 10_000_000;
+/// Most replicates.
+pub const MAX_REPLICATES: u32 = 100_000;
+/// Most `[[arm]]` tables.
+pub const MAX_ARMS: usize = 16;
+/// Most `[drugs.NAME]` tables (catalogue overrides and new drugs).
+pub const MAX_DRUG_TABLES: usize = 64;
+/// Most steps in one ladder.
+pub const MAX_LADDER_STEPS: usize = 64;
+/// Most drugs the arms of one scenario use together.
+pub const MAX_USED_DRUGS: usize = crate::engine::treatment::MAX_DRUGS;
+/// Most drugs combined in one ladder step.
+pub const MAX_STEP_DRUGS: usize = crate::engine::treatment::MAX_STEP_DRUGS;
+/// Most lesions one patient may have: ten times the most any patient of the
+/// shipped scenarios reaches (about 500, Majeed syndrome over 15 years).
+pub const MAX_LESIONS: usize = 5_000;
+/// Most events (steps of the event loop) in one patient's course: weekly
+/// imaging, assessments and courses over a century are about 16,000, and the
+/// shipped scenarios reach about 2,500.
+pub const MAX_EVENTS: u32 = 200_000;
+/// Most patient courses one run simulates: patients x replicates x arms.
+pub const MAX_COURSES: u64 = 1_000_000_000;
+/// Most replicates x arms x horizon years: every replicate keeps, per arm,
+/// a day-resolution histogram of the diagnostic delay (about 3 kB per year).
+pub const MAX_REPLICATE_ARM_YEARS: f64 = 200_000.0;
+/// Largest seed, the same in the file (a TOML integer) and on the command line.
+pub const MAX_SEED: u64 = i64::MAX as u64;
+/// Longest name (scenario, arm or drug), characters.
+pub const MAX_NAME_CHARS: usize = 100;
+
+/// Why `s` cannot name an output directory, an arm or a drug, if it cannot.
+///
+/// Names end up in paths and CSV columns: only letters, digits, `-`, `_`
+/// and `.` are allowed, and not a leading dot.
+pub fn name_problem(s: &str) -> Option<String> {
+    const ALLOWED: &str = "use 1-100 letters, digits, '-', '_' or '.'";
+    if s.is_empty() {
+        return Some(format!("the name is empty: {ALLOWED}"));
+    }
+    let chars = s.chars().count();
+    if chars > MAX_NAME_CHARS {
+        return Some(format!(
+            "the name has {chars} characters: {ALLOWED} (at most {MAX_NAME_CHARS})"
+        ));
+    }
+    if s.starts_with('.') {
+        return Some(format!(
+            "a name must not start with '.' (it would make a hidden file, and `.` or `..` name a directory above the output): {ALLOWED}"
+        ));
+    }
+    s.chars()
+        .enumerate()
+        .find(|(_, c)| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+        .map(|(i, c)| {
+            format!(
+                "character {} ({c:?}) is not allowed (names appear in file paths and CSV columns): {ALLOWED}",
+                i + 1
+            )
+        })
+}
+
+/// A name as messages show it: quoted, and cut after 40 characters.
+pub fn shown(s: &str) -> String {
+    const SHOWN: usize = 40;
+    if s.chars().count() <= SHOWN {
+        format!("{s:?}")
+    } else {
+        let head: String = s.chars().take(SHOWN).collect();
+        format!("{head:?}... ({} bytes)", s.len())
+    }
+}
+
+/// A name cut after 40 characters, unquoted (for names already known to be
+/// printable, inside backticks).
+pub fn short(s: &str) -> String {
+    const SHOWN: usize = 40;
+    if s.chars().count() <= SHOWN {
+        s.to_string()
+    } else {
+        let head: String = s.chars().take(SHOWN).collect();
+        format!("{head}... ({} bytes)", s.len())
+    }
+}
+
+/// Cuts every line of a message to 300 characters (a parser error quotes the
+/// offending line, which may be a megabyte long).
+pub fn clip_lines(message: &str) -> String {
+    const WIDTH: usize = 300;
+    message
+        .lines()
+        .map(|l| {
+            if l.chars().count() > WIDTH {
+                let head: String = l.chars().take(WIDTH).collect();
+                format!("{head}... ({} more bytes)", l.len() - head.len())
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Checks the size of the whole run (after command-line overrides):
+/// patients x replicates x arms, and the memory kept per replicate.
+/// Returns what is wrong and what is allowed; the key to blame comes first.
+pub fn check_run_size(s: &Scenario) -> Result<(), (&'static str, String)> {
+    check_run_size_points(s, 1)
+}
+
+/// [`check_run_size`] for a sweep of `points` grid points, each a whole
+/// study of this size (a swept horizon counts as the longest, 100 years).
+pub fn check_run_size_points(s: &Scenario, points: usize) -> Result<(), (&'static str, String)> {
+    let arms = s.arm.len().max(1) as u64;
+    let points = points.max(1) as u64;
+    let courses = s
+        .patients
+        .saturating_mul(u64::from(s.replicates))
+        .saturating_mul(arms)
+        .saturating_mul(points);
+    let per_point = if points > 1 { " per grid point" } else { "" };
+    if courses > MAX_COURSES {
+        return Err((
+            "patients",
+            format!(
+                "{} patients x {} replicate(s) x {arms} arm(s){per_point} = {courses} patient courses in all; at most {MAX_COURSES} are allowed in one run: lower `patients` or `replicates`",
+                s.patients, s.replicates
+            ),
+        ));
+    }
+    let horizon = if points > 1 { 100.0 } else { s.horizon_years };
+    // A sweep also keeps every point's curves, about ten replicates' worth per arm.
+    let kept = f64::from(s.replicates) + if points > 1 { 10.0 } else { 0.0 };
+    let load = kept * arms as f64 * horizon * points as f64;
+    if load > MAX_REPLICATE_ARM_YEARS {
+        return Err((
+            "replicates",
+            format!(
+                "{} replicate(s) x {arms} arm(s) x {} horizon years{per_point} = {} in all; at most {} are allowed (each replicate keeps day-resolution results per arm): lower `replicates`",
+                num(kept),
+                num(horizon),
+                num(load),
+                num(MAX_REPLICATE_ARM_YEARS)
+            ),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_say_why_they_are_refused() {
+        assert_eq!(name_problem("nsaid-first_2.b"), None);
+        assert!(name_problem(".hidden")
+            .unwrap()
+            .contains("must not start with '.'"));
+        assert!(name_problem("..")
+            .unwrap()
+            .contains("must not start with '.'"));
+        assert!(name_problem("a,b").unwrap().contains("character 2 (',')"));
+        assert!(name_problem("").unwrap().contains("empty"));
+        assert!(name_problem(&"x".repeat(101))
+            .unwrap()
+            .contains("101 characters"));
+    }
+
+    #[test]
+    fn long_names_are_cut_in_messages() {
+        let long = "y".repeat(1_000_000);
+        let s = shown(&long);
+        assert!(s.len() < 80, "{s}");
+        assert!(s.contains("1000000 bytes"));
+        assert!(clip_lines(&format!("a\n{long}\nb")).len() < 400);
+    }
+}
