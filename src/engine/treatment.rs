@@ -524,23 +524,20 @@ impl<'a> TreatmentState<'a> {
         intervals: &mut Intervals,
     ) {
         let Phase::OnStep(k) = self.phase else { return };
-        let last = self.plan.steps.len() - 1;
-        if k < last {
-            self.escalate(day, obs, intervals);
+        if let Some(j) = self.next_tolerated_step(k) {
+            self.enter_step(j, day, obs, intervals);
             return;
         }
-        let tolerated = |step: &[u16], had: u32| step.iter().all(|d| had & (1 << d) == 0);
-        let had = self.had_adverse_event;
         match self.plan.adverse_event_at_top {
             Fallback::Stop => {}
             Fallback::Previous => {
-                if let Some(j) = (0..k).rev().find(|&j| tolerated(&self.plan.steps[j], had)) {
+                if let Some(j) = (0..k).rev().find(|&j| self.tolerated(&self.plan.steps[j])) {
                     self.enter_step(j, day, obs, intervals);
                     return;
                 }
             }
             Fallback::Drug(d) => {
-                if tolerated(&[d], had) {
+                if self.tolerated(&[d]) {
                     self.enter_drugs(&[d], k, day, obs, intervals);
                     return;
                 }
@@ -552,8 +549,8 @@ impl<'a> TreatmentState<'a> {
 
     fn escalate<O: Observer>(&mut self, day: f64, obs: &mut O, intervals: &mut Intervals) {
         let Phase::OnStep(k) = self.phase else { return };
-        if k + 1 < self.plan.steps.len() {
-            self.enter_step(k + 1, day, obs, intervals);
+        if let Some(j) = self.next_tolerated_step(k) {
+            self.enter_step(j, day, obs, intervals);
         } else if self.plan.at_top == Some(AtTop::Stop) {
             self.stop_all(day, StopReason::TopOfLadder, obs, intervals);
             self.phase = Phase::Stopped;
@@ -561,6 +558,18 @@ impl<'a> TreatmentState<'a> {
             // Stay on the last step; restart its clock so assessment waits again.
             self.step_start = day;
         }
+    }
+
+    /// Whether none of `drugs` has caused an adverse event in this patient.
+    fn tolerated(&self, drugs: &[u16]) -> bool {
+        drugs.iter().all(|d| self.had_adverse_event & (1 << d) == 0)
+    }
+
+    /// The first step after step `k` whose drugs have all been tolerated:
+    /// a drug stopped for an adverse event is never given again, so
+    /// escalation skips the steps that hold one.
+    fn next_tolerated_step(&self, k: usize) -> Option<usize> {
+        (k + 1..self.plan.steps.len()).find(|&j| self.tolerated(&self.plan.steps[j]))
     }
 }
 

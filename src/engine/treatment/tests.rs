@@ -174,6 +174,45 @@ fn adverse_event_moves_to_the_next_step() {
 }
 
 #[test]
+fn a_drug_stopped_for_an_adverse_event_is_never_given_again() {
+    // Escalate to b, b's adverse event falls back to a; while the flare goes
+    // on, later assessments must not escalate back to b.
+    let h = Harness::new(vec![drug("a", 0.0, 0.0, 0.0), drug("b", 0.0, 50.0, 0.0)]);
+    let p = plan(vec![vec![0], vec![1]]);
+    let mut t = TreatmentState::new(&p, &h.model, 0);
+    let (mut log, mut iv) = (EventLog::default(), Intervals::new());
+    t.on(TreatmentTrigger::Diagnosis, 0.0, true, &mut log, &mut iv);
+    run_until(&mut t, 2000.0, &mut log, &mut iv, true);
+    assert_eq!(t.outcome().adverse_events, 1);
+    let b_starts = starts(&log).iter().filter(|(_, d)| *d == 1).count();
+    assert_eq!(
+        b_starts,
+        1,
+        "b restarted after its adverse event: {:?}",
+        starts(&log)
+    );
+    assert_eq!(starts(&log).last().map(|s| s.1), Some(0), "back on a");
+}
+
+#[test]
+fn escalation_skips_a_step_whose_drug_caused_an_adverse_event() {
+    // a -> b -> c; b's adverse event moves on to c, and c's later failure
+    // with the fallback to the previous tolerated step lands on a, never b.
+    let h = Harness::new(vec![
+        drug("a", 0.0, 0.0, 0.0),
+        drug("b", 0.0, 50.0, 0.0),
+        drug("c", 0.0, 0.0, 0.0),
+    ]);
+    let p = plan(vec![vec![0], vec![1], vec![2]]);
+    let mut t = TreatmentState::new(&p, &h.model, 0);
+    let (mut log, mut iv) = (EventLog::default(), Intervals::new());
+    t.on(TreatmentTrigger::Diagnosis, 0.0, true, &mut log, &mut iv);
+    run_until(&mut t, 2000.0, &mut log, &mut iv, true);
+    let drugs: Vec<u16> = starts(&log).iter().map(|s| s.1).collect();
+    assert_eq!(drugs, vec![0, 1, 2], "one pass up the ladder, b once");
+}
+
+#[test]
 fn top_of_ladder_continues_or_stops() {
     let h = Harness::new(vec![drug("a", 0.0, 0.0, 0.0)]);
     let p = plan(vec![vec![0]]);
