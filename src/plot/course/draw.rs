@@ -10,17 +10,17 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
 use crate::engine::model_values::DAYS_PER_YEAR;
-use crate::engine::patient::StopReason;
 use crate::error::{Error, Result};
-use crate::model::Stage;
 
 use super::bars::{draw_lesions, draw_treatment, drug_rows, lesion_rows, panel_name};
 use super::CourseTrace;
 use crate::plot::palette as pal;
 use crate::plot::{
     anchored, bold, draw_legend, draw_title, fmt_tick, legend_height, text, DrawResult, Figure,
-    Style, Swatch,
+    Style,
 };
+
+pub(crate) use super::legend::course_legend;
 
 /// How a course chart is drawn.
 #[derive(Debug, Clone)]
@@ -158,140 +158,6 @@ pub(crate) fn shown(opt: &CourseOptions, d: f64) -> bool {
 /// Whether `[a, b]` (days) overlaps the window.
 pub(crate) fn overlaps(opt: &CourseOptions, a: f64, b: f64) -> bool {
     a / DAYS_PER_YEAR <= opt.years.1 && b / DAYS_PER_YEAR >= opt.years.0
-}
-
-/// The legend entries of a course chart: only marks the chart draws in its window.
-pub(crate) fn course_legend(t: &CourseTrace, opt: &CourseOptions) -> Vec<(Swatch, String)> {
-    let lw = opt.style.line(2);
-    let flares: Vec<_> = t
-        .flares
-        .iter()
-        .filter(|f| overlaps(opt, f.start_day, f.end_day))
-        .collect();
-    let mut v = vec![(Swatch::Line(pal::BLACK, lw), "pain (VAS 0-10)".to_string())];
-    let mut add = |on: bool, swatch: Swatch, label: &str| {
-        if on {
-            v.push((swatch, label.to_string()));
-        }
-    };
-    add(!flares.is_empty(), Swatch::Box(pal::ACTIVE, 0.25), "flare");
-    add(
-        flares.iter().any(|f| f.fever),
-        Swatch::Triangle(pal::ORANGE),
-        "fever",
-    );
-    // Compact panels draw no CRP, imaging or lesions.
-    let full = !opt.compact;
-    add(
-        full && !flares.is_empty(),
-        Swatch::Diamond(pal::REDDISH_PURPLE),
-        "CRP (mg/l, right axis)",
-    );
-    add(
-        full && t.imaging.iter().any(|m| shown(opt, m.day)),
-        Swatch::Hollow(pal::BLACK),
-        "imaging (+n: lesions found)",
-    );
-    let stages = if full {
-        stages_shown(t, opt)
-    } else {
-        Vec::new()
-    };
-    for (stage, colour, label) in [
-        (Stage::Lytic, pal::LYTIC, "lytic lesion"),
-        (Stage::Mixed, pal::MIXED, "mixed lytic/sclerotic"),
-        (Stage::Sclerotic, pal::SCLEROTIC, "sclerotic"),
-    ] {
-        add(stages.contains(&stage), Swatch::Box(colour, 0.95), label);
-    }
-    add(
-        full && t
-            .lesions
-            .iter()
-            .any(|l| !l.symptomatic && l.active.iter().any(|p| overlaps(opt, p.0, p.1))),
-        Swatch::Hollow(pal::LYTIC),
-        "silent lesion (pale)",
-    );
-    add(
-        full && t.fractures.iter().any(|f| shown(opt, f.day)),
-        Swatch::Cross(pal::VERMILLION),
-        "vertebral fracture",
-    );
-    add(
-        t.diagnosis_day.is_some_and(|d| shown(opt, d)),
-        Swatch::Dashed(pal::BLACK, lw),
-        "diagnosis",
-    );
-    add(
-        t.resolution_day.is_some_and(|d| shown(opt, d)),
-        Swatch::Dashed(pal::BLUISH_GREEN, lw),
-        "resolved",
-    );
-    add(
-        t.lost_day.is_some_and(|d| d / DAYS_PER_YEAR <= opt.years.1),
-        Swatch::Box(pal::LOST, 0.3),
-        "lost to follow-up",
-    );
-    let effects: Vec<_> = t
-        .drug_effects
-        .iter()
-        .filter(|e| shown(opt, e.day))
-        .collect();
-    add(
-        effects.iter().any(|e| e.responder),
-        Swatch::Dot(pal::BLACK),
-        "drug acts (responder)",
-    );
-    add(
-        effects.iter().any(|e| !e.responder),
-        Swatch::Ring(pal::BLACK),
-        "drug acts (non-responder)",
-    );
-    add(
-        t.drug_courses.iter().any(|c| shown(opt, c.day)),
-        Swatch::Box(pal::GREY, 0.35),
-        "effect window of a course (pale)",
-    );
-    let stopped = |r: StopReason| {
-        t.drug_spans
-            .iter()
-            .any(|s| s.stop == Some(r) && shown(opt, s.end_day))
-    };
-    add(
-        stopped(StopReason::Escalation),
-        Swatch::Triangle(pal::BLACK),
-        "escalation",
-    );
-    add(
-        stopped(StopReason::Taper),
-        Swatch::DownTriangle(pal::BLACK),
-        "taper",
-    );
-    add(
-        stopped(StopReason::AdverseEvent),
-        Swatch::Diamond(pal::VERMILLION),
-        "adverse event",
-    );
-    if opt.compact {
-        // Compact panels have no drug row labels: the legend names the colours.
-        for (_, name) in drug_rows(t) {
-            v.push((Swatch::Box(pal::drug(&name), 0.9), name));
-        }
-    }
-    v
-}
-
-/// The imaging stages of the lesion periods the window shows.
-fn stages_shown(t: &CourseTrace, opt: &CourseOptions) -> Vec<Stage> {
-    let mut v = Vec::new();
-    for l in &t.lesions {
-        for (a, b, stage) in super::bars::stage_periods(l) {
-            if overlaps(opt, a, b) && !v.contains(&stage) {
-                v.push(stage);
-            }
-        }
-    }
-    v
 }
 
 pub(crate) type Chart2d<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
@@ -731,22 +597,4 @@ where
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn years_parse_as_a_range() {
-        assert_eq!(parse_years("0..5"), Ok((0.0, 5.0)));
-        assert_eq!(parse_years(" 1.5 .. 4"), Ok((1.5, 4.0)));
-        for bad in ["5..1", "..3", "a..b", "3", "-1..2", "2..2"] {
-            assert!(parse_years(bad).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn pain_line_clips_to_the_window() {
-        let line = [(0.0, 0.0), (1.0, 0.0), (1.0, 6.0), (3.0, 6.0), (3.0, 0.0)];
-        let c = clip_line(&line, (2.0, 4.0));
-        assert_eq!(c, vec![(2.0, 6.0), (3.0, 6.0), (3.0, 6.0), (3.0, 0.0)]);
-    }
-}
+mod tests;

@@ -1,0 +1,145 @@
+//! The legend of a course chart: only the marks the chart draws inside its
+//! time window (flares, fever, CRP, imaging, lesion stages, drugs, events).
+
+use super::bars::drug_rows;
+use super::draw::{overlaps, shown, CourseOptions};
+use super::CourseTrace;
+use crate::engine::model_values::DAYS_PER_YEAR;
+use crate::engine::patient::StopReason;
+use crate::model::Stage;
+use crate::plot::palette as pal;
+use crate::plot::Swatch;
+
+/// The legend entries of a course chart: only marks the chart draws in its window.
+pub(crate) fn course_legend(t: &CourseTrace, opt: &CourseOptions) -> Vec<(Swatch, String)> {
+    let lw = opt.style.line(2);
+    let flares: Vec<_> = t
+        .flares
+        .iter()
+        .filter(|f| overlaps(opt, f.start_day, f.end_day))
+        .collect();
+    let mut v = vec![(Swatch::Line(pal::BLACK, lw), "pain (VAS 0-10)".to_string())];
+    let mut add = |on: bool, swatch: Swatch, label: &str| {
+        if on {
+            v.push((swatch, label.to_string()));
+        }
+    };
+    add(!flares.is_empty(), Swatch::Box(pal::ACTIVE, 0.25), "flare");
+    add(
+        flares.iter().any(|f| f.fever),
+        Swatch::Triangle(pal::ORANGE),
+        "fever",
+    );
+    // Compact panels draw no CRP, imaging or lesions.
+    let full = !opt.compact;
+    add(
+        full && !flares.is_empty(),
+        Swatch::Diamond(pal::REDDISH_PURPLE),
+        "CRP (mg/l, right axis)",
+    );
+    add(
+        full && t.imaging.iter().any(|m| shown(opt, m.day)),
+        Swatch::Hollow(pal::BLACK),
+        "imaging (+n: lesions found)",
+    );
+    let stages = if full {
+        stages_shown(t, opt)
+    } else {
+        Vec::new()
+    };
+    for (stage, colour, label) in [
+        (Stage::Lytic, pal::LYTIC, "lytic lesion"),
+        (Stage::Mixed, pal::MIXED, "mixed lytic/sclerotic"),
+        (Stage::Sclerotic, pal::SCLEROTIC, "sclerotic"),
+    ] {
+        add(stages.contains(&stage), Swatch::Box(colour, 0.95), label);
+    }
+    add(
+        full && t
+            .lesions
+            .iter()
+            .any(|l| !l.symptomatic && l.active.iter().any(|p| overlaps(opt, p.0, p.1))),
+        Swatch::Hollow(pal::LYTIC),
+        "silent lesion (pale)",
+    );
+    add(
+        full && t.fractures.iter().any(|f| shown(opt, f.day)),
+        Swatch::Cross(pal::VERMILLION),
+        "vertebral fracture",
+    );
+    add(
+        t.diagnosis_day.is_some_and(|d| shown(opt, d)),
+        Swatch::Dashed(pal::BLACK, lw),
+        "diagnosis",
+    );
+    add(
+        t.resolution_day.is_some_and(|d| shown(opt, d)),
+        Swatch::Dashed(pal::BLUISH_GREEN, lw),
+        "resolved",
+    );
+    add(
+        t.lost_day.is_some_and(|d| d / DAYS_PER_YEAR <= opt.years.1),
+        Swatch::Box(pal::LOST, 0.3),
+        "lost to follow-up",
+    );
+    let effects: Vec<_> = t
+        .drug_effects
+        .iter()
+        .filter(|e| shown(opt, e.day))
+        .collect();
+    add(
+        effects.iter().any(|e| e.responder),
+        Swatch::Dot(pal::BLACK),
+        "drug acts (responder)",
+    );
+    add(
+        effects.iter().any(|e| !e.responder),
+        Swatch::Ring(pal::BLACK),
+        "drug acts (non-responder)",
+    );
+    add(
+        t.drug_courses.iter().any(|c| shown(opt, c.day)),
+        Swatch::Box(pal::GREY, 0.35),
+        "effect window of a course (pale)",
+    );
+    let stopped = |r: StopReason| {
+        t.drug_spans
+            .iter()
+            .any(|s| s.stop == Some(r) && shown(opt, s.end_day))
+    };
+    add(
+        stopped(StopReason::Escalation),
+        Swatch::Triangle(pal::BLACK),
+        "escalation",
+    );
+    add(
+        stopped(StopReason::Taper),
+        Swatch::DownTriangle(pal::BLACK),
+        "taper",
+    );
+    add(
+        stopped(StopReason::AdverseEvent),
+        Swatch::Diamond(pal::VERMILLION),
+        "adverse event",
+    );
+    if opt.compact {
+        // Compact panels have no drug row labels: the legend names the colours.
+        for (_, name) in drug_rows(t) {
+            v.push((Swatch::Box(pal::drug(&name), 0.9), name));
+        }
+    }
+    v
+}
+
+/// The imaging stages of the lesion periods the window shows.
+fn stages_shown(t: &CourseTrace, opt: &CourseOptions) -> Vec<Stage> {
+    let mut v = Vec::new();
+    for l in &t.lesions {
+        for (a, b, stage) in super::bars::stage_periods(l) {
+            if overlaps(opt, a, b) && !v.contains(&stage) {
+                v.push(stage);
+            }
+        }
+    }
+    v
+}
