@@ -304,8 +304,9 @@ impl Plot<'_> {
         let step = risk_step(months);
         for (a, rows) in curves.iter().enumerate() {
             let y = (row_h * (a as f64 + 1.5)) as i32;
-            // Each row is marked by its arm's line (the legend names the arms).
-            let right = plot_left - base.0 - (px * 0.8) as i32;
+            // Each row is marked by its arm's line (the legend names the arms),
+            // clear of the month-0 count centred on the axis.
+            let right = plot_left - base.0 - (px * 2.4) as i32;
             table.draw(&PathElement::new(
                 vec![(right - (px * 2.0) as i32, y), (right, y)],
                 pal::series(a).stroke_width(self.style.line(3)),
