@@ -12,14 +12,8 @@ use std::sync::OnceLock;
 
 use assert_cmd::Command;
 
-#[derive(Debug, Clone)]
-struct Calibrated {
-    published: f64,
-    tolerance: f64,
-    simulated: f64,
-    mcse: f64,
-    inside: bool,
-}
+mod common;
+use common::{calibration_rows, Calibrated};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -58,23 +52,7 @@ fn calibrate(seed: Option<u64>) -> (HashMap<String, Calibrated>, String) {
     cmd.assert().success();
     let text = read(&out.join("calibration.csv"));
     let mut reader = csv::Reader::from_reader(text.as_bytes());
-    let rows = reader
-        .records()
-        .map(|r| {
-            let r = r.expect("calibration row");
-            let num = |i: usize| r[i].parse::<f64>().expect("number");
-            (
-                r[0].to_string(),
-                Calibrated {
-                    published: num(2),
-                    tolerance: num(3),
-                    simulated: num(4),
-                    mcse: num(5),
-                    inside: &r[6] == "true",
-                },
-            )
-        })
-        .collect();
+    let rows = calibration_rows(&mut reader);
     (rows, read(&out.join("summary.csv")))
 }
 

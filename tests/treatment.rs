@@ -16,6 +16,9 @@ use std::sync::OnceLock;
 
 use assert_cmd::Command;
 
+mod common;
+use common::{calibration_rows, Calibrated};
+
 use crmo_sim::engine::cohort::{CohortResult, NoRows};
 use crmo_sim::output::summary::{difference_rows, summary_rows, SummaryRow};
 use crmo_sim::output::tables::{km_csv, summary_csv, timeseries_csv};
@@ -458,16 +461,6 @@ fn paired_differences_are_more_precise_than_unpaired() {
 
 // ------------------------------------------------ 4. calibration C1-C7
 
-/// One line of `calibration.csv`.
-#[derive(Debug, Clone)]
-struct Calibrated {
-    published: f64,
-    tolerance: f64,
-    simulated: f64,
-    mcse: f64,
-    inside: bool,
-}
-
 /// `crmo-sim calibrate` of the built-in reference scenario, run once for all
 /// seven target tests; its `calibration.csv` by id.
 fn calibration() -> &'static HashMap<String, Calibrated> {
@@ -494,23 +487,7 @@ fn calibration() -> &'static HashMap<String, Calibrated> {
             header.join(","),
             "id,target,published,tolerance,simulated,mcse,inside"
         );
-        reader
-            .records()
-            .map(|r| {
-                let r = r.expect("calibration row");
-                let num = |i: usize| r[i].parse::<f64>().expect("number");
-                (
-                    r[0].to_string(),
-                    Calibrated {
-                        published: num(2),
-                        tolerance: num(3),
-                        simulated: num(4),
-                        mcse: num(5),
-                        inside: &r[6] == "true",
-                    },
-                )
-            })
-            .collect()
+        calibration_rows(&mut reader)
     })
 }
 
