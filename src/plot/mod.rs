@@ -241,6 +241,16 @@ impl Format {
 /// [`Error::Plot`] with the file name by [`render`].
 pub(crate) type DrawResult<T = ()> = std::result::Result<T, Box<dyn StdError>>;
 
+/// A plotters chart on two `f64` axes, as every chart here draws.
+pub(crate) type Chart2d<'a, DB> = plotters::chart::ChartContext<
+    'a,
+    DB,
+    plotters::coord::cartesian::Cartesian2d<
+        plotters::coord::types::RangedCoordf64,
+        plotters::coord::types::RangedCoordf64,
+    >,
+>;
+
 /// Something that can draw itself on any plotters backend.
 pub(crate) trait Figure {
     /// Draws the whole figure on `root` (already filled white).

@@ -581,11 +581,7 @@ impl Plot<'_> {
     }
 }
 
-pub(crate) type Chart2d<'a, DB> = ChartContext<
-    'a,
-    DB,
-    Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
->;
+pub(crate) use crate::plot::Chart2d;
 
 /// The grid and axes of a chart whose y axis is a share, in percent.
 pub(crate) fn draw_percent_mesh<DB: DrawingBackend>(

@@ -4,7 +4,6 @@
 
 use std::path::Path;
 
-use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
@@ -160,7 +159,7 @@ pub(crate) fn overlaps(opt: &CourseOptions, a: f64, b: f64) -> bool {
     a / DAYS_PER_YEAR <= opt.years.1 && b / DAYS_PER_YEAR >= opt.years.0
 }
 
-pub(crate) type Chart2d<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+pub(crate) use crate::plot::Chart2d;
 
 /// Draws a whole course chart (title, panels, legend) into `area`.
 pub(crate) fn draw_course<DB: DrawingBackend>(
