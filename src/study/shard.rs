@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::engine::cohort::{Accumulators, CohortResult};
 use crate::error::{Error, Result};
 use crate::output::writer::sha256_hex;
+use crate::scenario::limits;
 
 use super::Study;
 
@@ -150,12 +151,37 @@ impl ShardFile {
                 path.display()
             )));
         }
-        postcard::from_bytes(&bytes[12..]).map_err(|e| {
+        let file: ShardFile = postcard::from_bytes(&bytes[12..]).map_err(|e| {
             Error::Shard(format!(
                 "{} is damaged or truncated ({e}); run that shard again",
                 path.display()
             ))
-        })
+        })?;
+        match file.inconsistency() {
+            Some(what) => Err(Error::Shard(format!(
+                "{} is damaged ({what}); run that shard again",
+                path.display()
+            ))),
+            None => Ok(file),
+        }
+    }
+
+    /// What a decoded file says that no crmo-sim wrote: a shard outside its
+    /// split, a hash that is not SHA-256 hex, a seed or patient count outside
+    /// the scenario limits. A merge trusts nothing else in the file.
+    fn inconsistency(&self) -> Option<&'static str> {
+        let id = &self.identity;
+        if self.shard.count == 0 || self.shard.count != id.shards || self.shard.index >= id.shards {
+            Some("its shard number is outside its split")
+        } else if id.scenario_sha256.len() != 64
+            || !id.scenario_sha256.bytes().all(|b| b.is_ascii_hexdigit())
+        {
+            Some("its scenario hash is not SHA-256")
+        } else if !(1..=limits::MAX_PATIENTS).contains(&id.patients) || id.seed > limits::MAX_SEED {
+            Some("its seed or patient count is outside the scenario limits")
+        } else {
+            None
+        }
     }
 }
 
@@ -196,10 +222,10 @@ pub fn merge_shards(dirs: &[PathBuf]) -> Result<MergedShards> {
         }
     }
     let n = first.identity.shards;
-    let mut by_index: Vec<Option<usize>> = vec![None; n as usize];
+    // Only the given shards are indexed, so a split of any N costs nothing.
+    let mut by_index: std::collections::BTreeMap<u32, usize> = Default::default();
     for (i, (dir, s)) in shards.iter().enumerate() {
-        let slot = &mut by_index[s.shard.index as usize];
-        if let Some(j) = *slot {
+        if let Some(&j) = by_index.get(&s.shard.index) {
             return Err(Error::Shard(format!(
                 "shard {} is given twice ({} and {}): give each shard once",
                 s.shard,
@@ -207,18 +233,22 @@ pub fn merge_shards(dirs: &[PathBuf]) -> Result<MergedShards> {
                 dir.display()
             )));
         }
-        *slot = Some(i);
+        by_index.insert(s.shard.index, i);
     }
-    let missing: Vec<String> = by_index
-        .iter()
-        .enumerate()
-        .filter(|(_, s)| s.is_none())
-        .map(|(k, _)| format!("{k}/{n}"))
+    const LISTED: usize = 20;
+    let missing_count = n as usize - by_index.len();
+    let mut missing: Vec<String> = (0..n)
+        .filter(|k| !by_index.contains_key(k))
+        .take(LISTED)
+        .map(|k| format!("{k}/{n}"))
         .collect();
+    if missing_count > LISTED {
+        missing.push(format!("and {} more", missing_count - LISTED));
+    }
     if !missing.is_empty() {
         return Err(Error::Shard(format!(
             "missing shard{} {}: a merge needs all {n} shards of the run",
-            if missing.len() == 1 { "" } else { "s" },
+            if missing_count == 1 { "" } else { "s" },
             missing.join(", ")
         )));
     }
@@ -226,7 +256,7 @@ pub fn merge_shards(dirs: &[PathBuf]) -> Result<MergedShards> {
     loaded.scenario.seed = first.identity.seed;
     loaded.scenario.patients = first.identity.patients;
     let study = Study::resolve(loaded)?;
-    let ordered: Vec<usize> = by_index.into_iter().flatten().collect();
+    let ordered: Vec<usize> = by_index.into_values().collect();
     let mut accs: Vec<Accumulators> = study
         .points()
         .iter()
@@ -388,6 +418,21 @@ mod tests {
         std::fs::write(&path, &other).unwrap();
         let e = ShardFile::read(dir.path()).unwrap_err().to_string();
         assert!(e.contains("format version 99"), "{e}");
+        let mut outside = file.clone();
+        outside.shard = ShardSpec { index: 5, count: 1 };
+        outside.write(dir.path()).unwrap();
+        let e = ShardFile::read(dir.path()).unwrap_err().to_string();
+        assert!(e.contains("outside its split"), "{e}");
+        let mut no_patients = file.clone();
+        no_patients.identity.patients = 0;
+        no_patients.write(dir.path()).unwrap();
+        let e = ShardFile::read(dir.path()).unwrap_err().to_string();
+        assert!(e.contains("outside the scenario limits"), "{e}");
+        let mut short_hash = file.clone();
+        short_hash.identity.scenario_sha256 = "é".into();
+        short_hash.write(dir.path()).unwrap();
+        let e = ShardFile::read(dir.path()).unwrap_err().to_string();
+        assert!(e.contains("not SHA-256"), "{e}");
         std::fs::write(&path, b"not a shard at all").unwrap();
         let e = ShardFile::read(dir.path()).unwrap_err().to_string();
         assert!(e.contains("not a crmo-sim shard file"), "{e}");
