@@ -215,7 +215,14 @@ impl<'a> TreatmentState<'a> {
                         Some(OnRelapse::Escalate) if k + 1 < self.plan.steps.len() => k + 1,
                         _ => k,
                     };
-                    self.enter_step(restart, day, obs, intervals);
+                    if self.tolerated(&self.plan.steps[restart]) {
+                        self.enter_step(restart, day, obs, intervals);
+                    } else {
+                        // The step holds a drug stopped for an adverse event:
+                        // the arm's rule for that case picks what is given.
+                        self.phase = Phase::OnStep(restart);
+                        self.after_adverse_event(day, obs, intervals);
+                    }
                     self.outcome.flares_on_treatment += 1;
                 }
                 Phase::Untreated | Phase::Stopped => {}

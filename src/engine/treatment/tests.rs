@@ -195,6 +195,38 @@ fn a_drug_stopped_for_an_adverse_event_is_never_given_again() {
 }
 
 #[test]
+fn a_relapse_after_taper_never_restarts_a_drug_stopped_for_an_adverse_event() {
+    // a -> b; b's adverse event falls back to a, a is tapered in remission,
+    // and the relapse (on_relapse = escalate) must not start b again.
+    let h = Harness::new(vec![drug("a", 0.0, 0.0, 0.0), drug("b", 0.0, 50.0, 0.0)]);
+    let mut p = plan(vec![vec![0], vec![1]]);
+    p.on_relapse = Some(OnRelapse::Escalate);
+    let mut t = TreatmentState::new(&p, &h.model, 0);
+    let (mut log, mut iv) = (EventLog::default(), Intervals::new());
+    t.on(TreatmentTrigger::Diagnosis, 0.0, true, &mut log, &mut iv);
+    run_until(&mut t, 200.0, &mut log, &mut iv, true);
+    t.on(TreatmentTrigger::FlareEnd, 200.0, false, &mut log, &mut iv);
+    run_until(&mut t, 900.0, &mut log, &mut iv, false);
+    assert!(
+        log.0.iter().any(|(_, k)| matches!(
+            k,
+            EventKind::DrugStop {
+                reason: StopReason::Taper,
+                ..
+            }
+        )),
+        "a is tapered in remission"
+    );
+    t.on(TreatmentTrigger::FlareStart, 900.0, true, &mut log, &mut iv);
+    let drugs: Vec<u16> = starts(&log).iter().map(|s| s.1).collect();
+    assert_eq!(
+        drugs,
+        vec![0, 1, 0, 0],
+        "b only once; the relapse restarts a"
+    );
+}
+
+#[test]
 fn escalation_skips_a_step_whose_drug_caused_an_adverse_event() {
     // a -> b -> c; b's adverse event moves on to c, and c's later failure
     // with the fallback to the previous tolerated step lands on a, never b.
