@@ -27,7 +27,7 @@ use super::from_diagnosis::FromDiagnosis;
 use super::metrics::Metric;
 use super::model_values::ReplicateModel;
 use super::patient::{simulate_patient, Discard, EventLog, Limit, Outcome, Scratch};
-use super::treatment::{TreatmentPlan, TreatmentState};
+use super::treatment::{self, TreatmentPlan, TreatmentState};
 use super::units::DAYS_PER_YEAR;
 
 /// Patients per chunk; part of the determinism contract (do not derive from threads).
@@ -438,12 +438,16 @@ fn simulate_chunk(
     let mut first_arm_obs: Vec<Option<(f64, f64)>> = vec![None; metrics.len()];
     // The first arm's observations are kept only for paired differences.
     let paired_arms = arms.len() > 1;
+    let any_treated = arms.iter().any(|arm| arm.plan.is_some());
     for p in patients {
+        // Responsiveness does not depend on the arm: drawn once per patient.
+        let responsiveness = any_treated.then(|| treatment::responsiveness(model, p));
         for (a, arm) in arms.iter().enumerate() {
             let mut state = arm
                 .plan
                 .as_ref()
-                .map(|plan| TreatmentState::new(plan, model, p));
+                .zip(responsiveness)
+                .map(|(plan, u)| TreatmentState::with_responsiveness(plan, model, p, u));
             let outcome = if want_rows {
                 let mut log = EventLog::default();
                 let o = simulate_patient(model, p, state.as_mut(), &mut scratch, &mut log);

@@ -124,6 +124,16 @@ pub struct TreatmentState<'a> {
     outcome: TreatmentOutcome,
 }
 
+/// A patient's latent responsiveness to each drug, from streams named by
+/// drug: the same under every arm.
+pub fn responsiveness(model: &ReplicateModel, patient: u64) -> [f64; MAX_DRUGS] {
+    let mut u = [1.0; MAX_DRUGS];
+    for (u, drug) in u.iter_mut().zip(&model.drugs) {
+        *u = drug.responsiveness(&model.key, patient);
+    }
+    u
+}
+
 /// Where drug intervals go: `(drug, start_day, end_day)`.
 pub type Intervals = Vec<(u16, f64, f64)>;
 
@@ -131,10 +141,17 @@ impl<'a> TreatmentState<'a> {
     /// A patient's fresh state under `plan`, with its latent responsiveness
     /// drawn from the arm-independent responsiveness stream.
     pub fn new(plan: &'a TreatmentPlan, model: &'a ReplicateModel, patient: u64) -> Self {
-        let mut responsiveness = [1.0; MAX_DRUGS];
-        for (u, drug) in responsiveness.iter_mut().zip(&model.drugs) {
-            *u = drug.responsiveness(&model.key, patient);
-        }
+        Self::with_responsiveness(plan, model, patient, responsiveness(model, patient))
+    }
+
+    /// As [`TreatmentState::new`], with the patient's responsiveness drawn
+    /// once for all arms by [`responsiveness`].
+    pub fn with_responsiveness(
+        plan: &'a TreatmentPlan,
+        model: &'a ReplicateModel,
+        patient: u64,
+        responsiveness: [f64; MAX_DRUGS],
+    ) -> Self {
         TreatmentState {
             plan,
             drugs: &model.drugs,
