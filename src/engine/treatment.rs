@@ -229,7 +229,7 @@ impl<'a> TreatmentState<'a> {
                 }
                 Phase::TaperedOff(k) => {
                     let restart = match self.plan.on_relapse {
-                        Some(OnRelapse::Escalate) if k + 1 < self.plan.steps.len() => k + 1,
+                        OnRelapse::Escalate if k + 1 < self.plan.steps.len() => k + 1,
                         _ => k,
                     };
                     if self.tolerated(&self.plan.steps[restart]) {
@@ -523,16 +523,16 @@ impl<'a> TreatmentState<'a> {
             return;
         }
         let still_active = match self.plan.escalate_when {
-            Some(EscalateWhen::NotInRemission) => {
+            EscalateWhen::NotInRemission => {
                 !self.in_sustained_remission(day, self.plan.remission_days)
             }
-            Some(EscalateWhen::NoResponse) => {
+            EscalateWhen::NoResponse => {
                 // The clinician sees whether the step's drugs relieved the pain:
                 // a responder to any of them has responded.
                 let responding = self.on.iter().flatten().any(|d| d.responder);
                 self.in_flare && (!responding || self.flares_on_step >= 2)
             }
-            _ => self.in_flare,
+            EscalateWhen::Active => self.in_flare,
         };
         if still_active && day - self.step_start >= self.plan.min_days_on_step {
             self.escalate(day, obs, intervals);
@@ -575,7 +575,7 @@ impl<'a> TreatmentState<'a> {
         let Phase::OnStep(k) = self.phase else { return };
         if let Some(j) = self.next_tolerated_step(k) {
             self.enter_step(j, day, obs, intervals);
-        } else if self.plan.at_top == Some(AtTop::Stop) {
+        } else if self.plan.at_top == AtTop::Stop {
             self.stop_all(day, StopReason::TopOfLadder, obs, intervals);
             self.phase = Phase::Stopped;
         } else {

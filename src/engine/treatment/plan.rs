@@ -20,7 +20,7 @@ pub enum Fallback {
 }
 
 /// One arm's strategy, resolved: steps as drug indices, rules in days.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct TreatmentPlan {
     /// Steps, each a list of drug indices.
     pub steps: Vec<Vec<u16>>,
@@ -29,7 +29,7 @@ pub struct TreatmentPlan {
     /// Minimum days on a step before escalation.
     pub min_days_on_step: f64,
     /// Escalation rule.
-    pub escalate_when: Option<EscalateWhen>,
+    pub escalate_when: EscalateWhen,
     /// Days of remission that count as "in remission".
     pub remission_days: f64,
     /// Days of sustained remission before tapering.
@@ -39,9 +39,9 @@ pub struct TreatmentPlan {
     /// After an adverse event on the last step.
     pub adverse_event_at_top: Fallback,
     /// Relapse after tapering.
-    pub on_relapse: Option<OnRelapse>,
+    pub on_relapse: OnRelapse,
     /// Escalation due on the last step.
-    pub at_top: Option<AtTop>,
+    pub at_top: AtTop,
 }
 
 impl TreatmentPlan {
@@ -65,13 +65,13 @@ impl TreatmentPlan {
             steps,
             assess_every_days: arm.assess_every_weeks * 7.0,
             min_days_on_step: arm.min_weeks_on_step * 7.0,
-            escalate_when: Some(arm.escalate_when),
+            escalate_when: arm.escalate_when,
             remission_days: arm.remission_weeks * 7.0,
             stop_after_remission_days: arm.stop_after_remission_weeks * 7.0,
             stop_after_remission_days_majeed: arm.stop_after_remission_weeks_majeed * 7.0,
             adverse_event_at_top,
-            on_relapse: Some(arm.on_relapse_after_stop),
-            at_top: Some(arm.at_top),
+            on_relapse: arm.on_relapse_after_stop,
+            at_top: arm.at_top,
         })
     }
 }

@@ -33,13 +33,13 @@ fn plan(steps: Vec<Vec<u16>>) -> TreatmentPlan {
         steps,
         assess_every_days: 28.0,
         min_days_on_step: 84.0,
-        escalate_when: Some(EscalateWhen::Active),
+        escalate_when: EscalateWhen::Active,
         remission_days: 84.0,
         stop_after_remission_days: 168.0,
         stop_after_remission_days_majeed: 168.0,
         adverse_event_at_top: Fallback::Previous,
-        on_relapse: Some(OnRelapse::Restart),
-        at_top: Some(AtTop::Continue),
+        on_relapse: OnRelapse::Restart,
+        at_top: AtTop::Continue,
     }
 }
 
@@ -142,7 +142,7 @@ fn taper_after_sustained_remission_then_restart_on_relapse() {
 fn relapse_can_escalate_instead() {
     let h = Harness::new(vec![drug("a", 0.0, 0.0, 0.0), drug("b", 0.0, 0.0, 0.0)]);
     let mut p = plan(vec![vec![0], vec![1]]);
-    p.on_relapse = Some(OnRelapse::Escalate);
+    p.on_relapse = OnRelapse::Escalate;
     let mut t = TreatmentState::new(&p, &h.model, 0);
     let (mut log, mut iv) = (EventLog::default(), Intervals::new());
     t.on(TreatmentTrigger::Diagnosis, 0.0, true, &mut log, &mut iv);
@@ -200,7 +200,7 @@ fn a_relapse_after_taper_never_restarts_a_drug_stopped_for_an_adverse_event() {
     // and the relapse (on_relapse = escalate) must not start b again.
     let h = Harness::new(vec![drug("a", 0.0, 0.0, 0.0), drug("b", 0.0, 50.0, 0.0)]);
     let mut p = plan(vec![vec![0], vec![1]]);
-    p.on_relapse = Some(OnRelapse::Escalate);
+    p.on_relapse = OnRelapse::Escalate;
     let mut t = TreatmentState::new(&p, &h.model, 0);
     let (mut log, mut iv) = (EventLog::default(), Intervals::new());
     t.on(TreatmentTrigger::Diagnosis, 0.0, true, &mut log, &mut iv);
@@ -256,7 +256,7 @@ fn top_of_ladder_continues_or_stops() {
     assert!(iv.is_empty(), "still on the drug");
 
     let mut p = plan(vec![vec![0]]);
-    p.at_top = Some(AtTop::Stop);
+    p.at_top = AtTop::Stop;
     let mut t = TreatmentState::new(&p, &h.model, 0);
     let (mut log, mut iv) = (EventLog::default(), Intervals::new());
     t.on(TreatmentTrigger::Diagnosis, 0.0, true, &mut log, &mut iv);
