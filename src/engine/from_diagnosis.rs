@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::accum::{ceil_index, round_nonnegative};
 use super::outcome::{Segment, State, N_STATES};
 use super::units::DAYS_PER_MONTH;
 
@@ -37,8 +38,10 @@ impl FromDiagnosis {
     /// Grid indices `[a, b)` of months whose time since diagnosis lies in `[start, end)`.
     fn span(&self, start: f64, end: f64) -> (usize, usize) {
         let cap = self.points();
-        let index = |t: f64| ((t / DAYS_PER_MONTH).ceil().max(0.0) as usize).min(cap);
-        (index(start), index(end))
+        (
+            ceil_index(start / DAYS_PER_MONTH, cap),
+            ceil_index(end / DAYS_PER_MONTH, cap),
+        )
     }
 
     /// Adds a diagnosed patient's segments (days since onset), shifted to time since diagnosis.
@@ -55,7 +58,7 @@ impl FromDiagnosis {
             st[a] += 1;
             st[b] -= 1;
             if s.state == State::Active && s.activity > 0.0 {
-                let v = (s.activity * ACTIVITY_SCALE).round() as i64;
+                let v = round_nonnegative(s.activity * ACTIVITY_SCALE);
                 self.activity[a] += v;
                 self.activity[b] -= v;
             }
