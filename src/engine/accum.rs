@@ -16,7 +16,8 @@ pub const SCALE: f64 = 1_048_576.0;
 #[inline(always)]
 fn fixed(x: f64) -> i64 {
     let v = x * SCALE;
-    (if v >= 0.0 { v + 0.5 } else { v - 0.5 }) as i64
+    // Half away from zero, without a branch (-0.0 and NaN still give 0).
+    (v + 0.5f64.copysign(v)) as i64
 }
 
 /// `x.round() as i64` for `0 <= x < 2^52`, without the library call that
@@ -32,7 +33,8 @@ pub(crate) fn round_nonnegative(x: f64) -> i64 {
 /// (NaN and negatives give 0, like the float version).
 #[inline(always)]
 pub(crate) fn ceil_index(q: f64, cap: usize) -> usize {
-    if q.is_nan() || q <= 0.0 {
+    // One comparison for NaN, negatives and zero.
+    if !(q > 0.0) {
         return 0;
     }
     if q >= cap as f64 {
@@ -363,8 +365,19 @@ impl Occupancy {
 
     /// Adds one patient's state segments.
     pub fn add_segments(&mut self, segments: &[Segment]) {
+        let step = f64::from(self.step_days);
+        let cap = self.points();
+        // Segments are contiguous: a segment's start is the previous one's
+        // end, whose grid index is already known.
+        let mut last = (f64::NAN, 0);
         for s in segments {
-            let (a, b) = self.span(s.start_day, s.end_day);
+            let a = if s.start_day == last.0 {
+                last.1
+            } else {
+                ceil_index(s.start_day / step, cap)
+            };
+            let b = ceil_index(s.end_day / step, cap);
+            last = (s.end_day, b);
             if a >= b {
                 continue;
             }
