@@ -33,8 +33,7 @@ pub(crate) fn round_nonnegative(x: f64) -> i64 {
 /// (NaN and negatives give 0, like the float version).
 #[inline(always)]
 pub(crate) fn ceil_index(q: f64, cap: usize) -> usize {
-    // One comparison for NaN, negatives and zero.
-    if !(q > 0.0) {
+    if q.is_nan() || q <= 0.0 {
         return 0;
     }
     if q >= cap as f64 {
