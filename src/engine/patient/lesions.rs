@@ -3,11 +3,11 @@
 //! and the imaging stages each lesion goes through until it heals.
 
 use rand::Rng;
-use rand_distr::Distribution;
+use rand_distr::{Distribution, Poisson};
 
 use crate::model::{Site, Stage};
 
-use super::{poisson, EventKind, Lesion, Limit, Observer, Sim, NEVER};
+use super::{EventKind, Lesion, Limit, Observer, Sim, NEVER};
 use crate::scenario::limits::MAX_LESIONS;
 
 impl<O: Observer> Sim<'_, '_, O> {
@@ -65,7 +65,16 @@ impl<O: Observer> Sim<'_, '_, O> {
 
     pub(super) fn draw_new_lesions(&mut self) {
         let mean = self.g.values.new_lesions_per_flare * self.frailty * self.effects.lesion_factor;
-        let n = poisson(mean, &mut self.rng.lesions);
+        if mean.to_bits() != self.new_lesion_count.0.to_bits() {
+            // Same draws as `poisson(mean, ..)`, without rebuilding the
+            // distribution at every flare.
+            let dist = (mean > 0.0).then(|| Poisson::new(mean).ok()).flatten();
+            self.new_lesion_count = (mean, dist);
+        }
+        let n = self
+            .new_lesion_count
+            .1
+            .map_or(0, |d| d.sample(&mut self.rng.lesions) as u64);
         if self.scratch.lesions.len() as u64 + n > MAX_LESIONS as u64 {
             self.out.limit = Some(Limit::Lesions);
             return;
@@ -190,4 +199,12 @@ impl<O: Observer> Sim<'_, '_, O> {
             .filter(|l| l.symptomatic && l.is_active())
             .count() as u32
     }
+}
+
+/// Poisson draw via `rand_distr` (0 for a non-positive mean).
+pub(super) fn poisson<R: Rng + ?Sized>(mean: f64, rng: &mut R) -> u64 {
+    if mean <= 0.0 {
+        return 0;
+    }
+    Poisson::new(mean).map_or(0, |d| d.sample(rng) as u64)
 }
