@@ -127,7 +127,7 @@ impl<O: Observer> Sim<'_, '_, O> {
         let l = &mut self.scratch.lesions[i];
         l.stage = Stage::Lytic;
         l.stage_end_day = day + l.base_days[0] * heal;
-        self.refresh_next_lesion();
+        self.refresh_next_lesion(i);
         self.obs
             .event(day, EventKind::LesionReactivated { lesion: i as u32 });
     }
@@ -156,7 +156,7 @@ impl<O: Observer> Sim<'_, '_, O> {
             // A painful lesion does not heal while the flare it carries goes
             // on: healing waits for the end of the flare.
             l.stage_end_day = flare_end.max(day);
-            self.refresh_next_lesion();
+            self.refresh_next_lesion(i);
             return;
         }
         l.stage = l.stage.next();
@@ -165,7 +165,7 @@ impl<O: Observer> Sim<'_, '_, O> {
             s => day + l.base_days[s as usize] * heal,
         };
         let stage = l.stage;
-        self.refresh_next_lesion();
+        self.refresh_next_lesion(i);
         self.obs.event(
             day,
             EventKind::LesionStage {
@@ -175,7 +175,24 @@ impl<O: Observer> Sim<'_, '_, O> {
         );
     }
 
-    fn refresh_next_lesion(&mut self) {
+    /// Brings [`Sim::next_lesion`] up to date after lesion `changed` got a
+    /// new stage end. Unless it was the earliest, the earliest of the others
+    /// is still the cached one, so one comparison (ties: the lower index)
+    /// gives the same answer as a scan of all lesions.
+    fn refresh_next_lesion(&mut self, changed: usize) {
+        let (first, first_day) = self.next_lesion;
+        if changed != first {
+            let l = &self.scratch.lesions[changed];
+            let day = if l.is_active() {
+                l.stage_end_day
+            } else {
+                NEVER
+            };
+            if day < first_day || (day == first_day && changed < first) {
+                self.next_lesion = (changed, day);
+            }
+            return;
+        }
         self.next_lesion = self
             .scratch
             .lesions
