@@ -183,26 +183,21 @@ fn at(path: &Path, line: u64, column: usize, message: String) -> Error {
 /// Reads and checks a targets file (CSV with a header line).
 fn read_targets_file(path: &Path) -> Result<Targets> {
     let shown = path.display().to_string();
-    let meta = std::fs::metadata(path).map_err(|e| Error::Read {
-        path: shown.clone(),
-        source: e,
-    })?;
+    let cannot = |why: String| Error::Usage(format!("--targets {shown}: {why}"));
+    let meta = std::fs::metadata(path).map_err(|e| cannot(format!("cannot read it: {e}")))?;
     if !meta.is_file() {
-        return Err(Error::Usage(format!(
-            "--targets {shown}: not a regular file; expected a CSV file with columns {}",
+        return Err(cannot(format!(
+            "not a regular file; expected a CSV file with columns {}",
             REQUIRED_COLUMNS.join(",")
         )));
     }
     if meta.len() > MAX_TARGETS_BYTES {
-        return Err(Error::TooLarge {
-            path: shown,
-            limit: MAX_TARGETS_BYTES,
-        });
+        return Err(cannot(format!(
+            "{} bytes; a targets file may have at most {MAX_TARGETS_BYTES}",
+            meta.len()
+        )));
     }
-    let bytes = std::fs::read(path).map_err(|e| Error::Read {
-        path: shown.clone(),
-        source: e,
-    })?;
+    let bytes = std::fs::read(path).map_err(|e| cannot(format!("cannot read it: {e}")))?;
     parse_targets(&bytes, path)
 }
 
