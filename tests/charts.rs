@@ -48,7 +48,14 @@ fn patient_rows(mut l: LoadedScenario, patient: u64) -> (Rows, BTreeMap<String, 
     let study = Study::resolve(l).unwrap();
     let (names, drugs) = (study.arm_names(), study.drug_names());
     let dir = tempfile::tempdir().unwrap();
-    let mut sink = CsvRows::new(dir.path(), names.clone(), drugs.clone(), true, true).unwrap();
+    let mut sink = CsvRows::new(
+        dir.path(),
+        names.clone(),
+        drugs.clone(),
+        (true, true),
+        crmo_sim::scenario::Compression::None,
+    )
+    .unwrap();
     study.run(&mut sink, &|_| {}).unwrap();
     sink.finish().unwrap();
     let read = |name: &str| -> Rows {

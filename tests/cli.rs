@@ -23,6 +23,10 @@ mod errors;
 #[path = "cli/determinism.rs"]
 mod determinism;
 
+// `[output] compression = "gzip"`: identical bytes, plain content.
+#[path = "cli/compression.rs"]
+mod compression;
+
 // Input bounds: every value `check` accepts runs in bounded time and memory,
 // or is refused up front (limits, readers, threads, names, calibration).
 #[path = "cli/bounds.rs"]

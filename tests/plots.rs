@@ -476,7 +476,14 @@ fn check_traces_against_events(mut l: LoadedScenario, patients: u64) -> (usize, 
     let study = Study::resolve(l).unwrap();
     let (names, drugs) = (study.arm_names(), study.drug_names());
     let dir = tempfile::tempdir().unwrap();
-    let mut sink = CsvRows::new(dir.path(), names.clone(), drugs.clone(), false, true).unwrap();
+    let mut sink = CsvRows::new(
+        dir.path(),
+        names.clone(),
+        drugs.clone(),
+        (false, true),
+        crmo_sim::scenario::Compression::None,
+    )
+    .unwrap();
     study.run(&mut sink, &|_| {}).unwrap();
     sink.finish().unwrap();
     let events = events_by_patient(&dir.path().join("events.csv"));

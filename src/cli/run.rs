@@ -9,6 +9,7 @@ use std::time::Instant;
 use crate::engine::cohort::{CohortResult, NoRows, RowSink};
 use crate::error::{Error, Result};
 use crate::output::outdir::{result_dir_name, Staging};
+use crate::output::rowfile::join_parts;
 use crate::output::rows::{fmt_num, CsvRows};
 use crate::output::summary::summary_rows;
 use crate::output::writer::{sha256_hex, write_manifest, write_run, RunInfo};
@@ -45,7 +46,8 @@ pub(super) fn row_sink(study: &Study, dir: &Path) -> Result<Box<dyn RowSink>> {
     let s = study.scenario();
     let o = &s.output;
     let rows = s.patients * u64::from(s.replicates) * study.arm_names().len() as u64;
-    for w in crate::output::rows::size_warnings(rows, s.horizon_years, o.patients, o.events) {
+    let on = (o.patients, o.events);
+    for w in crate::output::rows::size_warnings(rows, s.horizon_years, on, o.compression) {
         eprintln!("warning: {w}");
     }
     Ok(if o.patients || o.events {
@@ -53,8 +55,8 @@ pub(super) fn row_sink(study: &Study, dir: &Path) -> Result<Box<dyn RowSink>> {
             dir,
             study.arm_names(),
             study.drug_names(),
-            o.patients,
-            o.events,
+            (o.patients, o.events),
+            o.compression,
         )?)
     } else {
         Box::new(NoRows)
@@ -94,14 +96,11 @@ pub(super) fn run_info(
 /// The per-patient files a study writes.
 fn row_files(study: &Study) -> Vec<String> {
     let o = &study.scenario().output;
-    let mut files = Vec::new();
-    if o.patients {
-        files.push("patients.csv".to_string());
-    }
-    if o.events {
-        files.push("events.csv".to_string());
-    }
-    files
+    [(o.patients, "patients.csv"), (o.events, "events.csv")]
+        .into_iter()
+        .filter(|(on, _)| *on)
+        .map(|(_, name)| o.compression.file_name(name))
+        .collect()
 }
 
 /// Simulates work units `units` of the study (multi-threaded on `threads`
@@ -296,8 +295,9 @@ pub(super) fn merge(args: &MergeArgs) -> Result<()> {
     let staging = Staging::new(&out, args.replace)?;
     let patient_years = merged.results.iter().map(|r| r.patient_years).sum();
     let mut info = run_info(study, 0, patient_years, merged.wall_seconds);
+    let compression = study.scenario().output.compression;
     for f in row_files(study) {
-        concatenate_rows(&merged.dirs, &f, &staging.path().join(&f))?;
+        join_parts(&merged.dirs, &f, &staging.path().join(&f), compression)?;
     }
     write_results(
         study,
@@ -309,28 +309,6 @@ pub(super) fn merge(args: &MergeArgs) -> Result<()> {
     let target = staging.commit()?;
     if !args.quiet {
         print_summary(study, &merged.results, &target, merged.wall_seconds);
-    }
-    Ok(())
-}
-
-/// Joins the shards' parts of a per-patient file: the first whole, the
-/// others without their header line (shards hold contiguous work in order).
-fn concatenate_rows(dirs: &[PathBuf], name: &str, to: &Path) -> Result<()> {
-    let mut out = std::fs::File::create(to).map_err(|e| Error::output(to, e))?;
-    for (i, dir) in dirs.iter().enumerate() {
-        let part = dir.join(name);
-        let bytes = std::fs::read(&part)
-            .map_err(|e| Error::Shard(format!("{}: cannot read {name}: {e}", dir.display())))?;
-        let body = if i == 0 {
-            &bytes[..]
-        } else {
-            let header_end = bytes
-                .iter()
-                .position(|&b| b == b'\n')
-                .map_or(bytes.len(), |p| p + 1);
-            &bytes[header_end..]
-        };
-        out.write_all(body).map_err(|e| Error::output(to, e))?;
     }
     Ok(())
 }
