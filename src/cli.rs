@@ -71,6 +71,10 @@ pub struct MergeArgs {
     /// Do not draw the cohort plots
     #[arg(long)]
     pub no_plots: bool,
+    /// Style of the cohort plots: paper, or slide (1920x1080, large text),
+    /// as with `run --style`
+    #[arg(long, value_enum, default_value_t = crate::plot::Style::Paper)]
+    pub style: crate::plot::Style,
 }
 
 /// Options of `calibrate`.

@@ -304,7 +304,7 @@ pub(super) fn merge(args: &MergeArgs) -> Result<()> {
         &merged.results,
         staging.path(),
         &mut info,
-        (!args.no_plots).then_some(crate::plot::Style::Paper),
+        (!args.no_plots).then_some(args.style),
     )?;
     let target = staging.commit()?;
     if !args.quiet {
