@@ -449,10 +449,10 @@ fn a_drug_keeps_its_colour_in_arms_whose_ladders_differ() {
 // ------------------------------------------------------------ activity score
 
 /// The score panel draws the model's disease activity score: for every
-/// flare, the documented formula (0.5 × pain + 1.5 if febrile + 1 if CRP
-/// >= 10 mg/l + 0.5 per painful active lesion, at most 4, capped at 10)
-/// worked out here from the flare and the lesions of the trace, and 0
-/// between flares.
+/// flare, the documented formula (0.5 × pain, plus 1.5 if febrile, plus 1
+/// if CRP is at least 10 mg/l, plus 0.5 per painful active lesion up to 4,
+/// capped at 10) worked out here from the flare and the lesions of the
+/// trace, and 0 between flares.
 #[test]
 fn the_score_panel_shows_the_documented_activity_score() {
     let l = load("scenarios/reference.toml");
