@@ -48,3 +48,8 @@ mod sweep;
 // concurrent runs, charts written whole.
 #[path = "cli/outdir.rs"]
 mod outdir;
+
+// calibrate --fit and --targets: recovery of known values, fitted.toml,
+// fit.csv, refusals of bad names, bounds and targets files.
+#[path = "cli/fit.rs"]
+mod fit;

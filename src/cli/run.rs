@@ -1,5 +1,6 @@
-//! `run`, `calibrate`, `run --shard K/N` and `merge`: simulate a study (or a
-//! slice of it), and write its result files through a staging directory.
+//! `run`, `run --shard K/N` and `merge`: simulate a study (or a slice of
+//! it), and write its result files through a staging directory. The helpers
+//! here are shared with `calibrate` ([`super::calibrate`]).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -18,7 +19,7 @@ use crate::study::Study;
 use super::{load, progress_bar, with_threads, MergeArgs, RunArgs};
 
 /// The study named on the command line, with `--patients`/`--seed` applied.
-fn load_study(args: &RunArgs) -> Result<Study> {
+pub(super) fn load_study(args: &RunArgs) -> Result<Study> {
     let mut loaded = load(args.scenario.as_deref())?;
     if let Some(n) = args.patients {
         loaded.scenario.patients = n;
@@ -41,7 +42,7 @@ fn with_origin(e: Error, origin: &str) -> Error {
 }
 
 /// The per-patient row writer the study asks for, writing into `dir`.
-fn row_sink(study: &Study, dir: &Path) -> Result<Box<dyn RowSink>> {
+pub(super) fn row_sink(study: &Study, dir: &Path) -> Result<Box<dyn RowSink>> {
     let s = study.scenario();
     let o = &s.output;
     let rows = s.patients * u64::from(s.replicates) * study.arm_names().len() as u64;
@@ -63,7 +64,12 @@ fn row_sink(study: &Study, dir: &Path) -> Result<Box<dyn RowSink>> {
 }
 
 /// The manifest of a run, before its files are listed.
-fn run_info(study: &Study, threads: usize, patient_years: f64, wall_seconds: f64) -> RunInfo {
+pub(super) fn run_info(
+    study: &Study,
+    threads: usize,
+    patient_years: f64,
+    wall_seconds: f64,
+) -> RunInfo {
     let s = study.scenario();
     RunInfo {
         crmo_sim_version: env!("CARGO_PKG_VERSION").into(),
@@ -100,7 +106,7 @@ fn row_files(study: &Study) -> Vec<String> {
 /// Simulates work units `units` of the study (multi-threaded on `threads`
 /// workers; the result does not depend on them) with a progress bar;
 /// returns the accumulators per grid point, the thread count and seconds.
-fn simulate(
+pub(super) fn simulate(
     study: &Study,
     units: std::ops::Range<u64>,
     sink: &mut dyn RowSink,
@@ -119,18 +125,12 @@ fn simulate(
     Ok((accs, threads, started.elapsed().as_secs_f64()))
 }
 
-/// `crmo-sim run` and `crmo-sim calibrate`: simulates the cohort
-/// (multi-threaded over patient chunks) and writes every output file, staged
-/// and renamed into place; `calibrate` adds `calibration.csv` and its table.
+/// `crmo-sim run`: simulates the cohort (multi-threaded over patient
+/// chunks) and writes every output file, staged and renamed into place.
 /// With `--shard K/N` it runs slice K only and writes that slice's
 /// accumulators for `merge`.
-pub(super) fn run(args: &RunArgs, calibrate: bool) -> Result<PathBuf> {
+pub(super) fn run(args: &RunArgs) -> Result<PathBuf> {
     let study = load_study(args)?;
-    if calibrate && (args.shard.is_some() || study.sweep().is_some()) {
-        return Err(Error::Usage(
-            "calibrate compares one whole cohort with the targets: run it without --shard and without [sweep]".into(),
-        ));
-    }
     if let Some(shard) = args.shard {
         return run_shard(&study, shard, args);
     }
@@ -151,34 +151,10 @@ pub(super) fn run(args: &RunArgs, calibrate: bool) -> Result<PathBuf> {
     let results = study.results(accs);
     let patient_years = results.iter().map(|r| r.patient_years).sum();
     let mut info = run_info(&study, threads, patient_years, wall_seconds);
-    let calibration = calibrate.then(|| {
-        let mut rows = crate::calibrate::calibration_rows(&results[0]);
-        crate::calibrate::mark_not_applicable(&mut rows, study.scenario());
-        rows
-    });
-    if let Some(rows) = &calibration {
-        let path = staging.path().join("calibration.csv");
-        std::fs::write(&path, crate::output::tables::calibration_csv(rows)?)
-            .map_err(|e| Error::output(&path, e))?;
-    }
     let plots = (!args.no_plots).then_some(args.style);
     write_results(&study, &results, staging.path(), &mut info, plots)?;
     let target = staging.commit()?;
-    if let Some(rows) = &calibration {
-        let mut out = std::io::stdout().lock();
-        let _ = write!(
-            out,
-            "{}",
-            crate::calibrate::calibration_table(rows, &results[0].arms[0])
-        );
-        let (pedcno70, se) = crate::calibrate::pedcno70_comparison(&results[0]);
-        let _ = writeln!(
-            out,
-            "for comparison, not a target: PedCNO70 12 months after diagnosis {pedcno70:.3} (mcse {se:.3}); published {} in the first year [NPRD2021]",
-            crate::calibrate::PEDCNO70_FIRST_YEAR
-        );
-        let _ = writeln!(out, "\nresults in {}/", target.display());
-    } else if !args.quiet {
+    if !args.quiet {
         print_summary(&study, &results, &target, wall_seconds);
     }
     Ok(target)
@@ -189,7 +165,7 @@ pub(super) fn run(args: &RunArgs, calibrate: bool) -> Result<PathBuf> {
 /// series, Kaplan–Meier curves and the manifest. A sweep: `sweep.csv`, the
 /// sweep plot and the manifest. `plots` is the style of the plots (None: no
 /// plots).
-fn write_results(
+pub(super) fn write_results(
     study: &Study,
     results: &[CohortResult],
     dir: &Path,
