@@ -99,7 +99,9 @@ fn course_chart_png_and_svg() {
     let mut expected = vec![
         "years since onset",
         "age ",
-        "pain (VAS)",
+        "pain (VAS 0-10)",
+        "score",
+        "disease activity score (0-10)",
         "lesions",
         "drugs",
         "flare",

@@ -278,7 +278,7 @@ where
     };
     // The pain panel keeps room for its name and the line labels; lesion
     // rows give way first (down to about a text line each).
-    let pain_min = name_h("pain (VAS)")? + top;
+    let pain_min = name_h("pain")? + top;
     let n_rows = rows.len().max(1) as f64;
     let lesion_h = (n_rows * px * 1.7 + px)
         .max(name_h("lesions")? + px * 0.5)
@@ -490,7 +490,7 @@ where
     }
     let marks = draw_imaging(&mut chart, panel, t, f)?;
     draw_line_labels(&chart, panel, t, f, (ymax + 10.0) / 2.0, &marks)?;
-    panel_name(panel, &chart, "pain (VAS)", px)?;
+    panel_name(panel, &chart, "pain", px)?;
     Ok(())
 }
 

@@ -12,9 +12,10 @@ use crate::engine::model_values::DAYS_PER_YEAR;
 use crate::plot::palette as pal;
 use crate::plot::{fmt_tick, DrawResult};
 
-/// The colour of the score: distinct from pain (black), flares (orange
-/// shading), CRP (purple) and the lesion blues.
-pub(crate) const SCORE: RGBColor = pal::VERMILLION;
+/// The colour of the score: a dark violet, distinct from pain (black),
+/// flares (vermillion shading), fever (orange), CRP (reddish purple), the
+/// lesion blues and the drug colours.
+pub(crate) const SCORE: RGBColor = RGBColor(0x5E, 0x3C, 0x99);
 
 /// Draws the score panel into `panel`.
 pub(crate) fn draw_score<DB: DrawingBackend>(
