@@ -163,8 +163,8 @@ pub enum Style {
     /// For documents and screens: 1600x900, text about 2% of the height.
     #[default]
     Paper,
-    /// For a lecture hall: 1920x1080, every text at least 2.5% of the image
-    /// height, thicker lines and larger marks.
+    /// For a lecture hall: 1920x1080, every text set at a font size of at
+    /// least 2.5% of the image height, thicker lines and larger marks.
     Slide,
 }
 
