@@ -10,6 +10,7 @@
 //! `calibrate --fit`, the search for parameter values closest to the
 //! targets; [`fitted`] writes the scenario with the values found.
 
+mod defaults;
 pub mod fit;
 pub mod fitted;
 pub mod space;

@@ -363,3 +363,32 @@ fn malformed_targets_files_are_refused_with_line_and_column() {
     let e = refused(&["--targets", "missing.csv"], None);
     assert!(e.contains("missing.csv"), "{e}");
 }
+
+/// A fit is deterministic: the same scenario and seed give byte-identical
+/// `fit.csv`, `fitted.toml` and `calibration.csv` on 1 and 2 threads.
+#[test]
+fn fit_outputs_do_not_depend_on_the_thread_count() {
+    let tmp = tempdir();
+    let dir = tmp.path();
+    let base = write_scenario(dir, "base.toml", scenario(3, None));
+    fs::write(
+        dir.join("t.csv"),
+        "id,target,metric,published,tolerance\nA,flares,flares_per_patient,3.0,0.1\n",
+    )
+    .unwrap();
+    let fit_with = |threads: &str| {
+        let out = dir.join(format!("out-{threads}"));
+        success(
+            crmo()
+                .args(["calibrate", "-q", "--no-plots", "--threads", threads])
+                .args(["--patients", "1000", "--max-iters", "8", "--targets"])
+                .arg(dir.join("t.csv"))
+                .args(["--fit", &format!("{RATE}=1..10"), "--out"])
+                .arg(&out)
+                .arg(&base),
+        );
+        ["fit.csv", "fitted.toml", "calibration.csv", "summary.csv"]
+            .map(|f| fs::read(out.join(f)).unwrap())
+    };
+    assert_eq!(fit_with("1"), fit_with("2"));
+}
