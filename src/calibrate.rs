@@ -4,6 +4,19 @@
 //! C8–C12 the course after it. The published PedCNO70 is shown beside the
 //! simulated one for comparison only: the simulated score is a modelling
 //! choice, not a target.
+//!
+//! [`targets`] reads a researcher's own targets (`--targets FILE.csv`) and
+//! defines the standardised distance; [`space`] and [`fit`] are
+//! `calibrate --fit`, the search for parameter values closest to the
+//! targets; [`fitted`] writes the scenario with the values found.
+
+mod defaults;
+pub mod fit;
+pub mod fitted;
+pub mod space;
+pub mod targets;
+
+use std::borrow::Cow;
 
 use crate::engine::cohort::CohortResult;
 use crate::engine::model_values::DAYS_PER_MONTH;
@@ -11,106 +24,114 @@ use crate::output::km::{kaplan_meier, km_median_with_interval};
 use crate::output::rows::fmt_num;
 use crate::output::summary::summary_rows;
 
-/// A published calibration target.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// A calibration target: one of the published targets C1–C12, or a line
+/// of a `--targets` file.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Target {
-    /// Identifier (C1..C7).
-    pub id: &'static str,
+    /// Identifier (C1..C12, or the file's `id`).
+    pub id: Cow<'static, str>,
     /// What is measured.
-    pub target: &'static str,
+    pub target: Cow<'static, str>,
     /// Published value.
     pub published: f64,
     /// Tolerance (±).
     pub tolerance: f64,
-    /// Source key in the reference figures.
-    pub source: &'static str,
+    /// Source key in the reference figures (for a targets file: the
+    /// summary metric and arm it reads).
+    pub source: Cow<'static, str>,
 }
 
 /// The calibration targets of the reference figures.
 pub const TARGETS: [Target; 12] = [
     Target {
-        id: "C1",
-        target: "symptom-free 6 months after diagnosis (NSAID for the first 6 months)",
+        id: Cow::Borrowed("C1"),
+        target: Cow::Borrowed(
+            "symptom-free 6 months after diagnosis (NSAID for the first 6 months)",
+        ),
         published: 0.43,
         tolerance: 0.12,
-        source: "Beck2010",
+        source: Cow::Borrowed("Beck2010"),
     },
     Target {
-        id: "C2",
-        target: "median time from diagnosis to first relapse, months (Kaplan-Meier)",
+        id: Cow::Borrowed("C2"),
+        target: Cow::Borrowed("median time from diagnosis to first relapse, months (Kaplan-Meier)"),
         published: 29.0,
         tolerance: 9.0,
-        source: "Schnabel2017",
+        source: Cow::Borrowed("Schnabel2017"),
     },
     Target {
-        id: "C3",
-        target: "share of lesions at diagnosis that are clinically silent",
+        id: Cow::Borrowed("C3"),
+        target: Cow::Borrowed("share of lesions at diagnosis that are clinically silent"),
         published: 0.29,
         tolerance: 0.07,
-        source: "Roderick2016",
+        source: Cow::Borrowed("Roderick2016"),
     },
     Target {
-        id: "C4",
-        target: "share of patients with a solitary lesion after imaging at diagnosis",
+        id: Cow::Borrowed("C4"),
+        target: Cow::Borrowed(
+            "share of patients with a solitary lesion after imaging at diagnosis",
+        ),
         published: 0.24,
         tolerance: 0.08,
-        source: "Roderick2016",
+        source: Cow::Borrowed("Roderick2016"),
     },
     Target {
-        id: "C5",
-        target: "median diagnostic delay, months",
+        id: Cow::Borrowed("C5"),
+        target: Cow::Borrowed("median diagnostic delay, months"),
         published: 15.0,
         tolerance: 6.0,
-        source: "Roderick2016",
+        source: Cow::Borrowed("Roderick2016"),
     },
     Target {
-        id: "C6",
-        target: "share of patients with Jansson score >= 39",
+        id: Cow::Borrowed("C6"),
+        target: Cow::Borrowed("share of patients with Jansson score >= 39"),
         published: 0.68,
         tolerance: 0.10,
-        source: "Jansson2009",
+        source: Cow::Borrowed("Jansson2009"),
     },
     Target {
-        id: "C7",
-        target: "share meeting Bristol criterion 1 (no biopsy needed)",
+        id: Cow::Borrowed("C7"),
+        target: Cow::Borrowed("share meeting Bristol criterion 1 (no biopsy needed)"),
         published: 0.83,
         tolerance: 0.10,
-        source: "Roderick2016",
+        source: Cow::Borrowed("Roderick2016"),
     },
     Target {
-        id: "C8",
-        target: "flares per patient over the first 5.3 years from onset",
+        id: Cow::Borrowed("C8"),
+        target: Cow::Borrowed("flares per patient over the first 5.3 years from onset"),
         published: 5.9,
         tolerance: 2.0,
-        source: "JobDeslandre2001",
+        source: Cow::Borrowed("JobDeslandre2001"),
     },
     Target {
-        id: "C9",
-        target: "median active period (onset to the end of the last flare), months",
+        id: Cow::Borrowed("C9"),
+        target: Cow::Borrowed("median active period (onset to the end of the last flare), months"),
         published: 21.0,
         tolerance: 8.0,
-        source: "Jansson2007",
+        source: Cow::Borrowed("Jansson2007"),
     },
     Target {
-        id: "C10",
-        target: "flare ended 12 weeks after starting pamidronate in it (share)",
+        id: Cow::Borrowed("C10"),
+        target: Cow::Borrowed("flare ended 12 weeks after starting pamidronate in it (share)"),
         published: 0.85,
         tolerance: 0.15,
-        source: "Miettunen2009",
+        source: Cow::Borrowed("Miettunen2009"),
     },
     Target {
-        id: "C11",
-        target: "not in a flare 6 months after starting a TNF inhibitor (share)",
+        id: Cow::Borrowed("C11"),
+        target: Cow::Borrowed("not in a flare 6 months after starting a TNF inhibitor (share)"),
         published: 0.90,
         tolerance: 0.12,
-        source: "Biologics2021",
+        source: Cow::Borrowed("Biologics2021"),
     },
     Target {
-        id: "C12",
-        target: "second-line drug (second ladder step) within 12 months of diagnosis",
+        id: Cow::Borrowed("C12"),
+        target: Cow::Borrowed(
+            "second-line drug (second ladder step) within 12 months of diagnosis",
+        ),
         published: 0.17,
         tolerance: 0.07,
-        source: "NPRD2021",
+        source: Cow::Borrowed("NPRD2021"),
     },
 ];
 
@@ -205,7 +226,7 @@ pub fn calibration_rows(res: &CohortResult) -> Vec<CalibrationRow> {
         .iter()
         .zip(values)
         .map(|(t, (simulated, mcse))| CalibrationRow {
-            target: *t,
+            target: t.clone(),
             simulated,
             mcse,
             not_applicable: (!simulated.is_finite())
@@ -232,9 +253,9 @@ pub fn pedcno70_comparison(res: &CohortResult) -> (f64, f64) {
         .map_or((f64::NAN, f64::NAN), |r| (r.mean, r.mcse))
 }
 
-/// The report as a table for the terminal.
-pub fn calibration_table(rows: &[CalibrationRow], arm: &str) -> String {
-    let mut s = format!("calibration of arm `{arm}` against the published targets\n");
+/// The report as a table for the terminal, under `title`.
+pub fn calibration_table(rows: &[CalibrationRow], title: &str) -> String {
+    let mut s = format!("{title}\n");
     s += &format!(
         "{:<4} {:<70} {:>9} {:>9} {:>10} {:>8} {:>8}  source\n",
         "id", "target", "published", "tol (±)", "simulated", "mcse", "inside"

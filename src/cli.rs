@@ -1,6 +1,7 @@
 //! The command-line interface: argument parsing (clap), the commands, the
 //! progress bar and the exit codes (0 success, 2 bad input, 1 anything else).
 
+mod calibrate;
 mod charts;
 mod listing;
 mod run;
@@ -40,8 +41,8 @@ pub enum Command {
     Run(RunArgs),
     /// Validate a scenario (default: the reference) and print its resolved parameters
     Check(CheckArgs),
-    /// Run a scenario (default: the reference) and compare it with the published calibration targets C1-C7
-    Calibrate(RunArgs),
+    /// Run a scenario (default: the reference) and compare it with the published calibration targets C1-C12 (or your own, --targets); --fit searches parameter values closest to them
+    Calibrate(CalibrateArgs),
     /// Draw one virtual patient's course (PNG or SVG), by number or by story
     Course(CourseArgs),
     /// Draw a grid of course charts showing the range of courses (PNG or SVG)
@@ -70,7 +71,59 @@ pub struct MergeArgs {
     /// Do not draw the cohort plots
     #[arg(long)]
     pub no_plots: bool,
+    /// Style of the cohort plots: paper, or slide (1920x1080, large text),
+    /// as with `run --style`
+    #[arg(long, value_enum, default_value_t = crate::plot::Style::Paper)]
+    pub style: crate::plot::Style,
 }
+
+/// Options of `calibrate`.
+#[derive(Debug, Args)]
+#[command(after_long_help = CALIBRATE_HELP)]
+pub struct CalibrateArgs {
+    /// Options shared with `run`.
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// Compare with your own targets instead of C1-C12: a CSV file with the
+    /// header id,target,metric,published,tolerance[,arm]; `metric` names a
+    /// metric of summary.csv, read in the arm named in `arm` (empty or no
+    /// column: the first arm)
+    #[arg(long, value_name = "FILE.csv")]
+    pub targets: Option<PathBuf>,
+    /// Fit: search these parameters (dotted paths as in [sweep], e.g.
+    /// natural_history.flare_rate_per_year=1..6) for the values closest to
+    /// the targets; repeat --fit or separate with commas; bounds default to
+    /// the parameter's allowed range. Writes fitted.toml and fit.csv
+    #[arg(long, value_name = "NAME[=LO..HI]", value_delimiter = ',')]
+    pub fit: Vec<String>,
+    /// Most Nelder-Mead iterations of --fit (each simulates the cohort once
+    /// or twice)
+    #[arg(long, default_value_t = crate::calibrate::fit::DEFAULT_MAX_ITERS,
+          value_parser = clap::value_parser!(u64).range(1..=100_000), requires = "fit")]
+    pub max_iters: u64,
+}
+
+/// The long help of `calibrate`: the distance and how a fit searches.
+const CALIBRATE_HELP: &str = "\
+Distance to the targets (printed, and minimised by --fit):
+  distance = sum over targets of ((simulated - published) / tolerance)^2
+over the targets that apply to the scenario (a target without a simulated
+value at a point of the search makes that point infinitely far).
+
+--fit runs Nelder-Mead (the argmin crate) in the unit cube: each parameter's
+[LO, HI] maps to [0, 1] (on a log scale when LO > 0 and HI/LO >= 1000); a
+point outside is clamped, plus a penalty. Every evaluation simulates the same
+patients (seed and --patients fixed: common random numbers). The search
+starts from the scenario's values (moved into the bounds). It prints one
+line per iteration (iteration, parameter values, best distance so far)
+unless -q, and writes into --out (default output/<scenario>-fit):
+fitted.toml (the scenario with the fitted values, 6 significant digits,
+comments kept), fit.csv (iteration,<parameter>...,distance), and the
+calibration.csv, summary.csv and other results of the fitted scenario.
+
+Example:
+  crmo-sim calibrate --patients 5000 --max-iters 40 \\
+    --fit natural_history.flare_rate_per_year=1..8,natural_history.resolution_median_years=1..6";
 
 /// Options of `run`.
 #[derive(Debug, Args)]
@@ -128,8 +181,8 @@ pub fn main() -> ExitCode {
 
 fn dispatch(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Run(args) => run::run(&args, false).map(|_| ()),
-        Command::Calibrate(args) => run::run(&args, true).map(|_| ()),
+        Command::Run(args) => run::run(&args).map(|_| ()),
+        Command::Calibrate(args) => calibrate::calibrate(&args),
         Command::Check(args) => charts::check(&args),
         Command::Course(args) => charts::course(&args),
         Command::Gallery(args) => charts::gallery(&args),

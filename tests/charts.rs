@@ -1,7 +1,8 @@
 //! Charts for teaching: every `--story` finds a patient whose `events.csv`
 //! rows tell that story; slide-style text is at least 2.5% of the image
 //! height (measured on the PNG); legends list only what a chart draws; a
-//! drug keeps its colour across arms whose ladders differ.
+//! drug keeps its colour across arms whose ladders differ; the score panel
+//! shows the documented activity score.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -48,7 +49,14 @@ fn patient_rows(mut l: LoadedScenario, patient: u64) -> (Rows, BTreeMap<String, 
     let study = Study::resolve(l).unwrap();
     let (names, drugs) = (study.arm_names(), study.drug_names());
     let dir = tempfile::tempdir().unwrap();
-    let mut sink = CsvRows::new(dir.path(), names.clone(), drugs.clone(), true, true).unwrap();
+    let mut sink = CsvRows::new(
+        dir.path(),
+        names.clone(),
+        drugs.clone(),
+        (true, true),
+        crmo_sim::scenario::Compression::None,
+    )
+    .unwrap();
     study.run(&mut sink, &|_| {}).unwrap();
     sink.finish().unwrap();
     let read = |name: &str| -> Rows {
@@ -436,4 +444,65 @@ fn a_drug_keeps_its_colour_in_arms_whose_ladders_differ() {
             assert_ne!(c, lesion, "{n} shares a lesion colour");
         }
     }
+}
+
+// ------------------------------------------------------------ activity score
+
+/// The score panel draws the model's disease activity score: for every
+/// flare, the documented formula (0.5 × pain, plus 1.5 if febrile, plus 1
+/// if CRP is at least 10 mg/l, plus 0.5 per painful active lesion up to 4,
+/// capped at 10) worked out here from the flare and the lesions of the
+/// trace, and 0 between flares.
+#[test]
+fn the_score_panel_shows_the_documented_activity_score() {
+    let l = load("scenarios/reference.toml");
+    let sim = CourseSim::new(&l, None, 0).unwrap();
+    let (mut flares, mut exact) = (0, 0);
+    for p in 0..150 {
+        let t = sim.trace(p).unwrap();
+        for s in &t.activity {
+            assert!(
+                t.flares
+                    .iter()
+                    .any(|f| f.start_day <= s.start_day && s.end_day <= f.end_day + 1e-9),
+                "patient {p}: a score outside any flare at day {}",
+                s.start_day
+            );
+        }
+        for f in t.flares.iter().filter(|f| f.end_day > f.start_day) {
+            flares += 1;
+            let d = f.start_day;
+            let painful = t
+                .lesions
+                .iter()
+                .filter(|l| l.symptomatic && l.active.iter().any(|&(a, b)| a <= d && d < b))
+                .count()
+                .min(4) as f64;
+            let base = 0.5 * f.pain
+                + if f.fever { 1.5 } else { 0.0 }
+                + if f.crp_mg_l >= 10.0 { 1.0 } else { 0.0 };
+            let expected = (base + 0.5 * painful).min(10.0);
+            let shown = t
+                .activity
+                .iter()
+                .find(|s| s.start_day >= d && s.start_day < f.end_day)
+                .unwrap_or_else(|| panic!("patient {p}: no score for the flare at day {d}"));
+            assert!(
+                shown.score >= base.min(10.0) - 1e-9
+                    && shown.score <= (base + 2.0).min(10.0) + 1e-9,
+                "patient {p}, flare at day {d}: score {} outside [{base}, {base} + 2]",
+                shown.score
+            );
+            if (shown.score - expected).abs() < 1e-9 {
+                exact += 1;
+            } else {
+                println!(
+                    "patient {p}, flare at day {d}: {} against {expected}",
+                    shown.score
+                );
+            }
+        }
+    }
+    assert!(flares > 300, "only {flares} flares");
+    assert_eq!(exact, flares, "flares whose score is not the formula's");
 }

@@ -23,6 +23,10 @@ mod errors;
 #[path = "cli/determinism.rs"]
 mod determinism;
 
+// `[output] compression = "gzip"`: identical bytes, plain content.
+#[path = "cli/compression.rs"]
+mod compression;
+
 // Input bounds: every value `check` accepts runs in bounded time and memory,
 // or is refused up front (limits, readers, threads, names, calibration).
 #[path = "cli/bounds.rs"]
@@ -44,3 +48,8 @@ mod sweep;
 // concurrent runs, charts written whole.
 #[path = "cli/outdir.rs"]
 mod outdir;
+
+// calibrate --fit and --targets: recovery of known values, fitted.toml,
+// fit.csv, refusals of bad names, bounds and targets files.
+#[path = "cli/fit.rs"]
+mod fit;

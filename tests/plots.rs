@@ -99,7 +99,9 @@ fn course_chart_png_and_svg() {
     let mut expected = vec![
         "years since onset",
         "age ",
-        "pain (VAS)",
+        "pain (VAS 0-10)",
+        "score",
+        "disease activity score (0-10)",
         "lesions",
         "drugs",
         "flare",
@@ -476,7 +478,14 @@ fn check_traces_against_events(mut l: LoadedScenario, patients: u64) -> (usize, 
     let study = Study::resolve(l).unwrap();
     let (names, drugs) = (study.arm_names(), study.drug_names());
     let dir = tempfile::tempdir().unwrap();
-    let mut sink = CsvRows::new(dir.path(), names.clone(), drugs.clone(), false, true).unwrap();
+    let mut sink = CsvRows::new(
+        dir.path(),
+        names.clone(),
+        drugs.clone(),
+        (false, true),
+        crmo_sim::scenario::Compression::None,
+    )
+    .unwrap();
     study.run(&mut sink, &|_| {}).unwrap();
     sink.finish().unwrap();
     let events = events_by_patient(&dir.path().join("events.csv"));

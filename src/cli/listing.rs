@@ -54,8 +54,11 @@ pub fn scenario_listing_of(study: &Study, replicate: u32) -> String {
         im.sensitivity_radiograph
     );
     t += &format!(
-        "\n[output]\n  patients = {}, events = {}, timeseries_step_weeks = {}\n",
-        s.output.patients, s.output.events, s.output.timeseries_step_weeks
+        "\n[output]\n  patients = {}, events = {}, compression = {}, timeseries_step_weeks = {}\n",
+        s.output.patients,
+        s.output.events,
+        s.output.compression.as_str(),
+        s.output.timeseries_step_weeks
     );
     t += &drug_listing(study, replicate);
     t += &drawn_listing(study, replicate);

@@ -1,5 +1,6 @@
-//! `run`, `calibrate`, `run --shard K/N` and `merge`: simulate a study (or a
-//! slice of it), and write its result files through a staging directory.
+//! `run`, `run --shard K/N` and `merge`: simulate a study (or a slice of
+//! it), and write its result files through a staging directory. The helpers
+//! here are shared with `calibrate` ([`super::calibrate`]).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -8,6 +9,7 @@ use std::time::Instant;
 use crate::engine::cohort::{CohortResult, NoRows, RowSink};
 use crate::error::{Error, Result};
 use crate::output::outdir::{result_dir_name, Staging};
+use crate::output::rowfile::join_parts;
 use crate::output::rows::{fmt_num, CsvRows};
 use crate::output::summary::summary_rows;
 use crate::output::writer::{sha256_hex, write_manifest, write_run, RunInfo};
@@ -17,7 +19,7 @@ use crate::study::Study;
 use super::{load, progress_bar, with_threads, MergeArgs, RunArgs};
 
 /// The study named on the command line, with `--patients`/`--seed` applied.
-fn load_study(args: &RunArgs) -> Result<Study> {
+pub(super) fn load_study(args: &RunArgs) -> Result<Study> {
     let mut loaded = load(args.scenario.as_deref())?;
     if let Some(n) = args.patients {
         loaded.scenario.patients = n;
@@ -40,11 +42,12 @@ fn with_origin(e: Error, origin: &str) -> Error {
 }
 
 /// The per-patient row writer the study asks for, writing into `dir`.
-fn row_sink(study: &Study, dir: &Path) -> Result<Box<dyn RowSink>> {
+pub(super) fn row_sink(study: &Study, dir: &Path) -> Result<Box<dyn RowSink>> {
     let s = study.scenario();
     let o = &s.output;
     let rows = s.patients * u64::from(s.replicates) * study.arm_names().len() as u64;
-    for w in crate::output::rows::size_warnings(rows, s.horizon_years, o.patients, o.events) {
+    let on = (o.patients, o.events);
+    for w in crate::output::rows::size_warnings(rows, s.horizon_years, on, o.compression) {
         eprintln!("warning: {w}");
     }
     Ok(if o.patients || o.events {
@@ -52,8 +55,8 @@ fn row_sink(study: &Study, dir: &Path) -> Result<Box<dyn RowSink>> {
             dir,
             study.arm_names(),
             study.drug_names(),
-            o.patients,
-            o.events,
+            (o.patients, o.events),
+            o.compression,
         )?)
     } else {
         Box::new(NoRows)
@@ -61,7 +64,12 @@ fn row_sink(study: &Study, dir: &Path) -> Result<Box<dyn RowSink>> {
 }
 
 /// The manifest of a run, before its files are listed.
-fn run_info(study: &Study, threads: usize, patient_years: f64, wall_seconds: f64) -> RunInfo {
+pub(super) fn run_info(
+    study: &Study,
+    threads: usize,
+    patient_years: f64,
+    wall_seconds: f64,
+) -> RunInfo {
     let s = study.scenario();
     RunInfo {
         crmo_sim_version: env!("CARGO_PKG_VERSION").into(),
@@ -88,20 +96,17 @@ fn run_info(study: &Study, threads: usize, patient_years: f64, wall_seconds: f64
 /// The per-patient files a study writes.
 fn row_files(study: &Study) -> Vec<String> {
     let o = &study.scenario().output;
-    let mut files = Vec::new();
-    if o.patients {
-        files.push("patients.csv".to_string());
-    }
-    if o.events {
-        files.push("events.csv".to_string());
-    }
-    files
+    [(o.patients, "patients.csv"), (o.events, "events.csv")]
+        .into_iter()
+        .filter(|(on, _)| *on)
+        .map(|(_, name)| o.compression.file_name(name))
+        .collect()
 }
 
 /// Simulates work units `units` of the study (multi-threaded on `threads`
 /// workers; the result does not depend on them) with a progress bar;
 /// returns the accumulators per grid point, the thread count and seconds.
-fn simulate(
+pub(super) fn simulate(
     study: &Study,
     units: std::ops::Range<u64>,
     sink: &mut dyn RowSink,
@@ -120,18 +125,12 @@ fn simulate(
     Ok((accs, threads, started.elapsed().as_secs_f64()))
 }
 
-/// `crmo-sim run` and `crmo-sim calibrate`: simulates the cohort
-/// (multi-threaded over patient chunks) and writes every output file, staged
-/// and renamed into place; `calibrate` adds `calibration.csv` and its table.
+/// `crmo-sim run`: simulates the cohort (multi-threaded over patient
+/// chunks) and writes every output file, staged and renamed into place.
 /// With `--shard K/N` it runs slice K only and writes that slice's
 /// accumulators for `merge`.
-pub(super) fn run(args: &RunArgs, calibrate: bool) -> Result<PathBuf> {
+pub(super) fn run(args: &RunArgs) -> Result<PathBuf> {
     let study = load_study(args)?;
-    if calibrate && (args.shard.is_some() || study.sweep().is_some()) {
-        return Err(Error::Usage(
-            "calibrate compares one whole cohort with the targets: run it without --shard and without [sweep]".into(),
-        ));
-    }
     if let Some(shard) = args.shard {
         return run_shard(&study, shard, args);
     }
@@ -152,34 +151,10 @@ pub(super) fn run(args: &RunArgs, calibrate: bool) -> Result<PathBuf> {
     let results = study.results(accs);
     let patient_years = results.iter().map(|r| r.patient_years).sum();
     let mut info = run_info(&study, threads, patient_years, wall_seconds);
-    let calibration = calibrate.then(|| {
-        let mut rows = crate::calibrate::calibration_rows(&results[0]);
-        crate::calibrate::mark_not_applicable(&mut rows, study.scenario());
-        rows
-    });
-    if let Some(rows) = &calibration {
-        let path = staging.path().join("calibration.csv");
-        std::fs::write(&path, crate::output::tables::calibration_csv(rows)?)
-            .map_err(|e| Error::output(&path, e))?;
-    }
     let plots = (!args.no_plots).then_some(args.style);
     write_results(&study, &results, staging.path(), &mut info, plots)?;
     let target = staging.commit()?;
-    if let Some(rows) = &calibration {
-        let mut out = std::io::stdout().lock();
-        let _ = write!(
-            out,
-            "{}",
-            crate::calibrate::calibration_table(rows, &results[0].arms[0])
-        );
-        let (pedcno70, se) = crate::calibrate::pedcno70_comparison(&results[0]);
-        let _ = writeln!(
-            out,
-            "for comparison, not a target: PedCNO70 12 months after diagnosis {pedcno70:.3} (mcse {se:.3}); published {} in the first year [NPRD2021]",
-            crate::calibrate::PEDCNO70_FIRST_YEAR
-        );
-        let _ = writeln!(out, "\nresults in {}/", target.display());
-    } else if !args.quiet {
+    if !args.quiet {
         print_summary(&study, &results, &target, wall_seconds);
     }
     Ok(target)
@@ -190,7 +165,7 @@ pub(super) fn run(args: &RunArgs, calibrate: bool) -> Result<PathBuf> {
 /// series, Kaplan–Meier curves and the manifest. A sweep: `sweep.csv`, the
 /// sweep plot and the manifest. `plots` is the style of the plots (None: no
 /// plots).
-fn write_results(
+pub(super) fn write_results(
     study: &Study,
     results: &[CohortResult],
     dir: &Path,
@@ -320,41 +295,20 @@ pub(super) fn merge(args: &MergeArgs) -> Result<()> {
     let staging = Staging::new(&out, args.replace)?;
     let patient_years = merged.results.iter().map(|r| r.patient_years).sum();
     let mut info = run_info(study, 0, patient_years, merged.wall_seconds);
+    let compression = study.scenario().output.compression;
     for f in row_files(study) {
-        concatenate_rows(&merged.dirs, &f, &staging.path().join(&f))?;
+        join_parts(&merged.dirs, &f, &staging.path().join(&f), compression)?;
     }
     write_results(
         study,
         &merged.results,
         staging.path(),
         &mut info,
-        (!args.no_plots).then_some(crate::plot::Style::Paper),
+        (!args.no_plots).then_some(args.style),
     )?;
     let target = staging.commit()?;
     if !args.quiet {
         print_summary(study, &merged.results, &target, merged.wall_seconds);
-    }
-    Ok(())
-}
-
-/// Joins the shards' parts of a per-patient file: the first whole, the
-/// others without their header line (shards hold contiguous work in order).
-fn concatenate_rows(dirs: &[PathBuf], name: &str, to: &Path) -> Result<()> {
-    let mut out = std::fs::File::create(to).map_err(|e| Error::output(to, e))?;
-    for (i, dir) in dirs.iter().enumerate() {
-        let part = dir.join(name);
-        let bytes = std::fs::read(&part)
-            .map_err(|e| Error::Shard(format!("{}: cannot read {name}: {e}", dir.display())))?;
-        let body = if i == 0 {
-            &bytes[..]
-        } else {
-            let header_end = bytes
-                .iter()
-                .position(|&b| b == b'\n')
-                .map_or(bytes.len(), |p| p + 1);
-            &bytes[header_end..]
-        };
-        out.write_all(body).map_err(|e| Error::output(to, e))?;
     }
     Ok(())
 }

@@ -16,7 +16,8 @@ pub const SCALE: f64 = 1_048_576.0;
 #[inline(always)]
 fn fixed(x: f64) -> i64 {
     let v = x * SCALE;
-    (if v >= 0.0 { v + 0.5 } else { v - 0.5 }) as i64
+    // Half away from zero, without a branch (-0.0 and NaN still give 0).
+    (v + 0.5f64.copysign(v)) as i64
 }
 
 /// `x.round() as i64` for `0 <= x < 2^52`, without the library call that
@@ -31,7 +32,7 @@ pub(crate) fn round_nonnegative(x: f64) -> i64 {
 /// `(q.ceil().max(0.0) as usize).min(cap)` without the `ceil` library call
 /// (NaN and negatives give 0, like the float version).
 #[inline(always)]
-fn ceil_index(q: f64, cap: usize) -> usize {
+pub(crate) fn ceil_index(q: f64, cap: usize) -> usize {
     if q.is_nan() || q <= 0.0 {
         return 0;
     }
@@ -145,6 +146,44 @@ impl Stat {
         let sy = self.sy as f64 / SCALE;
         let syy = self.syy as f64 / (SCALE * SCALE);
         ((syy - sy * sy / n) / (n - 1.0)).max(0.0)
+    }
+}
+
+/// The sums of a mean's [`Stat`] (every x is 1) while it is being filled:
+/// only n, Σy and Σy² vary between observations, so only they are summed,
+/// and [`UnitStat::add_to`] adds the same integers to a [`Stat`] as
+/// [`Stat::add_unit`] would for each observation.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct UnitStat {
+    n: u64,
+    sy: i128,
+    syy: i128,
+}
+
+impl UnitStat {
+    /// Adds one observation `y` (x = 1).
+    #[inline(always)]
+    pub fn add(&mut self, y: f64) {
+        let v = fixed(y);
+        self.n += 1;
+        // Shares are mostly 0: nothing to add to the sums.
+        if v != 0 {
+            let v = i128::from(v);
+            self.sy += v;
+            self.syy += v * v;
+        }
+    }
+
+    /// Adds these sums to `stat`.
+    pub fn add_to(&self, stat: &mut Stat) {
+        const ONE: i128 = 1 << 20;
+        let n = i128::from(self.n);
+        stat.n += self.n;
+        stat.sy += self.sy;
+        stat.sx += n * ONE;
+        stat.syy += self.syy;
+        stat.sxx += n * ONE * ONE;
+        stat.sxy += self.sy << 20;
     }
 }
 
@@ -325,8 +364,19 @@ impl Occupancy {
 
     /// Adds one patient's state segments.
     pub fn add_segments(&mut self, segments: &[Segment]) {
+        let step = f64::from(self.step_days);
+        let cap = self.points();
+        // Segments are contiguous: a segment's start is the previous one's
+        // end, whose grid index is already known.
+        let mut last = (f64::NAN, 0);
         for s in segments {
-            let (a, b) = self.span(s.start_day, s.end_day);
+            let a = if s.start_day == last.0 {
+                last.1
+            } else {
+                ceil_index(s.start_day / step, cap)
+            };
+            let b = ceil_index(s.end_day / step, cap);
+            last = (s.end_day, b);
             if a >= b {
                 continue;
             }
@@ -450,6 +500,18 @@ mod tests {
         }
         assert_eq!(a, b);
         assert_eq!(SCALE, (1u64 << 20) as f64);
+    }
+
+    #[test]
+    fn unit_sums_match_observation_by_observation() {
+        let (mut direct, mut lazy, mut unit) =
+            (Stat::default(), Stat::default(), UnitStat::default());
+        for y in [0.0, 1.0, 0.0, 2.5, -3.25, 1e4, 0.0, 7.1e-7] {
+            direct.add_unit(y);
+            unit.add(y);
+        }
+        unit.add_to(&mut lazy);
+        assert_eq!(direct, lazy);
     }
 
     #[test]

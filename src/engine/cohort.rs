@@ -27,6 +27,7 @@ use super::from_diagnosis::FromDiagnosis;
 use super::metrics::Metric;
 use super::model_values::ReplicateModel;
 use super::patient::{simulate_patient, Discard, EventLog, Limit, Outcome, Scratch};
+use super::tally::MetricTally;
 use super::treatment::{self, TreatmentPlan, TreatmentState};
 use super::units::DAYS_PER_YEAR;
 
@@ -435,9 +436,7 @@ fn simulate_chunk(
         limit: None,
     };
     let mut scratch = Scratch::default();
-    let mut first_arm_obs: Vec<Option<(f64, f64)>> = vec![None; metrics.len()];
-    // The first arm's observations are kept only for paired differences.
-    let paired_arms = arms.len() > 1;
+    let mut tally = MetricTally::new(metrics, arms.len());
     let any_treated = arms.iter().any(|arm| arm.plan.is_some());
     for p in patients {
         // Responsiveness does not depend on the arm: drawn once per patient.
@@ -461,37 +460,13 @@ fn simulate_chunk(
                 simulate_patient(model, p, state.as_mut(), &mut scratch, &mut Discard)
             };
             if let Some(limit) = outcome.limit {
+                // The run fails: the sums are not needed.
                 acc.limit = Some((p, a, limit));
                 return acc;
             }
             acc.observed_days.add(outcome.observed_days);
+            tally.add(a, &outcome, &mut acc.stats);
             let arm_stats = &mut acc.stats.arms[a];
-            let stats = &mut arm_stats.stats[..metrics.len()];
-            let firsts = &mut first_arm_obs[..metrics.len()];
-            if a == 0 {
-                for ((metric, stat), first) in metrics.iter().zip(stats).zip(firsts) {
-                    let obs = (metric.observe)(&outcome, metric.arg);
-                    if paired_arms {
-                        *first = obs;
-                    }
-                    if let Some((y, x)) = obs {
-                        stat.add_observation(metric.estimator, y, x);
-                    }
-                }
-            } else {
-                let diffs = &mut acc.stats.differences[a - 1][..metrics.len()];
-                for (((metric, stat), first), diff) in
-                    metrics.iter().zip(stats).zip(firsts.iter()).zip(diffs)
-                {
-                    let obs = (metric.observe)(&outcome, metric.arg);
-                    if let Some((y, x)) = obs {
-                        stat.add_observation(metric.estimator, y, x);
-                        if let Some(d) = first.and_then(|f| metric.paired_difference((y, x), f)) {
-                            diff.add_unit(d);
-                        }
-                    }
-                }
-            }
             if let Some(d) = &outcome.diagnosis {
                 arm_stats.delay.add(d.day);
             }
@@ -505,5 +480,6 @@ fn simulate_chunk(
             curves.flares[(outcome.flares as usize).min(FLARE_BINS - 1)] += 1;
         }
     }
+    tally.add_to(&mut acc.stats);
     acc
 }

@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::accum::{ceil_index, round_nonnegative};
 use super::outcome::{Segment, State, N_STATES};
 use super::units::DAYS_PER_MONTH;
 
@@ -34,20 +35,25 @@ impl FromDiagnosis {
         self.activity.len() - 1
     }
 
-    /// Grid indices `[a, b)` of months whose time since diagnosis lies in `[start, end)`.
-    fn span(&self, start: f64, end: f64) -> (usize, usize) {
-        let cap = self.points();
-        let index = |t: f64| ((t / DAYS_PER_MONTH).ceil().max(0.0) as usize).min(cap);
-        (index(start), index(end))
-    }
-
     /// Adds a diagnosed patient's segments (days since onset), shifted to time since diagnosis.
     pub fn add(&mut self, segments: &[Segment], dx_day: f64) {
+        let cap = self.points();
+        // Segments are contiguous: a segment's start is the previous one's
+        // end, whose grid index is already known.
+        let mut last = (f64::NAN, 0);
         for s in segments {
             if s.end_day <= dx_day {
                 continue;
             }
-            let (a, b) = self.span(s.start_day.max(dx_day) - dx_day, s.end_day - dx_day);
+            let start = s.start_day.max(dx_day) - dx_day;
+            let a = if start == last.0 {
+                last.1
+            } else {
+                ceil_index(start / DAYS_PER_MONTH, cap)
+            };
+            let end = s.end_day - dx_day;
+            let b = ceil_index(end / DAYS_PER_MONTH, cap);
+            last = (end, b);
             if a >= b {
                 continue;
             }
@@ -55,7 +61,7 @@ impl FromDiagnosis {
             st[a] += 1;
             st[b] -= 1;
             if s.state == State::Active && s.activity > 0.0 {
-                let v = (s.activity * ACTIVITY_SCALE).round() as i64;
+                let v = round_nonnegative(s.activity * ACTIVITY_SCALE);
                 self.activity[a] += v;
                 self.activity[b] -= v;
             }

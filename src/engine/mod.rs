@@ -11,5 +11,6 @@ pub mod model_values;
 pub mod outcome;
 pub mod patient;
 pub mod rng;
+mod tally;
 pub mod treatment;
 pub mod units;

@@ -122,6 +122,11 @@ pub struct TreatmentState<'a> {
     treated_since: Option<f64>,
     horizon_days: f64,
     outcome: TreatmentOutcome,
+    /// [`TreatmentState::next_event_day`], kept up to date by every change
+    /// of the state (the patient loop asks for it at every event).
+    next_day: f64,
+    /// [`TreatmentState::effects`], kept up to date likewise.
+    effects: Effects,
 }
 
 /// A patient's latent responsiveness to each drug, from streams named by
@@ -170,6 +175,9 @@ impl<'a> TreatmentState<'a> {
             treated_since: None,
             horizon_days: model.horizon_days,
             outcome: TreatmentOutcome::default(),
+            // Untreated, no drug and no lasting effect: nothing scheduled.
+            next_day: NEVER,
+            effects: Effects::NONE,
         }
     }
 
@@ -186,6 +194,23 @@ impl<'a> TreatmentState<'a> {
 
     /// The next day on which the strategy acts by itself.
     pub fn next_event_day(&self) -> f64 {
+        self.next_day
+    }
+
+    /// Brings the cached next event day and effects up to date after a
+    /// change of phase, drugs or lasting effects.
+    fn refresh(&mut self) {
+        self.next_day = self.compute_next_event_day();
+        self.effects = self.compute_effects();
+    }
+
+    /// The lasting-effect ends of the drugs of the table (the rest of the
+    /// array is never set).
+    fn lasting(&self) -> &[f64] {
+        &self.lasting_until[..self.drugs.len().min(MAX_DRUGS)]
+    }
+
+    fn compute_next_event_day(&self) -> f64 {
         let mut next = if matches!(self.phase, Phase::OnStep(_)) {
             self.next_assess
         } else {
@@ -197,7 +222,7 @@ impl<'a> TreatmentState<'a> {
             }
             next = next.min(d.ae_day).min(d.stop_day).min(d.next_course_day);
         }
-        for &until in &self.lasting_until {
+        for &until in self.lasting() {
             if until > 0.0 {
                 next = next.min(until);
             }
@@ -224,8 +249,10 @@ impl<'a> TreatmentState<'a> {
             TreatmentTrigger::Diagnosis => self.enter_step(0, day, obs, intervals),
             TreatmentTrigger::FlareStart => match self.phase {
                 Phase::OnStep(_) => {
+                    // Counts only: the schedule and effects stay.
                     self.outcome.flares_on_treatment += 1;
                     self.flares_on_step += 1;
+                    return;
                 }
                 Phase::TaperedOff(k) => {
                     let restart = match self.plan.on_relapse {
@@ -242,18 +269,26 @@ impl<'a> TreatmentState<'a> {
                     }
                     self.outcome.flares_on_treatment += 1;
                 }
-                Phase::Untreated | Phase::Stopped => {}
+                Phase::Untreated | Phase::Stopped => return,
             },
-            TreatmentTrigger::FlareEnd => self.last_flare_end = day,
+            TreatmentTrigger::FlareEnd => {
+                self.last_flare_end = day;
+                return;
+            }
             TreatmentTrigger::Scheduled => self.scheduled(day, obs, intervals),
         }
+        self.refresh();
     }
 
     /// The effects in force now: those of the drugs given, and the lasting
     /// relapse-hazard effects of disease-modifying drugs stopped recently.
     pub fn effects(&self) -> Effects {
+        self.effects
+    }
+
+    fn compute_effects(&self) -> Effects {
         let mut e = Effects::NONE;
-        for (d, &until) in self.lasting_until.iter().enumerate() {
+        for (d, &until) in self.lasting().iter().enumerate() {
             if until > 0.0 {
                 e.flare_hazard_ratio *= self.drugs[d].values.lasting_hazard_ratio;
             }
@@ -283,6 +318,7 @@ impl<'a> TreatmentState<'a> {
             }
         }
         self.stop_treated_clock(day);
+        self.refresh();
     }
 
     /// The outcomes gathered.
@@ -471,7 +507,8 @@ impl<'a> TreatmentState<'a> {
 
     /// Handles everything due at `day`, drug by drug, then the assessment.
     fn scheduled<O: Observer>(&mut self, day: f64, obs: &mut O, intervals: &mut Intervals) {
-        for until in self.lasting_until.iter_mut() {
+        let n = self.drugs.len().min(MAX_DRUGS);
+        for until in self.lasting_until[..n].iter_mut() {
             if *until > 0.0 && *until <= day {
                 *until = 0.0;
             }

@@ -1,5 +1,6 @@
 //! Writing results: `summary.csv`, `metrics.csv`, `differences.csv`,
-//! `timeseries.csv`, `km.csv`, optional `patients.csv` and `events.csv`, and
+//! `timeseries.csv`, `km.csv`, optional `patients.csv` and `events.csv` (plain or
+//! `.csv.gz`), and
 //! `manifest.json`, into a staging directory that replaces the result
 //! directory in one atomic step only when complete, under the ownership rule
 //! of [`outdir`]. Every CSV is written through the `csv` crate from typed
@@ -9,6 +10,7 @@ pub mod km;
 pub mod outdir;
 pub mod ownership;
 pub mod platform;
+pub mod rowfile;
 pub mod rows;
 pub mod staging;
 pub mod summary;

@@ -384,8 +384,8 @@ pub fn calibration_csv(rows: &[CalibrationRow]) -> Result<String> {
     to_csv(
         "calibration.csv",
         rows.iter().map(|r| CalibrationRecord {
-            id: r.target.id,
-            target: r.target.target,
+            id: &r.target.id,
+            target: &r.target.target,
             published: Num(r.target.published),
             tolerance: Num(r.target.tolerance),
             simulated: Num(r.simulated),

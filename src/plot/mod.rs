@@ -163,8 +163,8 @@ pub enum Style {
     /// For documents and screens: 1600x900, text about 2% of the height.
     #[default]
     Paper,
-    /// For a lecture hall: 1920x1080, every text at least 2.5% of the image
-    /// height, thicker lines and larger marks.
+    /// For a lecture hall: 1920x1080, every text set at a font size of at
+    /// least 2.5% of the image height, thicker lines and larger marks.
     Slide,
 }
 
@@ -558,8 +558,10 @@ where
     Ok(())
 }
 
-/// Writes a figure's title (bold) and an optional subtitle at the top of
-/// `area`; returns the height used.
+/// Draws a title (bold, `px`) and a subtitle (grey, 0.7 `px`) centred at
+/// the top of `area`, each wrapped onto more lines where it is wider than
+/// the area (text is never shrunk, so slide text keeps its size); returns
+/// the height used.
 pub(crate) fn draw_title<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     title: &str,
@@ -570,49 +572,78 @@ where
     DB::ErrorType: 'static,
 {
     let (w, _) = area.dim_in_pixel();
-    let top = (px * 0.5) as i32;
-    let title_px = fit(area, title, px, true)?;
-    area.draw_text(
-        title,
-        &anchored(bold(title_px), HPos::Center, VPos::Top),
-        (w as i32 / 2, top),
-    )?;
-    let mut used = top + (px * 1.3) as i32;
-    if !subtitle.is_empty() {
-        let sub = fit(area, subtitle, px * 0.7, false)?;
+    let mut used = (px * 0.5) as i32;
+    let title_style = bold(px);
+    for line in wrap(area, title, &title_style)? {
         area.draw_text(
-            subtitle,
-            &anchored(
-                text(sub).color(&RGBColor(0x44, 0x44, 0x44)),
-                HPos::Center,
-                VPos::Top,
-            ),
+            &line,
+            &anchored(title_style.clone(), HPos::Center, VPos::Top),
             (w as i32 / 2, used),
         )?;
-        used += (sub * 1.4) as i32;
+        used += (px * 1.3) as i32;
+    }
+    if !subtitle.is_empty() {
+        let sub = px * 0.7;
+        let style = text(sub).color(&RGBColor(0x44, 0x44, 0x44));
+        for line in wrap(area, subtitle, &style)? {
+            area.draw_text(
+                &line,
+                &anchored(style.clone(), HPos::Center, VPos::Top),
+                (w as i32 / 2, used),
+            )?;
+            used += (sub * 1.4) as i32;
+        }
     }
     Ok(used as u32 + (px * 0.2) as u32)
 }
 
-/// The text size, at most `px`, at which `s` fits in 96% of the area's width.
-fn fit<DB: DrawingBackend>(
+/// Splits `s` into lines that fit 96% of the area's width in `style`,
+/// breaking after ", ", " · " or ": " where possible, else at spaces.
+pub(crate) fn wrap<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     s: &str,
-    px: f64,
-    is_bold: bool,
-) -> DrawResult<f64>
+    style: &TextStyle<'_>,
+) -> DrawResult<Vec<String>>
 where
     DB::ErrorType: 'static,
 {
     let (w, _) = area.dim_in_pixel();
-    let style = if is_bold { bold(px) } else { text(px) };
-    let (tw, _) = area.estimate_text_size(s, &style)?;
-    let room = f64::from(w) * 0.96;
-    Ok(if f64::from(tw) > room {
-        (px * room / f64::from(tw)).max(6.0)
-    } else {
-        px
-    })
+    let room = (f64::from(w) * 0.96) as u32;
+    let fits = |t: &str| -> DrawResult<bool> { Ok(area.estimate_text_size(t, style)?.0 <= room) };
+    let mut lines = Vec::new();
+    let mut rest = s.trim().to_string();
+    while !rest.is_empty() && !fits(&rest)? {
+        // The longest head ending at a preferred break, else at a space.
+        let mut cut = None;
+        for seps in [&[", ", " · ", ": "][..], &[" "][..]] {
+            for (i, _) in rest.char_indices().rev() {
+                let Some(sep) = seps.iter().find(|sp| rest[i..].starts_with(**sp)) else {
+                    continue;
+                };
+                let head = rest[..i + sep.len()].trim_end();
+                if fits(head)? {
+                    cut = Some(i + sep.len());
+                    break;
+                }
+            }
+            if cut.is_some() {
+                break;
+            }
+        }
+        let Some(c) = cut else { break };
+        lines.push(
+            rest[..c]
+                .trim_end()
+                .trim_end_matches('·')
+                .trim_end()
+                .to_string(),
+        );
+        rest = rest[c..].trim_start().to_string();
+    }
+    if !rest.is_empty() {
+        lines.push(rest);
+    }
+    Ok(lines)
 }
 
 #[cfg(test)]

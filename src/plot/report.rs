@@ -216,7 +216,7 @@ fn calibration(h: &mut String, rows: &[crate::calibrate::CalibrationRow], arm: &
             h,
             "<tr><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">± {}</td><td class=\"n\">{}</td><td>{}</td></tr>",
             r.target.id,
-            esc(r.target.target),
+            esc(&r.target.target),
             num(r.target.published),
             num(r.target.tolerance),
             num(r.simulated),

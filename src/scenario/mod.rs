@@ -323,6 +323,40 @@ pub struct OutputOptions {
     /// Step of the `timeseries.csv` grid, weeks (whole number >= 1).
     #[serde(deserialize_with = "grid_step")]
     pub timeseries_step_weeks: u32,
+    /// How `patients.csv` and `events.csv` are written: plain or gzip.
+    #[serde(deserialize_with = "compression")]
+    pub compression: Compression,
+}
+
+/// `[output] compression`: plain CSV (`"none"`) or gzip (`"gzip"`, files
+/// named `patients.csv.gz` and `events.csv.gz`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Compression {
+    /// Plain `.csv` files.
+    #[default]
+    None,
+    /// `.csv.gz` files: one gzip stream each, byte-identical for a given
+    /// scenario and seed.
+    Gzip,
+}
+
+impl Compression {
+    /// The file name of the per-patient file `base` (`patients.csv`,
+    /// `events.csv`) under this compression.
+    pub fn file_name(self, base: &str) -> String {
+        match self {
+            Compression::None => base.to_string(),
+            Compression::Gzip => format!("{base}.gz"),
+        }
+    }
+
+    /// The value as written in a scenario.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Compression::None => "none",
+            Compression::Gzip => "gzip",
+        }
+    }
 }
 
 fn grid_step<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<u32, D::Error> {
@@ -336,12 +370,24 @@ fn grid_step<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<u32, D::Err
     }
 }
 
+fn compression<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Compression, D::Error> {
+    let v = toml::Value::deserialize(d)?;
+    match v.as_str() {
+        Some("none") => Ok(Compression::None),
+        Some("gzip") => Ok(Compression::Gzip),
+        _ => Err(serde::de::Error::custom(format!(
+            "compression = {v} is not allowed: expected \"none\" (plain patients.csv, events.csv) or \"gzip\" (patients.csv.gz, events.csv.gz)"
+        ))),
+    }
+}
+
 impl Default for OutputOptions {
     fn default() -> Self {
         Self {
             patients: false,
             events: false,
             timeseries_step_weeks: 1,
+            compression: Compression::None,
         }
     }
 }

@@ -171,14 +171,14 @@ pub fn resolve(l: &LoadedScenario) -> Result<Option<Sweep>> {
 }
 
 /// The metric names of `summary.csv` for a study.
-fn summary_metric_names(study: &Study) -> Vec<String> {
+pub(crate) fn summary_metric_names(study: &Study) -> Vec<String> {
     let mut names: Vec<String> = study.metrics().iter().map(|m| m.name.clone()).collect();
     names.push(crate::engine::metrics::MEDIAN_DELAY.to_string());
     names
 }
 
 /// What went wrong at a grid point, without the location in the generated text.
-fn reason(e: &Error) -> String {
+pub(crate) fn reason(e: &Error) -> String {
     match e {
         Error::Scenario { message, .. } => {
             let lines: Vec<&str> = message.lines().collect();
@@ -270,6 +270,56 @@ fn grid(parameters: &[(SweepParameter, Range<usize>)]) -> Vec<Vec<f64>> {
 /// name; missing tables on the way (e.g. `[drugs.nsaid]`) are created. A
 /// field written as a whole number stays one.
 fn set_path(doc: &mut toml::Table, path: &str, v: f64) -> std::result::Result<(), String> {
+    let (table, last) = field_table(doc, path)?;
+    let whole = v.fract() == 0.0 && v.abs() < 9.0e15;
+    let keep_integer = match table.get(last) {
+        Some(Value::Integer(_)) => true,
+        None => !path.contains('.') && ["patients", "seed", "replicates"].contains(&last),
+        _ => false,
+    };
+    let value = if keep_integer {
+        if !whole {
+            return Err(format!("`{path}` takes a whole number, not {v}"));
+        }
+        Value::Integer(v as i64)
+    } else {
+        Value::Float(v)
+    };
+    table.insert(last.to_string(), value);
+    Ok(())
+}
+
+/// Sets the field at a dotted path to the real number `v`, written as a
+/// float whatever the field held before (calibrate --fit searches real
+/// values); the path is resolved exactly as for a sweep.
+pub(crate) fn set_path_real(
+    doc: &mut toml::Table,
+    path: &str,
+    v: f64,
+) -> std::result::Result<(), String> {
+    let (table, last) = field_table(doc, path)?;
+    table.insert(last.to_string(), Value::Float(v));
+    Ok(())
+}
+
+/// The value at a dotted path as written in the scenario (None: not
+/// written, so the field has its default).
+pub(crate) fn get_path(
+    doc: &toml::Table,
+    path: &str,
+) -> std::result::Result<Option<Value>, String> {
+    let mut doc = doc.clone();
+    let (table, last) = field_table(&mut doc, path)?;
+    Ok(table.get(last).cloned())
+}
+
+/// The table holding the field at a dotted path, and the field's name.
+/// `arm.NAME.field` finds the arm by name; missing tables on the way are
+/// created.
+fn field_table<'a, 'p>(
+    doc: &'a mut toml::Table,
+    path: &'p str,
+) -> std::result::Result<(&'a mut toml::Table, &'p str), String> {
     let parts: Vec<&str> = path.split('.').collect();
     if parts.iter().any(|p| p.is_empty()) {
         return Err(format!("`{path}` is not a dotted path of a scenario field"));
@@ -327,22 +377,7 @@ fn set_path(doc: &mut toml::Table, path: &str, v: f64) -> std::result::Result<()
         };
         i += 1;
     }
-    let whole = v.fract() == 0.0 && v.abs() < 9.0e15;
-    let keep_integer = match table.get(*last) {
-        Some(Value::Integer(_)) => true,
-        None => walk.is_empty() && ["patients", "seed", "replicates"].contains(last),
-        _ => false,
-    };
-    let value = if keep_integer {
-        if !whole {
-            return Err(format!("`{path}` takes a whole number, not {v}"));
-        }
-        Value::Integer(v as i64)
-    } else {
-        Value::Float(v)
-    };
-    table.insert((*last).to_string(), value);
-    Ok(())
+    Ok((table, last))
 }
 
 /// One row of `sweep.csv` with one swept parameter.

@@ -600,7 +600,7 @@ fn calibrate_says_which_targets_do_not_apply() {
 fn nan_is_never_inside() {
     use crmo_sim::calibrate::{CalibrationRow, TARGETS};
     let row = CalibrationRow {
-        target: TARGETS[0],
+        target: TARGETS[0].clone(),
         simulated: f64::NAN,
         mcse: f64::NAN,
         not_applicable: None,

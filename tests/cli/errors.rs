@@ -162,6 +162,16 @@ const CASES: &[Case] = &[
         expect: &["line 2, column 25", "is not allowed", "from 1 to 520"],
     },
     Case {
+        name: "unknown_compression",
+        text: b"[output]\ncompression = \"zip\"\n",
+        expect: &["line 2, column 15", "compression = \"zip\" is not allowed", "\"none\"", "\"gzip\""],
+    },
+    Case {
+        name: "compression_not_a_string",
+        text: b"[output]\ncompression = true\n",
+        expect: &["line 2, column 15", "compression = true is not allowed", "\"gzip\""],
+    },
+    Case {
         name: "bad_name",
         text: b"name = \"../etc\"\n",
         expect: &["line 1, column 8", "is not allowed", "letters, digits, '-', '_' or '.'"],

@@ -183,3 +183,56 @@ fn check_and_run_refuse_the_same_limits_with_a_location() {
         assert!(!out.exists());
     }
 }
+
+/// `merge --style slide` draws the cohort plots as `run --style slide`
+/// does: the same files, byte for byte, at the slide size.
+#[test]
+fn merge_draws_the_plots_in_the_style_asked_for() {
+    let tmp = tempdir();
+    let path = write_scenario(
+        tmp.path(),
+        "study.toml",
+        STUDY
+            .replace("2100", "1100")
+            .replace("replicates = 3", "replicates = 1"),
+    );
+    let d = |name: &str| tmp.path().join(name);
+    let mut cmd = crmo();
+    cmd.arg("run")
+        .arg(&path)
+        .args(["-q", "--style", "slide", "--out"])
+        .arg(d("whole"));
+    success(&mut cmd);
+    for k in 0..2 {
+        shard(&path, k, 2, &d(&format!("s{k}")), &[]);
+    }
+    for style in ["slide", "paper"] {
+        let mut cmd = crmo();
+        cmd.arg("merge")
+            .args([d("s1"), d("s0")])
+            .args(["-q", "--style", style, "--out"])
+            .arg(d(style));
+        success(&mut cmd);
+    }
+    let whole = crate::util::snapshot(&d("whole"));
+    let slide = crate::util::snapshot(&d("slide"));
+    let paper = crate::util::snapshot(&d("paper"));
+    let pngs: Vec<&PathBuf> = whole
+        .keys()
+        .filter(|k| k.extension().is_some_and(|e| e == "png"))
+        .collect();
+    assert!(pngs.len() >= 3, "{:?}", whole.keys());
+    for name in pngs {
+        assert!(
+            slide.get(name) == whole.get(name),
+            "{}: merge --style slide differs from run --style slide",
+            name.display()
+        );
+        let size = |bytes: &Option<Vec<u8>>| {
+            let img = image::load_from_memory(bytes.as_deref().unwrap()).unwrap();
+            (img.width(), img.height())
+        };
+        assert_eq!(size(&slide[name]), (1920, 1080), "{}", name.display());
+        assert_eq!(size(&paper[name]), (1600, 900), "{}", name.display());
+    }
+}

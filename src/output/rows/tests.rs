@@ -5,12 +5,38 @@ use super::*;
 #[test]
 fn large_per_patient_files_are_announced() {
     // 100,000 reference patients wrote a 593 MB events.csv.
-    let w = size_warnings(100_000, 10.0, true, true);
+    let plain = Compression::None;
+    let w = size_warnings(100_000, 10.0, (true, true), plain);
     assert_eq!(w.len(), 1, "{w:?}");
     assert!(w[0].starts_with("events.csv will be about 600 MB"), "{w:?}");
-    assert!(size_warnings(10_000, 10.0, true, true).is_empty());
-    assert!(size_warnings(1_000_000, 10.0, false, false).is_empty());
-    assert_eq!(size_warnings(1_000_000, 10.0, true, false).len(), 1);
+    // The warning offers compressed output and says how large it would be.
+    assert!(
+        w[0].contains("compression = \"gzip\"") && w[0].contains("events.csv.gz (about 75 MB)"),
+        "{w:?}"
+    );
+    assert!(size_warnings(10_000, 10.0, (true, true), plain).is_empty());
+    assert!(size_warnings(1_000_000, 10.0, (false, false), plain).is_empty());
+    assert_eq!(
+        size_warnings(1_000_000, 10.0, (true, false), plain).len(),
+        1
+    );
+}
+
+#[test]
+fn compressed_files_are_announced_by_their_compressed_size() {
+    let gz = Compression::Gzip;
+    // 600 MB of events compress to about 75 MB: below the threshold.
+    assert!(size_warnings(100_000, 10.0, (true, true), gz).is_empty());
+    let w = size_warnings(2_000_000, 10.0, (true, true), gz);
+    assert_eq!(w.len(), 2, "{w:?}");
+    assert!(
+        w[0].starts_with("patients.csv.gz will be about 200 MB compressed (600 MB uncompressed"),
+        "{w:?}"
+    );
+    assert!(
+        w[1].starts_with("events.csv.gz will be about 1500 MB compressed (12000 MB uncompressed"),
+        "{w:?}"
+    );
 }
 
 #[test]
@@ -53,6 +79,12 @@ impl Write for Full {
             std::io::ErrorKind::StorageFull,
             "disk full",
         ))
+    }
+}
+
+impl FinishWrite for Full {
+    fn finish_file(mut self: Box<Self>) -> std::io::Result<()> {
+        self.flush()
     }
 }
 

@@ -6,17 +6,17 @@ use std::path::Path;
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use plotters::style::text_anchor::{HPos, VPos};
 
 use crate::engine::model_values::DAYS_PER_YEAR;
 use crate::error::{Error, Result};
 
 use super::bars::{draw_lesions, draw_treatment, drug_rows, lesion_rows, panel_name};
+use super::labels::{draw_imaging, draw_line_labels};
+use super::score::draw_score;
 use super::CourseTrace;
 use crate::plot::palette as pal;
 use crate::plot::{
-    anchored, bold, draw_legend, draw_title, fmt_tick, legend_height, text, DrawResult, Figure,
-    Style,
+    bold, draw_legend, draw_title, fmt_tick, legend_height, text, DrawResult, Figure, Style,
 };
 
 pub(crate) use super::legend::course_legend;
@@ -268,13 +268,31 @@ where
     };
     let treat_h = (treat_rows * px * 1.4).max(name_h("drugs")?) + axis_h + px * 0.6;
     let rest = (h - treat_h).max(px * 10.0);
-    let lesion_h = (rows.len().max(1) as f64 * px * 1.7 + px)
+    let top = px * 1.7;
+    // The score panel, when the trace has a score: tall enough for its
+    // rotated name.
+    let score_h = if t.activity.is_empty() {
+        0.0
+    } else {
+        name_h("score")?.max(px * 3.5).min(rest * 0.2)
+    };
+    // The pain panel keeps room for its name and the line labels; lesion
+    // rows give way first (down to about a text line each).
+    let pain_min = name_h("pain")? + top;
+    let n_rows = rows.len().max(1) as f64;
+    let lesion_h = (n_rows * px * 1.7 + px)
         .max(name_h("lesions")? + px * 0.5)
-        .min(rest * 0.45);
+        .min(rest - pain_min - score_h)
+        .max(n_rows * px * 1.05)
+        .min(rest * 0.5);
     let activity_h = rest - lesion_h;
-    let (activity, lower) = body.split_vertically(activity_h as u32);
+    let (activity, lower) = body.split_vertically((activity_h - score_h) as u32);
+    let (score, lower) = lower.split_vertically(score_h as u32);
     let (lesions, treatment) = lower.split_vertically(lesion_h as u32);
-    draw_activity(&activity, t, &frame, (px * 1.7) as u32)?;
+    draw_activity(&activity, t, &frame, top as u32)?;
+    if score_h > 0.0 {
+        draw_score(&score, t, &frame)?;
+    }
     draw_lesions(&lesions, t, &frame, &rows)?;
     draw_treatment(&treatment, t, &frame, &drugs, axis_h as u32)?;
     Ok(())
@@ -470,9 +488,9 @@ where
                 + crate::plot::diamond(r, pal::REDDISH_PURPLE.filled()),
         ))?;
     }
-    draw_imaging(&mut chart, panel, t, f)?;
-    draw_line_labels(&chart, panel, t, f, (ymax + 10.0) / 2.0)?;
-    panel_name(panel, &chart, "pain (VAS)", px)?;
+    let marks = draw_imaging(&mut chart, panel, t, f)?;
+    draw_line_labels(&chart, panel, t, f, (ymax + 10.0) / 2.0, &marks)?;
+    panel_name(panel, &chart, "pain", px)?;
     Ok(())
 }
 
@@ -489,110 +507,6 @@ fn clip_line(pts: &[(f64, f64)], (x0, x1): (f64, f64)) -> Vec<(f64, f64)> {
         out.push((b.clamp(x0, x1), yb));
     }
     out
-}
-
-/// Imaging visits along the bottom of the activity panel, with the number
-/// of lesions found.
-fn draw_imaging<DB: DrawingBackend>(
-    chart: &mut Chart2d<'_, DB>,
-    panel: &DrawingArea<DB, Shift>,
-    t: &CourseTrace,
-    f: &Frame,
-) -> DrawResult
-where
-    DB::ErrorType: 'static,
-{
-    let s = (f.px * 0.35) as i32;
-    let base = panel.get_base_pixel();
-    let style = anchored(text(f.px * 0.85), HPos::Center, VPos::Bottom);
-    for m in t.imaging.iter().filter(|m| shown(f.opt, m.day)) {
-        let (x, y) = chart.backend_coord(&(m.day / DAYS_PER_YEAR, 0.0));
-        let y = y - s - 3;
-        panel.draw(&Rectangle::new(
-            [
-                (x - s - base.0, y - s - base.1),
-                (x + s - base.0, y + s - base.1),
-            ],
-            pal::BLACK.stroke_width(f.line(1) + 1),
-        ))?;
-        if m.found > 0 {
-            panel.draw_text(
-                &format!("+{}", m.found),
-                &style,
-                (x - base.0, y - s - 2 - base.1),
-            )?;
-        }
-    }
-    Ok(())
-}
-
-/// Labels of the vertical lines (diagnosis with its criteria, resolution,
-/// loss to follow-up, new conditions) at the top of the activity panel.
-fn draw_line_labels<DB: DrawingBackend>(
-    chart: &Chart2d<'_, DB>,
-    panel: &DrawingArea<DB, Shift>,
-    t: &CourseTrace,
-    f: &Frame,
-    label_y: f64,
-) -> DrawResult
-where
-    DB::ErrorType: 'static,
-{
-    let px = f.px;
-    let label = text(px * 0.85);
-    let mut labels: Vec<(f64, String, RGBColor)> = Vec::new();
-    if let Some(d) = &t.diagnosis {
-        labels.push((
-            d.day,
-            format!(
-                "diagnosis: Jansson {}{}, Bristol 1 {}",
-                d.jansson,
-                if d.jansson >= crate::model::criteria::JANSSON_THRESHOLD {
-                    " (≥39)"
-                } else {
-                    ""
-                },
-                if d.bristol_1 { "met" } else { "not met" }
-            ),
-            pal::BLACK,
-        ));
-    }
-    if let Some(d) = t.resolution_day {
-        labels.push((d, "resolved".into(), pal::BLUISH_GREEN));
-    }
-    if let Some(d) = t.lost_day {
-        labels.push((d, "lost to follow-up".into(), RGBColor(0x55, 0x55, 0x55)));
-    }
-    for (d, c) in &t.condition_onsets {
-        labels.push((*d, format!("{} starts", c.as_str()), pal::REDDISH_PURPLE));
-    }
-    labels.retain(|l| shown(f.opt, l.0));
-    labels.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let mut last_right = i32::MIN;
-    let mut row = 0;
-    let right_edge = chart.plotting_area().get_x_axis_pixel_range().end;
-    let left_edge = chart.plotting_area().get_x_axis_pixel_range().start;
-    for (d, s, c) in labels {
-        let (x, y) = chart.backend_coord(&(d / DAYS_PER_YEAR, label_y));
-        let (tw, _) = panel.estimate_text_size(&s, &label)?;
-        // Labels go right of their line, or left of it near the right edge.
-        let flip = x + 4 + tw as i32 > right_edge && x - 4 - tw as i32 >= left_edge;
-        let (left, h, anchor_x) = if flip {
-            (x - 4 - tw as i32, HPos::Right, x - 4)
-        } else {
-            (x + 4, HPos::Left, x + 4)
-        };
-        row = if left <= last_right { row + 1 } else { 0 };
-        let y = y + (row as f64 * px) as i32;
-        let base = panel.get_base_pixel();
-        panel.draw_text(
-            &s,
-            &anchored(label.color(&c), h, VPos::Center),
-            (anchor_x - base.0, y - base.1),
-        )?;
-        last_right = last_right.max(left + tw as i32);
-    }
-    Ok(())
 }
 
 #[cfg(test)]

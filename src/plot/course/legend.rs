@@ -30,8 +30,13 @@ pub(crate) fn course_legend(t: &CourseTrace, opt: &CourseOptions) -> Vec<(Swatch
         Swatch::Triangle(pal::ORANGE),
         "fever",
     );
-    // Compact panels draw no CRP, imaging or lesions.
+    // Compact panels draw no score, CRP, imaging or lesions.
     let full = !opt.compact;
+    add(
+        full && !t.activity.is_empty(),
+        Swatch::Line(super::score::SCORE, lw),
+        "disease activity score (0-10)",
+    );
     add(
         full && !flares.is_empty(),
         Swatch::Diamond(pal::REDDISH_PURPLE),

@@ -1,12 +1,14 @@
 //! Course charts of one virtual patient: the [`CourseTrace`] (what is drawn,
 //! derived only from the patient's event log), the simulation of one
 //! patient for a chart ([`CourseSim`]), and the rendering ([`draw`]:
-//! layout, legend and the activity panel; [`bars`]: the lesion and drug
-//! panels).
+//! layout, legend and the pain panel; [`bars`]: the lesion and drug
+//! panels; `score`: the disease activity score panel; `labels`: where the
+//! labels of imaging visits and vertical lines go).
 //!
-//! The chart stacks three panels on a shared x axis of years since onset
-//! (age on the top axis): (a) activity — pain (VAS) as a line, flares shaded,
-//! fever and CRP marked, imaging visits and what they found; (b) lesions —
+//! The chart stacks four panels on a shared x axis of years since onset
+//! (age on the top axis): (a) pain (VAS) as a line, flares shaded, fever and
+//! CRP marked, imaging visits and what they found; (a') the disease
+//! activity score (0-10) as a step line, when the trace has it; (b) lesions —
 //! one row per bone and side, a bar over each lesion's active period shaded
 //! by imaging stage (lytic, mixed, sclerotic; solid: symptomatic, pale and
 //! outlined: silent), fractures marked; (c) treatment — a Gantt strip with
@@ -18,12 +20,15 @@
 
 pub mod bars;
 pub mod draw;
+mod labels;
 mod legend;
+mod score;
 
 pub use draw::{render_course, CourseOptions};
 
 use crate::engine::cohort::Arm;
 use crate::engine::model_values::{ReplicateModel, DAYS_PER_MONTH, DAYS_PER_YEAR};
+use crate::engine::outcome::{Segment, State};
 use crate::engine::patient::{simulate_patient, EventKind, EventLog, Outcome, Scratch, StopReason};
 use crate::engine::treatment::TreatmentState;
 use crate::error::{Error, Result};
@@ -91,6 +96,17 @@ pub struct DiagnosisMark {
     pub bristol_1: bool,
     /// Lesions seen at diagnosis.
     pub lesions_seen: u32,
+}
+
+/// A stretch with a constant disease activity score (a flare).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ActivitySpan {
+    /// Start, days since onset.
+    pub start_day: f64,
+    /// End, days since onset.
+    pub end_day: f64,
+    /// The disease activity score (0-10) the model gives the stretch.
+    pub score: f64,
 }
 
 /// A vertebral fracture.
@@ -192,6 +208,11 @@ pub struct CourseTrace {
     pub lost_day: Option<f64>,
     /// Associated conditions that started after onset.
     pub condition_onsets: Vec<(f64, Condition)>,
+    /// The disease activity score (0-10) over time: the flares' stretches
+    /// with their score, 0 elsewhere. Taken from the simulation's state
+    /// segments by [`CourseSim::trace`]; empty in a trace built from
+    /// events alone (the score is not an event).
+    pub activity: Vec<ActivitySpan>,
 }
 
 impl CourseTrace {
@@ -237,6 +258,7 @@ impl CourseTrace {
             resolution_day: None,
             lost_day: None,
             condition_onsets: Vec::new(),
+            activity: Vec::new(),
         };
         // Per lesion: whether it is healed (so a reactivation opens a new period).
         let mut healed: Vec<bool> = Vec::new();
@@ -539,6 +561,13 @@ impl CourseSim {
 
     /// Simulates patient `patient` and returns its outcome and events.
     pub fn simulate(&self, patient: u64) -> Result<(Outcome, EventLog)> {
+        self.simulate_with_segments(patient)
+            .map(|(outcome, log, _)| (outcome, log))
+    }
+
+    /// [`CourseSim::simulate`], also returning the patient's state segments
+    /// (which carry the disease activity score).
+    fn simulate_with_segments(&self, patient: u64) -> Result<(Outcome, EventLog, Vec<Segment>)> {
         if patient >= self.patients {
             return Err(Error::Usage(format!(
                 "patient {patient} does not exist: scenario {} has patients 0 to {}",
@@ -552,13 +581,9 @@ impl CourseSim {
             .as_ref()
             .map(|plan| TreatmentState::new(plan, &self.model, patient));
         let mut log = EventLog::default();
-        let outcome = simulate_patient(
-            &self.model,
-            patient,
-            state.as_mut(),
-            &mut Scratch::default(),
-            &mut log,
-        );
+        let mut scratch = Scratch::default();
+        let outcome =
+            simulate_patient(&self.model, patient, state.as_mut(), &mut scratch, &mut log);
         if let Some(limit) = outcome.limit {
             return Err(Error::PatientLimit(format!(
                 "scenario {}: patient {patient} (arm `{}`) has {}",
@@ -567,7 +592,7 @@ impl CourseSim {
                 limit.describe()
             )));
         }
-        Ok((outcome, log))
+        Ok((outcome, log, scratch.segments))
     }
 
     /// The arm's name.
@@ -580,10 +605,20 @@ impl CourseSim {
         self.arm.plan.as_ref().map_or(0, |p| p.steps.len())
     }
 
-    /// The course trace of patient `patient`.
+    /// The course trace of patient `patient`, with its activity score.
     pub fn trace(&self, patient: u64) -> Result<CourseTrace> {
-        let (outcome, log) = self.simulate(patient)?;
-        Ok(self.trace_of(&outcome, &log.0))
+        let (outcome, log, segments) = self.simulate_with_segments(patient)?;
+        let mut t = self.trace_of(&outcome, &log.0);
+        t.activity = segments
+            .iter()
+            .filter(|s| s.state == State::Active && s.activity > 0.0)
+            .map(|s| ActivitySpan {
+                start_day: s.start_day,
+                end_day: s.end_day,
+                score: s.activity,
+            })
+            .collect();
+        Ok(t)
     }
 
     /// The course trace of a patient simulated by [`CourseSim::simulate`].

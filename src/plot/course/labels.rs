@@ -1,0 +1,262 @@
+//! Where the text of the pain panel goes: imaging visits (a square with
+//! `+n`, the lesions found, to its right) along the bottom, and the labels
+//! of the vertical lines (diagnosis with its criteria, resolution, loss to
+//! follow-up, new conditions) in rows from the top, each in the first row
+//! where it overlaps no other label and no imaging mark.
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, VPos};
+
+use super::draw::{shown, Chart2d, Frame};
+use super::CourseTrace;
+use crate::engine::model_values::DAYS_PER_YEAR;
+use crate::plot::palette as pal;
+use crate::plot::{anchored, text, DrawResult};
+
+/// A box in backend pixels: `(x0, y0, x1, y1)`, inclusive.
+pub(crate) type Rect = (i32, i32, i32, i32);
+
+fn intersects(a: &Rect, b: &Rect) -> bool {
+    a.0 <= b.2 && b.0 <= a.2 && a.1 <= b.3 && b.1 <= a.3
+}
+
+/// Draws the imaging visits along the bottom of the pain panel; returns
+/// the boxes of the squares and their `+n` texts.
+pub(crate) fn draw_imaging<DB: DrawingBackend>(
+    chart: &mut Chart2d<'_, DB>,
+    panel: &DrawingArea<DB, Shift>,
+    t: &CourseTrace,
+    f: &Frame,
+) -> Result<Vec<Rect>, DrawingAreaErrorKind<DB::ErrorType>>
+where
+    DB::ErrorType: 'static,
+{
+    let s = (f.px * 0.35) as i32;
+    let base = panel.get_base_pixel();
+    let label = text(f.px * 0.85);
+    let style = anchored(label.clone(), HPos::Left, VPos::Center);
+    let mut boxes = Vec::new();
+    for m in t.imaging.iter().filter(|m| shown(f.opt, m.day)) {
+        let (x, y) = chart.backend_coord(&(m.day / DAYS_PER_YEAR, 0.0));
+        let y = y - s - 3;
+        panel.draw(&Rectangle::new(
+            [
+                (x - s - base.0, y - s - base.1),
+                (x + s - base.0, y + s - base.1),
+            ],
+            pal::BLACK.stroke_width(f.line(1) + 1),
+        ))?;
+        boxes.push((x - s, y - s, x + s, y + s));
+        if m.found > 0 {
+            // Right of the square, clear of the line through it (the
+            // diagnosis line runs through the imaging at diagnosis).
+            let txt = format!("+{}", m.found);
+            let (tw, th) = panel.estimate_text_size(&txt, &label)?;
+            let left = x + s + 3;
+            panel.draw_text(&txt, &style, (left - base.0, y - base.1))?;
+            let half = th as i32 / 2;
+            boxes.push((left, y - half, left + tw as i32, y + half));
+        }
+    }
+    Ok(boxes)
+}
+
+/// A label of a vertical line to be placed: the line's x, the text's size.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LineLabel {
+    /// The line's x, pixels.
+    pub(crate) x: i32,
+    /// Text width and height, pixels.
+    pub(crate) size: (u32, u32),
+}
+
+/// The room the labels may use: x from `left` to `right`, rows from `top`
+/// (the first row's top) down to `bottom`, `gap` pixels between a label and
+/// its line.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LabelRoom {
+    pub(crate) left: i32,
+    pub(crate) right: i32,
+    pub(crate) top: i32,
+    pub(crate) bottom: i32,
+    pub(crate) gap: i32,
+}
+
+/// Places labels (in order) right of their line, or left of it where the
+/// right side would leave the room, each in the first row from the top
+/// where its box meets no box placed before and none of `taken`. Returns
+/// each label's box and whether it is left of its line; a label that fits
+/// no row (more labels than rows) gets the lowest free-most row, None only
+/// if the room has no row at all.
+pub(crate) fn place_labels(
+    labels: &[LineLabel],
+    taken: &[Rect],
+    room: LabelRoom,
+) -> Vec<Option<(Rect, bool)>> {
+    let mut placed: Vec<Rect> = taken.to_vec();
+    let mut out = Vec::new();
+    for l in labels {
+        let (w, h) = (l.size.0 as i32, l.size.1 as i32);
+        let flip = l.x + room.gap + w > room.right && l.x - room.gap - w >= room.left;
+        let x0 = if flip {
+            l.x - room.gap - w
+        } else {
+            l.x + room.gap
+        };
+        let row_h = h + 2;
+        let rows = ((room.bottom - room.top + 2) / row_h).max(0);
+        let at = |r: i32| -> Rect {
+            let y0 = room.top + r * row_h;
+            (x0, y0, x0 + w, y0 + h - 1)
+        };
+        let free = (0..rows).find(|&r| !placed.iter().any(|p| intersects(p, &at(r))));
+        let chosen = free.map(at).or_else(|| {
+            // Crowded: the row meeting the fewest boxes.
+            (0..rows)
+                .min_by_key(|&r| placed.iter().filter(|p| intersects(p, &at(r))).count())
+                .map(at)
+        });
+        if let Some(r) = chosen {
+            placed.push(r);
+        }
+        out.push(chosen.map(|r| (r, flip)));
+    }
+    out
+}
+
+/// Labels of the vertical lines (diagnosis with its criteria, resolution,
+/// loss to follow-up, new conditions), from `label_y` (data units, the
+/// middle of the first row) down, clear of each other and of `taken`.
+pub(crate) fn draw_line_labels<DB: DrawingBackend>(
+    chart: &Chart2d<'_, DB>,
+    panel: &DrawingArea<DB, Shift>,
+    t: &CourseTrace,
+    f: &Frame,
+    label_y: f64,
+    taken: &[Rect],
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    let label = text(f.px * 0.85);
+    let mut labels = line_labels(t);
+    labels.retain(|l| shown(f.opt, l.0));
+    labels.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let xs = chart.plotting_area().get_x_axis_pixel_range();
+    let ys = chart.plotting_area().get_y_axis_pixel_range();
+    let mut sized = Vec::new();
+    for (d, s, _) in &labels {
+        let (x, _) = chart.backend_coord(&(d / DAYS_PER_YEAR, label_y));
+        sized.push(LineLabel {
+            x,
+            size: panel.estimate_text_size(s, &label)?,
+        });
+    }
+    let first_h = sized.first().map_or(0, |l| l.size.1 as i32);
+    let (_, y_mid) = chart.backend_coord(&(0.0, label_y));
+    let room = LabelRoom {
+        left: xs.start,
+        right: xs.end,
+        top: (y_mid - first_h / 2).max(ys.start),
+        bottom: ys.end,
+        gap: 4,
+    };
+    let base = panel.get_base_pixel();
+    for ((_, s, c), spot) in labels.iter().zip(place_labels(&sized, taken, room)) {
+        let Some((r, _)) = spot else { continue };
+        panel.draw_text(
+            s,
+            &anchored(label.color(c), HPos::Left, VPos::Top),
+            (r.0 - base.0, r.1 - base.1),
+        )?;
+    }
+    Ok(())
+}
+
+/// The vertical lines' labels: `(day, text, colour)`.
+fn line_labels(t: &CourseTrace) -> Vec<(f64, String, RGBColor)> {
+    let mut labels: Vec<(f64, String, RGBColor)> = Vec::new();
+    if let Some(d) = &t.diagnosis {
+        labels.push((
+            d.day,
+            format!(
+                "diagnosis: Jansson {}{}, Bristol 1 {}",
+                d.jansson,
+                if d.jansson >= crate::model::criteria::JANSSON_THRESHOLD {
+                    " (≥39)"
+                } else {
+                    ""
+                },
+                if d.bristol_1 { "met" } else { "not met" }
+            ),
+            pal::BLACK,
+        ));
+    }
+    if let Some(d) = t.resolution_day {
+        labels.push((d, "resolved".into(), pal::BLUISH_GREEN));
+    }
+    if let Some(d) = t.lost_day {
+        labels.push((d, "lost to follow-up".into(), RGBColor(0x55, 0x55, 0x55)));
+    }
+    for (d, c) in &t.condition_onsets {
+        labels.push((*d, format!("{} starts", c.as_str()), pal::REDDISH_PURPLE));
+    }
+    labels
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn room() -> LabelRoom {
+        LabelRoom {
+            left: 100,
+            right: 1500,
+            top: 50,
+            bottom: 400,
+            gap: 4,
+        }
+    }
+
+    #[test]
+    fn labels_never_overlap_each_other_or_the_imaging_marks() {
+        // Imaging marks along the bottom, one with "+3" where the diagnosis
+        // line is; lines close together and near the right edge.
+        let taken: Vec<Rect> = vec![(290, 370, 310, 390), (314, 372, 350, 388)];
+        let labels: Vec<LineLabel> = [300, 320, 330, 1480, 1490]
+            .iter()
+            .map(|&x| LineLabel { x, size: (600, 30) })
+            .collect();
+        let spots = place_labels(&labels, &taken, room());
+        let rects: Vec<Rect> = spots.iter().map(|s| s.unwrap().0).collect();
+        for (i, a) in rects.iter().enumerate() {
+            for t in &taken {
+                assert!(!intersects(a, t), "label {i} {a:?} meets mark {t:?}");
+            }
+            for (j, b) in rects.iter().enumerate().skip(i + 1) {
+                assert!(!intersects(a, b), "labels {i} {a:?} and {j} {b:?} overlap");
+            }
+            assert!(
+                a.0 >= 100 && a.2 <= 1500 && a.1 >= 50 && a.3 <= 400,
+                "{a:?}"
+            );
+        }
+        // Near the right edge a label goes left of its line.
+        assert!(spots[3].unwrap().1);
+        assert!(!spots[0].unwrap().1);
+    }
+
+    #[test]
+    fn a_label_moves_down_past_a_mark_only_as_far_as_needed() {
+        let taken: Vec<Rect> = vec![(300, 50, 320, 70)];
+        let one = [LineLabel {
+            x: 290,
+            size: (100, 20),
+        }];
+        let (r, _) = place_labels(&one, &taken, room())[0].unwrap();
+        assert_eq!(r.1, 50 + 22, "{r:?}");
+        let (r, _) = place_labels(&one, &[], room())[0].unwrap();
+        assert_eq!(r.1, 50);
+    }
+}
