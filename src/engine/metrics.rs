@@ -13,7 +13,7 @@ mod course;
 use course::{activity_metrics, course_treatment_metrics};
 
 /// The observation of one patient given an argument (see [`Metric::observe`]).
-type Observe = fn(&Outcome, usize) -> Option<(f64, f64)>;
+pub(super) type Observe = fn(&Outcome, usize) -> Option<(f64, f64)>;
 
 /// How a metric is estimated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -27,6 +27,8 @@ mod lesions;
 use rand::Rng;
 use rand_distr::{Distribution, Exp1, Poisson};
 
+use lesions::poisson;
+
 use crate::model::{Condition, Genotype};
 
 use super::model_values::{GenotypeModel, ReplicateModel, DAYS_PER_YEAR};
@@ -123,8 +125,12 @@ struct Sim<'a, 't, O: Observer> {
     effects: Effects,
     treatment: Option<&'a mut TreatmentState<'t>>,
     next_checkpoint: usize,
+    /// Day of the next checkpoint (never before diagnosis).
+    next_checkpoint_day: f64,
     /// Cached (index, day) of the next lesion stage change; refreshed whenever a lesion changes.
     next_lesion: (usize, f64),
+    /// The new-lesion count distribution and its mean, rebuilt only when the mean changes.
+    new_lesion_count: (f64, Option<Poisson<f64>>),
 }
 
 const NEVER: f64 = f64::INFINITY;
@@ -192,7 +198,9 @@ pub fn simulate_patient<O: Observer>(
         effects: Effects::NONE,
         treatment,
         next_checkpoint: 0,
+        next_checkpoint_day: NEVER,
         next_lesion: (0, NEVER),
+        new_lesion_count: (f64::NAN, None),
         rng,
     };
     sim.draw_baseline(genotype);
@@ -303,7 +311,7 @@ impl<O: Observer> Sim<'_, '_, O> {
         earlier(&mut best, Next::ConditionOnset(cond_i), cond_day);
         earlier(&mut best, Next::LostToFollowUp, self.ltfu_day);
         earlier(&mut best, Next::Treatment, treat_day);
-        earlier(&mut best, Next::Checkpoint, self.checkpoint_day());
+        earlier(&mut best, Next::Checkpoint, self.next_checkpoint_day);
         best
     }
 
@@ -595,12 +603,4 @@ fn earlier(best: &mut (Next, f64), next: Next, day: f64) {
     if day < best.1 {
         *best = (next, day);
     }
-}
-
-/// Poisson draw via `rand_distr` (0 for a non-positive mean).
-fn poisson<R: Rng + ?Sized>(mean: f64, rng: &mut R) -> u64 {
-    if mean <= 0.0 {
-        return 0;
-    }
-    Poisson::new(mean).map_or(0, |d| d.sample(rng) as u64)
 }

@@ -8,12 +8,21 @@
 
 use super::accum::{Stat, UnitStat};
 use super::cohort::ReplicateStats;
-use super::metrics::{Estimator, Metric};
+use super::metrics::{Estimator, Metric, Observe};
 use super::outcome::Outcome;
+
+/// What the loop over metrics needs of one metric, packed densely.
+#[derive(Clone, Copy)]
+struct Op {
+    observe: Observe,
+    arg: usize,
+    estimator: Estimator,
+}
 
 /// The metric sums of one chunk, filled patient by patient.
 pub(super) struct MetricTally<'m> {
     metrics: &'m [Metric],
+    ops: Vec<Op>,
     /// Per arm, per metric: the sums of a mean (unused for ratios).
     means: Vec<Vec<UnitStat>>,
     /// Per arm after the first, per metric: paired differences from the first arm.
@@ -28,6 +37,14 @@ impl<'m> MetricTally<'m> {
         let zero = || vec![UnitStat::default(); metrics.len()];
         MetricTally {
             metrics,
+            ops: metrics
+                .iter()
+                .map(|m| Op {
+                    observe: m.observe,
+                    arg: m.arg,
+                    estimator: m.estimator,
+                })
+                .collect(),
             means: (0..arms).map(|_| zero()).collect(),
             differences: (1..arms).map(|_| zero()).collect(),
             first: vec![None; metrics.len()],
@@ -38,19 +55,26 @@ impl<'m> MetricTally<'m> {
     /// every patient); ratio metrics are added to `stats` directly.
     pub(super) fn add(&mut self, arm: usize, outcome: &Outcome, stats: &mut ReplicateStats) {
         let metrics = self.metrics;
-        let ratios = &mut stats.arms[arm].stats[..metrics.len()];
-        let means = &mut self.means[arm][..metrics.len()];
-        let firsts = &mut self.first[..metrics.len()];
+        let n = self.ops.len();
+        let ratios = &mut stats.arms[arm].stats[..n];
+        let means = &mut self.means[arm][..n];
+        if arm == 0 && self.differences.is_empty() {
+            // One arm: no paired differences, so nothing to keep.
+            for (i, (op, mean)) in self.ops.iter().zip(means).enumerate() {
+                if let Some((y, x)) = (op.observe)(outcome, op.arg) {
+                    add_observation(op.estimator, &mut ratios[i], mean, y, x);
+                }
+            }
+            return;
+        }
+        let firsts = &mut self.first[..n];
         if arm == 0 {
-            // The first arm's observations are kept only for paired differences.
-            let paired = !self.differences.is_empty();
+            // The first arm's observations are kept for paired differences.
             for (((metric, ratio), mean), first) in
                 metrics.iter().zip(ratios).zip(means).zip(firsts)
             {
                 let obs = (metric.observe)(outcome, metric.arg);
-                if paired {
-                    *first = obs;
-                }
+                *first = obs;
                 if let Some((y, x)) = obs {
                     add_observation(metric.estimator, ratio, mean, y, x);
                 }

@@ -72,6 +72,7 @@ impl<O: Observer> Sim<'_, '_, O> {
             },
         );
         self.out.core_set[0] = Some(self.core_set());
+        self.next_checkpoint_day = self.checkpoint_day();
         self.ltfu_day = self.day + self.ltfu_after_dx_days;
         self.next_imaging_day = self.day + self.m.follow_up_every_days;
         self.notify_treatment(TreatmentTrigger::Diagnosis);
@@ -92,7 +93,7 @@ impl<O: Observer> Sim<'_, '_, O> {
     }
 
     /// Day of the next checkpoint after diagnosis (never before diagnosis).
-    pub(super) fn checkpoint_day(&self) -> f64 {
+    fn checkpoint_day(&self) -> f64 {
         match (
             &self.out.diagnosis,
             CHECKPOINT_DAYS.get(self.next_checkpoint),
@@ -123,6 +124,7 @@ impl<O: Observer> Sim<'_, '_, O> {
             self.out.core_set[i + 1] = Some(self.core_set());
         }
         self.next_checkpoint = (i + 1).min(N_CHECKPOINTS);
+        self.next_checkpoint_day = self.checkpoint_day();
     }
 
     /// The PedCNO core set now (see [`CoreSet`] for how each is derived).

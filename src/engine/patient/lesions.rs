@@ -3,11 +3,11 @@
 //! and the imaging stages each lesion goes through until it heals.
 
 use rand::Rng;
-use rand_distr::Distribution;
+use rand_distr::{Distribution, Poisson};
 
 use crate::model::{Site, Stage};
 
-use super::{poisson, EventKind, Lesion, Limit, Observer, Sim, NEVER};
+use super::{EventKind, Lesion, Limit, Observer, Sim, NEVER};
 use crate::scenario::limits::MAX_LESIONS;
 
 impl<O: Observer> Sim<'_, '_, O> {
@@ -65,7 +65,16 @@ impl<O: Observer> Sim<'_, '_, O> {
 
     pub(super) fn draw_new_lesions(&mut self) {
         let mean = self.g.values.new_lesions_per_flare * self.frailty * self.effects.lesion_factor;
-        let n = poisson(mean, &mut self.rng.lesions);
+        if mean.to_bits() != self.new_lesion_count.0.to_bits() {
+            // Same draws as `poisson(mean, ..)`, without rebuilding the
+            // distribution at every flare.
+            let dist = (mean > 0.0).then(|| Poisson::new(mean).ok()).flatten();
+            self.new_lesion_count = (mean, dist);
+        }
+        let n = self
+            .new_lesion_count
+            .1
+            .map_or(0, |d| d.sample(&mut self.rng.lesions) as u64);
         if self.scratch.lesions.len() as u64 + n > MAX_LESIONS as u64 {
             self.out.limit = Some(Limit::Lesions);
             return;
@@ -118,7 +127,7 @@ impl<O: Observer> Sim<'_, '_, O> {
         let l = &mut self.scratch.lesions[i];
         l.stage = Stage::Lytic;
         l.stage_end_day = day + l.base_days[0] * heal;
-        self.refresh_next_lesion();
+        self.refresh_next_lesion(i);
         self.obs
             .event(day, EventKind::LesionReactivated { lesion: i as u32 });
     }
@@ -147,7 +156,7 @@ impl<O: Observer> Sim<'_, '_, O> {
             // A painful lesion does not heal while the flare it carries goes
             // on: healing waits for the end of the flare.
             l.stage_end_day = flare_end.max(day);
-            self.refresh_next_lesion();
+            self.refresh_next_lesion(i);
             return;
         }
         l.stage = l.stage.next();
@@ -156,7 +165,7 @@ impl<O: Observer> Sim<'_, '_, O> {
             s => day + l.base_days[s as usize] * heal,
         };
         let stage = l.stage;
-        self.refresh_next_lesion();
+        self.refresh_next_lesion(i);
         self.obs.event(
             day,
             EventKind::LesionStage {
@@ -166,7 +175,24 @@ impl<O: Observer> Sim<'_, '_, O> {
         );
     }
 
-    fn refresh_next_lesion(&mut self) {
+    /// Brings [`Sim::next_lesion`] up to date after lesion `changed` got a
+    /// new stage end. Unless it was the earliest, the earliest of the others
+    /// is still the cached one, so one comparison (ties: the lower index)
+    /// gives the same answer as a scan of all lesions.
+    fn refresh_next_lesion(&mut self, changed: usize) {
+        let (first, first_day) = self.next_lesion;
+        if changed != first {
+            let l = &self.scratch.lesions[changed];
+            let day = if l.is_active() {
+                l.stage_end_day
+            } else {
+                NEVER
+            };
+            if day < first_day || (day == first_day && changed < first) {
+                self.next_lesion = (changed, day);
+            }
+            return;
+        }
         self.next_lesion = self
             .scratch
             .lesions
@@ -190,4 +216,12 @@ impl<O: Observer> Sim<'_, '_, O> {
             .filter(|l| l.symptomatic && l.is_active())
             .count() as u32
     }
+}
+
+/// Poisson draw via `rand_distr` (0 for a non-positive mean).
+pub(super) fn poisson<R: Rng + ?Sized>(mean: f64, rng: &mut R) -> u64 {
+    if mean <= 0.0 {
+        return 0;
+    }
+    Poisson::new(mean).map_or(0, |d| d.sample(rng) as u64)
 }

@@ -270,22 +270,23 @@ where
     let rest = (h - treat_h).max(px * 10.0);
     let top = px * 1.7;
     // The score panel, when the trace has a score: tall enough for its
-    // rotated name.
-    let score_h = if t.activity.is_empty() {
+    // rotated name, never more than a third of what it shares with pain.
+    let score_want = if t.activity.is_empty() {
         0.0
     } else {
         name_h("score")?.max(px * 3.5).min(rest * 0.2)
     };
     // The pain panel keeps room for its name and the line labels; lesion
     // rows give way first (down to about a text line each).
-    let pain_min = name_h("pain")? + top;
+    let pain_min = name_h("pain")? + top + px;
     let n_rows = rows.len().max(1) as f64;
     let lesion_h = (n_rows * px * 1.7 + px)
         .max(name_h("lesions")? + px * 0.5)
-        .min(rest - pain_min - score_h)
+        .min(rest - pain_min - score_want)
         .max(n_rows * px * 1.05)
         .min(rest * 0.5);
     let activity_h = rest - lesion_h;
+    let score_h = score_want.min((activity_h - top) / 3.0);
     let (activity, lower) = body.split_vertically((activity_h - score_h) as u32);
     let (score, lower) = lower.split_vertically(score_h as u32);
     let (lesions, treatment) = lower.split_vertically(lesion_h as u32);

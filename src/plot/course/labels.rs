@@ -35,9 +35,10 @@ where
     let s = (f.px * 0.35) as i32;
     let base = panel.get_base_pixel();
     let label = text(f.px * 0.85);
-    let style = anchored(label.clone(), HPos::Left, VPos::Center);
+    let xs = chart.plotting_area().get_x_axis_pixel_range();
+    let marks: Vec<_> = t.imaging.iter().filter(|m| shown(f.opt, m.day)).collect();
     let mut boxes = Vec::new();
-    for m in t.imaging.iter().filter(|m| shown(f.opt, m.day)) {
+    for m in &marks {
         let (x, y) = chart.backend_coord(&(m.day / DAYS_PER_YEAR, 0.0));
         let y = y - s - 3;
         panel.draw(&Rectangle::new(
@@ -48,16 +49,30 @@ where
             pal::BLACK.stroke_width(f.line(1) + 1),
         ))?;
         boxes.push((x - s, y - s, x + s, y + s));
-        if m.found > 0 {
-            // Right of the square, clear of the line through it (the
-            // diagnosis line runs through the imaging at diagnosis).
-            let txt = format!("+{}", m.found);
-            let (tw, th) = panel.estimate_text_size(&txt, &label)?;
-            let left = x + s + 3;
-            panel.draw_text(&txt, &style, (left - base.0, y - base.1))?;
-            let half = th as i32 / 2;
-            boxes.push((left, y - half, left + tw as i32, y + half));
+    }
+    for (m, square) in marks.iter().zip(boxes.clone()) {
+        if m.found == 0 {
+            continue;
         }
+        let txt = format!("+{}", m.found);
+        let (tw, th) = panel.estimate_text_size(&txt, &label)?;
+        let (tw, th) = (tw as i32, th as i32);
+        let (x, y) = ((square.0 + square.2) / 2, (square.1 + square.3) / 2);
+        // Right of the square, clear of the line through it (the diagnosis
+        // line runs through the imaging at diagnosis); else left of it;
+        // else above it.
+        let right = (square.2 + 3, y - th / 2, square.2 + 3 + tw, y + th / 2);
+        let left = (square.0 - 3 - tw, y - th / 2, square.0 - 3, y + th / 2);
+        let above = (x - tw / 2, square.1 - 2 - th, x + tw / 2, square.1 - 2);
+        let fits =
+            |r: &Rect| r.0 >= xs.start && r.2 <= xs.end && !boxes.iter().any(|b| intersects(b, r));
+        let spot = [right, left].into_iter().find(|r| fits(r)).unwrap_or(above);
+        panel.draw_text(
+            &txt,
+            &anchored(label.clone(), HPos::Left, VPos::Top),
+            (spot.0 - base.0, spot.1 - base.1),
+        )?;
+        boxes.push(spot);
     }
     Ok(boxes)
 }
