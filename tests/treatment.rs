@@ -247,10 +247,21 @@ fn neutral_placebo_gives_exactly_the_untreated_flares() {
     }
     // The placebo is really given (so the equality is not vacuous).
     assert!(row(&rows, "placebo", "days_on_placebo_mean").mean > 100.0);
+    // Diagnosis comes in a flare, so every diagnosed patient of the untreated
+    // arm spends time in a flare given no drug; the placebo arm starts its
+    // drug at diagnosis and gives it while the patient is active.
+    let untreated_active = |arm| row(&rows, arm, "untreated_while_active_frac").mean;
+    assert_eq!(untreated_active("none"), 1.0);
+    assert!(
+        untreated_active("placebo") < 0.05,
+        "{}",
+        untreated_active("placebo")
+    );
     // Every paired difference is exactly zero.
     for d in difference_rows(&res) {
         if d.metric.starts_with("days_on_")
             || d.metric.starts_with("received_")
+            || d.metric == "untreated_while_active_frac"
             || d.metric.starts_with("reached_step")
             || d.metric == "treated_days_mean"
         {
