@@ -384,7 +384,7 @@ impl<O: Observer> Sim<'_, '_, O> {
         if self.in_flare && self.out.diagnosis.is_some() {
             self.out.flare_days_after_dx += day - self.day;
             // An arm without treatment gives no drug at all.
-            if self.treatment.as_deref().is_none_or(|t| t.no_drug_on()) {
+            if self.treatment.as_deref().map_or(true, |t| t.no_drug_on()) {
                 self.out.untreated_active_days += day - self.day;
             }
         }
