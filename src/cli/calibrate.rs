@@ -15,6 +15,7 @@ use crate::calibrate::targets::{distance, Targets};
 use crate::calibrate::{calibration_table, pedcno70_comparison, CalibrationRow};
 use crate::error::{Error, Result};
 use crate::output::outdir::{result_dir_name, Staging};
+use crate::plot::report::ReportCalibration;
 use crate::scenario::dist::num;
 use crate::study::Study;
 
@@ -78,7 +79,23 @@ fn run_and_write(
     std::fs::write(&path, crate::output::tables::calibration_csv(&rows)?)
         .map_err(|e| Error::output(&path, e))?;
     let plots = (!run.no_plots).then_some(run.style);
-    write_results(study, &results, staging.path(), &mut info, plots)?;
+    let report = ReportCalibration {
+        rows: rows.clone(),
+        against: match targets {
+            Targets::Published => "the published targets".into(),
+            Targets::File { path, .. } => {
+                format!("the targets of {path} (this arm unless the file names another)")
+            }
+        },
+    };
+    write_results(
+        study,
+        &results,
+        staging.path(),
+        &mut info,
+        plots,
+        Some(report),
+    )?;
     let pedcno70 = pedcno70_comparison(&results[0]);
     let target = staging.commit()?;
     Ok(Calibrated {

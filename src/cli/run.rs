@@ -13,6 +13,7 @@ use crate::output::rowfile::join_parts;
 use crate::output::rows::{fmt_num, CsvRows};
 use crate::output::summary::summary_rows;
 use crate::output::writer::{sha256_hex, write_manifest, write_run, RunInfo};
+use crate::plot::report::ReportCalibration;
 use crate::study::shard::{merge_shards, ShardFile, ShardSpec, StudyIdentity};
 use crate::study::Study;
 
@@ -152,7 +153,15 @@ pub(super) fn run(args: &RunArgs) -> Result<PathBuf> {
     let patient_years = results.iter().map(|r| r.patient_years).sum();
     let mut info = run_info(&study, threads, patient_years, wall_seconds);
     let plots = (!args.no_plots).then_some(args.style);
-    write_results(&study, &results, staging.path(), &mut info, plots)?;
+    let calibration = reference_calibration(&study, &results);
+    write_results(
+        &study,
+        &results,
+        staging.path(),
+        &mut info,
+        plots,
+        calibration,
+    )?;
     let target = staging.commit()?;
     if !args.quiet {
         print_summary(&study, &results, &target, wall_seconds);
@@ -164,13 +173,14 @@ pub(super) fn run(args: &RunArgs) -> Result<PathBuf> {
 /// study: the PSA tables, the cohort plots, then summary, differences, time
 /// series, Kaplan–Meier curves and the manifest. A sweep: `sweep.csv`, the
 /// sweep plot and the manifest. `plots` is the style of the plots (None: no
-/// plots).
+/// plots). `calibration` is the report's calibration section, if any.
 pub(super) fn write_results(
     study: &Study,
     results: &[CohortResult],
     dir: &Path,
     info: &mut RunInfo,
     plots: Option<crate::plot::Style>,
+    calibration: Option<ReportCalibration>,
 ) -> Result<()> {
     if let Some(sweep) = study.sweep() {
         crate::study::sweep::write_sweep_csv(sweep, results, dir)?;
@@ -193,15 +203,21 @@ pub(super) fn write_results(
             style,
         )?;
     }
-    write_report(study, result, dir, info)?;
+    write_report(study, result, dir, info, calibration)?;
     write_run(dir, result, &drugs, info)
 }
 
 /// Writes `report.html`: the run's facts (the manifest's fields but the
 /// machine-specific ones: threads, timing, command line),
-/// headline and difference tables, the plots, and for the reference
-/// scenario the calibration table.
-fn write_report(study: &Study, result: &CohortResult, dir: &Path, info: &RunInfo) -> Result<()> {
+/// headline and difference tables, the plots, and the calibration table if
+/// given.
+fn write_report(
+    study: &Study,
+    result: &CohortResult,
+    dir: &Path,
+    info: &RunInfo,
+    calibration: Option<ReportCalibration>,
+) -> Result<()> {
     let facts = serde_json::to_value(info)
         .ok()
         .and_then(|v| v.as_object().cloned())
@@ -225,7 +241,7 @@ fn write_report(study: &Study, result: &CohortResult, dir: &Path, info: &RunInfo
         scenario: &name,
         scenario_text: &study.loaded().text,
         facts,
-        calibration: (name == "reference").then(|| crate::calibrate::calibration_rows(result)),
+        calibration,
     };
     crate::plot::report::write_report(dir, result, &input)
 }
@@ -293,6 +309,7 @@ pub(super) fn merge(args: &MergeArgs) -> Result<()> {
         .clone()
         .unwrap_or_else(|| Path::new("output").join(result_dir_name(&study.name())));
     let staging = Staging::new(&out, args.replace)?;
+    let calibration = reference_calibration(study, &merged.results);
     let patient_years = merged.results.iter().map(|r| r.patient_years).sum();
     let mut info = run_info(study, 0, patient_years, merged.wall_seconds);
     let compression = study.scenario().output.compression;
@@ -305,6 +322,7 @@ pub(super) fn merge(args: &MergeArgs) -> Result<()> {
         staging.path(),
         &mut info,
         (!args.no_plots).then_some(args.style),
+        calibration,
     )?;
     let target = staging.commit()?;
     if !args.quiet {
@@ -434,4 +452,13 @@ fn print_sweep(
 
 fn round3(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
+}
+
+/// The report's calibration section of a run or merge: the reference
+/// scenario (not a sweep) against the published targets C1–C12.
+fn reference_calibration(study: &Study, results: &[CohortResult]) -> Option<ReportCalibration> {
+    (study.name() == "reference" && study.sweep().is_none()).then(|| ReportCalibration {
+        rows: crate::calibrate::calibration_rows(&results[0]),
+        against: "the published targets".into(),
+    })
 }

@@ -266,6 +266,13 @@ impl Distribution<f64> for GammaDuration {
     #[inline]
     fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
         match self {
+            // The default shape of flare and stage durations: two draws
+            // without the loop (the same sum: 0 + a + b = a + b).
+            GammaDuration::Erlang { k: 2, scale } => {
+                let a: f64 = rand_distr::Exp1.sample(rng);
+                let b: f64 = rand_distr::Exp1.sample(rng);
+                (a + b) * scale
+            }
             GammaDuration::Erlang { k, scale } => {
                 let sum: f64 = (0..*k)
                     .map(|_| -> f64 { rand_distr::Exp1.sample(rng) })

@@ -58,8 +58,18 @@ pub struct ReportInput<'a> {
     pub scenario_text: &'a str,
     /// The run's facts as `(name, value)` (version, seed, patients, ...).
     pub facts: Vec<(String, String)>,
-    /// The calibration table (the reference scenario only).
-    pub calibration: Option<Vec<crate::calibrate::CalibrationRow>>,
+    /// The calibration table, if any: its rows and what they are compared
+    /// with ("the published targets", "the targets of FILE").
+    pub calibration: Option<ReportCalibration>,
+}
+
+/// The calibration section of a report.
+#[derive(Debug, Clone)]
+pub struct ReportCalibration {
+    /// One row per target.
+    pub rows: Vec<crate::calibrate::CalibrationRow>,
+    /// What the rows are compared with, e.g. "the published targets".
+    pub against: String,
 }
 
 /// Escapes text for HTML.
@@ -106,8 +116,8 @@ pub fn report_html(dir: &Path, res: &CohortResult, input: &ReportInput<'_>) -> R
     headline(&mut h, res);
     differences(&mut h, res);
     plots(&mut h, dir)?;
-    if let Some(rows) = &input.calibration {
-        calibration(&mut h, rows, &res.arms[0]);
+    if let Some(c) = &input.calibration {
+        calibration(&mut h, c, &res.arms[0]);
     }
     definitions(&mut h, res);
     let _ = write!(
@@ -205,13 +215,14 @@ fn plots(h: &mut String, dir: &Path) -> Result<()> {
     Ok(())
 }
 
-fn calibration(h: &mut String, rows: &[crate::calibrate::CalibrationRow], arm: &str) {
+fn calibration(h: &mut String, c: &ReportCalibration, arm: &str) {
     let _ = write!(
         h,
-        "<h2 id=\"calibration\">Calibration</h2>\n<p>Arm <b>{}</b> against the published targets.</p>\n<table id=\"calibration-table\"><tr><th>id</th><th>target</th><th>published</th><th>tolerance</th><th>simulated</th><th>inside</th></tr>\n",
-        esc(arm)
+        "<h2 id=\"calibration\">Calibration</h2>\n<p>Arm <b>{}</b> against {}.</p>\n<table id=\"calibration-table\"><tr><th>id</th><th>target</th><th>published</th><th>tolerance</th><th>simulated</th><th>inside</th></tr>\n",
+        esc(arm),
+        esc(&c.against)
     );
-    for r in rows {
+    for r in &c.rows {
         let _ = writeln!(
             h,
             "<tr><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">± {}</td><td class=\"n\">{}</td><td>{}</td></tr>",

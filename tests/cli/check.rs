@@ -1,7 +1,9 @@
 //! `crmo-sim check`: validates a scenario and prints the resolved parameters
 //! (file values, defaults, distributions, Majeed values) to stdout, writing nothing.
 
-use crate::util::{crmo, snapshot, success, tempdir, write_scenario};
+use std::collections::BTreeMap;
+
+use crate::util::{crmo, root, snapshot, success, tempdir, write_scenario};
 
 const SCENARIO: &str = r#"# A scenario that sets a few values and leaves the rest to the defaults.
 name = "listing"
@@ -107,4 +109,55 @@ fn check_without_a_file_checks_the_reference_with_overrides() {
     let o = crate::util::output(crmo().args(["check", "--replicate", "1"]));
     assert_eq!(o.code, Some(2), "{o:#?}");
     assert!(o.stderr.contains("replicates 0 to 0"), "{}", o.stderr);
+}
+
+/// The values `check` resolves for the built-in reference, by field:
+/// `(value, Majeed value where it differs)`.
+fn resolved_defaults() -> BTreeMap<String, (String, Option<String>)> {
+    let o = success(crmo().arg("check"));
+    let mut values = BTreeMap::new();
+    for line in o.stdout.lines() {
+        let Some((field, rest)) = line.strip_prefix("  ").and_then(|l| l.split_once(" = ")) else {
+            continue;
+        };
+        if field.starts_with(' ') {
+            continue;
+        }
+        let (value, majeed) = match rest.split_once("  [majeed: ") {
+            Some((v, m)) => (v, Some(m.trim_end_matches(']').to_string())),
+            None => (rest, None),
+        };
+        values.insert(field.to_string(), (value.to_string(), majeed));
+    }
+    values
+}
+
+/// The README's `[natural_history]` table states the defaults the program
+/// uses (and their Majeed values), so the guide cannot drift from the code.
+#[test]
+fn readme_natural_history_defaults_match_check() {
+    let resolved = resolved_defaults();
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let table = readme
+        .split("### `[natural_history]`")
+        .nth(1)
+        .and_then(|rest| rest.split("\n### ").next())
+        .expect("README has a [natural_history] section");
+    let mut compared = 0;
+    for row in table.lines().filter(|l| l.starts_with("| `")) {
+        let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+        let field = cells[1].trim_matches('`');
+        let Some((value, majeed)) = resolved.get(field) else {
+            panic!("README [natural_history] lists `{field}`, which check does not print");
+        };
+        assert_eq!(cells[2], value, "README default of {field}");
+        let readme_majeed = (!cells[3].is_empty()).then(|| cells[3].to_string());
+        assert_eq!(
+            readme_majeed.as_ref().or(Some(value)),
+            majeed.as_ref().or(Some(value)),
+            "README Majeed default of {field}"
+        );
+        compared += 1;
+    }
+    assert!(compared >= 30, "only {compared} README rows compared");
 }

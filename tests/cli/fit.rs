@@ -257,6 +257,15 @@ fn targets_file_reads_summary_metrics() {
     assert!((simulated(0) - mean("a")).abs() < 1e-5, "{rows:?}");
     assert!((simulated(1) - mean("none")).abs() < 1e-5, "{rows:?}");
     assert_ne!(simulated(0), simulated(1));
+    // The report shows the file's targets, not the published ones.
+    let report = fs::read_to_string(out.join("report.html")).unwrap();
+    let section = report
+        .split("<h2 id=\"calibration\">")
+        .nth(1)
+        .expect("report.html has a calibration section");
+    assert!(section.contains("the targets of"), "{section}");
+    assert!(section.contains("<td>F</td>") && section.contains("<td>U</td>"));
+    assert!(!section.contains("<td>C1</td>"), "{section}");
 }
 
 /// Runs `calibrate ARGS` in a fresh directory; it must exit 2 without a
