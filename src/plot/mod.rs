@@ -163,13 +163,19 @@ pub enum Style {
     /// For documents and screens: 1600x900, text about 2% of the height.
     #[default]
     Paper,
-    /// For a lecture hall: 1920x1080, every text set at a font size of at
-    /// least 2.5% of the image height, thicker lines and larger marks.
+    /// For a lecture hall: 1920x1080, thicker lines and larger marks; on the
+    /// cohort plots the capitals and digits of every text are at least 2.5%
+    /// of the image height, on course charts and the gallery the font size.
     Slide,
 }
 
 /// The smallest text on any chart, as a share of the base text size.
 pub(crate) const SMALLEST_TEXT: f64 = 0.85;
+
+/// Height of a capital letter or digit of the bundled font (DejaVu Sans:
+/// 0.729 em) as a share of plotters' font size (ascent plus descent,
+/// 1.164 em), rounded down so that slide text errs on the large side.
+pub(crate) const CAP_SHARE: f64 = 0.62;
 
 impl Style {
     /// Default image size of a single chart, pixels.
@@ -180,15 +186,39 @@ impl Style {
         }
     }
 
-    /// Base text size, pixels, for an image of this size (paper: 18 px at
-    /// 1600x900; slide: large enough that the smallest text, at
-    /// [`SMALLEST_TEXT`] of it, is 2.5% of the height).
+    /// Base text size of course charts, pixels, for an image of this size
+    /// (paper: 18 px at 1600x900; slide: large enough that the font size of
+    /// the smallest text, at [`SMALLEST_TEXT`] of it, is 2.5% of the
+    /// height; its capitals are about 1.6%).
     pub fn base_px(self, width: u32, height: u32) -> f64 {
         let s = (f64::from(width) / 1600.0).min(f64::from(height) / 900.0);
         let paper = (18.0 * s).clamp(9.0, 60.0);
         match self {
             Style::Paper => paper,
             Style::Slide => paper.max(0.025 * f64::from(height) / SMALLEST_TEXT),
+        }
+    }
+
+    /// Base text size of the cohort plots, pixels: as [`Style::base_px`] on
+    /// paper; on slides large enough that the capitals and digits of the
+    /// smallest text, at [`SMALLEST_TEXT`] of it, are 2.5% of the height
+    /// (measured on the image).
+    pub fn cap_px(self, width: u32, height: u32) -> f64 {
+        match self {
+            Style::Paper => self.base_px(width, height),
+            Style::Slide => self
+                .base_px(width, height)
+                .max(0.025 * f64::from(height) / (SMALLEST_TEXT * CAP_SHARE)),
+        }
+    }
+
+    /// Number of tick labels plotters may put on an axis `len` pixels long
+    /// with text of base size `px`: its default of 11 on paper, fewer on
+    /// slides so large labels keep apart.
+    pub(crate) fn ticks(self, len: u32, px: f64, per_label: f64) -> usize {
+        match self {
+            Style::Paper => 11,
+            Style::Slide => ((f64::from(len) / (px * per_label)) as usize).clamp(3, 11),
         }
     }
 

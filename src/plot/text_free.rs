@@ -1,13 +1,16 @@
-//! A drawing backend that draws everything but text, so a chart can be
-//! rendered twice and its text found as the pixels that differ (how the
-//! text size of the slide style is measured on the image).
+//! A drawing backend that draws everything but horizontal text, so a chart
+//! can be rendered twice and its text found as the pixels that differ (how
+//! the text size of the slide style is measured on the image). Rotated text
+//! (axis names) is drawn in both renderings: its lines run down the image,
+//! so their height on the image is not their text size.
 
 use plotters_backend::{
     BackendColor, BackendCoord, BackendStyle, BackendTextStyle, DrawingBackend, DrawingErrorKind,
+    FontTransform,
 };
 
-/// A backend that draws everything but text (text is still measured, so
-/// the layout is the same).
+/// A backend that draws everything but horizontal text (text is still
+/// measured, so the layout is the same).
 pub(crate) struct TextFree<B>(pub(crate) B);
 
 impl<B: DrawingBackend> DrawingBackend for TextFree<B> {
@@ -71,11 +74,14 @@ impl<B: DrawingBackend> DrawingBackend for TextFree<B> {
     }
     fn draw_text<TStyle: BackendTextStyle>(
         &mut self,
-        _text: &str,
-        _style: &TStyle,
-        _pos: BackendCoord,
+        text: &str,
+        style: &TStyle,
+        pos: BackendCoord,
     ) -> std::result::Result<(), DrawingErrorKind<B::ErrorType>> {
-        Ok(())
+        match style.transform() {
+            FontTransform::None => Ok(()),
+            _ => self.0.draw_text(text, style, pos),
+        }
     }
     fn estimate_text_size<TStyle: BackendTextStyle>(
         &self,

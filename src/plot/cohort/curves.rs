@@ -16,7 +16,7 @@ use super::{
     KM_ENDPOINT,
 };
 use crate::plot::palette as pal;
-use crate::plot::{anchored, bold, fmt_tick, text, DrawResult};
+use crate::plot::{anchored, bold, fmt_tick, text, DrawResult, Style};
 
 impl Plot<'_> {
     pub(super) fn km<DB: DrawingBackend>(
@@ -46,18 +46,21 @@ impl Plot<'_> {
             .unwrap_or(0);
         let months = ((last_day as f64 * 1.05) / DAYS_PER_MONTH).max(1.0).ceil();
         // Below the curves: the numbers at risk, one row per arm.
-        let table_h = (px * 1.5 * (self.res.arms.len() as f64 + 1.3)) as u32;
+        let row_h = px * self.factor(1.5, 1.25);
+        let table_h = (row_h * (self.res.arms.len() as f64 + 1.3)) as u32;
         let (_, bh) = body.dim_in_pixel();
         let (body, table) = body.split_vertically(bh.saturating_sub(table_h));
         let body = &body;
         let mut chart = ChartBuilder::on(body)
-            .margin((px * 1.0) as u32)
-            .x_label_area_size((px * 3.0) as u32)
+            .margin(self.gap(px, 1.0, 0.7))
+            .x_label_area_size(self.gap(px, 3.0, 2.3))
             .y_label_area_size((px * 4.5) as u32)
             .build_cartesian_2d(0.0..months, 0.0..1.02)?;
+        let labels = self.labels(&chart, px);
         draw_percent_mesh(
             &mut chart,
             px,
+            labels,
             "months since diagnosis (| censored)",
             "not yet in remission",
         )?;
@@ -132,15 +135,20 @@ impl Plot<'_> {
         let years = years_axis(self.res);
         if self.drugs.is_empty() {
             let mut chart = ChartBuilder::on(body)
-                .margin((px * 1.0) as u32)
-                .x_label_area_size((px * 3.0) as u32)
+                .margin(self.gap(px, 1.0, 0.7))
+                .x_label_area_size(self.gap(px, 3.0, 2.3))
                 .y_label_area_size((px * 4.5) as u32)
                 .build_cartesian_2d(0.0..years, 0.0..1.0)?;
+            let labels = self.labels(&chart, px);
             draw_percent_mesh(
                 &mut chart,
                 px,
+                labels,
                 "years since onset",
-                "share on the drug (courses: effect window)",
+                self.desc(
+                    "share on the drug (courses: effect window)",
+                    "share on the drug",
+                ),
             )?;
             no_data(
                 &chart,
@@ -183,15 +191,20 @@ impl Plot<'_> {
             let peak = rows.iter().flatten().copied().fold(0.0f64, f64::max);
             let mut chart = ChartBuilder::on(panel)
                 .caption(&self.res.arms[a], bold(px * 1.05))
-                .margin((px * 0.8) as u32)
-                .x_label_area_size((px * 3.0) as u32)
+                .margin(self.gap(px, 0.8, 0.7))
+                .x_label_area_size(self.gap(px, 3.0, 2.3))
                 .y_label_area_size((px * 4.5) as u32)
                 .build_cartesian_2d(0.0..years, 0.0..ymax)?;
+            let labels = self.labels(&chart, px);
             draw_percent_mesh(
                 &mut chart,
                 px,
+                labels,
                 "years since onset",
-                "share on the drug (courses: effect window)",
+                self.desc(
+                    "share on the drug (courses: effect window)",
+                    "share on the drug",
+                ),
             )?;
             for (d, row) in rows.iter().enumerate() {
                 if row.iter().all(|&v| v == 0.0) {
@@ -246,20 +259,26 @@ impl Plot<'_> {
             10.0
         };
         let mut chart = ChartBuilder::on(body)
-            .margin((px * 1.0) as u32)
-            .x_label_area_size((px * 3.0) as u32)
+            .margin(self.gap(px, 1.0, 0.7))
+            .x_label_area_size(self.gap(px, 3.0, 2.3))
             .y_label_area_size((px * 4.5) as u32)
             .build_cartesian_2d(0.0..years, 0.0..ymax)?;
+        let (nx, ny) = self.labels(&chart, px);
         chart
             .configure_mesh()
             .max_light_lines(0)
             .bold_line_style(pal::GRID.stroke_width(1))
+            .x_labels(nx)
+            .y_labels(ny)
             .label_style(text(px * 0.9))
             .axis_desc_style(text(px))
             .x_desc("years since onset")
             .x_label_formatter(&|v| fmt_tick(*v))
             .y_label_formatter(&|v| fmt_tick(*v))
-            .y_desc("mean pain, VAS 0-10 (0 outside flares)")
+            .y_desc(self.desc(
+                "mean pain, VAS 0-10 (0 outside flares)",
+                "mean pain (VAS 0-10)",
+            ))
             .draw()?;
         for (a, pts) in series.iter().enumerate() {
             let colour = pal::series(a);
@@ -293,7 +312,7 @@ impl Plot<'_> {
         DB::ErrorType: 'static,
     {
         let base = table.get_base_pixel();
-        let row_h = px * 1.5;
+        let row_h = px * self.factor(1.5, 1.25);
         let small = px * 0.9;
         let plot_left = chart.plotting_area().get_x_axis_pixel_range().start;
         table.draw_text(
@@ -301,7 +320,14 @@ impl Plot<'_> {
             &anchored(bold(small), HPos::Right, VPos::Center),
             (plot_left - base.0 - (px * 0.6) as i32, (row_h * 0.5) as i32),
         )?;
-        let step = risk_step(months);
+        let step = risk_step(
+            months,
+            if self.style == Style::Slide {
+                6.0
+            } else {
+                10.0
+            },
+        );
         for (a, rows) in curves.iter().enumerate() {
             let y = (row_h * (a as f64 + 1.5)) as i32;
             // Each row is marked by its arm's line (the legend names the arms),
@@ -326,11 +352,12 @@ impl Plot<'_> {
     }
 }
 
-/// Month step of the numbers-at-risk columns (about 6 to 10 columns).
-fn risk_step(months: f64) -> f64 {
+/// Month step of the numbers-at-risk columns (at most `most` columns
+/// after the first).
+fn risk_step(months: f64, most: f64) -> f64 {
     [1.0, 2.0, 3.0, 6.0, 12.0, 24.0, 60.0]
         .into_iter()
-        .find(|s| months / s <= 10.0)
+        .find(|s| months / s <= most)
         .unwrap_or(120.0)
 }
 
@@ -403,7 +430,8 @@ mod tests {
         assert_eq!(at_risk(&rows, 10.0), 90);
         assert_eq!(at_risk(&rows, 25.0), 50);
         assert_eq!(at_risk(&rows, 40.0), 0);
-        assert_eq!(risk_step(24.0), 3.0);
-        assert_eq!(risk_step(5.0), 1.0);
+        assert_eq!(risk_step(24.0, 10.0), 3.0);
+        assert_eq!(risk_step(24.0, 6.0), 6.0);
+        assert_eq!(risk_step(5.0, 10.0), 1.0);
     }
 }

@@ -158,6 +158,32 @@ pub fn render_cohort_plot(
     (width, height): (u32, u32),
     style: Style,
 ) -> Result<()> {
+    render_cohort_plot_with(
+        res,
+        drugs,
+        caption,
+        kind,
+        path,
+        (width, height),
+        style,
+        true,
+    )
+}
+
+/// As [`render_cohort_plot`], a PNG drawn without its text when `with_text`
+/// is false (the layout is the same): comparing the two finds the text on
+/// the image, which is how the slide style's text size is measured.
+#[allow(clippy::too_many_arguments)]
+pub fn render_cohort_plot_with(
+    res: &CohortResult,
+    drugs: &[String],
+    caption: &str,
+    kind: Kind,
+    path: &Path,
+    (width, height): (u32, u32),
+    style: Style,
+    with_text: bool,
+) -> Result<()> {
     let total = total_patients(res);
     let subtitle = if res.replicates.len() > 1 {
         format!(
@@ -176,7 +202,7 @@ pub fn render_cohort_plot(
         kind,
         style,
     };
-    super::render(&p, path, width, height)
+    super::render_with(&p, path, width, height, with_text)
 }
 
 /// The cohort plots.
@@ -235,15 +261,8 @@ impl Figure for Plot<'_> {
         DB::ErrorType: 'static,
     {
         let (w, h) = root.dim_in_pixel();
-        let px = self.style.base_px(w, h);
-        let title = match self.kind {
-            Kind::Occupancy => "Disease state over time",
-            Kind::StatesByArm => "Disease state over time, arms compared",
-            Kind::Km => "Time to first remission after diagnosis (Kaplan–Meier)",
-            Kind::Flares => "Flares per patient",
-            Kind::Drugs => "Drug exposure over time",
-            Kind::Pain => "Mean pain over time",
-        };
+        let px = self.style.cap_px(w, h);
+        let title = self.title();
         let top = draw_title(root, title, &self.subtitle, px * 1.4)?;
         let body = root.split_vertically(top).1;
         let entries = self.legend();
@@ -273,15 +292,21 @@ pub(crate) fn arm_panels<DB: DrawingBackend>(
     n: usize,
 ) -> Vec<DrawingArea<DB, Shift>> {
     let n = n.max(1);
-    let cols = if n <= 3 {
-        n
-    } else {
-        (n as f64).sqrt().ceil() as usize
-    };
+    let cols = panel_cols(n);
     let rows = n.div_ceil(cols);
     let mut v = area.split_evenly((rows, cols));
     v.truncate(n);
     v
+}
+
+/// Columns of the panel grid for `n` panels (one row up to three).
+fn panel_cols(n: usize) -> usize {
+    let n = n.max(1);
+    if n <= 3 {
+        n
+    } else {
+        (n as f64).sqrt().ceil() as usize
+    }
 }
 
 /// Length of the time axis, years: the last grid point, rounded up to a tenth.
@@ -309,6 +334,55 @@ const STATE_NAMES: [&str; N_STATES] = [
 const STATE_COLOURS: [RGBColor; N_STATES] = [pal::ACTIVE, pal::REMISSION, pal::RESOLVED, pal::LOST];
 
 impl Plot<'_> {
+    /// The title: on slides short enough for one line of large text.
+    fn title(&self) -> &'static str {
+        let slide = self.style == Style::Slide;
+        match self.kind {
+            Kind::Occupancy => "Disease state over time",
+            Kind::StatesByArm if slide => "Patients in each state, arms compared",
+            Kind::StatesByArm => "Disease state over time, arms compared",
+            Kind::Km if slide => "Time to first remission (Kaplan–Meier)",
+            Kind::Km => "Time to first remission after diagnosis (Kaplan–Meier)",
+            Kind::Flares => "Flares per patient",
+            Kind::Drugs if slide => "Drug exposure (courses: effect window)",
+            Kind::Drugs => "Drug exposure over time",
+            Kind::Pain => "Mean pain over time",
+        }
+    }
+
+    /// A margin or label area: `paper` x `px` on paper, `slide` x `px` on
+    /// slides (tighter, so the plots keep their room beside large text).
+    pub(crate) fn gap(&self, px: f64, paper: f64, slide: f64) -> u32 {
+        (px * self.factor(paper, slide)) as u32
+    }
+
+    /// `paper` on paper, `slide` on slides.
+    pub(crate) fn factor(&self, paper: f64, slide: f64) -> f64 {
+        match self.style {
+            Style::Paper => paper,
+            Style::Slide => slide,
+        }
+    }
+
+    /// An axis description: `slide` (shorter) on slides, else `paper`.
+    pub(crate) fn desc(&self, paper: &'static str, slide: &'static str) -> &'static str {
+        match self.style {
+            Style::Paper => paper,
+            Style::Slide => slide,
+        }
+    }
+
+    /// How many tick labels plotters may put on the x and y axes of
+    /// `chart` (fewer on slides, where labels are large).
+    pub(crate) fn labels<DB: DrawingBackend>(
+        &self,
+        chart: &Chart2d<'_, DB>,
+        px: f64,
+    ) -> (usize, usize) {
+        let (w, h) = chart.plotting_area().dim_in_pixel();
+        (self.style.ticks(w, px, 4.0), self.style.ticks(h, px, 1.8))
+    }
+
     /// The legend: only what the plot draws.
     fn legend(&self) -> Vec<(Swatch, String)> {
         let lw = self.style.line(3);
@@ -419,8 +493,8 @@ impl Plot<'_> {
                 .collect();
             let mut chart = ChartBuilder::on(panel)
                 .caption(&self.res.arms[a], super::bold(px * 1.05))
-                .margin((px * 0.8) as u32)
-                .x_label_area_size((px * 3.0) as u32)
+                .margin(self.gap(px, 0.8, 0.7))
+                .x_label_area_size(self.gap(px, 3.0, 2.3))
                 .y_label_area_size((px * 4.5) as u32)
                 .build_cartesian_2d(0.0..years, 0.0..1.0)?;
             let mut lower = vec![0.0; xs.len()];
@@ -433,10 +507,13 @@ impl Plot<'_> {
                 lower = upper;
             }
             // The mesh after the areas: white grid lines over them help reading off values.
+            let (nx, ny) = self.labels(&chart, px);
             chart
                 .configure_mesh()
                 .max_light_lines(0)
                 .bold_line_style(WHITE.mix(0.45).stroke_width(1))
+                .x_labels(nx)
+                .y_labels(ny)
                 .label_style(text(px * 0.9))
                 .axis_desc_style(text(px))
                 .x_desc("years since onset")
@@ -465,19 +542,40 @@ impl Plot<'_> {
             .iter()
             .map(|c| state_shares(&c.occupancy, self.total()))
             .collect();
-        for (panel, &s) in arm_panels(body, states.len()).iter().zip(&states) {
+        let cols = panel_cols(states.len());
+        let slide = self.style == Style::Slide;
+        for (i, (panel, &s)) in arm_panels(body, states.len())
+            .iter()
+            .zip(&states)
+            .enumerate()
+        {
             let top = shares.iter().flatten().map(|x| x[s]).fold(0.0f64, f64::max);
             let ymax = if top > 0.0 { (top * 1.1).min(1.0) } else { 1.0 };
+            // On slides the axes are named once (the bottom row names time,
+            // the title says the shares are of patients), so panels keep
+            // their room.
+            let bottom = i + cols >= states.len();
             let mut chart = ChartBuilder::on(panel)
                 .caption(
                     STATE_NAMES[s],
                     super::bold(px * 1.05).color(&STATE_COLOURS[s]),
                 )
-                .margin((px * 0.8) as u32)
-                .x_label_area_size((px * 3.0) as u32)
-                .y_label_area_size((px * 4.5) as u32)
+                .margin(self.gap(px, 0.8, 0.7))
+                .x_label_area_size(self.gap(px, 3.0, if bottom { 2.3 } else { 1.2 }))
+                .y_label_area_size(self.gap(px, 4.5, 2.8))
                 .build_cartesian_2d(0.0..years, 0.0..ymax)?;
-            draw_percent_mesh(&mut chart, px, "years since onset", "share of patients")?;
+            let labels = self.labels(&chart, px);
+            draw_percent_mesh(
+                &mut chart,
+                px,
+                labels,
+                if slide && !bottom {
+                    ""
+                } else {
+                    "years since onset"
+                },
+                if slide { "" } else { "share of patients" },
+            )?;
             for (a, arm) in shares.iter().enumerate() {
                 let step = self.res.curves[a].occupancy.step_days as usize;
                 let pts = arm
@@ -542,20 +640,30 @@ impl Plot<'_> {
             }
         };
         let mut chart = ChartBuilder::on(body)
-            .margin((px * 1.0) as u32)
-            .x_label_area_size((px * 3.0) as u32)
+            .margin(self.gap(px, 1.0, 0.7))
+            .x_label_area_size(self.gap(px, 3.0, 2.3))
             .y_label_area_size((px * 4.5) as u32)
             .build_cartesian_2d((first as f64 - 0.6)..(bins as f64 - 0.4), 0.0..ymax)?;
+        let (nx, ny) = self.labels(&chart, px);
+        // One label per bin on paper; on slides as many as keep apart.
+        let x_labels = match self.style {
+            Style::Paper => (bins - first).min(26),
+            Style::Slide => (bins - first).min(26).min(nx),
+        };
         chart
             .configure_mesh()
             .disable_x_mesh()
             .max_light_lines(0)
             .bold_line_style(pal::GRID.stroke_width(1))
-            .x_labels((bins - first).min(26))
+            .x_labels(x_labels)
+            .y_labels(ny)
             .x_label_formatter(&label)
             .label_style(text(px * 0.9))
             .axis_desc_style(text(px))
-            .x_desc("flares per patient while observed (including the first)")
+            .x_desc(self.desc(
+                "flares per patient while observed (including the first)",
+                "flares per patient (including the first)",
+            ))
             .y_desc("share of patients")
             .y_label_formatter(&|v| format!("{:.0}%", v * 100.0))
             .draw()?;
@@ -587,6 +695,7 @@ pub(crate) use crate::plot::Chart2d;
 pub(crate) fn draw_percent_mesh<DB: DrawingBackend>(
     chart: &mut Chart2d<'_, DB>,
     px: f64,
+    (nx, ny): (usize, usize),
     x_desc: &str,
     y_desc: &str,
 ) -> DrawResult
@@ -597,6 +706,8 @@ where
         .configure_mesh()
         .max_light_lines(0)
         .bold_line_style(pal::GRID.stroke_width(1))
+        .x_labels(nx)
+        .y_labels(ny)
         .label_style(text(px * 0.9))
         .axis_desc_style(text(px))
         .x_desc(x_desc)
