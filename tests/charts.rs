@@ -305,10 +305,6 @@ fn merge_boxes(mut boxes: Vec<(u32, u32, u32, u32)>) -> Vec<(u32, u32, u32, u32)
     }
 }
 
-/// Text at a font size of `s` of the image height has capitals and digits
-/// about 0.6 `s` high (DejaVu Sans: 0.73 em, the em 0.86 of plotters' size).
-const CAP_HEIGHT: f64 = 0.6;
-
 /// The lowest text line of a chart drawn by `draw(path, with_text)` at
 /// `size`, as a share of the image height, and the number of lines found.
 fn lowest_line(size: (u32, u32), draw: impl Fn(&Path, bool)) -> (f64, usize) {
@@ -331,29 +327,29 @@ fn course_lowest_line(style: Style) -> (f64, usize) {
     })
 }
 
-/// Course charts on slides set their smallest text at a font size of 2.5%
-/// of the height (capitals about 1.6%): at capitals of 2.5% their content
-/// does not fit 1920x1080.
+/// A course chart on slides (patient 3 of the reference scenario: many
+/// flares, lesions and drugs) has the capitals and digits of its smallest
+/// text at least 2.5% of the image height, measured as ink on the PNG; on
+/// paper its text is smaller, so the measurement can fail.
 #[test]
-fn slide_course_chart_font_is_at_least_two_and_a_half_percent_of_the_height() {
+fn slide_course_chart_capitals_are_at_least_two_and_a_half_percent_of_the_height() {
     let (slide, lines) = course_lowest_line(Style::Slide);
     println!(
         "course chart, slide: {lines} text lines, the lowest {:.2}% of the height",
         100.0 * slide
     );
-    assert!(lines > 30, "only {lines} text lines found");
+    assert!(lines > 25, "only {lines} text lines found");
     assert!(
-        slide >= CAP_HEIGHT * 0.025,
-        "the lowest text line is {:.2}% of the height: its font is below 2.5%",
+        slide >= 0.025,
+        "the lowest text line is {:.2}% of the height, under 2.5%",
         100.0 * slide
     );
-    // The measurement can fail: paper-style text is smaller.
     let (paper, _) = course_lowest_line(Style::Paper);
     println!(
         "course chart, paper: the lowest text line {:.2}% of the height",
         100.0 * paper
     );
-    assert!(paper < CAP_HEIGHT * 0.025);
+    assert!(paper < 0.025);
 }
 
 /// The lowest text line of each cohort plot of a small two-arm run.

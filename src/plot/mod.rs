@@ -164,8 +164,10 @@ pub enum Style {
     #[default]
     Paper,
     /// For a lecture hall: 1920x1080, thicker lines and larger marks; on the
-    /// cohort plots the capitals and digits of every text are at least 2.5%
-    /// of the image height, on course charts and the gallery the font size.
+    /// cohort plots and course charts the capitals and digits of every text
+    /// are at least 2.5% of the image height (course charts drop the age
+    /// axis and the score panel and shorten their words to fit), on the
+    /// gallery the font size.
     Slide,
 }
 
@@ -199,7 +201,8 @@ impl Style {
         }
     }
 
-    /// Base text size of the cohort plots, pixels: as [`Style::base_px`] on
+    /// Base text size of the cohort plots (and, times [`SMALLEST_TEXT`], the
+    /// smallest text of course charts on slides), pixels: as [`Style::base_px`] on
     /// paper; on slides large enough that the capitals and digits of the
     /// smallest text, at [`SMALLEST_TEXT`] of it, are 2.5% of the height
     /// (measured on the image).

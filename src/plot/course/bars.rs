@@ -95,12 +95,13 @@ pub(crate) fn row_labels<DB: DrawingBackend>(
     chart: &Chart2d<'_, DB>,
     labels: &[(f64, String)],
     px: f64,
+    floor: f64,
 ) -> DrawResult
 where
     DB::ErrorType: 'static,
 {
     let base = panel.get_base_pixel();
-    let style = anchored(text(px * 0.85), HPos::Right, VPos::Center);
+    let style = anchored(text((px * 0.85).max(floor)), HPos::Right, VPos::Center);
     for (y, s) in labels {
         let (x, yy) = chart.backend_coord(&(0.0, *y));
         panel.draw_text(s, &style, (x - base.0 - (px * 0.5) as i32, yy - base.1))?;
@@ -224,19 +225,22 @@ where
     }))?;
     draw_markers(&mut chart, t, f, n)?;
     let mut labels = Vec::new();
-    let mut lane_geom = vec![(0.0, 0.0); t.lesions.len()];
+    // Lesions in no row (left out on slides) are not drawn.
+    let mut lane_geom = vec![None; t.lesions.len()];
     for (r, row) in rows.iter().enumerate() {
         let top = n - r as f64 - 0.12;
         let lane_h = 0.76 / row.lanes as f64;
         labels.push((n - r as f64 - 0.5, row.label.clone()));
         for &(i, lane) in &row.lesions {
             let y1 = top - lane as f64 * lane_h;
-            lane_geom[i] = (y1 - lane_h * 0.88, y1);
+            lane_geom[i] = Some((y1 - lane_h * 0.88, y1));
         }
     }
     let sliver = f.span() / 400.0;
     for (i, l) in t.lesions.iter().enumerate() {
-        let (y0, y1) = lane_geom[i];
+        let Some((y0, y1)) = lane_geom[i] else {
+            continue;
+        };
         for (a, b, stage) in stage_periods(l) {
             let Some((a, b)) = clip(f, a, b) else {
                 continue;
@@ -265,7 +269,7 @@ where
     let cross = (px * 0.45) as i32;
     chart.draw_series(t.fractures.iter().filter_map(|fr| {
         let i = fr.lesion as usize;
-        let (y0, y1) = *lane_geom.get(i)?;
+        let (y0, y1) = (*lane_geom.get(i)?)?;
         let x = fr.day / DAYS_PER_YEAR;
         (x0..=x1).contains(&x).then(|| {
             Cross::new(
@@ -275,7 +279,7 @@ where
             )
         })
     }))?;
-    row_labels(panel, &chart, &labels, px)?;
+    row_labels(panel, &chart, &labels, px, f.floor())?;
     panel_name(panel, &chart, "lesions", px)?;
     Ok(())
 }
@@ -291,6 +295,7 @@ where
     DB::ErrorType: 'static,
 {
     let px = f.px;
+    let slide = f.opt.slide_layout();
     let n = drugs.len().max(1) as f64;
     let mut chart = f
         .builder(panel, 0, bottom)
@@ -303,10 +308,16 @@ where
         .bold_line_style(pal::GRID.stroke_width(1))
         .axis_style(pal::GREY.stroke_width(1))
         .y_labels(0)
-        .x_label_formatter(&|v| fmt_tick(*v))
-        .label_style(text(px * 0.9))
+        .x_label_formatter(&|v| {
+            if slide {
+                format!("year {}", fmt_tick(*v))
+            } else {
+                fmt_tick(*v)
+            }
+        })
+        .label_style(text(f.opt.text_px(0.9)))
         .axis_desc_style(text(px))
-        .x_desc("years since onset")
+        .x_desc(if slide { "" } else { "years since onset" })
         .draw()?;
     draw_markers(&mut chart, t, f, n)?;
     if drugs.is_empty() {
@@ -323,7 +334,7 @@ where
         panel.draw_text(
             msg,
             &anchored(
-                text(px * 0.9).color(&RGBColor(0x55, 0x55, 0x55)),
+                text(f.opt.text_px(0.9)).color(&RGBColor(0x55, 0x55, 0x55)),
                 HPos::Center,
                 VPos::Center,
             ),
@@ -405,9 +416,16 @@ where
     if !f.opt.compact {
         let labels: Vec<(f64, String)> = drugs
             .iter()
-            .map(|(d, name)| (centre(*d), name.clone()))
+            .map(|(d, name)| {
+                let label = if slide {
+                    super::slide::short_drug_name(name)
+                } else {
+                    name.clone()
+                };
+                (centre(*d), label)
+            })
             .collect();
-        row_labels(panel, &chart, &labels, px)?;
+        row_labels(panel, &chart, &labels, px, f.floor())?;
         panel_name(panel, &chart, "drugs", px)?;
     }
     Ok(())

@@ -10,7 +10,7 @@ use plotters::prelude::*;
 use crate::engine::model_values::DAYS_PER_YEAR;
 use crate::error::{Error, Result};
 
-use super::bars::{draw_lesions, draw_treatment, drug_rows, lesion_rows, panel_name};
+use super::bars::{draw_lesions, draw_treatment, drug_rows, lesion_rows, panel_name, LesionRow};
 use super::labels::{draw_imaging, draw_line_labels};
 use super::score::draw_score;
 use super::CourseTrace;
@@ -37,6 +37,24 @@ pub struct CourseOptions {
     /// Only pain, flares, diagnosis and drugs (no lesions, age, CRP or
     /// imaging): for gallery panels on slides, where text is large.
     pub compact: bool,
+}
+
+impl CourseOptions {
+    /// A full chart on a slide: every text at least the base size (whose
+    /// capitals are 2.5% of the height), short labels, no age axis.
+    pub(crate) fn slide_layout(&self) -> bool {
+        self.style == Style::Slide && !self.compact
+    }
+
+    /// A text size, pixels: `k` times the base size, but never below the
+    /// base size in the slide layout.
+    pub(crate) fn text_px(&self, k: f64) -> f64 {
+        if self.slide_layout() {
+            self.px * k.max(1.0)
+        } else {
+            self.px * k
+        }
+    }
 }
 
 /// Renders a course chart to `path` (PNG or SVG by extension; anything else
@@ -78,18 +96,27 @@ pub fn render_course_with(
         Some(y) => check_years(trace, y)?,
         None => default_years(trace),
     };
+    let slide = style == Style::Slide;
     let opts = CourseOptions {
-        px: style.base_px(width, height),
+        px: if slide {
+            style.cap_px(width, height) * crate::plot::SMALLEST_TEXT
+        } else {
+            style.base_px(width, height)
+        },
         style,
-        title: Some((
-            trace.title(),
-            format!(
-                "{} · scenario {}, arm {}",
-                trace.summary(),
-                trace.scenario,
-                trace.arm
-            ),
-        )),
+        title: Some(if slide {
+            (trace.slide_title(), trace.slide_subtitle())
+        } else {
+            (
+                trace.title(),
+                format!(
+                    "{} · scenario {}, arm {}",
+                    trace.summary(),
+                    trace.scenario,
+                    trace.arm
+                ),
+            )
+        }),
         legend: true,
         years,
         compact: false,
@@ -173,7 +200,13 @@ where
     let px = opt.px;
     let mut body = area.clone();
     if let Some((title, sub)) = &opt.title {
-        let h = draw_title(area, title, sub, px * 1.35)?;
+        // On slides the subtitle (at 0.7 of the title) is still base size.
+        let size = if opt.slide_layout() {
+            px / 0.7
+        } else {
+            px * 1.35
+        };
+        let h = draw_title(area, title, sub, size)?;
         body = area.split_vertically(h).1;
     }
     if opt.legend {
@@ -222,13 +255,26 @@ impl Frame<'_> {
         self.opt.years.1 - self.opt.years.0
     }
 
-    /// Number of x labels: about one a year, at most 12.
+    /// Number of x labels: about one a year, at most 12 (on slides about
+    /// one every two years, at most 7).
     pub(crate) fn ticks(&self) -> usize {
         let years = self.span();
-        if years <= 12.0 {
+        if self.opt.slide_layout() {
+            ((years / 2.0).ceil() as usize + 1).clamp(2, 7)
+        } else if years <= 12.0 {
             years.ceil() as usize + 1
         } else {
             12
+        }
+    }
+
+    /// The smallest text size, pixels: the base size in the slide layout,
+    /// none otherwise.
+    pub(crate) fn floor(&self) -> f64 {
+        if self.opt.slide_layout() {
+            self.px
+        } else {
+            0.0
         }
     }
 
@@ -258,33 +304,49 @@ where
         right: (px * 3.6) as u32,
         opt,
     };
-    let axis_h = px * 3.0;
-    let rows = lesion_rows(t);
+    let slide = opt.slide_layout();
+    // On slides the x ticks say "year n", so no axis name below them.
+    let axis_h = if slide { px * 1.6 } else { px * 3.0 };
+    let mut rows = lesion_rows(t);
     let drugs = drug_rows(t);
     let treat_rows = drugs.len().max(1) as f64;
     // Plotting heights at least as tall as the rotated panel names.
     let name_h = |s: &str| -> DrawResult<f64> {
         Ok(f64::from(body.estimate_text_size(s, &bold(px))?.0) + px)
     };
-    let treat_h = (treat_rows * px * 1.4).max(name_h("drugs")?) + axis_h + px * 0.6;
+    let row_h = if slide { 1.25 } else { 1.4 };
+    let treat_h = (treat_rows * px * row_h).max(name_h("drugs")?) + axis_h + px * 0.6;
     let rest = (h - treat_h).max(px * 10.0);
-    let top = px * 1.7;
+    // No age axis on slides: the title gives the onset age.
+    let top = if slide { px * 0.4 } else { px * 1.7 };
     // The score panel, when the trace has a score: tall enough for its
     // rotated name, never more than a third of what it shares with pain.
-    let score_want = if t.activity.is_empty() {
+    // Slides leave it out: at slide text it would squeeze the lesions, and
+    // the pain panel shows the flares it scores.
+    let score_want = if t.activity.is_empty() || slide {
         0.0
     } else {
         name_h("score")?.max(px * 3.5).min(rest * 0.2)
     };
     // The pain panel keeps room for its name and the line labels; lesion
     // rows give way first (down to about a text line each).
-    let pain_min = name_h("pain")? + top + px;
+    let pain_min = if slide {
+        // Room for three tick labels, the line labels and the imaging marks.
+        name_h("pain")?.max(px * 5.5) + top
+    } else {
+        name_h("pain")? + top + px
+    };
+    if slide {
+        // Slides cap the lesion rows at what fits a text line each.
+        let fit = ((rest - pain_min - score_want - px * 0.5) / (px * 1.1)).floor();
+        cap_lesion_rows(&mut rows, (fit as usize).max(2));
+    }
     let n_rows = rows.len().max(1) as f64;
     let lesion_h = (n_rows * px * 1.7 + px)
         .max(name_h("lesions")? + px * 0.5)
         .min(rest - pain_min - score_want)
-        .max(n_rows * px * 1.05)
-        .min(rest * 0.5);
+        .max(n_rows * px * if slide { 1.1 } else { 1.05 })
+        .min(rest * if slide { 0.6 } else { 0.5 });
     let activity_h = rest - lesion_h;
     let score_h = score_want.min((activity_h - top) / 3.0);
     let (activity, lower) = body.split_vertically((activity_h - score_h) as u32);
@@ -297,6 +359,21 @@ where
     draw_lesions(&lesions, t, &frame, &rows)?;
     draw_treatment(&treatment, t, &frame, &drugs, axis_h as u32)?;
     Ok(())
+}
+
+/// Keeps at most `max` lesion rows: the first `max - 1` and a last row
+/// saying how many lesions are left out.
+fn cap_lesion_rows(rows: &mut Vec<LesionRow>, max: usize) {
+    if rows.len() <= max {
+        return;
+    }
+    let hidden: usize = rows[max - 1..].iter().map(|r| r.lesions.len()).sum();
+    rows.truncate(max - 1);
+    rows.push(LesionRow {
+        label: format!("+{hidden} more"),
+        lesions: Vec::new(),
+        lanes: 1,
+    });
 }
 
 /// A compact course: pain and flares above a strip of drugs, one x axis.
@@ -407,7 +484,7 @@ where
         age0 + f.opt.years.0..age0 + f.opt.years.1,
         0.0..crp_max * ymax / 10.0,
     );
-    let tick_style = text(px * 0.9);
+    let tick_style = text(f.opt.text_px(0.9));
     chart
         .configure_mesh()
         .disable_y_mesh()
@@ -428,7 +505,11 @@ where
     let compact = f.opt.compact;
     chart
         .configure_secondary_axes()
-        .x_labels(if compact { 0 } else { f.ticks() })
+        .x_labels(if compact || f.opt.slide_layout() {
+            0
+        } else {
+            f.ticks()
+        })
         .x_label_formatter(&|v| format!("age {}", fmt_tick(*v)))
         .y_labels(if flares.is_empty() || compact { 0 } else { 4 })
         .y_label_formatter(&|v| {
@@ -439,7 +520,7 @@ where
             }
         })
         .label_style(tick_style)
-        .axis_desc_style(text(px * 0.9))
+        .axis_desc_style(text(f.opt.text_px(0.9)))
         .y_desc(if flares.is_empty() || compact {
             ""
         } else {

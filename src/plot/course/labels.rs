@@ -34,7 +34,7 @@ where
 {
     let s = (f.px * 0.35) as i32;
     let base = panel.get_base_pixel();
-    let label = text(f.px * 0.85);
+    let label = text(f.opt.text_px(0.85));
     let xs = chart.plotting_area().get_x_axis_pixel_range();
     let marks: Vec<_> = t.imaging.iter().filter(|m| shown(f.opt, m.day)).collect();
     let mut boxes = Vec::new();
@@ -154,8 +154,8 @@ pub(crate) fn draw_line_labels<DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
-    let label = text(f.px * 0.85);
-    let mut labels = line_labels(t);
+    let label = text(f.opt.text_px(0.85));
+    let mut labels = line_labels(t, f.opt.slide_layout());
     labels.retain(|l| shown(f.opt, l.0));
     labels.sort_by(|a, b| a.0.total_cmp(&b.0));
     let xs = chart.plotting_area().get_x_axis_pixel_range();
@@ -190,9 +190,12 @@ where
 }
 
 /// The vertical lines' labels: `(day, text, colour)`.
-fn line_labels(t: &CourseTrace) -> Vec<(f64, String, RGBColor)> {
+fn line_labels(t: &CourseTrace, short: bool) -> Vec<(f64, String, RGBColor)> {
     let mut labels: Vec<(f64, String, RGBColor)> = Vec::new();
-    if let Some(d) = &t.diagnosis {
+    if let Some(d) = t.diagnosis.filter(|_| short) {
+        let s = super::slide::diagnosis_label(d.jansson, d.bristol_1);
+        labels.push((d.day, s, pal::BLACK));
+    } else if let Some(d) = &t.diagnosis {
         labels.push((
             d.day,
             format!(

@@ -33,7 +33,7 @@ pub(crate) fn course_legend(t: &CourseTrace, opt: &CourseOptions) -> Vec<(Swatch
     // Compact panels draw no score, CRP, imaging or lesions.
     let full = !opt.compact;
     add(
-        full && !t.activity.is_empty(),
+        full && !opt.slide_layout() && !t.activity.is_empty(),
         Swatch::Line(super::score::SCORE, lw),
         "disease activity score (0-10)",
     );
@@ -131,6 +131,11 @@ pub(crate) fn course_legend(t: &CourseTrace, opt: &CourseOptions) -> Vec<(Swatch
         // Compact panels have no drug row labels: the legend names the colours.
         for (_, name) in drug_rows(t) {
             v.push((Swatch::Box(pal::drug(&name), 0.9), name));
+        }
+    }
+    if opt.slide_layout() {
+        for e in &mut v {
+            e.1 = super::slide::short_legend_label(&e.1);
         }
     }
     v

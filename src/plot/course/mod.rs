@@ -23,6 +23,7 @@ pub mod draw;
 mod labels;
 mod legend;
 mod score;
+mod slide;
 
 pub use draw::{render_course, CourseOptions};
 

@@ -47,7 +47,7 @@ where
     let line = step_line(t, f.opt.years);
     chart.draw_series(LineSeries::new(line, SCORE.stroke_width(f.line(2))))?;
     let ticks = [0.0, 5.0, 10.0].map(|y| (y, fmt_tick(y)));
-    row_labels(panel, &chart, &ticks, px * 0.9 / 0.85)?;
+    row_labels(panel, &chart, &ticks, px * 0.9 / 0.85, f.floor())?;
     panel_name(panel, &chart, "score", px)?;
     Ok(())
 }
