@@ -180,6 +180,16 @@ where
     let base = panel.get_base_pixel();
     for ((_, s, c), spot) in labels.iter().zip(place_labels(&sized, taken, room)) {
         let Some((r, _)) = spot else { continue };
+        if f.opt.slide_layout() {
+            // Slide text is large: keep the other lines from running through it.
+            panel.draw(&Rectangle::new(
+                [
+                    (r.0 - base.0 - 2, r.1 - base.1 - (r.3 - r.1) / 4),
+                    (r.2 - base.0 + 2, r.3 - base.1),
+                ],
+                WHITE.mix(0.85).filled(),
+            ))?;
+        }
         panel.draw_text(
             s,
             &anchored(label.color(c), HPos::Left, VPos::Top),
