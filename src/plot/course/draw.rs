@@ -20,6 +20,7 @@ use crate::plot::{
 };
 
 pub(crate) use super::legend::course_legend;
+use super::legend::course_legend_of;
 
 /// How a course chart is drawn.
 #[derive(Debug, Clone)]
@@ -209,15 +210,22 @@ where
         let h = draw_title(area, title, sub, size)?;
         body = area.split_vertically(h).1;
     }
-    if opt.legend {
-        let entries = course_legend(t, opt);
-        let lh = legend_height(&body, &entries, px)? + (px * 0.6) as u32;
-        let (_, bh) = body.dim_in_pixel();
-        let (upper, lower) = body.split_vertically(bh.saturating_sub(lh));
-        draw_legend(&lower, &entries, px)?;
-        body = upper;
+    if !opt.legend {
+        return draw_panels(&body, t, opt).map(|_| ());
     }
-    draw_panels(&body, t, opt)
+    // The legend's room is set by all its entries; on slides it is drawn
+    // after the panels, with the entries of the lesions they drew.
+    let entries = course_legend(t, opt);
+    let lh = legend_height(&body, &entries, px)? + (px * 0.6) as u32;
+    let (_, bh) = body.dim_in_pixel();
+    let (upper, lower) = body.split_vertically(bh.saturating_sub(lh));
+    if !opt.slide_layout() {
+        // Only slides leave lesions out: all entries stand.
+        draw_legend(&lower, &entries, px)?;
+        return draw_panels(&upper, t, opt).map(|_| ());
+    }
+    let drawn = draw_panels(&upper, t, opt)?;
+    draw_legend(&lower, &course_legend_of(t, opt, &drawn), px)
 }
 
 /// Geometry shared by the three panels so their x axes line up.
@@ -284,16 +292,18 @@ impl Frame<'_> {
     }
 }
 
+/// Draws the panels; returns which lesions they drew.
 fn draw_panels<DB: DrawingBackend>(
     body: &DrawingArea<DB, Shift>,
     t: &CourseTrace,
     opt: &CourseOptions,
-) -> DrawResult
+) -> DrawResult<Vec<bool>>
 where
     DB::ErrorType: 'static,
 {
     if opt.compact {
-        return draw_compact(body, t, opt);
+        draw_compact(body, t, opt)?;
+        return Ok(vec![true; t.lesions.len()]);
     }
     let px = opt.px;
     let (_, h) = body.dim_in_pixel();
@@ -358,7 +368,11 @@ where
     }
     draw_lesions(&lesions, t, &frame, &rows)?;
     draw_treatment(&treatment, t, &frame, &drugs, axis_h as u32)?;
-    Ok(())
+    let mut drawn = vec![false; t.lesions.len()];
+    for &(i, _) in rows.iter().flat_map(|r| &r.lesions) {
+        drawn[i] = true;
+    }
+    Ok(drawn)
 }
 
 /// Keeps at most `max` lesion rows: the first `max - 1` and a last row

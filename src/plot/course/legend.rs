@@ -12,6 +12,17 @@ use crate::plot::Swatch;
 
 /// The legend entries of a course chart: only marks the chart draws in its window.
 pub(crate) fn course_legend(t: &CourseTrace, opt: &CourseOptions) -> Vec<(Swatch, String)> {
+    course_legend_of(t, opt, &vec![true; t.lesions.len()])
+}
+
+/// [`course_legend`] when only the lesions marked in `drawn` are drawn
+/// (slides leave out the lesion rows that do not fit).
+pub(crate) fn course_legend_of(
+    t: &CourseTrace,
+    opt: &CourseOptions,
+    drawn: &[bool],
+) -> Vec<(Swatch, String)> {
+    let drawn = |i: usize| drawn.get(i).copied().unwrap_or(false);
     let lw = opt.style.line(2);
     let flares: Vec<_> = t
         .flares
@@ -48,7 +59,7 @@ pub(crate) fn course_legend(t: &CourseTrace, opt: &CourseOptions) -> Vec<(Swatch
         "imaging (+n: lesions found)",
     );
     let stages = if full {
-        stages_shown(t, opt)
+        stages_shown(t, opt, &drawn)
     } else {
         Vec::new()
     };
@@ -60,15 +71,17 @@ pub(crate) fn course_legend(t: &CourseTrace, opt: &CourseOptions) -> Vec<(Swatch
         add(stages.contains(&stage), Swatch::Box(colour, 0.95), label);
     }
     add(
-        full && t
-            .lesions
-            .iter()
-            .any(|l| !l.symptomatic && l.active.iter().any(|p| overlaps(opt, p.0, p.1))),
+        full && t.lesions.iter().enumerate().any(|(i, l)| {
+            drawn(i) && !l.symptomatic && l.active.iter().any(|p| overlaps(opt, p.0, p.1))
+        }),
         Swatch::Hollow(pal::LYTIC),
         "silent lesion (pale)",
     );
     add(
-        full && t.fractures.iter().any(|f| shown(opt, f.day)),
+        full && t
+            .fractures
+            .iter()
+            .any(|f| drawn(f.lesion as usize) && shown(opt, f.day)),
         Swatch::Cross(pal::VERMILLION),
         "vertebral fracture",
     );
@@ -142,9 +155,9 @@ pub(crate) fn course_legend(t: &CourseTrace, opt: &CourseOptions) -> Vec<(Swatch
 }
 
 /// The imaging stages of the lesion periods the window shows.
-fn stages_shown(t: &CourseTrace, opt: &CourseOptions) -> Vec<Stage> {
+fn stages_shown(t: &CourseTrace, opt: &CourseOptions, drawn: impl Fn(usize) -> bool) -> Vec<Stage> {
     let mut v = Vec::new();
-    for l in &t.lesions {
+    for (_, l) in t.lesions.iter().enumerate().filter(|(i, _)| drawn(*i)) {
         for (a, b, stage) in super::bars::stage_periods(l) {
             if overlaps(opt, a, b) && !v.contains(&stage) {
                 v.push(stage);
