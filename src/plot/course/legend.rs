@@ -59,7 +59,7 @@ pub(crate) fn course_legend_of(
         "imaging (+n: lesions found)",
     );
     let stages = if full {
-        stages_shown(t, opt, &drawn)
+        stages_shown(t, opt, drawn)
     } else {
         Vec::new()
     };
