@@ -199,6 +199,20 @@ fn gallery_png_and_svg() {
     assert!(matches!(e, Error::Usage(_)), "{e}");
 }
 
+/// Compact (slide) gallery panels of courses without any drug keep their
+/// strip: it carries the time axis and says why no drug was given.
+#[test]
+fn slide_gallery_panels_without_drugs_keep_their_time_axis() {
+    let l = load("scenarios/natural-history.toml", SMALL_COHORT);
+    let study = Study::resolve(l).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let svg = dir.path().join("gallery.svg");
+    gallery(&study, None, 4, &svg, Style::Slide, None).unwrap();
+    let text = std::fs::read_to_string(&svg).unwrap();
+    assert_eq!(text.matches("years since onset").count(), 4);
+    assert_eq!(text.matches("no treatment in this arm").count(), 4);
+}
+
 #[test]
 fn cohort_plots_png_and_svg() {
     let l = load("scenarios/early-bisphosphonate.toml", SMALL_COHORT);

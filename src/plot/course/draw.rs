@@ -409,16 +409,12 @@ where
     let (_, h) = body.dim_in_pixel();
     let drugs = drug_rows(t);
     let axis_h = px * 2.6;
-    let strip = if drugs.is_empty() {
-        0.0
-    } else {
-        drugs.len() as f64 * px * 0.7 + axis_h + px * 0.4
-    };
+    // A course without drugs keeps its strip: it carries the x axis and
+    // says why no drug was given.
+    let strip = drugs.len().max(1) as f64 * px * 0.7 + axis_h + px * 0.4;
     let (activity, treatment) = body.split_vertically((f64::from(h) - strip).max(px * 4.0) as u32);
     draw_activity(&activity, t, &frame, 0)?;
-    if !drugs.is_empty() {
-        draw_treatment(&treatment, t, &frame, &drugs, axis_h as u32)?;
-    }
+    draw_treatment(&treatment, t, &frame, &drugs, axis_h as u32)?;
     Ok(())
 }
 
