@@ -15,6 +15,7 @@ use crmo_sim::output::rows::CsvRows;
 use crmo_sim::plot::cohort::{render_cohort_plot_with, Kind};
 use crmo_sim::plot::course::draw::render_course_with;
 use crmo_sim::plot::course::{render_course, CourseSim};
+use crmo_sim::plot::gallery::gallery_with;
 use crmo_sim::plot::palette;
 use crmo_sim::plot::Style;
 use crmo_sim::scenario::{self, LoadedScenario};
@@ -562,4 +563,62 @@ fn the_score_panel_shows_the_documented_activity_score() {
     }
     assert!(flares > 300, "only {flares} flares");
     assert_eq!(exact, flares, "flares whose score is not the formula's");
+}
+
+fn gallery_lowest_line(style: Style) -> (f64, usize) {
+    let l = load("scenarios/reference.toml");
+    let sim = CourseSim::new(&l, None, 0).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let probe = dir.path().join("probe.png");
+    let count = if style == Style::Slide { 3 } else { 6 };
+    gallery_with(&sim, "reference", count, &probe, style, None, true).unwrap();
+    let size = image::image_dimensions(&probe).unwrap();
+    lowest_line(size, |path, with_text| {
+        gallery_with(&sim, "reference", count, path, style, None, with_text).unwrap()
+    })
+}
+
+/// A slide gallery (three compact panels of the reference scenario, one of
+/// each course class) has the capitals and digits of its smallest text at
+/// least 2.5% of the image height, measured as ink on the PNG; the paper
+/// gallery's text is smaller, so the measurement can fail.
+#[test]
+fn slide_gallery_capitals_are_at_least_two_and_a_half_percent_of_the_height() {
+    let (slide, lines) = gallery_lowest_line(Style::Slide);
+    println!(
+        "gallery, slide: {lines} text lines, the lowest {:.2}% of the height",
+        100.0 * slide
+    );
+    assert!(lines > 20, "only {lines} text lines found");
+    assert!(
+        slide >= 0.025,
+        "the lowest text line is {:.2}% of the height, under 2.5%",
+        100.0 * slide
+    );
+    let (paper, _) = gallery_lowest_line(Style::Paper);
+    println!(
+        "gallery, paper: the lowest text line {:.2}% of the height",
+        100.0 * paper
+    );
+    assert!(paper < 0.025);
+}
+
+/// A slide gallery holds one row of at most three courses: `--count 4`
+/// with `--style slide` is a usage error (exit 2) and writes nothing.
+#[test]
+fn slide_gallery_of_more_than_three_courses_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("g.png");
+    let o = crmo()
+        .args(["gallery", "--style", "slide", "--count", "4", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    for want in ["at most 3 courses", "--count 3", "--style paper"] {
+        assert!(err.contains(want), "{err}");
+    }
+    assert!(!out.exists());
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }

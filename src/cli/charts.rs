@@ -96,9 +96,10 @@ pub struct GalleryArgs {
     /// The scenario and its patients.
     #[command(flatten)]
     pub source: ScenarioArgs,
-    /// Number of course charts
-    #[arg(long, default_value_t = 6, value_parser = clap::value_parser!(u64).range(1..=24))]
-    pub count: u64,
+    /// Number of course charts (default: 6 on paper, 3 on slides; a slide
+    /// gallery is one row of at most 3)
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=24))]
+    pub count: Option<u64>,
     /// Arm to follow (default: the first)
     #[arg(long)]
     pub arm: Option<String>,
@@ -209,16 +210,17 @@ pub fn course(args: &CourseArgs) -> Result<()> {
 pub fn gallery(args: &GalleryArgs) -> Result<()> {
     let study = args.source.load()?;
     Format::of(args.out.as_deref().unwrap_or(Path::new("x.png")))?;
+    let count = args.count.map_or(
+        match args.style {
+            Style::Paper => 6,
+            Style::Slide => crate::plot::gallery::MAX_SLIDE_GALLERY,
+        },
+        |c| c as usize,
+    );
+    crate::plot::gallery::check_count(args.style, count)?;
     let sim = CourseSim::new(&study, args.arm.as_deref(), args.source.replicate)?;
     let path = image_path(&study, args.out.as_deref(), "gallery.png")?;
-    crate::plot::gallery::gallery_of(
-        &sim,
-        &study.name(),
-        args.count as usize,
-        &path,
-        args.style,
-        args.width,
-    )?;
+    crate::plot::gallery::gallery_of(&sim, &study.name(), count, &path, args.style, args.width)?;
     println!("{}", path.display());
     Ok(())
 }

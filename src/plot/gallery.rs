@@ -22,6 +22,8 @@ use super::{draw_legend, draw_title, legend_height, DrawResult, Figure, Style, S
 pub const GALLERY_SCAN: u64 = 3000;
 /// Most panels in one gallery.
 pub const MAX_GALLERY: usize = 36;
+/// Most panels in a slide gallery: one row, what a lecture slide shows readably.
+pub const MAX_SLIDE_GALLERY: usize = 3;
 /// Flares (without resolution) from which an unresolved course counts as persistent.
 pub const PERSISTENT_MIN_FLARES: u32 = 6;
 
@@ -160,7 +162,9 @@ fn columns(n: usize) -> usize {
 /// `path` (PNG or SVG by extension), each panel labelled with its course
 /// class and patient index. The image is `width` pixels wide (default: the
 /// style's width); its height follows from the panel grid at a fixed panel
-/// aspect ([`PANEL_ASPECT`]).
+/// aspect ([`PANEL_ASPECT`]). On slides the gallery is one row of at most
+/// [`MAX_SLIDE_GALLERY`] compact panels (more is a usage error), with a
+/// one-line title and no class summary.
 ///
 /// Single-threaded: scanning [`GALLERY_SCAN`] patients takes well under a
 /// second in a release build.
@@ -186,7 +190,34 @@ pub fn gallery_of(
     style: Style,
     width: Option<u32>,
 ) -> Result<()> {
+    gallery_with(sim, scenario, count, path, style, width, true)
+}
+
+/// Refuses a slide gallery of more than [`MAX_SLIDE_GALLERY`] courses (a
+/// usage error naming the remedies).
+pub fn check_count(style: Style, count: usize) -> Result<()> {
+    if style == Style::Slide && count > MAX_SLIDE_GALLERY {
+        return Err(Error::Usage(format!(
+            "a slide gallery holds at most {MAX_SLIDE_GALLERY} courses (one row, readable on a slide), not {count}: use --count {MAX_SLIDE_GALLERY}, or --style paper for more"
+        )));
+    }
+    Ok(())
+}
+
+/// [`gallery_of`] with or without its text: the PNG without text differs
+/// from the full gallery exactly where text is drawn, which is how its text
+/// size is measured on the image.
+pub fn gallery_with(
+    sim: &CourseSim,
+    scenario: &str,
+    count: usize,
+    path: &Path,
+    style: Style,
+    width: Option<u32>,
+    with_text: bool,
+) -> Result<()> {
     super::Format::of(path)?;
+    check_count(style, count)?;
     let picks = pick_courses(sim, count)?;
     let traces = picks
         .picks
@@ -194,7 +225,10 @@ pub fn gallery_of(
         .map(|&(c, p)| Ok((c, sim.trace(p)?)))
         .collect::<Result<Vec<_>>>()?;
     let n = traces.len();
-    let cols = columns(n);
+    let cols = match style {
+        Style::Paper => columns(n),
+        Style::Slide => n,
+    };
     let rows = n.div_ceil(cols);
     let width = width.unwrap_or(match (style, n) {
         (Style::Paper, 1) => 1600,
@@ -209,43 +243,59 @@ pub fn gallery_of(
         traces,
         cols,
         rows,
-        title: format!(
-            "Courses of CRMO: {n} virtual patient{} (scenario {}, arm {})",
-            if n == 1 { "" } else { "s" },
-            scenario,
-            arm_name
-        ),
-        subtitle: class_summary(&picks),
+        title: match style {
+            Style::Paper => format!(
+                "Courses of CRMO: {n} virtual patient{} (scenario {}, arm {})",
+                if n == 1 { "" } else { "s" },
+                scenario,
+                arm_name
+            ),
+            Style::Slide => format!(
+                "CRMO courses: {n} virtual patient{}",
+                if n == 1 { "" } else { "s" }
+            ),
+        },
+        subtitle: match style {
+            Style::Paper => class_summary(&picks),
+            Style::Slide => String::new(),
+        },
     };
-    super::render(&g, path, width, height)
+    super::render_with(&g, path, width, height, with_text)
 }
 
 /// Base text size and image height of a gallery `width` pixels wide with a
-/// grid of `cols` x `rows` panels of a fixed aspect ([`PANEL_ASPECT`] on
-/// paper, wider on slides). On paper, text scales with the panel (15 px in a
-/// 1000-px panel); on slides the smallest text is 2.5% of the image height,
-/// solved together with the header (title, subtitle and legend: about 9
-/// text lines).
+/// grid of `cols` x `rows` panels. On paper the panels have a fixed aspect
+/// ([`PANEL_ASPECT`]) and text scales with the panel (15 px in a 1000-px
+/// panel). On slides the grid is one row as high as a panel a third of the
+/// width at [`SLIDE_PANEL_ASPECT`] (fewer panels are wider, not taller),
+/// and the text is sized as [`Style::cap_px`] sizes it: the capitals of the
+/// smallest text are 2.5% of the image height, solved together with the
+/// header (title and legend: [`SLIDE_HEADER_LINES`] base text lines).
 fn gallery_geometry(style: Style, width: u32, cols: usize, rows: usize) -> (f64, u32) {
-    let aspect = match style {
-        Style::Paper => PANEL_ASPECT,
-        Style::Slide => SLIDE_PANEL_ASPECT,
-    };
-    let grid_h = rows as f64 * f64::from(width) / cols as f64 / aspect;
     let paper_px = (15.0 * f64::from(width) / cols as f64 / 1000.0).clamp(8.0, 40.0);
-    let header_lines = 9.0;
-    let px = match style {
-        Style::Paper => paper_px,
-        Style::Slide => {
-            let k = 0.025 / super::SMALLEST_TEXT;
-            (k * grid_h / (1.0 - header_lines * k)).max(paper_px)
+    match style {
+        Style::Paper => {
+            let grid_h = rows as f64 * f64::from(width) / cols as f64 / PANEL_ASPECT;
+            (paper_px, (grid_h + 9.0 * paper_px).ceil() as u32)
         }
-    };
-    (px, (grid_h + header_lines * px).ceil() as u32)
+        Style::Slide => {
+            let grid_h =
+                rows as f64 * f64::from(width) / MAX_SLIDE_GALLERY as f64 / SLIDE_PANEL_ASPECT;
+            let k = 0.025 / (super::SMALLEST_TEXT * super::CAP_SHARE);
+            let px = (k * grid_h / (1.0 - SLIDE_HEADER_LINES * k)).max(paper_px);
+            (px, (grid_h + SLIDE_HEADER_LINES * px).ceil() as u32)
+        }
+    }
 }
 
-/// Panel aspect of slide galleries (compact panels: pain and drugs only).
-pub const SLIDE_PANEL_ASPECT: f64 = 2.0;
+/// Width over height of a panel of a three-panel slide gallery (compact
+/// panels: title, pain, drugs and the time axis).
+pub const SLIDE_PANEL_ASPECT: f64 = 1.2;
+
+/// Header of a slide gallery in base text lines: a one-line title (3 lines
+/// at 1.5 times the base size with its spacing) and a legend of short labels
+/// in three rows (1.5 lines each) with its margin.
+const SLIDE_HEADER_LINES: f64 = 8.5;
 
 /// "Of the first 3000 patients observed to the horizon: 20% monophasic, ...".
 fn class_summary(p: &GalleryPicks) -> String {
@@ -321,17 +371,40 @@ impl Figure for Gallery {
                     t.summary()
                 )
             };
+            let title = if self.style == Style::Slide {
+                slide_panel_title(&inner, *class, t.patient, px)?
+            } else {
+                format!("{}: patient {}", class.as_str(), t.patient)
+            };
             let opts = CourseOptions {
-                title: Some((
-                    format!("{}: patient {}", class.as_str(), t.patient),
-                    subtitle,
-                )),
+                title: Some((title, subtitle)),
                 ..options(t)
             };
             draw_course(&inner.margin(2, 4, 4, 4), t, &opts)?;
         }
         Ok(())
     }
+}
+
+/// A slide panel's one-line title: "relapsing · patient 2623", or
+/// "relapsing · 2623" where that does not fit the panel.
+fn slide_panel_title<DB: DrawingBackend>(
+    panel: &DrawingArea<DB, Shift>,
+    class: CourseClass,
+    patient: u64,
+    px: f64,
+) -> DrawResult<String>
+where
+    DB::ErrorType: 'static,
+{
+    let long = format!("{} · patient {patient}", class.as_str());
+    let (w, _) = panel.dim_in_pixel();
+    let (tw, _) = panel.estimate_text_size(&long, &super::bold(px))?;
+    Ok(if f64::from(tw) <= 0.92 * f64::from(w) {
+        long
+    } else {
+        format!("{} · {patient}", class.as_str())
+    })
 }
 
 #[cfg(test)]

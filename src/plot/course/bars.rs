@@ -321,12 +321,13 @@ where
         .draw()?;
     draw_markers(&mut chart, t, f, n)?;
     if drugs.is_empty() {
-        let msg = if !t.treated_arm {
-            "no treatment in this arm (natural history)"
-        } else if t.diagnosis_day.is_none() {
-            "no treatment: never diagnosed"
-        } else {
-            "no drug given"
+        let short = f.opt.slide_compact();
+        let msg = match (!t.treated_arm, t.diagnosis_day.is_none(), short) {
+            (true, _, false) => "no treatment in this arm (natural history)",
+            (true, _, true) => "untreated arm",
+            (false, true, false) => "no treatment: never diagnosed",
+            (false, true, true) => "never diagnosed",
+            (false, false, _) => "no drug given",
         };
         let (x0, x1) = f.opt.years;
         let (x, y) = chart.backend_coord(&((x0 + x1) / 2.0, 0.5));

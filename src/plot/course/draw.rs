@@ -47,6 +47,11 @@ impl CourseOptions {
         self.style == Style::Slide && !self.compact
     }
 
+    /// A compact gallery panel on a slide: few ticks, short words.
+    pub(crate) fn slide_compact(&self) -> bool {
+        self.style == Style::Slide && self.compact
+    }
+
     /// A text size, pixels: `k` times the base size, but never below the
     /// base size in the slide layout.
     pub(crate) fn text_px(&self, k: f64) -> f64 {
@@ -204,6 +209,9 @@ where
         // On slides the subtitle (at 0.7 of the title) is still base size.
         let size = if opt.slide_layout() {
             px / 0.7
+        } else if opt.slide_compact() {
+            // One line in a third of a slide: bold at the base size.
+            px
         } else {
             px * 1.35
         };
@@ -269,6 +277,9 @@ impl Frame<'_> {
         let years = self.span();
         if self.opt.slide_layout() {
             ((years / 2.0).ceil() as usize + 1).clamp(2, 7)
+        } else if self.opt.slide_compact() {
+            // A third of a slide: a tick every 2 or 5 years.
+            ((years / 2.0).ceil() as usize + 1).clamp(2, 6)
         } else if years <= 12.0 {
             years.ceil() as usize + 1
         } else {
@@ -502,7 +513,7 @@ where
         .max_light_lines(0)
         .bold_line_style(pal::GRID.stroke_width(1))
         .axis_style(pal::GREY.stroke_width(1))
-        .y_labels(6)
+        .y_labels(if f.opt.slide_compact() { 3 } else { 6 })
         .y_label_formatter(&|v| {
             if *v <= 10.0 {
                 fmt_tick(*v)

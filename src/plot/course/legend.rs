@@ -143,10 +143,15 @@ pub(crate) fn course_legend_of(
     if opt.compact {
         // Compact panels have no drug row labels: the legend names the colours.
         for (_, name) in drug_rows(t) {
-            v.push((Swatch::Box(pal::drug(&name), 0.9), name));
+            let label = if opt.style == crate::plot::Style::Slide {
+                super::slide::short_drug_name(&name)
+            } else {
+                name.clone()
+            };
+            v.push((Swatch::Box(pal::drug(&name), 0.9), label));
         }
     }
-    if opt.slide_layout() {
+    if opt.slide_layout() || opt.slide_compact() {
         for e in &mut v {
             e.1 = super::slide::short_legend_label(&e.1);
         }
