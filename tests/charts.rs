@@ -453,6 +453,33 @@ fn the_legend_lists_only_what_the_chart_draws() {
     assert!(svg.contains("pain (VAS 0-10)"));
 }
 
+/// The activity score is drawn on slides too: over the pain panel, with its
+/// legend entry; a course without flares in the window shows neither.
+#[test]
+fn slide_course_charts_draw_the_activity_score() {
+    let l = load("scenarios/reference.toml");
+    let sim = CourseSim::new(&l, None, 0).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let violet = plotters::style::RGBColor(0x5E, 0x3C, 0x99);
+    let draw = |years: Option<(f64, f64)>, name: &str| {
+        let t = sim.trace(3).unwrap();
+        let png = dir.path().join(format!("{name}.png"));
+        render_course(&t, &png, (1920, 1080), Style::Slide, years).unwrap();
+        let svg = dir.path().join(format!("{name}.svg"));
+        render_course(&t, &svg, (1920, 1080), Style::Slide, years).unwrap();
+        let svg = std::fs::read_to_string(svg).unwrap();
+        let legend = svg.lines().any(|l| l.trim() == "activity");
+        (pixels_of(&png, violet), legend)
+    };
+    let (ink, legend) = draw(None, "whole");
+    assert!(ink > 500, "{ink} score pixels");
+    assert!(legend, "no activity legend entry");
+    // Patient 3 resolves in year 6.2: nothing to score after year 7.
+    let (ink, legend) = draw(Some((7.0, 10.0)), "late");
+    assert_eq!(ink, 0);
+    assert!(!legend, "activity in the legend of a window without flares");
+}
+
 /// Pixels of exactly colour `c` in a PNG.
 fn pixels_of(path: &Path, c: plotters::style::RGBColor) -> usize {
     image::open(path)

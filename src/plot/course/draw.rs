@@ -342,8 +342,8 @@ where
     let top = if slide { px * 0.4 } else { px * 1.7 };
     // The score panel, when the trace has a score: tall enough for its
     // rotated name, never more than a third of what it shares with pain.
-    // Slides leave it out: at slide text it would squeeze the lesions, and
-    // the pain panel shows the flares it scores.
+    // Slides draw it over the pain panel instead (same 0-10 scale): a panel
+    // of its own at slide text would squeeze the lesions.
     let score_want = if t.activity.is_empty() || slide {
         0.0
     } else {
@@ -466,6 +466,13 @@ where
     Ok(())
 }
 
+/// Whether the course has an activity score inside the chart's window.
+pub(crate) fn scored_in_window(t: &CourseTrace, opt: &CourseOptions) -> bool {
+    t.activity
+        .iter()
+        .any(|s| s.score > 0.0 && overlaps(opt, s.start_day, s.end_day))
+}
+
 /// Clips `[a, b]` (days) to the window, in years; None if outside it.
 pub(crate) fn clip(f: &Frame, a: f64, b: f64) -> Option<(f64, f64)> {
     let (x0, x1) = f.opt.years;
@@ -556,6 +563,10 @@ where
         ))
     }))?;
     draw_markers(&mut chart, t, f, ymax)?;
+    if f.opt.slide_layout() && scored_in_window(t, f.opt) {
+        // Under the pain line, so pain stays on top where they meet.
+        super::score::overlay_score(&mut chart, t, f)?;
+    }
     let mut line = vec![(0.0, 0.0)];
     for fl in &t.flares {
         let (a, b) = (fl.start_day / DAYS_PER_YEAR, fl.end_day / DAYS_PER_YEAR);

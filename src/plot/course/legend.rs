@@ -44,7 +44,11 @@ pub(crate) fn course_legend_of(
     // Compact panels draw no score, CRP, imaging or lesions.
     let full = !opt.compact;
     add(
-        full && !opt.slide_layout() && !t.activity.is_empty(),
+        full && if opt.slide_layout() {
+            super::draw::scored_in_window(t, opt)
+        } else {
+            !t.activity.is_empty()
+        },
         Swatch::Line(super::score::SCORE, lw),
         "disease activity score (0-10)",
     );

@@ -1,6 +1,7 @@
-//! The disease activity score panel of a course chart: the model's score
-//! (0-10; 0 between flares) as a filled step line on its own axis, under
-//! the pain panel and sharing its time axis.
+//! The disease activity score of a course chart: the model's score (0-10;
+//! 0 between flares) as a filled step line in a panel of its own under the
+//! pain panel, sharing its time axis, or on slides as a line over pain
+//! (both run 0-10), where a panel of its own would squeeze the lesions.
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -49,6 +50,20 @@ where
     let ticks = [0.0, 5.0, 10.0].map(|y| (y, fmt_tick(y)));
     row_labels(panel, &chart, &ticks, px * 0.9 / 0.85, f.floor())?;
     panel_name(panel, &chart, "score", px)?;
+    Ok(())
+}
+
+/// The score as a line over the pain panel (slides), on its 0-10 scale.
+pub(crate) fn overlay_score<DB: DrawingBackend>(
+    chart: &mut crate::plot::Chart2d<'_, DB>,
+    t: &CourseTrace,
+    f: &Frame,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    let line = step_line(t, f.opt.years);
+    chart.draw_series(LineSeries::new(line, SCORE.stroke_width(f.line(2))))?;
     Ok(())
 }
 
