@@ -19,7 +19,7 @@ use crate::plot::report::ReportCalibration;
 use crate::scenario::dist::num;
 use crate::study::Study;
 
-use super::run::{load_study, row_sink, run_info, simulate, write_results};
+use super::run::{load_study, simulate_whole, write_results};
 use super::{with_threads, CalibrateArgs, RunArgs};
 
 /// `crmo-sim calibrate` (with or without `--fit`).
@@ -62,18 +62,7 @@ fn run_and_write(
     run: &RunArgs,
     staging: Staging,
 ) -> Result<Calibrated> {
-    let mut sink = row_sink(study, staging.path())?;
-    let (accs, threads, wall_seconds) = simulate(
-        study,
-        0..study.work_units(),
-        sink.as_mut(),
-        run.threads,
-        run.quiet,
-    )?;
-    drop(sink);
-    let results = study.results(accs);
-    let patient_years = results.iter().map(|r| r.patient_years).sum();
-    let mut info = run_info(study, threads, patient_years, wall_seconds);
+    let (results, mut info) = simulate_whole(study, staging.path(), run)?;
     let rows = targets.rows(&results[0], study.scenario());
     let path = staging.path().join("calibration.csv");
     std::fs::write(&path, crate::output::tables::calibration_csv(&rows)?)

@@ -126,6 +126,28 @@ pub(super) fn simulate(
     Ok((accs, threads, started.elapsed().as_secs_f64()))
 }
 
+/// Simulates the whole study, per-patient rows into `dir`: the merged
+/// results and the manifest facts of the run.
+pub(super) fn simulate_whole(
+    study: &Study,
+    dir: &Path,
+    args: &RunArgs,
+) -> Result<(Vec<CohortResult>, RunInfo)> {
+    let mut sink = row_sink(study, dir)?;
+    let (accs, threads, wall_seconds) = simulate(
+        study,
+        0..study.work_units(),
+        sink.as_mut(),
+        args.threads,
+        args.quiet,
+    )?;
+    drop(sink);
+    let results = study.results(accs);
+    let patient_years = results.iter().map(|r| r.patient_years).sum();
+    let info = run_info(study, threads, patient_years, wall_seconds);
+    Ok((results, info))
+}
+
 /// `crmo-sim run`: simulates the cohort (multi-threaded over patient
 /// chunks) and writes every output file, staged and renamed into place.
 /// With `--shard K/N` it runs slice K only and writes that slice's
@@ -140,18 +162,7 @@ pub(super) fn run(args: &RunArgs) -> Result<PathBuf> {
         .clone()
         .unwrap_or_else(|| Path::new("output").join(result_dir_name(&study.name())));
     let staging = Staging::new(&out, args.replace)?;
-    let mut sink = row_sink(&study, staging.path())?;
-    let (accs, threads, wall_seconds) = simulate(
-        &study,
-        0..study.work_units(),
-        sink.as_mut(),
-        args.threads,
-        args.quiet,
-    )?;
-    drop(sink);
-    let results = study.results(accs);
-    let patient_years = results.iter().map(|r| r.patient_years).sum();
-    let mut info = run_info(&study, threads, patient_years, wall_seconds);
+    let (results, mut info) = simulate_whole(&study, staging.path(), args)?;
     let plots = (!args.no_plots).then_some(args.style);
     let calibration = reference_calibration(&study, &results);
     write_results(
@@ -164,7 +175,7 @@ pub(super) fn run(args: &RunArgs) -> Result<PathBuf> {
     )?;
     let target = staging.commit()?;
     if !args.quiet {
-        print_summary(&study, &results, &target, wall_seconds);
+        print_summary(&study, &results, &target, info.wall_seconds);
     }
     Ok(target)
 }

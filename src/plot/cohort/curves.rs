@@ -16,7 +16,7 @@ use super::{
     KM_ENDPOINT,
 };
 use crate::plot::palette as pal;
-use crate::plot::{anchored, bold, fmt_tick, text, DrawResult, Style};
+use crate::plot::{anchored, bold, fmt_tick, text, Chart2d, DrawResult, Style};
 
 impl Plot<'_> {
     pub(super) fn km<DB: DrawingBackend>(
@@ -124,6 +124,25 @@ impl Plot<'_> {
         Ok(())
     }
 
+    /// The drug-exposure axes: years since onset against the share on a
+    /// drug, with the effect window of courses named on paper.
+    fn exposure_mesh<DB: DrawingBackend>(&self, chart: &mut Chart2d<'_, DB>, px: f64) -> DrawResult
+    where
+        DB::ErrorType: 'static,
+    {
+        let labels = self.labels(chart, px);
+        draw_percent_mesh(
+            chart,
+            px,
+            labels,
+            "years since onset",
+            self.desc(
+                "share on the drug (courses: effect window)",
+                "share on the drug",
+            ),
+        )
+    }
+
     pub(super) fn drug_exposure<DB: DrawingBackend>(
         &self,
         body: &DrawingArea<DB, Shift>,
@@ -139,17 +158,7 @@ impl Plot<'_> {
                 .x_label_area_size(self.gap(px, 3.0, 2.3))
                 .y_label_area_size((px * 4.5) as u32)
                 .build_cartesian_2d(0.0..years, 0.0..1.0)?;
-            let labels = self.labels(&chart, px);
-            draw_percent_mesh(
-                &mut chart,
-                px,
-                labels,
-                "years since onset",
-                self.desc(
-                    "share on the drug (courses: effect window)",
-                    "share on the drug",
-                ),
-            )?;
+            self.exposure_mesh(&mut chart, px)?;
             no_data(
                 &chart,
                 body,
@@ -195,17 +204,7 @@ impl Plot<'_> {
                 .x_label_area_size(self.gap(px, 3.0, 2.3))
                 .y_label_area_size((px * 4.5) as u32)
                 .build_cartesian_2d(0.0..years, 0.0..ymax)?;
-            let labels = self.labels(&chart, px);
-            draw_percent_mesh(
-                &mut chart,
-                px,
-                labels,
-                "years since onset",
-                self.desc(
-                    "share on the drug (courses: effect window)",
-                    "share on the drug",
-                ),
-            )?;
+            self.exposure_mesh(&mut chart, px)?;
             for (d, row) in rows.iter().enumerate() {
                 if row.iter().all(|&v| v == 0.0) {
                     continue;

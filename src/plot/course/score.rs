@@ -45,15 +45,15 @@ where
             SCORE.mix(0.3).filled(),
         ))
     }))?;
-    let line = step_line(t, f.opt.years);
-    chart.draw_series(LineSeries::new(line, SCORE.stroke_width(f.line(2))))?;
+    overlay_score(&mut chart, t, f)?;
     let ticks = [0.0, 5.0, 10.0].map(|y| (y, fmt_tick(y)));
     row_labels(panel, &chart, &ticks, px * 0.9 / 0.85, f.floor())?;
     panel_name(panel, &chart, "score", px)?;
     Ok(())
 }
 
-/// The score as a line over the pain panel (slides), on its 0-10 scale.
+/// The score as a step line on its 0-10 scale: over the pain panel on
+/// slides, the outline of the filled score panel otherwise.
 pub(crate) fn overlay_score<DB: DrawingBackend>(
     chart: &mut crate::plot::Chart2d<'_, DB>,
     t: &CourseTrace,
