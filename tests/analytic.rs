@@ -233,10 +233,20 @@ fn shipped_two_state_scenario_is_the_markov_chain() {
     let m = Markov::new(2.0, 30.0 / 7.0, 10.0);
     let fracs: Vec<f64> = outcomes.iter().map(|o| o.flare_days / m.h).collect();
     let (frac, se) = mean_se(&fracs);
-    assert_close("time in flare, two-state.toml", frac, m.expected_flare_fraction(), se);
+    assert_close(
+        "time in flare, two-state.toml",
+        frac,
+        m.expected_flare_fraction(),
+        se,
+    );
     let counts: Vec<f64> = outcomes.iter().map(|o| f64::from(o.flares)).collect();
     let (flares, se) = mean_se(&counts);
-    assert_close("flares per patient, two-state.toml", flares, m.expected_flares(), se);
+    assert_close(
+        "flares per patient, two-state.toml",
+        flares,
+        m.expected_flares(),
+        se,
+    );
 }
 
 /// Central moments of a negative binomial with mean `mu` and size `r`
