@@ -4,7 +4,7 @@
 //! from an earlier run of the program. Each check uses a fixed seed and the
 //! tolerance `|estimate - expected| < 4 * se`, where `se` is the Monte Carlo
 //! standard error of the estimate; for a normal estimate the false-alarm rate
-//! of one such comparison is P(|Z| > 4) = 6.3e-5, so the 13 comparisons in
+//! of one such comparison is P(|Z| > 4) = 6.3e-5, so the 15 comparisons in
 //! this file together would fail by chance with probability about 8e-4 if
 //! the seeds were changed (at the pinned seeds the outcome is deterministic).
 //!
@@ -215,6 +215,34 @@ fn markov_time_in_flare_and_flare_count_direct() {
     let (flares, se) = mean_se(&counts);
     assert_close(
         "flares per patient, direct",
+        flares,
+        m.expected_flares(),
+        se,
+    );
+}
+
+/// The shipped benchmark scenario (`scenarios/two-state.toml`, the model of
+/// `scripts/bench-peers.sh`) is the two-state chain it says it is: rate
+/// 2/year, flares of mean 30 days (also the first), 10 years. pi = 30 /
+/// (30 + 182.6) = 0.1411, plus the start-in-flare transient 0.0019.
+#[test]
+fn shipped_two_state_scenario_is_the_markov_chain() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/two-state.toml");
+    let text = std::fs::read_to_string(path).expect("scenarios/two-state.toml");
+    let outcomes = simulate(&text, 20_000);
+    let m = Markov::new(2.0, 30.0 / 7.0, 10.0);
+    let fracs: Vec<f64> = outcomes.iter().map(|o| o.flare_days / m.h).collect();
+    let (frac, se) = mean_se(&fracs);
+    assert_close(
+        "time in flare, two-state.toml",
+        frac,
+        m.expected_flare_fraction(),
+        se,
+    );
+    let counts: Vec<f64> = outcomes.iter().map(|o| f64::from(o.flares)).collect();
+    let (flares, se) = mean_se(&counts);
+    assert_close(
+        "flares per patient, two-state.toml",
         flares,
         m.expected_flares(),
         se,

@@ -268,6 +268,11 @@ impl Distribution<f64> for GammaDuration {
         match self {
             // The default shape of flare and stage durations: two draws
             // without the loop (the same sum: 0 + a + b = a + b).
+            // Exponential durations (the two-state model): one draw, no loop.
+            GammaDuration::Erlang { k: 1, scale } => {
+                let a: f64 = rand_distr::Exp1.sample(rng);
+                a * scale
+            }
             GammaDuration::Erlang { k: 2, scale } => {
                 let a: f64 = rand_distr::Exp1.sample(rng);
                 let b: f64 = rand_distr::Exp1.sample(rng);

@@ -109,6 +109,9 @@ struct Sim<'a, 't, O: Observer> {
     prev_flare_end: Option<f64>,
     /// Unspent Exp(1) mass before the next episode.
     hazard_budget: f64,
+    /// Relapse hazard per day: baseline × frailty × drug hazard ratio,
+    /// refreshed whenever frailty or the drug effects change.
+    flare_hazard: f64,
     resolved: bool,
     /// End of the active disease phase (burnout).
     burnout_day: f64,
@@ -185,6 +188,7 @@ pub fn simulate_patient<O: Observer>(
         episode_end_day: 0.0,
         prev_flare_end: None,
         hazard_budget: 0.0,
+        flare_hazard: 0.0,
         resolved: false,
         burnout_day: NEVER,
         symptomatic_days_to_dx: NEVER,
@@ -247,6 +251,7 @@ impl<O: Observer> Sim<'_, '_, O> {
             }
         }
         self.next_condition = self.earliest_condition();
+        self.refresh_flare_hazard();
         if extra >= MAX_LESIONS as u64 {
             self.out.limit = Some(Limit::Lesions);
         }
@@ -302,10 +307,15 @@ impl<O: Observer> Sim<'_, '_, O> {
         // A chain of strict comparisons in listed order (the same choice as a
         // fold over a candidate array, without building the array per event).
         let mut best = (Next::Horizon, horizon);
-        earlier(&mut best, Next::FlareEnd, self.flare_end_candidate());
-        earlier(&mut best, Next::FlareStart, self.flare_start_candidate());
-        earlier(&mut best, Next::Resolution, self.resolution_candidate());
-        earlier(&mut best, Next::Diagnosis, self.diagnosis_candidate());
+        // In a flare only its end and diagnosis can come; out of one, only
+        // the next flare and resolution (the other two candidates are NEVER).
+        if self.in_flare {
+            earlier(&mut best, Next::FlareEnd, self.flare.end_day);
+            earlier(&mut best, Next::Diagnosis, self.diagnosis_candidate());
+        } else {
+            earlier(&mut best, Next::FlareStart, self.flare_start_candidate());
+            earlier(&mut best, Next::Resolution, self.resolution_candidate());
+        }
         earlier(&mut best, Next::Imaging, self.next_imaging_day);
         earlier(&mut best, Next::LesionStage(lesion_i), lesion_day);
         earlier(&mut best, Next::ConditionOnset(cond_i), cond_day);
@@ -323,21 +333,13 @@ impl<O: Observer> Sim<'_, '_, O> {
             .fold((0, NEVER), |b, (i, &d)| if d < b.1 { (i, d) } else { b })
     }
 
-    fn flare_end_candidate(&self) -> f64 {
-        if self.in_flare {
-            self.flare.end_day
-        } else {
-            NEVER
-        }
-    }
-
     /// The next episode starts once the current one has run its course and
     /// the hazard budget is spent, within the active phase.
     fn flare_start_candidate(&self) -> f64 {
         if self.in_flare || self.resolved {
             return NEVER;
         }
-        let hazard = self.flare_hazard();
+        let hazard = self.flare_hazard;
         if hazard <= 0.0 {
             return NEVER;
         }
@@ -367,8 +369,9 @@ impl<O: Observer> Sim<'_, '_, O> {
         (self.flare.start_day + (self.symptomatic_days_to_dx - before)).max(self.day)
     }
 
-    fn flare_hazard(&self) -> f64 {
-        self.g.flare_hazard_per_day * self.frailty * self.effects.flare_hazard_ratio
+    fn refresh_flare_hazard(&mut self) {
+        self.flare_hazard =
+            self.g.flare_hazard_per_day * self.frailty * self.effects.flare_hazard_ratio;
     }
 
     /// Moves the clock, spending hazard mass once the episode has run its
@@ -378,7 +381,7 @@ impl<O: Observer> Sim<'_, '_, O> {
             let from = self.day.max(self.episode_end_day);
             if day > from {
                 self.hazard_budget =
-                    (self.hazard_budget - (day - from) * self.flare_hazard()).max(0.0);
+                    (self.hazard_budget - (day - from) * self.flare_hazard).max(0.0);
             }
         }
         if self.in_flare && self.out.diagnosis.is_some() {
@@ -474,8 +477,8 @@ impl<O: Observer> Sim<'_, '_, O> {
         };
         self.episode_end_day = self.day + natural;
         let pain = g.pain.sample(f).clamp(1.0, 10.0);
-        let fever = f.random::<f64>() < g.values.p_fever;
-        let crp_raised = f.random::<f64>() < g.values.p_crp_raised;
+        let fever = chance(f, g.values.p_fever);
+        let crp_raised = chance(f, g.values.p_crp_raised);
         let crp = if crp_raised {
             g.crp_raised.sample(f).max(10.0)
         } else {
@@ -571,7 +574,14 @@ impl<O: Observer> Sim<'_, '_, O> {
     }
 
     /// Tells the strategy what happened and takes up its new drug effects.
+    #[inline]
     fn notify_treatment(&mut self, trigger: TreatmentTrigger) {
+        if self.treatment.is_some() {
+            self.notify_strategy(trigger);
+        }
+    }
+
+    fn notify_strategy(&mut self, trigger: TreatmentTrigger) {
         let day = self.day;
         let in_flare = self.in_flare;
         if let Some(t) = self.treatment.as_deref_mut() {
@@ -591,7 +601,21 @@ impl<O: Observer> Sim<'_, '_, O> {
                     day + rest * new.flare_duration_factor / self.effects.flare_duration_factor;
             }
             self.effects = new;
+            self.refresh_flare_hazard();
         }
+    }
+}
+
+/// True with probability `p`. A certain outcome (p = 0 or 1) draws no
+/// random number: a scenario pays only for the features it uses.
+#[inline(always)]
+fn chance(rng: &mut super::rng::Stream, p: f64) -> bool {
+    if p <= 0.0 {
+        false
+    } else if p >= 1.0 {
+        true
+    } else {
+        rng.random::<f64>() < p
     }
 }
 
