@@ -152,10 +152,18 @@ impl Stat {
 /// The sums of a mean's [`Stat`] (every x is 1) while it is being filled:
 /// only n, Σy and Σy² vary between observations, so only they are summed,
 /// and [`UnitStat::add_to`] adds the same integers to a [`Stat`] as
-/// [`Stat::add_unit`] would for each observation.
+/// [`Stat::add_unit`] would for each observation. Whole observations (flags
+/// and counts) are summed as whole numbers, and put on the fixed-point grid
+/// (where they are exact) only then.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct UnitStat {
     n: u64,
+    /// Flags that were true.
+    flags: u64,
+    /// Σk and Σk² of counts.
+    counts: u64,
+    counts_sq: u128,
+    /// Σy and Σy² of other observations (fixed point).
     sy: i128,
     syy: i128,
 }
@@ -174,16 +182,37 @@ impl UnitStat {
         }
     }
 
+    /// Adds a yes/no observation: the same sums as `add(1.0)` or `add(0.0)`.
+    #[inline(always)]
+    pub fn add_flag(&mut self, b: bool) {
+        self.n += 1;
+        self.flags += u64::from(b);
+    }
+
+    /// Adds a count: the same sums as `add(f64::from(k))`, since whole
+    /// numbers below 2^32 lie on the fixed-point grid.
+    #[inline(always)]
+    pub fn add_count(&mut self, k: u32) {
+        let k = u64::from(k);
+        self.n += 1;
+        self.counts += k;
+        self.counts_sq += u128::from(k * k);
+    }
+
     /// Adds these sums to `stat`.
     pub fn add_to(&self, stat: &mut Stat) {
         const ONE: i128 = 1 << 20;
         let n = i128::from(self.n);
+        // A flag's square is itself.
+        let whole = i128::from(self.flags) + i128::from(self.counts);
+        let whole_sq = i128::from(self.flags) + self.counts_sq as i128;
+        let sy = self.sy + (whole << 20);
         stat.n += self.n;
-        stat.sy += self.sy;
+        stat.sy += sy;
         stat.sx += n * ONE;
-        stat.syy += self.syy;
+        stat.syy += self.syy + (whole_sq << 40);
         stat.sxx += n * ONE * ONE;
-        stat.sxy += self.sy << 20;
+        stat.sxy += sy << 20;
     }
 }
 
@@ -512,6 +541,33 @@ mod tests {
         }
         unit.add_to(&mut lazy);
         assert_eq!(direct, lazy);
+    }
+
+    #[test]
+    fn whole_observations_match_the_rounded_path() {
+        let (mut rounded, mut whole) = (UnitStat::default(), UnitStat::default());
+        let mut direct = Stat::default();
+        for b in [false, true, true, false] {
+            rounded.add(f64::from(u8::from(b)));
+            direct.add_unit(f64::from(u8::from(b)));
+            whole.add_flag(b);
+        }
+        for k in [0, 1, 2, 39, 65_535, 200_000, u32::MAX - 1, u32::MAX] {
+            rounded.add(f64::from(k));
+            direct.add_unit(f64::from(k));
+            whole.add_count(k);
+        }
+        // Whole and other observations mixed in one sum.
+        for y in [0.25, -3.5, 1e4 + 1e-7] {
+            rounded.add(y);
+            direct.add_unit(y);
+            whole.add(y);
+        }
+        let (mut a, mut b) = (Stat::default(), Stat::default());
+        rounded.add_to(&mut a);
+        whole.add_to(&mut b);
+        assert_eq!(a, b);
+        assert_eq!(a, direct);
     }
 
     #[test]

@@ -24,7 +24,7 @@ use super::accum::{
 };
 use super::drugs::DrugTable;
 use super::from_diagnosis::FromDiagnosis;
-use super::metrics::Metric;
+use super::metrics::{Metric, MetricLayout};
 use super::model_values::ReplicateModel;
 use super::patient::{simulate_patient, Discard, EventLog, Limit, Outcome, Scratch};
 use super::tally::MetricTally;
@@ -301,6 +301,17 @@ impl CohortSpec<'_> {
         start..(start + CHUNK_PATIENTS).min(self.scenario.patients)
     }
 
+    /// What decides the metric list (as [`CohortSpec::metrics`] was made).
+    fn metric_layout(&self) -> MetricLayout {
+        let max_steps = self
+            .arms
+            .iter()
+            .filter_map(|a| a.plan.as_ref().map(|p| p.steps.len()))
+            .max()
+            .unwrap_or(0);
+        MetricLayout::new(self.scenario.horizon_years, &self.drugs.names(), max_steps)
+    }
+
     /// One replicate's model.
     pub fn replicate_model(&self, replicate: u32) -> ReplicateModel {
         ReplicateModel::new(self.scenario, self.drugs, replicate)
@@ -333,6 +344,7 @@ pub fn run_units(
 ) -> crate::Result<Accumulators> {
     let shape = spec.shape;
     let mut acc = shape.accumulators(spec.scenario.replicates);
+    let layout = spec.metric_layout();
     let want_rows = sink.wants_rows();
     let per = spec.chunks_per_replicate();
     let batch = BATCH_CHUNKS_PER_THREAD * rayon::current_num_threads() as u64;
@@ -351,8 +363,7 @@ pub fn run_units(
             .map(|u| {
                 let patients = spec.chunk_patients(u % per);
                 let n = patients.end - patients.start;
-                let chunk =
-                    simulate_chunk(model, spec.arms, spec.metrics, shape, patients, want_rows);
+                let chunk = simulate_chunk(model, spec, &layout, patients, want_rows);
                 progress(n);
                 chunk
             })
@@ -422,12 +433,12 @@ fn merge_replicate(into: &mut ReplicateStats, from: &ReplicateStats) {
 
 fn simulate_chunk(
     model: &ReplicateModel,
-    arms: &[Arm],
-    metrics: &[Metric],
-    shape: Shape,
+    spec: &CohortSpec,
+    layout: &MetricLayout,
     patients: std::ops::Range<u64>,
     want_rows: bool,
 ) -> ChunkAcc {
+    let (arms, shape) = (spec.arms, spec.shape);
     let mut acc = ChunkAcc {
         stats: shape.replicate_stats(),
         curves: arms.iter().map(|_| shape.curves()).collect(),
@@ -436,7 +447,7 @@ fn simulate_chunk(
         limit: None,
     };
     let mut scratch = Scratch::default();
-    let mut tally = MetricTally::new(metrics, arms.len());
+    let mut tally = MetricTally::new(spec.metrics, layout, arms.len());
     let any_treated = arms.iter().any(|arm| arm.plan.is_some());
     for p in patients {
         // Responsiveness does not depend on the arm: drawn once per patient.

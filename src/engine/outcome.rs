@@ -259,6 +259,7 @@ impl CoreSet {
     /// `pct`% improvement in at least three of the five variables, and no more
     /// than one of the others worse by more than 30%. A variable at 0 at
     /// baseline cannot improve; it worsens if it rises above 0.
+    #[inline]
     pub fn pedcno(&self, baseline: &CoreSet, pct: f64) -> bool {
         let (now, base) = (self.values(), baseline.values());
         let mut improved = 0;

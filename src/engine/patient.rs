@@ -52,6 +52,8 @@ pub struct Scratch {
     pub segments: Vec<Segment>,
     /// Drug exposure intervals `(drug, start_day, end_day)` of the current patient.
     pub drug_intervals: Vec<(u16, f64, f64)>,
+    /// Indexes and counts over `lesions`.
+    book: lesions::LesionBook,
 }
 
 /// Per-patient random streams.

@@ -1,6 +1,10 @@
 //! One chunk's sums of the per-patient metrics (`summary.csv`) and of their
 //! paired differences between arms (`differences.csv`).
 //!
+//! Each patient's outcome is tallied by walking the metric list
+//! ([`metrics::visit`]) with a visitor that adds every observation where it
+//! belongs: the observations are inlined code, not one call per metric.
+//!
 //! Most metrics are means (every x is 1), for which only n, Σy and Σy² vary:
 //! they are summed as [`UnitStat`]s and added to the chunk's [`Stat`]s once
 //! at the end, which gives the same integers as adding every observation to
@@ -8,43 +12,33 @@
 
 use super::accum::{Stat, UnitStat};
 use super::cohort::ReplicateStats;
-use super::metrics::{Estimator, Metric, Observe};
+use super::metrics::{self, About, Metric, MetricLayout, Value, Visit};
 use super::outcome::Outcome;
-
-/// What the loop over metrics needs of one metric, packed densely.
-#[derive(Clone, Copy)]
-struct Op {
-    observe: Observe,
-    arg: usize,
-    estimator: Estimator,
-}
 
 /// The metric sums of one chunk, filled patient by patient.
 pub(super) struct MetricTally<'m> {
-    metrics: &'m [Metric],
-    ops: Vec<Op>,
+    layout: &'m MetricLayout,
     /// Per arm, per metric: the sums of a mean (unused for ratios).
     means: Vec<Vec<UnitStat>>,
     /// Per arm after the first, per metric: paired differences from the first arm.
     differences: Vec<Vec<UnitStat>>,
-    /// The current patient's observations in the first arm (for differences).
+    /// The current patient's observations `(y, x)` in the first arm (for differences).
     first: Vec<Option<(f64, f64)>>,
 }
 
 impl<'m> MetricTally<'m> {
-    /// Empty sums for `arms` arms.
-    pub(super) fn new(metrics: &'m [Metric], arms: usize) -> Self {
+    /// Empty sums for `arms` arms of the metrics of `layout`, which are `metrics`.
+    pub(super) fn new(metrics: &[Metric], layout: &'m MetricLayout, arms: usize) -> Self {
+        let mut counted = Count(0);
+        metrics::visit(&mut counted, layout);
+        assert_eq!(
+            counted.0,
+            metrics.len(),
+            "the metric layout gives the metric list"
+        );
         let zero = || vec![UnitStat::default(); metrics.len()];
         MetricTally {
-            metrics,
-            ops: metrics
-                .iter()
-                .map(|m| Op {
-                    observe: m.observe,
-                    arg: m.arg,
-                    estimator: m.estimator,
-                })
-                .collect(),
+            layout,
             means: (0..arms).map(|_| zero()).collect(),
             differences: (1..arms).map(|_| zero()).collect(),
             first: vec![None; metrics.len()],
@@ -54,47 +48,20 @@ impl<'m> MetricTally<'m> {
     /// Adds one patient's observations under arm `arm` (arm 0 first for
     /// every patient); ratio metrics are added to `stats` directly.
     pub(super) fn add(&mut self, arm: usize, outcome: &Outcome, stats: &mut ReplicateStats) {
-        let metrics = self.metrics;
-        let n = self.ops.len();
-        let ratios = &mut stats.arms[arm].stats[..n];
-        let means = &mut self.means[arm][..n];
-        if arm == 0 && self.differences.is_empty() {
+        let ratios = &mut stats.arms[arm].stats[..];
+        let means = &mut self.means[arm][..];
+        let layout = self.layout;
+        match (arm, self.differences.is_empty()) {
             // One arm: no paired differences, so nothing to keep.
-            for (i, (op, mean)) in self.ops.iter().zip(means).enumerate() {
-                if let Some((y, x)) = (op.observe)(outcome, op.arg) {
-                    add_observation(op.estimator, &mut ratios[i], mean, y, x);
-                }
-            }
-            return;
-        }
-        let firsts = &mut self.first[..n];
-        if arm == 0 {
+            (0, true) => tally(outcome, layout, means, ratios, Unpaired),
             // The first arm's observations are kept for paired differences.
-            for (((metric, ratio), mean), first) in
-                metrics.iter().zip(ratios).zip(means).zip(firsts)
-            {
-                let obs = (metric.observe)(outcome, metric.arg);
-                *first = obs;
-                if let Some((y, x)) = obs {
-                    add_observation(metric.estimator, ratio, mean, y, x);
-                }
-            }
-        } else {
-            let diffs = &mut self.differences[arm - 1][..metrics.len()];
-            for ((((metric, ratio), mean), first), diff) in metrics
-                .iter()
-                .zip(ratios)
-                .zip(means)
-                .zip(firsts.iter())
-                .zip(diffs)
-            {
-                let obs = (metric.observe)(outcome, metric.arg);
-                if let Some((y, x)) = obs {
-                    add_observation(metric.estimator, ratio, mean, y, x);
-                    if let Some(d) = first.and_then(|f| metric.paired_difference((y, x), f)) {
-                        diff.add(d);
-                    }
-                }
+            (0, false) => tally(outcome, layout, means, ratios, Keep(&mut self.first)),
+            _ => {
+                let against = Against {
+                    first: &self.first,
+                    differences: &mut self.differences[arm - 1],
+                };
+                tally(outcome, layout, means, ratios, against)
             }
         }
     }
@@ -114,13 +81,153 @@ impl<'m> MetricTally<'m> {
     }
 }
 
-#[inline(always)]
-fn add_observation(estimator: Estimator, ratio: &mut Stat, mean: &mut UnitStat, y: f64, x: f64) {
-    match estimator {
-        Estimator::Mean => {
-            debug_assert_eq!(x, 1.0, "a mean's observations have x = 1");
-            mean.add(y)
+/// Counts the metrics of a layout.
+struct Count(usize);
+
+impl Visit for Count {
+    fn mean(
+        &mut self,
+        _: bool,
+        _: impl FnOnce() -> About,
+        _: impl FnOnce(&Outcome) -> Option<Value>,
+    ) {
+        self.0 += 1;
+    }
+
+    fn ratio(&mut self, _: impl FnOnce() -> About, _: impl FnOnce(&Outcome) -> Option<(f64, f64)>) {
+        self.0 += 1;
+    }
+}
+
+/// Adds one patient's observations under one arm to `means` and `ratios`,
+/// and what paired differences need to `pairs`.
+fn tally<P: Pairs>(
+    outcome: &Outcome,
+    layout: &MetricLayout,
+    means: &mut [UnitStat],
+    ratios: &mut [Stat],
+    pairs: P,
+) {
+    metrics::visit(
+        &mut PatientTally {
+            outcome,
+            next: 0,
+            means,
+            ratios,
+            pairs,
+        },
+        layout,
+    );
+}
+
+/// What paired differences between arms do with one arm's observation of
+/// metric `i` (one type per case, so that a single-arm run has no such code).
+trait Pairs {
+    /// The observation of a mean.
+    fn mean(&mut self, i: usize, paired: bool, value: Option<Value>);
+    /// The observation `(y, x)` of a ratio.
+    fn ratio(&mut self, i: usize, observation: Option<(f64, f64)>);
+}
+
+/// One arm only: nothing to pair.
+struct Unpaired;
+
+impl Pairs for Unpaired {
+    #[inline(always)]
+    fn mean(&mut self, _: usize, _: bool, _: Option<Value>) {}
+    #[inline(always)]
+    fn ratio(&mut self, _: usize, _: Option<(f64, f64)>) {}
+}
+
+/// The first of several arms: its observations `(y, x)` are kept.
+struct Keep<'a>(&'a mut [Option<(f64, f64)>]);
+
+impl Pairs for Keep<'_> {
+    #[inline(always)]
+    fn mean(&mut self, i: usize, _: bool, value: Option<Value>) {
+        self.0[i] = value.map(|v| (v.as_f64(), 1.0));
+    }
+    #[inline(always)]
+    fn ratio(&mut self, i: usize, observation: Option<(f64, f64)>) {
+        self.0[i] = observation;
+    }
+}
+
+/// A later arm: differences from the first arm's observations.
+struct Against<'a> {
+    first: &'a [Option<(f64, f64)>],
+    differences: &'a mut [UnitStat],
+}
+
+impl Pairs for Against<'_> {
+    #[inline(always)]
+    fn mean(&mut self, i: usize, paired: bool, value: Option<Value>) {
+        if let (true, Some(v), Some(f)) = (paired, value, self.first[i]) {
+            self.differences[i].add(v.as_f64() - f.0);
         }
-        Estimator::Ratio => ratio.add(y, x),
+    }
+    #[inline(always)]
+    fn ratio(&mut self, i: usize, observation: Option<(f64, f64)>) {
+        // The difference of the patient's own rates, where both are defined.
+        if let (Some((y, x)), Some((fy, fx))) = (observation, self.first[i]) {
+            if x > 0.0 && fx > 0.0 {
+                self.differences[i].add(y / x - fy / fx);
+            }
+        }
+    }
+}
+
+/// Tallies one patient under one arm, metric by metric in list order.
+struct PatientTally<'a, P> {
+    outcome: &'a Outcome,
+    /// Index of the next metric.
+    next: usize,
+    means: &'a mut [UnitStat],
+    ratios: &'a mut [Stat],
+    pairs: P,
+}
+
+impl<P> PatientTally<'_, P> {
+    /// The index of the metric being visited.
+    #[inline(always)]
+    fn index(&mut self) -> usize {
+        let i = self.next;
+        self.next += 1;
+        i
+    }
+}
+
+impl<P: Pairs> Visit for PatientTally<'_, P> {
+    #[inline(always)]
+    fn mean(
+        &mut self,
+        paired: bool,
+        _: impl FnOnce() -> About,
+        value: impl FnOnce(&Outcome) -> Option<Value>,
+    ) {
+        let i = self.index();
+        let value = value(self.outcome);
+        if let Some(v) = value {
+            match v {
+                Value::Flag(b) => self.means[i].add_flag(b),
+                Value::Count(k) => self.means[i].add_count(k),
+                Value::Real(y) => self.means[i].add(y),
+            }
+        }
+        self.pairs.mean(i, paired, value);
+    }
+
+    #[inline(always)]
+    fn ratio(
+        &mut self,
+        _: impl FnOnce() -> About,
+        observation: impl FnOnce(&Outcome) -> Option<(f64, f64)>,
+    ) {
+        let i = self.index();
+        let obs = observation(self.outcome);
+        if let Some((y, x)) = obs {
+            self.ratios[i].add(y, x);
+        }
+        self.pairs.ratio(i, obs);
     }
 }

@@ -30,19 +30,16 @@ impl<O: Observer> Sim<'_, '_, O> {
         let mut silent_seen = 0;
         let mut sides = [0u8; 11];
         let mut only_site = None;
-        for i in 0..self.scratch.lesions.len() {
+        // Active lesions in lesion order (one imaging draw per silent unseen one).
+        for k in 0..self.scratch.book.active.len() {
+            let i = self.scratch.book.active.lesion(k);
             let l = self.scratch.lesions[i];
-            if !l.is_active() {
-                continue;
-            }
             let seen = l.symptomatic || l.seen || self.rng.imaging.random::<f64>() < sens;
             if !seen {
                 continue;
             }
             if !l.seen {
-                self.scratch.lesions[i].seen = true;
-                self.obs
-                    .event(self.day, EventKind::LesionSeen { lesion: i as u32 });
+                self.mark_seen(i);
             }
             f.lesions_seen += 1;
             silent_seen += u32::from(!l.symptomatic);
@@ -81,15 +78,22 @@ impl<O: Observer> Sim<'_, '_, O> {
     pub(super) fn follow_up_imaging(&mut self) {
         self.obs.event(self.day, EventKind::Imaging);
         let sens = self.m.sensitivity_follow_up;
-        for i in 0..self.scratch.lesions.len() {
-            let l = self.scratch.lesions[i];
-            if l.is_active() && !l.seen && self.rng.imaging.random::<f64>() < sens {
-                self.scratch.lesions[i].seen = true;
-                self.obs
-                    .event(self.day, EventKind::LesionSeen { lesion: i as u32 });
+        // Active lesions in lesion order (one imaging draw per unseen one).
+        for k in 0..self.scratch.book.active.len() {
+            let i = self.scratch.book.active.lesion(k);
+            if !self.scratch.lesions[i].seen && self.rng.imaging.random::<f64>() < sens {
+                self.mark_seen(i);
             }
         }
         self.next_imaging_day = self.day + self.m.follow_up_every_days;
+    }
+
+    /// Active lesion `i` is seen on imaging for the first time.
+    fn mark_seen(&mut self, i: usize) {
+        self.scratch.lesions[i].seen = true;
+        self.scratch.book.seen();
+        self.obs
+            .event(self.day, EventKind::LesionSeen { lesion: i as u32 });
     }
 
     /// Day of the next checkpoint after diagnosis (never before diagnosis).
@@ -110,15 +114,12 @@ impl<O: Observer> Sim<'_, '_, O> {
         } else {
             0.0
         };
-        let lesions = &self.scratch.lesions;
+        let book = &self.scratch.book;
         let c = &mut self.out.checkpoints;
         c.state[i] = if self.in_flare { 1 } else { 2 };
         c.activity[i] = activity as f32;
-        c.symptomatic_lesions[i] = lesions
-            .iter()
-            .filter(|l| l.is_active() && l.symptomatic)
-            .count() as u16;
-        c.seen_lesions[i] = lesions.iter().filter(|l| l.is_active() && l.seen).count() as u16;
+        c.symptomatic_lesions[i] = book.painful_active as u16;
+        c.seen_lesions[i] = book.seen_active as u16;
         if i < 2 {
             // Checkpoints 0 and 1 are 6 and 12 months after diagnosis.
             self.out.core_set[i + 1] = Some(self.core_set());
@@ -130,11 +131,14 @@ impl<O: Observer> Sim<'_, '_, O> {
     /// The PedCNO core set now (see [`CoreSet`] for how each is derived).
     fn core_set(&self) -> CoreSet {
         let pain = if self.in_flare { self.flare.pain } else { 0.0 };
+        let lesions = &self.scratch.lesions;
         let seen = self
             .scratch
-            .lesions
-            .iter()
-            .filter(|l| l.is_active() && l.seen);
+            .book
+            .active
+            .lesions()
+            .map(|i| &lesions[i])
+            .filter(|l| l.seen);
         let (mut count, mut worst) = (0.0, 0.0f64);
         for l in seen {
             count += 1.0;

@@ -1,6 +1,15 @@
 //! Lesions of the simulated patient: those present at onset, new ones in
 //! later flares, reactivation of an old painful lesion, vertebral fractures
 //! and the imaging stages each lesion goes through until it heals.
+//!
+//! Every change of a lesion goes through [`LesionBook`], which keeps the
+//! active lesions, their pending stage changes and counts, so that events
+//! touch only the lesions they concern.
+
+mod active;
+mod book;
+
+pub(super) use book::LesionBook;
 
 use rand::Rng;
 use rand_distr::{Distribution, Poisson};
@@ -13,13 +22,15 @@ use crate::scenario::limits::MAX_LESIONS;
 impl<O: Observer> Sim<'_, '_, O> {
     /// The lesions present at onset; at least one is painful (the patient presents with pain).
     pub(super) fn draw_initial_lesions(&mut self, count: u32) {
+        self.scratch.book.clear();
         self.out.initial_lesions = count;
         for _ in 0..self.out.initial_lesions {
             let silent = self.rng.lesions.random::<f64>() < self.g.values.p_silent_initial;
             self.add_lesion(!silent);
         }
-        if !self.scratch.lesions.iter().any(|l| l.symptomatic) {
+        if self.scratch.book.symptomatic.is_empty() {
             self.scratch.lesions[0].symptomatic = true;
+            self.scratch.book.made_symptomatic(0);
         }
         self.obs.event(0.0, EventKind::Onset);
         for (i, l) in self.scratch.lesions.iter().enumerate() {
@@ -56,11 +67,11 @@ impl<O: Observer> Sim<'_, '_, O> {
             base_days,
             seen: false,
         };
+        let i = self.scratch.lesions.len();
         self.scratch.lesions.push(lesion);
-        if lesion.stage_end_day < self.next_lesion.1 {
-            self.next_lesion = (self.scratch.lesions.len() - 1, lesion.stage_end_day);
-        }
-        (self.scratch.lesions.len() - 1) as u32
+        self.scratch.book.added(i, &lesion);
+        self.next_lesion = self.scratch.book.active.first();
+        i as u32
     }
 
     pub(super) fn draw_new_lesions(&mut self) {
@@ -104,30 +115,27 @@ impl<O: Observer> Sim<'_, '_, O> {
     /// A flare without a new painful lesion is carried by an earlier
     /// symptomatic lesion becoming active again.
     fn reactivate_lesion(&mut self) {
-        let n_symptomatic = self
-            .scratch
-            .lesions
-            .iter()
-            .filter(|l| l.symptomatic)
-            .count();
+        let symptomatic = &self.scratch.book.symptomatic;
+        let n_symptomatic = symptomatic.len();
         let k = (self.rng.lesions.random::<f64>() * n_symptomatic as f64) as usize;
-        let Some(i) = self
-            .scratch
-            .lesions
-            .iter()
-            .enumerate()
-            .filter(|(_, l)| l.symptomatic)
-            .map(|(i, _)| i)
-            .nth(k.min(n_symptomatic.saturating_sub(1)))
-        else {
+        let Some(&i) = symptomatic.get(k.min(n_symptomatic.saturating_sub(1))) else {
             return;
         };
+        let i = i as usize;
         let heal = self.effects.heal_time_factor;
         let day = self.day;
         let l = &mut self.scratch.lesions[i];
+        let was_active = l.is_active();
         l.stage = Stage::Lytic;
         l.stage_end_day = day + l.base_days[0] * heal;
-        self.refresh_next_lesion(i);
+        let l = *l;
+        let book = &mut self.scratch.book;
+        if was_active {
+            book.rescheduled(i, l.stage_end_day);
+        } else {
+            book.revived(i, &l);
+        }
+        self.next_lesion = book.active.first();
         self.obs
             .event(day, EventKind::LesionReactivated { lesion: i as u32 });
     }
@@ -137,9 +145,11 @@ impl<O: Observer> Sim<'_, '_, O> {
         if p <= 0.0 {
             return;
         }
-        for i in 0..self.scratch.lesions.len() {
-            let l = self.scratch.lesions[i];
-            if l.site == Site::Spine && l.is_active() && self.rng.features.random::<f64>() < p {
+        // One draw per active spinal lesion, in lesion order.
+        for k in 0..self.scratch.book.active.len() {
+            let i = self.scratch.book.active.lesion(k);
+            if self.scratch.lesions[i].site == Site::Spine && self.rng.features.random::<f64>() < p
+            {
                 self.out.fractures += 1;
                 self.obs
                     .event(self.day, EventKind::Fracture { lesion: i as u32 });
@@ -156,7 +166,8 @@ impl<O: Observer> Sim<'_, '_, O> {
             // A painful lesion does not heal while the flare it carries goes
             // on: healing waits for the end of the flare.
             l.stage_end_day = flare_end.max(day);
-            self.refresh_next_lesion(i);
+            self.scratch.book.rescheduled(i, l.stage_end_day);
+            self.next_lesion = self.scratch.book.active.first();
             return;
         }
         l.stage = l.stage.next();
@@ -164,8 +175,15 @@ impl<O: Observer> Sim<'_, '_, O> {
             Stage::Healed => NEVER,
             s => day + l.base_days[s as usize] * heal,
         };
+        let l = *l;
+        let book = &mut self.scratch.book;
+        if l.is_active() {
+            book.rescheduled(i, l.stage_end_day);
+        } else {
+            book.healed(i, &l);
+        }
+        self.next_lesion = book.active.first();
         let stage = l.stage;
-        self.refresh_next_lesion(i);
         self.obs.event(
             day,
             EventKind::LesionStage {
@@ -175,46 +193,9 @@ impl<O: Observer> Sim<'_, '_, O> {
         );
     }
 
-    /// Brings [`Sim::next_lesion`] up to date after lesion `changed` got a
-    /// new stage end. Unless it was the earliest, the earliest of the others
-    /// is still the cached one, so one comparison (ties: the lower index)
-    /// gives the same answer as a scan of all lesions.
-    fn refresh_next_lesion(&mut self, changed: usize) {
-        let (first, first_day) = self.next_lesion;
-        if changed != first {
-            let l = &self.scratch.lesions[changed];
-            let day = if l.is_active() {
-                l.stage_end_day
-            } else {
-                NEVER
-            };
-            if day < first_day || (day == first_day && changed < first) {
-                self.next_lesion = (changed, day);
-            }
-            return;
-        }
-        self.next_lesion = self
-            .scratch
-            .lesions
-            .iter()
-            .enumerate()
-            .filter(|(_, l)| l.is_active())
-            .fold((0, NEVER), |b, (i, l)| {
-                if l.stage_end_day < b.1 {
-                    (i, l.stage_end_day)
-                } else {
-                    b
-                }
-            });
-    }
-
     /// Active painful lesions (for the activity score).
     pub(super) fn painful_active_lesions(&self) -> u32 {
-        self.scratch
-            .lesions
-            .iter()
-            .filter(|l| l.symptomatic && l.is_active())
-            .count() as u32
+        self.scratch.book.painful_active
     }
 }
 
