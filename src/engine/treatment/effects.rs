@@ -39,6 +39,18 @@ impl Effects {
     }
 }
 
+/// The earliest of `days` (inf if none): the same day as folding them with
+/// `f64::min` from inf, NaN included (skipped by both), with one compare each.
+fn earliest(days: impl IntoIterator<Item = f64>) -> f64 {
+    let mut first = NEVER;
+    for d in days {
+        if d < first {
+            first = d;
+        }
+    }
+    first
+}
+
 impl OnDrug {
     /// Brings `due` up to date after a change of this drug's events.
     pub(super) fn update_due(&mut self) {
@@ -47,10 +59,7 @@ impl OnDrug {
         } else {
             self.effect_day
         };
-        self.due = effect
-            .min(self.ae_day)
-            .min(self.stop_day)
-            .min(self.next_course_day);
+        self.due = earliest([effect, self.ae_day, self.stop_day, self.next_course_day]);
     }
 }
 
@@ -60,7 +69,7 @@ impl TreatmentState<'_> {
     #[inline]
     pub(super) fn refresh(&mut self) {
         if self.drugs_stale {
-            self.drugs_due = self.on.iter().flatten().fold(NEVER, |n, d| n.min(d.due));
+            self.drugs_due = earliest(self.on.iter().flatten().map(|d| d.due));
             self.drugs_stale = false;
         }
         self.next_day = self.compute_next_event_day();
@@ -107,7 +116,7 @@ impl TreatmentState<'_> {
         } else {
             NEVER
         };
-        assess.min(self.drugs_due).min(self.lasting_next)
+        earliest([assess, self.drugs_due, self.lasting_next])
     }
 
     /// The effects of the lasting effects and the drugs given, multiplied
