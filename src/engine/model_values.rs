@@ -263,7 +263,9 @@ impl GammaDuration {
 }
 
 impl Distribution<f64> for GammaDuration {
-    #[inline]
+    /// The one- and two-exponential cases inline (drawn for every flare and
+    /// lesion stage); the rest behind a call.
+    #[inline(always)]
     fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
         match self {
             // The default shape of flare and stage durations: two draws
@@ -278,6 +280,15 @@ impl Distribution<f64> for GammaDuration {
                 let b: f64 = rand_distr::Exp1.sample(rng);
                 (a + b) * scale
             }
+            other => other.sample_uncommon(rng),
+        }
+    }
+}
+
+impl GammaDuration {
+    #[inline(never)]
+    fn sample_uncommon<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
+        match self {
             GammaDuration::Erlang { k, scale } => {
                 let sum: f64 = (0..*k)
                     .map(|_| -> f64 { rand_distr::Exp1.sample(rng) })
