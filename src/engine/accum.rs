@@ -5,7 +5,13 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::patient::{Outcome, Scratch, Segment, N_STATES};
+mod days;
+mod occupancy;
+
+pub use days::{add_endpoints, DayHistogram, SurvivalCounts, SurvivalSink, ENDPOINTS};
+pub(crate) use days::{DayBins, SurvivalBins};
+pub(crate) use occupancy::GridIndex;
+pub use occupancy::{add_timeseries, Occupancy, PAIN_SCALE};
 
 /// Fixed-point scale of accumulated values (2^20: ~1e-6 resolution).
 pub const SCALE: f64 = 1_048_576.0;
@@ -239,274 +245,10 @@ impl FixedSum {
     }
 }
 
-/// An integer histogram over whole days (for medians).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DayHistogram {
-    /// Count per day; the last bin holds everything at or beyond it.
-    pub counts: Vec<u64>,
-}
-
-impl DayHistogram {
-    /// A histogram of `days` bins.
-    pub fn new(days: usize) -> Self {
-        Self {
-            counts: vec![0; days.max(1)],
-        }
-    }
-
-    /// Adds one value (days).
-    pub fn add(&mut self, day: f64) {
-        let i = (day.max(0.0) as usize).min(self.counts.len() - 1);
-        self.counts[i] += 1;
-    }
-
-    /// Adds everything of `other`.
-    pub fn merge(&mut self, o: &DayHistogram) {
-        for (a, b) in self.counts.iter_mut().zip(&o.counts) {
-            *a += b;
-        }
-    }
-
-    /// Total count.
-    pub fn total(&self) -> u64 {
-        self.counts.iter().sum()
-    }
-
-    /// The `p`-quantile (lower median convention: smallest day with
-    /// cumulative share >= p), taken at the bin's midpoint.
-    pub fn quantile(&self, p: f64) -> f64 {
-        let n = self.total();
-        if n == 0 {
-            return f64::NAN;
-        }
-        let target = (p * n as f64).ceil().max(1.0) as u64;
-        let mut cum = 0;
-        for (i, c) in self.counts.iter().enumerate() {
-            cum += c;
-            if cum >= target {
-                return i as f64 + 0.5;
-            }
-        }
-        self.counts.len() as f64 - 0.5
-    }
-
-    /// Median with a distribution-free 95% interval from binomial order
-    /// statistics, and the implied standard error.
-    pub fn median_with_interval(&self) -> (f64, f64, f64, f64) {
-        let n = self.total() as f64;
-        let med = self.quantile(0.5);
-        if n < 2.0 {
-            return (med, f64::NAN, f64::NAN, f64::NAN);
-        }
-        let half = 1.96 * (0.25 / n).sqrt();
-        let lo = self.quantile((0.5 - half).max(0.0));
-        let hi = self.quantile((0.5 + half).min(1.0));
-        (med, lo, hi, (hi - lo) / (2.0 * 1.96))
-    }
-}
-
-/// Event and censoring counts per whole day, for a Kaplan–Meier curve.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SurvivalCounts {
-    /// Events per day.
-    pub events: Vec<u64>,
-    /// Censorings per day.
-    pub censored: Vec<u64>,
-}
-
-impl SurvivalCounts {
-    /// Counts over `days` whole days.
-    pub fn new(days: usize) -> Self {
-        Self {
-            events: vec![0; days.max(1)],
-            censored: vec![0; days.max(1)],
-        }
-    }
-
-    fn bin(&self, day: f64) -> usize {
-        (day.max(0.0) as usize).min(self.events.len() - 1)
-    }
-
-    /// Adds one subject: an event at `day`, or censoring at `day`.
-    pub fn add(&mut self, day: f64, event: bool) {
-        let i = self.bin(day);
-        if event {
-            self.events[i] += 1;
-        } else {
-            self.censored[i] += 1;
-        }
-    }
-
-    /// Adds everything of `other`.
-    pub fn merge(&mut self, o: &SurvivalCounts) {
-        for (a, b) in self.events.iter_mut().zip(&o.events) {
-            *a += b;
-        }
-        for (a, b) in self.censored.iter_mut().zip(&o.censored) {
-            *a += b;
-        }
-    }
-}
-
-/// Weekly state occupancy and pain, as difference arrays over a time grid.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Occupancy {
-    /// Grid step, days.
-    pub step_days: u32,
-    /// Per state, the difference array of counts.
-    pub states: [Vec<i64>; N_STATES],
-    /// Difference array of summed pain (fixed point, VAS x 1000).
-    pub pain: Vec<i64>,
-    /// Difference array of summed squared pain (fixed point squared).
-    pub pain_sq: Vec<i128>,
-    /// Per drug, the difference array of patients on it.
-    pub drugs: Vec<Vec<i64>>,
-}
-
-/// Fixed-point scale of pain sums.
-pub const PAIN_SCALE: f64 = 1000.0;
-
-impl Occupancy {
-    /// An empty grid of `points` points, `step_days` apart, with `drugs` drug rows.
-    pub fn new(points: usize, step_days: u32, drugs: usize) -> Self {
-        let z = || vec![0i64; points + 1];
-        Self {
-            step_days,
-            states: [z(), z(), z(), z()],
-            pain: z(),
-            pain_sq: vec![0i128; points + 1],
-            drugs: (0..drugs).map(|_| z()).collect(),
-        }
-    }
-
-    /// Number of grid points.
-    pub fn points(&self) -> usize {
-        self.pain.len() - 1
-    }
-
-    /// Grid indices `[first, end)` whose time lies in `[start, end)`.
-    fn span(&self, start: f64, end: f64) -> (usize, usize) {
-        let step = f64::from(self.step_days);
-        let cap = self.points();
-        (ceil_index(start / step, cap), ceil_index(end / step, cap))
-    }
-
-    /// Adds one patient's state segments.
-    pub fn add_segments(&mut self, segments: &[Segment]) {
-        let step = f64::from(self.step_days);
-        let cap = self.points();
-        // Segments are contiguous: a segment's start is the previous one's
-        // end, whose grid index is already known.
-        let mut last = (f64::NAN, 0);
-        for s in segments {
-            let a = if s.start_day == last.0 {
-                last.1
-            } else {
-                ceil_index(s.start_day / step, cap)
-            };
-            let b = ceil_index(s.end_day / step, cap);
-            last = (s.end_day, b);
-            if a >= b {
-                continue;
-            }
-            let st = &mut self.states[s.state as usize];
-            st[a] += 1;
-            st[b] -= 1;
-            if s.pain > 0.0 {
-                let p = round_nonnegative(s.pain * PAIN_SCALE);
-                self.pain[a] += p;
-                self.pain[b] -= p;
-                let p2 = i128::from(p) * i128::from(p);
-                self.pain_sq[a] += p2;
-                self.pain_sq[b] -= p2;
-            }
-        }
-    }
-
-    /// Adds one patient's drug intervals.
-    pub fn add_drugs(&mut self, intervals: &[(u16, f64, f64)]) {
-        for &(d, start, end) in intervals {
-            let (a, b) = self.span(start, end);
-            if a < b {
-                if let Some(row) = self.drugs.get_mut(usize::from(d)) {
-                    row[a] += 1;
-                    row[b] -= 1;
-                }
-            }
-        }
-    }
-
-    /// Adds everything of `other`.
-    pub fn merge(&mut self, o: &Occupancy) {
-        for (a, b) in self.states.iter_mut().zip(&o.states) {
-            add_vec(a, b);
-        }
-        add_vec(&mut self.pain, &o.pain);
-        for (a, b) in self.pain_sq.iter_mut().zip(&o.pain_sq) {
-            *a += b;
-        }
-        for (a, b) in self.drugs.iter_mut().zip(&o.drugs) {
-            add_vec(a, b);
-        }
-    }
-
-    /// Prefix sums of a difference array: the values at each grid point.
-    pub fn values<T: Copy + Default + std::ops::AddAssign>(diff: &[T]) -> Vec<T> {
-        let mut acc = T::default();
-        diff[..diff.len() - 1]
-            .iter()
-            .map(|d| {
-                acc += *d;
-                acc
-            })
-            .collect()
-    }
-}
-
-fn add_vec(a: &mut [i64], b: &[i64]) {
-    for (x, y) in a.iter_mut().zip(b) {
-        *x += y;
-    }
-}
-
-/// Kaplan–Meier endpoints written to `km.csv`.
-pub const ENDPOINTS: [&str; 4] = [
-    "first_remission_from_onset",
-    "first_relapse_from_first_remission",
-    "first_remission_from_diagnosis",
-    "first_relapse_from_diagnosis",
-];
-
-/// Adds a patient's four time-to-event observations.
-pub fn add_endpoints(km: &mut [SurvivalCounts; 4], o: &Outcome) {
-    let end = o.observed_days;
-    let time_to = |from: f64, at: Option<f64>| match at {
-        Some(t) => (t - from, true),
-        None => (end - from, false),
-    };
-    let (t, e) = time_to(0.0, o.first_remission_day);
-    km[0].add(t, e);
-    if let Some(r) = o.first_remission_day {
-        let (t, e) = time_to(r, o.first_relapse_day);
-        km[1].add(t, e);
-    }
-    if let Some(dx) = &o.diagnosis {
-        let (t, e) = time_to(dx.day, o.first_remission_after_dx_day);
-        km[2].add(t, e);
-        let (t, e) = time_to(dx.day, o.first_relapse_after_dx_day);
-        km[3].add(t, e);
-    }
-}
-
-/// Adds a patient's time series (state segments and drug intervals).
-pub fn add_timeseries(occ: &mut Occupancy, scratch: &Scratch) {
-    occ.add_segments(&scratch.segments);
-    occ.add_drugs(&scratch.drug_intervals);
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use occupancy::GridIndex;
 
     #[test]
     fn mean_and_standard_error() {
@@ -618,31 +360,12 @@ mod tests {
             for cap in [0, 1, 10, 523] {
                 let float = (x.ceil().max(0.0) as usize).min(cap);
                 assert_eq!(ceil_index(x, cap), float, "ceil {x} cap {cap}");
+                for step in [1.0, 7.0, 30.436875] {
+                    let grid = GridIndex::new(step, cap);
+                    let float = ((x / step).ceil().max(0.0) as usize).min(cap);
+                    assert_eq!(grid.index(x), float, "grid {x} step {step} cap {cap}");
+                }
             }
         }
-    }
-
-    #[test]
-    fn histogram_median() {
-        let mut h = DayHistogram::new(100);
-        for d in [1.2, 5.0, 7.9, 9.0, 50.0] {
-            h.add(d);
-        }
-        assert_eq!(h.quantile(0.5), 7.5);
-    }
-
-    #[test]
-    fn occupancy_counts_grid_points_inside_segments() {
-        let mut occ = Occupancy::new(5, 7, 0);
-        occ.add_segments(&[Segment {
-            start_day: 0.0,
-            end_day: 14.5,
-            state: super::super::patient::State::Active,
-            pain: 5.0,
-            activity: 4.0,
-        }]);
-        // Grid points 0, 7, 14 lie inside [0, 14.5).
-        assert_eq!(Occupancy::values(&occ.states[0]), vec![1, 1, 1, 0, 0]);
-        assert_eq!(Occupancy::values(&occ.pain), vec![5000, 5000, 5000, 0, 0]);
     }
 }

@@ -20,7 +20,8 @@ use serde::{Deserialize, Serialize};
 use crate::scenario::Scenario;
 
 use super::accum::{
-    add_endpoints, add_timeseries, DayHistogram, FixedSum, Occupancy, Stat, SurvivalCounts,
+    add_endpoints, add_timeseries, DayBins, DayHistogram, FixedSum, Occupancy, Stat, SurvivalBins,
+    SurvivalCounts,
 };
 use super::drugs::DrugTable;
 use super::from_diagnosis::FromDiagnosis;
@@ -222,25 +223,44 @@ impl Shape {
         }
     }
 
-    fn arm_stats(&self) -> ArmStats {
-        ArmStats {
-            stats: vec![Stat::default(); self.metrics],
-            delay: DayHistogram::new(self.horizon_days + 1),
-            active_period: DayHistogram::new(self.horizon_days + 1),
+    /// Bins of the whole-day histograms and Kaplan–Meier counts: none for
+    /// a chunk, which records its days as lists ([`ChunkDays`]).
+    fn day_bins(&self, dense_days: bool) -> usize {
+        if dense_days {
+            self.horizon_days + 1
+        } else {
+            0
         }
     }
 
-    fn replicate_stats(&self) -> ReplicateStats {
+    fn arm_stats(&self, dense_days: bool) -> ArmStats {
+        let days = self.day_bins(dense_days);
+        ArmStats {
+            stats: vec![Stat::default(); self.metrics],
+            delay: DayHistogram {
+                counts: vec![0; days],
+            },
+            active_period: DayHistogram {
+                counts: vec![0; days],
+            },
+        }
+    }
+
+    fn replicate_stats(&self, dense_days: bool) -> ReplicateStats {
         ReplicateStats {
-            arms: (0..self.arms).map(|_| self.arm_stats()).collect(),
+            arms: (0..self.arms).map(|_| self.arm_stats(dense_days)).collect(),
             differences: (1..self.arms)
                 .map(|_| vec![Stat::default(); self.metrics])
                 .collect(),
         }
     }
 
-    fn curves(&self) -> ArmCurves {
-        let km = || SurvivalCounts::new(self.horizon_days + 1);
+    fn curves(&self, dense_days: bool) -> ArmCurves {
+        let days = self.day_bins(dense_days);
+        let km = || SurvivalCounts {
+            events: vec![0; days],
+            censored: vec![0; days],
+        };
         ArmCurves {
             occupancy: Occupancy::new(self.grid_points, self.step_days, self.drugs),
             km: [km(), km(), km(), km()],
@@ -251,11 +271,23 @@ impl Shape {
         }
     }
 
+    /// What a chunk's arm records of whole days.
+    fn chunk_days(&self) -> ChunkDays {
+        let bins = self.horizon_days + 1;
+        ChunkDays {
+            delay: DayBins::new(bins),
+            active_period: DayBins::new(bins),
+            km: std::array::from_fn(|_| SurvivalBins::new(bins)),
+        }
+    }
+
     /// Empty accumulators for `replicates` replicates.
     pub fn accumulators(&self, replicates: u32) -> Accumulators {
         Accumulators {
-            replicates: (0..replicates).map(|_| self.replicate_stats()).collect(),
-            curves: (0..self.arms).map(|_| self.curves()).collect(),
+            replicates: (0..replicates)
+                .map(|_| self.replicate_stats(true))
+                .collect(),
+            curves: (0..self.arms).map(|_| self.curves(true)).collect(),
             observed_days: FixedSum::default(),
         }
     }
@@ -318,14 +350,36 @@ impl CohortSpec<'_> {
     }
 }
 
-/// One chunk's accumulators.
+/// One chunk's accumulators. Its day histograms and Kaplan–Meier counts
+/// stay empty: the chunk records those days as lists instead (`days`).
 struct ChunkAcc {
     stats: ReplicateStats,
     curves: Vec<ArmCurves>,
+    /// Per arm, the whole days observed.
+    days: Vec<ChunkDays>,
     rows: Vec<PatientRows>,
     observed_days: FixedSum,
     /// The first patient (and arm) that hit a per-patient limit; the chunk stops there.
     limit: Option<(u64, usize, Limit)>,
+}
+
+/// What one arm of a chunk records of whole days, for the histograms and
+/// Kaplan–Meier counts of [`ArmStats`] and [`ArmCurves`].
+struct ChunkDays {
+    delay: DayBins,
+    active_period: DayBins,
+    km: [SurvivalBins; 4],
+}
+
+impl ChunkDays {
+    /// Adds the recorded days to an arm's accumulators.
+    fn add_to(&self, stats: &mut ArmStats, curves: &mut ArmCurves) {
+        self.delay.add_to(&mut stats.delay.counts);
+        self.active_period.add_to(&mut stats.active_period.counts);
+        for (bins, counts) in self.km.iter().zip(&mut curves.km) {
+            bins.add_to(counts);
+        }
+    }
 }
 
 /// Runs work units `units` (in order: replicate by replicate, chunk by chunk
@@ -380,6 +434,10 @@ pub fn run_units(
             merge_replicate(rep, &chunk.stats);
             for (a, b) in acc.curves.iter_mut().zip(&chunk.curves) {
                 merge_curves(a, b);
+            }
+            for ((days, stats), curves) in chunk.days.iter().zip(&mut rep.arms).zip(&mut acc.curves)
+            {
+                days.add_to(stats, curves);
             }
             acc.observed_days.merge(&chunk.observed_days);
             if want_rows {
@@ -440,8 +498,9 @@ fn simulate_chunk(
 ) -> ChunkAcc {
     let (arms, shape) = (spec.arms, spec.shape);
     let mut acc = ChunkAcc {
-        stats: shape.replicate_stats(),
-        curves: arms.iter().map(|_| shape.curves()).collect(),
+        stats: shape.replicate_stats(false),
+        curves: arms.iter().map(|_| shape.curves(false)).collect(),
+        days: arms.iter().map(|_| shape.chunk_days()).collect(),
         rows: Vec::new(),
         observed_days: FixedSum::default(),
         limit: None,
@@ -477,17 +536,17 @@ fn simulate_chunk(
             }
             acc.observed_days.add(outcome.observed_days);
             tally.add(a, &outcome, &mut acc.stats);
-            let arm_stats = &mut acc.stats.arms[a];
+            let days = &mut acc.days[a];
             if let Some(d) = &outcome.diagnosis {
-                arm_stats.delay.add(d.day);
+                days.delay.add(d.day);
             }
-            arm_stats.active_period.add(outcome.last_flare_end_day);
+            days.active_period.add(outcome.last_flare_end_day);
+            add_endpoints(&mut days.km, &outcome);
             let curves = &mut acc.curves[a];
             add_timeseries(&mut curves.occupancy, &scratch);
             if let Some(d) = &outcome.diagnosis {
                 curves.from_diagnosis.add(&scratch.segments, d.day);
             }
-            add_endpoints(&mut curves.km, &outcome);
             curves.flares[(outcome.flares as usize).min(FLARE_BINS - 1)] += 1;
         }
     }

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::accum::{ceil_index, round_nonnegative};
+use super::accum::{round_nonnegative, GridIndex};
 use super::outcome::{Segment, State, N_STATES};
 use super::units::DAYS_PER_MONTH;
 
@@ -37,7 +37,18 @@ impl FromDiagnosis {
 
     /// Adds a diagnosed patient's segments (days since onset), shifted to time since diagnosis.
     pub fn add(&mut self, segments: &[Segment], dx_day: f64) {
-        let cap = self.points();
+        let grid = GridIndex::new(DAYS_PER_MONTH, self.points());
+        // Every index is at most `cap`: slicing once here spares the bounds
+        // checks of each access.
+        let cap = grid.cap;
+        let [s0, s1, s2, s3] = &mut self.states;
+        let states = [
+            &mut s0[..=cap],
+            &mut s1[..=cap],
+            &mut s2[..=cap],
+            &mut s3[..=cap],
+        ];
+        let activity = &mut self.activity[..=cap];
         // Segments are contiguous: a segment's start is the previous one's
         // end, whose grid index is already known.
         let mut last = (f64::NAN, 0);
@@ -49,21 +60,21 @@ impl FromDiagnosis {
             let a = if start == last.0 {
                 last.1
             } else {
-                ceil_index(start / DAYS_PER_MONTH, cap)
+                grid.index(start)
             };
             let end = s.end_day - dx_day;
-            let b = ceil_index(end / DAYS_PER_MONTH, cap);
+            let b = grid.index(end);
             last = (end, b);
             if a >= b {
                 continue;
             }
-            let st = &mut self.states[s.state as usize];
+            let st = &mut *states[s.state as usize];
             st[a] += 1;
             st[b] -= 1;
             if s.state == State::Active && s.activity > 0.0 {
                 let v = round_nonnegative(s.activity * ACTIVITY_SCALE);
-                self.activity[a] += v;
-                self.activity[b] -= v;
+                activity[a] += v;
+                activity[b] -= v;
             }
         }
     }

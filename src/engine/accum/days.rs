@@ -1,0 +1,262 @@
+//! Whole-day histograms (medians) and Kaplan–Meier counts, and their
+//! per-chunk form: lists of the days observed.
+
+use serde::{Deserialize, Serialize};
+
+use super::super::patient::Outcome;
+
+/// The bin of `day` among `bins` whole-day bins (the last one holds
+/// everything at or beyond it; negative days go to the first).
+#[inline]
+fn day_bin(day: f64, bins: usize) -> usize {
+    (day.max(0.0) as usize).min(bins - 1)
+}
+
+/// An integer histogram over whole days (for medians).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DayHistogram {
+    /// Count per day; the last bin holds everything at or beyond it.
+    pub counts: Vec<u64>,
+}
+
+impl DayHistogram {
+    /// A histogram of `days` bins.
+    pub fn new(days: usize) -> Self {
+        Self {
+            counts: vec![0; days.max(1)],
+        }
+    }
+
+    /// Adds one value (days).
+    pub fn add(&mut self, day: f64) {
+        let i = day_bin(day, self.counts.len());
+        self.counts[i] += 1;
+    }
+
+    /// Adds everything of `other`.
+    pub fn merge(&mut self, o: &DayHistogram) {
+        for (a, b) in self.counts.iter_mut().zip(&o.counts) {
+            *a += b;
+        }
+    }
+
+    /// Total count.
+    pub fn total(&self) -> u64 {
+        self.counts.iter().sum()
+    }
+
+    /// The `p`-quantile (lower median convention: smallest day with
+    /// cumulative share >= p), taken at the bin's midpoint.
+    pub fn quantile(&self, p: f64) -> f64 {
+        let n = self.total();
+        if n == 0 {
+            return f64::NAN;
+        }
+        let target = (p * n as f64).ceil().max(1.0) as u64;
+        let mut cum = 0;
+        for (i, c) in self.counts.iter().enumerate() {
+            cum += c;
+            if cum >= target {
+                return i as f64 + 0.5;
+            }
+        }
+        self.counts.len() as f64 - 0.5
+    }
+
+    /// Median with a distribution-free 95% interval from binomial order
+    /// statistics, and the implied standard error.
+    pub fn median_with_interval(&self) -> (f64, f64, f64, f64) {
+        let n = self.total() as f64;
+        let med = self.quantile(0.5);
+        if n < 2.0 {
+            return (med, f64::NAN, f64::NAN, f64::NAN);
+        }
+        let half = 1.96 * (0.25 / n).sqrt();
+        let lo = self.quantile((0.5 - half).max(0.0));
+        let hi = self.quantile((0.5 + half).min(1.0));
+        (med, lo, hi, (hi - lo) / (2.0 * 1.96))
+    }
+}
+
+/// Event and censoring counts per whole day, for a Kaplan–Meier curve.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SurvivalCounts {
+    /// Events per day.
+    pub events: Vec<u64>,
+    /// Censorings per day.
+    pub censored: Vec<u64>,
+}
+
+impl SurvivalCounts {
+    /// Counts over `days` whole days.
+    pub fn new(days: usize) -> Self {
+        Self {
+            events: vec![0; days.max(1)],
+            censored: vec![0; days.max(1)],
+        }
+    }
+
+    /// Adds one subject: an event at `day`, or censoring at `day`.
+    pub fn add(&mut self, day: f64, event: bool) {
+        let i = day_bin(day, self.events.len());
+        if event {
+            self.events[i] += 1;
+        } else {
+            self.censored[i] += 1;
+        }
+    }
+
+    /// Adds everything of `other`.
+    pub fn merge(&mut self, o: &SurvivalCounts) {
+        for (a, b) in self.events.iter_mut().zip(&o.events) {
+            *a += b;
+        }
+        for (a, b) in self.censored.iter_mut().zip(&o.censored) {
+            *a += b;
+        }
+    }
+}
+
+/// Whole-day bins recorded one by one: what a chunk of patients adds to a
+/// [`DayHistogram`] (or one column of [`SurvivalCounts`]) of `bins` bins.
+/// A chunk fills a few of the thousands of bins, so a list is cheaper than
+/// arrays of its own to make, zero and merge; the counts are the same.
+#[derive(Debug, Clone)]
+pub(crate) struct DayBins {
+    bins: usize,
+    days: Vec<usize>,
+}
+
+impl DayBins {
+    /// An empty list for `bins` bins (at least one, as in [`DayHistogram::new`]).
+    pub(crate) fn new(bins: usize) -> Self {
+        DayBins {
+            bins: bins.max(1),
+            days: Vec::new(),
+        }
+    }
+
+    /// Records one value (days).
+    #[inline]
+    pub(crate) fn add(&mut self, day: f64) {
+        self.days.push(day_bin(day, self.bins));
+    }
+
+    /// Adds the recorded values to `counts` (of the same bins).
+    pub(crate) fn add_to(&self, counts: &mut [u64]) {
+        debug_assert_eq!(counts.len(), self.bins);
+        for &i in &self.days {
+            counts[i] += 1;
+        }
+    }
+}
+
+/// Something time-to-event observations are added to.
+pub trait SurvivalSink {
+    /// Adds one subject: an event at `day`, or censoring at `day`.
+    fn add_subject(&mut self, day: f64, event: bool);
+}
+
+impl SurvivalSink for SurvivalCounts {
+    #[inline]
+    fn add_subject(&mut self, day: f64, event: bool) {
+        self.add(day, event);
+    }
+}
+
+/// What a chunk of patients adds to [`SurvivalCounts`], recorded one by one
+/// (see [`DayBins`]).
+#[derive(Debug, Clone)]
+pub(crate) struct SurvivalBins {
+    events: DayBins,
+    censored: DayBins,
+}
+
+impl SurvivalBins {
+    /// An empty list for counts of `bins` days (as [`SurvivalCounts::new`]).
+    pub(crate) fn new(bins: usize) -> Self {
+        SurvivalBins {
+            events: DayBins::new(bins),
+            censored: DayBins::new(bins),
+        }
+    }
+
+    /// Adds the recorded subjects to `counts`.
+    pub(crate) fn add_to(&self, counts: &mut SurvivalCounts) {
+        self.events.add_to(&mut counts.events);
+        self.censored.add_to(&mut counts.censored);
+    }
+}
+
+impl SurvivalSink for SurvivalBins {
+    #[inline]
+    fn add_subject(&mut self, day: f64, event: bool) {
+        if event {
+            self.events.add(day);
+        } else {
+            self.censored.add(day);
+        }
+    }
+}
+
+/// Kaplan–Meier endpoints written to `km.csv`.
+pub const ENDPOINTS: [&str; 4] = [
+    "first_remission_from_onset",
+    "first_relapse_from_first_remission",
+    "first_remission_from_diagnosis",
+    "first_relapse_from_diagnosis",
+];
+
+/// Adds a patient's four time-to-event observations.
+pub fn add_endpoints<S: SurvivalSink>(km: &mut [S; 4], o: &Outcome) {
+    let end = o.observed_days;
+    let time_to = |from: f64, at: Option<f64>| match at {
+        Some(t) => (t - from, true),
+        None => (end - from, false),
+    };
+    let (t, e) = time_to(0.0, o.first_remission_day);
+    km[0].add_subject(t, e);
+    if let Some(r) = o.first_remission_day {
+        let (t, e) = time_to(r, o.first_relapse_day);
+        km[1].add_subject(t, e);
+    }
+    if let Some(dx) = &o.diagnosis {
+        let (t, e) = time_to(dx.day, o.first_remission_after_dx_day);
+        km[2].add_subject(t, e);
+        let (t, e) = time_to(dx.day, o.first_relapse_after_dx_day);
+        km[3].add_subject(t, e);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recorded_days_give_the_same_counts() {
+        let days = [-3.0, 0.0, 0.4, 1.0, 17.9, 99.0, 100.0, 1e9, f64::NAN];
+        let (mut h, mut bins) = (DayHistogram::new(100), DayBins::new(100));
+        let (mut km, mut listed) = (SurvivalCounts::new(100), SurvivalBins::new(100));
+        for (i, d) in days.into_iter().enumerate() {
+            h.add(d);
+            bins.add(d);
+            km.add(d, i % 3 == 0);
+            listed.add_subject(d, i % 3 == 0);
+        }
+        let mut from_bins = DayHistogram::new(100);
+        bins.add_to(&mut from_bins.counts);
+        assert_eq!(from_bins, h);
+        let mut from_list = SurvivalCounts::new(100);
+        listed.add_to(&mut from_list);
+        assert_eq!(from_list, km);
+    }
+
+    #[test]
+    fn histogram_median() {
+        let mut h = DayHistogram::new(100);
+        for d in [1.2, 5.0, 7.9, 9.0, 50.0] {
+            h.add(d);
+        }
+        assert_eq!(h.quantile(0.5), 7.5);
+    }
+}

@@ -1,0 +1,204 @@
+//! Weekly state occupancy, pain and drug use over time since onset
+//! (`timeseries.csv`), accumulated in integers as difference arrays.
+
+use serde::{Deserialize, Serialize};
+
+use super::super::patient::{Scratch, Segment, N_STATES};
+use super::{ceil_index, round_nonnegative};
+
+/// Grid indices of times on a grid of points `step` apart, the last one at
+/// index `cap`: `ceil_index(t / step, cap)`, with its common case (an index
+/// below both `cap` and 2^32) tested once.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct GridIndex {
+    step: f64,
+    /// The last index.
+    pub(crate) cap: usize,
+    /// `min(cap, u32::MAX)`: quotients below it take the 32-bit path.
+    fast_below: f64,
+}
+
+impl GridIndex {
+    /// A grid of `cap + 1` points `step` apart.
+    pub(crate) fn new(step: f64, cap: usize) -> Self {
+        GridIndex {
+            step,
+            cap,
+            fast_below: cap.min(u32::MAX as usize) as f64,
+        }
+    }
+
+    /// The index of the first grid point at or after `t` (at most `cap`).
+    #[inline(always)]
+    pub(crate) fn index(&self, t: f64) -> usize {
+        let q = t / self.step;
+        let i = if q > 0.0 && q < self.fast_below {
+            // 0 < q < 2^32, as in `ceil_index`.
+            let t = q as u32;
+            t as usize + usize::from(f64::from(t) < q)
+        } else {
+            ceil_index(q, self.cap)
+        };
+        // Already so; said again for the compiler, which then drops the
+        // bounds checks of arrays sliced to `cap + 1`.
+        i.min(self.cap)
+    }
+}
+
+/// Weekly state occupancy and pain, as difference arrays over a time grid.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Occupancy {
+    /// Grid step, days.
+    pub step_days: u32,
+    /// Per state, the difference array of counts.
+    pub states: [Vec<i64>; N_STATES],
+    /// Difference array of summed pain (fixed point, VAS x 1000).
+    pub pain: Vec<i64>,
+    /// Difference array of summed squared pain (fixed point squared).
+    pub pain_sq: Vec<i128>,
+    /// Per drug, the difference array of patients on it.
+    pub drugs: Vec<Vec<i64>>,
+}
+
+/// Fixed-point scale of pain sums.
+pub const PAIN_SCALE: f64 = 1000.0;
+
+impl Occupancy {
+    /// An empty grid of `points` points, `step_days` apart, with `drugs` drug rows.
+    pub fn new(points: usize, step_days: u32, drugs: usize) -> Self {
+        let z = || vec![0i64; points + 1];
+        Self {
+            step_days,
+            states: [z(), z(), z(), z()],
+            pain: z(),
+            pain_sq: vec![0i128; points + 1],
+            drugs: (0..drugs).map(|_| z()).collect(),
+        }
+    }
+
+    /// Number of grid points.
+    pub fn points(&self) -> usize {
+        self.pain.len() - 1
+    }
+
+    /// Grid indices `[first, end)` whose time lies in `[start, end)`.
+    fn span(&self, start: f64, end: f64) -> (usize, usize) {
+        let step = f64::from(self.step_days);
+        let cap = self.points();
+        (ceil_index(start / step, cap), ceil_index(end / step, cap))
+    }
+
+    /// Adds one patient's state segments.
+    pub fn add_segments(&mut self, segments: &[Segment]) {
+        let grid = GridIndex::new(f64::from(self.step_days), self.points());
+        // Every index is at most `cap`: slicing once here spares the bounds
+        // checks of each access.
+        let cap = grid.cap;
+        let [s0, s1, s2, s3] = &mut self.states;
+        let states = [
+            &mut s0[..=cap],
+            &mut s1[..=cap],
+            &mut s2[..=cap],
+            &mut s3[..=cap],
+        ];
+        let pain = &mut self.pain[..=cap];
+        let pain_sq = &mut self.pain_sq[..=cap];
+        // Segments are contiguous: a segment's start is the previous one's
+        // end, whose grid index is already known.
+        let mut last = (f64::NAN, 0);
+        for s in segments {
+            let a = if s.start_day == last.0 {
+                last.1
+            } else {
+                grid.index(s.start_day)
+            };
+            let b = grid.index(s.end_day);
+            last = (s.end_day, b);
+            if a >= b {
+                continue;
+            }
+            let st = &mut *states[s.state as usize];
+            st[a] += 1;
+            st[b] -= 1;
+            if s.pain > 0.0 {
+                let p = round_nonnegative(s.pain * PAIN_SCALE);
+                pain[a] += p;
+                pain[b] -= p;
+                let p2 = i128::from(p) * i128::from(p);
+                pain_sq[a] += p2;
+                pain_sq[b] -= p2;
+            }
+        }
+    }
+
+    /// Adds one patient's drug intervals.
+    pub fn add_drugs(&mut self, intervals: &[(u16, f64, f64)]) {
+        for &(d, start, end) in intervals {
+            let (a, b) = self.span(start, end);
+            if a < b {
+                if let Some(row) = self.drugs.get_mut(usize::from(d)) {
+                    row[a] += 1;
+                    row[b] -= 1;
+                }
+            }
+        }
+    }
+
+    /// Adds everything of `other`.
+    pub fn merge(&mut self, o: &Occupancy) {
+        for (a, b) in self.states.iter_mut().zip(&o.states) {
+            add_vec(a, b);
+        }
+        add_vec(&mut self.pain, &o.pain);
+        for (a, b) in self.pain_sq.iter_mut().zip(&o.pain_sq) {
+            *a += b;
+        }
+        for (a, b) in self.drugs.iter_mut().zip(&o.drugs) {
+            add_vec(a, b);
+        }
+    }
+
+    /// Prefix sums of a difference array: the values at each grid point.
+    pub fn values<T: Copy + Default + std::ops::AddAssign>(diff: &[T]) -> Vec<T> {
+        let mut acc = T::default();
+        diff[..diff.len() - 1]
+            .iter()
+            .map(|d| {
+                acc += *d;
+                acc
+            })
+            .collect()
+    }
+}
+
+fn add_vec(a: &mut [i64], b: &[i64]) {
+    for (x, y) in a.iter_mut().zip(b) {
+        *x += y;
+    }
+}
+
+/// Adds a patient's time series (state segments and drug intervals).
+pub fn add_timeseries(occ: &mut Occupancy, scratch: &Scratch) {
+    occ.add_segments(&scratch.segments);
+    occ.add_drugs(&scratch.drug_intervals);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn occupancy_counts_grid_points_inside_segments() {
+        let mut occ = Occupancy::new(5, 7, 0);
+        occ.add_segments(&[Segment {
+            start_day: 0.0,
+            end_day: 14.5,
+            state: crate::engine::patient::State::Active,
+            pain: 5.0,
+            activity: 4.0,
+        }]);
+        // Grid points 0, 7, 14 lie inside [0, 14.5).
+        assert_eq!(Occupancy::values(&occ.states[0]), vec![1, 1, 1, 0, 0]);
+        assert_eq!(Occupancy::values(&occ.pain), vec![5000, 5000, 5000, 0, 0]);
+    }
+}
