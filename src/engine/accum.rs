@@ -10,8 +10,8 @@ mod occupancy;
 
 pub use days::{add_endpoints, DayHistogram, SurvivalCounts, SurvivalSink, ENDPOINTS};
 pub(crate) use days::{DayBins, SurvivalBins};
-pub(crate) use occupancy::GridIndex;
-pub use occupancy::{add_timeseries, Occupancy, PAIN_SCALE};
+pub(crate) use occupancy::{GridIndex, OccupancyCells};
+pub use occupancy::{Occupancy, PAIN_SCALE};
 
 /// Fixed-point scale of accumulated values (2^20: ~1e-6 resolution).
 pub const SCALE: f64 = 1_048_576.0;

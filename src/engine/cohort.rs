@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use crate::scenario::Scenario;
 
 use super::accum::{
-    add_endpoints, add_timeseries, DayBins, DayHistogram, FixedSum, Occupancy, Stat, SurvivalBins,
+    add_endpoints, DayBins, DayHistogram, FixedSum, Occupancy, OccupancyCells, Stat, SurvivalBins,
     SurvivalCounts,
 };
 use super::drugs::DrugTable;
@@ -505,6 +505,11 @@ fn simulate_chunk(
         observed_days: FixedSum::default(),
         limit: None,
     };
+    let mut cells: Vec<OccupancyCells> = acc
+        .curves
+        .iter()
+        .map(|c| OccupancyCells::new(&c.occupancy))
+        .collect();
     let mut scratch = Scratch::default();
     let mut tally = MetricTally::new(spec.metrics, layout, arms.len());
     let any_treated = arms.iter().any(|arm| arm.plan.is_some());
@@ -543,7 +548,8 @@ fn simulate_chunk(
             days.active_period.add(outcome.last_flare_end_day);
             add_endpoints(&mut days.km, &outcome);
             let curves = &mut acc.curves[a];
-            add_timeseries(&mut curves.occupancy, &scratch);
+            cells[a].add_segments(&scratch.segments);
+            curves.occupancy.add_drugs(&scratch.drug_intervals);
             if let Some(d) = &outcome.diagnosis {
                 curves.from_diagnosis.add(&scratch.segments, d.day);
             }
@@ -551,5 +557,8 @@ fn simulate_chunk(
         }
     }
     tally.add_to(&mut acc.stats);
+    for (cells, curves) in cells.iter().zip(&mut acc.curves) {
+        cells.add_to(&mut curves.occupancy);
+    }
     acc
 }

@@ -106,6 +106,15 @@ pub(super) trait Visit {
         value: impl FnOnce(&Outcome) -> Option<Value>,
     );
 
+    /// `N` means in a row whose values are observed together (e.g. one
+    /// response at several levels); `about(k)` describes the k-th.
+    fn means<const N: usize>(
+        &mut self,
+        paired: bool,
+        about: impl Fn(usize) -> About,
+        values: impl FnOnce(&Outcome) -> [Option<Value>; N],
+    );
+
     /// A ratio of the sums of `(y, x)` over the patients for whom it is Some
     /// (paired differences compare the patients' own rates `y / x`).
     fn ratio(
@@ -218,6 +227,17 @@ impl Visit for Describe {
         _: impl FnOnce(&Outcome) -> Option<Value>,
     ) {
         self.push(about(), Estimator::Mean, paired);
+    }
+
+    fn means<const N: usize>(
+        &mut self,
+        paired: bool,
+        about: impl Fn(usize) -> About,
+        _: impl FnOnce(&Outcome) -> [Option<Value>; N],
+    ) {
+        for k in 0..N {
+            self.push(about(k), Estimator::Mean, paired);
+        }
     }
 
     fn ratio(

@@ -261,17 +261,28 @@ impl CoreSet {
     /// baseline cannot improve; it worsens if it rises above 0.
     #[inline]
     pub fn pedcno(&self, baseline: &CoreSet, pct: f64) -> bool {
+        self.pedcno_at(baseline, [pct])[0]
+    }
+
+    /// The PedCNO responses at several levels `pcts` at once (each as
+    /// [`CoreSet::pedcno`] gives it), comparing each variable once.
+    #[inline]
+    pub fn pedcno_at<const N: usize>(&self, baseline: &CoreSet, pcts: [f64; N]) -> [bool; N] {
         let (now, base) = (self.values(), baseline.values());
-        let mut improved = 0;
-        let mut worsened = 0;
+        let mut improved = [0; N];
+        let mut worsened = [0; N];
         for (x, b) in now.iter().zip(base) {
-            if b > 0.0 && (b - x) / b >= pct / 100.0 {
-                improved += 1;
-            } else if (b > 0.0 && *x > 1.3 * b) || (b == 0.0 && *x > 0.0) {
-                worsened += 1;
+            let change = (b > 0.0).then(|| (b - x) / b);
+            let worse = (b > 0.0 && *x > 1.3 * b) || (b == 0.0 && *x > 0.0);
+            for k in 0..N {
+                if change.is_some_and(|c| c >= pcts[k] / 100.0) {
+                    improved[k] += 1;
+                } else if worse {
+                    worsened[k] += 1;
+                }
             }
         }
-        improved >= 3 && worsened <= 1
+        std::array::from_fn(|k| improved[k] >= 3 && worsened[k] <= 1)
     }
 }
 

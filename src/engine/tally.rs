@@ -94,6 +94,15 @@ impl Visit for Count {
         self.0 += 1;
     }
 
+    fn means<const N: usize>(
+        &mut self,
+        _: bool,
+        _: impl Fn(usize) -> About,
+        _: impl FnOnce(&Outcome) -> [Option<Value>; N],
+    ) {
+        self.0 += N;
+    }
+
     fn ratio(&mut self, _: impl FnOnce() -> About, _: impl FnOnce(&Outcome) -> Option<(f64, f64)>) {
         self.0 += 1;
     }
@@ -187,13 +196,26 @@ struct PatientTally<'a, P> {
     pairs: P,
 }
 
-impl<P> PatientTally<'_, P> {
+impl<P: Pairs> PatientTally<'_, P> {
     /// The index of the metric being visited.
     #[inline(always)]
     fn index(&mut self) -> usize {
         let i = self.next;
         self.next += 1;
         i
+    }
+
+    /// Adds the value of mean metric `i`.
+    #[inline(always)]
+    fn add_mean(&mut self, i: usize, paired: bool, value: Option<Value>) {
+        if let Some(v) = value {
+            match v {
+                Value::Flag(b) => self.means[i].add_flag(b),
+                Value::Count(k) => self.means[i].add_count(k),
+                Value::Real(y) => self.means[i].add(y),
+            }
+        }
+        self.pairs.mean(i, paired, value);
     }
 }
 
@@ -207,14 +229,21 @@ impl<P: Pairs> Visit for PatientTally<'_, P> {
     ) {
         let i = self.index();
         let value = value(self.outcome);
-        if let Some(v) = value {
-            match v {
-                Value::Flag(b) => self.means[i].add_flag(b),
-                Value::Count(k) => self.means[i].add_count(k),
-                Value::Real(y) => self.means[i].add(y),
-            }
+        self.add_mean(i, paired, value);
+    }
+
+    #[inline(always)]
+    fn means<const N: usize>(
+        &mut self,
+        paired: bool,
+        _: impl Fn(usize) -> About,
+        values: impl FnOnce(&Outcome) -> [Option<Value>; N],
+    ) {
+        let first = self.next;
+        self.next += N;
+        for (k, value) in values(self.outcome).into_iter().enumerate() {
+            self.add_mean(first + k, paired, value);
         }
-        self.pairs.mean(i, paired, value);
     }
 
     #[inline(always)]

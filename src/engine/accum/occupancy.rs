@@ -3,8 +3,12 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::super::patient::{Scratch, Segment, N_STATES};
+use super::super::patient::{Segment, N_STATES};
 use super::{ceil_index, round_nonnegative};
+
+/// 2^52: a number in [0, 2^52) plus this is that number rounded to a whole
+/// one (the spacing of doubles there is 1).
+const ROUNDING_SHIFT: f64 = 4_503_599_627_370_496.0;
 
 /// Grid indices of times on a grid of points `step` apart, the last one at
 /// index `cap`: `ceil_index(t / step, cap)`, with its common case (an index
@@ -33,9 +37,12 @@ impl GridIndex {
     pub(crate) fn index(&self, t: f64) -> usize {
         let q = t / self.step;
         let i = if q > 0.0 && q < self.fast_below {
-            // 0 < q < 2^32, as in `ceil_index`.
-            let t = q as u32;
-            t as usize + usize::from(f64::from(t) < q)
+            // 0 < q < 2^32: q + 2^52 is q rounded to a whole number r, which
+            // the low bits of the sum hold; then ceil(q) = r + (r < q). No
+            // saturating float-to-integer conversion is needed.
+            let shifted = q + ROUNDING_SHIFT;
+            let r = shifted.to_bits() - ROUNDING_SHIFT.to_bits();
+            r as usize + usize::from(shifted - ROUNDING_SHIFT < q)
         } else {
             ceil_index(q, self.cap)
         };
@@ -88,47 +95,12 @@ impl Occupancy {
         (ceil_index(start / step, cap), ceil_index(end / step, cap))
     }
 
-    /// Adds one patient's state segments.
+    /// Adds one patient's state segments (a chunk of patients adds them to
+    /// [`OccupancyCells`] instead, which is cheaper per segment).
     pub fn add_segments(&mut self, segments: &[Segment]) {
-        let grid = GridIndex::new(f64::from(self.step_days), self.points());
-        // Every index is at most `cap`: slicing once here spares the bounds
-        // checks of each access.
-        let cap = grid.cap;
-        let [s0, s1, s2, s3] = &mut self.states;
-        let states = [
-            &mut s0[..=cap],
-            &mut s1[..=cap],
-            &mut s2[..=cap],
-            &mut s3[..=cap],
-        ];
-        let pain = &mut self.pain[..=cap];
-        let pain_sq = &mut self.pain_sq[..=cap];
-        // Segments are contiguous: a segment's start is the previous one's
-        // end, whose grid index is already known.
-        let mut last = (f64::NAN, 0);
-        for s in segments {
-            let a = if s.start_day == last.0 {
-                last.1
-            } else {
-                grid.index(s.start_day)
-            };
-            let b = grid.index(s.end_day);
-            last = (s.end_day, b);
-            if a >= b {
-                continue;
-            }
-            let st = &mut *states[s.state as usize];
-            st[a] += 1;
-            st[b] -= 1;
-            if s.pain > 0.0 {
-                let p = round_nonnegative(s.pain * PAIN_SCALE);
-                pain[a] += p;
-                pain[b] -= p;
-                let p2 = i128::from(p) * i128::from(p);
-                pain_sq[a] += p2;
-                pain_sq[b] -= p2;
-            }
-        }
+        let mut cells = OccupancyCells::new(self);
+        cells.add_segments(segments);
+        cells.add_to(self);
     }
 
     /// Adds one patient's drug intervals.
@@ -177,10 +149,80 @@ fn add_vec(a: &mut [i64], b: &[i64]) {
     }
 }
 
-/// Adds a patient's time series (state segments and drug intervals).
-pub fn add_timeseries(occ: &mut Occupancy, scratch: &Scratch) {
-    occ.add_segments(&scratch.segments);
-    occ.add_drugs(&scratch.drug_intervals);
+/// One grid point of [`OccupancyCells`].
+#[derive(Debug, Clone, Copy, Default)]
+struct Cell {
+    states: [i64; N_STATES],
+    pain: i64,
+    pain_sq: i128,
+}
+
+/// The state counts and pain sums of an [`Occupancy`] while segments are
+/// added, kept per grid point side by side: a segment touches two cells
+/// (one bounds check each) instead of entries of six arrays. [`add_to`]
+/// then adds the same integers as adding the segments to the [`Occupancy`].
+///
+/// [`add_to`]: OccupancyCells::add_to
+#[derive(Debug, Clone)]
+pub(crate) struct OccupancyCells {
+    grid: GridIndex,
+    cells: Vec<Cell>,
+}
+
+impl OccupancyCells {
+    /// Empty cells on the grid of `occ`.
+    pub(crate) fn new(occ: &Occupancy) -> Self {
+        let cap = occ.points();
+        OccupancyCells {
+            grid: GridIndex::new(f64::from(occ.step_days), cap),
+            cells: vec![Cell::default(); cap + 1],
+        }
+    }
+
+    /// Adds one patient's state segments.
+    pub(crate) fn add_segments(&mut self, segments: &[Segment]) {
+        let grid = self.grid;
+        // Every index is at most `cap`: slicing once here spares the bounds
+        // checks of each access.
+        let cells = &mut self.cells[..=grid.cap];
+        // Segments are contiguous: a segment's start is the previous one's
+        // end, whose grid index is already known.
+        let mut last = (f64::NAN, 0);
+        for s in segments {
+            let a = if s.start_day == last.0 {
+                last.1
+            } else {
+                grid.index(s.start_day)
+            };
+            let b = grid.index(s.end_day);
+            last = (s.end_day, b);
+            if a >= b {
+                continue;
+            }
+            let state = s.state as usize;
+            cells[a].states[state] += 1;
+            cells[b].states[state] -= 1;
+            if s.pain > 0.0 {
+                let p = round_nonnegative(s.pain * PAIN_SCALE);
+                let p2 = i128::from(p) * i128::from(p);
+                cells[a].pain += p;
+                cells[a].pain_sq += p2;
+                cells[b].pain -= p;
+                cells[b].pain_sq -= p2;
+            }
+        }
+    }
+
+    /// Adds the sums to `occ` (whose grid these cells have).
+    pub(crate) fn add_to(&self, occ: &mut Occupancy) {
+        for (i, cell) in self.cells.iter().enumerate() {
+            for (row, v) in occ.states.iter_mut().zip(cell.states) {
+                row[i] += v;
+            }
+            occ.pain[i] += cell.pain;
+            occ.pain_sq[i] += cell.pain_sq;
+        }
+    }
 }
 
 #[cfg(test)]

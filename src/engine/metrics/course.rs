@@ -102,11 +102,17 @@ pub(super) fn course<V: Visit>(v: &mut V) {
     );
 }
 
-/// PedCNO response at core-set index `i` (1: 6 months, 2: 12 months) at `pct`%.
-fn pedcno(o: &Outcome, i: usize, pct: f64) -> Option<Value> {
+/// The PedCNO levels reported, percent.
+const PEDCNO_LEVELS: [u8; 3] = [30, 50, 70];
+
+/// PedCNO responses at core-set index `i` (1: 6 months, 2: 12 months) at
+/// each of [`PEDCNO_LEVELS`].
+fn pedcno(o: &Outcome, i: usize) -> [Option<Value>; 3] {
     match (&o.core_set[0], &o.core_set[i]) {
-        (Some(base), Some(now)) => flag(now.pedcno(base, pct)),
-        _ => None,
+        (Some(base), Some(now)) => now
+            .pedcno_at(base, PEDCNO_LEVELS.map(f64::from))
+            .map(|r| Some(Value::Flag(r))),
+        _ => [None; 3],
     }
 }
 
@@ -121,18 +127,19 @@ fn observed_after_dx(o: &Outcome, days: f64) -> Option<f64> {
 #[inline(always)]
 pub(super) fn activity<V: Visit>(v: &mut V, years: usize) {
     for (months, i) in [(6, 1), (12, 2)] {
-        for pct in [30, 50, 70] {
-            v.mean(
-                PAIRED,
-                || about(
+        v.means(
+            PAIRED,
+            |k| {
+                let pct = PEDCNO_LEVELS[k];
+                about(
                     format!("pedcno{pct}_{months}_months_frac"),
                     format!("share with a PedCNO{pct} response {months} months after diagnosis, against the core set at diagnosis"),
                     FRACTION,
                     AT_CHECKPOINT,
-                ),
-                |o| pedcno(o, i, f64::from(pct)),
-            );
-        }
+                )
+            },
+            |o| pedcno(o, i),
+        );
     }
     for y in 1..years + 1 {
         let i = anniversary_index(y);

@@ -1,5 +1,5 @@
 use super::*;
-use crate::engine::outcome::{CourseClass, Diagnosis};
+use crate::engine::outcome::{CoreSet, CourseClass, Diagnosis};
 
 /// Every metric's name and its observation `(y, x)` of one outcome.
 struct Record<'o> {
@@ -16,6 +16,18 @@ impl Visit for Record<'_> {
     ) {
         let obs = value(self.outcome).map(|v| (v.as_f64(), 1.0));
         self.seen.push((about().name, obs));
+    }
+
+    fn means<const N: usize>(
+        &mut self,
+        _: bool,
+        about: impl Fn(usize) -> About,
+        values: impl FnOnce(&Outcome) -> [Option<Value>; N],
+    ) {
+        for (k, v) in values(self.outcome).into_iter().enumerate() {
+            self.seen
+                .push((about(k).name, v.map(|v| (v.as_f64(), 1.0))));
+        }
     }
 
     fn ratio(
@@ -139,4 +151,69 @@ fn observations_follow_the_definitions() {
             assert_eq!(*obs, None, "{name}");
         }
     }
+}
+
+/// PedCNO as defined [Beck2010], one level at a time: the reference the
+/// several-levels-at-once evaluation is checked against.
+fn pedcno_one_level(now: &CoreSet, base: &CoreSet, pct: f64) -> bool {
+    let now = [
+        now.physician_global,
+        now.patient_global,
+        now.mri_lesions,
+        now.worst_lesion,
+        now.chaq,
+    ];
+    let base = [
+        base.physician_global,
+        base.patient_global,
+        base.mri_lesions,
+        base.worst_lesion,
+        base.chaq,
+    ];
+    let (mut improved, mut worsened) = (0, 0);
+    for (x, b) in now.into_iter().zip(base) {
+        if b > 0.0 && (b - x) / b >= pct / 100.0 {
+            improved += 1;
+        } else if (b > 0.0 && x > 1.3 * b) || (b == 0.0 && x > 0.0) {
+            worsened += 1;
+        }
+    }
+    improved >= 3 && worsened <= 1
+}
+
+#[test]
+fn pedcno_levels_at_once_match_one_at_a_time() {
+    // Values on a coarse grid (0 and exact 30/50/70% changes included).
+    let grid = [0.0, 0.3, 0.5, 0.7, 1.0, 1.3, 1.31, 2.0, 3.0, 10.0];
+    let mut rng = 12345u64;
+    let mut pick = || {
+        rng = rng
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        grid[(rng >> 33) as usize % grid.len()]
+    };
+    let mut responses = 0;
+    for _ in 0..5000 {
+        let mut set = || CoreSet {
+            physician_global: pick(),
+            patient_global: pick(),
+            mri_lesions: pick(),
+            worst_lesion: pick(),
+            chaq: pick(),
+        };
+        let (base, now) = (set(), set());
+        let levels = [30.0, 50.0, 70.0];
+        let at_once = now.pedcno_at(&base, levels);
+        for (k, pct) in levels.into_iter().enumerate() {
+            assert_eq!(
+                at_once[k],
+                pedcno_one_level(&now, &base, pct),
+                "{base:?} {now:?} {pct}"
+            );
+            assert_eq!(now.pedcno(&base, pct), at_once[k]);
+        }
+        responses += usize::from(at_once[0]);
+    }
+    // Both answers occur.
+    assert!(responses > 0 && responses < 5000);
 }
