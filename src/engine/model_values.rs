@@ -263,8 +263,9 @@ impl GammaDuration {
 }
 
 impl Distribution<f64> for GammaDuration {
-    /// The one- and two-exponential cases inline (drawn for every flare and
-    /// lesion stage); the rest behind a call.
+    // Inlined: stage and flare durations are drawn a few dozen times per
+    // patient, and the common shapes (Erlang 1 and 2) are a few instructions
+    // beside the call; the general sampler stays out of line.
     #[inline(always)]
     fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
         match self {
@@ -280,25 +281,22 @@ impl Distribution<f64> for GammaDuration {
                 let b: f64 = rand_distr::Exp1.sample(rng);
                 (a + b) * scale
             }
-            other => other.sample_uncommon(rng),
-        }
-    }
-}
-
-impl GammaDuration {
-    #[inline(never)]
-    fn sample_uncommon<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
-        match self {
             GammaDuration::Erlang { k, scale } => {
                 let sum: f64 = (0..*k)
                     .map(|_| -> f64 { rand_distr::Exp1.sample(rng) })
                     .sum();
                 sum * scale
             }
-            GammaDuration::Gamma(g) => g.sample(rng),
+            GammaDuration::Gamma(g) => sample_general(g, rng),
             GammaDuration::Fixed(x) => *x,
         }
     }
+}
+
+/// The general gamma sampler, kept out of line so that the Erlang paths inline.
+#[inline(never)]
+fn sample_general<R: Rng + ?Sized>(g: &Gamma<f64>, rng: &mut R) -> f64 {
+    g.sample(rng)
 }
 
 /// Gamma with a given mean and shape. Scenario limits keep means and shapes
