@@ -263,7 +263,10 @@ impl GammaDuration {
 }
 
 impl Distribution<f64> for GammaDuration {
-    #[inline]
+    // Inlined: stage and flare durations are drawn a few dozen times per
+    // patient, and the common shapes (Erlang 1 and 2) are a few instructions
+    // beside the call; the general sampler stays out of line.
+    #[inline(always)]
     fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
         match self {
             // The default shape of flare and stage durations: two draws
@@ -284,10 +287,16 @@ impl Distribution<f64> for GammaDuration {
                     .sum();
                 sum * scale
             }
-            GammaDuration::Gamma(g) => g.sample(rng),
+            GammaDuration::Gamma(g) => sample_general(g, rng),
             GammaDuration::Fixed(x) => *x,
         }
     }
+}
+
+/// The general gamma sampler, kept out of line so that the Erlang paths inline.
+#[inline(never)]
+fn sample_general<R: Rng + ?Sized>(g: &Gamma<f64>, rng: &mut R) -> f64 {
+    g.sample(rng)
 }
 
 /// Gamma with a given mean and shape. Scenario limits keep means and shapes
