@@ -11,6 +11,7 @@
 //! arm-independent stream, so re-exposure behaves consistently and all arms
 //! see the same responders.
 
+mod due;
 mod effects;
 mod plan;
 
@@ -58,6 +59,9 @@ struct OnDrug {
     stop_day: f64,
     next_course_day: f64,
     courses: u32,
+    /// The earliest of this drug's pending events (kept by [`OnDrug::update_due`]),
+    /// so a scheduled event skips the drugs with nothing due.
+    due: f64,
 }
 
 /// Where the patient is on the ladder.
@@ -95,8 +99,18 @@ pub struct TreatmentState<'a> {
     /// [`TreatmentState::next_event_day`], kept up to date by every change
     /// of the state (the patient loop asks for it at every event).
     next_day: f64,
-    /// [`TreatmentState::effects`], kept up to date likewise.
+    /// [`TreatmentState::effects`], recomputed by the next refresh only
+    /// when `effects_stale` says a drug or lasting effect changed.
     effects: Effects,
+    effects_stale: bool,
+    /// The earliest lasting-effect end (inf: none or never ending) and
+    /// whether any lasting effect holds, both kept with `lasting_until`.
+    lasting_next: f64,
+    any_lasting: bool,
+    /// The earliest `due` of the drugs given, recomputed by the next
+    /// refresh when `drugs_stale` says a drug slot changed.
+    drugs_due: f64,
+    drugs_stale: bool,
 }
 
 /// A patient's latent responsiveness to each drug, from streams named by
@@ -148,6 +162,11 @@ impl<'a> TreatmentState<'a> {
             // Untreated, no drug and no lasting effect: nothing scheduled.
             next_day: NEVER,
             effects: Effects::NONE,
+            effects_stale: false,
+            lasting_next: NEVER,
+            any_lasting: false,
+            drugs_due: NEVER,
+            drugs_stale: false,
         }
     }
 
@@ -173,6 +192,10 @@ impl<'a> TreatmentState<'a> {
     }
 
     /// Reacts to what happened to the patient.
+    ///
+    /// Inline: most flare starts and ends only count or note the day, so
+    /// they are handled here; the rest goes to [`TreatmentState::act`].
+    #[inline]
     pub fn on<O: Observer>(
         &mut self,
         trigger: TreatmentTrigger,
@@ -182,15 +205,30 @@ impl<'a> TreatmentState<'a> {
         intervals: &mut Intervals,
     ) {
         self.in_flare = in_flare;
+        match (trigger, self.phase) {
+            (TreatmentTrigger::FlareStart, Phase::OnStep(_)) => {
+                // Counts only: the schedule and effects stay.
+                self.outcome.flares_on_treatment += 1;
+                self.flares_on_step += 1;
+            }
+            (TreatmentTrigger::FlareStart, Phase::Untreated | Phase::Stopped) => {}
+            (TreatmentTrigger::FlareEnd, _) => self.last_flare_end = day,
+            _ => self.act(trigger, day, obs, intervals),
+        }
+    }
+
+    /// The triggers that can change drugs, schedule or effects.
+    #[inline(never)]
+    fn act<O: Observer>(
+        &mut self,
+        trigger: TreatmentTrigger,
+        day: f64,
+        obs: &mut O,
+        intervals: &mut Intervals,
+    ) {
         match trigger {
             TreatmentTrigger::Diagnosis => self.enter_step(0, day, obs, intervals),
             TreatmentTrigger::FlareStart => match self.phase {
-                Phase::OnStep(_) => {
-                    // Counts only: the schedule and effects stay.
-                    self.outcome.flares_on_treatment += 1;
-                    self.flares_on_step += 1;
-                    return;
-                }
                 Phase::TaperedOff(k) => {
                     let restart = match self.plan.on_relapse {
                         OnRelapse::Escalate if k + 1 < self.plan.steps.len() => k + 1,
@@ -206,12 +244,9 @@ impl<'a> TreatmentState<'a> {
                     }
                     self.outcome.flares_on_treatment += 1;
                 }
-                Phase::Untreated | Phase::Stopped => return,
+                Phase::OnStep(_) | Phase::Untreated | Phase::Stopped => return,
             },
-            TreatmentTrigger::FlareEnd => {
-                self.last_flare_end = day;
-                return;
-            }
+            TreatmentTrigger::FlareEnd => return,
             TreatmentTrigger::Scheduled => self.scheduled(day, obs, intervals),
         }
         self.refresh();
@@ -228,6 +263,8 @@ impl<'a> TreatmentState<'a> {
         for slot in 0..MAX_STEP_DRUGS {
             if let Some(d) = self.on[slot].take() {
                 self.record_exposure(&d, day, intervals);
+                self.effects_stale = true;
+                self.drugs_stale = true;
             }
         }
         self.stop_treated_clock(day);
@@ -313,7 +350,11 @@ impl<'a> TreatmentState<'a> {
         let m = &self.drugs[usize::from(drug)];
         let e: f64 = Exp1.sample(&mut self.rng);
         // On the drug again: its on-drug effect replaces the lasting one.
-        self.lasting_until[usize::from(drug)] = 0.0;
+        if self.lasting_until[usize::from(drug)] > 0.0 {
+            self.lasting_until[usize::from(drug)] = 0.0;
+            self.lasting_changed();
+        }
+        self.effects_stale = true;
         let first = &mut self.outcome.first_start_day[usize::from(drug)];
         *first = first.min(day);
         self.outcome.last_drug = Some(drug);
@@ -331,6 +372,7 @@ impl<'a> TreatmentState<'a> {
             stop_day: day + m.max_days,
             next_course_day: NEVER,
             courses: 0,
+            due: NEVER,
         };
         obs.event(
             day,
@@ -345,7 +387,9 @@ impl<'a> TreatmentState<'a> {
         if d.effect_day <= day {
             self.announce_effect(&mut d, day, obs);
         }
+        d.update_due();
         self.on[slot] = Some(d);
+        self.drugs_stale = true;
     }
 
     fn give_course<O: Observer>(&mut self, d: &mut OnDrug, day: f64, obs: &mut O) {
@@ -370,8 +414,9 @@ impl<'a> TreatmentState<'a> {
         }
     }
 
-    fn announce_effect<O: Observer>(&self, d: &mut OnDrug, day: f64, obs: &mut O) {
+    fn announce_effect<O: Observer>(&mut self, d: &mut OnDrug, day: f64, obs: &mut O) {
         d.effect_announced = true;
+        self.effects_stale = true;
         obs.event(
             day,
             EventKind::DrugEffect {
@@ -394,7 +439,10 @@ impl<'a> TreatmentState<'a> {
             let lasting = self.drugs[usize::from(d.drug)].lasting_days;
             if d.responder && d.effect_announced && lasting > 0.0 {
                 self.lasting_until[usize::from(d.drug)] = day + lasting;
+                self.lasting_changed();
             }
+            self.effects_stale = true;
+            self.drugs_stale = true;
             obs.event(
                 day,
                 EventKind::DrugStop {
@@ -413,44 +461,11 @@ impl<'a> TreatmentState<'a> {
         intervals: &mut Intervals,
     ) {
         for slot in 0..MAX_STEP_DRUGS {
-            self.stop_slot(slot, day, reason, obs, intervals);
+            if self.on[slot].is_some() {
+                self.stop_slot(slot, day, reason, obs, intervals);
+            }
         }
         self.stop_treated_clock(day);
-    }
-
-    /// Handles everything due at `day`, drug by drug, then the assessment.
-    fn scheduled<O: Observer>(&mut self, day: f64, obs: &mut O, intervals: &mut Intervals) {
-        let n = self.drugs.len().min(MAX_DRUGS);
-        for until in self.lasting_until[..n].iter_mut() {
-            if *until > 0.0 && *until <= day {
-                *until = 0.0;
-            }
-        }
-        for slot in 0..MAX_STEP_DRUGS {
-            let Some(mut d) = self.on[slot] else { continue };
-            if !d.effect_announced && d.effect_day <= day {
-                self.announce_effect(&mut d, day, obs);
-            }
-            if d.next_course_day <= day {
-                self.give_course(&mut d, day, obs);
-            }
-            self.on[slot] = Some(d);
-            if d.ae_day <= day {
-                self.stop_slot(slot, day, StopReason::AdverseEvent, obs, intervals);
-                self.outcome.adverse_events += 1;
-                self.had_adverse_event |= 1 << d.drug;
-                self.after_adverse_event(day, obs, intervals);
-                return;
-            }
-            if d.stop_day <= day {
-                self.stop_slot(slot, day, StopReason::CourseEnd, obs, intervals);
-            }
-        }
-        if let Phase::OnStep(_) = self.phase {
-            if self.next_assess <= day {
-                self.assess(day, obs, intervals);
-            }
-        }
     }
 
     fn in_sustained_remission(&self, day: f64, weeks_days: f64) -> bool {
@@ -479,8 +494,8 @@ impl<'a> TreatmentState<'a> {
             EscalateWhen::NoResponse => {
                 // The clinician sees whether the step's drugs relieved the pain:
                 // a responder to any of them has responded.
-                let responding = self.on.iter().flatten().any(|d| d.responder);
-                self.in_flare && (!responding || self.flares_on_step >= 2)
+                let responding = || self.on.iter().flatten().any(|d| d.responder);
+                self.in_flare && (self.flares_on_step >= 2 || !responding())
             }
             EscalateWhen::Active => self.in_flare,
         };

@@ -1,9 +1,11 @@
 //! The effects of a treatment state and its next own event: what the patient
 //! loop reads at every event, so [`TreatmentState`] keeps both up to date
 //! when its phase, drugs or lasting effects change instead of recomputing
-//! them per event.
+//! them per event. The effects (products over drugs) are recomputed only
+//! when a drug or lasting effect changed; the next event day from per-drug
+//! earliest days and the earliest lasting-effect end.
 
-use super::{DrugModel, Phase, TreatmentState, MAX_DRUGS, NEVER};
+use super::{DrugModel, OnDrug, Phase, TreatmentState, MAX_DRUGS, NEVER};
 
 /// Multipliers of the natural history in force at a moment (1 = no effect).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -27,7 +29,7 @@ impl Effects {
         heal_time_factor: 1.0,
     };
 
-    fn combine(&mut self, d: &DrugModel, weight: f64) {
+    pub(super) fn combine(&mut self, d: &DrugModel, weight: f64) {
         // Non-responders get `weight` of the log effect (0: none).
         let scale = |f: f64| if weight == 1.0 { f } else { f.powf(weight) };
         self.flare_hazard_ratio *= scale(d.values.flare_hazard_ratio);
@@ -37,45 +39,88 @@ impl Effects {
     }
 }
 
+impl OnDrug {
+    /// Brings `due` up to date after a change of this drug's events.
+    pub(super) fn update_due(&mut self) {
+        let effect = if self.effect_announced {
+            NEVER
+        } else {
+            self.effect_day
+        };
+        self.due = effect
+            .min(self.ae_day)
+            .min(self.stop_day)
+            .min(self.next_course_day);
+    }
+}
+
 impl TreatmentState<'_> {
-    /// Brings the cached next event day and effects up to date after a
-    /// change of phase, drugs or lasting effects.
+    /// Brings the cached next event day up to date after a change of
+    /// phase, drugs or lasting effects, and the effects if they went stale.
+    #[inline]
     pub(super) fn refresh(&mut self) {
+        if self.drugs_stale {
+            self.drugs_due = self.on.iter().flatten().fold(NEVER, |n, d| n.min(d.due));
+            self.drugs_stale = false;
+        }
         self.next_day = self.compute_next_event_day();
-        self.effects = self.compute_effects();
+        if self.effects_stale {
+            self.effects = self.compute_effects();
+            self.effects_stale = false;
+        }
+    }
+
+    /// Notes a change of `lasting_until`: its earliest end and the effects.
+    pub(super) fn lasting_changed(&mut self) {
+        self.lasting_next = self
+            .lasting()
+            .iter()
+            .filter(|&&until| until > 0.0)
+            .fold(NEVER, |next, &until| next.min(until));
+        self.any_lasting = self.lasting().iter().any(|&until| until > 0.0);
+        self.effects_stale = true;
+    }
+
+    /// Ends the lasting effects due by `day`.
+    pub(super) fn expire_lasting(&mut self, day: f64) {
+        let n = self.drugs.len().min(MAX_DRUGS);
+        for until in self.lasting_until[..n].iter_mut() {
+            if *until > 0.0 && *until <= day {
+                *until = 0.0;
+            }
+        }
+        self.lasting_changed();
     }
 
     /// The lasting-effect ends of the drugs of the table (the rest of the
     /// array is never set).
-    fn lasting(&self) -> &[f64] {
+    pub(super) fn lasting(&self) -> &[f64] {
         &self.lasting_until[..self.drugs.len().min(MAX_DRUGS)]
     }
 
+    /// The earliest of the next assessment, the drugs' own events and the
+    /// lasting-effect ends (min is exact, so grouping them per drug gives
+    /// the same day as one scan over every field).
     fn compute_next_event_day(&self) -> f64 {
-        let mut next = if matches!(self.phase, Phase::OnStep(_)) {
+        let assess = if matches!(self.phase, Phase::OnStep(_)) {
             self.next_assess
         } else {
             NEVER
         };
-        for d in self.on.iter().flatten() {
-            if !d.effect_announced {
-                next = next.min(d.effect_day);
-            }
-            next = next.min(d.ae_day).min(d.stop_day).min(d.next_course_day);
-        }
-        for &until in self.lasting() {
-            if until > 0.0 {
-                next = next.min(until);
-            }
-        }
-        next
+        assess.min(self.drugs_due).min(self.lasting_next)
     }
 
-    fn compute_effects(&self) -> Effects {
+    /// The effects of the lasting effects and the drugs given, multiplied
+    /// in a fixed order (drug table, then slots) so they are reproducible.
+    #[inline(never)]
+    pub(super) fn compute_effects(&self) -> Effects {
         let mut e = Effects::NONE;
-        for (d, &until) in self.lasting().iter().enumerate() {
-            if until > 0.0 {
-                e.flare_hazard_ratio *= self.drugs[d].values.lasting_hazard_ratio;
+        // Without a lasting effect (the usual case) its loop multiplies nothing.
+        if self.any_lasting {
+            for (d, &until) in self.lasting().iter().enumerate() {
+                if until > 0.0 {
+                    e.flare_hazard_ratio *= self.drugs[d].values.lasting_hazard_ratio;
+                }
             }
         }
         for d in self.on.iter().flatten() {

@@ -310,3 +310,109 @@ fn steps_beyond_255_are_counted() {
     run_until(&mut t, 7.0 * 280.0, &mut log, &mut iv, true);
     assert_eq!(t.outcome().steps_reached, 281);
 }
+
+/// The next event day by a plain scan of every pending event (what the
+/// cached day replaces).
+fn scan_next_event_day(t: &TreatmentState) -> f64 {
+    let mut next = if matches!(t.phase, Phase::OnStep(_)) {
+        t.next_assess
+    } else {
+        NEVER
+    };
+    for d in t.on.iter().flatten() {
+        if !d.effect_announced {
+            next = next.min(d.effect_day);
+        }
+        next = next.min(d.ae_day).min(d.stop_day).min(d.next_course_day);
+    }
+    for &until in t.lasting() {
+        if until > 0.0 {
+            next = next.min(until);
+        }
+    }
+    next
+}
+
+/// The effects by a plain product over every lasting effect and drug given.
+fn scan_effects(t: &TreatmentState) -> Effects {
+    let mut e = Effects::NONE;
+    for (d, &until) in t.lasting().iter().enumerate() {
+        if until > 0.0 {
+            e.flare_hazard_ratio *= t.drugs[d].values.lasting_hazard_ratio;
+        }
+    }
+    for d in t.on.iter().flatten().filter(|d| d.effect_announced) {
+        let drug = &t.drugs[usize::from(d.drug)];
+        let weight = if d.responder {
+            1.0
+        } else {
+            drug.values.partial_effect
+        };
+        if weight > 0.0 {
+            e.combine(drug, weight);
+        }
+    }
+    e
+}
+
+fn varied_drug(name: &str, lag: f64, ae: f64, course: f64, lasting: f64) -> DrugModel {
+    let mut d = drug(name, lag, ae, course);
+    d = DrugModel::new(
+        d.name.clone(),
+        DrugValues {
+            p_response: 0.6,
+            partial_effect: 0.3,
+            lasting_hazard_ratio: if lasting > 0.0 { 0.7 } else { 1.0 },
+            lasting_weeks: lasting,
+            max_weeks: if course > 0.0 { 0.0 } else { 60.0 },
+            ..d.values
+        },
+    );
+    d
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+    /// Whatever happens to a patient, the cached next event day and effects
+    /// equal a plain scan of the state.
+    #[test]
+    fn cached_day_and_effects_match_a_plain_scan(
+        patient in 0u64..1000,
+        lags in proptest::collection::vec(0.0f64..6.0, 3),
+        ae in proptest::collection::vec(proptest::prop_oneof![proptest::strategy::Just(0.0), 0.5f64..6.0], 3),
+        lasting in proptest::collection::vec(proptest::prop_oneof![proptest::strategy::Just(0.0), 4.0f64..40.0], 3),
+        gaps in proptest::collection::vec(1.0f64..200.0, 1..40),
+        escalate in 0usize..3,
+    ) {
+        let drugs = (0..3)
+            .map(|i| varied_drug(&format!("d{i}"), lags[i], ae[i], if i == 1 { 2.0 } else { 0.0 }, lasting[i]))
+            .collect();
+        let h = Harness::new(drugs);
+        let mut p = plan(vec![vec![0], vec![1], vec![2, 0]]);
+        p.escalate_when = [EscalateWhen::Active, EscalateWhen::NoResponse, EscalateWhen::NotInRemission][escalate];
+        let mut t = TreatmentState::new(&p, &h.model, patient);
+        let (mut log, mut iv) = (EventLog::default(), Intervals::new());
+        let check = |t: &TreatmentState| {
+            assert_eq!(t.next_event_day(), scan_next_event_day(t));
+            assert_eq!(t.effects(), scan_effects(t));
+        };
+        let (mut day, mut in_flare) = (5.0, true);
+        t.on(TreatmentTrigger::Diagnosis, day, in_flare, &mut log, &mut iv);
+        check(&t);
+        for gap in gaps {
+            // The strategy's own events up to the next flare start or end.
+            while t.next_event_day() <= day + gap {
+                let next = t.next_event_day();
+                t.on(TreatmentTrigger::Scheduled, next, in_flare, &mut log, &mut iv);
+                check(&t);
+            }
+            day += gap;
+            in_flare = !in_flare;
+            let trigger = if in_flare { TreatmentTrigger::FlareStart } else { TreatmentTrigger::FlareEnd };
+            t.on(trigger, day, in_flare, &mut log, &mut iv);
+            check(&t);
+        }
+        t.close(day, &mut iv, &mut log);
+        check(&t);
+    }
+}

@@ -1,0 +1,66 @@
+//! What the strategy does when its own events fall due: the end of
+//! lasting effects, each drug's effect onset, course, adverse event and
+//! end, then the assessment. Drugs and lasting effects with nothing due
+//! are skipped by their cached earliest days.
+
+use super::{Intervals, Observer, Phase, StopReason, TreatmentState, MAX_STEP_DRUGS};
+
+impl TreatmentState<'_> {
+    /// Handles everything due at `day`, drug by drug, then the assessment.
+    pub(super) fn scheduled<O: Observer>(
+        &mut self,
+        day: f64,
+        obs: &mut O,
+        intervals: &mut Intervals,
+    ) {
+        if self.lasting_next <= day {
+            self.expire_lasting(day);
+        }
+        if self.drugs_due <= day && self.drugs_due_by(day, obs, intervals) {
+            return;
+        }
+        if let Phase::OnStep(_) = self.phase {
+            if self.next_assess <= day {
+                self.assess(day, obs, intervals);
+            }
+        }
+    }
+
+    /// Handles the drugs' own events due by `day`: effect onset, course,
+    /// adverse event, end of the drug. True after an adverse event: the
+    /// change of step it causes replaces that day's assessment.
+    fn drugs_due_by<O: Observer>(
+        &mut self,
+        day: f64,
+        obs: &mut O,
+        intervals: &mut Intervals,
+    ) -> bool {
+        for slot in 0..MAX_STEP_DRUGS {
+            // Most scheduled events are assessments: drugs with nothing due are skipped.
+            if !self.on[slot].as_ref().is_some_and(|d| d.due <= day) {
+                continue;
+            }
+            let Some(mut d) = self.on[slot] else { continue };
+            if !d.effect_announced && d.effect_day <= day {
+                self.announce_effect(&mut d, day, obs);
+            }
+            if d.next_course_day <= day {
+                self.give_course(&mut d, day, obs);
+            }
+            d.update_due();
+            self.on[slot] = Some(d);
+            self.drugs_stale = true;
+            if d.ae_day <= day {
+                self.stop_slot(slot, day, StopReason::AdverseEvent, obs, intervals);
+                self.outcome.adverse_events += 1;
+                self.had_adverse_event |= 1 << d.drug;
+                self.after_adverse_event(day, obs, intervals);
+                return true;
+            }
+            if d.stop_day <= day {
+                self.stop_slot(slot, day, StopReason::CourseEnd, obs, intervals);
+            }
+        }
+        false
+    }
+}
