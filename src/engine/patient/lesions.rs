@@ -57,7 +57,9 @@ impl<O: Observer> Sim<'_, '_, O> {
         } else {
             0
         };
-        let base_days = self.g.stage_durations.map(|d| d.sample(r));
+        // Lytic, mixed, sclerotic: drawn in that order.
+        let [lytic, mixed, sclerotic] = &self.g.stage_durations;
+        let base_days = [lytic.sample(r), mixed.sample(r), sclerotic.sample(r)];
         let lesion = Lesion {
             site,
             side,
@@ -128,12 +130,11 @@ impl<O: Observer> Sim<'_, '_, O> {
         let was_active = l.is_active();
         l.stage = Stage::Lytic;
         l.stage_end_day = day + l.base_days[0] * heal;
-        let l = *l;
         let book = &mut self.scratch.book;
         if was_active {
             book.rescheduled(i, l.stage_end_day);
         } else {
-            book.revived(i, &l);
+            book.revived(i, l);
         }
         self.next_lesion = book.active.first();
         self.obs
@@ -175,15 +176,14 @@ impl<O: Observer> Sim<'_, '_, O> {
             Stage::Healed => NEVER,
             s => day + l.base_days[s as usize] * heal,
         };
-        let l = *l;
+        let stage = l.stage;
         let book = &mut self.scratch.book;
         if l.is_active() {
             book.rescheduled(i, l.stage_end_day);
         } else {
-            book.healed(i, &l);
+            book.healed(i, l);
         }
         self.next_lesion = book.active.first();
-        let stage = l.stage;
         self.obs.event(
             day,
             EventKind::LesionStage {
