@@ -24,7 +24,7 @@ use super::accum::{
     SurvivalCounts,
 };
 use super::drugs::DrugTable;
-use super::from_diagnosis::FromDiagnosis;
+use super::from_diagnosis::{FromDiagnosis, FromDiagnosisCells};
 use super::metrics::{Metric, MetricLayout};
 use super::model_values::ReplicateModel;
 use super::patient::{simulate_patient, Discard, EventLog, Limit, Outcome, Scratch};
@@ -505,10 +505,17 @@ fn simulate_chunk(
         observed_days: FixedSum::default(),
         limit: None,
     };
+    // Occupancy and time since diagnosis are added per grid point side by
+    // side, and to the chunk's arrays at the end.
     let mut cells: Vec<OccupancyCells> = acc
         .curves
         .iter()
         .map(|c| OccupancyCells::new(&c.occupancy))
+        .collect();
+    let mut dx_cells: Vec<FromDiagnosisCells> = acc
+        .curves
+        .iter()
+        .map(|c| FromDiagnosisCells::new(&c.from_diagnosis))
         .collect();
     let mut scratch = Scratch::default();
     let mut tally = MetricTally::new(spec.metrics, layout, arms.len());
@@ -551,14 +558,15 @@ fn simulate_chunk(
             cells[a].add_segments(&scratch.segments);
             curves.occupancy.add_drugs(&scratch.drug_intervals);
             if let Some(d) = &outcome.diagnosis {
-                curves.from_diagnosis.add(&scratch.segments, d.day);
+                dx_cells[a].add(&scratch.segments, d.day);
             }
             curves.flares[(outcome.flares as usize).min(FLARE_BINS - 1)] += 1;
         }
     }
     tally.add_to(&mut acc.stats);
-    for (cells, curves) in cells.iter().zip(&mut acc.curves) {
+    for ((cells, dx_cells), curves) in cells.iter().zip(&dx_cells).zip(&mut acc.curves) {
         cells.add_to(&mut curves.occupancy);
+        dx_cells.add_to(&mut curves.from_diagnosis);
     }
     acc
 }

@@ -35,20 +35,64 @@ impl FromDiagnosis {
         self.activity.len() - 1
     }
 
-    /// Adds a diagnosed patient's segments (days since onset), shifted to time since diagnosis.
+    /// Adds a diagnosed patient's segments (days since onset), shifted to
+    /// time since diagnosis (a chunk of patients adds them to
+    /// [`FromDiagnosisCells`] instead, which is cheaper per segment).
     pub fn add(&mut self, segments: &[Segment], dx_day: f64) {
-        let grid = GridIndex::new(DAYS_PER_MONTH, self.points());
+        let mut cells = FromDiagnosisCells::new(self);
+        cells.add(segments, dx_day);
+        cells.add_to(self);
+    }
+
+    /// Adds everything of `other`.
+    pub fn merge(&mut self, o: &FromDiagnosis) {
+        for (a, b) in self.states.iter_mut().zip(&o.states) {
+            for (x, y) in a.iter_mut().zip(b) {
+                *x += y;
+            }
+        }
+        for (x, y) in self.activity.iter_mut().zip(&o.activity) {
+            *x += y;
+        }
+    }
+}
+
+/// One grid point of [`FromDiagnosisCells`].
+#[derive(Debug, Clone, Copy, Default)]
+struct Cell {
+    states: [i64; N_STATES],
+    activity: i64,
+}
+
+/// The sums of a [`FromDiagnosis`] while segments are added, kept per grid
+/// point side by side: a segment touches two cells (one bounds check each)
+/// instead of entries of five arrays. [`add_to`] then adds the same
+/// integers as adding the segments to the [`FromDiagnosis`].
+///
+/// [`add_to`]: FromDiagnosisCells::add_to
+#[derive(Debug, Clone)]
+pub(crate) struct FromDiagnosisCells {
+    grid: GridIndex,
+    cells: Vec<Cell>,
+}
+
+impl FromDiagnosisCells {
+    /// Empty cells on the grid of `grid`.
+    pub(crate) fn new(grid: &FromDiagnosis) -> Self {
+        let cap = grid.points();
+        FromDiagnosisCells {
+            grid: GridIndex::new(DAYS_PER_MONTH, cap),
+            cells: vec![Cell::default(); cap + 1],
+        }
+    }
+
+    /// Adds a diagnosed patient's segments (days since onset), shifted to
+    /// time since diagnosis.
+    pub(crate) fn add(&mut self, segments: &[Segment], dx_day: f64) {
+        let grid = self.grid;
         // Every index is at most `cap`: slicing once here spares the bounds
         // checks of each access.
-        let cap = grid.cap;
-        let [s0, s1, s2, s3] = &mut self.states;
-        let states = [
-            &mut s0[..=cap],
-            &mut s1[..=cap],
-            &mut s2[..=cap],
-            &mut s3[..=cap],
-        ];
-        let activity = &mut self.activity[..=cap];
+        let cells = &mut self.cells[..=grid.cap];
         // Segments are contiguous: a segment's start is the previous one's
         // end, whose grid index is already known.
         let mut last = (f64::NAN, 0);
@@ -68,26 +112,24 @@ impl FromDiagnosis {
             if a >= b {
                 continue;
             }
-            let st = &mut *states[s.state as usize];
-            st[a] += 1;
-            st[b] -= 1;
+            let state = s.state as usize;
+            cells[a].states[state] += 1;
+            cells[b].states[state] -= 1;
             if s.state == State::Active && s.activity > 0.0 {
                 let v = round_nonnegative(s.activity * ACTIVITY_SCALE);
-                activity[a] += v;
-                activity[b] -= v;
+                cells[a].activity += v;
+                cells[b].activity -= v;
             }
         }
     }
 
-    /// Adds everything of `other`.
-    pub fn merge(&mut self, o: &FromDiagnosis) {
-        for (a, b) in self.states.iter_mut().zip(&o.states) {
-            for (x, y) in a.iter_mut().zip(b) {
-                *x += y;
+    /// Adds the sums to `into` (whose grid these cells have).
+    pub(crate) fn add_to(&self, into: &mut FromDiagnosis) {
+        for (i, cell) in self.cells.iter().enumerate() {
+            for (row, v) in into.states.iter_mut().zip(cell.states) {
+                row[i] += v;
             }
-        }
-        for (x, y) in self.activity.iter_mut().zip(&o.activity) {
-            *x += y;
+            into.activity[i] += cell.activity;
         }
     }
 }
