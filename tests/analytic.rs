@@ -202,23 +202,7 @@ fn markov_time_in_flare_and_flare_count_direct() {
         assert_eq!(o.observed_days, m.h);
         assert!(o.lost_day.is_none() && o.resolved_day.is_none());
     }
-    let fracs: Vec<f64> = outcomes.iter().map(|o| o.flare_days / m.h).collect();
-    let (frac, se) = mean_se(&fracs);
-    assert_close(
-        "time in flare, direct",
-        frac,
-        m.expected_flare_fraction(),
-        se,
-    );
-
-    let counts: Vec<f64> = outcomes.iter().map(|o| f64::from(o.flares)).collect();
-    let (flares, se) = mean_se(&counts);
-    assert_close(
-        "flares per patient, direct",
-        flares,
-        m.expected_flares(),
-        se,
-    );
+    assert_markov_course(&outcomes, &m, "direct");
 }
 
 /// The shipped benchmark scenario (`scenarios/two-state.toml`, the model of
@@ -231,10 +215,16 @@ fn shipped_two_state_scenario_is_the_markov_chain() {
     let text = std::fs::read_to_string(path).expect("scenarios/two-state.toml");
     let outcomes = simulate(&text, 20_000);
     let m = Markov::new(2.0, 30.0 / 7.0, 10.0);
+    assert_markov_course(&outcomes, &m, "two-state.toml");
+}
+
+/// Time in flare and flares per patient of patients each observed for the
+/// whole horizon, against the chain `m` (per-patient means and their se).
+fn assert_markov_course(outcomes: &[Outcome], m: &Markov, source: &str) {
     let fracs: Vec<f64> = outcomes.iter().map(|o| o.flare_days / m.h).collect();
     let (frac, se) = mean_se(&fracs);
     assert_close(
-        "time in flare, two-state.toml",
+        &format!("time in flare, {source}"),
         frac,
         m.expected_flare_fraction(),
         se,
@@ -242,7 +232,7 @@ fn shipped_two_state_scenario_is_the_markov_chain() {
     let counts: Vec<f64> = outcomes.iter().map(|o| f64::from(o.flares)).collect();
     let (flares, se) = mean_se(&counts);
     assert_close(
-        "flares per patient, two-state.toml",
+        &format!("flares per patient, {source}"),
         flares,
         m.expected_flares(),
         se,

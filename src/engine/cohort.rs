@@ -32,6 +32,17 @@ use super::tally::MetricTally;
 use super::treatment::{self, TreatmentPlan, TreatmentState};
 use super::units::DAYS_PER_YEAR;
 
+/// What decides a study's metric list: its horizon, its drugs and the
+/// longest ladder of its arms.
+pub fn metric_layout(scenario: &Scenario, drugs: &DrugTable, arms: &[Arm]) -> MetricLayout {
+    let max_steps = arms
+        .iter()
+        .filter_map(|a| a.plan.as_ref().map(|p| p.steps.len()))
+        .max()
+        .unwrap_or(0);
+    MetricLayout::new(scenario.horizon_years, &drugs.names(), max_steps)
+}
+
 /// Patients per chunk; part of the determinism contract (do not derive from threads).
 pub const CHUNK_PATIENTS: u64 = 1024;
 /// Chunks simulated between two merges, per worker thread. Only memory and
@@ -335,13 +346,7 @@ impl CohortSpec<'_> {
 
     /// What decides the metric list (as [`CohortSpec::metrics`] was made).
     fn metric_layout(&self) -> MetricLayout {
-        let max_steps = self
-            .arms
-            .iter()
-            .filter_map(|a| a.plan.as_ref().map(|p| p.steps.len()))
-            .max()
-            .unwrap_or(0);
-        MetricLayout::new(self.scenario.horizon_years, &self.drugs.names(), max_steps)
+        metric_layout(self.scenario, self.drugs, self.arms)
     }
 
     /// One replicate's model.

@@ -195,11 +195,13 @@ impl MetricLayout {
 /// 6/12/24 months and at each anniversary within `horizon_years`, and, when
 /// `drugs`/`max_steps` are not empty, treatment outcomes.
 pub fn metrics_for(horizon_years: f64, drugs: &[String], max_steps: usize) -> Vec<Metric> {
+    metrics_of(&MetricLayout::new(horizon_years, drugs, max_steps))
+}
+
+/// Every metric of `layout`, in output order.
+pub fn metrics_of(layout: &MetricLayout) -> Vec<Metric> {
     let mut list = Describe(Vec::new());
-    visit(
-        &mut list,
-        &MetricLayout::new(horizon_years, drugs, max_steps),
-    );
+    visit(&mut list, layout);
     list.0
 }
 

@@ -132,8 +132,6 @@ struct Sim<'a, 't, O: Observer> {
     next_checkpoint: usize,
     /// Day of the next checkpoint (never before diagnosis).
     next_checkpoint_day: f64,
-    /// Cached (index, day) of the next lesion stage change; refreshed whenever a lesion changes.
-    next_lesion: (usize, f64),
     /// The new-lesion count distribution and its mean, rebuilt only when the mean changes.
     new_lesion_count: (f64, Option<Poisson<f64>>),
 }
@@ -171,6 +169,7 @@ pub fn simulate_patient<O: Observer>(
         t.set_genotype(genotype);
     }
     scratch.lesions.clear();
+    scratch.book.clear();
     scratch.segments.clear();
     scratch.drug_intervals.clear();
     let mut sim = Sim {
@@ -205,7 +204,6 @@ pub fn simulate_patient<O: Observer>(
         treatment,
         next_checkpoint: 0,
         next_checkpoint_day: NEVER,
-        next_lesion: (0, NEVER),
         new_lesion_count: (f64::NAN, None),
         rng,
     };
@@ -300,7 +298,7 @@ impl<O: Observer> Sim<'_, '_, O> {
 
     /// The earliest candidate event (ties go to the one listed first in [`Next`]).
     fn next_event(&self, horizon: f64) -> (Next, f64) {
-        let (lesion_i, lesion_day) = self.next_lesion;
+        let (lesion_i, lesion_day) = self.scratch.book.active.first();
         let (cond_i, cond_day) = self.next_condition;
         let treat_day = self
             .treatment

@@ -13,10 +13,11 @@ pub mod sweep;
 use std::ops::Range;
 
 use crate::engine::cohort::{
-    choose_arm, run_units, Accumulators, Arm, CohortResult, CohortSpec, RowSink, Shape,
+    choose_arm, metric_layout, run_units, Accumulators, Arm, CohortResult, CohortSpec, RowSink,
+    Shape,
 };
 use crate::engine::drugs::DrugTable;
-use crate::engine::metrics::{metrics_for, Metric};
+use crate::engine::metrics::{metrics_of, Metric};
 use crate::engine::model_values::ReplicateModel;
 use crate::engine::treatment::{TreatmentPlan, MAX_DRUGS, MAX_STEP_DRUGS};
 use crate::error::{Error, Result};
@@ -43,13 +44,8 @@ impl Study {
         let drugs = DrugTable::of_scenario(&loaded.scenario);
         check_limits(&loaded)?;
         let arms = resolve_arms(&loaded, &drugs)?;
-        let max_steps = arms
-            .iter()
-            .filter_map(|a| a.plan.as_ref().map(|p| p.steps.len()))
-            .max()
-            .unwrap_or(0);
         let s = &loaded.scenario;
-        let metrics = metrics_for(s.horizon_years, &drugs.names(), max_steps);
+        let metrics = metrics_of(&metric_layout(s, &drugs, &arms));
         let shape = Shape::of(s, drugs.len(), arms.len(), metrics.len());
         let sweep = sweep::resolve(&loaded)?;
         Ok(Study {

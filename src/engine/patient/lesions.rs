@@ -22,7 +22,6 @@ use crate::scenario::limits::MAX_LESIONS;
 impl<O: Observer> Sim<'_, '_, O> {
     /// The lesions present at onset; at least one is painful (the patient presents with pain).
     pub(super) fn draw_initial_lesions(&mut self, count: u32) {
-        self.scratch.book.clear();
         self.out.initial_lesions = count;
         for _ in 0..self.out.initial_lesions {
             let silent = self.rng.lesions.random::<f64>() < self.g.values.p_silent_initial;
@@ -72,7 +71,6 @@ impl<O: Observer> Sim<'_, '_, O> {
         let i = self.scratch.lesions.len();
         self.scratch.lesions.push(lesion);
         self.scratch.book.added(i, &lesion);
-        self.next_lesion = self.scratch.book.active.first();
         i as u32
     }
 
@@ -136,7 +134,6 @@ impl<O: Observer> Sim<'_, '_, O> {
         } else {
             book.revived(i, l);
         }
-        self.next_lesion = book.active.first();
         self.obs
             .event(day, EventKind::LesionReactivated { lesion: i as u32 });
     }
@@ -168,7 +165,6 @@ impl<O: Observer> Sim<'_, '_, O> {
             // on: healing waits for the end of the flare.
             l.stage_end_day = flare_end.max(day);
             self.scratch.book.rescheduled(i, l.stage_end_day);
-            self.next_lesion = self.scratch.book.active.first();
             return;
         }
         l.stage = l.stage.next();
@@ -183,7 +179,6 @@ impl<O: Observer> Sim<'_, '_, O> {
         } else {
             book.healed(i, l);
         }
-        self.next_lesion = book.active.first();
         self.obs.event(
             day,
             EventKind::LesionStage {
