@@ -120,6 +120,8 @@ struct Sim<'a, 't, O: Observer> {
     /// Days in flares after which the patient is diagnosed.
     symptomatic_days_to_dx: f64,
     next_imaging_day: f64,
+    /// Follow-up imaging visits scheduled since diagnosis.
+    imaging_visits: u32,
     ltfu_day: f64,
     condition_day: [f64; 5],
     /// Cached (index, day) of the earliest condition onset; refreshed whenever `condition_day` changes.
@@ -194,6 +196,7 @@ pub fn simulate_patient<O: Observer>(
         burnout_day: NEVER,
         symptomatic_days_to_dx: NEVER,
         next_imaging_day: NEVER,
+        imaging_visits: 0,
         ltfu_day: NEVER,
         condition_day: [NEVER; 5],
         next_condition: (0, NEVER),
@@ -273,6 +276,12 @@ impl<O: Observer> Sim<'_, '_, O> {
                 break;
             }
             let (next, day) = self.next_event(horizon);
+            if let Next::LesionStage(i) = next {
+                // A stage change touches only its lesion: the clock (and what
+                // it accrues) moves with the other events.
+                self.advance_lesion(i, day);
+                continue;
+            }
             self.advance_to(day);
             match next {
                 Next::FlareEnd => self.end_flare(),
@@ -280,7 +289,7 @@ impl<O: Observer> Sim<'_, '_, O> {
                 Next::Resolution => self.resolve(),
                 Next::Diagnosis => self.diagnose(),
                 Next::Imaging => self.follow_up_imaging(),
-                Next::LesionStage(i) => self.advance_lesion(i),
+                Next::LesionStage(_) => unreachable!("handled above"),
                 Next::ConditionOnset(i) => self.condition_onset(i),
                 Next::LostToFollowUp => {
                     self.lose_to_follow_up();

@@ -27,6 +27,10 @@ use super::rng::Purpose;
 pub use effects::Effects;
 pub use plan::{Fallback, TreatmentOutcome, TreatmentPlan};
 
+/// Tolerance, in days, for comparing scheduled days that are sums of
+/// floating-point intervals (about a tenth of a second).
+const SCHEDULE_SLACK_DAYS: f64 = 1e-6;
+
 /// Most drugs a scenario may use (sizes the per-patient exposure arrays).
 pub const MAX_DRUGS: usize = 16;
 /// Most drugs in one ladder step.
@@ -499,7 +503,11 @@ impl<'a> TreatmentState<'a> {
             }
             EscalateWhen::Active => self.in_flare,
         };
-        if still_active && day - self.step_start >= self.plan.min_days_on_step {
+        // The assessment due at exactly the minimum time on the step counts
+        // as reaching it: assessment days are sums of floating-point days,
+        // and their rounding must not decide an escalation.
+        let on_step = day - self.step_start + SCHEDULE_SLACK_DAYS;
+        if still_active && on_step >= self.plan.min_days_on_step {
             self.escalate(day, obs, intervals);
         }
     }

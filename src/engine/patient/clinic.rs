@@ -18,6 +18,12 @@ const FLARE_ENDED_WITHIN_DAYS: f64 = 84.0;
 /// C11: not in a flare 6 months after starting a drug.
 const NOT_IN_FLARE_AFTER_DAYS: f64 = 182.625;
 
+/// Day of the `n`-th visit of a schedule every `every` days from `from`:
+/// one product and one sum, as the checkpoint days are computed.
+fn nth_visit_day(from: f64, n: u32, every: f64) -> f64 {
+    from + f64::from(n) * every
+}
+
 impl<O: Observer> Sim<'_, '_, O> {
     pub(super) fn diagnose(&mut self) {
         let sens = self.m.sensitivity_at_diagnosis;
@@ -71,7 +77,8 @@ impl<O: Observer> Sim<'_, '_, O> {
         self.out.core_set[0] = Some(self.core_set());
         self.next_checkpoint_day = self.checkpoint_day();
         self.ltfu_day = self.day + self.ltfu_after_dx_days;
-        self.next_imaging_day = self.day + self.m.follow_up_every_days;
+        self.imaging_visits = 0;
+        self.next_imaging_day = self.follow_up_imaging_day();
         self.notify_treatment(TreatmentTrigger::Diagnosis);
     }
 
@@ -85,7 +92,19 @@ impl<O: Observer> Sim<'_, '_, O> {
                 self.mark_seen(i);
             }
         }
-        self.next_imaging_day = self.day + self.m.follow_up_every_days;
+        self.next_imaging_day = self.follow_up_imaging_day();
+    }
+
+    /// The next follow-up imaging: diagnosis day plus a whole number of
+    /// intervals, computed like the checkpoint days, so that a visit and a
+    /// checkpoint due the same day are the same day whatever the rounding
+    /// (imaging comes first, and the checkpoint counts what it found).
+    fn follow_up_imaging_day(&mut self) -> f64 {
+        self.imaging_visits += 1;
+        match &self.out.diagnosis {
+            Some(d) => nth_visit_day(d.day, self.imaging_visits, self.m.follow_up_every_days),
+            None => NEVER,
+        }
     }
 
     /// Active lesion `i` is seen on imaging for the first time.
@@ -193,5 +212,34 @@ impl<O: Observer> Sim<'_, '_, O> {
                 2
             };
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::super::model_values::{DAYS_PER_MONTH, DAYS_PER_YEAR};
+    use super::super::anniversary_index;
+    use super::*;
+
+    /// Yearly imaging and the yearly checkpoints fall on the same day to
+    /// the bit, for any diagnosis day, so the tie order (imaging first)
+    /// decides and not the rounding of a running sum.
+    #[test]
+    fn yearly_imaging_falls_on_the_checkpoint_days() {
+        assert_eq!(12.0 * DAYS_PER_MONTH, DAYS_PER_YEAR);
+        let mut summed_differs = 0;
+        for k in 0..2000 {
+            let dx = 17.0 + f64::from(k) * 1.618_033_988_7;
+            let mut summed = dx;
+            for year in 1..=10u32 {
+                let visit = nth_visit_day(dx, year, 12.0 * DAYS_PER_MONTH);
+                let checkpoint = dx + CHECKPOINT_DAYS[anniversary_index(year as usize)];
+                assert_eq!(visit.to_bits(), checkpoint.to_bits(), "dx {dx} year {year}");
+                summed += 12.0 * DAYS_PER_MONTH;
+                summed_differs += usize::from(summed != checkpoint);
+            }
+        }
+        // The running sum the schedule replaces does drift off them.
+        assert!(summed_differs > 0);
     }
 }

@@ -155,9 +155,8 @@ impl<O: Observer> Sim<'_, '_, O> {
         }
     }
 
-    pub(super) fn advance_lesion(&mut self, i: usize) {
+    pub(super) fn advance_lesion(&mut self, i: usize, day: f64) {
         let heal = self.effects.heal_time_factor;
-        let day = self.day;
         let (in_flare, flare_end) = (self.in_flare, self.flare.end_day);
         let l = &mut self.scratch.lesions[i];
         if l.stage == Stage::Sclerotic && l.symptomatic && in_flare {

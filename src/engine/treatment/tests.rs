@@ -416,3 +416,22 @@ proptest::proptest! {
         check(&t);
     }
 }
+
+/// The assessment due at exactly the minimum time on a step escalates,
+/// whatever the rounding of the step's start day: for this start day,
+/// (start + 84) - start is not 84 in floating point.
+#[test]
+fn the_assessment_at_the_minimum_time_on_a_step_escalates() {
+    let start = (1..10_000)
+        .map(|k| 1000.0 + f64::from(k) / 7.0)
+        .find(|&s: &f64| (s + 84.0) - s < 84.0)
+        .expect("a start day whose difference rounds below 84");
+    let h = Harness::new(vec![drug("a", 0.0, 0.0, 0.0), drug("b", 0.0, 0.0, 0.0)]);
+    let mut p = plan(vec![vec![0], vec![1]]);
+    p.assess_every_days = 84.0;
+    let mut t = TreatmentState::new(&p, &h.model, 0);
+    let (mut log, mut iv) = (EventLog::default(), Intervals::new());
+    t.on(TreatmentTrigger::Diagnosis, start, true, &mut log, &mut iv);
+    run_until(&mut t, start + 84.0, &mut log, &mut iv, true);
+    assert_eq!(starts(&log), vec![(start, 0), (start + 84.0, 1)]);
+}
