@@ -137,6 +137,10 @@ impl StopReason {
 /// Receives a patient's events as they happen. The default observer does
 /// nothing and compiles away.
 pub trait Observer {
+    /// False for an observer that ignores every event, so the engine can
+    /// skip putting events in order for it.
+    const RECORDS: bool = true;
+
     /// Called for each event, in time order.
     fn event(&mut self, day: f64, kind: EventKind);
 }
@@ -146,6 +150,8 @@ pub trait Observer {
 pub struct Discard;
 
 impl Observer for Discard {
+    const RECORDS: bool = false;
+
     #[inline(always)]
     fn event(&mut self, _day: f64, _kind: EventKind) {}
 }

@@ -1,7 +1,9 @@
 //! One virtual patient, simulated by a next-event loop over a fixed set of
 //! named candidate events ([`Next`]: flare start/end, resolution, diagnosis,
-//! imaging, lesion stage changes, condition onsets, loss to follow-up,
-//! treatment, checkpoints, horizon).
+//! imaging, condition onsets, loss to follow-up, treatment, checkpoints,
+//! horizon). Lesion stage changes are events of the course too, but not of
+//! the loop: they draw nothing and touch only their lesion, so they are
+//! applied in one sweep before the next loop event looks at the lesions.
 //!
 //! Two time scales. The *active disease phase* runs from onset to burnout
 //! (resolution); within it the patient has *episodes* of inflammation, each
@@ -29,7 +31,7 @@ use rand_distr::{Distribution, Exp1, Poisson};
 
 use lesions::poisson;
 
-use crate::model::{Condition, Genotype};
+use crate::model::{Condition, Genotype, Stage};
 
 use super::model_values::{GenotypeModel, ReplicateModel, DAYS_PER_YEAR};
 use super::outcome::activity_score;
@@ -54,6 +56,8 @@ pub struct Scratch {
     pub drug_intervals: Vec<(u16, f64, f64)>,
     /// Indexes and counts over `lesions`.
     book: lesions::LesionBook,
+    /// Stage changes of one catch-up, for a recording observer.
+    stage_log: Vec<(f64, u32, Stage)>,
 }
 
 /// Per-patient random streams.
@@ -65,7 +69,11 @@ struct Streams {
     imaging: super::rng::Stream,
 }
 
-/// The candidate events of the loop. On a tie the one listed first happens first.
+/// The candidate events of the loop. On a tie the one listed first happens
+/// first, except the horizon, which ends the course before anything else
+/// due on its day. Lesion stage changes are not loop events: on a tie they
+/// come after imaging and before a condition onset
+/// ([`Next::after_stage_changes`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Next {
     FlareEnd,
@@ -73,12 +81,22 @@ enum Next {
     Resolution,
     Diagnosis,
     Imaging,
-    LesionStage(usize),
     ConditionOnset(usize),
     LostToFollowUp,
     Treatment,
     Checkpoint,
     Horizon,
+}
+
+impl Next {
+    /// True if a lesion stage change due on this event's day comes first.
+    #[inline(always)]
+    fn after_stage_changes(self) -> bool {
+        matches!(
+            self,
+            Next::ConditionOnset(_) | Next::LostToFollowUp | Next::Treatment | Next::Checkpoint
+        )
+    }
 }
 
 /// The features of the running (or last) flare.
@@ -115,6 +133,8 @@ struct Sim<'a, 't, O: Observer> {
     /// refreshed whenever frailty or the drug effects change.
     flare_hazard: f64,
     resolved: bool,
+    /// Events so far, lesion stage changes included (capped by [`MAX_EVENTS`]).
+    events: u32,
     /// End of the active disease phase (burnout).
     burnout_day: f64,
     /// Days in flares after which the patient is diagnosed.
@@ -193,6 +213,7 @@ pub fn simulate_patient<O: Observer>(
         hazard_budget: 0.0,
         flare_hazard: 0.0,
         resolved: false,
+        events: 0,
         burnout_day: NEVER,
         symptomatic_days_to_dx: NEVER,
         next_imaging_day: NEVER,
@@ -264,10 +285,9 @@ impl<O: Observer> Sim<'_, '_, O> {
     fn run(&mut self) {
         let horizon = self.m.horizon_days;
         self.start_flare(true);
-        let mut events = 0u32;
         loop {
-            events += 1;
-            if events > MAX_EVENTS {
+            self.events += 1;
+            if self.events > MAX_EVENTS {
                 self.out.limit = Some(Limit::Events);
             }
             if self.out.limit.is_some() {
@@ -276,11 +296,13 @@ impl<O: Observer> Sim<'_, '_, O> {
                 break;
             }
             let (next, day) = self.next_event(horizon);
-            if let Next::LesionStage(i) = next {
-                // A stage change touches only its lesion: the clock (and what
-                // it accrues) moves with the other events.
-                self.advance_lesion(i, day);
-                continue;
+            self.catch_up_lesions(lesions::Until {
+                day,
+                inclusive: next.after_stage_changes(),
+            });
+            if self.out.limit.is_some() {
+                self.finish(self.day);
+                break;
             }
             self.advance_to(day);
             match next {
@@ -289,7 +311,6 @@ impl<O: Observer> Sim<'_, '_, O> {
                 Next::Resolution => self.resolve(),
                 Next::Diagnosis => self.diagnose(),
                 Next::Imaging => self.follow_up_imaging(),
-                Next::LesionStage(_) => unreachable!("handled above"),
                 Next::ConditionOnset(i) => self.condition_onset(i),
                 Next::LostToFollowUp => {
                     self.lose_to_follow_up();
@@ -307,7 +328,6 @@ impl<O: Observer> Sim<'_, '_, O> {
 
     /// The earliest candidate event (ties go to the one listed first in [`Next`]).
     fn next_event(&self, horizon: f64) -> (Next, f64) {
-        let (lesion_i, lesion_day) = self.scratch.book.active.first();
         let (cond_i, cond_day) = self.next_condition;
         let treat_day = self
             .treatment
@@ -326,7 +346,6 @@ impl<O: Observer> Sim<'_, '_, O> {
             earlier(&mut best, Next::Resolution, self.resolution_candidate());
         }
         earlier(&mut best, Next::Imaging, self.next_imaging_day);
-        earlier(&mut best, Next::LesionStage(lesion_i), lesion_day);
         earlier(&mut best, Next::ConditionOnset(cond_i), cond_day);
         earlier(&mut best, Next::LostToFollowUp, self.ltfu_day);
         earlier(&mut best, Next::Treatment, treat_day);

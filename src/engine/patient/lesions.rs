@@ -9,12 +9,14 @@
 mod active;
 mod book;
 
+pub(super) use active::Until;
 pub(super) use book::LesionBook;
 
 use rand::Rng;
 use rand_distr::{Distribution, Poisson};
 
 use crate::model::{Site, Stage};
+use crate::scenario::limits::MAX_EVENTS;
 
 use super::{EventKind, Lesion, Limit, Observer, Sim, NEVER};
 use crate::scenario::limits::MAX_LESIONS;
@@ -155,41 +157,137 @@ impl<O: Observer> Sim<'_, '_, O> {
         }
     }
 
-    pub(super) fn advance_lesion(&mut self, i: usize, day: f64) {
-        let heal = self.effects.heal_time_factor;
-        let (in_flare, flare_end) = (self.in_flare, self.flare.end_day);
-        let l = &mut self.scratch.lesions[i];
-        if l.stage == Stage::Sclerotic && l.symptomatic && in_flare {
-            // A painful lesion does not heal while the flare it carries goes
-            // on: healing waits for the end of the flare.
-            l.stage_end_day = flare_end.max(day);
-            self.scratch.book.rescheduled(i, l.stage_end_day);
+    /// Applies the lesions' stage changes due by `until`. Stage changes
+    /// draw no random numbers and affect only their own lesion, and nothing
+    /// they depend on (the flare, the healing factor) changes between loop
+    /// events, so they are applied here, before the next event reads the
+    /// lesions, rather than each as a loop event. A recording observer gets
+    /// them in the order of their days (ties: lesion order), as if each had
+    /// been an event.
+    #[inline]
+    pub(super) fn catch_up_lesions(&mut self, until: Until) {
+        if !self.scratch.book.active.any_due(until) {
             return;
         }
-        l.stage = l.stage.next();
-        l.stage_end_day = match l.stage {
-            Stage::Healed => NEVER,
-            s => day + l.base_days[s as usize] * heal,
+        let rules = StageRules {
+            heal_time_factor: self.effects.heal_time_factor,
+            in_flare: self.in_flare,
+            flare_end_day: self.flare.end_day,
         };
-        let stage = l.stage;
-        let book = &mut self.scratch.book;
-        if l.is_active() {
-            book.rescheduled(i, l.stage_end_day);
-        } else {
-            book.healed(i, l);
+        let scratch = &mut *self.scratch;
+        let log = O::RECORDS.then_some(&mut scratch.stage_log);
+        let changes = scratch
+            .book
+            .catch_up(&mut scratch.lesions, until, rules, log);
+        self.events = self.events.saturating_add(changes);
+        if self.events > MAX_EVENTS {
+            self.out.limit = Some(Limit::Events);
         }
-        self.obs.event(
-            day,
-            EventKind::LesionStage {
-                lesion: i as u32,
-                stage,
-            },
-        );
+        if O::RECORDS {
+            self.emit_stage_changes();
+        }
+    }
+
+    /// Passes the stage changes of the last catch-up to the observer in the
+    /// order of their days (a stable sort keeps each lesion's own order).
+    #[cold]
+    fn emit_stage_changes(&mut self) {
+        let log = &mut self.scratch.stage_log;
+        in_day_order(log);
+        for &(day, lesion, stage) in log.iter() {
+            self.obs
+                .event(day, EventKind::LesionStage { lesion, stage });
+        }
+        log.clear();
     }
 
     /// Active painful lesions (for the activity score).
     pub(super) fn painful_active_lesions(&self) -> u32 {
         self.scratch.book.painful_active
+    }
+}
+
+/// Puts a catch-up's stage changes in the order of their days, ties in
+/// lesion order (they come lesion by lesion, each lesion's in its order).
+fn in_day_order(log: &mut [(f64, u32, Stage)]) {
+    log.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+}
+
+/// What a lesion's stage changes depend on, constant between loop events.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct StageRules {
+    /// Multiplies the stage durations of stages starting now.
+    pub heal_time_factor: f64,
+    /// A flare is running.
+    pub in_flare: bool,
+    /// When the running flare ends.
+    pub flare_end_day: f64,
+}
+
+impl LesionBook {
+    /// Applies every stage change due by `until` to `lesions`, keeping the
+    /// book in step; returns how many there were (each one an event of the
+    /// course). `log` receives `(day, lesion, new stage)` of each change
+    /// but the waits for a flare's end, lesion by lesion.
+    pub(super) fn catch_up(
+        &mut self,
+        lesions: &mut [Lesion],
+        until: Until,
+        rules: StageRules,
+        mut log: Option<&mut Vec<(f64, u32, Stage)>>,
+    ) -> u32 {
+        let LesionBook {
+            active,
+            painful_active,
+            seen_active,
+            ..
+        } = self;
+        let mut changes = 0u32;
+        active.sweep(until, |i, day| {
+            let l = &mut lesions[i];
+            let next = advance_stages(l, i, day, until, rules, &mut changes, log.as_deref_mut());
+            if next.is_none() {
+                LesionBook::count_out(painful_active, seen_active, l);
+            }
+            next
+        });
+        changes
+    }
+}
+
+/// Moves lesion `l` (number `i`) through its stage changes from `day` while
+/// they are due by `until`, counting each in `changes` and recording it in
+/// `log`. Returns the day of its next change, or `None` once healed.
+fn advance_stages(
+    l: &mut Lesion,
+    i: usize,
+    mut day: f64,
+    until: Until,
+    rules: StageRules,
+    changes: &mut u32,
+    mut log: Option<&mut Vec<(f64, u32, Stage)>>,
+) -> Option<f64> {
+    loop {
+        *changes += 1;
+        if l.stage == Stage::Sclerotic && l.symptomatic && rules.in_flare {
+            // A painful lesion does not heal while the flare it carries goes
+            // on: healing waits for the end of the flare.
+            l.stage_end_day = rules.flare_end_day.max(day);
+            return Some(l.stage_end_day);
+        }
+        l.stage = l.stage.next();
+        if let Some(log) = log.as_deref_mut() {
+            log.push((day, i as u32, l.stage));
+        }
+        if l.stage == Stage::Healed {
+            l.stage_end_day = NEVER;
+            return None;
+        }
+        l.stage_end_day = day + l.base_days[l.stage as usize] * rules.heal_time_factor;
+        day = l.stage_end_day;
+        if !until.reaches(day) {
+            return Some(day);
+        }
     }
 }
 
@@ -199,4 +297,121 @@ pub(super) fn poisson<R: Rng + ?Sized>(mean: f64, rng: &mut R) -> u64 {
         return 0;
     }
     Poisson::new(mean).map_or(0, |d| d.sample(rng) as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The reference: stage changes one at a time, always the earliest due
+    /// one (ties: the lowest lesion), as when each change was a loop event.
+    /// Returns the changes in the order they happened and how many
+    /// (waits included).
+    fn one_at_a_time(
+        lesions: &mut [Lesion],
+        until: Until,
+        rules: StageRules,
+    ) -> (Vec<(f64, u32, Stage)>, u32) {
+        let (mut log, mut changes) = (Vec::new(), 0);
+        loop {
+            let mut next: Option<(usize, f64)> = None;
+            for (i, l) in lesions.iter().enumerate() {
+                let d = l.stage_end_day;
+                if l.is_active() && until.reaches(d) && next.map_or(true, |(_, b)| d < b) {
+                    next = Some((i, d));
+                }
+            }
+            let Some((i, day)) = next else {
+                return (log, changes);
+            };
+            changes += 1;
+            let l = &mut lesions[i];
+            if l.stage == Stage::Sclerotic && l.symptomatic && rules.in_flare {
+                l.stage_end_day = rules.flare_end_day.max(day);
+                continue;
+            }
+            l.stage = l.stage.next();
+            l.stage_end_day = match l.stage {
+                Stage::Healed => NEVER,
+                s => day + l.base_days[s as usize] * rules.heal_time_factor,
+            };
+            log.push((day, i as u32, l.stage));
+        }
+    }
+
+    fn lesion() -> impl Strategy<Value = Lesion> {
+        // Few distinct days and durations (zero included) so ties are common.
+        let day = prop_oneof![3 => (0u8..8).prop_map(f64::from), 1 => 0.0f64..10.0];
+        let base = prop_oneof![(0u8..4).prop_map(f64::from), 0.0f64..5.0];
+        (
+            0u8..4,
+            any::<bool>(),
+            any::<bool>(),
+            day,
+            [base.clone(), base.clone(), base],
+        )
+            .prop_map(|(stage, symptomatic, seen, day, base_days)| {
+                let stage =
+                    [Stage::Lytic, Stage::Mixed, Stage::Sclerotic, Stage::Healed][stage as usize];
+                Lesion {
+                    site: Site::Tibia,
+                    side: 0,
+                    symptomatic,
+                    stage,
+                    stage_end_day: if stage == Stage::Healed { NEVER } else { day },
+                    base_days,
+                    seen,
+                }
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2048))]
+
+        #[test]
+        fn a_catch_up_is_the_changes_one_at_a_time(
+            mut lesions in prop::collection::vec(lesion(), 0..12),
+            until_day in prop_oneof![(0u8..10).prop_map(f64::from), 0.0f64..12.0],
+            inclusive in any::<bool>(),
+            heal in prop_oneof![Just(1.0), Just(0.5), Just(0.0)],
+            in_flare in any::<bool>(),
+            flare_extra in 0.001f64..5.0,
+        ) {
+            let until = Until { day: until_day, inclusive };
+            // A running flare ends after the event about to happen.
+            let rules = StageRules {
+                heal_time_factor: heal,
+                in_flare,
+                flare_end_day: until_day + flare_extra,
+            };
+            let mut book = LesionBook::default();
+            for (i, l) in lesions.iter().enumerate() {
+                if l.is_active() {
+                    book.active.push(i, l.stage_end_day);
+                    book.painful_active += u32::from(l.symptomatic);
+                    book.seen_active += u32::from(l.seen);
+                }
+            }
+            let mut expected = lesions.clone();
+            let (expected_log, expected_changes) = one_at_a_time(&mut expected, until, rules);
+
+            let mut log = Vec::new();
+            let changes = book.catch_up(&mut lesions, until, rules, Some(&mut log));
+            in_day_order(&mut log);
+
+            prop_assert_eq!(changes, expected_changes);
+            prop_assert_eq!(&log, &expected_log);
+            for (a, b) in lesions.iter().zip(&expected) {
+                prop_assert_eq!(a.stage, b.stage);
+                prop_assert_eq!(a.stage_end_day.to_bits(), b.stage_end_day.to_bits());
+            }
+            let active: Vec<usize> = (0..expected.len()).filter(|&i| expected[i].is_active()).collect();
+            prop_assert_eq!(book.active.lesions().collect::<Vec<_>>(), active.clone());
+            let painful = active.iter().filter(|&&i| expected[i].symptomatic).count() as u32;
+            let seen = active.iter().filter(|&&i| expected[i].seen).count() as u32;
+            prop_assert_eq!((book.painful_active, book.seen_active), (painful, seen));
+            prop_assert!(!book.active.any_due(until), "nothing left due");
+        }
+    }
 }

@@ -65,12 +65,15 @@ impl LesionBook {
         self.count_in(l);
     }
 
-    /// Active lesion `i` (`l`) has healed.
+    /// Lesion `l` has healed (and left [`Self::active`]).
     #[inline]
-    pub(in crate::engine::patient) fn healed(&mut self, i: usize, l: &Lesion) {
-        self.active.remove(i);
-        self.painful_active -= u32::from(l.symptomatic);
-        self.seen_active -= u32::from(l.seen);
+    pub(in crate::engine::patient) fn count_out(
+        painful_active: &mut u32,
+        seen_active: &mut u32,
+        l: &Lesion,
+    ) {
+        *painful_active -= u32::from(l.symptomatic);
+        *seen_active -= u32::from(l.seen);
     }
 
     #[inline]
