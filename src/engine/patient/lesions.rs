@@ -237,6 +237,7 @@ impl LesionBook {
     /// book in step; returns how many there were (each one an event of the
     /// course). With `RECORD`, `log` receives `(day, lesion, new stage)` of
     /// each change but the waits for a flare's end, lesion by lesion.
+    #[inline]
     pub(super) fn catch_up<const RECORD: bool>(
         &mut self,
         lesions: &mut [Lesion],
