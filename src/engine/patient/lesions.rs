@@ -175,10 +175,18 @@ impl<O: Observer> Sim<'_, '_, O> {
             flare_end_day: self.flare.end_day,
         };
         let scratch = &mut *self.scratch;
-        let log = O::RECORDS.then_some(&mut scratch.stage_log);
-        let changes = scratch
-            .book
-            .catch_up(&mut scratch.lesions, until, rules, log);
+        let (book, lesions, log) = (
+            &mut scratch.book,
+            &mut scratch.lesions,
+            &mut scratch.stage_log,
+        );
+        // Two copies of the sweep: without an observer that records, the
+        // change log is compiled out.
+        let changes = if O::RECORDS {
+            book.catch_up::<true>(lesions, until, rules, log)
+        } else {
+            book.catch_up::<false>(lesions, until, rules, log)
+        };
         self.events = self.events.saturating_add(changes);
         if self.events > MAX_EVENTS {
             self.out.limit = Some(Limit::Events);
@@ -227,14 +235,14 @@ pub(super) struct StageRules {
 impl LesionBook {
     /// Applies every stage change due by `until` to `lesions`, keeping the
     /// book in step; returns how many there were (each one an event of the
-    /// course). `log` receives `(day, lesion, new stage)` of each change
-    /// but the waits for a flare's end, lesion by lesion.
-    pub(super) fn catch_up(
+    /// course). With `RECORD`, `log` receives `(day, lesion, new stage)` of
+    /// each change but the waits for a flare's end, lesion by lesion.
+    pub(super) fn catch_up<const RECORD: bool>(
         &mut self,
         lesions: &mut [Lesion],
         until: Until,
         rules: StageRules,
-        mut log: Option<&mut Vec<(f64, u32, Stage)>>,
+        log: &mut Vec<(f64, u32, Stage)>,
     ) -> u32 {
         let LesionBook {
             active,
@@ -245,7 +253,7 @@ impl LesionBook {
         let mut changes = 0u32;
         active.sweep(until, |i, day| {
             let l = &mut lesions[i];
-            let next = advance_stages(l, i, day, until, rules, &mut changes, log.as_deref_mut());
+            let next = advance_stages::<RECORD>(l, i, day, until, rules, &mut changes, log);
             if next.is_none() {
                 LesionBook::count_out(painful_active, seen_active, l);
             }
@@ -256,16 +264,18 @@ impl LesionBook {
 }
 
 /// Moves lesion `l` (number `i`) through its stage changes from `day` while
-/// they are due by `until`, counting each in `changes` and recording it in
-/// `log`. Returns the day of its next change, or `None` once healed.
-fn advance_stages(
+/// they are due by `until`, counting each in `changes` and, with `RECORD`,
+/// recording it in `log`. Returns the day of its next change, or `None`
+/// once healed.
+#[inline(always)]
+fn advance_stages<const RECORD: bool>(
     l: &mut Lesion,
     i: usize,
     mut day: f64,
     until: Until,
     rules: StageRules,
     changes: &mut u32,
-    mut log: Option<&mut Vec<(f64, u32, Stage)>>,
+    log: &mut Vec<(f64, u32, Stage)>,
 ) -> Option<f64> {
     loop {
         *changes += 1;
@@ -276,14 +286,17 @@ fn advance_stages(
             return Some(l.stage_end_day);
         }
         l.stage = l.stage.next();
-        if let Some(log) = log.as_deref_mut() {
+        if RECORD {
             log.push((day, i as u32, l.stage));
         }
-        if l.stage == Stage::Healed {
-            l.stage_end_day = NEVER;
-            return None;
-        }
-        l.stage_end_day = day + l.base_days[l.stage as usize] * rules.heal_time_factor;
+        let base_days = match l.stage {
+            Stage::Healed => {
+                l.stage_end_day = NEVER;
+                return None;
+            }
+            stage => l.base_days[stage as usize],
+        };
+        l.stage_end_day = day + base_days * rules.heal_time_factor;
         day = l.stage_end_day;
         if !until.reaches(day) {
             return Some(day);
@@ -396,8 +409,21 @@ mod tests {
             let mut expected = lesions.clone();
             let (expected_log, expected_changes) = one_at_a_time(&mut expected, until, rules);
 
+            // The sweep without the log changes the lesions the same way.
+            let (mut quiet_lesions, mut quiet_book) = (lesions.clone(), book.clone());
+            let mut unused = Vec::new();
+            let quiet_changes =
+                quiet_book.catch_up::<false>(&mut quiet_lesions, until, rules, &mut unused);
+            prop_assert!(unused.is_empty());
+
             let mut log = Vec::new();
-            let changes = book.catch_up(&mut lesions, until, rules, Some(&mut log));
+            let changes = book.catch_up::<true>(&mut lesions, until, rules, &mut log);
+            prop_assert_eq!(quiet_changes, changes);
+            prop_assert_eq!(quiet_book.active.lesions().collect::<Vec<_>>(), book.active.lesions().collect::<Vec<_>>());
+            for (a, b) in quiet_lesions.iter().zip(&lesions) {
+                prop_assert_eq!(a.stage, b.stage);
+                prop_assert_eq!(a.stage_end_day.to_bits(), b.stage_end_day.to_bits());
+            }
             in_day_order(&mut log);
 
             prop_assert_eq!(changes, expected_changes);

@@ -113,29 +113,60 @@ impl ActiveLesions {
     /// Hands every lesion with a change due by `until` to `advance` (lesion,
     /// day of its change), in lesion order. `advance` returns the lesion's
     /// next change day, or `None` once it has healed (it leaves the list).
+    #[inline]
     pub(in crate::engine::patient) fn sweep(
         &mut self,
         until: Until,
+        advance: impl FnMut(usize, f64) -> Option<f64>,
+    ) {
+        // `Until::reaches` as a single comparison (`a < b || a == b` is
+        // `a <= b` for every pair of floats), so the scan of the mostly
+        // not-due entries is one compare each.
+        let day = until.day;
+        if until.inclusive {
+            self.sweep_where(|d| d <= day, advance);
+        } else {
+            self.sweep_where(|d| d < day, advance);
+        }
+    }
+
+    /// [`Self::sweep`] with "due" given as a predicate on the change day.
+    /// Most entries are not due, so the scan writes only the days that
+    /// change and marks healed lesions, which leave the list afterwards.
+    #[inline(always)]
+    fn sweep_where(
+        &mut self,
+        is_due: impl Fn(f64) -> bool,
         mut advance: impl FnMut(usize, f64) -> Option<f64>,
     ) {
         let mut due = NEVER;
-        let mut kept = 0;
-        for k in 0..self.entries.len() {
-            let (mut day, lesion) = self.entries[k];
-            if until.reaches(day) {
-                match advance(lesion as usize, day) {
-                    Some(next) => day = next,
-                    None => continue,
+        let mut any_healed = false;
+        for (day, lesion) in self.entries.iter_mut() {
+            if is_due(*day) {
+                match advance(*lesion as usize, *day) {
+                    Some(next) => *day = next,
+                    None => {
+                        *lesion = HEALED;
+                        any_healed = true;
+                        continue;
+                    }
                 }
             }
-            self.entries[kept] = (day, lesion);
-            kept += 1;
-            due = due.min(day);
+            // A lower bound only: days are never NaN, and either zero will do.
+            if *day < due {
+                due = *day;
+            }
         }
-        self.entries.truncate(kept);
+        if any_healed {
+            self.entries.retain(|e| e.1 != HEALED);
+        }
         self.due = due;
     }
 }
+
+/// Marks an entry whose lesion healed during a sweep (no lesion has this
+/// number: lesions are capped far below it).
+const HEALED: u32 = u32::MAX;
 
 #[cfg(test)]
 mod tests {
