@@ -29,7 +29,7 @@ use super::metrics::{Metric, MetricLayout};
 use super::model_values::ReplicateModel;
 use super::patient::{simulate_patient, Discard, EventLog, Limit, Outcome, Scratch};
 use super::tally::MetricTally;
-use super::treatment::{self, TreatmentPlan, TreatmentState};
+use super::treatment::{TreatmentPlan, TreatmentState};
 use super::units::DAYS_PER_YEAR;
 
 /// What decides a study's metric list: its horizon, its drugs and the
@@ -524,16 +524,12 @@ fn simulate_chunk(
         .collect();
     let mut scratch = Scratch::default();
     let mut tally = MetricTally::new(spec.metrics, layout, arms.len());
-    let any_treated = arms.iter().any(|arm| arm.plan.is_some());
     for p in patients {
-        // Responsiveness does not depend on the arm: drawn once per patient.
-        let responsiveness = any_treated.then(|| treatment::responsiveness(model, p));
         for (a, arm) in arms.iter().enumerate() {
             let mut state = arm
                 .plan
                 .as_ref()
-                .zip(responsiveness)
-                .map(|(plan, u)| TreatmentState::with_responsiveness(plan, model, p, u));
+                .map(|plan| TreatmentState::new(plan, model, p));
             let outcome = if want_rows {
                 let mut log = EventLog::default();
                 let o = simulate_patient(model, p, state.as_mut(), &mut scratch, &mut log);

@@ -8,8 +8,9 @@
 //! next own event, tells it about diagnosis and flares through
 //! [`TreatmentState::on`], and reads the [`Effects`] in force afterwards.
 //! Responsiveness to each drug is a latent patient trait drawn from an
-//! arm-independent stream, so re-exposure behaves consistently and all arms
-//! see the same responders.
+//! arm-independent stream of its own, so re-exposure behaves consistently
+//! and all arms see the same responders; it is drawn when the drug is
+//! started (the same value whenever drawn), so drugs never given cost nothing.
 
 mod due;
 mod effects;
@@ -23,7 +24,7 @@ use crate::scenario::treatment::{AtTop, EscalateWhen, OnRelapse};
 pub use super::drugs::DrugModel;
 use super::events::{EventKind, Observer, StopReason};
 use super::model_values::ReplicateModel;
-use super::rng::Purpose;
+use super::rng::{Purpose, ReplicateKey, Stream};
 pub use effects::Effects;
 pub use plan::{Fallback, TreatmentOutcome, TreatmentPlan};
 
@@ -83,8 +84,12 @@ pub struct TreatmentState<'a> {
     plan: &'a TreatmentPlan,
     drugs: &'a [DrugModel],
     genotype: Genotype,
-    responsiveness: [f64; MAX_DRUGS],
-    rng: super::rng::Stream,
+    /// Names the patient's streams (responsiveness per drug, treatment events).
+    key: &'a ReplicateKey,
+    patient: u64,
+    /// The treatment-event stream, made when the first drug is started
+    /// (untreated patients never need it).
+    rng: Option<Stream>,
     phase: Phase,
     step_start: f64,
     next_assess: f64,
@@ -117,40 +122,31 @@ pub struct TreatmentState<'a> {
     drugs_stale: bool,
 }
 
-/// A patient's latent responsiveness to each drug, from streams named by
-/// drug: the same under every arm.
-pub fn responsiveness(model: &ReplicateModel, patient: u64) -> [f64; MAX_DRUGS] {
-    let mut u = [1.0; MAX_DRUGS];
-    for (u, drug) in u.iter_mut().zip(&model.drugs) {
-        *u = drug.responsiveness(&model.key, patient);
-    }
-    u
+/// What an assessment decides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verdict {
+    /// Sustained remission: stop the drugs.
+    Taper,
+    /// Still active after the minimum time on the step: the next step.
+    Escalate,
+    /// Nothing changes.
+    Stay,
 }
 
 /// Where drug intervals go: `(drug, start_day, end_day)`.
 pub type Intervals = Vec<(u16, f64, f64)>;
 
 impl<'a> TreatmentState<'a> {
-    /// A patient's fresh state under `plan`, with its latent responsiveness
-    /// drawn from the arm-independent responsiveness stream.
+    /// A patient's fresh state under `plan`; its streams are named by
+    /// `model`'s key and `patient`.
     pub fn new(plan: &'a TreatmentPlan, model: &'a ReplicateModel, patient: u64) -> Self {
-        Self::with_responsiveness(plan, model, patient, responsiveness(model, patient))
-    }
-
-    /// As [`TreatmentState::new`], with the patient's responsiveness drawn
-    /// once for all arms by [`responsiveness`].
-    pub fn with_responsiveness(
-        plan: &'a TreatmentPlan,
-        model: &'a ReplicateModel,
-        patient: u64,
-        responsiveness: [f64; MAX_DRUGS],
-    ) -> Self {
         TreatmentState {
             plan,
             drugs: &model.drugs,
             genotype: Genotype::Sporadic,
-            responsiveness,
-            rng: model.key.stream(patient, Purpose::Treatment),
+            key: &model.key,
+            patient,
+            rng: None,
             phase: Phase::Untreated,
             step_start: 0.0,
             next_assess: NEVER,
@@ -179,10 +175,11 @@ impl<'a> TreatmentState<'a> {
         self.genotype = g;
     }
 
-    /// Whether the patient responds to drug `d` (a fixed trait).
+    /// Whether the patient responds to drug `d` (a fixed trait: drawn from
+    /// the patient's stream for that drug alone, so the same whenever asked).
     pub fn is_responder(&self, d: u16) -> bool {
         let drug = &self.drugs[usize::from(d)];
-        self.responsiveness[usize::from(d)] < drug.p_response(self.genotype)
+        drug.responsiveness(self.key, self.patient) < drug.p_response(self.genotype)
     }
 
     /// The next day on which the strategy acts by itself.
@@ -217,8 +214,30 @@ impl<'a> TreatmentState<'a> {
             }
             (TreatmentTrigger::FlareStart, Phase::Untreated | Phase::Stopped) => {}
             (TreatmentTrigger::FlareEnd, _) => self.last_flare_end = day,
+            (TreatmentTrigger::Scheduled, Phase::OnStep(_)) => {
+                if !self.pass_quiet_assessment(day) {
+                    self.act(trigger, day, obs, intervals);
+                }
+            }
             _ => self.act(trigger, day, obs, intervals),
         }
+    }
+
+    /// Takes the assessment due at `day` if it is all that is due and it
+    /// changes nothing (most assessments): then only the next one is
+    /// scheduled, as [`TreatmentState::act`] would, without its cost.
+    /// False, with nothing done, otherwise.
+    #[inline(never)]
+    fn pass_quiet_assessment(&mut self, day: f64) -> bool {
+        let quiet = self.next_assess <= day
+            && self.drugs_due > day
+            && self.lasting_next > day
+            && self.verdict(day) == Verdict::Stay;
+        if quiet {
+            self.next_assess = day + self.plan.assess_every_days;
+            self.refresh();
+        }
+        quiet
     }
 
     /// The triggers that can change drugs, schedule or effects.
@@ -352,7 +371,11 @@ impl<'a> TreatmentState<'a> {
             return;
         };
         let m = &self.drugs[usize::from(drug)];
-        let e: f64 = Exp1.sample(&mut self.rng);
+        let (key, patient) = (self.key, self.patient);
+        let rng = self
+            .rng
+            .get_or_insert_with(|| key.stream(patient, Purpose::Treatment));
+        let e: f64 = Exp1.sample(rng);
         // On the drug again: its on-drug effect replaces the lasting one.
         if self.lasting_until[usize::from(drug)] > 0.0 {
             self.lasting_until[usize::from(drug)] = 0.0;
@@ -486,10 +509,21 @@ impl<'a> TreatmentState<'a> {
     fn assess<O: Observer>(&mut self, day: f64, obs: &mut O, intervals: &mut Intervals) {
         self.next_assess = day + self.plan.assess_every_days;
         let Phase::OnStep(k) = self.phase else { return };
+        match self.verdict(day) {
+            Verdict::Taper => {
+                self.stop_all(day, StopReason::Taper, obs, intervals);
+                self.phase = Phase::TaperedOff(k);
+            }
+            Verdict::Escalate => self.escalate(day, obs, intervals),
+            Verdict::Stay => {}
+        }
+    }
+
+    /// What an assessment on a step at `day` decides.
+    #[inline]
+    fn verdict(&self, day: f64) -> Verdict {
         if self.in_sustained_remission(day, self.taper_after_days()) {
-            self.stop_all(day, StopReason::Taper, obs, intervals);
-            self.phase = Phase::TaperedOff(k);
-            return;
+            return Verdict::Taper;
         }
         let still_active = match self.plan.escalate_when {
             EscalateWhen::NotInRemission => {
@@ -508,7 +542,9 @@ impl<'a> TreatmentState<'a> {
         // and their rounding must not decide an escalation.
         let on_step = day - self.step_start + SCHEDULE_SLACK_DAYS;
         if still_active && on_step >= self.plan.min_days_on_step {
-            self.escalate(day, obs, intervals);
+            Verdict::Escalate
+        } else {
+            Verdict::Stay
         }
     }
 

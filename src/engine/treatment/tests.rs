@@ -403,8 +403,13 @@ proptest::proptest! {
             // The strategy's own events up to the next flare start or end.
             while t.next_event_day() <= day + gap {
                 let next = t.next_event_day();
+                let mut slow = (t.clone(), log.clone(), iv.clone());
+                slow.0.in_flare = in_flare;
+                slow.0.act(TreatmentTrigger::Scheduled, next, &mut slow.1, &mut slow.2);
                 t.on(TreatmentTrigger::Scheduled, next, in_flare, &mut log, &mut iv);
                 check(&t);
+                // A quiet assessment taken without `act` leaves what `act` would.
+                assert_eq!(format!("{:?}", (&t, &log, &iv)), format!("{slow:?}"));
             }
             day += gap;
             in_flare = !in_flare;
@@ -415,6 +420,29 @@ proptest::proptest! {
         t.close(day, &mut iv, &mut log);
         check(&t);
     }
+}
+
+/// Responsiveness drawn when a drug starts is the patient's trait for that
+/// drug: the value of the drug's own stream, whatever else was drawn before.
+#[test]
+fn responsiveness_is_the_drugs_own_stream_whenever_drawn() {
+    let d = varied_drug("a", 0.0, 0.0, 0.0, 0.0);
+    let h = Harness::new(vec![varied_drug("b", 0.0, 0.0, 0.0, 0.0), d.clone()]);
+    let p = plan(vec![vec![0], vec![1]]);
+    let mut responders = 0;
+    for patient in 0..200 {
+        let u = d.responsiveness(&h.model.key, patient);
+        let t = TreatmentState::new(&p, &h.model, patient);
+        // The same answer before and after another drug's draw, and as
+        // the drug's own stream and threshold say.
+        let first = t.is_responder(1);
+        let _ = t.is_responder(0);
+        assert_eq!(first, t.is_responder(1));
+        assert_eq!(first, u < d.values.p_response);
+        responders += usize::from(first);
+    }
+    // Both kinds occur (p_response 0.6: 120 expected, sd about 7).
+    assert!((90..150).contains(&responders), "{responders} of 200");
 }
 
 /// The assessment due at exactly the minimum time on a step escalates,
