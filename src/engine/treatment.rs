@@ -286,7 +286,7 @@ impl<'a> TreatmentState<'a> {
         for slot in 0..MAX_STEP_DRUGS {
             if let Some(d) = self.on[slot].take() {
                 self.record_exposure(&d, day, intervals);
-                self.effects_stale = true;
+                self.effects_stale |= d.effect_announced;
                 self.drugs_stale = true;
             }
         }
@@ -381,7 +381,8 @@ impl<'a> TreatmentState<'a> {
             self.lasting_until[usize::from(drug)] = 0.0;
             self.lasting_changed();
         }
-        self.effects_stale = true;
+        // The effects change when the drug's effect sets in (at once
+        // without an onset lag: `announce_effect` below), not at its start.
         let first = &mut self.outcome.first_start_day[usize::from(drug)];
         *first = first.min(day);
         self.outcome.last_drug = Some(drug);
@@ -468,7 +469,8 @@ impl<'a> TreatmentState<'a> {
                 self.lasting_until[usize::from(d.drug)] = day + lasting;
                 self.lasting_changed();
             }
-            self.effects_stale = true;
+            // A drug stopped before its effect set in took nothing away.
+            self.effects_stale |= d.effect_announced;
             self.drugs_stale = true;
             obs.event(
                 day,
