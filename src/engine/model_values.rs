@@ -224,7 +224,10 @@ fn draw_at<K: crate::scenario::dist::Kind>(
 /// [`ERLANG_MAX_SHAPE`] is drawn as a sum of exponentials (an Erlang
 /// distribution, the same law), which is several times cheaper than the
 /// general gamma sampler and these durations are drawn for every lesion stage.
+// A plain one-byte tag: without it the variant is decoded from a niche in
+// the general sampler's own tag, a few more instructions on every draw.
 #[derive(Debug, Clone, Copy)]
+#[repr(u8)]
 pub enum GammaDuration {
     /// Sum of `k` exponentials, times `scale`.
     Erlang {
