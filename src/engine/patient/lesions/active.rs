@@ -43,7 +43,13 @@ impl Until {
     /// True if a change on `day` is due.
     #[inline(always)]
     pub(in crate::engine::patient) fn reaches(self, day: f64) -> bool {
-        day < self.day || (self.inclusive && day == self.day)
+        // `a < b || a == b` is `a <= b` for every pair of floats: one
+        // comparison whichever `inclusive` is.
+        if self.inclusive {
+            day <= self.day
+        } else {
+            day < self.day
+        }
     }
 }
 
