@@ -158,7 +158,7 @@ impl ActiveLesions {
                     }
                 }
             }
-            // A lower bound only: days are never NaN, and either zero will do.
+            // The lowest day (days are never NaN, so a plain `<` is `f64::min`).
             if *day < due {
                 due = *day;
             }
