@@ -140,3 +140,41 @@ fn treated_arms_are_identical_across_threads() {
     );
     assert_same_results(&one, &two, "treated arms, RAYON_NUM_THREADS=1 vs 2");
 }
+
+/// Recording the events (`events.csv`) does not change any other result:
+/// the engine applies lesion stage changes in sweeps either way, and only
+/// puts them in day order for a recording observer.
+#[test]
+fn recording_events_changes_no_other_result() {
+    let tmp = tempdir();
+    let reference = std::fs::read_to_string("scenarios/reference.toml").expect("reference.toml");
+    let with =
+        |events: bool| format!("{reference}\n[output]\npatients = true\nevents = {events}\n");
+    let quiet = write_scenario(tmp.path(), "quiet.toml", &with(false));
+    let recorded = write_scenario(tmp.path(), "recorded.toml", &with(true));
+    let a = run_into(
+        &[quiet.to_str().unwrap(), "--patients", "3000"],
+        &tmp.path().join("quiet"),
+        &[],
+    );
+    let b = run_into(
+        &[recorded.to_str().unwrap(), "--patients", "3000"],
+        &tmp.path().join("recorded"),
+        &[],
+    );
+    assert!(!a.contains_key("events.csv") && b.contains_key("events.csv"));
+    let stages = b["events.csv"]
+        .split(|&c| c == b'\n')
+        .filter(|line| line.windows(13).any(|w| w == b",lesion_stage"))
+        .count();
+    assert!(
+        stages > 10_000,
+        "the recorded run has its stage changes ({stages})"
+    );
+    // The CSV results (the manifest and report.html name the files written).
+    let csvs: Vec<_> = a.keys().filter(|n| n.ends_with(".csv")).collect();
+    assert!(csvs.len() >= 6, "{csvs:?}");
+    for name in csvs {
+        assert!(a[name] == b[name], "{name} differs with events recorded");
+    }
+}
