@@ -150,8 +150,8 @@ fn recording_events_changes_no_other_result() {
     let reference = std::fs::read_to_string("scenarios/reference.toml").expect("reference.toml");
     let with =
         |events: bool| format!("{reference}\n[output]\npatients = true\nevents = {events}\n");
-    let quiet = write_scenario(tmp.path(), "quiet.toml", &with(false));
-    let recorded = write_scenario(tmp.path(), "recorded.toml", &with(true));
+    let quiet = write_scenario(tmp.path(), "quiet.toml", with(false));
+    let recorded = write_scenario(tmp.path(), "recorded.toml", with(true));
     let a = run_into(
         &[quiet.to_str().unwrap(), "--patients", "3000"],
         &tmp.path().join("quiet"),
