@@ -286,10 +286,7 @@ impl<O: Observer> Sim<'_, '_, O> {
         let horizon = self.m.horizon_days;
         self.start_flare(true);
         loop {
-            self.events += 1;
-            if self.events > MAX_EVENTS {
-                self.out.limit = Some(Limit::Events);
-            }
+            self.count_events(1);
             if self.out.limit.is_some() {
                 // The run fails on this patient: stop here rather than grow.
                 self.finish(self.day);
@@ -323,6 +320,15 @@ impl<O: Observer> Sim<'_, '_, O> {
                     break;
                 }
             }
+        }
+    }
+
+    /// Counts `n` more events of the course (loop events and lesion stage
+    /// changes alike) against [`MAX_EVENTS`].
+    fn count_events(&mut self, n: u32) {
+        self.events = self.events.saturating_add(n);
+        if self.events > MAX_EVENTS {
+            self.out.limit = Some(Limit::Events);
         }
     }
 

@@ -16,7 +16,6 @@ use rand::Rng;
 use rand_distr::{Distribution, Poisson};
 
 use crate::model::{Site, Stage};
-use crate::scenario::limits::MAX_EVENTS;
 
 use super::{EventKind, Lesion, Limit, Observer, Sim, NEVER};
 use crate::scenario::limits::MAX_LESIONS;
@@ -187,10 +186,7 @@ impl<O: Observer> Sim<'_, '_, O> {
         } else {
             book.catch_up::<false>(lesions, until, rules, log)
         };
-        self.events = self.events.saturating_add(changes);
-        if self.events > MAX_EVENTS {
-            self.out.limit = Some(Limit::Events);
-        }
+        self.count_events(changes);
         if O::RECORDS {
             self.emit_stage_changes();
         }

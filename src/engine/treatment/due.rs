@@ -37,10 +37,9 @@ impl TreatmentState<'_> {
     ) -> bool {
         for slot in 0..MAX_STEP_DRUGS {
             // Most scheduled events are assessments: drugs with nothing due are skipped.
-            if !self.on[slot].as_ref().is_some_and(|d| d.due <= day) {
+            let Some(mut d) = self.on[slot].filter(|d| d.due <= day) else {
                 continue;
-            }
-            let Some(mut d) = self.on[slot] else { continue };
+            };
             if !d.effect_announced && d.effect_day <= day {
                 self.announce_effect(&mut d, day, obs);
             }
