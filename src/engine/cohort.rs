@@ -8,11 +8,13 @@
 //! Determinism: chunk boundaries depend only on [`CHUNK_PATIENTS`], every
 //! accumulator is an integer, and per-patient rows are gathered per chunk and
 //! written in chunk order, so every output is byte-identical whatever the
-//! thread count or shard split. Chunks run in batches of
-//! [`BATCH_CHUNKS_PER_THREAD`] per worker, so memory stays flat in the
-//! cohort size.
+//! thread count or shard split. Chunks are merged on the worker threads as
+//! they finish; when per-patient rows are written, chunks run in batches of
+//! [`BATCH_CHUNKS_PER_THREAD`] per worker instead, so that rows go out in
+//! order. Memory stays flat in the cohort size either way.
 
 use std::ops::Range;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -45,8 +47,9 @@ pub fn metric_layout(scenario: &Scenario, drugs: &DrugTable, arms: &[Arm]) -> Me
 
 /// Patients per chunk; part of the determinism contract (do not derive from threads).
 pub const CHUNK_PATIENTS: u64 = 1024;
-/// Chunks simulated between two merges, per worker thread. Only memory and
-/// load balance depend on it: merges are exact, so results do not.
+/// Chunks simulated between two writes of per-patient rows, per worker
+/// thread. Only memory and load balance depend on it: merges are exact, so
+/// results do not.
 pub const BATCH_CHUNKS_PER_THREAD: u64 = 4;
 
 /// One arm: a name and its strategy (None: natural history, no treatment).
@@ -366,6 +369,8 @@ struct ChunkAcc {
     observed_days: FixedSum,
     /// The first patient (and arm) that hit a per-patient limit; the chunk stops there.
     limit: Option<(u64, usize, Limit)>,
+    /// Patients simulated.
+    patients: u64,
 }
 
 /// What one arm of a chunk records of whole days, for the histograms and
@@ -394,64 +399,189 @@ impl ChunkDays {
 /// not depend on the number of threads, and the accumulators of disjoint
 /// unit ranges merge into exactly those of their union. Per-patient rows go
 /// to `sink` in unit order. `progress` is called with the number of patients
-/// finished after each batch.
+/// of each finished chunk.
 pub fn run_units(
     spec: &CohortSpec,
     units: Range<u64>,
     sink: &mut dyn RowSink,
     progress: &(dyn Fn(u64) + Sync),
 ) -> crate::Result<Accumulators> {
-    let shape = spec.shape;
-    let mut acc = shape.accumulators(spec.scenario.replicates);
+    let mut acc = spec.shape.accumulators(spec.scenario.replicates);
     let layout = spec.metric_layout();
-    let want_rows = sink.wants_rows();
     let per = spec.chunks_per_replicate();
-    let batch = BATCH_CHUNKS_PER_THREAD * rayon::current_num_threads() as u64;
     let mut first = units.start;
-    let mut model: Option<ReplicateModel> = None;
     while first < units.end {
         let r = (first / per) as u32;
-        // A batch stays within one replicate (one model).
-        let last = (first + batch).min(units.end).min((u64::from(r) + 1) * per);
-        if !matches!(&model, Some(m) if m.replicate == r) {
-            model = Some(spec.replicate_model(r));
+        // One replicate (one model) at a time.
+        let last = units.end.min((u64::from(r) + 1) * per);
+        let run = ReplicateRun {
+            spec,
+            model: &spec.replicate_model(r),
+            layout: &layout,
+            replicate: r,
+        };
+        let part = if sink.wants_rows() {
+            run.in_unit_order(first..last, sink, progress)?
+        } else {
+            run.merged_on_workers(first..last, progress)
+        };
+        if let Some((_, (patient, arm, limit))) = part.limit {
+            return Err(crate::Error::PatientLimit(format!(
+                "patient {patient} of replicate {r} (arm `{}`) has {}",
+                spec.arms[arm].name,
+                limit.describe()
+            )));
         }
-        let model = model.as_ref().expect("built above");
-        let chunks: Vec<ChunkAcc> = (first..last)
-            .into_par_iter()
-            .map(|u| {
-                let patients = spec.chunk_patients(u % per);
-                let n = patients.end - patients.start;
-                let chunk = simulate_chunk(model, spec, &layout, patients, want_rows);
-                progress(n);
-                chunk
-            })
-            .collect();
-        let rep = &mut acc.replicates[r as usize];
-        for chunk in chunks {
-            if let Some((patient, arm, limit)) = chunk.limit {
-                return Err(crate::Error::PatientLimit(format!(
-                    "patient {patient} of replicate {r} (arm `{}`) has {}",
-                    spec.arms[arm].name,
-                    limit.describe()
-                )));
-            }
-            merge_replicate(rep, &chunk.stats);
-            for (a, b) in acc.curves.iter_mut().zip(&chunk.curves) {
-                merge_curves(a, b);
-            }
-            for ((days, stats), curves) in chunk.days.iter().zip(&mut rep.arms).zip(&mut acc.curves)
-            {
-                days.add_to(stats, curves);
-            }
-            acc.observed_days.merge(&chunk.observed_days);
-            if want_rows {
-                sink.write_chunk(r, &chunk.rows)?;
-            }
+        merge_replicate(&mut acc.replicates[r as usize], &part.stats);
+        for (a, b) in acc.curves.iter_mut().zip(&part.curves) {
+            merge_curves(a, b);
         }
+        acc.observed_days.merge(&part.observed_days);
         first = last;
     }
     Ok(acc)
+}
+
+/// The units of one replicate being run.
+struct ReplicateRun<'a> {
+    spec: &'a CohortSpec<'a>,
+    model: &'a ReplicateModel,
+    layout: &'a MetricLayout,
+    replicate: u32,
+}
+
+impl ReplicateRun<'_> {
+    /// Simulates the chunk of work unit `unit`.
+    fn chunk(&self, unit: u64, want_rows: bool) -> ChunkAcc {
+        let patients = self
+            .spec
+            .chunk_patients(unit % self.spec.chunks_per_replicate());
+        simulate_chunk(self.model, self.spec, self.layout, patients, want_rows)
+    }
+
+    /// Without per-patient rows nothing needs unit order (every merge is
+    /// exact), so chunks are merged on the workers as they finish, with no
+    /// pause between batches and no merging left to one thread.
+    fn merged_on_workers(&self, units: Range<u64>, progress: &(dyn Fn(u64) + Sync)) -> Part {
+        // A chunk after one that hit a limit is not needed: the run fails
+        // with the first such chunk, which always runs (only later ones are
+        // skipped), so the error does not depend on timing.
+        let first_failed = AtomicU64::new(u64::MAX);
+        units
+            .into_par_iter()
+            .fold(
+                || Part::new(self.spec.shape),
+                |mut part, u| {
+                    if u > first_failed.load(Ordering::Relaxed) {
+                        return part;
+                    }
+                    let chunk = self.chunk(u, false);
+                    progress(chunk.patients);
+                    if chunk.limit.is_some() {
+                        first_failed.fetch_min(u, Ordering::Relaxed);
+                    }
+                    part.absorb(u, &chunk);
+                    part
+                },
+            )
+            .reduce(|| Part::new(self.spec.shape), Part::merged)
+    }
+
+    /// With per-patient rows, chunks run in batches of
+    /// [`BATCH_CHUNKS_PER_THREAD`] per worker, and their rows go to `sink`
+    /// in unit order, so memory stays flat in the cohort size.
+    fn in_unit_order(
+        &self,
+        units: Range<u64>,
+        sink: &mut dyn RowSink,
+        progress: &(dyn Fn(u64) + Sync),
+    ) -> crate::Result<Part> {
+        let mut part = Part::new(self.spec.shape);
+        let batch = BATCH_CHUNKS_PER_THREAD * rayon::current_num_threads() as u64;
+        let mut first = units.start;
+        while first < units.end {
+            let last = (first + batch).min(units.end);
+            let chunks: Vec<ChunkAcc> = (first..last)
+                .into_par_iter()
+                .map(|u| {
+                    let chunk = self.chunk(u, true);
+                    progress(chunk.patients);
+                    chunk
+                })
+                .collect();
+            for (u, chunk) in (first..last).zip(chunks) {
+                part.absorb(u, &chunk);
+                if part.limit.is_some() {
+                    return Ok(part);
+                }
+                sink.write_chunk(self.replicate, &chunk.rows)?;
+            }
+            first = last;
+        }
+        Ok(part)
+    }
+}
+
+/// What consecutive units of one replicate add up to.
+struct Part {
+    stats: ReplicateStats,
+    curves: Vec<ArmCurves>,
+    observed_days: FixedSum,
+    /// The first unit whose chunk hit a per-patient limit, with that
+    /// patient (and arm); its sums are not needed.
+    limit: Option<(u64, (u64, usize, Limit))>,
+}
+
+impl Part {
+    fn new(shape: Shape) -> Part {
+        Part {
+            stats: shape.replicate_stats(true),
+            curves: (0..shape.arms).map(|_| shape.curves(true)).collect(),
+            observed_days: FixedSum::default(),
+            limit: None,
+        }
+    }
+
+    /// Adds the chunk of work unit `unit`.
+    fn absorb(&mut self, unit: u64, chunk: &ChunkAcc) {
+        if let Some(limit) = chunk.limit {
+            self.note_limit((unit, limit));
+            return;
+        }
+        merge_replicate(&mut self.stats, &chunk.stats);
+        for (a, b) in self.curves.iter_mut().zip(&chunk.curves) {
+            merge_curves(a, b);
+        }
+        for ((days, stats), curves) in chunk
+            .days
+            .iter()
+            .zip(&mut self.stats.arms)
+            .zip(&mut self.curves)
+        {
+            days.add_to(stats, curves);
+        }
+        self.observed_days.merge(&chunk.observed_days);
+    }
+
+    /// Keeps the limit of the earliest unit.
+    fn note_limit(&mut self, limit: (u64, (u64, usize, Limit))) {
+        if self.limit.map_or(true, |(u, _)| limit.0 < u) {
+            self.limit = Some(limit);
+        }
+    }
+
+    /// The sums of both parts.
+    fn merged(mut self, other: Part) -> Part {
+        merge_replicate(&mut self.stats, &other.stats);
+        for (a, b) in self.curves.iter_mut().zip(&other.curves) {
+            merge_curves(a, b);
+        }
+        self.observed_days.merge(&other.observed_days);
+        if let Some(limit) = other.limit {
+            self.note_limit(limit);
+        }
+        self
+    }
 }
 
 impl CohortResult {
@@ -509,6 +639,7 @@ fn simulate_chunk(
         rows: Vec::new(),
         observed_days: FixedSum::default(),
         limit: None,
+        patients: patients.end - patients.start,
     };
     // Occupancy and time since diagnosis are added per grid point side by
     // side, and to the chunk's arrays at the end.

@@ -4,7 +4,9 @@
 //! Cohorts span several chunks of 1024 patients so that chunks really run
 //! on different threads.
 
-use crate::util::{assert_same_results, manifest, run_into, tempdir, write_scenario};
+use crate::util::{
+    assert_same_results, crmo, manifest, output, run_into, success, tempdir, write_scenario,
+};
 
 /// A scenario with several replicates and distribution-valued parameters
 /// (drawn per replicate), so every part of the output is exercised.
@@ -106,8 +108,9 @@ fn per_patient_files_are_identical_across_threads_and_runs() {
     assert_same_results(&two, &again, "per-patient files, second run");
 }
 
-/// More than one batch of 64 chunks (65,536 patients) with a short horizon
-/// (cheap in a debug build): batch boundaries do not depend on threads either.
+/// Many chunks (65 of 1,024 patients) with a short horizon (cheap in a
+/// debug build): how chunks are shared out and merged does not change the
+/// results either.
 #[test]
 fn identical_across_threads_beyond_one_batch() {
     let tmp = tempdir();
@@ -177,4 +180,62 @@ fn recording_events_changes_no_other_result() {
     for name in csvs {
         assert!(a[name] == b[name], "{name} differs with events recorded");
     }
+}
+
+/// Frail patients with many new lesions per flare: a few exceed the lesion
+/// limit, patient 8,010 first, and patient 22,404 in the second half of the
+/// cohort, where a second thread starts.
+const LIMITED: &str = r#"name = "limited"
+seed = 1
+patients = 40000
+horizon_years = 10
+[natural_history]
+new_lesions_per_flare = 5
+frailty_variance = 5
+"#;
+
+/// A run that meets a per-patient limit fails naming the first such patient
+/// in patient order, whatever the thread count and whether rows are written,
+/// even when a thread meets a later one first.
+#[test]
+fn a_patient_limit_names_the_first_patient_whatever_the_threads() {
+    let tmp = tempdir();
+    let path = write_scenario(tmp.path(), "limited.toml", LIMITED);
+    let rows = write_scenario(
+        tmp.path(),
+        "rows.toml",
+        format!("{LIMITED}[output]\npatients = true\n"),
+    );
+    let failure = |scenario: &std::path::Path, extra: &[&str], out: &str| {
+        let o = output(
+            crmo()
+                .arg("run")
+                .arg(scenario)
+                .args(extra)
+                .args(["--no-plots", "-q", "--out"])
+                .arg(tmp.path().join(out)),
+        );
+        assert_eq!(o.code, Some(2), "{o:#?}");
+        assert!(!o.stderr.contains("panicked"), "{}", o.stderr);
+        o.stderr
+    };
+    let named = |stderr: &str, patient: u32| {
+        stderr.contains(&format!("patient {patient} of replicate 0"))
+            && stderr.contains("more than 5000 lesions")
+    };
+    // The second half of the cohort has a patient of its own over the limit.
+    let second_half = failure(&path, &["--shard", "1/2"], "half");
+    assert!(named(&second_half, 22404), "{second_half}");
+    for (scenario, threads) in [(&path, "1"), (&path, "2"), (&rows, "1"), (&rows, "2")] {
+        let stderr = failure(scenario, &["--threads", threads], "all");
+        assert!(named(&stderr, 8010), "{threads} threads: {stderr}");
+    }
+    // No patient before 8,010 is over the limit.
+    success(
+        crmo()
+            .arg("run")
+            .arg(&path)
+            .args(["--patients", "8010", "--no-plots", "-q", "--out"])
+            .arg(tmp.path().join("before")),
+    );
 }
