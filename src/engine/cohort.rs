@@ -116,10 +116,15 @@ impl Accumulators {
         for (a, b) in self.replicates.iter_mut().zip(&other.replicates) {
             merge_replicate(a, b);
         }
-        for (a, b) in self.curves.iter_mut().zip(&other.curves) {
-            merge_curves(a, b);
-        }
+        merge_arm_curves(&mut self.curves, &other.curves);
         self.observed_days.merge(&other.observed_days);
+    }
+
+    /// Adds the sums of some units of replicate `r`.
+    fn add_replicate(&mut self, r: u32, sums: &Sums) {
+        merge_replicate(&mut self.replicates[r as usize], &sums.stats);
+        merge_arm_curves(&mut self.curves, &sums.curves);
+        self.observed_days.merge(&sums.observed_days);
     }
 }
 
@@ -358,15 +363,14 @@ impl CohortSpec<'_> {
     }
 }
 
-/// One chunk's accumulators. Its day histograms and Kaplan–Meier counts
-/// stay empty: the chunk records those days as lists instead (`days`).
+/// One chunk's accumulators. The day histograms and Kaplan–Meier counts of
+/// its sums stay empty: the chunk records those days as lists instead
+/// (`days`).
 struct ChunkAcc {
-    stats: ReplicateStats,
-    curves: Vec<ArmCurves>,
+    sums: Sums,
     /// Per arm, the whole days observed.
     days: Vec<ChunkDays>,
     rows: Vec<PatientRows>,
-    observed_days: FixedSum,
     /// The first patient (and arm) that hit a per-patient limit; the chunk stops there.
     limit: Option<(u64, usize, Limit)>,
     /// Patients simulated.
@@ -432,11 +436,7 @@ pub fn run_units(
                 limit.describe()
             )));
         }
-        merge_replicate(&mut acc.replicates[r as usize], &part.stats);
-        for (a, b) in acc.curves.iter_mut().zip(&part.curves) {
-            merge_curves(a, b);
-        }
-        acc.observed_days.merge(&part.observed_days);
+        acc.add_replicate(r, &part.sums);
         first = last;
     }
     Ok(acc)
@@ -522,11 +522,35 @@ impl ReplicateRun<'_> {
     }
 }
 
-/// What consecutive units of one replicate add up to.
-struct Part {
+/// One replicate's sums over some of its patients: the metrics, the curves
+/// and the days observed.
+struct Sums {
     stats: ReplicateStats,
     curves: Vec<ArmCurves>,
     observed_days: FixedSum,
+}
+
+impl Sums {
+    /// Empty sums; `dense_days` as in [`Shape::day_bins`].
+    fn new(shape: Shape, dense_days: bool) -> Sums {
+        Sums {
+            stats: shape.replicate_stats(dense_days),
+            curves: (0..shape.arms).map(|_| shape.curves(dense_days)).collect(),
+            observed_days: FixedSum::default(),
+        }
+    }
+
+    /// Adds everything of `other`.
+    fn merge(&mut self, other: &Sums) {
+        merge_replicate(&mut self.stats, &other.stats);
+        merge_arm_curves(&mut self.curves, &other.curves);
+        self.observed_days.merge(&other.observed_days);
+    }
+}
+
+/// What consecutive units of one replicate add up to.
+struct Part {
+    sums: Sums,
     /// The first unit whose chunk hit a per-patient limit, with that
     /// patient (and arm); its sums are not needed.
     limit: Option<(u64, (u64, usize, Limit))>,
@@ -535,9 +559,7 @@ struct Part {
 impl Part {
     fn new(shape: Shape) -> Part {
         Part {
-            stats: shape.replicate_stats(true),
-            curves: (0..shape.arms).map(|_| shape.curves(true)).collect(),
-            observed_days: FixedSum::default(),
+            sums: Sums::new(shape, true),
             limit: None,
         }
     }
@@ -548,19 +570,16 @@ impl Part {
             self.note_limit((unit, limit));
             return;
         }
-        merge_replicate(&mut self.stats, &chunk.stats);
-        for (a, b) in self.curves.iter_mut().zip(&chunk.curves) {
-            merge_curves(a, b);
-        }
+        let sums = &mut self.sums;
+        sums.merge(&chunk.sums);
         for ((days, stats), curves) in chunk
             .days
             .iter()
-            .zip(&mut self.stats.arms)
-            .zip(&mut self.curves)
+            .zip(&mut sums.stats.arms)
+            .zip(&mut sums.curves)
         {
             days.add_to(stats, curves);
         }
-        self.observed_days.merge(&chunk.observed_days);
     }
 
     /// Keeps the limit of the earliest unit.
@@ -572,11 +591,7 @@ impl Part {
 
     /// The sums of both parts.
     fn merged(mut self, other: Part) -> Part {
-        merge_replicate(&mut self.stats, &other.stats);
-        for (a, b) in self.curves.iter_mut().zip(&other.curves) {
-            merge_curves(a, b);
-        }
-        self.observed_days.merge(&other.observed_days);
+        self.sums.merge(&other.sums);
         if let Some(limit) = other.limit {
             self.note_limit(limit);
         }
@@ -598,14 +613,17 @@ impl CohortResult {
     }
 }
 
-fn merge_curves(a: &mut ArmCurves, b: &ArmCurves) {
-    a.occupancy.merge(&b.occupancy);
-    a.from_diagnosis.merge(&b.from_diagnosis);
-    for (x, y) in a.km.iter_mut().zip(&b.km) {
-        x.merge(y);
-    }
-    for (x, y) in a.flares.iter_mut().zip(&b.flares) {
-        *x += y;
+/// Adds each arm's curves of `from` to those of `into`.
+fn merge_arm_curves(into: &mut [ArmCurves], from: &[ArmCurves]) {
+    for (a, b) in into.iter_mut().zip(from) {
+        a.occupancy.merge(&b.occupancy);
+        a.from_diagnosis.merge(&b.from_diagnosis);
+        for (x, y) in a.km.iter_mut().zip(&b.km) {
+            x.merge(y);
+        }
+        for (x, y) in a.flares.iter_mut().zip(&b.flares) {
+            *x += y;
+        }
     }
 }
 
@@ -633,22 +651,22 @@ fn simulate_chunk(
 ) -> ChunkAcc {
     let (arms, shape) = (spec.arms, spec.shape);
     let mut acc = ChunkAcc {
-        stats: shape.replicate_stats(false),
-        curves: arms.iter().map(|_| shape.curves(false)).collect(),
+        sums: Sums::new(shape, false),
         days: arms.iter().map(|_| shape.chunk_days()).collect(),
         rows: Vec::new(),
-        observed_days: FixedSum::default(),
         limit: None,
         patients: patients.end - patients.start,
     };
     // Occupancy and time since diagnosis are added per grid point side by
     // side, and to the chunk's arrays at the end.
     let mut cells: Vec<OccupancyCells> = acc
+        .sums
         .curves
         .iter()
         .map(|c| OccupancyCells::new(&c.occupancy))
         .collect();
     let mut dx_cells: Vec<FromDiagnosisCells> = acc
+        .sums
         .curves
         .iter()
         .map(|c| FromDiagnosisCells::new(&c.from_diagnosis))
@@ -678,15 +696,15 @@ fn simulate_chunk(
                 acc.limit = Some((p, a, limit));
                 return acc;
             }
-            acc.observed_days.add(outcome.observed_days);
-            tally.add(a, &outcome, &mut acc.stats);
+            acc.sums.observed_days.add(outcome.observed_days);
+            tally.add(a, &outcome, &mut acc.sums.stats);
             let days = &mut acc.days[a];
             if let Some(d) = &outcome.diagnosis {
                 days.delay.add(d.day);
             }
             days.active_period.add(outcome.last_flare_end_day);
             add_endpoints(&mut days.km, &outcome);
-            let curves = &mut acc.curves[a];
+            let curves = &mut acc.sums.curves[a];
             cells[a].add_segments(&scratch.segments);
             curves.occupancy.add_drugs(&scratch.drug_intervals);
             if let Some(d) = &outcome.diagnosis {
@@ -695,8 +713,8 @@ fn simulate_chunk(
             curves.flares[(outcome.flares as usize).min(FLARE_BINS - 1)] += 1;
         }
     }
-    tally.add_to(&mut acc.stats);
-    for ((cells, dx_cells), curves) in cells.iter().zip(&dx_cells).zip(&mut acc.curves) {
+    tally.add_to(&mut acc.sums.stats);
+    for ((cells, dx_cells), curves) in cells.iter().zip(&dx_cells).zip(&mut acc.sums.curves) {
         cells.add_to(&mut curves.occupancy);
         dx_cells.add_to(&mut curves.from_diagnosis);
     }

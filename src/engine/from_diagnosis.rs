@@ -93,22 +93,13 @@ impl FromDiagnosisCells {
         // Every index is at most `cap`: slicing once here spares the bounds
         // checks of each access.
         let cells = &mut self.cells[..=grid.cap];
-        // Segments are contiguous: a segment's start is the previous one's
-        // end, whose grid index is already known.
         let mut last = (f64::NAN, 0);
         for s in segments {
             if s.end_day <= dx_day {
                 continue;
             }
             let start = s.start_day.max(dx_day) - dx_day;
-            let a = if start == last.0 {
-                last.1
-            } else {
-                grid.index(start)
-            };
-            let end = s.end_day - dx_day;
-            let b = grid.index(end);
-            last = (end, b);
+            let (a, b) = grid.span_after(&mut last, start, s.end_day - dx_day);
             if a >= b {
                 continue;
             }

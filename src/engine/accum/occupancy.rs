@@ -50,6 +50,26 @@ impl GridIndex {
         // bounds checks of arrays sliced to `cap + 1`.
         i.min(self.cap)
     }
+
+    /// The indexes `(a, b)` of the grid points in `[start, end)`, for
+    /// contiguous segments: `last` holds the previous segment's end and its
+    /// index, which is reused when this segment starts there.
+    #[inline(always)]
+    pub(crate) fn span_after(
+        &self,
+        last: &mut (f64, usize),
+        start: f64,
+        end: f64,
+    ) -> (usize, usize) {
+        let a = if start == last.0 {
+            last.1
+        } else {
+            self.index(start)
+        };
+        let b = self.index(end);
+        *last = (end, b);
+        (a, b)
+    }
 }
 
 /// Weekly state occupancy and pain, as difference arrays over a time grid.
@@ -185,17 +205,9 @@ impl OccupancyCells {
         // Every index is at most `cap`: slicing once here spares the bounds
         // checks of each access.
         let cells = &mut self.cells[..=grid.cap];
-        // Segments are contiguous: a segment's start is the previous one's
-        // end, whose grid index is already known.
         let mut last = (f64::NAN, 0);
         for s in segments {
-            let a = if s.start_day == last.0 {
-                last.1
-            } else {
-                grid.index(s.start_day)
-            };
-            let b = grid.index(s.end_day);
-            last = (s.end_day, b);
+            let (a, b) = grid.span_after(&mut last, s.start_day, s.end_day);
             if a >= b {
                 continue;
             }
