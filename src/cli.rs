@@ -3,6 +3,7 @@
 
 mod calibrate;
 mod charts;
+mod criteria;
 mod listing;
 mod run;
 
@@ -49,6 +50,20 @@ pub enum Command {
     Gallery(GalleryArgs),
     /// Merge the shards of a run (`run --shard K/N`) into the results of one run
     Merge(MergeArgs),
+    /// Validate the diagnostic criteria: simulate the CRMO cohort to diagnosis beside its mimics ([differential]) and write sensitivity, specificity, predictive values, ROC and AUC
+    Criteria(CriteriaArgs),
+}
+
+/// Options of `criteria`.
+#[derive(Debug, Args)]
+pub struct CriteriaArgs {
+    /// Options shared with `run` (`--out` defaults to output/<scenario>-criteria).
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// Also give the predictive values at this prevalence of CRMO (above 0,
+    /// below 1), besides the scenario's case mix
+    #[arg(long, value_name = "P")]
+    pub prevalence: Option<f64>,
 }
 
 /// Options of `merge`.
@@ -187,6 +202,7 @@ fn dispatch(cli: Cli) -> Result<()> {
         Command::Course(args) => charts::course(&args),
         Command::Gallery(args) => charts::gallery(&args),
         Command::Merge(args) => run::merge(&args),
+        Command::Criteria(args) => criteria::criteria(&args).map(|_| ()),
     }
 }
 

@@ -3,6 +3,7 @@
 
 pub mod accum;
 pub mod cohort;
+pub mod differential;
 pub mod drugs;
 pub mod events;
 pub mod from_diagnosis;

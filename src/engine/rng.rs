@@ -39,6 +39,13 @@ pub enum Purpose {
     Responsiveness = 5,
     /// Treatment events (adverse events).
     Treatment = 6,
+    /// A simulated child with bacterial osteomyelitis (`crmo-sim criteria`;
+    /// the patient index is the mimic's own, not a CRMO patient's).
+    BacterialOsteomyelitis = 7,
+    /// A simulated child with a malignant bone tumour (`crmo-sim criteria`).
+    MalignantTumour = 8,
+    /// A simulated child with a benign bone tumour (`crmo-sim criteria`).
+    BenignTumour = 9,
 }
 
 /// Streams per patient reserved by the layout (`patient << 4 | purpose`).
@@ -107,6 +114,21 @@ impl ReplicateKey {
     pub fn trait_stream(&self, patient: u64, drug_key: u64) -> Stream {
         let base = (patient << PURPOSE_BITS) | Purpose::Responsiveness as u64;
         self.named(mix64(base) ^ drug_key)
+    }
+}
+
+/// Names the per-replicate parameter streams of the mimic populations
+/// (`[differential]`), apart from every drug's.
+const MIMIC_PARAMETERS: u64 = 0x6d69_6d69_6373_0000;
+
+impl ReplicateKey {
+    /// The stream for drawing one mimic population's parameter values
+    /// (`population` is its position in the differential), so they touch
+    /// no stream of the CRMO cohort.
+    pub fn mimic_parameters(&self, population: u64) -> Stream {
+        self.named(mix64(
+            mix64(PARAMETER_STREAM ^ MIMIC_PARAMETERS) ^ population,
+        ))
     }
 }
 

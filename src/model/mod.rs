@@ -4,6 +4,7 @@
 //! simulated patient *is*, not how it moves.
 
 pub mod criteria;
+pub mod mimics;
 
 /// Genetic form of the disease.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -14,6 +14,7 @@ pub mod course;
 pub mod gallery;
 pub mod readme;
 pub mod report;
+pub mod roc;
 pub mod story;
 pub mod sweep;
 mod text_free;

@@ -3,6 +3,7 @@
 //! range checks live in the types ([`dist::Param`]), so every error carries
 //! the file, line and column. An empty file is a valid scenario.
 
+pub mod differential;
 pub mod dist;
 pub mod limits;
 pub mod params;
@@ -64,6 +65,10 @@ pub struct Scenario {
     /// expanded into grid points by [`crate::study::sweep`].
     #[serde(default)]
     pub sweep: Option<toml::Spanned<SweepTable>>,
+    /// `[differential]`: the case mix, criteria and mimic populations that
+    /// `crmo-sim criteria` validates the diagnostic criteria against.
+    #[serde(default)]
+    pub differential: differential::Differential,
 }
 
 /// `[sweep]` as written: key (with its place in the file) → value.
@@ -569,6 +574,7 @@ fn validate(s: &LoadedScenario) -> Result<()> {
             });
         }
     }
+    differential::validate_differential(s)?;
     check_run_size(&s.scenario).map_err(|(key, message)| Error::Invalid {
         path: s.origin.clone(),
         location: locate_key(&s.text, key),

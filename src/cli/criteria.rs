@@ -1,0 +1,133 @@
+//! `criteria`: the virtual differential diagnosis. Simulates the scenario's
+//! CRMO cohort to diagnosis beside its mimic populations (`[differential]`),
+//! applies every criterion, and writes `criteria.csv`, `roc.csv`,
+//! `auc.csv`, `items.csv`, `populations.csv`, the ROC plot and the
+//! manifest through a staging directory, like `run`.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use crate::error::{Error, Result};
+use crate::model::criteria::JANSSON_THRESHOLD;
+use crate::output::outdir::{result_dir_name, Staging};
+use crate::output::rows::fmt_num;
+use crate::output::writer::write_manifest;
+use crate::validation::{tables, CriteriaResult, CriteriaStudy, Criterion};
+
+use super::run::{load_study, run_info};
+use super::{progress_bar, with_threads, CriteriaArgs};
+
+/// `crmo-sim criteria`.
+pub(super) fn criteria(args: &CriteriaArgs) -> Result<PathBuf> {
+    let run = &args.run;
+    if run.shard.is_some() {
+        return Err(Error::Usage(
+            "criteria runs the whole differential on one machine: remove --shard (the mimics are cheap; the CRMO cohort runs as in `run`)".into(),
+        ));
+    }
+    if let Some(p) = args.prevalence {
+        if !(p > 0.0 && p < 1.0) {
+            return Err(Error::Usage(format!(
+                "--prevalence {} is not allowed: expected a number above 0 and below 1",
+                crate::scenario::dist::num(p)
+            )));
+        }
+    }
+    let cs = CriteriaStudy::resolve(load_study(run)?)?;
+    let study = cs.study();
+    let out = run.out.clone().unwrap_or_else(|| {
+        Path::new("output").join(format!("{}-criteria", result_dir_name(&study.name())))
+    });
+    let staging = Staging::new(&out, run.replace)?;
+    let units = 0..cs.units();
+    let pb = progress_bar(cs.spec().children_in(&units), run.quiet);
+    let started = Instant::now();
+    let (tally, threads) = with_threads(run.threads, || {
+        (cs.run(units, &|n| pb.inc(n)), rayon::current_num_threads())
+    })?;
+    let tally = tally.map_err(|e| match e {
+        Error::PatientLimit(m) => Error::PatientLimit(format!("{}: {m}", study.loaded().origin)),
+        e => e,
+    })?;
+    pb.finish_and_clear();
+    let wall_seconds = started.elapsed().as_secs_f64();
+    let res = cs.result(tally, args.prevalence);
+    let dir = staging.path();
+    for (name, text) in [
+        ("criteria.csv", tables::criteria_csv(&res)?),
+        ("roc.csv", tables::roc_csv(&res)?),
+        ("auc.csv", tables::auc_csv(&res)?),
+        ("items.csv", tables::items_csv(&res)?),
+        ("populations.csv", tables::populations_csv(&res)?),
+    ] {
+        let path = dir.join(name);
+        std::fs::write(&path, text).map_err(|e| Error::output(&path, e))?;
+    }
+    if !run.no_plots {
+        crate::plot::roc::roc_plots(&res, &study.name(), &dir.join("plots"), run.style)?;
+    }
+    let mut info = run_info(study, threads, 0.0, wall_seconds);
+    write_manifest(dir, &mut info)?;
+    let target = staging.commit()?;
+    if !run.quiet {
+        print_table(&res, &target);
+    }
+    Ok(target)
+}
+
+/// The short table printed after a run: each criterion at its usual
+/// cut-off, with the AUC of each score.
+fn print_table(res: &CriteriaResult, target: &Path) {
+    let mut out = std::io::stdout().lock();
+    let crmo = res.tally.crmo().count;
+    let controls = res.tally.controls().count;
+    let _ = writeln!(
+        out,
+        "{crmo} CRMO patients at diagnosis against {controls} mimics (prevalence {})",
+        fmt_num(res.case_mix_prevalence)
+    );
+    let _ = writeln!(
+        out,
+        "  {:<12} {:>9} {:>24} {:>24} {:>8} {:>8} {:>10}",
+        "criterion",
+        "threshold",
+        "sensitivity (95%)",
+        "specificity (95%)",
+        "ppv",
+        "npv",
+        "prevalence"
+    );
+    for prevalence in res.prevalences() {
+        for &c in &res.criteria {
+            let t = match c {
+                Criterion::Jansson => JANSSON_THRESHOLD,
+                Criterion::Bristol1 => 1,
+            };
+            let e = res.estimate(c, t, prevalence);
+            let ci = |v: (f64, f64, f64)| format!("{:.3} ({:.3}-{:.3})", v.0, v.1, v.2);
+            let _ = writeln!(
+                out,
+                "  {:<12} {:>9} {:>24} {:>24} {:>8.3} {:>8.3} {:>10}",
+                c.as_str(),
+                t,
+                ci(e.sensitivity),
+                ci(e.specificity),
+                e.ppv.0,
+                e.npv.0,
+                fmt_num(prevalence)
+            );
+        }
+    }
+    for (c, a) in res.aucs() {
+        let _ = writeln!(
+            out,
+            "AUC of {}: {:.3} (95% {:.3}-{:.3}, DeLong)",
+            c.as_str(),
+            a.auc,
+            a.lower,
+            a.upper
+        );
+    }
+    let _ = writeln!(out, "\nresults in {}/", target.display());
+}
