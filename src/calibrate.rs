@@ -13,6 +13,7 @@
 mod defaults;
 pub mod fit;
 pub mod fitted;
+pub mod mimics;
 pub mod space;
 pub mod targets;
 

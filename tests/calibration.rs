@@ -1,6 +1,7 @@
 //! The course targets C8–C12 of the reference figures (C1–C7 are checked in
-//! `tests/treatment.rs`), all twelve at two more seeds, and the share of
-//! patients with a year of pain who are diagnosed.
+//! `tests/treatment.rs`), the mimic targets C16–C17 (`crmo-sim criteria`'s
+//! differential), all of them at two more seeds, and the share of patients
+//! with a year of pain who are diagnosed.
 //!
 //! Each target test names its source. C8 [JobDeslandre2001] and C2
 //! [Schnabel2017] cannot both be met (README, "When targets disagree"): the
@@ -136,7 +137,7 @@ fn c12_second_line_within_12_months_nprd2021() {
 fn targets_hold_at_two_other_seeds() {
     for seed in [1, 2] {
         let (rows, _) = calibrate(Some(seed));
-        assert_eq!(rows.len(), 12, "C1-C12");
+        assert_eq!(rows.len(), 14, "C1-C12, C16-C17");
         for (id, c) in &rows {
             println!("seed {seed} {id}: {c:?}");
             if id != "C8" {
@@ -160,4 +161,19 @@ fn a_year_of_pain_leads_to_diagnosis() {
     let v: f64 = line.split(',').nth(2).unwrap().parse().unwrap();
     println!("{line}");
     assert!(v >= 0.97, "diagnosed_if_symptomatic_12_months_frac = {v}");
+}
+
+/// C16: the Jansson score's sensitivity at 39 in the differential is C6's
+/// share (the same patients), so it carries C6's target [Jansson2009].
+#[test]
+fn c16_jansson_sensitivity_jansson2009() {
+    assert_target("C16", "Jansson2009", 0.68, 0.10);
+    let rows = &default_seed().0;
+    assert_eq!(rows["C16"].simulated, rows["C6"].simulated);
+}
+
+/// C17: about 2 of [Jansson2009]'s 122 controls score 39 or more.
+#[test]
+fn c17_jansson_specificity_jansson2009() {
+    assert_target("C17", "Jansson2009", 0.98, 0.03);
 }

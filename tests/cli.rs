@@ -53,3 +53,8 @@ mod outdir;
 // fit.csv, refusals of bad names, bounds and targets files.
 #[path = "cli/fit.rs"]
 mod fit;
+
+// `crmo-sim criteria`: the virtual differential diagnosis, its files,
+// estimates, refusals and determinism.
+#[path = "cli/criteria.rs"]
+mod criteria;

@@ -1,5 +1,6 @@
 //! `calibrate`: runs a scenario and compares it with the published targets
-//! C1–C12 or a targets file (`--targets`); with `--fit`, first searches the
+//! C1–C12 (and C16–C17, from the differential of `criteria`) or a targets
+//! file (`--targets`); with `--fit`, first searches the
 //! named parameters for the values closest to the targets and writes
 //! `fitted.toml` and `fit.csv` beside the results of the fitted scenario.
 //! Everything is checked before any work; results go through a staging
@@ -63,7 +64,10 @@ fn run_and_write(
     staging: Staging,
 ) -> Result<Calibrated> {
     let (results, mut info) = simulate_whole(study, staging.path(), run)?;
-    let rows = targets.rows(&results[0], study.scenario());
+    let mut rows = targets.rows(&results[0], study.scenario());
+    if targets.is_published() {
+        rows.extend(differential_rows(study, run)?);
+    }
     let path = staging.path().join("calibration.csv");
     std::fs::write(&path, crate::output::tables::calibration_csv(&rows)?)
         .map_err(|e| Error::output(&path, e))?;
@@ -92,6 +96,16 @@ fn run_and_write(
         pedcno70,
         target,
     })
+}
+
+/// C16 and C17: the differential of `crmo-sim criteria` (the cohort's
+/// first arm to diagnosis beside the mimics), with the threads of the run.
+fn differential_rows(study: &Study, run: &RunArgs) -> Result<Vec<CalibrationRow>> {
+    let cs = crate::validation::CriteriaStudy::resolve(study.clone())?;
+    let tally = with_threads(run.threads, || cs.run(0..cs.units(), &|_| {}))??;
+    let mut rows = crate::calibrate::mimics::mimic_rows(&tally);
+    crate::calibrate::mark_not_applicable(&mut rows, study.scenario());
+    Ok(rows)
 }
 
 /// What the fit started from, for the report.

@@ -60,9 +60,41 @@ pub fn scenario_listing_of(study: &Study, replicate: u32) -> String {
         s.output.compression.as_str(),
         s.output.timeseries_step_weeks
     );
+    t += &differential_listing(study);
     t += &drug_listing(study, replicate);
     t += &drawn_listing(study, replicate);
     t += &sweep_listing(study);
+    t
+}
+
+/// `[differential]` as printed by `check`: the case mix, the criteria and
+/// each mimic population's feature parameters with their sources.
+fn differential_listing(study: &Study) -> String {
+    use crate::scenario::differential::{Mimic, KNOWN_CRITERIA};
+    let d = &study.scenario().differential;
+    let m = &d.case_mix;
+    let mut t = format!(
+        "\n[differential]   (crmo-sim criteria; case mix: CRMO prevalence {})\n  case_mix: crmo {}, bacterial_osteomyelitis {}, malignant_tumour {}, benign_tumour {}\n  criteria: {}\n",
+        format!("{:.4}", m.prevalence()),
+        m.crmo.0,
+        m.bacterial_osteomyelitis.0,
+        m.malignant_tumour.0,
+        m.benign_tumour.0,
+        d.criteria_names()
+            .iter()
+            .map(|n| {
+                let source = KNOWN_CRITERIA.iter().find(|c| c.0 == *n).map_or("", |c| c.2);
+                format!("{n} [{source}]")
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    for mimic in Mimic::ALL {
+        t += &format!("\n[differential.{}]   (value; source)\n", mimic.as_str());
+        for (name, value, doc, source) in d.params(mimic).listing(d.overrides(mimic)) {
+            t += &format!("  {name} = {value}\n      {doc} -- {source}\n");
+        }
+    }
     t
 }
 
