@@ -1,8 +1,8 @@
 //! `criteria`: the virtual differential diagnosis. Simulates the scenario's
 //! CRMO cohort to diagnosis beside its mimic populations (`[differential]`),
 //! applies every criterion, and writes `criteria.csv`, `roc.csv`,
-//! `auc.csv`, `items.csv`, `populations.csv`, the ROC plot and the
-//! manifest through a staging directory, like `run`.
+//! `auc.csv`, `items.csv`, `populations.csv`, the ROC plot, `report.html`
+//! and the manifest through a staging directory, like `run`.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -12,7 +12,9 @@ use crate::error::{Error, Result};
 use crate::model::criteria::JANSSON_THRESHOLD;
 use crate::output::outdir::{result_dir_name, Staging};
 use crate::output::rows::fmt_num;
-use crate::output::writer::write_manifest;
+use crate::output::writer::{write_manifest, RunInfo};
+use crate::plot::criteria_report::{write_criteria_report, CriteriaReportInput};
+use crate::scenario::differential::Mimic;
 use crate::validation::{tables, CriteriaResult, CriteriaStudy, Criterion};
 
 use super::run::{load_study, run_info};
@@ -68,12 +70,53 @@ pub(super) fn criteria(args: &CriteriaArgs) -> Result<PathBuf> {
         crate::plot::roc::roc_plots(&res, &study.name(), &dir.join("plots"), run.style)?;
     }
     let mut info = run_info(study, threads, 0.0, wall_seconds);
+    write_report(&cs, &res, dir, &info)?;
     write_manifest(dir, &mut info)?;
     let target = staging.commit()?;
     if !run.quiet {
         print_table(&res, &target);
     }
     Ok(target)
+}
+
+/// Writes `report.html`: the run's facts (the manifest's, but those that
+/// vary by machine or run), the criteria, the ROC plot and the items.
+fn write_report(
+    cs: &CriteriaStudy,
+    res: &CriteriaResult,
+    dir: &Path,
+    info: &RunInfo,
+) -> Result<()> {
+    let study = cs.study();
+    let mut facts: Vec<(String, String)> = vec![
+        ("scenario".into(), info.scenario.clone()),
+        ("scenario_source".into(), info.scenario_source.clone()),
+        ("scenario_sha256".into(), info.scenario_sha256.clone()),
+        ("crmo_sim_version".into(), info.crmo_sim_version.clone()),
+        ("seed".into(), info.seed.to_string()),
+        (
+            "crmo_patients_per_replicate".into(),
+            info.patients.to_string(),
+        ),
+        ("replicates".into(), info.replicates.to_string()),
+        ("horizon_years".into(), info.horizon_years.to_string()),
+        ("arm_simulated_to_diagnosis".into(), info.arms[0].clone()),
+        (
+            "case_mix_prevalence".into(),
+            fmt_num(res.case_mix_prevalence),
+        ),
+    ];
+    for (m, n) in Mimic::ALL.iter().zip(cs.mimics()) {
+        facts.push((format!("{}_per_replicate", m.as_str()), n.to_string()));
+    }
+    facts.push(("rng".into(), info.rng.clone()));
+    let name = study.name();
+    let input = CriteriaReportInput {
+        scenario: &name,
+        scenario_text: &study.loaded().text,
+        facts,
+    };
+    write_criteria_report(dir, res, &input)
 }
 
 /// The short table printed after a run: each criterion at its usual

@@ -74,8 +74,8 @@ fn differential_listing(study: &Study) -> String {
     let d = &study.scenario().differential;
     let m = &d.case_mix;
     let mut t = format!(
-        "\n[differential]   (crmo-sim criteria; case mix: CRMO prevalence {})\n  case_mix: crmo {}, bacterial_osteomyelitis {}, malignant_tumour {}, benign_tumour {}\n  criteria: {}\n",
-        format!("{:.4}", m.prevalence()),
+        "\n[differential]   (crmo-sim criteria; case mix: CRMO prevalence {:.4})\n  case_mix: crmo {}, bacterial_osteomyelitis {}, malignant_tumour {}, benign_tumour {}\n  criteria: {}\n",
+        m.prevalence(),
         m.crmo.0,
         m.bacterial_osteomyelitis.0,
         m.malignant_tumour.0,

@@ -162,6 +162,45 @@ mod tests {
         0x0814_a096_a9dd_e47e,
     ];
 
+    /// The mimics' streams are pinned too, and none of them is a CRMO
+    /// patient's stream (the purposes are distinct, so the names are).
+    #[test]
+    fn mimic_streams_are_pinned_and_apart_from_patients() {
+        let key = ReplicateKey::new(1, 0);
+        let a = key.stream(0, Purpose::BacterialOsteomyelitis).next_u64();
+        let b = key.mimic_parameters(0).next_u64();
+        assert_eq!(
+            (a, b),
+            (GOLDEN_MIMIC[0], GOLDEN_MIMIC[1]),
+            "first draws of the mimic streams changed: {a:#x} {b:#x}"
+        );
+        let crmo = [
+            Purpose::Baseline,
+            Purpose::FlareTiming,
+            Purpose::FlareFeatures,
+            Purpose::Lesions,
+            Purpose::Imaging,
+            Purpose::Treatment,
+        ];
+        let mimics = [
+            Purpose::BacterialOsteomyelitis,
+            Purpose::MalignantTumour,
+            Purpose::BenignTumour,
+        ];
+        for p in 0..20 {
+            for m in mimics {
+                let x = key.stream(p, m).next_u64();
+                for q in 0..20 {
+                    for c in crmo {
+                        assert_ne!(x, key.stream(q, c).next_u64(), "{p} {m:?} = {q} {c:?}");
+                    }
+                }
+            }
+        }
+    }
+
+    const GOLDEN_MIMIC: [u64; 2] = [0x4c14_234a_9791_df5e, 0xcba2_a735_c0e6_79ab];
+
     #[test]
     fn streams_differ_by_patient_and_purpose() {
         let key = ReplicateKey::new(42, 0);

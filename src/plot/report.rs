@@ -73,7 +73,7 @@ pub struct ReportCalibration {
 }
 
 /// Escapes text for HTML.
-fn esc(s: &str) -> String {
+pub(crate) fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
@@ -81,7 +81,7 @@ fn esc(s: &str) -> String {
 }
 
 /// A number for a table: three significant decimals at most.
-fn num(x: f64) -> String {
+pub(crate) fn num(x: f64) -> String {
     if x.is_finite() {
         fmt_num((x * 1000.0).round() / 1000.0)
     } else {
@@ -89,7 +89,8 @@ fn num(x: f64) -> String {
     }
 }
 
-const STYLE: &str = "body{font-family:'DejaVu Sans',Verdana,sans-serif;margin:2em auto;max-width:1200px;color:#222;line-height:1.4}\
+/// The reports' style sheet (inline, so the page is self-contained).
+pub(crate) const STYLE: &str = "body{font-family:'DejaVu Sans',Verdana,sans-serif;margin:2em auto;max-width:1200px;color:#222;line-height:1.4}\
 h1{font-size:1.6em}h2{margin-top:2em;border-bottom:1px solid #ccc}\
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:.25em .6em;text-align:left}\
 td.n{text-align:right;font-variant-numeric:tabular-nums}th{background:#f2f2f2}\

@@ -55,7 +55,7 @@ pub struct Share(pub f64);
 impl<'de> Deserialize<'de> for Share {
     fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
         let x = super::NumberLike::deserialize(d)?.0;
-        if x.is_finite() && x >= 0.0 && x <= 1e12 {
+        if (0.0..=1e12).contains(&x) {
             Ok(Share(x))
         } else {
             Err(serde::de::Error::custom(format!(

@@ -300,7 +300,10 @@ impl CriteriaResult {
         let (sp, sp_lo, sp_hi) = wilson(table.false_pos, table.controls);
         let specificity = (1.0 - sp, 1.0 - sp_hi, 1.0 - sp_lo);
         let (ppv, npv) = predictive_values(sensitivity.0, specificity.0, prevalence);
-        let ((ppv_lo, ppv_hi), (npv_lo, npv_hi)) = table.predictive_intervals(prevalence);
+        let (ppv_ci, npv_ci) = table.predictive_intervals(prevalence);
+        // No interval for a value that does not exist (nobody tests negative).
+        let defined = |v: f64, ci: (f64, f64)| if v.is_nan() { (f64::NAN, f64::NAN) } else { ci };
+        let ((ppv_lo, ppv_hi), (npv_lo, npv_hi)) = (defined(ppv, ppv_ci), defined(npv, npv_ci));
         CriterionEstimate {
             criterion,
             threshold,

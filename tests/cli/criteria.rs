@@ -105,6 +105,15 @@ fn writes_criteria_and_roc_with_their_headers() {
         c.iter().filter(|r| r["criterion"] == "bristol_1").count(),
         1
     );
+    // Everybody positive at 0: no NPV, and no interval for it.
+    let zero = at(&c, "jansson", 0);
+    assert_eq!(
+        (zero["npv"].as_str(), zero["npv_lower_95"].as_str()),
+        ("", "")
+    );
+    assert!(f.contains_key("report.html"));
+    let report = String::from_utf8_lossy(&f["report.html"]);
+    assert!(report.contains("id=\"criteria-table\"") && report.contains("id=\"auc-jansson\""));
     let prevalence = num(&c[0], "prevalence");
     assert!((prevalence - 102.0 / 224.0).abs() < 1e-6, "{prevalence}");
 }
@@ -400,4 +409,35 @@ fn mimics_leave_the_crmo_cohort_untouched() {
     };
     let (ca, cb) = (crit(&a, "ca"), crit(&b, "cb"));
     assert_eq!(ca, cb);
+}
+
+/// The `[differential]` example of the README's "Validating criteria" is a
+/// valid scenario.
+#[test]
+fn the_readme_example_is_valid() {
+    let readme = fs::read_to_string(crate::util::root().join("README.md")).unwrap();
+    let section = readme
+        .split("## Validating criteria")
+        .nth(1)
+        .expect("README has a section Validating criteria");
+    let block = section
+        .split("```toml\n")
+        .nth(1)
+        .and_then(|b| b.split("```").next())
+        .expect("a TOML example in the section");
+    assert!(block.contains("[differential"));
+    let tmp = tempdir();
+    let path = write_scenario(tmp.path(), "example.toml", block);
+    let o = success(crmo().arg("check").arg(&path));
+    assert!(
+        o.stdout
+            .contains("case_mix: crmo 10, bacterial_osteomyelitis 20"),
+        "{}",
+        o.stdout
+    );
+    assert!(
+        o.stdout.contains("p_marginal_sclerosis = beta"),
+        "{}",
+        o.stdout
+    );
 }
