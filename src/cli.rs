@@ -64,6 +64,11 @@ pub struct CriteriaArgs {
     /// below 1), besides the scenario's case mix
     #[arg(long, value_name = "P")]
     pub prevalence: Option<f64>,
+    /// Merge the shard directories of `criteria --shard K/N` (all N, any
+    /// order) into the files of one whole run, instead of simulating
+    #[arg(long, num_args = 1.., value_name = "SHARD_DIR",
+          conflicts_with_all = ["scenario", "shard", "patients", "seed", "threads"])]
+    pub merge: Vec<PathBuf>,
 }
 
 /// Options of `merge`.

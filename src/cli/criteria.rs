@@ -1,6 +1,7 @@
 //! `criteria`: the virtual differential diagnosis. Simulates the scenario's
-//! CRMO cohort to diagnosis beside its mimic populations (`[differential]`),
-//! applies every criterion, and writes `criteria.csv`, `roc.csv`,
+//! CRMO cohort to diagnosis beside its mimic populations (`[differential]`)
+//! — whole, or as shards (`--shard K/N`) that `--merge` adds up — applies
+//! every criterion, and writes `criteria.csv`, `roc.csv`,
 //! `auc.csv`, `items.csv`, `populations.csv`, the ROC plot, `report.html`
 //! and the manifest through a staging directory, like `run`.
 
@@ -8,6 +9,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use crate::engine::differential::DifferentialTally;
 use crate::error::{Error, Result};
 use crate::model::criteria::JANSSON_THRESHOLD;
 use crate::output::outdir::{result_dir_name, Staging};
@@ -15,19 +17,16 @@ use crate::output::rows::fmt_num;
 use crate::output::writer::{write_manifest, RunInfo};
 use crate::plot::criteria_report::{write_criteria_report, CriteriaReportInput};
 use crate::scenario::differential::Mimic;
+use crate::study::shard::ShardSpec;
+use crate::validation::shard::{merge_criteria_shards, CriteriaShard};
 use crate::validation::{tables, CriteriaResult, CriteriaStudy, Criterion};
 
 use super::run::{load_study, run_info};
-use super::{progress_bar, with_threads, CriteriaArgs};
+use super::{progress_bar, with_threads, CriteriaArgs, RunArgs};
 
-/// `crmo-sim criteria`.
+/// `crmo-sim criteria`: the whole run, one shard of it (`--shard K/N`) or
+/// the merge of N shards (`--merge DIR...`).
 pub(super) fn criteria(args: &CriteriaArgs) -> Result<PathBuf> {
-    let run = &args.run;
-    if run.shard.is_some() {
-        return Err(Error::Usage(
-            "criteria runs the whole differential on one machine: remove --shard (the mimics are cheap; the CRMO cohort runs as in `run`)".into(),
-        ));
-    }
     if let Some(p) = args.prevalence {
         if !(p > 0.0 && p < 1.0) {
             return Err(Error::Usage(format!(
@@ -36,47 +35,130 @@ pub(super) fn criteria(args: &CriteriaArgs) -> Result<PathBuf> {
             )));
         }
     }
-    let cs = CriteriaStudy::resolve(load_study(run)?)?;
-    let study = cs.study();
-    let out = run.out.clone().unwrap_or_else(|| {
-        Path::new("output").join(format!("{}-criteria", result_dir_name(&study.name())))
-    });
-    let staging = Staging::new(&out, run.replace)?;
-    let units = 0..cs.units();
+    if !args.merge.is_empty() {
+        return merge(args);
+    }
+    let cs = CriteriaStudy::resolve(load_study(&args.run)?)?;
+    match args.run.shard {
+        Some(shard) => run_shard(&cs, shard, args),
+        None => run_whole(&cs, args),
+    }
+}
+
+/// Simulates work units `units` with a progress bar: the tally, the
+/// thread count and the seconds taken.
+fn simulate(
+    cs: &CriteriaStudy,
+    units: std::ops::Range<u64>,
+    run: &RunArgs,
+) -> Result<(DifferentialTally, usize, f64)> {
     let pb = progress_bar(cs.spec().children_in(&units), run.quiet);
     let started = Instant::now();
     let (tally, threads) = with_threads(run.threads, || {
         (cs.run(units, &|n| pb.inc(n)), rayon::current_num_threads())
     })?;
     let tally = tally.map_err(|e| match e {
-        Error::PatientLimit(m) => Error::PatientLimit(format!("{}: {m}", study.loaded().origin)),
+        Error::PatientLimit(m) => {
+            Error::PatientLimit(format!("{}: {m}", cs.study().loaded().origin))
+        }
         e => e,
     })?;
     pb.finish_and_clear();
-    let wall_seconds = started.elapsed().as_secs_f64();
+    Ok((tally, threads, started.elapsed().as_secs_f64()))
+}
+
+/// The default result directory: `output/<scenario>-criteria`.
+fn default_out(cs: &CriteriaStudy) -> PathBuf {
+    Path::new("output").join(format!("{}-criteria", result_dir_name(&cs.study().name())))
+}
+
+/// The whole differential in one run.
+fn run_whole(cs: &CriteriaStudy, args: &CriteriaArgs) -> Result<PathBuf> {
+    let run = &args.run;
+    let out = run.out.clone().unwrap_or_else(|| default_out(cs));
+    let staging = Staging::new(&out, run.replace)?;
+    let (tally, threads, wall_seconds) = simulate(cs, 0..cs.units(), run)?;
     let res = cs.result(tally, args.prevalence);
-    let dir = staging.path();
-    for (name, text) in [
-        ("criteria.csv", tables::criteria_csv(&res)?),
-        ("roc.csv", tables::roc_csv(&res)?),
-        ("auc.csv", tables::auc_csv(&res)?),
-        ("items.csv", tables::items_csv(&res)?),
-        ("populations.csv", tables::populations_csv(&res)?),
-    ] {
-        let path = dir.join(name);
-        std::fs::write(&path, text).map_err(|e| Error::output(&path, e))?;
-    }
-    if !run.no_plots {
-        crate::plot::roc::roc_plots(&res, &study.name(), &dir.join("plots"), run.style)?;
-    }
-    let mut info = run_info(study, threads, 0.0, wall_seconds);
-    write_report(&cs, &res, dir, &info)?;
-    write_manifest(dir, &mut info)?;
+    let info = run_info(cs.study(), threads, 0.0, wall_seconds);
+    write_outputs(cs, &res, staging.path(), info, run)?;
     let target = staging.commit()?;
     if !run.quiet {
         print_table(&res, &target);
     }
     Ok(target)
+}
+
+/// `--shard K/N`: slice K of the work units, its tally in `criteria-shard.json`.
+fn run_shard(cs: &CriteriaStudy, shard: ShardSpec, args: &CriteriaArgs) -> Result<PathBuf> {
+    let run = &args.run;
+    let out = run.out.clone().unwrap_or_else(|| {
+        Path::new("output").join(format!(
+            "{}-criteria-shard-{}-of-{}",
+            result_dir_name(&cs.study().name()),
+            shard.index,
+            shard.count
+        ))
+    });
+    let staging = Staging::new(&out, run.replace)?;
+    let units = shard.units(cs.units());
+    let (tally, threads, wall_seconds) = simulate(cs, units.clone(), run)?;
+    CriteriaShard::new(cs, shard, tally).write(staging.path())?;
+    let mut info = run_info(cs.study(), threads, 0.0, wall_seconds);
+    write_manifest(staging.path(), &mut info)?;
+    let target = staging.commit()?;
+    if !run.quiet {
+        println!(
+            "criteria shard {shard}: work units {}..{} of {} in {:.2} s\nshard in {}/",
+            units.start,
+            units.end,
+            cs.units(),
+            wall_seconds,
+            target.display()
+        );
+    }
+    Ok(target)
+}
+
+/// `--merge DIR...`: the N shards of one run into exactly its files.
+fn merge(args: &CriteriaArgs) -> Result<PathBuf> {
+    let run = &args.run;
+    let (cs, tally) = merge_criteria_shards(&args.merge)?;
+    let out = run.out.clone().unwrap_or_else(|| default_out(&cs));
+    let staging = Staging::new(&out, run.replace)?;
+    let res = cs.result(tally, args.prevalence);
+    let info = run_info(cs.study(), 0, 0.0, 0.0);
+    write_outputs(&cs, &res, staging.path(), info, run)?;
+    let target = staging.commit()?;
+    if !run.quiet {
+        print_table(&res, &target);
+    }
+    Ok(target)
+}
+
+/// Writes every file of a whole run (or merge) into `dir`: the tables, the
+/// ROC plot, `report.html`, then the manifest.
+fn write_outputs(
+    cs: &CriteriaStudy,
+    res: &CriteriaResult,
+    dir: &Path,
+    mut info: RunInfo,
+    run: &RunArgs,
+) -> Result<()> {
+    for (name, text) in [
+        ("criteria.csv", tables::criteria_csv(res)?),
+        ("roc.csv", tables::roc_csv(res)?),
+        ("auc.csv", tables::auc_csv(res)?),
+        ("items.csv", tables::items_csv(res)?),
+        ("populations.csv", tables::populations_csv(res)?),
+    ] {
+        let path = dir.join(name);
+        std::fs::write(&path, text).map_err(|e| Error::output(&path, e))?;
+    }
+    if !run.no_plots {
+        crate::plot::roc::roc_plots(res, &cs.study().name(), &dir.join("plots"), run.style)?;
+    }
+    write_report(cs, res, dir, &info)?;
+    write_manifest(dir, &mut info)
 }
 
 /// Writes `report.html`: the run's facts (the manifest's, but those that

@@ -7,6 +7,7 @@
 //! score, and the Jansson items by population with their odds ratios.
 //! Writers ([`tables`]) and the ROC plot only read these.
 
+pub mod shard;
 pub mod stats;
 pub mod tables;
 

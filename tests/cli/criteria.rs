@@ -441,3 +441,69 @@ fn the_readme_example_is_valid() {
         o.stdout
     );
 }
+
+/// `--shard K/N` for K = 0..2 and `--merge` give exactly the files of the
+/// whole run; a missing or repeated shard is refused with nothing written.
+#[test]
+fn shards_merge_into_the_whole_run() {
+    let tmp = tempdir();
+    let p = tmp.path();
+    let args = [
+        "scenarios/reference.toml",
+        "--patients",
+        "2500",
+        "--seed",
+        "5",
+    ];
+    let whole = criteria_into(&args, &p.join("whole"));
+    let dirs: Vec<String> = (0..3)
+        .map(|k| {
+            let dir = p.join(format!("shard{k}"));
+            let shard = format!("{k}/3");
+            success(
+                crmo()
+                    .arg("criteria")
+                    .args(args)
+                    .args(["--shard", &shard, "-q", "--out"])
+                    .arg(&dir),
+            );
+            assert!(dir.join("criteria-shard.json").is_file());
+            dir.to_str().unwrap().to_string()
+        })
+        .collect();
+    let merged = criteria_into(
+        &["--merge", &dirs[2], &dirs[0], &dirs[1]],
+        &p.join("merged"),
+    );
+    for name in [
+        "criteria.csv",
+        "roc.csv",
+        "auc.csv",
+        "items.csv",
+        "populations.csv",
+        "report.html",
+    ] {
+        assert!(
+            whole[name] == merged[name],
+            "{name}: merge differs from the whole run"
+        );
+    }
+    for (shards, why) in [
+        (vec![&dirs[0], &dirs[1]], "shard(s) 2/3 missing"),
+        (
+            vec![&dirs[0], &dirs[0], &dirs[1], &dirs[2]],
+            "are both shard 0/3",
+        ),
+    ] {
+        let out = p.join("refused");
+        let o = output(
+            crmo()
+                .args(["criteria", "--merge"])
+                .args(&shards)
+                .arg("--out")
+                .arg(&out),
+        );
+        assert_refused(&o, why, &[why]);
+        assert!(!out.exists(), "{why}: wrote {}", out.display());
+    }
+}
