@@ -39,7 +39,7 @@ const ROWS_OUTPUT: &str = "\n[output]\npatients = true\nevents = true\n";
 struct Case {
     /// Directory under `tests/golden/`.
     name: String,
-    /// `run` or `calibrate`.
+    /// `run`, `calibrate` or `criteria`.
     command: &'static str,
     /// The scenario text, run from a copy in the temporary directory.
     scenario_text: String,
@@ -69,8 +69,9 @@ fn shipped_scenarios() -> BTreeMap<String, String> {
 }
 
 /// Every case: each shipped scenario run as shipped (with fewer patients),
-/// the reference scenario with `patients.csv` and `events.csv`, and the
-/// reference scenario's calibration (`calibration.csv`).
+/// the reference scenario with `patients.csv` and `events.csv`, the
+/// reference scenario's calibration (`calibration.csv`) and its criteria
+/// against the mimics (`crmo-sim criteria`).
 fn cases() -> Vec<Case> {
     let scenarios = shipped_scenarios();
     let mut cases: Vec<Case> = scenarios
@@ -92,6 +93,12 @@ fn cases() -> Vec<Case> {
     cases.push(Case {
         name: "reference-calibrate".into(),
         command: "calibrate",
+        scenario_text: reference.clone(),
+        patients: PATIENTS,
+    });
+    cases.push(Case {
+        name: "reference-criteria".into(),
+        command: "criteria",
         scenario_text: reference,
         patients: PATIENTS,
     });
@@ -242,9 +249,13 @@ fn every_shipped_scenario_reproduces_its_golden_outputs() {
     let mut found = Vec::new();
     for case in &cases {
         let got = run_case(case, scratch.path(), &scratch.path().join(&case.name));
+        let main_file = match case.command {
+            "criteria" => "criteria.csv",
+            _ => "summary.csv",
+        };
         assert!(
-            got.contains_key("summary.csv"),
-            "{}: no summary.csv",
+            got.contains_key(main_file),
+            "{}: no {main_file}",
             case.name
         );
         let case_dir = golden_root().join(&case.name);

@@ -70,7 +70,9 @@ pub fn scenario_listing_of(study: &Study, replicate: u32) -> String {
 /// `[differential]` as printed by `check`: the case mix, the criteria and
 /// each mimic population's feature parameters with their sources.
 fn differential_listing(study: &Study) -> String {
-    use crate::scenario::differential::{Mimic, KNOWN_CRITERIA};
+    use crate::scenario::differential::{
+        Mimic, MimicOverrides, MimicParams, KNOWN_CRITERIA, SET_IN_SCENARIO,
+    };
     let d = &study.scenario().differential;
     let m = &d.case_mix;
     let mut t = format!(
@@ -89,11 +91,29 @@ fn differential_listing(study: &Study) -> String {
             .collect::<Vec<_>>()
             .join(", ")
     );
-    for mimic in Mimic::ALL {
-        t += &format!("\n[differential.{}]   (value; source)\n", mimic.as_str());
-        for (name, value, doc, source) in d.params(mimic).listing(d.overrides(mimic)) {
-            t += &format!("  {name} = {value}\n      {doc} -- {source}\n");
-        }
+    let names: Vec<&str> = Mimic::ALL.iter().map(|m| m.as_str()).collect();
+    t += &format!(
+        "\n[differential.<mimic>]   ({}; * set in this scenario; source)\n",
+        names.join(" / ")
+    );
+    let none = MimicOverrides::default();
+    let defaults = MimicParams::builtin(Mimic::ALL[0]).listing(&none);
+    let lists: Vec<_> = Mimic::ALL
+        .iter()
+        .map(|m| d.params(*m).listing(d.overrides(*m)))
+        .collect();
+    for (i, (name, _, doc, source)) in defaults.iter().enumerate() {
+        let values: Vec<String> = lists
+            .iter()
+            .map(|l| {
+                let set = l[i].3 == SET_IN_SCENARIO;
+                format!("{}{}", l[i].1, if set { "*" } else { "" })
+            })
+            .collect();
+        t += &format!(
+            "  {name}: {}\n      {doc} -- {source}\n",
+            values.join(" / ")
+        );
     }
     t
 }

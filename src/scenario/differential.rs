@@ -124,6 +124,9 @@ impl CaseMix {
     }
 }
 
+/// The source `check` names for a mimic parameter the scenario sets.
+pub const SET_IN_SCENARIO: &str = "set in this scenario";
+
 macro_rules! mimic_params {
     ( $( $(#[doc = $doc:literal])+ $name:ident : $kind:ty = [$bo:expr, $mt:expr, $bt:expr], $source:literal; )* ) => {
         /// `[differential.<mimic>]`: any mimic feature parameter, overriding the
@@ -171,7 +174,7 @@ macro_rules! mimic_params {
                     stringify!($name),
                     self.$name.to_string(),
                     concat!($($doc),+).trim(),
-                    if o.$name.is_some() { "set in this scenario" } else { $source },
+                    if o.$name.is_some() { SET_IN_SCENARIO } else { $source },
                 ), )* ]
             }
         }

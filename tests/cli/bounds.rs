@@ -575,7 +575,9 @@ fn calibrate_says_which_targets_do_not_apply() {
         o.stdout
     );
     let csv = fs::read_to_string(tmp.path().join("out/calibration.csv")).unwrap();
-    let n_targets = crmo_sim::calibrate::TARGETS.len();
+    // C1-C12 and the mimic targets C16-C17.
+    let n_targets =
+        crmo_sim::calibrate::TARGETS.len() + crmo_sim::calibrate::mimics::MIMIC_TARGETS.len();
     assert_eq!(
         csv.lines().filter(|l| l.ends_with(",n/a")).count(),
         n_targets,
