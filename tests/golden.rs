@@ -253,11 +253,7 @@ fn every_shipped_scenario_reproduces_its_golden_outputs() {
             "criteria" => "criteria.csv",
             _ => "summary.csv",
         };
-        assert!(
-            got.contains_key(main_file),
-            "{}: no {main_file}",
-            case.name
-        );
+        assert!(got.contains_key(main_file), "{}: no {main_file}", case.name);
         let case_dir = golden_root().join(&case.name);
         if regen {
             write_golden(&case_dir, &got);

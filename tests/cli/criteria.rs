@@ -436,7 +436,8 @@ fn the_readme_example_is_valid() {
         o.stdout
     );
     assert!(
-        o.stdout.contains("p_marginal_sclerosis = beta"),
+        o.stdout
+            .contains("p_marginal_sclerosis: 0.2 / 0.1 / beta(7, 13)*"),
         "{}",
         o.stdout
     );
