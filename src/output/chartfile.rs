@@ -204,8 +204,8 @@ impl Drop for ChartFile {
 /// `lnk/../fig.png` means what the shell means); the file name is kept.
 fn resolve(path: &Path) -> Result<PathBuf> {
     let name = match path.file_name() {
-        Some(name) if !path.ends_with("..") => name,
-        _ => {
+        Some(name) => name,
+        None => {
             return Err(Error::Usage(format!(
                 "--out {} names a directory; give an image file name ending in .png or .svg",
                 path.display()
@@ -254,6 +254,7 @@ fn check_target(target: &Path, shown: &Path, replace: bool) -> Result<()> {
     )))
 }
 
+/// Whether a path names a PNG (else an SVG): by extension, any case.
 fn is_png(path: &Path) -> bool {
     path.extension()
         .and_then(OsStr::to_str)
@@ -284,12 +285,12 @@ fn mark_len(png: bool) -> usize {
 /// the SHA-256 of the image without it; for an SVG a comment at the end
 /// holding the SHA-256 of what precedes it.
 pub fn mark(image: &[u8], png: bool) -> Vec<u8> {
-    let hex = sha256_hex(&[image]);
+    let hex = hex_of(Sha256::new_with_prefix(image));
     let mut out = Vec::with_capacity(image.len() + mark_len(png));
     if png && image.ends_with(&PNG_IEND) {
         let (body, iend) = image.split_at(image.len() - PNG_IEND.len());
         let mut data = PNG_MARK_TEXT.to_vec();
-        data.extend_from_slice(hex.as_bytes());
+        data.extend_from_slice(&hex);
         let mut crc = flate2::Crc::new();
         crc.update(b"tEXt");
         crc.update(&data);
@@ -302,7 +303,7 @@ pub fn mark(image: &[u8], png: bool) -> Vec<u8> {
     } else {
         out.extend_from_slice(image);
         out.extend_from_slice(SVG_MARK_START);
-        out.extend_from_slice(hex.as_bytes());
+        out.extend_from_slice(&hex);
         out.extend_from_slice(SVG_MARK_END);
     }
     out
@@ -352,14 +353,7 @@ pub fn is_own_chart(path: &Path) -> io::Result<bool> {
     Ok(hex_of(hasher) == recorded.as_slice())
 }
 
-fn sha256_hex(parts: &[&[u8]]) -> String {
-    let mut hasher = Sha256::new();
-    for p in parts {
-        hasher.update(p);
-    }
-    String::from_utf8(hex_of(hasher)).unwrap_or_default()
-}
-
+/// The hex digits of a finished SHA-256.
 fn hex_of(hasher: Sha256) -> Vec<u8> {
     hasher
         .finalize()
