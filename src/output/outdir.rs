@@ -542,7 +542,7 @@ fn lock_text(file: &mut fs::File) -> io::Result<LockText> {
 /// A file (or link) named like the target's lock that crmo-sim did not write.
 fn lock_in_the_way(path: &Path, shown: &Path) -> Error {
     Error::Usage(format!(
-        "{} is named like the lock file crmo-sim keeps beside --out {}, but crmo-sim did not write it, so it was left alone and nothing was changed; move it away or choose another --out",
+        "{} is named like the lock file crmo-sim keeps beside --out {}, but crmo-sim did not write it, so it was left alone and nothing was changed; move it away or choose another --out (an empty one may be left by an earlier crmo-sim that was killed during a run: then remove it)",
         path.display(),
         shown.display()
     ))

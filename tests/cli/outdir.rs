@@ -1031,3 +1031,53 @@ fn charts_never_replace_a_users_file() {
     assert!(fs::read_to_string(tmp.path().join("target.txt")).unwrap() == "linked");
     assert!(!tmp.path().join("nowhere.png").exists());
 }
+
+/// A run killed (SIGKILL) at the last moment before the swap, when its
+/// finished result is no longer marked as staging, leaves the previous
+/// result whole; the next run removes the killed run's finished result
+/// (every file as crmo-sim wrote it) and leaves nothing else behind.
+#[cfg(unix)]
+#[test]
+fn a_run_killed_just_before_the_swap_leaves_the_old_result_and_no_trace() {
+    let tmp = tempdir();
+    let out = small_result(tmp.path(), "res");
+    let before = snapshot(&out);
+    let pause = tmp.path().join("paused-before-swap");
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("crmo-sim"))
+        .current_dir(tmp.path())
+        .args(["run", "s.toml", "--patients", "80", "-q", "--no-plots"])
+        .args(["--out", "res"])
+        .env(crmo_sim::output::outdir::PAUSE_BEFORE_SWAP_ENV, &pause)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !pause.exists() {
+        assert!(Instant::now() < deadline, "the run never reached the swap");
+        sleep(Duration::from_millis(5));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    fs::remove_file(&pause).unwrap();
+    assert_eq!(snapshot(&out), before, "the previous result changed");
+    let left: Vec<String> = all_entries(tmp.path())
+        .into_iter()
+        .filter(|n| n.starts_with(".crmo-sim-staging."))
+        .collect();
+    assert_eq!(left.len(), 1, "{:?}", all_entries(tmp.path()));
+    assert_complete_result(&tmp.path().join(&left[0]));
+    let o = success(crmo().current_dir(tmp.path()).args([
+        "run",
+        "s.toml",
+        "--patients",
+        "30",
+        "-q",
+        "--no-plots",
+        "--out",
+        "res",
+    ]));
+    assert!(o.stderr.contains(&left[0]), "{}", o.stderr);
+    assert_complete_result(&out);
+    assert_eq!(all_entries(tmp.path()), ["res", "s.toml"]);
+}
