@@ -228,6 +228,12 @@ natural_history_params! {
     symptomatic_months_to_diagnosis_median: Months = 10.0, "calibrated to C5 [Roderick2016] median delay 15 months; [Walsh2015] mean 12";
     /// Log-scale spread of the symptomatic time before diagnosis.
     symptomatic_months_to_diagnosis_sdlog: SdLog = 0.2, "assumption: nearly everyone with a year of pain is diagnosed";
+    /// Probability of the early diagnosis route: an acute presentation (worked up for infection or malignancy, a vertebral or clavicle lesion) diagnosed within weeks, while the presenting flare runs.
+    p_early_diagnosis: Prob = 0.1, "assumption: delays run from 0 months [Roderick2016] and 1.5 months [dAngelo2021, median 4]; sets the shortest delays without moving C5";
+    /// Mean time from onset to diagnosis on the early route, months (exponential).
+    early_diagnosis_months_mean: Months = 1.5, "assumption: [dAngelo2021] shortest delay 1.5 months";
+    /// Pain between flares while a painful lesion is still inflamed on MRI, VAS 0-10 (for the PedCNO core set).
+    residual_pain_vas: Vas = 1.5, "assumption: MRI inflammation outlasts pain [Miettunen2009]; a patient between flares may keep some pain and functional limitation";
     /// Loss-to-follow-up hazard after diagnosis, per year.
     loss_to_follow_up_per_year: PerYear = 0.03, "assumption";
     /// Probability of palmoplantar pustulosis at onset.

@@ -24,6 +24,7 @@ fn drug(name: &str, lag_weeks: f64, ae: f64, course_days: f64) -> DrugModel {
             max_weeks: 0.0,
             lasting_hazard_ratio: 1.0,
             lasting_weeks: 0.0,
+            max_courses_per_year: 0.0,
         },
     )
 }
@@ -40,6 +41,7 @@ fn plan(steps: Vec<Vec<u16>>) -> TreatmentPlan {
         adverse_event_at_top: Fallback::Previous,
         on_relapse: OnRelapse::Restart,
         at_top: AtTop::Continue,
+        flare_visit_days: 14.0,
     }
 }
 
