@@ -144,8 +144,8 @@ pub struct TreatmentState<'a> {
 enum Verdict {
     /// Sustained remission: stop the drugs.
     Taper,
-    /// In a flare with every drug of the step run out (courses given, a
-    /// short course ended): give the step again or move on.
+    /// In a flare with every drug of the step run out (its courses given):
+    /// give the step again or move on.
     StepRunOut,
     /// Still active after the minimum time on the step: the next step.
     Escalate,
@@ -628,6 +628,17 @@ impl<'a> TreatmentState<'a> {
         }
     }
 
+    /// Whether the current step holds a drug given in courses (whose end
+    /// is not a decision to stop: the next course may be due).
+    fn step_given_in_courses(&self) -> bool {
+        let Phase::OnStep(k) = self.phase else {
+            return false;
+        };
+        self.plan.steps[k]
+            .iter()
+            .any(|&d| self.drugs[usize::from(d)].is_course())
+    }
+
     /// Marks the drugs of `step` as failed (left for lack of response).
     fn mark_failed(&mut self, step: &[u16]) {
         for &d in step {
@@ -641,7 +652,7 @@ impl<'a> TreatmentState<'a> {
         if self.in_sustained_remission(day, self.taper_after_days()) {
             return Verdict::Taper;
         }
-        if self.in_flare && self.no_drug_on() {
+        if self.in_flare && self.no_drug_on() && self.step_given_in_courses() {
             return Verdict::StepRunOut;
         }
         let still_active = match self.plan.escalate_when {

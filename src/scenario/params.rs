@@ -191,7 +191,7 @@ natural_history_params! {
     /// Mean number of lesions at onset beyond the first (negative binomial).
     initial_extra_lesions_mean: InitialLesions = 3.0, "[Roderick2016] 3.95 per patient; [Eurofever2018] 4.1 on MRI";
     /// Dispersion (size) of that negative binomial; 1 = geometric.
-    initial_extra_lesions_dispersion: Shape = 2.0, "calibrated to C4/C7 [Roderick2016] (1, geometric, leaves too many solitary lesions once some heal before diagnosis)";
+    initial_extra_lesions_dispersion: Shape = 1.6, "calibrated to C4/C7 [Roderick2016] (1, geometric, leaves too many solitary lesions once some heal before diagnosis; 2 too few once the early route diagnoses some patients before any lesion heals)";
     /// Probability that a lesion present at onset is clinically silent.
     p_silent_initial: Prob = 0.29, "[Roderick2016] 47 of 162 lesions found only by MRI";
     /// Probability that a lesion appearing in a later flare is clinically silent.

@@ -359,8 +359,14 @@ fn advance_stages<const RECORD: bool>(
     loop {
         *changes += 1;
         if let Some(wait) = episode_wait(l, day, rules) {
+            // The episode's natural end is not a loop event: a wait that is
+            // already due goes on in this sweep, so changes stay in day order.
             l.stage_end_day = wait;
-            return Some(wait);
+            day = wait;
+            if !until.reaches(day) {
+                return Some(day);
+            }
+            continue;
         }
         if l.stage == Stage::Mixed {
             *resolved = resolved.max(day);

@@ -177,10 +177,16 @@ fn adverse_event_moves_to_the_next_step() {
 
 #[test]
 fn a_drug_stopped_for_an_adverse_event_is_never_given_again() {
-    // Escalate to b, b's adverse event falls back to a; while the flare goes
-    // on, later assessments must not escalate back to b.
-    let h = Harness::new(vec![drug("a", 0.0, 0.0, 0.0), drug("b", 0.0, 50.0, 0.0)]);
-    let p = plan(vec![vec![0], vec![1]]);
+    // Escalate to b, b's adverse event falls back to c (the arm's fallback
+    // drug); while the flare goes on, later assessments must not escalate
+    // back to b.
+    let h = Harness::new(vec![
+        drug("a", 0.0, 0.0, 0.0),
+        drug("b", 0.0, 50.0, 0.0),
+        drug("c", 0.0, 0.0, 0.0),
+    ]);
+    let mut p = plan(vec![vec![0], vec![1]]);
+    p.adverse_event_at_top = Fallback::Drug(2);
     let mut t = TreatmentState::new(&p, &h.model, 0);
     let (mut log, mut iv) = (EventLog::default(), Intervals::new());
     t.on(TreatmentTrigger::Diagnosis, 0.0, true, &mut log, &mut iv);
@@ -193,16 +199,43 @@ fn a_drug_stopped_for_an_adverse_event_is_never_given_again() {
         "b restarted after its adverse event: {:?}",
         starts(&log)
     );
-    assert_eq!(starts(&log).last().map(|s| s.1), Some(0), "back on a");
+    assert_eq!(starts(&log).last().map(|s| s.1), Some(2), "on c");
+}
+
+#[test]
+fn a_failed_drug_is_never_the_fallback_after_an_adverse_event() {
+    // a is left for lack of response (in a flare at the assessment), b's
+    // adverse event would fall back to the previous step, a: a failed, so
+    // treatment stops instead.
+    let h = Harness::new(vec![drug("a", 0.0, 0.0, 0.0), drug("b", 0.0, 50.0, 0.0)]);
+    let p = plan(vec![vec![0], vec![1]]);
+    let mut t = TreatmentState::new(&p, &h.model, 0);
+    let (mut log, mut iv) = (EventLog::default(), Intervals::new());
+    t.on(TreatmentTrigger::Diagnosis, 0.0, true, &mut log, &mut iv);
+    run_until(&mut t, 2000.0, &mut log, &mut iv, true);
+    assert_eq!(t.outcome().adverse_events, 1);
+    let drugs: Vec<u16> = starts(&log).iter().map(|s| s.1).collect();
+    assert_eq!(
+        drugs,
+        vec![0, 1],
+        "a is not given again after b's adverse event"
+    );
+    assert!(t.no_drug_on());
 }
 
 #[test]
 fn a_relapse_after_taper_never_restarts_a_drug_stopped_for_an_adverse_event() {
-    // a -> b; b's adverse event falls back to a, a is tapered in remission,
-    // and the relapse (on_relapse = escalate) must not start b again.
-    let h = Harness::new(vec![drug("a", 0.0, 0.0, 0.0), drug("b", 0.0, 50.0, 0.0)]);
+    // a -> b; b's adverse event falls back to c, c is tapered in remission,
+    // and the relapse (on_relapse = escalate, at the top: the step of b)
+    // must not start b again but the fallback c.
+    let h = Harness::new(vec![
+        drug("a", 0.0, 0.0, 0.0),
+        drug("b", 0.0, 50.0, 0.0),
+        drug("c", 0.0, 0.0, 0.0),
+    ]);
     let mut p = plan(vec![vec![0], vec![1]]);
     p.on_relapse = OnRelapse::Escalate;
+    p.adverse_event_at_top = Fallback::Drug(2);
     let mut t = TreatmentState::new(&p, &h.model, 0);
     let (mut log, mut iv) = (EventLog::default(), Intervals::new());
     t.on(TreatmentTrigger::Diagnosis, 0.0, true, &mut log, &mut iv);
@@ -217,14 +250,14 @@ fn a_relapse_after_taper_never_restarts_a_drug_stopped_for_an_adverse_event() {
                 ..
             }
         )),
-        "a is tapered in remission"
+        "c is tapered in remission"
     );
     t.on(TreatmentTrigger::FlareStart, 900.0, true, &mut log, &mut iv);
     let drugs: Vec<u16> = starts(&log).iter().map(|s| s.1).collect();
     assert_eq!(
         drugs,
-        vec![0, 1, 0, 0],
-        "b only once; the relapse restarts a"
+        vec![0, 1, 2, 2],
+        "b only once; the relapse restarts the fallback c"
     );
 }
 

@@ -381,21 +381,20 @@ pub fn used_drugs(drugs: &DrugTable, arms: &[ArmSpec]) -> Vec<UsedDrug> {
             AdverseEventAtTop::Drug(d) => vec![vec![d]],
             _ => Vec::new(),
         };
-        for step in ladder_steps(arm).into_iter().chain(fallback) {
-            for d in step {
-                if !names.contains(&d) {
-                    names.push(d);
-                }
+        let steps: Vec<Vec<String>> = ladder_steps(arm).into_iter().chain(fallback).collect();
+        for d in steps.iter().flatten() {
+            if !names.contains(d) {
+                names.push(d.clone());
             }
         }
-    }
-    // The class partners of the drugs given, after them (so the ladders'
-    // drugs keep their order): the switch after an adverse event.
-    let given = names.clone();
-    for d in given {
-        if let Some(partner) = class_switch(&d) {
-            if !names.iter().any(|n| n == partner) {
-                names.push(partner.to_string());
+        // The class partners of the arm's drugs, after them (so an arm's
+        // columns do not depend on the arms after it): the switch after an
+        // adverse event.
+        for d in steps.iter().flatten() {
+            if let Some(partner) = class_switch(d) {
+                if !names.iter().any(|n| n == partner) {
+                    names.push(partner.to_string());
+                }
             }
         }
     }
