@@ -867,12 +867,14 @@ fn multi_arm_run_writes_differences_and_drug_columns() {
 
     let ts = read(&out.join("timeseries.csv"));
     let header: Vec<&str> = ts.lines().next().unwrap().split(',').collect();
+    // The ladders' drugs, then the TNF inhibitor's class switch.
     assert_eq!(
-        &header[header.len() - 3..],
+        &header[header.len() - 4..],
         &[
             "on_nsaid_frac",
             "on_pamidronate_frac",
-            "on_tnf_inhibitor_frac"
+            "on_tnf_inhibitor_frac",
+            "on_adalimumab_frac"
         ]
     );
     let max_col = |arm: &str, col: usize| {
@@ -881,7 +883,7 @@ fn multi_arm_run_writes_differences_and_drug_columns() {
             .map(|l| l.split(',').nth(col).unwrap().parse::<f64>().unwrap())
             .fold(0.0, f64::max)
     };
-    let nsaid_col = header.len() - 3;
+    let nsaid_col = header.len() - 4;
     assert!(max_col(first, nsaid_col) > 0.3, "NSAID-first arm on NSAID");
     assert_eq!(
         max_col(second, nsaid_col),
