@@ -498,3 +498,96 @@ fn the_assessment_at_the_minimum_time_on_a_step_escalates() {
     run_until(&mut t, start + 84.0, &mut log, &mut iv, true);
     assert_eq!(starts(&log), vec![(start, 0), (start + 84.0, 1)]);
 }
+
+/// Courses of drug `d` in the log (their days).
+fn courses(log: &EventLog, d: u16) -> Vec<f64> {
+    log.0
+        .iter()
+        .filter_map(|(day, k)| match k {
+            EventKind::DrugCourse { drug, .. } if *drug == d => Some(*day),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_flare_brings_a_visit_that_gives_a_run_out_course_drug_again() {
+    // a: 2 courses 12 weeks apart (responder), then it ends at day 168. A
+    // flare on day 281 (the day after an assessment of the 28-day schedule)
+    // brings a visit on day 295, which gives a again.
+    let h = Harness::new(vec![drug("a", 0.0, 0.0, 3.0), drug("b", 0.0, 0.0, 0.0)]);
+    let mut p = plan(vec![vec![0], vec![1]]);
+    p.stop_after_remission_days = f64::INFINITY;
+    let mut t = TreatmentState::new(&p, &h.model, 0);
+    let (mut log, mut iv) = (EventLog::default(), Intervals::new());
+    t.on(TreatmentTrigger::Diagnosis, 0.0, true, &mut log, &mut iv);
+    t.on(TreatmentTrigger::FlareEnd, 10.0, false, &mut log, &mut iv);
+    run_until(&mut t, 280.0, &mut log, &mut iv, false);
+    assert_eq!(courses(&log, 0), vec![0.0, 84.0]);
+    assert!(t.no_drug_on(), "a has run out");
+    t.on(TreatmentTrigger::FlareStart, 281.0, true, &mut log, &mut iv);
+    assert_eq!(
+        t.next_event_day(),
+        295.0,
+        "the flare brings a visit in 2 weeks"
+    );
+    run_until(&mut t, 295.0, &mut log, &mut iv, true);
+    assert_eq!(starts(&log), vec![(0.0, 0), (295.0, 0)], "a again, not b");
+    assert_eq!(courses(&log, 0), vec![0.0, 84.0, 295.0]);
+}
+
+#[test]
+fn a_run_out_course_drug_the_patient_failed_is_escalated() {
+    let mut a = drug("a", 0.0, 0.0, 3.0);
+    a.values.p_response = 0.0;
+    let h = Harness::new(vec![a, drug("b", 0.0, 0.0, 0.0)]);
+    let mut p = plan(vec![vec![0], vec![1]]);
+    p.stop_after_remission_days = f64::INFINITY;
+    let mut t = TreatmentState::new(&p, &h.model, 0);
+    let (mut log, mut iv) = (EventLog::default(), Intervals::new());
+    t.on(TreatmentTrigger::Diagnosis, 0.0, true, &mut log, &mut iv);
+    t.on(TreatmentTrigger::FlareEnd, 10.0, false, &mut log, &mut iv);
+    run_until(&mut t, 280.0, &mut log, &mut iv, false);
+    t.on(TreatmentTrigger::FlareStart, 281.0, true, &mut log, &mut iv);
+    run_until(&mut t, 295.0, &mut log, &mut iv, true);
+    assert_eq!(starts(&log), vec![(0.0, 0), (295.0, 1)]);
+}
+
+#[test]
+fn a_yearly_course_limit_postpones_the_course_beyond_it() {
+    // Courses every 4 weeks, at most 3 in any year: days 0, 28, 56, then
+    // the fourth waits until the first leaves the year (day 365.25).
+    let mut a = drug("a", 0.0, 0.0, 1.0);
+    a.course_every_days = 28.0;
+    a.max_courses = u32::MAX;
+    a.max_courses_per_year = 3;
+    let h = Harness::new(vec![a]);
+    let mut p = plan(vec![vec![0]]);
+    p.stop_after_remission_days = f64::INFINITY;
+    let mut t = TreatmentState::new(&p, &h.model, 0);
+    let (mut log, mut iv) = (EventLog::default(), Intervals::new());
+    t.on(TreatmentTrigger::Diagnosis, 0.0, true, &mut log, &mut iv);
+    run_until(&mut t, 800.0, &mut log, &mut iv, true);
+    let c = courses(&log, 0);
+    assert_eq!(&c[..4], &[0.0, 28.0, 56.0, 365.25]);
+    for (i, day) in c.iter().enumerate() {
+        let in_year = c[..=i].iter().filter(|&&x| x > day - 365.25).count();
+        assert!(in_year <= 3, "course on day {day}: {in_year} within a year");
+    }
+}
+
+#[test]
+fn an_adverse_event_switches_within_the_class() {
+    // b (adverse events certain soon) has a class partner c: after b's
+    // adverse event the patient gets c, not the previous step a.
+    let mut b = drug("b", 0.0, 50.0, 0.0);
+    b.switch_to = Some(2);
+    let h = Harness::new(vec![drug("a", 0.0, 0.0, 0.0), b, drug("c", 0.0, 0.0, 0.0)]);
+    let p = plan(vec![vec![0], vec![1]]);
+    let mut t = TreatmentState::new(&p, &h.model, 0);
+    let (mut log, mut iv) = (EventLog::default(), Intervals::new());
+    t.on(TreatmentTrigger::Diagnosis, 0.0, true, &mut log, &mut iv);
+    run_until(&mut t, 400.0, &mut log, &mut iv, true);
+    let drugs: Vec<u16> = starts(&log).iter().map(|s| s.1).collect();
+    assert_eq!(drugs, vec![0, 1, 2]);
+}
