@@ -196,12 +196,17 @@ pub(super) fn course_treatment<V: Visit>(v: &mut V, drugs: &[String]) {
         || {
             about(
                 "never_escalated_frac",
-                "share who stay on the first ladder step",
+                "share who stay on the first ladder step, among patients who started treatment (no value in an arm without treatment)",
                 FRACTION,
-                DIAGNOSED,
+                "diagnosed patients who started treatment",
             )
         },
-        |o| diagnosed(o, Value::Flag(o.treatment.steps_reached <= 1)),
+        |o| {
+            let steps = o.treatment.steps_reached;
+            o.diagnosis
+                .filter(|_| steps >= 1)
+                .map(|_| Value::Flag(steps == 1))
+        },
     );
     v.mean(
         PAIRED,
