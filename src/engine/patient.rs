@@ -20,8 +20,11 @@
 //! `E ~ Exp(1)` per episode is spent across segments of constant hazard;
 //! when the hazard changes (treatment), the unspent part is carried over.
 //! Diagnosis comes once the time spent in flares reaches a drawn amount of
-//! symptomatic time. The loop reuses the buffers in [`Scratch`], so it
-//! allocates nothing once warm.
+//! symptomatic time, or earlier by the early route (an acute presentation
+//! diagnosed while the presenting flare runs). Lesions carry the imaging
+//! layer of disease activity: MRI inflammation in their lytic and mixed
+//! stages, which outlasts the episode a painful lesion carries. The loop
+//! reuses the buffers in [`Scratch`], so it allocates nothing once warm.
 
 mod clinic;
 mod lesions;
