@@ -39,13 +39,16 @@ pub enum Purpose {
     Responsiveness = 5,
     /// Treatment events (adverse events).
     Treatment = 6,
+    /// The diagnosis route: whether an acute presentation is diagnosed
+    /// early, and when (arm-independent, drawn once at baseline).
+    DiagnosisRoute = 7,
     /// A simulated child with bacterial osteomyelitis (`crmo-sim criteria`;
     /// the patient index is the mimic's own, not a CRMO patient's).
-    BacterialOsteomyelitis = 7,
+    BacterialOsteomyelitis = 8,
     /// A simulated child with a malignant bone tumour (`crmo-sim criteria`).
-    MalignantTumour = 8,
+    MalignantTumour = 9,
     /// A simulated child with a benign bone tumour (`crmo-sim criteria`).
-    BenignTumour = 9,
+    BenignTumour = 10,
 }
 
 /// Streams per patient reserved by the layout (`patient << 4 | purpose`).
@@ -181,6 +184,7 @@ mod tests {
             Purpose::Lesions,
             Purpose::Imaging,
             Purpose::Treatment,
+            Purpose::DiagnosisRoute,
         ];
         let mimics = [
             Purpose::BacterialOsteomyelitis,
@@ -199,7 +203,7 @@ mod tests {
         }
     }
 
-    const GOLDEN_MIMIC: [u64; 2] = [0x4c14_234a_9791_df5e, 0xcba2_a735_c0e6_79ab];
+    const GOLDEN_MIMIC: [u64; 2] = [0x0ce0_f3cb_a0c5_68ac, 0xcba2_a735_c0e6_79ab];
 
     #[test]
     fn streams_differ_by_patient_and_purpose() {
