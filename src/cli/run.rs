@@ -12,7 +12,9 @@ use crate::output::outdir::{result_dir_name, Staging};
 use crate::output::rowfile::join_parts;
 use crate::output::rows::{fmt_num, CsvRows};
 use crate::output::summary::summary_rows;
-use crate::output::writer::{sha256_hex, write_manifest, write_run, RunInfo};
+use crate::output::writer::{
+    sha256_hex, write_manifest, write_run, RunInfo, SweepInfo, SweepPointInfo,
+};
 use crate::plot::report::ReportCalibration;
 use crate::study::shard::{merge_shards, ShardFile, ShardSpec, StudyIdentity};
 use crate::study::Study;
@@ -21,17 +23,9 @@ use super::{load, progress_bar, with_threads, MergeArgs, RunArgs};
 
 /// The study named on the command line, with `--patients`/`--seed` applied.
 pub(super) fn load_study(args: &RunArgs) -> Result<Study> {
-    let mut loaded = load(args.scenario.as_deref())?;
-    if let Some(n) = args.patients {
-        loaded.scenario.patients = n;
-    }
-    if let Some(s) = args.seed {
-        loaded.scenario.seed = s;
-    }
-    crate::scenario::check_run_size(&loaded.scenario)
-        .map_err(|(_, m)| Error::Usage(format!("{}: with --patients: {m}", loaded.origin)))?;
+    let loaded = load(args.scenario.as_deref())?;
     super::thread_count(args.threads)?;
-    Study::resolve(loaded)
+    super::resolve_with_overrides(loaded, args.patients, args.seed)
 }
 
 /// Names the scenario file in a per-patient limit error (the engine does not know it).
@@ -82,6 +76,7 @@ pub(super) fn run_info(
         replicates: s.replicates,
         horizon_years: s.horizon_years,
         arms: study.arm_names(),
+        sweep: study.sweep().map(sweep_info),
         threads,
         // Arguments need not be UTF-8 (paths): record them lossily, never panic.
         command_line: std::env::args_os()
@@ -91,6 +86,27 @@ pub(super) fn run_info(
         wall_seconds,
         rng: "rand 0.9.2, rand_chacha 0.9.0 (ChaCha8 replicate keys), rand_pcg 0.9.0 (Pcg64 patient streams), rand_distr 0.5.1".into(),
         files: Vec::new(),
+    }
+}
+
+/// What the manifest records of a sweep: every grid point as it runs.
+fn sweep_info(sweep: &crate::study::sweep::Sweep) -> SweepInfo {
+    SweepInfo {
+        parameters: sweep.parameters.iter().map(|p| p.path.clone()).collect(),
+        points: sweep
+            .points
+            .iter()
+            .map(|p| {
+                let s = p.study.scenario();
+                SweepPointInfo {
+                    values: p.values.clone(),
+                    seed: s.seed,
+                    patients: s.patients,
+                    replicates: s.replicates,
+                    horizon_years: s.horizon_years,
+                }
+            })
+            .collect(),
     }
 }
 
