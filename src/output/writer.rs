@@ -46,6 +46,9 @@ pub struct RunInfo {
     /// `[sweep]`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sweep: Option<SweepInfo>,
+    /// The slice of the work a shard ran (`K/N`, absent in a whole run).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shard: Option<String>,
     /// Worker threads.
     pub threads: usize,
     /// The command line.
