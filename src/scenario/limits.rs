@@ -42,7 +42,7 @@ pub const MAX_NAME_CHARS: usize = 100;
 /// Why `s` cannot name an output directory, an arm or a drug, if it cannot.
 ///
 /// Names end up in paths and CSV columns: only letters, digits, `-`, `_`
-/// and `.` are allowed, and not a leading dot.
+/// and `.` are allowed, and neither a leading dot nor a leading `-`.
 pub fn name_problem(s: &str) -> Option<String> {
     const ALLOWED: &str = "use 1-100 letters, digits, '-', '_' or '.'";
     if s.is_empty() {
@@ -57,6 +57,11 @@ pub fn name_problem(s: &str) -> Option<String> {
     if s.starts_with('.') {
         return Some(format!(
             "a name must not start with '.' (it would make a hidden file, and `.` or `..` name a directory above the output): {ALLOWED}"
+        ));
+    }
+    if s.starts_with('-') {
+        return Some(format!(
+            "a name must not start with '-' (in a CSV cell a spreadsheet would read it as a formula, and on a command line it reads as an option): {ALLOWED}"
         ));
     }
     s.chars()
@@ -254,6 +259,10 @@ mod tests {
             .unwrap()
             .contains("must not start with '.'"));
         assert!(name_problem("a,b").unwrap().contains("character 2 (',')"));
+        assert!(name_problem("-1+2")
+            .unwrap()
+            .contains("must not start with '-'"));
+        assert_eq!(name_problem("a-1"), None);
         assert!(name_problem("").unwrap().contains("empty"));
         assert!(name_problem(&"x".repeat(101))
             .unwrap()
