@@ -160,14 +160,10 @@ pub fn resolve(l: &LoadedScenario) -> Result<Option<Sweep>> {
     }))
 }
 
-/// The fields of a scenario that say how large its run is and which
-/// patients it simulates; the command line may override some of them.
-const RUN_SETTINGS: [&str; 4] = ["seed", "patients", "replicates", "horizon_years"];
-
 /// The document every grid point starts from: the scenario's tables without
-/// `[sweep]`, and the run settings of the resolved scenario (after
-/// `--patients` and `--seed`), so a point differs from the study that holds
-/// it in its swept values only.
+/// `[sweep]`, and the run settings of the resolved scenario (seed, patients,
+/// replicates, horizon: after `--patients` and `--seed`), so a point differs
+/// from the study that holds it in its swept values only.
 fn point_template(l: &LoadedScenario) -> Result<toml::Table> {
     let mut document: toml::Table = toml::from_str(&l.text).map_err(|e| Error::Scenario {
         path: l.origin.clone(),
@@ -175,13 +171,15 @@ fn point_template(l: &LoadedScenario) -> Result<toml::Table> {
     })?;
     document.remove("sweep");
     let s = &l.scenario;
-    for key in RUN_SETTINGS {
-        let value = match key {
-            "seed" => Value::Integer(s.seed as i64),
-            "patients" => Value::Integer(s.patients as i64),
-            "replicates" => Value::Integer(i64::from(s.replicates)),
-            _ => Value::Float(s.horizon_years),
-        };
+    // Seeds and patient counts are at most i64::MAX (limits::MAX_SEED,
+    // MAX_PATIENTS), so they fit a TOML integer.
+    let run_settings = [
+        ("seed", Value::Integer(s.seed as i64)),
+        ("patients", Value::Integer(s.patients as i64)),
+        ("replicates", Value::Integer(i64::from(s.replicates))),
+        ("horizon_years", Value::Float(s.horizon_years)),
+    ];
+    for (key, value) in run_settings {
         document.insert(key.into(), value);
     }
     Ok(document)
