@@ -134,13 +134,8 @@ pub fn resolve(l: &LoadedScenario) -> Result<Option<Sweep>> {
         .iter()
         .map(|p| PointSize::of(p.study.scenario()))
         .collect();
-    check_sweep_size(l.scenario.arm.len(), &sizes).map_err(|m| {
-        at(
-            l,
-            table.span(),
-            format!("[sweep] has {n_points} grid points: {m}"),
-        )
-    })?;
+    check_sweep_size(l.scenario.arm.len(), &sizes)
+        .map_err(|m| at(l, table.span(), format!("[sweep] is too large: {m}")))?;
     let (metric, metric_span) = metric.unwrap_or((DEFAULT_METRIC.into(), table.span()));
     let known: Vec<String> = summary_metric_names(&points[0].study);
     if !known.contains(&metric) {
