@@ -18,11 +18,13 @@ pub mod targets;
 
 use std::borrow::Cow;
 
-use crate::engine::cohort::CohortResult;
+use serde::Serialize;
+
 use crate::engine::model_values::DAYS_PER_MONTH;
-use crate::output::km::{kaplan_meier, km_median_with_interval};
-use crate::output::rows::fmt_num;
-use crate::output::summary::summary_rows;
+use crate::error::Result;
+use crate::output::cells::{fmt_num, to_csv, Num};
+use crate::results::km::km_median_with_interval;
+use crate::results::CohortResult;
 
 /// A calibration target: one of the published targets C1–C12, or a line
 /// of a `--targets` file.
@@ -196,17 +198,19 @@ pub fn mark_not_applicable(rows: &mut [CalibrationRow], s: &crate::scenario::Sce
     }
 }
 
+/// Index in [`crate::engine::accum::ENDPOINTS`] of the endpoint of C2.
+const FIRST_RELAPSE_FROM_DIAGNOSIS: usize = 3;
+
 /// Compares the first arm of a run with every target.
 pub fn calibration_rows(res: &CohortResult) -> Vec<CalibrationRow> {
     let arm = &res.arms[0];
-    let rows = summary_rows(res);
+    let rows = res.summary();
     let metric = |name: &str| {
         rows.iter()
             .find(|r| &r.arm == arm && r.metric == name)
             .map_or((f64::NAN, f64::NAN), |r| (r.mean, r.mcse))
     };
-    let km = kaplan_meier(&res.curves[0].km[3]);
-    let (med, _, _, se) = km_median_with_interval(&km);
+    let (med, _, _, se) = km_median_with_interval(res.km(0, FIRST_RELAPSE_FROM_DIAGNOSIS));
     let (delay, delay_se) = metric("diagnostic_delay_median_days");
     let values = [
         metric("remission_6_months_frac"),
@@ -247,7 +251,7 @@ fn three_places(x: f64) -> String {
 /// The simulated PedCNO70 at 12 months of the first arm and its Monte Carlo
 /// error, for comparison with [`PEDCNO70_FIRST_YEAR`].
 pub fn pedcno70_comparison(res: &CohortResult) -> (f64, f64) {
-    summary_rows(res)
+    res.summary()
         .iter()
         .find(|r| r.arm == res.arms[0] && r.metric == "pedcno70_12_months_frac")
         .map_or((f64::NAN, f64::NAN), |r| (r.mean, r.mcse))
@@ -283,4 +287,32 @@ pub fn calibration_table(rows: &[CalibrationRow], title: &str) -> String {
         }
     }
     s
+}
+
+/// A row of `calibration.csv`.
+#[derive(Serialize)]
+struct CalibrationRecord<'a> {
+    id: &'a str,
+    target: &'a str,
+    published: Num,
+    tolerance: Num,
+    simulated: Num,
+    mcse: Num,
+    inside: &'static str,
+}
+
+/// `calibration.csv`: the simulated value of each published target.
+pub fn calibration_csv(rows: &[CalibrationRow]) -> Result<String> {
+    to_csv(
+        "calibration.csv",
+        rows.iter().map(|r| CalibrationRecord {
+            id: &r.target.id,
+            target: &r.target.target,
+            published: Num(r.target.published),
+            tolerance: Num(r.target.tolerance),
+            simulated: Num(r.simulated),
+            mcse: Num(r.mcse),
+            inside: r.status(),
+        }),
+    )
 }

@@ -22,7 +22,6 @@ use crmo_sim::engine::cohort::{Arm, NoRows};
 use crmo_sim::engine::model_values::ReplicateModel;
 use crmo_sim::engine::patient::{simulate_patient, EventKind, EventLog, Outcome, Scratch};
 use crmo_sim::engine::treatment::TreatmentState;
-use crmo_sim::output::summary::difference_rows;
 use crmo_sim::scenario::parse;
 use crmo_sim::study::Study;
 
@@ -243,7 +242,7 @@ stop_after_remission_weeks = inf
         }
     }
     let res = study.run(&mut NoRows, &|_| {}).unwrap();
-    let diffs = difference_rows(&res);
+    let diffs = res.differences();
     let diff = |m: &str| {
         diffs
             .iter()

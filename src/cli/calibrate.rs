@@ -65,7 +65,7 @@ fn run_and_write(
     let (results, mut info) = simulate_whole(study, staging.path(), run)?;
     let rows = targets.rows(&results[0], study.scenario());
     let path = staging.path().join("calibration.csv");
-    std::fs::write(&path, crate::output::tables::calibration_csv(&rows)?)
+    std::fs::write(&path, crate::calibrate::calibration_csv(&rows)?)
         .map_err(|e| Error::output(&path, e))?;
     let plots = (!run.no_plots).then_some(run.style);
     let report = ReportCalibration {

@@ -128,23 +128,6 @@ impl Accumulators {
     }
 }
 
-/// Everything a run accumulates, with the names that say what it is.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CohortResult {
-    /// Arm names.
-    pub arms: Vec<String>,
-    /// The metrics, in order.
-    pub metrics: Vec<Metric>,
-    /// Per replicate.
-    pub replicates: Vec<ReplicateStats>,
-    /// Per arm, pooled over replicates.
-    pub curves: Vec<ArmCurves>,
-    /// Patients per replicate.
-    pub patients: u64,
-    /// Patient-years simulated (all arms, all replicates).
-    pub patient_years: f64,
-}
-
 impl PartialEq for Metric {
     fn eq(&self, other: &Self) -> bool {
         self.name == other.name
@@ -596,20 +579,6 @@ impl Part {
             self.note_limit(limit);
         }
         self
-    }
-}
-
-impl CohortResult {
-    /// The result of a whole study from its merged accumulators.
-    pub fn new(spec: &CohortSpec, acc: Accumulators) -> Self {
-        CohortResult {
-            arms: spec.arms.iter().map(|a| a.name.clone()).collect(),
-            metrics: spec.metrics.to_vec(),
-            replicates: acc.replicates,
-            curves: acc.curves,
-            patients: spec.scenario.patients,
-            patient_years: acc.observed_days.value() / DAYS_PER_YEAR,
-        }
     }
 }
 

@@ -30,7 +30,7 @@ use plotters::style::FontStyle;
 
 use crate::error::{Error, Result};
 
-pub use cohort::{cohort_plots, mean_pain_series, PainPoint};
+pub use cohort::cohort_plots;
 pub use course::{course_trace, render_course, CourseSim, CourseTrace};
 pub use gallery::{classify, gallery, pick_courses, CourseClass};
 pub use readme::render_readme_images;
