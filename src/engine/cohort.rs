@@ -21,6 +21,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::scenario::Scenario;
 
+pub use super::accum::{ArmStats, ReplicateStats};
+
 use super::accum::{
     add_endpoints, DayBins, DayHistogram, FixedSum, Occupancy, OccupancyCells, Stat, SurvivalBins,
     SurvivalCounts,
@@ -61,17 +63,6 @@ pub struct Arm {
     pub plan: Option<TreatmentPlan>,
 }
 
-/// What one arm accumulates within one replicate.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ArmStats {
-    /// One [`Stat`] per metric.
-    pub stats: Vec<Stat>,
-    /// Diagnostic delay, days.
-    pub delay: DayHistogram,
-    /// Active period (onset to the end of the last flare), days.
-    pub active_period: DayHistogram,
-}
-
 /// What one arm accumulates over all replicates (curves are pooled).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ArmCurves {
@@ -87,15 +78,6 @@ pub struct ArmCurves {
 
 /// Bins of the flares-per-patient histogram (0..=49, and 50 or more).
 pub const FLARE_BINS: usize = 51;
-
-/// Accumulators of one replicate.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ReplicateStats {
-    /// Per arm.
-    pub arms: Vec<ArmStats>,
-    /// Per arm after the first, per metric: paired differences from the first arm.
-    pub differences: Vec<Vec<Stat>>,
-}
 
 /// Everything a slice of the work accumulates: a value that serialises and
 /// merges exactly (every field is an integer), so a run, a shard and a chunk
