@@ -20,12 +20,14 @@
 
 pub mod bars;
 pub mod draw;
+pub mod frame;
 mod labels;
 mod legend;
 mod score;
 mod slide;
 
-pub use draw::{render_course, CourseOptions};
+pub use draw::render_course;
+pub use frame::CourseOptions;
 
 use crate::engine::cohort::Arm;
 use crate::engine::model_values::{ReplicateModel, DAYS_PER_MONTH, DAYS_PER_YEAR};
