@@ -11,7 +11,7 @@ use crmo_sim::output::rows::CsvRows;
 use crmo_sim::output::tables::timeseries_csv;
 use crmo_sim::plot::cohort::{cohort_plots, render_cohort_plot, Kind};
 use crmo_sim::plot::course::{course_trace, render_course, CourseSim, CourseTrace};
-use crmo_sim::plot::gallery::{gallery, pick_courses, CourseClass};
+use crmo_sim::plot::gallery::{gallery, pick_courses, CourseShape};
 use crmo_sim::plot::Style;
 use crmo_sim::results::CohortResult;
 use crmo_sim::scenario::{self, LoadedScenario};
@@ -172,8 +172,8 @@ fn gallery_png_and_svg() {
     let picks = pick_courses(&sim, 4).unwrap();
     assert_eq!(picks.picks.len(), 4);
     // Relapsing first, then persistent, then monophasic get the places.
-    let classes: Vec<CourseClass> = picks.picks.iter().map(|p| p.0).collect();
-    for c in CourseClass::ALL {
+    let classes: Vec<CourseShape> = picks.picks.iter().map(|p| p.0).collect();
+    for c in CourseShape::ALL {
         if picks.class_counts[c as usize] > 0 {
             assert!(classes.contains(&c), "{c:?} missing from {classes:?}");
         }

@@ -32,7 +32,7 @@ use crate::error::{Error, Result};
 
 pub use cohort::cohort_plots;
 pub use course::{course_trace, render_course, CourseSim, CourseTrace};
-pub use gallery::{classify, gallery, pick_courses, CourseClass};
+pub use gallery::{course_shape, gallery, pick_courses, CourseShape};
 pub use readme::render_readme_images;
 
 /// Font family every chart uses: DejaVu Sans, bundled for PNGs. SVG text
