@@ -31,7 +31,7 @@ use super::drugs::DrugTable;
 use super::from_diagnosis::{FromDiagnosis, FromDiagnosisCells};
 use super::metrics::{Metric, MetricLayout};
 use super::model_values::ReplicateModel;
-use super::patient::{simulate_patient, Discard, EventLog, Limit, Outcome, Scratch};
+use super::patient::{simulate_patient, Discard, EventLog, Limit, Observer, Outcome, Scratch};
 use super::tally::MetricTally;
 use super::treatment::{TreatmentPlan, TreatmentState};
 use super::units::DAYS_PER_YEAR;
@@ -61,6 +61,30 @@ pub struct Arm {
     pub name: String,
     /// The strategy.
     pub plan: Option<TreatmentPlan>,
+}
+
+impl Arm {
+    /// Simulates patient `patient` of `model`'s replicate under this arm:
+    /// the one way a patient is simulated, by the cohort runner, the course
+    /// chart and the tests alike. `observer` receives the events;
+    /// `scratch` holds the course's segments afterwards.
+    ///
+    /// Single-threaded and pure: the outcome depends only on the model, the
+    /// arm and the patient index.
+    #[inline]
+    pub fn simulate<O: Observer>(
+        &self,
+        model: &ReplicateModel,
+        patient: u64,
+        scratch: &mut Scratch,
+        observer: &mut O,
+    ) -> Outcome {
+        let mut state = self
+            .plan
+            .as_ref()
+            .map(|plan| TreatmentState::new(plan, model, patient));
+        simulate_patient(model, patient, state.as_mut(), scratch, observer)
+    }
 }
 
 /// What one arm accumulates over all replicates (curves are pooled).
@@ -626,13 +650,9 @@ fn simulate_chunk(
     let mut tally = MetricTally::new(spec.metrics, layout, arms.len());
     for p in patients {
         for (a, arm) in arms.iter().enumerate() {
-            let mut state = arm
-                .plan
-                .as_ref()
-                .map(|plan| TreatmentState::new(plan, model, p));
             let outcome = if want_rows {
                 let mut log = EventLog::default();
-                let o = simulate_patient(model, p, state.as_mut(), &mut scratch, &mut log);
+                let o = arm.simulate(model, p, &mut scratch, &mut log);
                 acc.rows.push(PatientRows {
                     arm: a,
                     outcome: o.clone(),
@@ -640,7 +660,7 @@ fn simulate_chunk(
                 });
                 o
             } else {
-                simulate_patient(model, p, state.as_mut(), &mut scratch, &mut Discard)
+                arm.simulate(model, p, &mut scratch, &mut Discard)
             };
             if let Some(limit) = outcome.limit {
                 // The run fails: the sums are not needed.
