@@ -89,7 +89,7 @@ pub(super) fn run_info(
             .collect(),
         patient_years,
         wall_seconds,
-        rng: "rand 0.9.2, rand_chacha 0.9.0 (ChaCha8 replicate keys), rand_pcg 0.9.0 (Pcg64 patient streams), rand_distr 0.5.1".into(),
+        rng: crate::engine::rng::RNG_CRATES.into(),
         files: Vec::new(),
     }
 }
