@@ -8,7 +8,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::calibrate::fit::{fit, FitOutcome};
+use crate::calibrate::fit::{fit, trace_header, trace_line, FitOutcome, OnRow};
 use crate::calibrate::fitted::{fitted_toml, written_values};
 use crate::calibrate::space::{parse_requests, FitSpace};
 use crate::calibrate::targets::{distance, Targets};
@@ -177,8 +177,19 @@ fn fit_and_write(study: &Study, targets: &Targets, args: &CalibrateArgs) -> Resu
             );
         }
     }
+    let quiet = run.quiet;
+    let header = trace_header(&space);
+    let print_trace: OnRow = Box::new(move |row| {
+        if quiet {
+            return;
+        }
+        if row.iteration == 0 {
+            println!("{header}");
+        }
+        println!("{}", trace_line(row));
+    });
     let outcome = with_threads(run.threads, || {
-        fit(&space, targets, args.max_iters, run.quiet)
+        fit(&space, targets, args.max_iters, print_trace)
     })??;
     let written = written_values(&space, &outcome.best().values);
     let text = fitted_toml(
