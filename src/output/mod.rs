@@ -7,6 +7,7 @@
 //! rows.
 
 pub mod cells;
+pub mod chartfile;
 pub mod outdir;
 pub mod ownership;
 pub mod platform;
