@@ -166,6 +166,7 @@ pub struct RunArgs {
 /// returns the exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    install_interrupt_handler();
     match dispatch(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -177,6 +178,21 @@ pub fn main() -> ExitCode {
             }
         }
     }
+}
+
+/// On SIGINT/SIGTERM/SIGHUP: remove the unfinished result (and the lock
+/// and any chart's temporary file), say so, and exit with code 130.
+fn install_interrupt_handler() {
+    // Fails only when a handler is installed already; that one then owns
+    // interrupts.
+    let _ = ctrlc::set_handler(|| {
+        // The registry stays locked: no swap may start while the process ends.
+        let (_held, removed) = crate::output::staging::remove_unfinished();
+        if removed {
+            eprintln!("interrupted: the unfinished result was removed; nothing else was changed");
+        }
+        std::process::exit(130);
+    });
 }
 
 fn dispatch(cli: Cli) -> Result<()> {
