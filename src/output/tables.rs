@@ -241,11 +241,14 @@ struct FromDiagnosisRecord<'a> {
     resolved_frac: Num,
     lost_frac: Num,
     mean_activity_score: Num,
+    observed: i64,
 }
 
 /// `timeseries_from_diagnosis.csv`: among diagnosed patients whose month
 /// since diagnosis still lies within the horizon, the share in each state
-/// and the mean activity score of those observed, monthly.
+/// and the mean activity score of those observed, monthly, with `observed`,
+/// the number of patients behind the month (diagnosed, within the horizon,
+/// not lost): months resting on few patients are noisy.
 pub fn timeseries_from_diagnosis_csv(res: &CohortResult) -> Result<String> {
     let mut rows = Vec::new();
     for (a, arm) in res.arms.iter().enumerate() {
@@ -258,6 +261,7 @@ pub fn timeseries_from_diagnosis_csv(res: &CohortResult) -> Result<String> {
                 resolved_frac: Num(p.shares[2]),
                 lost_frac: Num(p.shares[3]),
                 mean_activity_score: Num(p.mean_activity_score),
+                observed: p.observed,
             });
         }
     }

@@ -77,6 +77,8 @@ pub struct MonthPoint {
     pub shares: [f64; N_STATES],
     /// Mean activity score of those observed (not lost).
     pub mean_activity_score: f64,
+    /// Patients behind the month: diagnosed, within the horizon, not lost.
+    pub observed: i64,
 }
 
 /// The monthly series after diagnosis, up to the last month anyone reaches.
@@ -89,11 +91,12 @@ pub fn since_diagnosis(f: &FromDiagnosis) -> Vec<MonthPoint> {
         if total == 0 {
             break;
         }
-        let observed = (states[0][month] + states[1][month] + states[2][month]) as f64;
+        let observed = states[0][month] + states[1][month] + states[2][month];
         points.push(MonthPoint {
             month,
             shares: std::array::from_fn(|s| states[s][month] as f64 / total as f64),
-            mean_activity_score: activity[month] as f64 / ACTIVITY_SCALE / observed,
+            mean_activity_score: activity[month] as f64 / ACTIVITY_SCALE / observed as f64,
+            observed,
         });
     }
     points
