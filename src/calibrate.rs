@@ -23,7 +23,7 @@ use serde::Serialize;
 
 use crate::engine::model_values::DAYS_PER_MONTH;
 use crate::error::Result;
-use crate::output::cells::{fmt_num, to_csv, Num};
+use crate::output::cells::{fmt_num, text_cell, to_csv, Num};
 use crate::results::km::km_median_with_interval;
 use crate::results::CohortResult;
 
@@ -308,8 +308,8 @@ pub fn calibration_table(rows: &[CalibrationRow], title: &str) -> String {
 /// A row of `calibration.csv`.
 #[derive(Serialize)]
 struct CalibrationRecord<'a> {
-    id: &'a str,
-    target: &'a str,
+    id: Cow<'a, str>,
+    target: Cow<'a, str>,
     published: Num,
     tolerance: Num,
     simulated: Num,
@@ -322,8 +322,8 @@ pub fn calibration_csv(rows: &[CalibrationRow]) -> Result<String> {
     to_csv(
         "calibration.csv",
         rows.iter().map(|r| CalibrationRecord {
-            id: &r.target.id,
-            target: &r.target.target,
+            id: text_cell(&r.target.id),
+            target: text_cell(&r.target.target),
             published: Num(r.target.published),
             tolerance: Num(r.target.tolerance),
             simulated: Num(r.simulated),

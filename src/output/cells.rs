@@ -75,6 +75,24 @@ pub(crate) fn csv_error(name: &str, e: csv::Error) -> Error {
     }
 }
 
+/// Characters that make a spreadsheet read a cell as a formula when they
+/// start it (OWASP, "CSV Injection").
+const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// A cell of free text from the user (a `--targets` id or description) as
+/// written to a CSV file: text that a spreadsheet would run as a formula
+/// (`=HYPERLINK(...)`, `+1`, `@SUM(...)`, ...) gets a leading `'`, the OWASP
+/// convention, so it opens as text. Other text is written as it is. Names
+/// (scenario, arm, drug) need no such care: they cannot start with any of
+/// these characters ([`crate::scenario::limits::name_problem`]).
+pub fn text_cell(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.starts_with(FORMULA_STARTS) {
+        format!("'{s}").into()
+    } else {
+        s.into()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -98,6 +116,26 @@ mod tests {
         let mut r = csv::Reader::from_reader(s.as_bytes());
         let rec = r.records().next().unwrap().unwrap();
         assert_eq!(&rec[0], "a,\"b\"");
+    }
+
+    #[test]
+    fn formula_like_text_opens_as_text() {
+        for (given, written) in [
+            (
+                "=HYPERLINK(\"http://x\",\"y\")",
+                "'=HYPERLINK(\"http://x\",\"y\")",
+            ),
+            ("+1", "'+1"),
+            ("-2+3", "'-2+3"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\tx", "'\tx"),
+            ("\rx", "'\rx"),
+            ("C1 delay", "C1 delay"),
+            ("a=b", "a=b"),
+            ("", ""),
+        ] {
+            assert_eq!(text_cell(given), written, "{given:?}");
+        }
     }
 
     #[test]
