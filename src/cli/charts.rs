@@ -131,6 +131,7 @@ pub struct GalleryArgs {
 
 /// Options of `check`.
 #[derive(Debug, Args)]
+#[command(after_long_help = crate::scenario::names::field_list())]
 pub struct CheckArgs {
     /// The scenario and its patients.
     #[command(flatten)]
