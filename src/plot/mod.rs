@@ -167,8 +167,8 @@ pub enum Style {
     /// cohort plots and course charts the capitals and digits of every text
     /// are at least 2.5% of the image height (course charts drop the age
     /// axis and the score panel and shorten their words to fit); on the
-    /// gallery (one row of at most 3 courses) the font size of every text
-    /// is.
+    /// gallery (one row of at most 3 courses) every text has a font size
+    /// of at least 2.5% of the image height
     Slide,
 }
 

@@ -50,30 +50,46 @@ pub fn closest<'a>(written: &str, expected: &[&'a str]) -> Option<&'a str> {
         .map(|(_, name)| name)
 }
 
+/// Most expected names listed beside a suggestion; a longer list is left
+/// to `check --help`.
+const LISTED_WITH_SUGGESTION: usize = 8;
+
 /// A clearer message for serde's "unknown field `x`, expected one of …"
 /// (which lists every field on one line, too long to show whole): the
-/// closest valid name, else the valid names a few to a line, and where
-/// every table's fields are listed. None for any other message.
+/// closest valid name, the valid names a few to a line when there is no
+/// close one or only a few, and where every table's fields are listed.
+/// None for any other message.
 pub fn unknown_name_message(message: &str) -> Option<String> {
     let (written, expected) = split_unknown(message)?;
     let kind = if message.starts_with("unknown field") {
         "field"
     } else {
-        "value"
+        "variant"
     };
-    let shown = super::limits::shown(written);
-    let mut text = match closest(written, &expected) {
-        Some(name) => format!("unknown {kind} {shown}: did you mean `{name}`?"),
-        None if expected.is_empty() => format!("unknown {kind} {shown}: none is allowed here"),
-        None => format!(
-            "unknown {kind} {shown}; expected one of:\n{}",
-            wrapped(&expected)
-        ),
-    };
+    let mut text = format!("unknown {kind} {}", quoted(written));
+    let suggestion = closest(written, &expected);
+    if let Some(name) = suggestion {
+        text += &format!(": did you mean `{name}`?");
+    }
+    if expected.is_empty() {
+        text += ": none is allowed here";
+    } else if suggestion.is_none() || expected.len() <= LISTED_WITH_SUGGESTION {
+        text += &format!("\nexpected one of:\n{}", wrapped(&expected));
+    }
     if kind == "field" {
         text += "\n(the fields of every table: crmo-sim check --help)";
     }
     Some(text)
+}
+
+/// A written name in backquotes as serde shows it, or quoted with escapes
+/// (and cut) when it holds control characters or is long.
+fn quoted(written: &str) -> String {
+    if written.chars().any(char::is_control) || written.len() > 40 {
+        super::limits::shown(written)
+    } else {
+        format!("`{written}`")
+    }
 }
 
 /// Backquoted names, comma-separated, on lines of at most about 80
