@@ -100,7 +100,10 @@ fn arg_label(arg: &clap::Arg) -> String {
         .map(|n| format!("<{n}>"))
         .unwrap_or_else(|| format!("<{}>", arg.get_id().as_str().to_uppercase()));
     let takes_value = arg.get_num_args().is_some_and(|n| n.takes_values())
-        || matches!(arg.get_action(), clap::ArgAction::Set | clap::ArgAction::Append);
+        || matches!(
+            arg.get_action(),
+            clap::ArgAction::Set | clap::ArgAction::Append
+        );
     let mut names = Vec::new();
     if let Some(s) = arg.get_short() {
         names.push(format!("-{s}"));

@@ -131,7 +131,11 @@ pub fn field_list() -> String {
     for table in TABLES {
         let fields = fields_of(table);
         let names: Vec<&str> = fields.iter().map(String::as_str).collect();
-        let title = if table.is_empty() { "(top level)" } else { table };
+        let title = if table.is_empty() {
+            "(top level)"
+        } else {
+            table
+        };
         text += &format!("{title}\n{}\n", wrapped(&names));
     }
     text.trim_end().to_string()
@@ -145,7 +149,10 @@ mod tests {
     fn a_misspelt_field_gets_the_closest_name() {
         let m = "unknown field `flare_rate_per_yer`, expected one of `flare_rate_per_year`, `frailty_variance`";
         let text = unknown_name_message(m).unwrap();
-        assert!(text.contains("did you mean `flare_rate_per_year`?"), "{text}");
+        assert!(
+            text.contains("did you mean `flare_rate_per_year`?"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -78,7 +78,15 @@ fn global_quiet_silences_course_gallery_check_and_calibrate() {
         vec!["-q", "course", "--story", "relapsing", "--out", &course],
         vec!["gallery", "--count", "1", "--out", &gallery, "--quiet"],
         vec!["check", "-q"],
-        vec!["calibrate", "--patients", "300", "--no-plots", "--out", &cal, "-q"],
+        vec![
+            "calibrate",
+            "--patients",
+            "300",
+            "--no-plots",
+            "--out",
+            &cal,
+            "-q",
+        ],
     ];
     for args in cases {
         let o = success(crmo().args(&args));
@@ -94,7 +102,11 @@ fn global_quiet_silences_course_gallery_check_and_calibrate() {
 #[test]
 fn bash_completion_script_is_valid_bash() {
     let o = success(crmo().args(["completions", "bash"]));
-    assert!(o.stdout.contains("crmo-sim"), "{}", &o.stdout[..200.min(o.stdout.len())]);
+    assert!(
+        o.stdout.contains("crmo-sim"),
+        "{}",
+        &o.stdout[..200.min(o.stdout.len())]
+    );
     let Ok(mut bash) = std::process::Command::new("bash")
         .arg("-n")
         .stdin(Stdio::piped())
@@ -109,7 +121,10 @@ fn bash_completion_script_is_valid_bash() {
         .expect("stdin")
         .write_all(o.stdout.as_bytes())
         .expect("write script");
-    assert!(bash.wait().expect("bash runs").success(), "bash -n refused the script");
+    assert!(
+        bash.wait().expect("bash runs").success(),
+        "bash -n refused the script"
+    );
     for shell in ["zsh", "fish"] {
         let o = success(crmo().args(["completions", shell]));
         assert!(o.stdout.contains("calibrate"), "{shell}: {}", o.stdout);
@@ -121,7 +136,10 @@ fn bash_completion_script_is_valid_bash() {
 #[test]
 fn manpage_is_roff_naming_every_command_and_option() {
     let o = success(crmo().arg("manpage"));
-    assert!(o.stdout.starts_with(".ie") || o.stdout.contains("\n.TH "), "no .TH");
+    assert!(
+        o.stdout.starts_with(".ie") || o.stdout.contains("\n.TH "),
+        "no .TH"
+    );
     for command in [
         "run",
         "check",
@@ -158,8 +176,15 @@ fn manpage_is_roff_naming_every_command_and_option() {
     }
     let shown = man.wait_with_output().expect("man runs");
     let text = String::from_utf8_lossy(&shown.stdout);
-    assert!(shown.status.success(), "{}", String::from_utf8_lossy(&shown.stderr));
-    assert!(text.contains("COMMAND course") && text.contains("--story"), "{text}");
+    assert!(
+        shown.status.success(),
+        "{}",
+        String::from_utf8_lossy(&shown.stderr)
+    );
+    assert!(
+        text.contains("COMMAND course") && text.contains("--story"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -172,7 +197,10 @@ fn misspelt_scenario_field_gets_did_you_mean_and_is_not_cut_off() {
     );
     let file = file.to_string_lossy().into_owned();
     let out = tmp.path().join("out").to_string_lossy().into_owned();
-    for args in [vec!["check", &file], vec!["run", &file, "--out", &out, "-q"]] {
+    for args in [
+        vec!["check", &file],
+        vec!["run", &file, "--out", &out, "-q"],
+    ] {
         let o = output(crmo().args(&args));
         assert_eq!(o.code, Some(2), "{o:?}");
         assert!(
