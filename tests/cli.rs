@@ -53,3 +53,8 @@ mod outdir;
 // fit.csv, refusals of bad names, bounds and targets files.
 #[path = "cli/fit.rs"]
 mod fit;
+
+// The command line itself: chart file modes, the global -q, completions, the
+// manual page, "did you mean" for scenario fields, help texts.
+#[path = "cli/commandline.rs"]
+mod commandline;

@@ -707,8 +707,8 @@ fn unknown_field_in_a_catalogue_drug_is_refused() {
         &[2],
         &[
             "unknown field `p_respons`",
-            "p_response",
-            "flare_hazard_ratio",
+            "did you mean `p_response`?",
+            "check --help",
         ],
     );
 }

@@ -40,7 +40,9 @@ pub(super) fn calibrate(args: &CalibrateArgs) -> Result<()> {
             .unwrap_or_else(|| Path::new("output").join(result_dir_name(&study.name())));
         let staging = Staging::new(&out, run.replace)?;
         let done = run_and_write(&study, &targets, run, staging)?;
-        print_report(&done, &targets, &study, None);
+        if !run.quiet {
+            print_report(&done, &targets, &study, None);
+        }
         return Ok(());
     }
     fit_and_write(&study, &targets, args)
@@ -196,6 +198,9 @@ fn fit_and_write(study: &Study, targets: &Targets, args: &CalibrateArgs) -> Resu
     }
     let fitted = Study::resolve(loaded)?;
     let done = run_and_write(&fitted, targets, run, staging)?;
+    if run.quiet {
+        return Ok(());
+    }
     print_report(
         &done,
         targets,

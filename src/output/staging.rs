@@ -204,11 +204,19 @@ pub fn unmark(dir: &Path) -> io::Result<()> {
 /// ending in `.ext`, in `dir` (a staging directory), and registers it for
 /// removal on interrupt.
 pub fn chart_temp_file(dir: &Path, ext: &str) -> io::Result<tempfile::NamedTempFile> {
-    let file = tempfile::Builder::new()
-        .prefix(&Marker::current().prefix(CHART_PREFIX))
-        .suffix(&format!(".{ext}"))
-        .rand_bytes(8)
-        .tempfile_in(dir)?;
+    let (prefix, suffix) = (Marker::current().prefix(CHART_PREFIX), format!(".{ext}"));
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix).suffix(&suffix).rand_bytes(8);
+    // The file becomes the chart itself, so it is created with the mode of
+    // any other output file (0666 less the umask, as the CSVs get), not
+    // tempfile's private 0600: a colleague who can read the CSVs can open
+    // the charts too.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(fs::Permissions::from_mode(0o666));
+    }
+    let file = builder.tempfile_in(dir)?;
     register_temp_file(Some(file.path().to_path_buf()));
     Ok(file)
 }

@@ -166,8 +166,9 @@ pub enum Style {
     /// For a lecture hall: 1920x1080, thicker lines and larger marks; on the
     /// cohort plots and course charts the capitals and digits of every text
     /// are at least 2.5% of the image height (course charts drop the age
-    /// axis and the score panel and shorten their words to fit), on the
-    /// gallery the font size.
+    /// axis and the score panel and shorten their words to fit); on the
+    /// gallery (one row of at most 3 courses) every text has a font size
+    /// of at least 2.5% of the image height
     Slide,
 }
 
