@@ -14,8 +14,9 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use crmo_sim::engine::cohort::{CohortResult, NoRows};
+use crmo_sim::engine::cohort::NoRows;
 use crmo_sim::engine::patient::{simulate_patient, Discard, Scratch};
+use crmo_sim::results::CohortResult;
 use crmo_sim::scenario::{load_file, LoadedScenario};
 use crmo_sim::study::Study;
 

@@ -20,11 +20,13 @@ pub mod targets;
 
 use std::borrow::Cow;
 
-use crate::engine::cohort::CohortResult;
+use serde::Serialize;
+
 use crate::engine::model_values::DAYS_PER_MONTH;
-use crate::output::km::{kaplan_meier, km_median_with_interval};
-use crate::output::rows::fmt_num;
-use crate::output::summary::summary_rows;
+use crate::error::Result;
+use crate::output::cells::{fmt_num, text_cell, to_csv, Num};
+use crate::results::km::km_median_with_interval;
+use crate::results::CohortResult;
 
 /// A calibration target: one of the published targets C1–C15, or a line
 /// of a `--targets` file.
@@ -219,17 +221,19 @@ pub fn mark_not_applicable(rows: &mut [CalibrationRow], s: &crate::scenario::Sce
     }
 }
 
+/// Index in [`crate::engine::accum::ENDPOINTS`] of the endpoint of C2.
+const FIRST_RELAPSE_FROM_DIAGNOSIS: usize = 3;
+
 /// Compares the first arm of a run with every target.
 pub fn calibration_rows(res: &CohortResult) -> Vec<CalibrationRow> {
     let arm = &res.arms[0];
-    let rows = summary_rows(res);
+    let rows = res.summary();
     let metric = |name: &str| {
         rows.iter()
             .find(|r| &r.arm == arm && r.metric == name)
             .map_or((f64::NAN, f64::NAN), |r| (r.mean, r.mcse))
     };
-    let km = kaplan_meier(&res.curves[0].km[3]);
-    let (med, _, _, se) = km_median_with_interval(&km);
+    let (med, _, _, se) = km_median_with_interval(res.km(0, FIRST_RELAPSE_FROM_DIAGNOSIS));
     let (delay, delay_se) = metric("diagnostic_delay_median_days");
     let values = [
         metric("remission_6_months_frac"),
@@ -300,4 +304,32 @@ pub fn calibration_table(rows: &[CalibrationRow], title: &str) -> String {
         }
     }
     s
+}
+
+/// A row of `calibration.csv`.
+#[derive(Serialize)]
+struct CalibrationRecord<'a> {
+    id: Cow<'a, str>,
+    target: Cow<'a, str>,
+    published: Num,
+    tolerance: Num,
+    simulated: Num,
+    mcse: Num,
+    inside: &'static str,
+}
+
+/// `calibration.csv`: the simulated value of each published target.
+pub fn calibration_csv(rows: &[CalibrationRow]) -> Result<String> {
+    to_csv(
+        "calibration.csv",
+        rows.iter().map(|r| CalibrationRecord {
+            id: text_cell(&r.target.id),
+            target: text_cell(&r.target.target),
+            published: Num(r.target.published),
+            tolerance: Num(r.target.tolerance),
+            simulated: Num(r.simulated),
+            mcse: Num(r.mcse),
+            inside: r.status(),
+        }),
+    )
 }

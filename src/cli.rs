@@ -4,6 +4,7 @@
 mod calibrate;
 mod charts;
 mod criteria;
+mod extras;
 mod listing;
 mod run;
 
@@ -30,6 +31,11 @@ pub use listing::scenario_listing;
     propagate_version = true
 )]
 pub struct Cli {
+    /// Nothing on standard output but what was asked for: no progress bar,
+    /// summary or calibration table, chosen patient or written path; results
+    /// are still written and errors still reported
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
     /// The command.
     #[command(subcommand)]
     pub command: Command,
@@ -50,6 +56,11 @@ pub enum Command {
     Gallery(GalleryArgs),
     /// Merge the shards of a run (`run --shard K/N`) into the results of one run
     Merge(MergeArgs),
+    /// Print a shell completion script (bash, zsh or fish) to standard output
+    #[command(after_long_help = extras::COMPLETIONS_HELP)]
+    Completions(extras::CompletionsArgs),
+    /// Print the manual page (roff) to standard output; view it with `man -l -`
+    Manpage,
     /// Validate the diagnostic criteria: simulate the CRMO cohort to diagnosis beside its mimics ([differential]) and write sensitivity, specificity, predictive values, ROC and AUC
     Criteria(CriteriaArgs),
 }
@@ -85,8 +96,8 @@ pub struct MergeArgs {
     /// moved aside to <out>.old-<time>, never deleted
     #[arg(long)]
     pub replace: bool,
-    /// No summary table
-    #[arg(long, short)]
+    /// The global `-q` (set by [`main`], not parsed here).
+    #[arg(skip)]
     pub quiet: bool,
     /// Do not draw the cohort plots
     #[arg(long)]
@@ -167,8 +178,9 @@ pub struct RunArgs {
     /// Worker threads, 1 to 1024 (default: RAYON_NUM_THREADS, else all cores)
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=MAX_THREADS))]
     pub threads: Option<u64>,
-    /// No progress bar and no summary table
-    #[arg(long, short)]
+    /// The global `-q` (set by [`main`], not parsed here): no progress bar
+    /// and no summary table.
+    #[arg(skip)]
     pub quiet: bool,
     /// Do not draw the cohort plots (for large batch runs)
     #[arg(long)]
@@ -186,6 +198,7 @@ pub struct RunArgs {
 /// returns the exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    install_interrupt_handler();
     match dispatch(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -199,15 +212,48 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// On SIGINT/SIGTERM/SIGHUP: remove the unfinished result (and the lock
+/// and any chart's temporary file), say so, and exit with code 130.
+fn install_interrupt_handler() {
+    // Fails only when a handler is installed already; that one then owns
+    // interrupts.
+    let _ = ctrlc::set_handler(|| {
+        // The registry stays locked: no swap may start while the process ends.
+        let (_held, removed) = crate::output::staging::remove_unfinished();
+        if removed {
+            eprintln!("interrupted: the unfinished result was removed; nothing else was changed");
+        }
+        std::process::exit(130);
+    });
+}
+
+/// Runs the command. The global `-q` is handed to `run`, `calibrate` and
+/// `merge` through their arguments (which their helpers pass around whole)
+/// and to the other commands directly.
 fn dispatch(cli: Cli) -> Result<()> {
+    let quiet = cli.quiet;
     match cli.command {
-        Command::Run(args) => run::run(&args).map(|_| ()),
-        Command::Calibrate(args) => calibrate::calibrate(&args),
-        Command::Check(args) => charts::check(&args),
-        Command::Course(args) => charts::course(&args),
-        Command::Gallery(args) => charts::gallery(&args),
-        Command::Merge(args) => run::merge(&args),
-        Command::Criteria(args) => criteria::criteria(&args).map(|_| ()),
+        Command::Run(mut args) => {
+            args.quiet = quiet;
+            run::run(&args).map(|_| ())
+        }
+        Command::Calibrate(mut args) => {
+            args.run.quiet = quiet;
+            calibrate::calibrate(&args)
+        }
+        Command::Check(args) => charts::check(&args, quiet),
+        Command::Course(args) => charts::course(&args, quiet),
+        Command::Gallery(args) => charts::gallery(&args, quiet),
+        Command::Merge(mut args) => {
+            args.quiet = quiet;
+            run::merge(&args)
+        }
+        Command::Criteria(mut args) => {
+            args.run.quiet = quiet;
+            criteria::criteria(&args).map(|_| ())
+        }
+        Command::Completions(args) => extras::completions(&args),
+        Command::Manpage => extras::manpage(),
     }
 }
 

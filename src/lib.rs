@@ -4,7 +4,9 @@
 //! A scenario file ([`scenario`]) describes a virtual cohort; the engine
 //! ([`engine`]) simulates each patient's flares, remissions, lesions,
 //! diagnosis and treatment in continuous time, in parallel and exactly
-//! reproducibly; [`output`] writes CSV summaries and the manifest. A scenario is resolved once into a
+//! reproducibly into accumulators; [`results`] holds the merged results and
+//! every estimate made from them; [`output`] writes CSV summaries and the
+//! manifest, and [`plot`] draws charts, both reading [`results`]. A scenario is resolved once into a
 //! [`study::Study`], which every command goes through. The
 //! command-line interface lives in [`cli`].
 
@@ -18,6 +20,7 @@ pub mod error;
 pub mod model;
 pub mod output;
 pub mod plot;
+pub mod results;
 pub mod scenario;
 pub mod study;
 pub mod validation;

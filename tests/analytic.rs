@@ -13,10 +13,11 @@
 //! library.
 
 use crmo_sim::engine::accum::SurvivalCounts;
-use crmo_sim::engine::cohort::{CohortResult, NoRows};
+use crmo_sim::engine::cohort::NoRows;
 use crmo_sim::engine::model_values::DAYS_PER_YEAR;
 use crmo_sim::engine::patient::{simulate_patient, Discard, EventKind, EventLog, Outcome, Scratch};
-use crmo_sim::output::km::{kaplan_meier, km_median};
+use crmo_sim::results::km::{kaplan_meier, km_median};
+use crmo_sim::results::CohortResult;
 use crmo_sim::scenario::parse;
 use crmo_sim::study::Study;
 use rayon::prelude::*;

@@ -58,3 +58,7 @@ mod fit;
 // estimates, refusals and determinism.
 #[path = "cli/criteria.rs"]
 mod criteria;
+// The command line itself: chart file modes, the global -q, completions, the
+// manual page, "did you mean" for scenario fields, help texts.
+#[path = "cli/commandline.rs"]
+mod commandline;

@@ -22,10 +22,7 @@
 
 use crmo_sim::engine::cohort::Arm;
 use crmo_sim::engine::model_values::{ReplicateModel, DAYS_PER_YEAR};
-use crmo_sim::engine::patient::{
-    simulate_patient, EventKind, EventLog, Outcome, Scratch, State, StopReason,
-};
-use crmo_sim::engine::treatment::TreatmentState;
+use crmo_sim::engine::patient::{EventKind, EventLog, Outcome, Scratch, State, StopReason};
 use crmo_sim::scenario::parse;
 use crmo_sim::study::Study;
 use proptest::prelude::*;
@@ -184,11 +181,7 @@ fn simulate(
     scratch: &mut Scratch,
 ) -> (Outcome, EventLog) {
     let mut log = EventLog::default();
-    let mut state = arm
-        .plan
-        .as_ref()
-        .map(|plan| TreatmentState::new(plan, model, patient));
-    let o = simulate_patient(model, patient, state.as_mut(), scratch, &mut log);
+    let o = arm.simulate(model, patient, scratch, &mut log);
     (o, log)
 }
 

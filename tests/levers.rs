@@ -20,9 +20,7 @@
 
 use crmo_sim::engine::cohort::{Arm, NoRows};
 use crmo_sim::engine::model_values::ReplicateModel;
-use crmo_sim::engine::patient::{simulate_patient, EventKind, EventLog, Outcome, Scratch};
-use crmo_sim::engine::treatment::TreatmentState;
-use crmo_sim::output::summary::difference_rows;
+use crmo_sim::engine::patient::{EventKind, EventLog, Outcome, Scratch};
 use crmo_sim::scenario::parse;
 use crmo_sim::study::Study;
 
@@ -30,12 +28,7 @@ const Z: f64 = 4.0;
 
 fn simulate(model: &ReplicateModel, arm: &Arm, patient: u64) -> (Outcome, EventLog) {
     let mut log = EventLog::default();
-    let mut scratch = Scratch::default();
-    let mut state = arm
-        .plan
-        .as_ref()
-        .map(|plan| TreatmentState::new(plan, model, patient));
-    let o = simulate_patient(model, patient, state.as_mut(), &mut scratch, &mut log);
+    let o = arm.simulate(model, patient, &mut Scratch::default(), &mut log);
     (o, log)
 }
 
@@ -243,7 +236,7 @@ stop_after_remission_weeks = inf
         }
     }
     let res = study.run(&mut NoRows, &|_| {}).unwrap();
-    let diffs = difference_rows(&res);
+    let diffs = res.differences();
     let diff = |m: &str| {
         diffs
             .iter()

@@ -6,13 +6,14 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crmo_sim::engine::cohort::{CohortResult, NoRows, RowSink};
+use crmo_sim::engine::cohort::{NoRows, RowSink};
 use crmo_sim::output::rows::CsvRows;
 use crmo_sim::output::tables::timeseries_csv;
-use crmo_sim::plot::cohort::{cohort_plots, mean_pain_series, render_cohort_plot, Kind};
+use crmo_sim::plot::cohort::{cohort_plots, render_cohort_plot, Kind};
 use crmo_sim::plot::course::{course_trace, render_course, CourseSim, CourseTrace};
-use crmo_sim::plot::gallery::{gallery, pick_courses, CourseClass};
+use crmo_sim::plot::gallery::{gallery, pick_courses, CourseShape};
 use crmo_sim::plot::Style;
+use crmo_sim::results::CohortResult;
 use crmo_sim::scenario::{self, LoadedScenario};
 use crmo_sim::study::Study;
 use crmo_sim::Error;
@@ -171,8 +172,8 @@ fn gallery_png_and_svg() {
     let picks = pick_courses(&sim, 4).unwrap();
     assert_eq!(picks.picks.len(), 4);
     // Relapsing first, then persistent, then monophasic get the places.
-    let classes: Vec<CourseClass> = picks.picks.iter().map(|p| p.0).collect();
-    for c in CourseClass::ALL {
+    let classes: Vec<CourseShape> = picks.picks.iter().map(|p| p.0).collect();
+    for c in CourseShape::ALL {
         if picks.class_counts[c as usize] > 0 {
             assert!(classes.contains(&c), "{c:?} missing from {classes:?}");
         }
@@ -293,7 +294,8 @@ fn cohort_plots_without_treatment_say_so() {
     );
 }
 
-/// The mean-pain curve drawn equals `mean_pain_vas` in `timeseries.csv`.
+/// `mean_pain_vas` and its band in `timeseries.csv` are the result's
+/// mean-pain estimate, which the pain plot draws.
 #[test]
 fn mean_pain_matches_timeseries_csv() {
     let l = reference(500);
@@ -307,14 +309,14 @@ fn mean_pain_matches_timeseries_csv() {
         col("mean_pain_lower_95"),
         col("mean_pain_upper_95"),
     );
-    let points = mean_pain_series(&res.curves[0].occupancy);
+    let points = res.since_onset(0);
     let mut n = 0;
-    for (row, p) in lines.zip(&points) {
+    for (row, p) in lines.zip(points) {
         let f: Vec<&str> = row.split(',').collect();
         for (c, v) in [
-            (mean_col, p.mean),
-            (lo_col, p.lower_95),
-            (hi_col, p.upper_95),
+            (mean_col, p.mean_pain),
+            (lo_col, p.pain_lower_95),
+            (hi_col, p.pain_upper_95),
         ] {
             if f[c].is_empty() {
                 assert!(v.is_nan());

@@ -5,7 +5,6 @@
 use std::collections::BTreeMap;
 
 use crmo_sim::engine::cohort::NoRows;
-use crmo_sim::output::summary::summary_rows;
 use crmo_sim::scenario::parse;
 use crmo_sim::study::psa::replicate_rows;
 use crmo_sim::study::Study;
@@ -30,11 +29,12 @@ fn results(order: [usize; 3]) -> (Summary, Replicates) {
     let text = order.iter().fold(HEAD.to_string(), |t, &i| t + ARMS[i]);
     let study = Study::resolve(parse(&text, "order.toml").unwrap()).unwrap();
     let res = study.run(&mut NoRows, &|_| {}).unwrap();
-    let summary = summary_rows(&res)
-        .into_iter()
+    let summary = res
+        .summary()
+        .iter()
         .map(|r| {
             let bits = [r.mean, r.lower_95, r.upper_95, r.mcse].map(f64::to_bits);
-            ((r.arm, r.metric), bits)
+            ((r.arm.clone(), r.metric.clone()), bits)
         })
         .collect();
     let reps = replicate_rows(&res)

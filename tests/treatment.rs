@@ -19,9 +19,10 @@ use assert_cmd::Command;
 mod common;
 use common::{calibration_rows, Calibrated};
 
-use crmo_sim::engine::cohort::{CohortResult, NoRows};
-use crmo_sim::output::summary::{difference_rows, summary_rows, SummaryRow};
+use crmo_sim::engine::cohort::NoRows;
 use crmo_sim::output::tables::{km_csv, summary_csv, timeseries_csv};
+use crmo_sim::results::summary::SummaryRow;
+use crmo_sim::results::CohortResult;
 use crmo_sim::study::Study;
 
 // ---------------------------------------------------------------- helpers
@@ -229,7 +230,7 @@ fn neutral_placebo_gives_exactly_the_untreated_flares() {
     );
     let (res, drugs) = run_text(&text);
     assert_eq!(drugs, vec!["placebo"]);
-    let rows = summary_rows(&res);
+    let rows = res.summary();
     for metric in [
         "flares_per_patient",
         "flares_per_patient_year",
@@ -246,7 +247,7 @@ fn neutral_placebo_gives_exactly_the_untreated_flares() {
         "active_symptomatic_lesions_year_2_mean",
         "vertebral_fracture_frac",
     ] {
-        let (a, b) = (row(&rows, "none", metric), row(&rows, "placebo", metric));
+        let (a, b) = (row(rows, "none", metric), row(rows, "placebo", metric));
         assert_eq!(
             (a.mean, a.mcse),
             (b.mean, b.mcse),
@@ -254,11 +255,11 @@ fn neutral_placebo_gives_exactly_the_untreated_flares() {
         );
     }
     // The placebo is really given (so the equality is not vacuous).
-    assert!(row(&rows, "placebo", "days_on_placebo_mean").mean > 100.0);
+    assert!(row(rows, "placebo", "days_on_placebo_mean").mean > 100.0);
     // Diagnosis comes in a flare, so every diagnosed patient of the untreated
     // arm spends time in a flare given no drug; the placebo arm starts its
     // drug at diagnosis and gives it while the patient is active.
-    let untreated_active = |arm| row(&rows, arm, "untreated_while_active_frac").mean;
+    let untreated_active = |arm| row(rows, arm, "untreated_while_active_frac").mean;
     assert_eq!(untreated_active("none"), 1.0);
     assert!(
         untreated_active("placebo") < 0.05,
@@ -266,7 +267,7 @@ fn neutral_placebo_gives_exactly_the_untreated_flares() {
         untreated_active("placebo")
     );
     // Every paired difference is exactly zero.
-    for d in difference_rows(&res) {
+    for d in res.differences() {
         if d.metric.starts_with("days_on_")
             || d.metric.starts_with("received_")
             || d.metric == "untreated_while_active_frac"
@@ -364,10 +365,10 @@ stop_after_remission_weeks = inf
 "#
     );
     let (res, _) = run_text(&text);
-    let rows = summary_rows(&res);
+    let rows = res.summary();
     // Treated from diagnosis to the end without a stop: the flare rate after
     // diagnosis is the on-drug rate.
-    let est = row(&rows, "on_drug", "flares_per_patient_year_after_diagnosis");
+    let est = row(rows, "on_drug", "flares_per_patient_year_after_diagnosis");
 
     // Rates per day.
     let year = 365.25;
@@ -396,7 +397,7 @@ stop_after_remission_weeks = inf
     let n = res.patients as f64;
     let predicted_se = (c * year * cv2 / (n * mean_t / year)).sqrt();
 
-    let treated = row(&rows, "on_drug", "treated_days_mean").mean;
+    let treated = row(rows, "on_drug", "treated_days_mean").mean;
     println!(
         "on-drug flare rate: simulated {:.5} (mcse {:.5}), analytic {:.5} \
          (long-run {:.5}); predicted se {:.5}; mean days treated {:.1} vs analytic {:.1}",
@@ -436,8 +437,8 @@ fn paired_differences_are_more_precise_than_unpaired() {
         .replace("patients = 20000", "patients = 3000");
     assert!(text.contains("patients = 3000"));
     let (res, _) = run_text(&text);
-    let rows = summary_rows(&res);
-    let diffs = difference_rows(&res);
+    let rows = res.summary();
+    let diffs = res.differences();
     let (ref_arm, arm) = ("nsaid-first", "pamidronate-first");
     let mut checked = 0;
     for metric in [
@@ -451,7 +452,7 @@ fn paired_differences_are_more_precise_than_unpaired() {
             .iter()
             .find(|d| d.arm == arm && d.reference_arm == ref_arm && d.metric == metric)
             .unwrap_or_else(|| panic!("no difference row for {metric}"));
-        let (a, b) = (row(&rows, ref_arm, metric), row(&rows, arm, metric));
+        let (a, b) = (row(rows, ref_arm, metric), row(rows, arm, metric));
         let unpaired = (a.mcse * a.mcse + b.mcse * b.mcse).sqrt();
         println!(
             "{metric}: difference {:.4}, paired se {:.5}, unpaired se {:.5}, ratio {:.3}",
@@ -706,8 +707,8 @@ fn unknown_field_in_a_catalogue_drug_is_refused() {
         &[2],
         &[
             "unknown field `p_respons`",
-            "p_response",
-            "flare_hazard_ratio",
+            "did you mean `p_response`?",
+            "check --help",
         ],
     );
 }

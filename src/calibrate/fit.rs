@@ -129,13 +129,17 @@ impl CostFunction for Objective<'_> {
     }
 }
 
-/// Records (and prints, unless quiet) the best point after every
-/// iteration; stops the search when a simulation failed.
+/// What the caller of [`fit`] is told of each iteration's best point (the
+/// command line prints it as a trace).
+pub type OnRow = Box<dyn FnMut(&FitRow) + Send>;
+
+/// Records the best point after every iteration and passes it on; stops
+/// the search when a simulation failed.
 struct Trace {
     space: FitSpace,
     rows: Rc<RefCell<Vec<FitRow>>>,
     error: Rc<RefCell<Option<Error>>>,
-    quiet: bool,
+    on_row: OnRow,
 }
 
 impl Observe<IterState<Vec<f64>, (), (), (), (), f64>> for Trace {
@@ -161,9 +165,7 @@ impl Observe<IterState<Vec<f64>, (), (), (), (), f64>> for Trace {
                 .collect(),
             distance: state.get_best_cost(),
         };
-        if !self.quiet {
-            println!("{}", trace_line(&row));
-        }
+        (self.on_row)(&row);
         self.rows.borrow_mut().push(row);
         Ok(())
     }
@@ -203,11 +205,16 @@ fn first_simplex(start: &[f64]) -> Vec<Vec<f64>> {
 }
 
 /// Searches the space for the smallest distance to the targets, at most
-/// `max_iters` Nelder–Mead iterations, printing the trace (header, then
-/// one line per iteration, the start as iteration 0) unless `quiet`. Runs
-/// on rayon's current pool. Errors: the start is not a valid scenario, no
+/// `max_iters` Nelder–Mead iterations, passing each iteration's best point
+/// to `on_row` (the start first, as iteration 0). Runs on rayon's current
+/// pool; prints nothing. Errors: the start is not a valid scenario, no
 /// target applies at the start, or a simulation failed.
-pub fn fit(space: &FitSpace, targets: &Targets, max_iters: u64, quiet: bool) -> Result<FitOutcome> {
+pub fn fit(
+    space: &FitSpace,
+    targets: &Targets,
+    max_iters: u64,
+    mut on_row: OnRow,
+) -> Result<FitOutcome> {
     let start = space.start();
     let start_study = space
         .study_at(&start)
@@ -233,9 +240,7 @@ pub fn fit(space: &FitSpace, targets: &Targets, max_iters: u64, quiet: bool) -> 
         values: start.clone(),
         distance: distance_over(&rows, &included),
     };
-    if !quiet {
-        println!("{}\n{}", trace_header(space), trace_line(&first));
-    }
+    on_row(&first);
     let rows = Rc::new(RefCell::new(vec![first]));
     let error = Rc::new(RefCell::new(None));
     let evaluations = Rc::new(Cell::new(1));
@@ -259,7 +264,7 @@ pub fn fit(space: &FitSpace, targets: &Targets, max_iters: u64, quiet: bool) -> 
         space: space.clone(),
         rows: Rc::clone(&rows),
         error: Rc::clone(&error),
-        quiet,
+        on_row,
     };
     let searched = Executor::new(objective, solver)
         .configure(|state| state.max_iters(max_iters))

@@ -7,9 +7,8 @@
 use std::borrow::Cow;
 use std::path::Path;
 
-use crate::engine::cohort::CohortResult;
 use crate::error::{Error, Result};
-use crate::output::summary::summary_rows;
+use crate::results::CohortResult;
 use crate::scenario::Scenario;
 use crate::study::Study;
 
@@ -151,7 +150,7 @@ pub fn standardised_square(r: &CalibrationRow) -> f64 {
 /// The simulated values of a file's targets: the mean and Monte Carlo
 /// error of the named summary metric in the named arm (default the first).
 fn file_rows(targets: &[FileTarget], res: &CohortResult) -> Vec<CalibrationRow> {
-    let summary = summary_rows(res);
+    let summary = res.summary();
     targets
         .iter()
         .map(|t| {

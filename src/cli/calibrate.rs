@@ -9,7 +9,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::calibrate::fit::{fit, FitOutcome};
+use crate::calibrate::fit::{fit, trace_header, trace_line, FitOutcome, OnRow};
 use crate::calibrate::fitted::{fitted_toml, written_values};
 use crate::calibrate::space::{parse_requests, FitSpace};
 use crate::calibrate::targets::{distance, Targets};
@@ -41,7 +41,9 @@ pub(super) fn calibrate(args: &CalibrateArgs) -> Result<()> {
             .unwrap_or_else(|| Path::new("output").join(result_dir_name(&study.name())));
         let staging = Staging::new(&out, run.replace)?;
         let done = run_and_write(&study, &targets, run, staging)?;
-        print_report(&done, &targets, &study, None);
+        if !run.quiet {
+            print_report(&done, &targets, &study, None);
+        }
         return Ok(());
     }
     fit_and_write(&study, &targets, args)
@@ -68,7 +70,7 @@ fn run_and_write(
         rows.extend(differential_rows(study, run)?);
     }
     let path = staging.path().join("calibration.csv");
-    std::fs::write(&path, crate::output::tables::calibration_csv(&rows)?)
+    std::fs::write(&path, crate::calibrate::calibration_csv(&rows)?)
         .map_err(|e| Error::output(&path, e))?;
     let plots = (!run.no_plots).then_some(run.style);
     let report = ReportCalibration {
@@ -177,8 +179,19 @@ fn fit_and_write(study: &Study, targets: &Targets, args: &CalibrateArgs) -> Resu
             );
         }
     }
+    let quiet = run.quiet;
+    let header = trace_header(&space);
+    let print_trace: OnRow = Box::new(move |row| {
+        if quiet {
+            return;
+        }
+        if row.iteration == 0 {
+            println!("{header}");
+        }
+        println!("{}", trace_line(row));
+    });
     let outcome = with_threads(run.threads, || {
-        fit(&space, targets, args.max_iters, run.quiet)
+        fit(&space, targets, args.max_iters, print_trace)
     })??;
     let written = written_values(&space, &outcome.best().values);
     let text = fitted_toml(
@@ -199,6 +212,9 @@ fn fit_and_write(study: &Study, targets: &Targets, args: &CalibrateArgs) -> Resu
     }
     let fitted = Study::resolve(loaded)?;
     let done = run_and_write(&fitted, targets, run, staging)?;
+    if run.quiet {
+        return Ok(());
+    }
     print_report(
         &done,
         targets,

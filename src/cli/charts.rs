@@ -59,8 +59,8 @@ pub struct CourseArgs {
     /// The scenario and its patients.
     #[command(flatten)]
     pub source: ScenarioArgs,
-    /// Patient index (0 .. patients-1)
-    #[arg(long, required_unless_present = "story", conflicts_with = "story")]
+    /// Patient index (0 .. patients-1); or give --story instead
+    #[arg(long, conflicts_with = "story")]
     pub patient: Option<u64>,
     /// Draw the first patient whose course tells this story
     #[arg(long, value_enum)]
@@ -69,8 +69,9 @@ pub struct CourseArgs {
     #[arg(long)]
     pub arm: Option<String>,
     /// Image file, .png or .svg (default:
-    /// output/charts/<scenario>/course-<patient>.png); an existing file is
-    /// replaced only if it is a chart crmo-sim wrote, unchanged
+    /// output/charts/<scenario name>/course-<patient>.png under the current
+    /// directory, where no `run` replaces it); an existing file is replaced
+    /// only if it is a chart crmo-sim wrote, unchanged
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Replace the image file even if crmo-sim did not write it: the old
@@ -104,9 +105,10 @@ pub struct GalleryArgs {
     /// Arm to follow (default: the first)
     #[arg(long)]
     pub arm: Option<String>,
-    /// Image file, .png or .svg (default: output/charts/<scenario>/gallery.png);
-    /// an existing file is replaced only if it is a chart crmo-sim wrote,
-    /// unchanged
+    /// Image file, .png or .svg (default:
+    /// output/charts/<scenario name>/gallery.png under the current directory,
+    /// where no `run` replaces it); an existing file is replaced only if it
+    /// is a chart crmo-sim wrote, unchanged
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Replace the image file even if crmo-sim did not write it: the old
@@ -123,10 +125,21 @@ pub struct GalleryArgs {
 
 /// Options of `check`.
 #[derive(Debug, Args)]
+#[command(after_long_help = crate::scenario::names::field_list())]
 pub struct CheckArgs {
     /// The scenario and its patients.
     #[command(flatten)]
     pub source: ScenarioArgs,
+}
+
+/// What `course` says when told neither which patient nor which story:
+/// both ways to choose, with every story's name.
+fn no_patient_message() -> String {
+    let stories: Vec<&str> = Story::ALL.iter().map(|s| s.name()).collect();
+    format!(
+        "course draws one patient: give --patient N (0 to patients-1) or --story NAME (the first patient whose course tells the story; NAME is one of {})",
+        stories.join(", ")
+    )
 }
 
 /// Where an image goes: `--out`, else `output/charts/<scenario>/<default_name>`,
@@ -155,8 +168,12 @@ fn image_file(
 /// (single-threaded). It resolves the same [`Study`] `run` does, so it
 /// accepts and refuses exactly what `run` does; `--replicate` picks whose
 /// drawn values it prints.
-pub fn check(args: &CheckArgs) -> Result<()> {
+/// With `quiet`, it only validates: the exit code tells.
+pub fn check(args: &CheckArgs, quiet: bool) -> Result<()> {
     let study = args.source.load()?;
+    if quiet {
+        return Ok(());
+    }
     let text = super::listing::scenario_listing_of(&study, args.source.replicate);
     let mut out = std::io::stdout().lock();
     // A closed pipe (e.g. `| head`) is a normal end, not an error.
@@ -166,8 +183,12 @@ pub fn check(args: &CheckArgs) -> Result<()> {
 
 /// `crmo-sim course`: one patient's chart, chosen by number or by story
 /// (single-threaded; a story search simulates patients one by one until
-/// one matches).
-pub fn course(args: &CourseArgs) -> Result<()> {
+/// one matches). With `quiet`, nothing goes to standard output.
+pub fn course(args: &CourseArgs, quiet: bool) -> Result<()> {
+    // Checked here rather than by clap, whose message would name --patient only.
+    if args.patient.is_none() && args.story.is_none() {
+        return Err(Error::Usage(no_patient_message()));
+    }
     let study = args.source.load()?;
     Format::of(args.out.as_deref().unwrap_or(Path::new("x.png")))?;
     let sim = CourseSim::new(&study, args.arm.as_deref(), args.source.replicate)?;
@@ -186,7 +207,7 @@ pub fn course(args: &CourseArgs) -> Result<()> {
                 )))
             }
         },
-        (None, None) => return Err(Error::Usage("give --patient N or --story NAME".into())),
+        (None, None) => return Err(Error::Usage(no_patient_message())),
     };
     let trace = sim.trace(patient)?;
     let (path, file) = image_file(
@@ -204,6 +225,9 @@ pub fn course(args: &CourseArgs) -> Result<()> {
         args.years,
     )?;
     file.commit()?;
+    if quiet {
+        return Ok(());
+    }
     let mut out = std::io::stdout().lock();
     if let Some((story, why)) = why {
         let _ = writeln!(
@@ -219,8 +243,9 @@ pub fn course(args: &CourseArgs) -> Result<()> {
 }
 
 /// `crmo-sim gallery`: a grid of course charts (single-threaded; scans a few
-/// thousand patients to pick a spread of course types).
-pub fn gallery(args: &GalleryArgs) -> Result<()> {
+/// thousand patients to pick a spread of course types). With `quiet`,
+/// nothing goes to standard output.
+pub fn gallery(args: &GalleryArgs, quiet: bool) -> Result<()> {
     let study = args.source.load()?;
     Format::of(args.out.as_deref().unwrap_or(Path::new("x.png")))?;
     let count = args.count.map_or(
@@ -242,6 +267,8 @@ pub fn gallery(args: &GalleryArgs) -> Result<()> {
         args.width,
     )?;
     file.commit()?;
-    println!("{}", path.display());
+    if !quiet {
+        let _ = writeln!(std::io::stdout().lock(), "{}", path.display());
+    }
     Ok(())
 }

@@ -6,16 +6,16 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use crate::engine::cohort::{CohortResult, NoRows, RowSink};
+use crate::engine::cohort::{NoRows, RowSink};
 use crate::error::{Error, Result};
 use crate::output::outdir::{result_dir_name, Staging};
 use crate::output::rowfile::join_parts;
 use crate::output::rows::{fmt_num, CsvRows};
-use crate::output::summary::summary_rows;
 use crate::output::writer::{
     sha256_hex, write_manifest, write_run, RunInfo, SweepInfo, SweepPointInfo,
 };
 use crate::plot::report::ReportCalibration;
+use crate::results::CohortResult;
 use crate::study::shard::{merge_shards, ShardFile, ShardSpec, StudyIdentity};
 use crate::study::Study;
 
@@ -85,7 +85,7 @@ pub(super) fn run_info(
             .collect(),
         patient_years,
         wall_seconds,
-        rng: "rand 0.9.2, rand_chacha 0.9.0 (ChaCha8 replicate keys), rand_pcg 0.9.0 (Pcg64 patient streams), rand_distr 0.5.1".into(),
+        rng: crate::engine::rng::RNG_CRATES.into(),
         files: Vec::new(),
     }
 }
@@ -451,7 +451,7 @@ fn print_summary(study: &Study, results: &[CohortResult], target: &Path, wall_se
 }
 
 fn print_headline(res: &CohortResult, target: &Path, wall_seconds: f64) {
-    let rows = summary_rows(res);
+    let rows = res.summary();
     let mut out = std::io::stdout().lock();
     let _ = writeln!(
         out,
@@ -510,10 +510,7 @@ fn print_sweep(
             .map(|(q, v)| format!("{} = {v}", q.path))
             .collect();
         let _ = writeln!(out, "\n  {}", at.join(", "));
-        for r in summary_rows(res)
-            .iter()
-            .filter(|r| r.metric == sweep.metric)
-        {
+        for r in res.summary().iter().filter(|r| r.metric == sweep.metric) {
             let _ = writeln!(
                 out,
                 "    {:<30} {:>10} {:>21}",

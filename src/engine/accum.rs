@@ -13,6 +13,8 @@ pub(crate) use days::{DayBins, SurvivalBins};
 pub(crate) use occupancy::{GridIndex, OccupancyCells};
 pub use occupancy::{Occupancy, PAIN_SCALE};
 
+pub(crate) use super::units::round_nonnegative;
+
 /// Fixed-point scale of accumulated values (2^20: ~1e-6 resolution).
 pub const SCALE: f64 = 1_048_576.0;
 
@@ -24,15 +26,6 @@ fn fixed(x: f64) -> i64 {
     let v = x * SCALE;
     // Half away from zero, without a branch (-0.0 and NaN still give 0).
     (v + 0.5f64.copysign(v)) as i64
-}
-
-/// `x.round() as i64` for `0 <= x < 2^52`, without the library call that
-/// `round()` is on baseline x86-64 (the fractional part `x - trunc(x)` is
-/// exact, so the result is the same: halves round away from zero).
-#[inline(always)]
-pub(crate) fn round_nonnegative(x: f64) -> i64 {
-    let t = x as i64;
-    t + i64::from(x - t as f64 >= 0.5)
 }
 
 /// `(q.ceil().max(0.0) as usize).min(cap)` without the `ceil` library call
@@ -243,6 +236,26 @@ impl FixedSum {
     pub fn value(&self) -> f64 {
         self.0 as f64 / SCALE
     }
+}
+
+/// What one arm accumulates within one replicate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ArmStats {
+    /// One [`Stat`] per metric.
+    pub stats: Vec<Stat>,
+    /// Diagnostic delay, days.
+    pub delay: DayHistogram,
+    /// Active period (onset to the end of the last flare), days.
+    pub active_period: DayHistogram,
+}
+
+/// Accumulators of one replicate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReplicateStats {
+    /// Per arm.
+    pub arms: Vec<ArmStats>,
+    /// Per arm after the first, per metric: paired differences from the first arm.
+    pub differences: Vec<Vec<Stat>>,
 }
 
 #[cfg(test)]

@@ -23,6 +23,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::scenario::Scenario;
 
+pub use super::accum::{ArmStats, ReplicateStats};
+
 use super::accum::{
     add_endpoints, DayBins, DayHistogram, FixedSum, Occupancy, OccupancyCells, Stat, SurvivalBins,
     SurvivalCounts,
@@ -31,7 +33,9 @@ use super::drugs::DrugTable;
 use super::from_diagnosis::{FromDiagnosis, FromDiagnosisCells};
 use super::metrics::{Metric, MetricLayout};
 use super::model_values::ReplicateModel;
-use super::patient::{simulate_patient, Discard, EventKind, EventLog, Limit, Outcome, Scratch};
+use super::patient::{
+    simulate_patient, Discard, EventKind, EventLog, Limit, Observer, Outcome, Scratch,
+};
 use super::tally::MetricTally;
 use super::treatment::{TreatmentPlan, TreatmentState};
 use super::units::DAYS_PER_YEAR;
@@ -73,15 +77,28 @@ pub struct Arm {
     pub plan: Option<TreatmentPlan>,
 }
 
-/// What one arm accumulates within one replicate.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ArmStats {
-    /// One [`Stat`] per metric.
-    pub stats: Vec<Stat>,
-    /// Diagnostic delay, days.
-    pub delay: DayHistogram,
-    /// Active period (onset to the end of the last flare), days.
-    pub active_period: DayHistogram,
+impl Arm {
+    /// Simulates patient `patient` of `model`'s replicate under this arm:
+    /// the one way a patient is simulated, by the cohort runner, the course
+    /// chart and the tests alike. `observer` receives the events;
+    /// `scratch` holds the course's segments afterwards.
+    ///
+    /// Single-threaded and pure: the outcome depends only on the model, the
+    /// arm and the patient index.
+    #[inline]
+    pub fn simulate<O: Observer>(
+        &self,
+        model: &ReplicateModel,
+        patient: u64,
+        scratch: &mut Scratch,
+        observer: &mut O,
+    ) -> Outcome {
+        let mut state = self
+            .plan
+            .as_ref()
+            .map(|plan| TreatmentState::new(plan, model, patient));
+        simulate_patient(model, patient, state.as_mut(), scratch, observer)
+    }
 }
 
 /// What one arm accumulates over all replicates (curves are pooled).
@@ -99,15 +116,6 @@ pub struct ArmCurves {
 
 /// Bins of the flares-per-patient histogram (0..=49, and 50 or more).
 pub const FLARE_BINS: usize = 51;
-
-/// Accumulators of one replicate.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ReplicateStats {
-    /// Per arm.
-    pub arms: Vec<ArmStats>,
-    /// Per arm after the first, per metric: paired differences from the first arm.
-    pub differences: Vec<Vec<Stat>>,
-}
 
 /// Everything a slice of the work accumulates: a value that serialises and
 /// merges exactly (every field is an integer), so a run, a shard and a chunk
@@ -138,23 +146,6 @@ impl Accumulators {
         merge_arm_curves(&mut self.curves, &sums.curves);
         self.observed_days.merge(&sums.observed_days);
     }
-}
-
-/// Everything a run accumulates, with the names that say what it is.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CohortResult {
-    /// Arm names.
-    pub arms: Vec<String>,
-    /// The metrics, in order.
-    pub metrics: Vec<Metric>,
-    /// Per replicate.
-    pub replicates: Vec<ReplicateStats>,
-    /// Per arm, pooled over replicates.
-    pub curves: Vec<ArmCurves>,
-    /// Patients per replicate.
-    pub patients: u64,
-    /// Patient-years simulated (all arms, all replicates).
-    pub patient_years: f64,
 }
 
 impl PartialEq for Metric {
@@ -654,20 +645,6 @@ impl Part {
     }
 }
 
-impl CohortResult {
-    /// The result of a whole study from its merged accumulators.
-    pub fn new(spec: &CohortSpec, acc: Accumulators) -> Self {
-        CohortResult {
-            arms: spec.arms.iter().map(|a| a.name.clone()).collect(),
-            metrics: spec.metrics.to_vec(),
-            replicates: acc.replicates,
-            curves: acc.curves,
-            patients: spec.scenario.patients,
-            patient_years: acc.observed_days.value() / DAYS_PER_YEAR,
-        }
-    }
-}
-
 /// Adds each arm's curves of `from` to those of `into`.
 fn merge_arm_curves(into: &mut [ArmCurves], from: &[ArmCurves]) {
     for (a, b) in into.iter_mut().zip(from) {
@@ -731,13 +708,9 @@ fn simulate_chunk(
     let mut tally = MetricTally::new(spec.metrics, layout, arms.len());
     for p in patients {
         for (a, arm) in arms.iter().enumerate() {
-            let mut state = arm
-                .plan
-                .as_ref()
-                .map(|plan| TreatmentState::new(plan, model, p));
             let outcome = if want_rows {
                 let mut log = EventLog::default();
-                let o = simulate_patient(model, p, state.as_mut(), &mut scratch, &mut log);
+                let o = arm.simulate(model, p, &mut scratch, &mut log);
                 let rows = PatientRows {
                     arm: a,
                     outcome: o.clone(),
@@ -747,7 +720,7 @@ fn simulate_chunk(
                 acc.rows.push(rows);
                 o
             } else {
-                simulate_patient(model, p, state.as_mut(), &mut scratch, &mut Discard)
+                arm.simulate(model, p, &mut scratch, &mut Discard)
             };
             if let Some(limit) = outcome.limit {
                 // The run fails: the sums are not needed.

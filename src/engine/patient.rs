@@ -574,7 +574,7 @@ impl<O: Observer> Sim<'_, '_, O> {
             end_day: self.day + natural * self.effects.flare_duration_factor,
             pain,
             fever,
-            crp_x10: super::accum::round_nonnegative(crp * 10.0) as u32,
+            crp_x10: super::units::round_nonnegative(crp * 10.0) as u32,
             activity: 0.0,
         };
         if fever {

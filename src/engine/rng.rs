@@ -15,6 +15,20 @@ use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_pcg::Pcg64;
 
+/// The random-number crates and their versions, as built (read from
+/// `Cargo.lock` by the build script): the values of every draw depend on
+/// them, so `manifest.json` records them.
+pub const RNG_CRATES: &str = concat!(
+    "rand ",
+    env!("CRMO_SIM_RAND_VERSION"),
+    ", rand_chacha ",
+    env!("CRMO_SIM_RAND_CHACHA_VERSION"),
+    " (ChaCha8 replicate keys), rand_pcg ",
+    env!("CRMO_SIM_RAND_PCG_VERSION"),
+    " (Pcg64 patient streams), rand_distr ",
+    env!("CRMO_SIM_RAND_DISTR_VERSION"),
+);
+
 /// The generator of one patient stream.
 pub type Stream = Pcg64;
 
@@ -142,6 +156,28 @@ pub const MAX_PATIENTS: u64 = (1 << (64 - PURPOSE_BITS)) - 1;
 mod tests {
     use super::*;
     use rand::Rng;
+
+    /// The versions the manifest records are the exact pins of Cargo.toml
+    /// (the build script reads them from Cargo.lock).
+    #[test]
+    fn rng_crate_versions_are_the_pinned_ones() {
+        let cargo_toml = include_str!("../../Cargo.toml");
+        for name in ["rand", "rand_chacha", "rand_pcg", "rand_distr"] {
+            let line = cargo_toml
+                .lines()
+                .find(|l| l.starts_with(&format!("{name} = ")))
+                .unwrap_or_else(|| panic!("Cargo.toml has no {name} dependency"));
+            let pinned = line
+                .split("\"=")
+                .nth(1)
+                .and_then(|v| v.split('"').next())
+                .unwrap_or_else(|| panic!("{name} is not pinned exactly: {line}"));
+            assert!(
+                RNG_CRATES.contains(&format!("{name} {pinned}")),
+                "{RNG_CRATES:?} does not name {name} {pinned}"
+            );
+        }
+    }
 
     #[test]
     fn streams_are_pinned() {

@@ -10,8 +10,7 @@
 //! at the end, which gives the same integers as adding every observation to
 //! a [`Stat`]. Ratio metrics go straight to their [`Stat`].
 
-use super::accum::{Stat, UnitStat};
-use super::cohort::ReplicateStats;
+use super::accum::{ReplicateStats, Stat, UnitStat};
 use super::metrics::{self, About, Metric, MetricLayout, Value, Visit};
 use super::outcome::Outcome;
 

@@ -32,10 +32,8 @@ pub use plan::{Fallback, TreatmentOutcome, TreatmentPlan};
 /// floating-point intervals (about a tenth of a second).
 const SCHEDULE_SLACK_DAYS: f64 = 1e-6;
 
-/// Most drugs a scenario may use (sizes the per-patient exposure arrays).
-pub const MAX_DRUGS: usize = 16;
-/// Most drugs in one ladder step.
-pub const MAX_STEP_DRUGS: usize = 4;
+/// The scenario's limits size the per-patient drug arrays.
+pub use crate::scenario::limits::{MAX_STEP_DRUGS, MAX_USED_DRUGS as MAX_DRUGS};
 /// Course days remembered per drug for its yearly limit (a limit above this
 /// counts as this many courses a year).
 const COURSE_LOG: usize = 12;

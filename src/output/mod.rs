@@ -6,17 +6,15 @@
 //! of [`outdir`]. Every CSV is written through the `csv` crate from typed
 //! rows.
 
+pub mod cells;
 pub mod chartfile;
-pub mod km;
 pub mod outdir;
 pub mod ownership;
 pub mod platform;
 pub mod rowfile;
 pub mod rows;
 pub mod staging;
-pub mod summary;
 pub mod tables;
 pub mod writer;
 
-pub use summary::{summary_rows, SummaryRow};
 pub use writer::{write_run, RunInfo};

@@ -8,7 +8,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use serde::{Serialize, Serializer};
+use serde::Serialize;
 
 use crate::engine::cohort::{PatientRows, RowSink};
 use crate::engine::patient::{EventKind, Outcome};
@@ -16,37 +16,9 @@ use crate::error::{Error, Result};
 use crate::model::Condition;
 use crate::scenario::Compression;
 
+use super::cells::csv_error;
+pub use super::cells::{fmt_num, Num};
 use super::rowfile::RowFile;
-use super::tables::csv_error;
-
-/// A number as written to CSV: up to 6 decimals, no trailing zeros; an
-/// empty cell when not finite.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct Num(pub f64);
-
-impl Serialize for Num {
-    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        if self.0.is_finite() {
-            s.serialize_str(&fmt_num(self.0))
-        } else {
-            s.serialize_none()
-        }
-    }
-}
-
-/// Formats a number for CSV: up to 6 decimals, no trailing zeros; empty for NaN.
-pub fn fmt_num(x: f64) -> String {
-    if !x.is_finite() {
-        return String::new();
-    }
-    let s = format!("{x:.6}");
-    let s = s.trim_end_matches('0').trim_end_matches('.');
-    if s == "-0" {
-        "0".to_string()
-    } else {
-        s.to_string()
-    }
-}
 
 /// Bytes of one `events.csv` patient (all its events) and of one
 /// `patients.csv` row, measured on the reference scenario (10 years, one

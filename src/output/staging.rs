@@ -8,13 +8,15 @@
 //! when over a day old (a shared file system); an unmarked one is removed
 //! only when empty, or when it is a crmo-sim result whose every file still
 //! holds what its manifest records (a result swapped out by a killed run).
-//! SIGINT, SIGTERM and SIGHUP remove the current one (and a chart's
-//! temporary file, and the target's lock file) before the process ends.
+//! What a run has under way is registered here, and [`remove_unfinished`]
+//! removes it (the current staging directory, a chart's temporary file and
+//! the target's lock file): the command line calls it on SIGINT, SIGTERM and
+//! SIGHUP before the process ends; the library itself handles no signals.
 
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard, Once};
+use std::sync::{Mutex, MutexGuard};
 
 use super::platform::{host_name, process_state, unix_now, ProcessState};
 
@@ -110,7 +112,6 @@ fn host_token(host: &str) -> String {
 
 /// Registers the lock file that an interrupt removes (None: the run released it).
 pub fn register_lock(lock: Option<(PathBuf, FileId)>) {
-    install_interrupt_handler();
     active().lock = lock;
 }
 
@@ -146,14 +147,12 @@ pub fn remove_if_same(path: &Path, id: FileId) {
 /// Registers the temporary file of a chart being drawn, which an interrupt
 /// removes (None: it was renamed into place or removed).
 pub fn register_temp_file(path: Option<PathBuf>) {
-    install_interrupt_handler();
     active().temp_file = path;
 }
 
 /// Creates a new marked staging directory in `parent` and registers it for
 /// removal on SIGINT/SIGTERM/SIGHUP.
 pub fn create(parent: &Path) -> io::Result<PathBuf> {
-    install_interrupt_handler();
     let mut active = active();
     let dir = tempfile::Builder::new()
         .prefix(&Marker::current().prefix(STAGING_PREFIX))
@@ -205,11 +204,19 @@ pub fn unmark(dir: &Path) -> io::Result<()> {
 /// ending in `.ext`, in `dir` (a staging directory), and registers it for
 /// removal on interrupt.
 pub fn chart_temp_file(dir: &Path, ext: &str) -> io::Result<tempfile::NamedTempFile> {
-    let file = tempfile::Builder::new()
-        .prefix(&Marker::current().prefix(CHART_PREFIX))
-        .suffix(&format!(".{ext}"))
-        .rand_bytes(8)
-        .tempfile_in(dir)?;
+    let (prefix, suffix) = (Marker::current().prefix(CHART_PREFIX), format!(".{ext}"));
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix).suffix(&suffix).rand_bytes(8);
+    // The file becomes the chart itself, so it is created with the mode of
+    // any other output file (0666 less the umask, as the CSVs get), not
+    // tempfile's private 0600: a colleague who can read the CSVs can open
+    // the charts too.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(fs::Permissions::from_mode(0o666));
+    }
+    let file = builder.tempfile_in(dir)?;
     register_temp_file(Some(file.path().to_path_buf()));
     Ok(file)
 }
@@ -281,30 +288,30 @@ pub fn active() -> MutexGuard<'static, Active> {
     ACTIVE.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// On SIGINT/SIGTERM/SIGHUP: remove the unfinished result, then exit 130.
-fn install_interrupt_handler() {
-    static INSTALL: Once = Once::new();
-    INSTALL.call_once(|| {
-        // Fails only when another handler is installed (a host program
-        // embedding the library); that program then owns interrupts.
-        let _ = ctrlc::set_handler(|| {
-            let mut active = active();
-            if let Some(dir) = active.staging.take() {
-                let _ = fs::remove_dir_all(&dir);
-                eprintln!(
-                    "interrupted: the unfinished result was removed; nothing else was changed"
-                );
-            }
-            if let Some((lock, id)) = active.lock.take().filter(|_| cfg!(unix)) {
-                remove_if_same(&lock, id);
-            }
-            if let Some(file) = active.temp_file.take() {
-                let _ = fs::remove_file(file);
-            }
-            // The guard is kept: no swap may start while the process ends.
-            std::process::exit(130);
-        });
-    });
+/// Removes what an interrupted run leaves unfinished: the staging directory
+/// (the earlier result stays as it was), the target's lock file and a
+/// chart's temporary file. Returns the registry, still locked, so that no
+/// swap starts before the caller ends the process, and whether an
+/// unfinished result was removed.
+///
+/// The library installs no signal handler: a front end calls this from its
+/// own (the command line's exits with code 130 after it).
+pub fn remove_unfinished() -> (MutexGuard<'static, Active>, bool) {
+    let mut active = active();
+    let removed = match active.staging.take() {
+        Some(dir) => {
+            let _ = fs::remove_dir_all(&dir);
+            true
+        }
+        None => false,
+    };
+    if let Some((lock, id)) = active.lock.take().filter(|_| cfg!(unix)) {
+        remove_if_same(&lock, id);
+    }
+    if let Some(file) = active.temp_file.take() {
+        let _ = fs::remove_file(file);
+    }
+    (active, removed)
 }
 
 #[cfg(test)]

@@ -1,64 +1,21 @@
 //! The cohort-level CSV tables — `summary.csv`, `differences.csv`,
-//! `metrics.csv`, `timeseries.csv`, `km.csv` and `calibration.csv` — as typed
+//! `metrics.csv`, `timeseries.csv`, `timeseries_from_diagnosis.csv` and `km.csv` —
+//! as typed
 //! rows serialised with the `csv` crate (so names with commas or quotes are
 //! quoted correctly), plus the metric list of the README, generated from the
 //! same metric table as `metrics.csv`.
 
 use serde::Serialize;
 
-use crate::calibrate::CalibrationRow;
-use crate::engine::accum::{Occupancy, ENDPOINTS};
-use crate::engine::cohort::CohortResult;
+use crate::engine::accum::ENDPOINTS;
 use crate::engine::metrics::{
     Metric, MEDIAN_ACTIVE_PERIOD, MEDIAN_ACTIVE_PERIOD_DEFINITION, MEDIAN_DELAY,
     MEDIAN_DELAY_DEFINITION,
 };
-use crate::error::{Error, Result};
-use crate::plot::cohort::pain_band;
+use crate::error::Result;
+use crate::results::CohortResult;
 
-use super::km::kaplan_meier;
-use super::rows::Num;
-use super::summary::{difference_rows, summary_rows};
-
-/// Serialises `rows` (with a header from the first row's field names) to CSV text.
-fn to_csv<T: Serialize>(name: &str, rows: impl IntoIterator<Item = T>) -> Result<String> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    for r in rows {
-        w.serialize(r).map_err(|e| csv_error(name, e))?;
-    }
-    finish(name, w)
-}
-
-/// Like [`to_csv`] with an explicit header (for rows whose columns depend on the scenario).
-fn to_csv_with_header<T: Serialize>(
-    name: &str,
-    header: &[String],
-    rows: impl IntoIterator<Item = T>,
-) -> Result<String> {
-    let mut w = csv::WriterBuilder::new()
-        .has_headers(false)
-        .from_writer(Vec::new());
-    w.write_record(header).map_err(|e| csv_error(name, e))?;
-    for r in rows {
-        w.serialize(r).map_err(|e| csv_error(name, e))?;
-    }
-    finish(name, w)
-}
-
-fn finish(name: &str, w: csv::Writer<Vec<u8>>) -> Result<String> {
-    let bytes = w
-        .into_inner()
-        .map_err(|e| Error::output(name, std::io::Error::other(e.to_string())))?;
-    String::from_utf8(bytes).map_err(|e| Error::output(name, std::io::Error::other(e)))
-}
-
-/// Turns a `csv` error on file `name` into an output error.
-pub(crate) fn csv_error(name: &str, e: csv::Error) -> Error {
-    match e.into_kind() {
-        csv::ErrorKind::Io(io) => Error::output(name, io),
-        other => Error::output(name, std::io::Error::other(format!("{other:?}"))),
-    }
-}
+use super::cells::{to_csv, to_csv_with_header, Num};
 
 /// A row of `summary.csv`.
 #[derive(Serialize)]
@@ -73,10 +30,9 @@ struct SummaryRecord<'a> {
 
 /// `summary.csv`: per arm and metric, the mean, 95% interval and Monte Carlo error.
 pub fn summary_csv(res: &CohortResult) -> Result<String> {
-    let rows = summary_rows(res);
     to_csv(
         "summary.csv",
-        rows.iter().map(|r| SummaryRecord {
+        res.summary().iter().map(|r| SummaryRecord {
             arm: &r.arm,
             metric: &r.metric,
             mean: Num(r.mean),
@@ -104,10 +60,9 @@ struct DifferenceRecord<'a> {
 /// every metric that has a meaningful one (`paired_on` says whether the
 /// per-patient values or the per-patient rates were paired).
 pub fn differences_csv(res: &CohortResult) -> Result<String> {
-    let rows = difference_rows(res);
     to_csv(
         "differences.csv",
-        rows.iter().map(|r| DifferenceRecord {
+        res.differences().iter().map(|r| DifferenceRecord {
             arm: &r.arm,
             reference_arm: &r.reference_arm,
             metric: &r.metric,
@@ -254,32 +209,22 @@ pub fn timeseries_header(drugs: &[String]) -> Vec<String> {
 
 /// `timeseries.csv`: state occupancy, mean pain and drug exposure on the time grid.
 pub fn timeseries_csv(res: &CohortResult, drugs: &[String]) -> Result<String> {
-    let total = (res.patients * res.replicates.len() as u64) as f64;
     let mut rows = Vec::new();
-    for (arm, curves) in res.arms.iter().zip(&res.curves) {
-        let occ = &curves.occupancy;
-        let states: Vec<Vec<i64>> = occ.states.iter().map(|d| Occupancy::values(d)).collect();
-        let pain = Occupancy::values(&occ.pain);
-        let pain_sq = Occupancy::values(&occ.pain_sq);
-        let drug_rows: Vec<Vec<i64>> = occ.drugs.iter().map(|d| Occupancy::values(d)).collect();
-        let step = occ.step_days as usize;
-        for i in 0..occ.points() {
-            let observed = (states[0][i] + states[1][i] + states[2][i]) as f64;
-            let (mean, lo, hi) = pain_band(pain[i], pain_sq[i], observed);
-            let share = |v: i64| Num(v as f64 / total);
+    for (a, arm) in res.arms.iter().enumerate() {
+        for p in res.since_onset(a) {
             let fixed = TimeseriesRecord {
                 arm,
-                week: i * step / 7,
-                time_days: i * step,
-                active_frac: share(states[0][i]),
-                remission_frac: share(states[1][i]),
-                resolved_frac: share(states[2][i]),
-                lost_frac: share(states[3][i]),
-                mean_pain_vas: Num(mean),
-                mean_pain_lower_95: Num(lo),
-                mean_pain_upper_95: Num(hi),
+                week: p.day / 7,
+                time_days: p.day,
+                active_frac: Num(p.shares[0]),
+                remission_frac: Num(p.shares[1]),
+                resolved_frac: Num(p.shares[2]),
+                lost_frac: Num(p.shares[3]),
+                mean_pain_vas: Num(p.mean_pain),
+                mean_pain_lower_95: Num(p.pain_lower_95),
+                mean_pain_upper_95: Num(p.pain_upper_95),
             };
-            let on: Vec<Num> = drug_rows.iter().map(|d| share(d[i])).collect();
+            let on: Vec<Num> = p.on_drug.iter().copied().map(Num).collect();
             rows.push((fixed, on));
         }
     }
@@ -306,28 +251,17 @@ struct FromDiagnosisRecord<'a> {
 /// not lost): months resting on few patients are noisy.
 pub fn timeseries_from_diagnosis_csv(res: &CohortResult) -> Result<String> {
     let mut rows = Vec::new();
-    for (arm, curves) in res.arms.iter().zip(&res.curves) {
-        let f = &curves.from_diagnosis;
-        let states: Vec<Vec<i64>> = f.states.iter().map(|d| Occupancy::values(d)).collect();
-        let activity = Occupancy::values(&f.activity);
-        for m in 0..f.points() {
-            let total: i64 = states.iter().map(|s| s[m]).sum();
-            if total == 0 {
-                break;
-            }
-            let observed = (states[0][m] + states[1][m] + states[2][m]) as f64;
-            let share = |v: i64| Num(v as f64 / total as f64);
+    for (a, arm) in res.arms.iter().enumerate() {
+        for p in res.since_diagnosis(a) {
             rows.push(FromDiagnosisRecord {
                 arm,
-                month_since_diagnosis: m,
-                active_frac: share(states[0][m]),
-                remission_frac: share(states[1][m]),
-                resolved_frac: share(states[2][m]),
-                lost_frac: share(states[3][m]),
-                mean_activity_score: Num(activity[m] as f64
-                    / crate::engine::from_diagnosis::ACTIVITY_SCALE
-                    / observed),
-                observed: states[0][m] + states[1][m] + states[2][m],
+                month_since_diagnosis: p.month,
+                active_frac: Num(p.shares[0]),
+                remission_frac: Num(p.shares[1]),
+                resolved_frac: Num(p.shares[2]),
+                lost_frac: Num(p.shares[3]),
+                mean_activity_score: Num(p.mean_activity_score),
+                observed: p.observed,
             });
         }
     }
@@ -351,9 +285,9 @@ struct KmRecord<'a> {
 /// `km.csv`: Kaplan–Meier curves of every endpoint with Greenwood bands.
 pub fn km_csv(res: &CohortResult) -> Result<String> {
     let mut rows = Vec::new();
-    for (arm, curves) in res.arms.iter().zip(&res.curves) {
-        for (endpoint, counts) in ENDPOINTS.iter().zip(&curves.km) {
-            for r in kaplan_meier(counts) {
+    for (a, arm) in res.arms.iter().enumerate() {
+        for (e, endpoint) in ENDPOINTS.iter().enumerate() {
+            for r in res.km(a, e) {
                 rows.push(KmRecord {
                     arm,
                     endpoint,
@@ -369,114 +303,4 @@ pub fn km_csv(res: &CohortResult) -> Result<String> {
         }
     }
     to_csv("km.csv", rows)
-}
-
-/// Characters that make a spreadsheet read a cell as a formula when they
-/// start it (OWASP, "CSV Injection").
-const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
-
-/// A cell of free text from the user (a `--targets` id or description) as
-/// written to a CSV file: text that a spreadsheet would run as a formula
-/// (`=HYPERLINK(...)`, `+1`, `@SUM(...)`, ...) gets a leading `'`, the OWASP
-/// convention, so it opens as text. Other text is written as it is. Names
-/// (scenario, arm, drug) need no such care: they cannot start with any of
-/// these characters ([`crate::scenario::limits::name_problem`]).
-pub fn text_cell(s: &str) -> std::borrow::Cow<'_, str> {
-    if s.starts_with(FORMULA_STARTS) {
-        format!("'{s}").into()
-    } else {
-        s.into()
-    }
-}
-
-/// A row of `calibration.csv`.
-#[derive(Serialize)]
-struct CalibrationRecord<'a> {
-    id: std::borrow::Cow<'a, str>,
-    target: std::borrow::Cow<'a, str>,
-    published: Num,
-    tolerance: Num,
-    simulated: Num,
-    mcse: Num,
-    inside: &'static str,
-}
-
-/// `calibration.csv`: the simulated value of each published target.
-pub fn calibration_csv(rows: &[CalibrationRow]) -> Result<String> {
-    to_csv(
-        "calibration.csv",
-        rows.iter().map(|r| CalibrationRecord {
-            id: text_cell(&r.target.id),
-            target: text_cell(&r.target.target),
-            published: Num(r.target.published),
-            tolerance: Num(r.target.tolerance),
-            simulated: Num(r.simulated),
-            mcse: Num(r.mcse),
-            inside: r.status(),
-        }),
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn names_with_commas_and_quotes_are_quoted() {
-        #[derive(Serialize)]
-        struct R<'a> {
-            arm: &'a str,
-            x: Num,
-        }
-        let s = to_csv(
-            "t.csv",
-            [R {
-                arm: "a,\"b\"",
-                x: Num(0.5),
-            }],
-        )
-        .unwrap();
-        assert_eq!(s, "arm,x\n\"a,\"\"b\"\"\",0.5\n");
-        let mut r = csv::Reader::from_reader(s.as_bytes());
-        let rec = r.records().next().unwrap().unwrap();
-        assert_eq!(&rec[0], "a,\"b\"");
-    }
-
-    #[test]
-    fn formula_like_text_opens_as_text() {
-        for (given, written) in [
-            (
-                "=HYPERLINK(\"http://x\",\"y\")",
-                "'=HYPERLINK(\"http://x\",\"y\")",
-            ),
-            ("+1", "'+1"),
-            ("-2+3", "'-2+3"),
-            ("@SUM(A1)", "'@SUM(A1)"),
-            ("\tx", "'\tx"),
-            ("\rx", "'\rx"),
-            ("C1 delay", "C1 delay"),
-            ("a=b", "a=b"),
-            ("", ""),
-        ] {
-            assert_eq!(text_cell(given), written, "{given:?}");
-        }
-    }
-
-    #[test]
-    fn not_a_number_is_an_empty_cell() {
-        #[derive(Serialize)]
-        struct R {
-            x: Num,
-            y: Num,
-        }
-        let s = to_csv(
-            "t.csv",
-            [R {
-                x: Num(f64::NAN),
-                y: Num(1.0 / 3.0),
-            }],
-        )
-        .unwrap();
-        assert_eq!(s, "x,y\n,0.333333\n");
-    }
 }

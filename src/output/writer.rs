@@ -12,8 +12,8 @@ use std::path::Path;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::engine::cohort::CohortResult;
 use crate::error::{Error, Result};
+use crate::results::CohortResult;
 
 use super::ownership::{list_result, MANIFEST, RESULT_MARKER};
 use super::tables::{

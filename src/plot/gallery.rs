@@ -1,6 +1,6 @@
 //! Galleries: a grid of course charts chosen to show the range of courses.
 //!
-//! Patients are classified by course shape ([`CourseClass`]) after scanning
+//! Patients are sorted by course shape ([`CourseShape`]) after scanning
 //! the first [`GALLERY_SCAN`] patient indices of replicate 0 in order, so the
 //! choice is deterministic; the gallery then takes a spread of patients from
 //! each class (from few to many flares).
@@ -18,56 +18,60 @@ use super::course::draw::{course_legend, default_years, draw_course};
 use super::course::{CourseOptions, CourseSim, CourseTrace};
 use super::{draw_legend, draw_title, legend_height, DrawResult, Figure, Style, Swatch};
 
-/// How many patient indices are scanned to classify courses.
+/// How many patient indices are scanned to course_shape courses.
 pub const GALLERY_SCAN: u64 = 3000;
 /// Most panels in one gallery.
 pub const MAX_GALLERY: usize = 36;
 /// Most panels in a slide gallery: one row, what a lecture slide shows readably.
 pub const MAX_SLIDE_GALLERY: usize = 3;
-/// Flares (without resolution) from which an unresolved course counts as persistent.
-pub const PERSISTENT_MIN_FLARES: u32 = 6;
+/// Flares (without resolution) from which an unresolved course counts as ongoing.
+pub const ONGOING_MIN_FLARES: u32 = 6;
 
-/// The shape of a disease course.
+/// The shape of a disease course as a gallery sorts it: by flare count and
+/// state at the end of observation. Not the course class of `summary.csv`
+/// and `patients.csv` ([`crate::engine::outcome::CourseClass`], which rests
+/// on the 6-month flare-free gap among diagnosed patients); the gallery's
+/// labels and the `--story` names use the clinical words, see [`CourseShape::as_str`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum CourseClass {
+pub enum CourseShape {
     /// One flare only, then remission for good.
-    Monophasic,
+    SingleFlare,
     /// Several flares, in remission or resolved at the end.
-    Relapsing,
+    Recurring,
     /// Active at the end, or many flares without resolution.
-    Persistent,
+    Ongoing,
 }
 
-impl CourseClass {
-    /// All classes, in display order.
-    pub const ALL: [CourseClass; 3] = [
-        CourseClass::Monophasic,
-        CourseClass::Relapsing,
-        CourseClass::Persistent,
+impl CourseShape {
+    /// All shapes, in display order.
+    pub const ALL: [CourseShape; 3] = [
+        CourseShape::SingleFlare,
+        CourseShape::Recurring,
+        CourseShape::Ongoing,
     ];
 
-    /// Lower-case name for labels.
+    /// Lower-case name for labels: the clinical word closest to the shape.
     pub fn as_str(self) -> &'static str {
         match self {
-            CourseClass::Monophasic => "monophasic",
-            CourseClass::Relapsing => "relapsing",
-            CourseClass::Persistent => "persistent",
+            CourseShape::SingleFlare => "monophasic",
+            CourseShape::Recurring => "relapsing",
+            CourseShape::Ongoing => "persistent",
         }
     }
 }
 
-/// Classifies a simulated course:
-/// - persistent: in a flare at the end of observation, or at least
-///   [`PERSISTENT_MIN_FLARES`] flares and not resolved;
-/// - monophasic: exactly one flare (and not persistent);
-/// - relapsing: several flares, then remission or resolution at the end.
-pub fn classify(o: &Outcome) -> CourseClass {
-    if o.active_at_end || (o.resolved_day.is_none() && o.flares >= PERSISTENT_MIN_FLARES) {
-        CourseClass::Persistent
+/// The shape of a simulated course:
+/// - ongoing: in a flare at the end of observation, or at least
+///   [`ONGOING_MIN_FLARES`] flares and not resolved;
+/// - single flare: exactly one flare (and not ongoing);
+/// - recurring: several flares, then remission or resolution at the end.
+pub fn course_shape(o: &Outcome) -> CourseShape {
+    if o.active_at_end || (o.resolved_day.is_none() && o.flares >= ONGOING_MIN_FLARES) {
+        CourseShape::Ongoing
     } else if o.flares <= 1 {
-        CourseClass::Monophasic
+        CourseShape::SingleFlare
     } else {
-        CourseClass::Relapsing
+        CourseShape::Recurring
     }
 }
 
@@ -76,10 +80,10 @@ pub fn classify(o: &Outcome) -> CourseClass {
 pub struct GalleryPicks {
     /// Patients scanned (indices `0..scanned`).
     pub scanned: u64,
-    /// Of those observed to the horizon, how many fell in each class of [`CourseClass::ALL`].
+    /// Of those observed to the horizon, how many fell in each class of [`CourseShape::ALL`].
     pub class_counts: [u64; 3],
     /// Chosen patients with their class, in display order (by class, then flares).
-    pub picks: Vec<(CourseClass, u64)>,
+    pub picks: Vec<(CourseShape, u64)>,
 }
 
 /// Chooses `count` patients that show the range of courses in `sim`'s arm
@@ -101,7 +105,7 @@ pub fn pick_courses(sim: &CourseSim, count: usize) -> Result<GalleryPicks> {
         if o.lost_day.is_some() {
             continue;
         }
-        by_class[classify(&o) as usize].push((o.flares, p));
+        by_class[course_shape(&o) as usize].push((o.flares, p));
     }
     for v in &mut by_class {
         v.sort_unstable();
@@ -129,7 +133,7 @@ pub fn pick_courses(sim: &CourseSim, count: usize) -> Result<GalleryPicks> {
         let k = quota[c];
         for j in 0..k {
             let i = (((j as f64 + 0.5) * m as f64 / k as f64) as usize).min(m - 1);
-            picks.push((CourseClass::ALL[c], by_class[c][i].1));
+            picks.push((CourseShape::ALL[c], by_class[c][i].1));
         }
     }
     if picks.is_empty() {
@@ -300,7 +304,7 @@ const SLIDE_HEADER_LINES: f64 = 8.5;
 /// "Of the first 3000 patients observed to the horizon: 20% monophasic, ...".
 fn class_summary(p: &GalleryPicks) -> String {
     let n: u64 = p.class_counts.iter().sum();
-    let parts: Vec<String> = CourseClass::ALL
+    let parts: Vec<String> = CourseShape::ALL
         .iter()
         .zip(p.class_counts)
         .map(|(c, k)| format!("{:.0}% {}", 100.0 * k as f64 / n.max(1) as f64, c.as_str()))
@@ -316,7 +320,7 @@ struct Gallery {
     /// Base text size in the panels.
     px: f64,
     style: Style,
-    traces: Vec<(CourseClass, CourseTrace)>,
+    traces: Vec<(CourseShape, CourseTrace)>,
     cols: usize,
     rows: usize,
     title: String,
@@ -390,7 +394,7 @@ impl Figure for Gallery {
 /// "relapsing · 2623" where that does not fit the panel.
 fn slide_panel_title<DB: DrawingBackend>(
     panel: &DrawingArea<DB, Shift>,
-    class: CourseClass,
+    class: CourseShape,
     patient: u64,
     px: f64,
 ) -> DrawResult<String>
@@ -412,20 +416,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn classes_follow_flares_and_end_state() {
+    fn shapes_follow_flares_and_end_state() {
         let mut o = Outcome {
             flares: 1,
             ..Outcome::default()
         };
-        assert_eq!(classify(&o), CourseClass::Monophasic);
+        assert_eq!(course_shape(&o), CourseShape::SingleFlare);
         o.flares = 3;
-        assert_eq!(classify(&o), CourseClass::Relapsing);
+        assert_eq!(course_shape(&o), CourseShape::Recurring);
         o.active_at_end = true;
-        assert_eq!(classify(&o), CourseClass::Persistent);
+        assert_eq!(course_shape(&o), CourseShape::Ongoing);
         o.active_at_end = false;
-        o.flares = PERSISTENT_MIN_FLARES;
-        assert_eq!(classify(&o), CourseClass::Persistent);
+        o.flares = ONGOING_MIN_FLARES;
+        assert_eq!(course_shape(&o), CourseShape::Ongoing);
         o.resolved_day = Some(100.0);
-        assert_eq!(classify(&o), CourseClass::Relapsing);
+        assert_eq!(course_shape(&o), CourseShape::Recurring);
     }
 }

@@ -32,9 +32,9 @@ use plotters::style::FontStyle;
 
 use crate::error::{Error, Result};
 
-pub use cohort::{cohort_plots, mean_pain_series, PainPoint};
+pub use cohort::cohort_plots;
 pub use course::{course_trace, render_course, CourseSim, CourseTrace};
-pub use gallery::{classify, gallery, pick_courses, CourseClass};
+pub use gallery::{course_shape, gallery, pick_courses, CourseShape};
 pub use readme::render_readme_images;
 
 /// Font family every chart uses: DejaVu Sans, bundled for PNGs. SVG text
@@ -168,8 +168,9 @@ pub enum Style {
     /// For a lecture hall: 1920x1080, thicker lines and larger marks; on the
     /// cohort plots and course charts the capitals and digits of every text
     /// are at least 2.5% of the image height (course charts drop the age
-    /// axis and the score panel and shorten their words to fit), on the
-    /// gallery the font size.
+    /// axis and the score panel and shorten their words to fit); on the
+    /// gallery (one row of at most 3 courses) every text has a font size
+    /// of at least 2.5% of the image height
     Slide,
 }
 

@@ -12,7 +12,7 @@ use crate::study::Study;
 
 use super::cohort::{render_cohort_plot, Kind};
 use super::course::{render_course, CourseSim, CourseTrace};
-use super::gallery::{gallery_of, pick_courses, CourseClass, GALLERY_SCAN};
+use super::gallery::{gallery_of, pick_courses, CourseShape, GALLERY_SCAN};
 use super::story::{find_story, Story};
 use super::Style;
 use crate::engine::model_values::DAYS_PER_YEAR;
@@ -115,7 +115,7 @@ pub fn showcase_trace(sim: &CourseSim) -> Result<CourseTrace> {
     let best = picks
         .picks
         .iter()
-        .rfind(|(c, _)| *c == CourseClass::Relapsing)
+        .rfind(|(c, _)| *c == CourseShape::Recurring)
         .or(picks.picks.first())
         .map_or(0, |&(_, p)| p);
     sim.trace(best)

@@ -7,11 +7,10 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use crate::engine::cohort::CohortResult;
 use crate::error::{Error, Result};
 use crate::output::rows::fmt_num;
-use crate::output::summary::{difference_rows, summary_rows};
 use crate::output::tables::metric_definitions;
+use crate::results::CohortResult;
 
 use super::cohort::Kind;
 
@@ -138,7 +137,7 @@ fn facts(h: &mut String, input: &ReportInput<'_>) {
 }
 
 fn headline(h: &mut String, res: &CohortResult) {
-    let rows = summary_rows(res);
+    let rows = res.summary();
     h.push_str("<h2 id=\"headline\">Headline results</h2>\n<p>Mean and 95% interval per arm; every metric is in <code>summary.csv</code> and defined below.</p>\n<table id=\"headline-table\"><tr><th>metric</th>");
     for arm in &res.arms {
         let _ = write!(h, "<th>{}</th>", esc(arm));
@@ -179,7 +178,7 @@ fn differences(h: &mut String, res: &CohortResult) {
         "<p>Each arm minus <b>{}</b> on the same virtual patients (<code>differences.csv</code>); rates are paired per patient.</p>\n<table id=\"differences-table\"><tr><th>arm</th><th>metric</th><th>paired on</th><th>mean difference</th><th>95% interval</th></tr>\n",
         esc(&res.arms[0])
     );
-    for d in difference_rows(res) {
+    for d in res.differences() {
         let _ = writeln!(
             h,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{} – {}</td></tr>",

@@ -9,7 +9,7 @@ use crate::error::Result;
 use crate::model::Genotype;
 
 use super::course::{CourseSim, CourseTrace};
-use super::gallery::{classify, CourseClass};
+use super::gallery::{course_shape, CourseShape};
 
 /// A kind of course to look for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -73,7 +73,8 @@ impl Story {
         let year = |d: f64| format!("year {:.1}", d / DAYS_PER_YEAR);
         let observed_to_horizon = o.lost_day.is_none();
         match self {
-            Story::Monophasic => (observed_to_horizon && classify(o) == CourseClass::Monophasic)
+            Story::Monophasic => (observed_to_horizon
+                && course_shape(o) == CourseShape::SingleFlare)
                 .then(|| {
                     let f = t.flares.first()?;
                     Some(format!(
@@ -83,7 +84,7 @@ impl Story {
                     ))
                 })
                 .flatten(),
-            Story::Relapsing => (observed_to_horizon && classify(o) == CourseClass::Relapsing)
+            Story::Relapsing => (observed_to_horizon && course_shape(o) == CourseShape::Recurring)
                 .then(|| {
                     format!(
                         "{} flares, the last ending in {}; out of flare at the horizon",
@@ -91,7 +92,7 @@ impl Story {
                         year(t.flares.last().map_or(0.0, |f| f.end_day))
                     )
                 }),
-            Story::Persistent => (classify(o) == CourseClass::Persistent).then(|| {
+            Story::Persistent => (course_shape(o) == CourseShape::Ongoing).then(|| {
                 if o.active_at_end {
                     format!(
                         "{} flares and still in a flare at the end of observation ({})",

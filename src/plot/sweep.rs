@@ -7,9 +7,8 @@ use std::path::{Path, PathBuf};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use crate::engine::cohort::CohortResult;
 use crate::error::{Error, Result};
-use crate::output::summary::summary_rows;
+use crate::results::CohortResult;
 use crate::study::sweep::Sweep;
 
 use super::palette as pal;
@@ -30,10 +29,7 @@ fn series(sweep: &Sweep, results: &[CohortResult]) -> Vec<Series> {
     // (arm, second-parameter value) -> points
     let mut lines: Vec<(String, Option<f64>, Points)> = Vec::new();
     for (p, res) in sweep.points.iter().zip(results) {
-        for r in summary_rows(res)
-            .into_iter()
-            .filter(|r| r.metric == sweep.metric)
-        {
+        for r in res.summary().iter().filter(|r| r.metric == sweep.metric) {
             let second = p.values.get(1).copied();
             let point = (p.values[0], r.mean, r.lower_95, r.upper_95);
             match lines
@@ -41,7 +37,7 @@ fn series(sweep: &Sweep, results: &[CohortResult]) -> Vec<Series> {
                 .find(|(a, v, _)| *a == r.arm && *v == second)
             {
                 Some((_, _, pts)) => pts.push(point),
-                None => lines.push((r.arm, second, vec![point])),
+                None => lines.push((r.arm.clone(), second, vec![point])),
             }
         }
     }

@@ -18,10 +18,11 @@ pub const MAX_ARMS: usize = 16;
 pub const MAX_DRUG_TABLES: usize = 64;
 /// Most steps in one ladder.
 pub const MAX_LADDER_STEPS: usize = 64;
-/// Most drugs the arms of one scenario use together.
-pub const MAX_USED_DRUGS: usize = crate::engine::treatment::MAX_DRUGS;
-/// Most drugs combined in one ladder step.
-pub const MAX_STEP_DRUGS: usize = crate::engine::treatment::MAX_STEP_DRUGS;
+/// Most drugs the arms of one scenario use together (sizes the engine's
+/// per-patient drug arrays).
+pub const MAX_USED_DRUGS: usize = 16;
+/// Most drugs combined in one ladder step (sizes the engine's per-step slots).
+pub const MAX_STEP_DRUGS: usize = 4;
 /// Most lesions one patient may have: ten times the most any patient of the
 /// shipped scenarios reaches (about 500, Majeed syndrome over 15 years).
 pub const MAX_LESIONS: usize = 5_000;

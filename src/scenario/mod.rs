@@ -6,6 +6,7 @@
 pub mod differential;
 pub mod dist;
 pub mod limits;
+pub mod names;
 pub mod params;
 pub mod treatment;
 
@@ -496,6 +497,13 @@ fn file_kind(t: &std::fs::FileType) -> &'static str {
 pub fn parse(text: &str, origin: &str) -> Result<LoadedScenario> {
     let scenario: Scenario = toml::from_str(text).map_err(|e| {
         let mut message = limits::clip_lines(e.to_string().trim_end());
+        // serde names every valid field on one line, which the clipping cuts:
+        // the quoted line and its marker stay, the names become a suggestion.
+        if let Some(better) = names::unknown_name_message(e.message()) {
+            let full = e.to_string();
+            let before = full.trim_end().strip_suffix(e.message().trim_end());
+            message = limits::clip_lines(&format!("{}{better}", before.unwrap_or_default()));
+        }
         if message.contains("number too large") {
             message += &format!(
                 "\nwhole numbers go up to {} (a seed is a whole number from 0 to {})",

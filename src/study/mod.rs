@@ -13,14 +13,14 @@ pub mod sweep;
 use std::ops::Range;
 
 use crate::engine::cohort::{
-    choose_arm, metric_layout, run_units, Accumulators, Arm, CohortResult, CohortSpec, RowSink,
-    Shape,
+    choose_arm, metric_layout, run_units, Accumulators, Arm, CohortSpec, RowSink, Shape,
 };
 use crate::engine::drugs::DrugTable;
 use crate::engine::metrics::{metrics_of, Metric};
 use crate::engine::model_values::ReplicateModel;
 use crate::engine::treatment::{TreatmentPlan, MAX_DRUGS, MAX_STEP_DRUGS};
 use crate::error::{Error, Result};
+use crate::results::CohortResult;
 use crate::scenario::treatment::ArmSpec;
 use crate::scenario::{line_column, LoadedScenario, Scenario};
 

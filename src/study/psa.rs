@@ -7,9 +7,9 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::engine::cohort::CohortResult;
 use crate::error::{Error, Result};
-use crate::output::summary::replicate_estimates;
+use crate::results::summary::replicate_estimates;
+use crate::results::CohortResult;
 
 use super::Study;
 

@@ -11,9 +11,10 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::cohort::{Accumulators, CohortResult};
+use crate::engine::cohort::Accumulators;
 use crate::error::{Error, Result};
 use crate::output::writer::sha256_hex;
+use crate::results::CohortResult;
 use crate::scenario::limits;
 
 use super::Study;

@@ -14,9 +14,8 @@ use std::path::Path;
 use serde::Serialize;
 use toml::Value;
 
-use crate::engine::cohort::CohortResult;
 use crate::error::{Error, Result};
-use crate::output::summary::summary_rows;
+use crate::results::CohortResult;
 use crate::scenario::limits::{check_sweep_size, PointSize, MAX_SWEEP_POINTS as MAX_POINTS};
 use crate::scenario::{line_column, parse, LoadedScenario};
 
@@ -468,7 +467,7 @@ pub fn write_sweep_csv(sweep: &Sweep, results: &[CohortResult], dir: &Path) -> R
     header.extend(["arm", "metric", "mean", "lower_95", "upper_95", "mcse"].map(String::from));
     w.write_record(&header).map_err(err)?;
     for (point, (p, res)) in sweep.points.iter().zip(results).enumerate() {
-        for r in summary_rows(res) {
+        for r in res.summary() {
             let (mean, lower_95, upper_95, mcse) = (
                 finite(r.mean),
                 finite(r.lower_95),

@@ -36,7 +36,7 @@ const CASES: &[Case] = &[
     Case {
         name: "misspelled_top_level_field",
         text: b"seed = 1\npatiens = 5\n",
-        expect: &["line 2, column 1", "unknown field `patiens`", "expected one of", "`patients`"],
+        expect: &["line 2, column 1", "unknown field `patiens`", "did you mean `patients`?"],
     },
     Case {
         name: "misspelled_field_in_table",

@@ -7,14 +7,11 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
-use crate::engine::accum::Occupancy;
 use crate::engine::model_values::{DAYS_PER_MONTH, DAYS_PER_YEAR};
-use crate::output::km::{kaplan_meier, KmRow};
+use crate::results::km::KmRow;
+use crate::results::timeseries::TimePoint;
 
-use super::{
-    arm_panels, band, draw_percent_mesh, mean_pain_series, no_data, years_axis, PainPoint, Plot,
-    KM_ENDPOINT,
-};
+use super::{arm_panels, band, draw_percent_mesh, no_data, years_axis, Plot, KM_ENDPOINT};
 use crate::plot::palette as pal;
 use crate::plot::{anchored, bold, fmt_tick, text, Chart2d, DrawResult, Style};
 
@@ -27,11 +24,8 @@ impl Plot<'_> {
     where
         DB::ErrorType: 'static,
     {
-        let curves: Vec<_> = self
-            .res
-            .curves
-            .iter()
-            .map(|c| kaplan_meier(&c.km[KM_ENDPOINT]))
+        let curves: Vec<&[KmRow]> = (0..self.res.arms.len())
+            .map(|a| self.res.km(a, KM_ENDPOINT))
             .collect();
         // Show until every curve is below 2% or runs out of patients at risk.
         let last_day = curves
@@ -168,21 +162,13 @@ impl Plot<'_> {
             )?;
             return Ok(());
         }
-        let total = self.total();
-        let per_arm: Vec<Vec<Vec<f64>>> = self
-            .res
-            .curves
-            .iter()
-            .map(|c| {
-                c.occupancy
-                    .drugs
-                    .iter()
-                    .map(|d| {
-                        Occupancy::values(d)
-                            .iter()
-                            .map(|&v| v as f64 / total)
-                            .collect()
-                    })
+        // Per arm, per drug: the share on the drug at each grid point.
+        let per_arm: Vec<Vec<Vec<f64>>> = (0..self.res.arms.len())
+            .map(|a| {
+                let points = self.res.since_onset(a);
+                let drugs = points.first().map_or(0, |p| p.on_drug.len());
+                (0..drugs)
+                    .map(|d| points.iter().map(|p| p.on_drug[d]).collect())
                     .collect()
             })
             .collect();
@@ -195,7 +181,7 @@ impl Plot<'_> {
             .fold(0.0f64, f64::max);
         let ymax = if top > 0.0 { (top * 1.1).min(1.0) } else { 1.0 };
         for (a, panel) in arm_panels(body, self.res.arms.len()).iter().enumerate() {
-            let occ = &self.res.curves[a].occupancy;
+            let points = self.res.since_onset(a);
             let rows = &per_arm[a];
             let peak = rows.iter().flatten().copied().fold(0.0f64, f64::max);
             let mut chart = ChartBuilder::on(panel)
@@ -210,11 +196,11 @@ impl Plot<'_> {
                     continue;
                 }
                 let colour = pal::drug(&self.drugs[d]);
-                let step = occ.step_days as usize;
                 chart.draw_series(LineSeries::new(
-                    row.iter()
-                        .enumerate()
-                        .map(|(i, &v)| ((i * step) as f64 / DAYS_PER_YEAR, v)),
+                    points
+                        .iter()
+                        .zip(row)
+                        .map(|(p, &v)| (p.day as f64 / DAYS_PER_YEAR, v)),
                     colour.stroke_width(self.style.line(3)),
                 ))?;
             }
@@ -240,16 +226,13 @@ impl Plot<'_> {
         DB::ErrorType: 'static,
     {
         let years = years_axis(self.res);
-        let series: Vec<Vec<PainPoint>> = self
-            .res
-            .curves
-            .iter()
-            .map(|c| mean_pain_series(&c.occupancy))
+        let series: Vec<&[TimePoint]> = (0..self.res.arms.len())
+            .map(|a| self.res.since_onset(a))
             .collect();
         let peak = series
             .iter()
-            .flatten()
-            .map(|p| p.upper_95)
+            .flat_map(|points| points.iter())
+            .map(|p| p.pain_upper_95)
             .filter(|v| v.is_finite())
             .fold(0.0f64, f64::max);
         let ymax = if peak > 0.0 {
@@ -281,16 +264,17 @@ impl Plot<'_> {
             .draw()?;
         for (a, pts) in series.iter().enumerate() {
             let colour = pal::series(a);
-            let ok: Vec<&PainPoint> = pts.iter().filter(|p| p.mean.is_finite()).collect();
-            let xs: Vec<f64> = ok.iter().map(|p| p.day / DAYS_PER_YEAR).collect();
-            let lo: Vec<f64> = ok.iter().map(|p| p.lower_95).collect();
-            let hi: Vec<f64> = ok.iter().map(|p| p.upper_95).collect();
+            let ok: Vec<&TimePoint> = pts.iter().filter(|p| p.mean_pain.is_finite()).collect();
+            let xs: Vec<f64> = ok.iter().map(|p| p.day as f64 / DAYS_PER_YEAR).collect();
+            let lo: Vec<f64> = ok.iter().map(|p| p.pain_lower_95).collect();
+            let hi: Vec<f64> = ok.iter().map(|p| p.pain_upper_95).collect();
             chart.draw_series(std::iter::once(Polygon::new(
                 band(&xs, &lo, &hi),
                 colour.mix(0.2).filled(),
             )))?;
             chart.draw_series(LineSeries::new(
-                ok.iter().map(|p| (p.day / DAYS_PER_YEAR, p.mean)),
+                ok.iter()
+                    .map(|p| (p.day as f64 / DAYS_PER_YEAR, p.mean_pain)),
                 colour.stroke_width(self.style.line(3)),
             ))?;
         }
@@ -303,7 +287,7 @@ impl Plot<'_> {
         &self,
         chart: &super::Chart2d<'_, DB>,
         table: &DrawingArea<DB, Shift>,
-        curves: &[Vec<KmRow>],
+        curves: &[&[KmRow]],
         months: f64,
         px: f64,
     ) -> DrawResult

@@ -5,8 +5,8 @@
 //! mean pain with its 95% band ([`curves`]). Each is written as PNG and SVG,
 //! in the paper or slide style.
 //!
-//! The mean-pain formula ([`pain_band`]) is shared with `timeseries.csv`
-//! (a test checks that both give the same numbers).
+//! Every number drawn is an estimate of [`crate::results`] (time series,
+//! Kaplan–Meier curves, flare shares), the same that the CSV files hold.
 
 pub mod curves;
 
@@ -16,12 +16,13 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
-use crate::engine::accum::{Occupancy, PAIN_SCALE};
-use crate::engine::cohort::{CohortResult, FLARE_BINS};
+use crate::engine::accum::Occupancy;
+use crate::engine::cohort::FLARE_BINS;
 use crate::engine::model_values::{DAYS_PER_MONTH, DAYS_PER_YEAR};
 use crate::engine::patient::N_STATES;
 use crate::error::{Error, Result};
-use crate::output::km::{kaplan_meier, km_median};
+use crate::results::km::km_median;
+use crate::results::CohortResult;
 
 use super::palette as pal;
 use super::{
@@ -32,80 +33,6 @@ use super::{
 /// Index in [`crate::engine::accum::ENDPOINTS`] of the Kaplan–Meier endpoint
 /// drawn: `first_remission_from_diagnosis`.
 pub const KM_ENDPOINT: usize = 2;
-
-/// Mean pain (VAS) among `n` observed patients from the sum and sum of
-/// squares of their fixed-point pain ([`PAIN_SCALE`]), with a normal 95%
-/// confidence band (lower end clipped at 0). NaN when nobody is observed.
-///
-/// This is the formula of `mean_pain_vas` in `timeseries.csv`.
-pub fn pain_band(sum: i64, sum_sq: i128, n: f64) -> (f64, f64, f64) {
-    if n < 1.0 {
-        return (f64::NAN, f64::NAN, f64::NAN);
-    }
-    let mean = sum as f64 / PAIN_SCALE / n;
-    let ex2 = sum_sq as f64 / (PAIN_SCALE * PAIN_SCALE) / n;
-    let var = (ex2 - mean * mean).max(0.0) * n / (n - 1.0).max(1.0);
-    let se = (var / n).sqrt();
-    (mean, (mean - 1.96 * se).max(0.0), mean + 1.96 * se)
-}
-
-/// Mean pain at one grid point of the time series.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct PainPoint {
-    /// Days since onset.
-    pub day: f64,
-    /// Patients observed (active, in remission or resolved).
-    pub observed: f64,
-    /// Mean pain, VAS 0-10 (0 outside flares).
-    pub mean: f64,
-    /// Lower end of the 95% band.
-    pub lower_95: f64,
-    /// Upper end of the 95% band.
-    pub upper_95: f64,
-}
-
-/// Mean pain over the time grid of an occupancy accumulator.
-pub fn mean_pain_series(occ: &Occupancy) -> Vec<PainPoint> {
-    let states: Vec<Vec<i64>> = occ.states.iter().map(|d| Occupancy::values(d)).collect();
-    let pain = Occupancy::values(&occ.pain);
-    let pain_sq = Occupancy::values(&occ.pain_sq);
-    (0..occ.points())
-        .map(|i| {
-            let observed = (states[0][i] + states[1][i] + states[2][i]) as f64;
-            let (mean, lower_95, upper_95) = pain_band(pain[i], pain_sq[i], observed);
-            PainPoint {
-                day: (i * occ.step_days as usize) as f64,
-                observed,
-                mean,
-                lower_95,
-                upper_95,
-            }
-        })
-        .collect()
-}
-
-/// Shares of all `total` patients in each state (active, remission,
-/// resolved, lost) at each grid point.
-pub fn state_shares(occ: &Occupancy, total: f64) -> Vec<[f64; N_STATES]> {
-    let states: Vec<Vec<i64>> = occ.states.iter().map(|d| Occupancy::values(d)).collect();
-    (0..occ.points())
-        .map(|i| std::array::from_fn(|s| states[s][i] as f64 / total.max(1.0)))
-        .collect()
-}
-
-/// Shares of patients by flares while observed (bins 0..=49 and 50 or more).
-pub fn flare_shares(counts: &[u64]) -> Vec<f64> {
-    let n: u64 = counts.iter().sum();
-    counts
-        .iter()
-        .map(|&c| if n == 0 { 0.0 } else { c as f64 / n as f64 })
-        .collect()
-}
-
-/// Patients in the cohort (per replicate times replicates).
-fn total_patients(res: &CohortResult) -> u64 {
-    res.patients * res.replicates.len() as u64
-}
 
 /// `12345678` as `12,345,678`.
 fn thousands(n: u64) -> String {
@@ -184,7 +111,7 @@ pub fn render_cohort_plot_with(
     style: Style,
     with_text: bool,
 ) -> Result<()> {
-    let total = total_patients(res);
+    let total = res.total_patients();
     let subtitle = if res.replicates.len() > 1 {
         format!(
             "{caption} · {} patients ({} × {} replicates)",
@@ -407,13 +334,11 @@ impl Plot<'_> {
             Kind::Km => {
                 let mut v: Vec<(Swatch, String)> = self
                     .res
-                    .curves
+                    .arms
                     .iter()
-                    .zip(&self.res.arms)
                     .enumerate()
-                    .map(|(a, (c, name))| {
-                        let rows = kaplan_meier(&c.km[KM_ENDPOINT]);
-                        let median = km_median(&rows)
+                    .map(|(a, name)| {
+                        let median = km_median(self.res.km(a, KM_ENDPOINT))
                             .map_or("median not reached".to_string(), |d| {
                                 format!("median {:.1} months", d / DAYS_PER_MONTH)
                             });
@@ -475,21 +400,17 @@ impl Plot<'_> {
         })
     }
 
-    fn total(&self) -> f64 {
-        total_patients(self.res) as f64
-    }
-
     fn occupancy<DB: DrawingBackend>(&self, body: &DrawingArea<DB, Shift>, px: f64) -> DrawResult
     where
         DB::ErrorType: 'static,
     {
         let years = years_axis(self.res);
         for (a, panel) in arm_panels(body, self.res.arms.len()).iter().enumerate() {
-            let curves = &self.res.curves[a];
-            let occ = &curves.occupancy;
-            let shares = state_shares(occ, self.total());
-            let xs: Vec<f64> = (0..shares.len())
-                .map(|i| (i * occ.step_days as usize) as f64 / DAYS_PER_YEAR)
+            let points = self.res.since_onset(a);
+            let shares: Vec<[f64; N_STATES]> = points.iter().map(|p| p.shares).collect();
+            let xs: Vec<f64> = points
+                .iter()
+                .map(|p| p.day as f64 / DAYS_PER_YEAR)
                 .collect();
             let mut chart = ChartBuilder::on(panel)
                 .caption(&self.res.arms[a], super::bold(px * 1.05))
@@ -536,11 +457,8 @@ impl Plot<'_> {
     {
         let years = years_axis(self.res);
         let states: Vec<usize> = (0..N_STATES).filter(|&s| self.state_seen(s)).collect();
-        let shares: Vec<Vec<[f64; N_STATES]>> = self
-            .res
-            .curves
-            .iter()
-            .map(|c| state_shares(&c.occupancy, self.total()))
+        let shares: Vec<Vec<[f64; N_STATES]>> = (0..self.res.arms.len())
+            .map(|a| self.res.since_onset(a).iter().map(|p| p.shares).collect())
             .collect();
         let cols = panel_cols(states.len());
         let slide = self.style == Style::Slide;
@@ -604,11 +522,8 @@ impl Plot<'_> {
     where
         DB::ErrorType: 'static,
     {
-        let shares: Vec<Vec<f64>> = self
-            .res
-            .curves
-            .iter()
-            .map(|c| flare_shares(&c.flares))
+        let shares: Vec<&[f64]> = (0..self.res.arms.len())
+            .map(|a| self.res.flare_shares(a))
             .collect();
         let last = shares
             .iter()

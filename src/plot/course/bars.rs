@@ -10,7 +10,7 @@ use crate::engine::model_values::DAYS_PER_YEAR;
 use crate::engine::patient::StopReason;
 use crate::model::{Site, Stage};
 
-use super::draw::{clip, draw_markers, Chart2d, Frame};
+use super::frame::{clip, draw_markers, Chart2d, Frame};
 use super::{CourseTrace, LesionTrace};
 use crate::plot::palette as pal;
 use crate::plot::{anchored, bold, fmt_tick, text, DrawResult};

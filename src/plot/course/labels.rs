@@ -8,7 +8,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
-use super::draw::{shown, Chart2d, Frame};
+use super::frame::{shown, Chart2d, Frame};
 use super::CourseTrace;
 use crate::engine::model_values::DAYS_PER_YEAR;
 use crate::plot::palette as pal;

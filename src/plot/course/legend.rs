@@ -2,7 +2,7 @@
 //! time window (flares, fever, CRP, imaging, lesion stages, drugs, events).
 
 use super::bars::drug_rows;
-use super::draw::{overlaps, shown, CourseOptions};
+use super::frame::{overlaps, scored_in_window, shown, CourseOptions};
 use super::CourseTrace;
 use crate::engine::model_values::DAYS_PER_YEAR;
 use crate::engine::patient::StopReason;
@@ -45,7 +45,7 @@ pub(crate) fn course_legend_of(
     let full = !opt.compact;
     add(
         full && if opt.slide_layout() {
-            super::draw::scored_in_window(t, opt)
+            scored_in_window(t, opt)
         } else {
             !t.activity.is_empty()
         },

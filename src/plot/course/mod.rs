@@ -20,18 +20,19 @@
 
 pub mod bars;
 pub mod draw;
+pub mod frame;
 mod labels;
 mod legend;
 mod score;
 mod slide;
 
-pub use draw::{render_course, CourseOptions};
+pub use draw::render_course;
+pub use frame::CourseOptions;
 
 use crate::engine::cohort::Arm;
 use crate::engine::model_values::{ReplicateModel, DAYS_PER_MONTH, DAYS_PER_YEAR};
 use crate::engine::outcome::{Segment, State};
-use crate::engine::patient::{simulate_patient, EventKind, EventLog, Outcome, Scratch, StopReason};
-use crate::engine::treatment::TreatmentState;
+use crate::engine::patient::{EventKind, EventLog, Outcome, Scratch, StopReason};
 use crate::error::{Error, Result};
 use crate::model::{condition_names, Condition, Genotype, Site, Stage};
 use crate::study::Study;
@@ -576,15 +577,11 @@ impl CourseSim {
                 self.patients - 1
             )));
         }
-        let mut state = self
-            .arm
-            .plan
-            .as_ref()
-            .map(|plan| TreatmentState::new(plan, &self.model, patient));
         let mut log = EventLog::default();
         let mut scratch = Scratch::default();
-        let outcome =
-            simulate_patient(&self.model, patient, state.as_mut(), &mut scratch, &mut log);
+        let outcome = self
+            .arm
+            .simulate(&self.model, patient, &mut scratch, &mut log);
         if let Some(limit) = outcome.limit {
             return Err(Error::PatientLimit(format!(
                 "scenario {}: patient {patient} (arm `{}`) has {}",

@@ -7,7 +7,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::bars::{panel_name, row_labels};
-use super::draw::{clip, draw_markers, Frame};
+use super::frame::{clip, draw_markers, Frame};
 use super::CourseTrace;
 use crate::engine::model_values::DAYS_PER_YEAR;
 use crate::plot::palette as pal;

@@ -1,4 +1,4 @@
-//! Turning accumulators into summary rows: per arm and metric, the mean over
+//! Summary rows and paired differences from the accumulators: per arm and metric, the mean over
 //! replicates, a 95% interval and the Monte Carlo standard error.
 //!
 //! With one replicate the interval is the Monte Carlo interval
@@ -7,9 +7,9 @@
 //! distribution-valued parameters; `mcse` is always the Monte Carlo standard
 //! error of the mean over replicates, `sqrt(sum se_r²) / R`.
 
-use crate::engine::cohort::CohortResult;
 use crate::engine::metrics::{MEDIAN_ACTIVE_PERIOD, MEDIAN_DELAY};
 use crate::engine::model_values::DAYS_PER_MONTH;
+use crate::results::CohortResult;
 
 /// One row of `summary.csv`.
 #[derive(Debug, Clone, PartialEq)]
@@ -129,7 +129,7 @@ pub fn replicate_estimates(res: &CohortResult, a: usize) -> Vec<(String, Vec<f64
 }
 
 /// All summary rows, arm by arm, metric by metric.
-pub fn summary_rows(res: &CohortResult) -> Vec<SummaryRow> {
+pub(crate) fn summary_rows(res: &CohortResult) -> Vec<SummaryRow> {
     let mut rows = Vec::new();
     for (a, arm) in res.arms.iter().enumerate() {
         for (metric, per_rep) in replicate_estimates_se(res, a) {
@@ -149,7 +149,7 @@ pub fn summary_rows(res: &CohortResult) -> Vec<SummaryRow> {
 
 /// Paired differences of each arm from the first, for every metric with a
 /// meaningful one (see [`crate::engine::metrics::Metric::paired_quantity`]).
-pub fn difference_rows(res: &CohortResult) -> Vec<DifferenceRow> {
+pub(crate) fn difference_rows(res: &CohortResult) -> Vec<DifferenceRow> {
     let mut rows = Vec::new();
     for (k, arm) in res.arms.iter().enumerate().skip(1) {
         for (m, metric) in res.metrics.iter().enumerate() {
