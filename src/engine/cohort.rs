@@ -21,11 +21,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::scenario::Scenario;
 
+use super::accrual::{Accrual, Both};
 use super::accum::{
     add_endpoints, DayBins, DayHistogram, FixedSum, Occupancy, OccupancyCells, Stat, SurvivalBins,
     SurvivalCounts,
 };
 use super::drugs::DrugTable;
+use super::events::Observer;
 use super::from_diagnosis::{FromDiagnosis, FromDiagnosisCells};
 use super::metrics::{Metric, MetricLayout};
 use super::model_values::ReplicateModel;
@@ -43,6 +45,7 @@ pub fn metric_layout(scenario: &Scenario, drugs: &DrugTable, arms: &[Arm]) -> Me
         .max()
         .unwrap_or(0);
     MetricLayout::new(scenario.horizon_years, &drugs.names(), max_steps)
+        .with_economics(scenario.economics.is_some())
 }
 
 /// Patients per chunk; part of the determinism contract (do not derive from threads).
@@ -642,6 +645,32 @@ fn merge_replicate(into: &mut ReplicateStats, from: &ReplicateStats) {
     }
 }
 
+/// Simulates one patient, with its costs and QALYs accrued when the
+/// replicate has economic values.
+fn simulate_accrued<O: Observer>(
+    model: &ReplicateModel,
+    patient: u64,
+    treatment: Option<&mut TreatmentState<'_>>,
+    scratch: &mut Scratch,
+    obs: &mut O,
+) -> Outcome {
+    match &model.economics {
+        None => simulate_patient(model, patient, treatment, scratch, obs),
+        Some(e) => {
+            let mut accrual = Accrual::new(e);
+            let mut o = simulate_patient(
+                model,
+                patient,
+                treatment,
+                scratch,
+                &mut Both(obs, &mut accrual),
+            );
+            o.economics = accrual.finish();
+            o
+        }
+    }
+}
+
 fn simulate_chunk(
     model: &ReplicateModel,
     spec: &CohortSpec,
@@ -681,7 +710,7 @@ fn simulate_chunk(
                 .map(|plan| TreatmentState::new(plan, model, p));
             let outcome = if want_rows {
                 let mut log = EventLog::default();
-                let o = simulate_patient(model, p, state.as_mut(), &mut scratch, &mut log);
+                let o = simulate_accrued(model, p, state.as_mut(), &mut scratch, &mut log);
                 acc.rows.push(PatientRows {
                     arm: a,
                     outcome: o.clone(),
@@ -689,7 +718,7 @@ fn simulate_chunk(
                 });
                 o
             } else {
-                simulate_patient(model, p, state.as_mut(), &mut scratch, &mut Discard)
+                simulate_accrued(model, p, state.as_mut(), &mut scratch, &mut Discard)
             };
             if let Some(limit) = outcome.limit {
                 // The run fails: the sums are not needed.

@@ -4,6 +4,7 @@
 //! the file, line and column. An empty file is a valid scenario.
 
 pub mod dist;
+pub mod economics;
 pub mod limits;
 pub mod params;
 pub mod treatment;
@@ -64,6 +65,10 @@ pub struct Scenario {
     /// expanded into grid points by [`crate::study::sweep`].
     #[serde(default)]
     pub sweep: Option<toml::Spanned<SweepTable>>,
+    /// `[economics]`: costs, utilities and discounting; without it no
+    /// economic outcome is computed or written.
+    #[serde(default)]
+    pub economics: Option<economics::Economics>,
 }
 
 /// `[sweep]` as written: key (with its place in the file) → value.

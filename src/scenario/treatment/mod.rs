@@ -9,7 +9,8 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::dist::{
-    num, CourseDays, CourseWeeks, Courses, Factor, Param, PerYear, Prob, Ratio, WeeksOrZero,
+    num, CourseDays, CourseWeeks, Courses, Factor, NonNegative, Param, PerYear, Prob, Ratio,
+    WeeksOrZero,
 };
 use super::limits;
 use crate::error::Error;
@@ -52,6 +53,10 @@ pub struct DrugSpec {
     pub lasting_hazard_ratio: Option<Param<Ratio>>,
     /// Weeks the lasting effect holds after stopping (0: none).
     pub lasting_weeks: Option<Param<WeeksOrZero>>,
+    /// Cost per day on the drug, from start to stop (used with `[economics]`).
+    pub cost_per_day: Option<Param<NonNegative>>,
+    /// Cost per course of a drug given in courses (used with `[economics]`).
+    pub cost_per_course: Option<Param<NonNegative>>,
 }
 
 /// The values of one drug for one replicate.
@@ -160,6 +165,8 @@ impl DrugSpec {
             max_weeks: Some(Param::fixed(0.0)),
             lasting_hazard_ratio: Some(Param::fixed(1.0)),
             lasting_weeks: Some(Param::fixed(0.0)),
+            cost_per_day: None,
+            cost_per_course: None,
         }
     }
 }
