@@ -204,6 +204,9 @@ pub(super) fn write_results(
     if crate::study::psa::wants_tables(study) {
         crate::study::psa::write_tables(study, result, dir)?;
     }
+    if let Some(inputs) = crate::economics::EconomicInputs::of(study, result) {
+        crate::economics::files::write_economics(&inputs, dir)?;
+    }
     let drugs = study.drug_names();
     if let Some(style) = plots {
         crate::plot::cohort::cohort_plots(
