@@ -206,6 +206,9 @@ pub(super) fn write_results(
     }
     if let Some(inputs) = crate::economics::EconomicInputs::of(study, result) {
         crate::economics::files::write_economics(&inputs, dir)?;
+        if plots.is_some() && inputs.replicates() > 1 {
+            crate::plot::economics::economics_plots(&inputs, &study.name(), &dir.join("plots"))?;
+        }
     }
     let drugs = study.drug_names();
     if let Some(style) = plots {

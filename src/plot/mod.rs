@@ -11,6 +11,7 @@
 
 pub mod cohort;
 pub mod course;
+pub mod economics;
 pub mod gallery;
 pub mod readme;
 pub mod report;
