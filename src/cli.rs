@@ -4,6 +4,7 @@
 mod calibrate;
 mod charts;
 mod listing;
+mod owsa;
 mod run;
 
 use std::io::IsTerminal;
@@ -19,6 +20,7 @@ use crate::study::shard::ShardSpec;
 
 pub use charts::{CheckArgs, CourseArgs, GalleryArgs, ScenarioArgs};
 pub use listing::scenario_listing;
+pub use owsa::OwsaArgs;
 
 /// Command-line arguments.
 #[derive(Debug, Parser)]
@@ -49,6 +51,8 @@ pub enum Command {
     Gallery(GalleryArgs),
     /// Merge the shards of a run (`run --shard K/N`) into the results of one run
     Merge(MergeArgs),
+    /// One-way sensitivity analysis of the parameters given as distributions: owsa.csv and tornado diagrams
+    Owsa(OwsaArgs),
 }
 
 /// Options of `merge`.
@@ -187,6 +191,7 @@ fn dispatch(cli: Cli) -> Result<()> {
         Command::Course(args) => charts::course(&args),
         Command::Gallery(args) => charts::gallery(&args),
         Command::Merge(args) => run::merge(&args),
+        Command::Owsa(args) => owsa::owsa_command(&args),
     }
 }
 

@@ -469,3 +469,64 @@ fn threads_and_shards_give_the_same_economics_files() {
         );
     }
 }
+
+#[test]
+fn one_way_sensitivity_varies_one_parameter_on_the_same_patients() {
+    use crmo_sim::economics::owsa::{owsa, ranges, with_values, OwsaOutcome};
+    let text = PSA_STUDY.replace("patients = 300", "patients = 400");
+    let loaded = parse(&text, "psa.toml").unwrap();
+    let r = ranges(&loaded).unwrap();
+    let cost = r
+        .iter()
+        .find(|r| r.parameter == "drugs.tnf_inhibitor.cost_per_day")
+        .unwrap();
+    // gamma(mean 10, shape 4) = 1.25 · chi-square(8): percentiles 1.25 · 2.1797
+    // and 1.25 · 17.5345; 100,001 draws put them within 1%.
+    assert!(
+        (cost.low_value / (1.25 * 2.1797) - 1.0).abs() < 0.01,
+        "{cost:?}"
+    );
+    assert!(
+        (cost.high_value / (1.25 * 17.5345) - 1.0).abs() < 0.01,
+        "{cost:?}"
+    );
+    assert!((cost.base_value / 10.0 - 1.0).abs() < 0.01, "{cost:?}");
+    let wtp = 60_000.0;
+    let rows = owsa(&loaded, &OwsaOutcome::IncrementalNmb { wtp }, &|_, _| {}).unwrap();
+    assert_eq!(
+        rows.len(),
+        r.len() * 4,
+        "one row per parameter and arm after the first"
+    );
+    // The base: every parameter at its mean, one replicate, the same patients.
+    let base_values: Vec<(&str, f64)> = r
+        .iter()
+        .map(|x| (x.parameter.as_str(), x.base_value))
+        .collect();
+    let base = with_values(&loaded, &base_values)
+        .unwrap()
+        .run(&mut NoRows, &|_| {})
+        .unwrap();
+    let nmb = |res: &CohortResult, arm: &str| {
+        let (c, _) = summary(res, arm, "costs_per_patient");
+        let (q, _) = summary(res, arm, "qalys_per_patient");
+        wtp * q - c
+    };
+    let expected_base = nmb(&base, "nsaid-tnf") - nmb(&base, "nsaid");
+    for row in &rows {
+        let first = rows.iter().find(|x| x.outcome == row.outcome).unwrap();
+        assert_eq!(row.base, first.base, "one base run for every parameter");
+        if row.outcome == "incremental_nmb_nsaid-tnf_vs_nsaid" {
+            assert!((row.base - expected_base).abs() < 1e-6 * expected_base.abs().max(1.0));
+        }
+        if row.parameter == "economics.costs.imaging_radiograph" {
+            // Radiographs are never taken: the outcome does not move.
+            assert_eq!((row.low, row.high), (row.base, row.base), "{row:?}");
+        }
+        if row.parameter == "drugs.tnf_inhibitor.cost_per_day"
+            && row.outcome == "incremental_nmb_nsaid-tnf_vs_nsaid"
+        {
+            assert!(row.high < row.base && row.base < row.low, "{row:?}");
+        }
+    }
+}

@@ -12,6 +12,7 @@
 
 pub mod cea;
 pub mod files;
+pub mod owsa;
 pub mod psa;
 
 use crate::engine::cohort::CohortResult;

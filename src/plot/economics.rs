@@ -9,6 +9,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use crate::economics::cea::{cea_rows, Status};
+use crate::economics::owsa::OwsaRow;
 use crate::economics::psa::{ceac_rows, evpi_rows};
 use crate::economics::EconomicInputs;
 use crate::error::{Error, Result};
@@ -282,4 +283,140 @@ fn evpi_chart(inputs: &EconomicInputs, caption: &str) -> XyChart {
         lines: vec![("EVPI".into(), 0, pts)],
         ..XyChart::default()
     }
+}
+
+/// A tornado diagram of one outcome: per parameter, a bar from the outcome
+/// at its low value to the outcome at its high value, widest on top.
+#[derive(Debug, Clone)]
+pub(crate) struct Tornado {
+    title: String,
+    subtitle: String,
+    outcome: String,
+    base: f64,
+    /// `(parameter, outcome at low, outcome at high)`, widest first.
+    bars: Vec<(String, f64, f64)>,
+}
+
+impl Tornado {
+    /// The tornado of `outcome` from the rows of `owsa.csv`.
+    pub(crate) fn of(rows: &[OwsaRow], outcome: &str, caption: &str) -> Option<Self> {
+        let mine: Vec<&OwsaRow> = rows.iter().filter(|r| r.outcome == outcome).collect();
+        let base = mine.first()?.base;
+        let mut bars: Vec<(String, f64, f64)> = mine
+            .iter()
+            .map(|r| (r.parameter.clone(), r.low, r.high))
+            .collect();
+        bars.sort_by(|a, b| (b.2 - b.1).abs().total_cmp(&(a.2 - a.1).abs()));
+        Some(Tornado {
+            title: format!("One-way sensitivity: {outcome}"),
+            subtitle: format!(
+                "{caption} · each parameter at the 2.5th and 97.5th percentiles of its distribution, the others at their means, the same patients · base {}",
+                tick(base)
+            ),
+            outcome: outcome.to_string(),
+            base,
+            bars,
+        })
+    }
+}
+
+impl Figure for Tornado {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult
+    where
+        DB::ErrorType: 'static,
+    {
+        let (w, h) = root.dim_in_pixel();
+        let px = super::Style::Paper.base_px(w, h);
+        let top = draw_title(root, &self.title, &self.subtitle, px * 1.4)?;
+        let body = root.split_vertically(top).1;
+        let entries = vec![
+            (
+                Swatch::Box(pal::series(0), 1.0),
+                "parameter at its low value".to_string(),
+            ),
+            (
+                Swatch::Box(pal::series(1), 1.0),
+                "parameter at its high value".to_string(),
+            ),
+        ];
+        let lh = legend_height(&body, &entries, px)? + (px * 0.8) as u32;
+        let (_, bh) = body.dim_in_pixel();
+        let (upper, lower) = body.split_vertically(bh.saturating_sub(lh));
+        draw_legend(&lower.margin((px * 0.4) as u32, 0, 0, 0), &entries, px)?;
+        let n = self.bars.len();
+        let (x0, x1) = span(self.bars.iter().flat_map(|b| [b.1, b.2]).chain([self.base]));
+        let pad = (x1 - x0) * 0.05;
+        let longest = self.bars.iter().map(|b| b.0.len()).max().unwrap_or(10);
+        let mut chart = ChartBuilder::on(&upper)
+            .margin((px * 1.0) as u32)
+            .x_label_area_size((px * 3.0) as u32)
+            .y_label_area_size((px * 0.55 * longest as f64).max(px * 6.0) as u32)
+            .build_cartesian_2d((x0 - pad)..(x1 + pad), -0.5..(n as f64 - 0.5))?;
+        // Bar k (from the bottom) is centred on y = k.
+        let names: Vec<String> = self.bars.iter().rev().map(|b| b.0.clone()).collect();
+        let label = |y: f64| {
+            let k = y.round();
+            if (y - k).abs() < 1e-6 && k >= 0.0 {
+                names.get(k as usize).cloned().unwrap_or_default()
+            } else {
+                String::new()
+            }
+        };
+        chart
+            .configure_mesh()
+            .max_light_lines(0)
+            .disable_y_mesh()
+            .bold_line_style(pal::GRID.stroke_width(1))
+            .label_style(text(px * 0.85))
+            .axis_desc_style(text(px))
+            .x_desc(self.outcome.as_str())
+            .x_label_formatter(&|v| tick(*v))
+            .y_labels(n.max(1) + 1)
+            .y_label_formatter(&|v| label(*v))
+            .draw()?;
+        for (k, (_, low, high)) in self.bars.iter().rev().enumerate() {
+            let y = k as f64;
+            for (value, colour) in [(*low, pal::series(0)), (*high, pal::series(1))] {
+                let (a, b) = if value < self.base {
+                    (value, self.base)
+                } else {
+                    (self.base, value)
+                };
+                chart.draw_series([Rectangle::new(
+                    [(a, y - 0.35), (b, y + 0.35)],
+                    colour.mix(0.85).filled(),
+                )])?;
+            }
+        }
+        chart.draw_series(LineSeries::new(
+            [(self.base, -0.5), (self.base, n as f64 - 0.5)],
+            BLACK.stroke_width(2),
+        ))?;
+        Ok(())
+    }
+}
+
+/// Draws one tornado diagram per outcome of `rows` into `dir` as
+/// `tornado_<outcome>.png` and `.svg`.
+pub fn tornado_plots(rows: &[OwsaRow], caption: &str, dir: &Path) -> Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::output(dir, e))?;
+    let mut outcomes: Vec<&str> = Vec::new();
+    for r in rows {
+        if !outcomes.contains(&r.outcome.as_str()) {
+            outcomes.push(&r.outcome);
+        }
+    }
+    let (w, h) = ECONOMICS_PLOT_SIZE;
+    let mut out = Vec::new();
+    for o in outcomes {
+        let Some(t) = Tornado::of(rows, o, caption) else {
+            continue;
+        };
+        for ext in ["png", "svg"] {
+            let path = dir.join(format!("tornado_{o}.{ext}"));
+            super::render(&t, &path, w, h)?;
+            out.push(path);
+        }
+    }
+    Ok(out)
 }
