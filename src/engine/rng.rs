@@ -39,6 +39,9 @@ pub enum Purpose {
     Responsiveness = 5,
     /// Treatment events (adverse events).
     Treatment = 6,
+    /// The diagnosis route: whether an acute presentation is diagnosed
+    /// early, and when (arm-independent, drawn once at baseline).
+    DiagnosisRoute = 7,
 }
 
 /// Streams per patient reserved by the layout (`patient << 4 | purpose`).
