@@ -219,11 +219,11 @@ impl Basis {
         let mut a = [[0.0; TERMS + 1]; TERMS];
         for (r, &yr) in y.iter().enumerate() {
             let row = self.row(r, terms);
-            for i in 0..terms {
-                for j in 0..terms {
-                    a[i][j] += row[i] * row[j];
+            for (ai, &xi) in a.iter_mut().zip(&row).take(terms) {
+                for (aij, &xj) in ai.iter_mut().zip(&row).take(terms) {
+                    *aij += xi * xj;
                 }
-                a[i][TERMS] += row[i] * yr;
+                ai[TERMS] += xi * yr;
             }
         }
         let beta = solve(&mut a, terms)?;
@@ -247,17 +247,22 @@ fn solve(a: &mut [[f64; TERMS + 1]; TERMS], terms: usize) -> Option<[f64; TERMS]
             return None;
         }
         a.swap(c, p);
-        for r in c + 1..terms {
-            let f = a[r][c] / a[c][c];
-            for k in c..=TERMS {
-                a[r][k] -= f * a[c][k];
+        let pivot = a[c];
+        for row in a.iter_mut().take(terms).skip(c + 1) {
+            let f = row[c] / pivot[c];
+            for (x, q) in row.iter_mut().zip(&pivot).skip(c) {
+                *x -= f * q;
             }
         }
     }
     let mut beta = [0.0; TERMS];
     for c in (0..terms).rev() {
-        let s: f64 = (c + 1..terms).map(|k| a[c][k] * beta[k]).sum();
-        beta[c] = (a[c][TERMS] - s) / a[c][c];
+        let known: f64 = a[c][c + 1..terms]
+            .iter()
+            .zip(&beta[c + 1..terms])
+            .map(|(x, b)| x * b)
+            .sum();
+        beta[c] = (a[c][TERMS] - known) / a[c][c];
     }
     Some(beta)
 }

@@ -196,10 +196,8 @@ impl<'a> Accrual<'a> {
 
     fn end(&mut self, day: f64) {
         self.switch(day, 0.0);
-        for d in 0..MAX_DRUGS {
-            if self.on_drug[d].is_finite() {
-                self.drug_stop(d as u16, day);
-            }
+        while let Some(d) = self.on_drug.iter().position(|s| s.is_finite()) {
+            self.drug_stop(d as u16, day);
         }
         self.ended = true;
     }

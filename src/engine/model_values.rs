@@ -383,40 +383,6 @@ impl GenotypeModel {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use rand::SeedableRng;
-
-    /// The Erlang path has the gamma's mean and variance (k·θ, k·θ²);
-    /// tolerance 4 standard errors (false alarm ~6e-5 per check).
-    #[test]
-    fn erlang_durations_have_the_gamma_moments() {
-        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
-        let d = GammaDuration::new(280.0, 2.0);
-        assert!(matches!(d, GammaDuration::Erlang { k: 2, .. }));
-        let n = 200_000;
-        let xs: Vec<f64> = (0..n).map(|_| d.sample(&mut rng)).collect();
-        let mean = xs.iter().sum::<f64>() / n as f64;
-        let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
-        let (mu, sigma2) = (280.0, 2.0 * 140.0 * 140.0);
-        assert!(
-            (mean - mu).abs() < 4.0 * (sigma2 / n as f64).sqrt(),
-            "mean {mean}"
-        );
-        // Var of the sample variance for a gamma: sigma^4 (2/(n-1) + 6/(k n)).
-        let se_var = sigma2 * (2.0 / (n - 1) as f64 + 6.0 / (2.0 * n as f64)).sqrt();
-        assert!(
-            (var - sigma2).abs() < 4.0 * se_var,
-            "variance {var} vs {sigma2}"
-        );
-        assert!(matches!(
-            GammaDuration::new(1.0, 2.5),
-            GammaDuration::Gamma(_)
-        ));
-    }
-}
-
 /// One replicate's economic values: `[economics]` from its own stream, then
 /// each drug's costs from a stream named by the drug (scenario value, else
 /// the catalogue's illustrative default). Drawn values are recorded after
@@ -465,5 +431,39 @@ fn economics_model(
         utilities,
         drug_cost_per_day: per_day,
         drug_cost_per_course: per_course,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    /// The Erlang path has the gamma's mean and variance (k·θ, k·θ²);
+    /// tolerance 4 standard errors (false alarm ~6e-5 per check).
+    #[test]
+    fn erlang_durations_have_the_gamma_moments() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+        let d = GammaDuration::new(280.0, 2.0);
+        assert!(matches!(d, GammaDuration::Erlang { k: 2, .. }));
+        let n = 200_000;
+        let xs: Vec<f64> = (0..n).map(|_| d.sample(&mut rng)).collect();
+        let mean = xs.iter().sum::<f64>() / n as f64;
+        let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
+        let (mu, sigma2) = (280.0, 2.0 * 140.0 * 140.0);
+        assert!(
+            (mean - mu).abs() < 4.0 * (sigma2 / n as f64).sqrt(),
+            "mean {mean}"
+        );
+        // Var of the sample variance for a gamma: sigma^4 (2/(n-1) + 6/(k n)).
+        let se_var = sigma2 * (2.0 / (n - 1) as f64 + 6.0 / (2.0 * n as f64)).sqrt();
+        assert!(
+            (var - sigma2).abs() < 4.0 * se_var,
+            "variance {var} vs {sigma2}"
+        );
+        assert!(matches!(
+            GammaDuration::new(1.0, 2.5),
+            GammaDuration::Gamma(_)
+        ));
     }
 }

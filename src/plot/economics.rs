@@ -20,7 +20,10 @@ use super::{draw_legend, draw_title, legend_height, text, DrawResult, Figure, Sw
 /// Size of the economics plots, pixels.
 pub const ECONOMICS_PLOT_SIZE: (u32, u32) = (1400, 900);
 
-/// A chart of lines, point clouds and horizontal bars on two numeric axes.
+/// A labelled series: its label, colour index and points.
+pub(crate) type LabelledPoints = (String, usize, Vec<(f64, f64)>);
+
+/// A chart of lines and point clouds on two numeric axes.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct XyChart {
     pub(crate) title: String,
@@ -28,9 +31,9 @@ pub(crate) struct XyChart {
     pub(crate) x_desc: String,
     pub(crate) y_desc: String,
     /// Labelled lines (drawn with their colour index).
-    pub(crate) lines: Vec<(String, usize, Vec<(f64, f64)>)>,
+    pub(crate) lines: Vec<LabelledPoints>,
     /// Labelled point clouds.
-    pub(crate) clouds: Vec<(String, usize, Vec<(f64, f64)>)>,
+    pub(crate) clouds: Vec<LabelledPoints>,
     /// Points marked with a black ring (the acceptability frontier).
     pub(crate) marks: Vec<(f64, f64)>,
     /// Label of the marks in the legend.

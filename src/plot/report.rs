@@ -328,7 +328,7 @@ fn economics(h: &mut String, dir: &Path, e: &ReportEconomics) -> Result<()> {
         }
         h.push_str("</table>\n");
     }
-    let tornado: Vec<String> = std::fs::read_dir(dir.join("plots"))
+    let mut tornado: Vec<String> = std::fs::read_dir(dir.join("plots"))
         .map(|d| {
             d.filter_map(|e| e.ok())
                 .map(|e| e.file_name().to_string_lossy().into_owned())
@@ -336,7 +336,6 @@ fn economics(h: &mut String, dir: &Path, e: &ReportEconomics) -> Result<()> {
                 .collect()
         })
         .unwrap_or_default();
-    let mut tornado = tornado;
     tornado.sort();
     for t in tornado {
         inline_svg(h, dir, t.trim_end_matches(".svg"))?;
