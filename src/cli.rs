@@ -6,6 +6,7 @@ mod charts;
 mod criteria;
 mod extras;
 mod listing;
+mod owsa;
 mod run;
 
 use std::io::IsTerminal;
@@ -21,6 +22,7 @@ use crate::study::shard::ShardSpec;
 
 pub use charts::{CheckArgs, CourseArgs, GalleryArgs, ScenarioArgs};
 pub use listing::scenario_listing;
+pub use owsa::OwsaArgs;
 
 /// Command-line arguments.
 #[derive(Debug, Parser)]
@@ -63,6 +65,8 @@ pub enum Command {
     Manpage,
     /// Validate the diagnostic criteria: simulate the CRMO cohort to diagnosis beside its mimics ([differential]) and write sensitivity, specificity, predictive values, ROC and AUC
     Criteria(CriteriaArgs),
+    /// One-way sensitivity analysis of the parameters given as distributions: owsa.csv and tornado diagrams
+    Owsa(OwsaArgs),
 }
 
 /// Options of `criteria`.
@@ -254,6 +258,10 @@ fn dispatch(cli: Cli) -> Result<()> {
         }
         Command::Completions(args) => extras::completions(&args),
         Command::Manpage => extras::manpage(),
+        Command::Owsa(mut args) => {
+            args.quiet = quiet;
+            owsa::owsa_command(&args)
+        }
     }
 }
 

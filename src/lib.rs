@@ -15,6 +15,7 @@
 
 pub mod calibrate;
 pub mod cli;
+pub mod economics;
 pub mod engine;
 pub mod error;
 pub mod model;

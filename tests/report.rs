@@ -148,3 +148,84 @@ fn the_report_renders_in_headless_chromium() {
     println!("screenshot: {inked:.3} inked, grey variance {var:.0}");
     assert!(inked > 0.01 && var > 100.0, "the screenshot looks blank");
 }
+
+/// Ids of the economics and PSA sections of a report with `[economics]`
+/// and several replicates.
+const ECONOMICS_PARTS: [&str; 8] = [
+    "economics-frame",
+    "cea-table",
+    "nmb-table",
+    "psa-parameters",
+    "evppi-table",
+    "plot-ce_plane",
+    "plot-ceac",
+    "plot-evpi",
+];
+
+/// The shipped cost-effectiveness study, small, run once for this file.
+fn economics_report() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report-economics-run");
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Command::cargo_bin("crmo-sim")
+            .unwrap()
+            .current_dir(root())
+            .args([
+                "run",
+                "scenarios/cost-effectiveness.toml",
+                "--patients",
+                "100",
+                "-q",
+                "--out",
+            ])
+            .arg(dir.join("out"))
+            .assert()
+            .success();
+        dir.join("out").join("report.html")
+    })
+}
+
+#[test]
+fn the_economics_report_has_its_sections_and_stays_self_contained() {
+    let html = std::fs::read_to_string(economics_report()).unwrap();
+    for id in PARTS.iter().chain(&ECONOMICS_PARTS) {
+        assert!(html.contains(&format!("id=\"{id}\"")), "no {id}");
+    }
+    for words in [
+        "Probabilistic sensitivity analysis",
+        "health care payer",
+        "price year",
+        "drugs.tnf_inhibitor.flare_hazard_ratio",
+    ] {
+        assert!(html.contains(words), "no {words}");
+    }
+    assert_eq!(
+        html.matches("<svg").count(),
+        9,
+        "cohort plots, CE plane, CEAC, EVPI"
+    );
+    for tag in [
+        "<script", "<link", "<img", "<iframe", "@import", "url(", "src=",
+    ] {
+        assert!(!html.contains(tag), "report.html has {tag}");
+    }
+}
+
+#[test]
+#[ignore = "needs headless Chromium; .ci/run installs it and runs this test"]
+fn the_economics_report_renders_in_headless_chromium() {
+    let url = format!("file://{}", economics_report().display());
+    let dom = headless(&["--dump-dom".into()], &url);
+    assert!(dom.status.success(), "{dom:?}");
+    let dom = String::from_utf8_lossy(&dom.stdout);
+    for id in PARTS.iter().chain(&ECONOMICS_PARTS) {
+        assert!(
+            dom.contains(&format!("id=\"{id}\"")),
+            "rendered DOM lacks {id}"
+        );
+    }
+    assert_eq!(dom.matches("<svg").count(), 9, "rendered DOM lacks plots");
+    assert!(dom.contains("Economics") && dom.contains("carra-dmard"));
+}

@@ -62,6 +62,7 @@ pub fn scenario_listing_of(study: &Study, replicate: u32) -> String {
     );
     t += &differential_listing(study);
     t += &drug_listing(study, replicate);
+    t += &economics_listing(study, replicate);
     t += &drawn_listing(study, replicate);
     t += &sweep_listing(study);
     t
@@ -173,6 +174,45 @@ fn drug_listing(study: &Study, replicate: u32) -> String {
             if a.untreated { "untreated".to_string() } else { ladder.join(" -> ") },
             a.assess_every_weeks, snake(a.escalate_when), a.min_weeks_on_step, a.stop_after_remission_weeks, snake(a.on_relapse_after_stop), snake(a.at_top)
         );
+    }
+    t
+}
+
+/// `[economics]` as printed by `check`: the reporting frame, every rate,
+/// cost and utility with its source, and each drug's costs.
+fn economics_listing(study: &Study, replicate: u32) -> String {
+    use crate::scenario::economics::catalogue_drug_cost;
+    let Some(e) = &study.scenario().economics else {
+        return String::new();
+    };
+    let mut t = format!(
+        "\n[economics]   (currency {}, price year {}, perspective: {}; willingness to pay per QALY: {})\n",
+        e.currency, e.price_year, e.perspective, e.wtp
+    );
+    for row in e.listing() {
+        t += &format!(
+            "  {} = {}\n      {} -- {}\n",
+            row.path, row.value, row.doc, row.source
+        );
+    }
+    let model = study.replicate_model(replicate);
+    if let Some(m) = &model.economics {
+        t += &format!("  drug costs (values of replicate {replicate}: per day, per course)\n");
+        for (k, entry) in study.drugs().entries().iter().enumerate() {
+            let (_, _, default_source) = catalogue_drug_cost(&entry.name);
+            let given = entry.spec.cost_per_day.is_some() || entry.spec.cost_per_course.is_some();
+            t += &format!(
+                "  drugs.{}: {} per day, {} per course -- {}\n",
+                entry.name,
+                m.drug_cost_per_day[k],
+                m.drug_cost_per_course[k],
+                if given {
+                    "set in this scenario"
+                } else {
+                    default_source
+                }
+            );
+        }
     }
     t
 }

@@ -221,6 +221,12 @@ pub(super) fn write_results(
     if crate::study::psa::wants_tables(study) {
         crate::study::psa::write_tables(study, result, dir)?;
     }
+    if let Some(inputs) = crate::economics::EconomicInputs::of(study, result) {
+        crate::economics::files::write_economics(&inputs, dir)?;
+        if plots.is_some() && inputs.replicates() > 1 {
+            crate::plot::economics::economics_plots(&inputs, &study.name(), &dir.join("plots"))?;
+        }
+    }
     let drugs = study.drug_names();
     if let Some(style) = plots {
         crate::plot::cohort::cohort_plots(
@@ -270,8 +276,47 @@ fn write_report(
         scenario_text: &study.loaded().text,
         facts,
         calibration,
+        economics: report_economics(study, result),
     };
     crate::plot::report::write_report(dir, result, &input)
+}
+
+/// The report's economics and PSA sections, with `[economics]`.
+fn report_economics(
+    study: &Study,
+    result: &CohortResult,
+) -> Option<crate::plot::report::ReportEconomics> {
+    let e = study.scenario().economics.as_ref()?;
+    let inputs = crate::economics::EconomicInputs::of(study, result)?;
+    let frame = vec![
+        ("perspective".to_string(), e.perspective.clone()),
+        (
+            "time horizon".to_string(),
+            format!("{} years from onset", study.scenario().horizon_years),
+        ),
+        (
+            "discount rate, costs".to_string(),
+            e.discount_costs.to_string(),
+        ),
+        (
+            "discount rate, effects".to_string(),
+            e.discount_effects.to_string(),
+        ),
+        ("currency".to_string(), e.currency.clone()),
+        ("price year".to_string(), e.price_year.to_string()),
+        ("willingness to pay per QALY".to_string(), e.wtp.to_string()),
+    ];
+    let distributions = study
+        .replicate_model(0)
+        .drawn
+        .into_iter()
+        .map(|d| (d.parameter, d.distribution))
+        .collect();
+    Some(crate::plot::report::ReportEconomics {
+        frame,
+        inputs,
+        distributions,
+    })
 }
 
 /// `crmo-sim run --shard K/N`: runs slice K of the work (multi-threaded,

@@ -25,6 +25,7 @@ use crate::scenario::Scenario;
 
 pub use super::accum::{ArmStats, ReplicateStats};
 
+use super::accrual::{Accrual, Both};
 use super::accum::{
     add_endpoints, DayBins, DayHistogram, FixedSum, Occupancy, OccupancyCells, Stat, SurvivalBins,
     SurvivalCounts,
@@ -49,6 +50,7 @@ pub fn metric_layout(scenario: &Scenario, drugs: &DrugTable, arms: &[Arm]) -> Me
         .max()
         .unwrap_or(0);
     MetricLayout::new(scenario.horizon_years, &drugs.names(), max_steps)
+        .with_economics(scenario.economics.is_some())
 }
 
 /// Patients per chunk; part of the determinism contract (do not derive from threads).
@@ -97,7 +99,7 @@ impl Arm {
             .plan
             .as_ref()
             .map(|plan| TreatmentState::new(plan, model, patient));
-        simulate_patient(model, patient, state.as_mut(), scratch, observer)
+        simulate_accrued(model, patient, state.as_mut(), scratch, observer)
     }
 }
 
@@ -670,6 +672,32 @@ fn merge_replicate(into: &mut ReplicateStats, from: &ReplicateStats) {
     for (a, b) in into.differences.iter_mut().zip(&from.differences) {
         for (x, y) in a.iter_mut().zip(b) {
             x.merge(y);
+        }
+    }
+}
+
+/// Simulates one patient, with its costs and QALYs accrued when the
+/// replicate has economic values.
+fn simulate_accrued<O: Observer>(
+    model: &ReplicateModel,
+    patient: u64,
+    treatment: Option<&mut TreatmentState<'_>>,
+    scratch: &mut Scratch,
+    obs: &mut O,
+) -> Outcome {
+    match &model.economics {
+        None => simulate_patient(model, patient, treatment, scratch, obs),
+        Some(e) => {
+            let mut accrual = Accrual::new(e);
+            let mut o = simulate_patient(
+                model,
+                patient,
+                treatment,
+                scratch,
+                &mut Both(obs, &mut accrual),
+            );
+            o.economics = accrual.finish();
+            o
         }
     }
 }

@@ -173,6 +173,8 @@ pub struct MetricLayout {
     drugs: Vec<String>,
     /// Most steps of any arm's ladder (0: no treated arm).
     max_steps: usize,
+    /// Costs and QALYs (with `[economics]`).
+    economics: bool,
 }
 
 impl MetricLayout {
@@ -186,7 +188,14 @@ impl MetricLayout {
             years,
             drugs: drugs.to_vec(),
             max_steps,
+            economics: false,
         }
+    }
+
+    /// The layout with (or without) the economic metrics.
+    pub fn with_economics(mut self, economics: bool) -> Self {
+        self.economics = economics;
+        self
     }
 }
 
@@ -257,11 +266,78 @@ pub(super) fn visit<V: Visit>(v: &mut V, layout: &MetricLayout) {
     course::course(v);
     after_diagnosis(v, layout.years);
     course::activity(v, layout.years);
-    if layout.max_steps == 0 {
-        return;
+    if layout.max_steps > 0 {
+        treatment(v, &layout.drugs, layout.max_steps);
+        course::course_treatment(v, &layout.drugs);
     }
-    treatment(v, &layout.drugs, layout.max_steps);
-    course::course_treatment(v, &layout.drugs);
+    if layout.economics {
+        economics(v);
+    }
+}
+
+/// Costs and QALYs per patient ([`super::accrual`]), discounted and not,
+/// and the discounted costs by category.
+#[inline(always)]
+fn economics<V: Visit>(v: &mut V) {
+    const PER_PATIENT: &str = "all patients";
+    v.mean(
+        PAIRED,
+        || {
+            about(
+                "costs_per_patient",
+                "mean discounted costs per patient from onset while observed, all categories",
+                "currency units",
+                PER_PATIENT,
+            )
+        },
+        |o| real(o.economics.total_costs()),
+    );
+    v.mean(
+        PAIRED,
+        || {
+            about(
+                "qalys_per_patient",
+                "mean discounted quality-adjusted life years per patient from onset while observed",
+                "QALYs",
+                PER_PATIENT,
+            )
+        },
+        |o| real(o.economics.qalys),
+    );
+    v.mean(
+        PAIRED,
+        || {
+            about(
+                "costs_undiscounted_per_patient",
+                "mean undiscounted costs per patient from onset while observed",
+                "currency units",
+                PER_PATIENT,
+            )
+        },
+        |o| real(o.economics.costs_undiscounted),
+    );
+    v.mean(
+        PAIRED,
+        || about("qalys_undiscounted_per_patient", "mean undiscounted quality-adjusted life years per patient from onset while observed", "QALYs", PER_PATIENT),
+        |o| real(o.economics.qalys_undiscounted),
+    );
+    for (k, category) in super::accrual::COST_CATEGORIES.iter().enumerate() {
+        v.mean(
+            PAIRED,
+            || {
+                about(
+                    format!("costs_{category}_per_patient"),
+                    format!(
+                        "mean discounted costs of {} per patient",
+                        category.replace('_', " ")
+                    ),
+                    "currency units",
+                    PER_PATIENT,
+                )
+            },
+            |o| real(o.economics.costs[k]),
+        );
+    }
 }
 
 /// Name of the median diagnostic delay row (estimated from a histogram).

@@ -1,6 +1,7 @@
 //! The simulation engine: random streams, the per-patient next-event loop,
 //! treatment state, mergeable accumulators and the parallel cohort runner.
 
+pub mod accrual;
 pub mod accum;
 pub mod cohort;
 pub mod differential;

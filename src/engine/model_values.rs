@@ -9,7 +9,8 @@ use rand_distr::{Distribution, Gamma, LogNormal, Normal};
 use crate::model::{Genotype, Site};
 use crate::scenario::{Dist, Modality, NaturalHistoryValues, Scenario};
 
-use super::drugs::{DrugModel, DrugTable};
+use super::accrual::EconomicsModel;
+use super::drugs::{name_key, DrugModel, DrugTable};
 use super::rng::ReplicateKey;
 pub use super::units::{DAYS_PER_MONTH, DAYS_PER_YEAR};
 
@@ -90,6 +91,8 @@ pub struct ReplicateModel {
     pub drugs: Vec<DrugModel>,
     /// Every value drawn from a distribution, in drawing order.
     pub drawn: Vec<DrawnValue>,
+    /// Economic values (with `[economics]` only).
+    pub economics: Option<EconomicsModel>,
 }
 
 impl ReplicateModel {
@@ -156,7 +159,11 @@ impl ReplicateModel {
             &mut rng,
             &mut record,
         ) * DAYS_PER_MONTH;
-        let drugs = drugs.draw(&key, &mut record);
+        let drug_models = drugs.draw(&key, &mut record);
+        let economics = s
+            .economics
+            .as_ref()
+            .map(|e| economics_model(s, e, drugs, &key, &mut record));
         let weights = s.natural_history.site_weights.as_array();
         let total: f64 = weights.iter().sum();
         let mut site_cumulative = [0.0; 11];
@@ -180,8 +187,9 @@ impl ReplicateModel {
             sensitivity_follow_up: sensitivity(im.follow_up),
             follow_up_every_days,
             horizon_days: s.horizon_years * DAYS_PER_YEAR,
-            drugs,
+            drugs: drug_models,
             drawn,
+            economics,
         }
     }
 
@@ -372,6 +380,57 @@ impl GenotypeModel {
             ],
             values: v,
         }
+    }
+}
+
+/// One replicate's economic values: `[economics]` from its own stream, then
+/// each drug's costs from a stream named by the drug (scenario value, else
+/// the catalogue's illustrative default). Drawn values are recorded after
+/// every model parameter, so `parameters.csv` keeps its earlier rows.
+fn economics_model(
+    s: &Scenario,
+    e: &crate::scenario::economics::Economics,
+    drugs: &DrugTable,
+    key: &super::rng::ReplicateKey,
+    record: &mut dyn FnMut(String, f64, String),
+) -> EconomicsModel {
+    let mut rng = key.economics_parameters(0);
+    let (discount_costs, discount_effects, costs, utilities) = e.draw_recorded(&mut rng, record);
+    let mut per_day = Vec::new();
+    let mut per_course = Vec::new();
+    for entry in drugs.entries() {
+        let mut rng = key.economics_parameters(name_key(&entry.name));
+        let (day, course, _) = crate::scenario::economics::catalogue_drug_cost(&entry.name);
+        for (field, given, default, out) in [
+            ("cost_per_day", &entry.spec.cost_per_day, day, &mut per_day),
+            (
+                "cost_per_course",
+                &entry.spec.cost_per_course,
+                course,
+                &mut per_course,
+            ),
+        ] {
+            out.push(match given {
+                Some(p) => {
+                    let v = p.draw(&mut rng);
+                    if p.is_random() {
+                        record(format!("drugs.{}.{field}", entry.name), v, p.to_string());
+                    }
+                    v
+                }
+                None => default,
+            });
+        }
+    }
+    EconomicsModel {
+        discount_costs,
+        discount_effects,
+        imaging_at_diagnosis: costs.imaging(s.imaging.at_diagnosis),
+        imaging_follow_up: costs.imaging(s.imaging.follow_up),
+        costs,
+        utilities,
+        drug_cost_per_day: per_day,
+        drug_cost_per_course: per_course,
     }
 }
 

@@ -164,6 +164,8 @@ pub struct Outcome {
     pub checkpoints: Checkpoints,
     /// A per-patient limit this course hit; it stopped early and the run fails.
     pub limit: Option<Limit>,
+    /// Costs and QALYs (zero without `[economics]`).
+    pub economics: super::accrual::Accrued,
 }
 
 /// A per-patient limit ([`crate::scenario::limits`]) that a course reached.

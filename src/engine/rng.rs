@@ -71,6 +71,9 @@ const PURPOSE_BITS: u32 = 4;
 /// The stream index reserved for per-replicate parameter draws.
 const PARAMETER_STREAM: u64 = u64::MAX;
 
+/// Names the economic parameter streams (ASCII "economic").
+const ECONOMICS_STREAM: u64 = 0x6563_6f6e_6f6d_6963;
+
 /// Key material of one (seed, replicate): patient streams are derived from it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReplicateKey([u64; 4]);
@@ -124,6 +127,13 @@ impl ReplicateKey {
     /// drug's name key, so a drug's values do not depend on the other drugs.
     pub fn drug_parameters(&self, drug_key: u64) -> Stream {
         self.named(mix64(PARAMETER_STREAM ^ drug_key))
+    }
+
+    /// The stream for drawing economic values: `[economics]` itself with
+    /// `tag` 0, one drug's costs with its name key. Apart from every model
+    /// parameter's stream, so adding `[economics]` changes no other draw.
+    pub fn economics_parameters(&self, tag: u64) -> Stream {
+        self.named(mix64(mix64(PARAMETER_STREAM ^ ECONOMICS_STREAM) ^ tag))
     }
 
     /// A patient's latent responsiveness stream for one drug, named by the

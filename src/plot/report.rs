@@ -60,6 +60,20 @@ pub struct ReportInput<'a> {
     /// The calibration table, if any: its rows and what they are compared
     /// with ("the published targets", "the targets of FILE").
     pub calibration: Option<ReportCalibration>,
+    /// The economics and PSA sections (with `[economics]`).
+    pub economics: Option<ReportEconomics>,
+}
+
+/// What the economics and PSA sections show: the reporting frame CHEERS
+/// 2022 asks for, the economic results, and the parameter table.
+#[derive(Debug, Clone)]
+pub struct ReportEconomics {
+    /// `(item, value)`: perspective, horizon, discount rates, currency, price year.
+    pub frame: Vec<(String, String)>,
+    /// Costs and QALYs per arm and replicate, thresholds, parameters.
+    pub inputs: crate::economics::EconomicInputs,
+    /// Parameters drawn from distributions: `(path, distribution)`.
+    pub distributions: Vec<(String, String)>,
 }
 
 /// The calibration section of a report.
@@ -116,6 +130,9 @@ pub fn report_html(dir: &Path, res: &CohortResult, input: &ReportInput<'_>) -> R
     headline(&mut h, res);
     differences(&mut h, res);
     plots(&mut h, dir)?;
+    if let Some(e) = &input.economics {
+        economics(&mut h, dir, e)?;
+    }
     if let Some(c) = &input.calibration {
         calibration(&mut h, c, &res.arms[0]);
     }
@@ -211,6 +228,117 @@ fn plots(h: &mut String, dir: &Path) -> Result<()> {
             kind.file_stem(),
             kind.file_stem()
         );
+    }
+    Ok(())
+}
+
+/// Inlines `plots/NAME.svg` as a figure if it was drawn.
+fn inline_svg(h: &mut String, dir: &Path, name: &str) -> Result<()> {
+    let path = dir.join("plots").join(format!("{name}.svg"));
+    if !path.is_file() {
+        return Ok(());
+    }
+    let svg = std::fs::read_to_string(&path).map_err(|e| Error::output(&path, e))?;
+    let svg = svg.find("<svg").map_or(svg.as_str(), |i| &svg[i..]);
+    let _ = writeln!(
+        h,
+        "<figure id=\"plot-{name}\">{svg}<figcaption>plots/{name}.svg</figcaption></figure>"
+    );
+    Ok(())
+}
+
+/// The economics section (frame, incremental table, net benefit) and, with
+/// several replicates, the PSA section (parameter distributions, CE plane,
+/// CEAC, EVPI, EVPPI).
+fn economics(h: &mut String, dir: &Path, e: &ReportEconomics) -> Result<()> {
+    use crate::economics::{cea, psa};
+    h.push_str("<h2 id=\"economics\">Economics</h2>\n<table id=\"economics-frame\">\n");
+    for (k, v) in &e.frame {
+        let _ = writeln!(h, "<tr><th>{}</th><td>{}</td></tr>", esc(k), esc(v));
+    }
+    h.push_str("</table>\n<p>Incremental analysis on the arm means (<code>cea.csv</code>): sorted by costs; dominated and extendedly dominated strategies leave the frontier; ICERs against the previous frontier strategy.</p>\n<table id=\"cea-table\"><tr><th>arm</th><th>costs</th><th>QALYs</th><th>incremental costs</th><th>incremental QALYs</th><th>ICER</th><th>status</th></tr>\n");
+    let opt = |x: Option<f64>| x.map_or(String::new(), num);
+    for r in cea::cea_rows(&e.inputs) {
+        let _ = writeln!(
+            h,
+            "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td></tr>",
+            esc(&r.arm),
+            num(r.costs),
+            num(r.qalys),
+            opt(r.incremental_costs),
+            opt(r.incremental_qalys),
+            opt(r.icer),
+            r.status.as_str()
+        );
+    }
+    h.push_str("</table>\n");
+    let wtp = crate::plot::economics::plane_threshold(&e.inputs.wtp);
+    let _ = write!(
+        h,
+        "<p>Net monetary benefit per patient at {} per QALY (every threshold in <code>nmb.csv</code>):</p>\n<table id=\"nmb-table\"><tr><th>arm</th><th>NMB</th><th>95% interval</th></tr>\n",
+        num(wtp)
+    );
+    for r in cea::nmb_rows(&e.inputs).iter().filter(|r| r.wtp == wtp) {
+        let _ = writeln!(
+            h,
+            "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{} – {}</td></tr>",
+            esc(&r.arm),
+            num(r.nmb_per_patient),
+            opt(r.lower_95),
+            opt(r.upper_95)
+        );
+    }
+    h.push_str("</table>\n");
+    if e.inputs.replicates() < 2 {
+        h.push_str("<p>One replicate: no probabilistic sensitivity analysis.</p>\n");
+        return Ok(());
+    }
+    let _ = write!(
+        h,
+        "<h2 id=\"psa\">Probabilistic sensitivity analysis</h2>\n<p>{} replicates, each drawing every parameter below once, on the same virtual patients.</p>\n<table id=\"psa-parameters\"><tr><th>parameter</th><th>distribution</th></tr>\n",
+        e.inputs.replicates()
+    );
+    for (p, d) in &e.distributions {
+        let _ = writeln!(
+            h,
+            "<tr><td><code>{}</code></td><td>{}</td></tr>",
+            esc(p),
+            esc(d)
+        );
+    }
+    h.push_str("</table>\n");
+    for name in ["ce_plane", "ceac", "evpi"] {
+        inline_svg(h, dir, name)?;
+    }
+    let evpi = psa::evpi_rows(&e.inputs);
+    if let Some(at) = evpi.iter().find(|r| r.wtp == wtp) {
+        let _ = write!(
+            h,
+            "<p>At {} per QALY: EVPI {} per patient; EVPPI per parameter (<code>evppi.csv</code>):</p>\n<table id=\"evppi-table\"><tr><th>parameter</th><th>EVPPI per patient</th></tr>\n",
+            num(wtp),
+            num(at.evpi_per_patient)
+        );
+        for r in psa::evppi_rows(&e.inputs).iter().filter(|r| r.wtp == wtp) {
+            let _ = writeln!(
+                h,
+                "<tr><td><code>{}</code></td><td class=\"n\">{}</td></tr>",
+                esc(&r.parameter),
+                num(r.evppi_per_patient)
+            );
+        }
+        h.push_str("</table>\n");
+    }
+    let mut tornado: Vec<String> = std::fs::read_dir(dir.join("plots"))
+        .map(|d| {
+            d.filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.starts_with("tornado_") && n.ends_with(".svg"))
+                .collect()
+        })
+        .unwrap_or_default();
+    tornado.sort();
+    for t in tornado {
+        inline_svg(h, dir, t.trim_end_matches(".svg"))?;
     }
     Ok(())
 }

@@ -462,6 +462,23 @@ range_kind!(
     Courses: 0.0 ..= 5200.0; "a number of courses from 0 (no limit) to 5200"
 );
 
+range_kind!(
+    /// An annual discount rate, 0 to 20%.
+    DiscountRate: 0.0 ..= 0.2, domain = true; "an annual discount rate from 0 to 0.2"
+);
+range_kind!(
+    /// A health-state utility: at most 1 (full health); below 0 is worse than death.
+    Utility: -1.0 ..= 1.0, domain = true; "a utility from -1 to 1 (1 = full health)"
+);
+range_kind!(
+    /// A loss of utility or of QALYs, 0 to 1.
+    UtilityLoss: 0.0 ..= 1.0, domain = true; "a loss of utility (or QALYs) from 0 to 1"
+);
+range_kind!(
+    /// A loss of utility per pain point (VAS 0-10).
+    UtilityPerVas: 0.0 ..= 0.1, domain = true; "a utility loss per VAS point from 0 to 0.1"
+);
+
 /// A scenario parameter: a fixed number, or a distribution drawn once per
 /// replicate (probabilistic sensitivity analysis).
 #[derive(Debug, Clone, PartialEq)]

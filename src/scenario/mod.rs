@@ -5,6 +5,7 @@
 
 pub mod differential;
 pub mod dist;
+pub mod economics;
 pub mod limits;
 pub mod names;
 pub mod params;
@@ -70,6 +71,10 @@ pub struct Scenario {
     /// `crmo-sim criteria` validates the diagnostic criteria against.
     #[serde(default)]
     pub differential: differential::Differential,
+    /// `[economics]`: costs, utilities and discounting; without it no
+    /// economic outcome is computed or written.
+    #[serde(default)]
+    pub economics: Option<economics::Economics>,
 }
 
 /// `[sweep]` as written: key (with its place in the file) → value.

@@ -9,7 +9,8 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::dist::{
-    num, CourseDays, CourseWeeks, Courses, Factor, Param, PerYear, Prob, Ratio, WeeksOrZero,
+    num, CourseDays, CourseWeeks, Courses, Factor, NonNegative, Param, PerYear, Prob, Ratio,
+    WeeksOrZero,
 };
 use super::limits;
 use crate::error::Error;
@@ -54,6 +55,10 @@ pub struct DrugSpec {
     pub lasting_weeks: Option<Param<WeeksOrZero>>,
     /// Most courses within any 365.25 days (0: no limit), e.g. a yearly dose limit of a bisphosphonate.
     pub max_courses_per_year: Option<Param<Courses>>,
+    /// Cost per day on the drug, from start to stop (used with `[economics]`).
+    pub cost_per_day: Option<Param<NonNegative>>,
+    /// Cost per course of a drug given in courses (used with `[economics]`).
+    pub cost_per_course: Option<Param<NonNegative>>,
 }
 
 /// The values of one drug for one replicate.
@@ -166,6 +171,8 @@ impl DrugSpec {
             lasting_hazard_ratio: Some(Param::fixed(1.0)),
             lasting_weeks: Some(Param::fixed(0.0)),
             max_courses_per_year: Some(Param::fixed(0.0)),
+            cost_per_day: None,
+            cost_per_course: None,
         }
     }
 }
