@@ -5,6 +5,7 @@ mod calibrate;
 mod charts;
 mod listing;
 mod run;
+mod trial;
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -19,6 +20,7 @@ use crate::study::shard::ShardSpec;
 
 pub use charts::{CheckArgs, CourseArgs, GalleryArgs, ScenarioArgs};
 pub use listing::scenario_listing;
+pub use trial::TrialArgs;
 
 /// Command-line arguments.
 #[derive(Debug, Parser)]
@@ -47,8 +49,10 @@ pub enum Command {
     Course(CourseArgs),
     /// Draw a grid of course charts showing the range of courses (PNG or SVG)
     Gallery(GalleryArgs),
-    /// Merge the shards of a run (`run --shard K/N`) into the results of one run
+    /// Merge the shards of a run (`run --shard K/N`) or of trials (`trial --shard K/N`) into the results of one run
     Merge(MergeArgs),
+    /// Simulate randomised trials of the scenario's arms: power, type I error and sample size per arm
+    Trial(trial::TrialArgs),
 }
 
 /// Options of `merge`.
@@ -186,7 +190,18 @@ fn dispatch(cli: Cli) -> Result<()> {
         Command::Check(args) => charts::check(&args),
         Command::Course(args) => charts::course(&args),
         Command::Gallery(args) => charts::gallery(&args),
-        Command::Merge(args) => run::merge(&args),
+        Command::Merge(args) => {
+            if args
+                .shards
+                .first()
+                .is_some_and(|d| crate::trial::shard::is_trial_shard(d))
+            {
+                trial::merge(&args)
+            } else {
+                run::merge(&args)
+            }
+        }
+        Command::Trial(args) => trial::trial(&args).map(|_| ()),
     }
 }
 

@@ -20,5 +20,6 @@ pub mod output;
 pub mod plot;
 pub mod scenario;
 pub mod study;
+pub mod trial;
 
 pub use error::{Error, Result};

@@ -39,6 +39,9 @@ pub enum Purpose {
     Responsiveness = 5,
     /// Treatment events (adverse events).
     Treatment = 6,
+    /// Virtual trials: the key of one arm of one simulated trial, whose
+    /// patients then have streams of their own ([`ReplicateKey::trial_arm`]).
+    Trial = 7,
 }
 
 /// Streams per patient reserved by the layout (`patient << 4 | purpose`).
@@ -102,6 +105,17 @@ impl ReplicateKey {
         self.named(mix64(PARAMETER_STREAM ^ drug_key))
     }
 
+    /// The key of one arm of one simulated trial (`crmo-sim trial`), named by
+    /// (sample size per arm, trial, arm): the arm's patients are numbered
+    /// from 0 under it, so no patient is shared between arms, trials or
+    /// sample sizes, and none with a `run` of the scenario (the name's
+    /// purpose bits are [`Purpose::Trial`], which no patient stream uses).
+    pub fn trial_arm(&self, per_arm: u64, trial: u64, arm: u64) -> ReplicateKey {
+        let name = mix64(mix64(mix64(per_arm) ^ trial) ^ arm);
+        let mut s = self.named((name << PURPOSE_BITS) | Purpose::Trial as u64);
+        ReplicateKey([s.next_u64(), s.next_u64(), s.next_u64(), s.next_u64()])
+    }
+
     /// A patient's latent responsiveness stream for one drug, named by the
     /// drug's name key (not its position in the scenario).
     pub fn trait_stream(&self, patient: u64, drug_key: u64) -> Stream {
@@ -139,6 +153,31 @@ mod tests {
         0x6045_48d5_c381_744d,
         0x0814_a096_a9dd_e47e,
     ];
+
+    #[test]
+    fn trial_keys_are_pinned_and_distinct() {
+        let key = ReplicateKey::new(1, 0);
+        let first = |k: ReplicateKey| k.stream(0, Purpose::Baseline).next_u64();
+        let keys = [
+            key.trial_arm(20, 0, 0),
+            key.trial_arm(20, 0, 1),
+            key.trial_arm(20, 1, 0),
+            key.trial_arm(40, 0, 0),
+        ];
+        let draws: Vec<u64> = keys.iter().map(|k| first(*k)).collect();
+        let mut unique = draws.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), draws.len());
+        assert!(!draws.contains(&first(key)));
+        assert_eq!(
+            draws[0], TRIAL_GOLDEN,
+            "first trial draw changed: {:#x}",
+            draws[0]
+        );
+    }
+
+    const TRIAL_GOLDEN: u64 = 0xba5a_c909_f497_1270;
 
     #[test]
     fn streams_differ_by_patient_and_purpose() {

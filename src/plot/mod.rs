@@ -12,6 +12,7 @@
 pub mod cohort;
 pub mod course;
 pub mod gallery;
+pub mod power;
 pub mod readme;
 pub mod report;
 pub mod story;

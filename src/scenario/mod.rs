@@ -7,6 +7,7 @@ pub mod dist;
 pub mod limits;
 pub mod params;
 pub mod treatment;
+pub mod trial;
 
 use std::io::Read;
 use std::path::Path;
@@ -64,6 +65,9 @@ pub struct Scenario {
     /// expanded into grid points by [`crate::study::sweep`].
     #[serde(default)]
     pub sweep: Option<toml::Spanned<SweepTable>>,
+    /// `[trial]`: the design of `crmo-sim trial` (ignored by the other commands).
+    #[serde(default)]
+    pub trial: Option<trial::TrialTable>,
 }
 
 /// `[sweep]` as written: key (with its place in the file) → value.
