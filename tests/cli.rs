@@ -53,3 +53,8 @@ mod outdir;
 // fit.csv, refusals of bad names, bounds and targets files.
 #[path = "cli/fit.rs"]
 mod fit;
+
+// `crmo-sim trial`: files, determinism across threads and shards, the
+// sample-size search, refusals.
+#[path = "cli/trial.rs"]
+mod trial;
