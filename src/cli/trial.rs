@@ -58,6 +58,10 @@ pub struct TrialArgs {
     /// Test of a binary endpoint: chi_square (default) or fisher
     #[arg(long)]
     pub binary_test: Option<String>,
+    /// Use replicate R's parameter draws (from 0; with parameters given as
+    /// distributions, one PSA draw per command; default 0)
+    #[arg(long, value_name = "R")]
+    pub replicate: Option<u32>,
     /// Seed, 0 to 2^63-1 (overrides the scenario's `seed`)
     #[arg(long, value_parser = clap::value_parser!(u64).range(0..=crate::scenario::limits::MAX_SEED))]
     pub seed: Option<u64>,
@@ -116,6 +120,7 @@ impl TrialArgs {
             enrol: self.enrol.clone(),
             binary_test: self.binary_test.clone(),
             target_power: self.target_power,
+            replicate: self.replicate,
         }
     }
 }

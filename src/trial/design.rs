@@ -77,6 +77,9 @@ pub struct TrialDesign {
     pub follow_up_days: f64,
     /// The power whose smallest per-arm size is searched.
     pub target_power: Option<f64>,
+    /// The scenario replicate whose parameter draws every trial uses (with
+    /// parameters given as distributions: one PSA draw per command).
+    pub replicate: u32,
 }
 
 /// The flags of `crmo-sim trial` that override `[trial]` (None: not given).
@@ -98,6 +101,8 @@ pub struct Overrides {
     pub binary_test: Option<String>,
     /// `--target-power`.
     pub target_power: Option<f64>,
+    /// `--replicate`.
+    pub replicate: Option<u32>,
 }
 
 fn usage(msg: String) -> Error {
@@ -134,6 +139,7 @@ impl TrialDesign {
         let follow_up_days = follow_up(&t, study.scenario().horizon_years)?;
         let target_power = target_power(flags.target_power.or(t.target_power))?;
         let first_step = first_step(&t, study, entry)?;
+        let replicate = replicate(flags.replicate, study.scenario().replicates)?;
         if entry == Entry::FirstStepFailed && !endpoint.after_any_entry() {
             return Err(usage(format!(
                 "endpoint {} is measured against the diagnosis visit and is not available with enrol = \"first_step_failed\"; use one of: {}",
@@ -157,6 +163,7 @@ impl TrialDesign {
             binary_test,
             follow_up_days,
             target_power,
+            replicate,
         })
     }
 
@@ -286,6 +293,16 @@ fn target_power(given: Option<f64>) -> Result<Option<f64>> {
         ))),
         other => Ok(other),
     }
+}
+
+fn replicate(given: Option<u32>, replicates: u32) -> Result<u32> {
+    let r = given.unwrap_or(0);
+    if r >= replicates {
+        return Err(usage(format!(
+            "--replicate {r} is not allowed: the scenario has {replicates} replicate(s), numbered from 0"
+        )));
+    }
+    Ok(r)
 }
 
 fn first_step(t: &TrialTable, study: &Study, entry: Entry) -> Result<Vec<String>> {

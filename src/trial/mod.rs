@@ -19,8 +19,10 @@
 //! Random streams: an arm of a trial has its own key, named by (seed,
 //! patients per arm, trial, arm) through the stream purpose
 //! [`crate::engine::rng::Purpose::Trial`]; its patients are numbered from 0
-//! under that key. Parameters drawn from distributions take the scenario's
-//! replicate-0 values in every trial.
+//! under that key, the key of the replicate whose parameter values the
+//! trials use (0 unless `--replicate R`: parameters given as distributions
+//! take that replicate's draws in every trial, so running the trials for
+//! several replicates shows how the answer moves with the drug effects).
 
 pub mod design;
 pub mod endpoint;

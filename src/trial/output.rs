@@ -56,6 +56,7 @@ struct DesignFile<'a> {
     group_summary: &'a str,
     loss_to_follow_up: &'a str,
     power_interval: &'a str,
+    replicate: u32,
     parameters: &'a str,
 }
 
@@ -171,8 +172,8 @@ fn write_design(dir: &Path, run: &TrialRun) -> Result<()> {
         group_summary: d.endpoint.group_summary_name(),
         loss_to_follow_up: d.endpoint.missing_rule(),
         power_interval: "Wilson score 95% interval",
-        parameters:
-            "parameters given as distributions take the scenario's replicate-0 draw in every trial",
+        replicate: d.replicate,
+        parameters: "parameters given as distributions take this replicate's draws in every trial",
     };
     let path = dir.join("trial_design.json");
     let json = serde_json::to_string_pretty(&file)

@@ -84,9 +84,9 @@ pub struct TrialRecord {
     pub observed_days: f64,
 }
 
-/// What every trial of a design shares: the model (the scenario's
-/// replicate 0: drawn parameters are fixed across trials) and each arm's
-/// treatment plan as a trial gives it.
+/// What every trial of a design shares: the model (one replicate of the
+/// scenario, 0 unless `--replicate`: drawn parameters are fixed across
+/// trials) and each arm's treatment plan as a trial gives it.
 #[derive(Debug)]
 pub struct TrialContext<'a> {
     design: &'a TrialDesign,
@@ -96,11 +96,11 @@ pub struct TrialContext<'a> {
 }
 
 impl<'a> TrialContext<'a> {
-    /// Prepares the trials of `design` on `study`; with entry after the
-    /// first step, each arm's ladder is the usual first step followed by
-    /// the arm's own ladder.
+    /// Prepares the trials of `design` on `study` (the parameter values of
+    /// the design's replicate); with entry after the first step, each arm's
+    /// ladder is the usual first step followed by the arm's own ladder.
     pub fn new(study: &Study, design: &'a TrialDesign) -> Result<Self> {
-        let mut model = study.replicate_model(0);
+        let mut model = study.replicate_model(design.replicate);
         model.drawn.clear();
         let plans = study
             .arms()
