@@ -12,8 +12,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use crmo_sim::plot::power::{power_plots, PowerCaption};
-use crmo_sim::study::Study;
-use crmo_sim::trial::design::{Overrides, TrialDesign};
+use crmo_sim::trial::design::{trial_study, Overrides, TrialDesign};
 use crmo_sim::trial::results::{power_rows, sample_size_rows};
 use crmo_sim::trial::run_design;
 

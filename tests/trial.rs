@@ -47,7 +47,7 @@ ladder = ["tnf_inhibitor"]
 
 fn study(text: &str) -> Study {
     let loaded = crmo_sim::scenario::parse(text, "test.toml").expect("scenario parses");
-    Study::resolve(loaded).expect("scenario resolves")
+    crmo_sim::trial::design::trial_study(loaded, &Overrides::default()).expect("scenario resolves")
 }
 
 fn power(text: &str, flags: Overrides) -> Vec<PowerRow> {

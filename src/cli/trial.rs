@@ -133,8 +133,8 @@ fn prepare(args: &TrialArgs) -> Result<(Study, TrialDesign, Overrides)> {
         loaded.scenario.seed = s;
     }
     super::thread_count(args.threads)?;
-    let study = Study::resolve(loaded)?;
     let flags = args.overrides();
+    let study = crate::trial::design::trial_study(loaded, &flags)?;
     let design = TrialDesign::resolve(&study, &flags)?;
     if args.shard.is_some() && design.target_power.is_some() {
         return Err(Error::Usage(

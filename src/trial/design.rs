@@ -5,6 +5,7 @@
 
 use crate::error::{Error, Result};
 use crate::scenario::trial::TrialTable;
+use crate::scenario::LoadedScenario;
 use crate::study::Study;
 
 use super::endpoint::Endpoint;
@@ -107,6 +108,47 @@ pub struct Overrides {
 
 fn usage(msg: String) -> Error {
     Error::Usage(msg)
+}
+
+/// The usual first step of a `first_step_failed` design (`[trial]
+/// first_step`, default `nsaid`), as drug names.
+fn first_step_drugs(t: &TrialTable) -> Vec<String> {
+    let step = t.first_step.clone().unwrap_or_else(|| "nsaid".into());
+    step.split('+').map(|d| d.trim().to_string()).collect()
+}
+
+/// The study trials of `loaded` run on. With entry after the usual first
+/// step, every arm's ladder becomes that step followed by the arm's own
+/// ladder, so the patient is on the step from diagnosis and the arm's
+/// ladder starts when it fails (the drug table then holds the step's
+/// drugs, and the scenario's checks apply to the ladders the trials give).
+pub fn trial_study(mut loaded: LoadedScenario, flags: &Overrides) -> Result<Study> {
+    let t = loaded.scenario.trial.clone().unwrap_or_default();
+    if entry(flags.enrol.as_deref().or(t.enrol.as_deref()))? == Entry::FirstStepFailed {
+        let drugs = first_step_drugs(&t);
+        let known = crate::scenario::treatment::catalogue();
+        if let Some(bad) = drugs.iter().find(|d| {
+            !known.iter().any(|c| &c.name == *d)
+                && !loaded.scenario.drugs.iter().any(|(k, _)| k.get_ref() == *d)
+        }) {
+            return Err(usage(format!(
+                "{}: [trial] first_step: unknown drug {}: expected a catalogue drug ({}) or one of the scenario's [drugs.NAME] tables",
+                loaded.origin,
+                crate::scenario::limits::shown(bad),
+                known.iter().map(|c| c.name).collect::<Vec<_>>().join(", ")
+            )));
+        }
+        let step = drugs.join("+");
+        for arm in &mut loaded.scenario.arm {
+            if let Some(ladder) = &mut arm.ladder {
+                let span = ladder.span();
+                ladder
+                    .get_mut()
+                    .insert(0, toml::Spanned::new(span, step.clone()));
+            }
+        }
+    }
+    Study::resolve(loaded)
 }
 
 impl TrialDesign {
@@ -306,8 +348,7 @@ fn replicate(given: Option<u32>, replicates: u32) -> Result<u32> {
 }
 
 fn first_step(t: &TrialTable, study: &Study, entry: Entry) -> Result<Vec<String>> {
-    let step = t.first_step.clone().unwrap_or_else(|| "nsaid".into());
-    let drugs: Vec<String> = step.split('+').map(|d| d.trim().to_string()).collect();
+    let drugs = first_step_drugs(t);
     if entry == Entry::FirstStepFailed {
         let known = study.drug_names();
         if let Some(bad) = drugs.iter().find(|d| !known.contains(d)) {

@@ -105,7 +105,7 @@ impl<'a> TrialContext<'a> {
         let plans = study
             .arms()
             .iter()
-            .map(|arm| trial_plan(study, design, arm))
+            .map(|arm| trial_plan(design, arm))
             .collect::<Result<Vec<_>>>()?;
         Ok(TrialContext {
             design,
@@ -297,36 +297,20 @@ struct Enrolled {
     observed_days: f64,
 }
 
-/// An arm's plan as the trial gives it: the arm's own from diagnosis, or
-/// the usual first step followed by the arm's ladder.
+/// An arm's plan as the trial gives it: the arm's own (with entry after
+/// the first step, the study's ladders already begin with that step: see
+/// [`super::design::trial_study`]).
 fn trial_plan(
-    study: &Study,
     design: &TrialDesign,
     arm: &crate::engine::cohort::Arm,
 ) -> Result<Option<TreatmentPlan>> {
-    match design.entry {
-        Entry::Diagnosis => Ok(arm.plan.clone()),
-        Entry::FirstStepFailed => {
-            let Some(plan) = &arm.plan else {
-                return Err(Error::Usage(format!(
-                    "arm {} is untreated: with enrol = \"first_step_failed\" every arm needs a ladder that starts at entry",
-                    arm.name
-                )));
-            };
-            let first = design
-                .first_step
-                .iter()
-                .map(|name| {
-                    study.drugs().index(name).ok_or_else(|| {
-                        Error::Usage(format!("[trial] first_step: unknown drug {name}"))
-                    })
-                })
-                .collect::<Result<Vec<u16>>>()?;
-            let mut p = plan.clone();
-            p.steps.insert(0, first);
-            Ok(Some(p))
-        }
+    if design.entry == Entry::FirstStepFailed && arm.plan.is_none() {
+        return Err(Error::Usage(format!(
+            "arm {} is untreated: with enrol = \"first_step_failed\" every arm needs a ladder that starts at entry",
+            arm.name
+        )));
     }
+    Ok(arm.plan.clone())
 }
 
 /// Binary values and their count of ones, among the analysed patients.
@@ -395,5 +379,109 @@ fn test(
         Kind::TimeToEvent => stats::log_rank(&survival(control), &survival(arm)),
         Kind::Rate => stats::quasi_poisson(&counts(control), &counts(arm)),
         Kind::Continuous => stats::welch(&scores(control), &scores(arm)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::events::{EventKind, EventLog};
+    use crate::trial::design::Overrides;
+
+    const REFRACTORY: &str = r#"
+seed = 3
+horizon_years = 6
+
+[[arm]]
+name = "methotrexate"
+ladder = ["methotrexate", "tnf_inhibitor"]
+
+[[arm]]
+name = "tnf"
+ladder = ["tnf_inhibitor"]
+
+[trial]
+enrol = "first_step_failed"
+endpoint = "time_to_relapse"
+per_arm = [30]
+trials = 2
+"#;
+
+    fn study(text: &str) -> Study {
+        let loaded = crate::scenario::parse(text, "t.toml").unwrap();
+        crate::trial::design::trial_study(loaded, &Overrides::default()).unwrap()
+    }
+
+    /// With entry after the first step, every enrolled patient was
+    /// diagnosed, was on the usual first step (NSAID) from diagnosis, and
+    /// starts the arm's own first drug on the day of entry.
+    #[test]
+    fn refractory_patients_start_the_arm_ladder_at_entry() {
+        let s = study(REFRACTORY);
+        let design = TrialDesign::resolve(&s, &Overrides::default()).unwrap();
+        assert_eq!(design.entry, Entry::FirstStepFailed);
+        let ctx = TrialContext::new(&s, &design).unwrap();
+        let nsaid = s.drugs().index("nsaid").unwrap();
+        for (arm, first) in [(0, "methotrexate"), (1, "tnf_inhibitor")] {
+            let first = s.drugs().index(first).unwrap();
+            let model = ReplicateModel {
+                key: ctx.model.key.trial_arm(30, 0, arm as u64),
+                ..ctx.model.clone()
+            };
+            let plan = ctx.plans[arm].as_ref().unwrap();
+            let (mut enrolled, mut screened) = (0, 0);
+            for patient in 0..400 {
+                let mut log = EventLog::default();
+                let mut t = TreatmentState::new(plan, &model, patient);
+                let o = simulate_patient(
+                    &model,
+                    patient,
+                    Some(&mut t),
+                    &mut Scratch::default(),
+                    &mut log,
+                );
+                screened += 1;
+                let Some(entry) = ctx.entry_day(&o) else {
+                    continue;
+                };
+                enrolled += 1;
+                let dx = o.diagnosis.unwrap().day;
+                assert!(entry > dx, "entry {entry} after diagnosis {dx}");
+                let starts: Vec<(f64, u16, u16)> = log
+                    .0
+                    .iter()
+                    .filter_map(|(d, k)| match k {
+                        EventKind::DrugStart { drug, step } => Some((*d, *drug, *step)),
+                        _ => None,
+                    })
+                    .collect();
+                assert_eq!(starts[0], (dx, nsaid, 0), "NSAID from diagnosis");
+                let at_entry = starts.iter().find(|s| s.2 == 1).unwrap();
+                assert_eq!((at_entry.0, at_entry.1), (entry, first));
+            }
+            // Some patients never fail the first step: fewer enter than are screened.
+            assert!(
+                enrolled > 20 && enrolled < screened,
+                "{enrolled} of {screened}"
+            );
+        }
+    }
+
+    #[test]
+    fn refractory_entry_refuses_endpoints_measured_at_diagnosis_and_untreated_arms() {
+        let s = study(REFRACTORY);
+        let pedcno = Overrides {
+            endpoint: Some("pedcno50_12_months".into()),
+            ..Overrides::default()
+        };
+        let e = TrialDesign::resolve(&s, &pedcno).unwrap_err();
+        assert!(e.to_string().contains("not available with enrol"), "{e}");
+        let untreated = study(&REFRACTORY.replace(
+            "name = \"tnf\"\nladder = [\"tnf_inhibitor\"]",
+            "name = \"none\"\nuntreated = true",
+        ));
+        let design = TrialDesign::resolve(&untreated, &Overrides::default()).unwrap();
+        let e = TrialContext::new(&untreated, &design).unwrap_err();
+        assert!(e.to_string().contains("untreated"), "{e}");
     }
 }

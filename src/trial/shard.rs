@@ -172,7 +172,7 @@ pub fn merge_trial_shards(dirs: &[PathBuf]) -> Result<MergedTrials> {
     }
     let mut loaded = crate::scenario::parse(&first.scenario_text, &first.scenario_origin)?;
     loaded.scenario.seed = first.identity.seed;
-    let study = Study::resolve(loaded)?;
+    let study = super::design::trial_study(loaded, &first.identity.flags)?;
     let design = TrialDesign::resolve(&study, &first.identity.flags)?;
     let total = design.per_arm.len() as u64 * design.trials;
     let mut next = 0;
