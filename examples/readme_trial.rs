@@ -28,13 +28,13 @@ fn main() -> ExitCode {
 
 fn example() -> crmo_sim::Result<()> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let study = Study::load(Some(
-        &root.join("scenarios/trial-nsaid-vs-pamidronate.toml"),
-    ))?;
     let flags = Overrides {
         target_power: Some(0.8),
         ..Overrides::default()
     };
+    let loaded =
+        crmo_sim::scenario::load_file(&root.join("scenarios/trial-nsaid-vs-pamidronate.toml"))?;
+    let study = trial_study(loaded, &flags)?;
     let design = TrialDesign::resolve(&study, &flags)?;
     let run = run_design(&study, &design, &|_| {})?;
     let rows = power_rows(&run.design, &run.arms, &run.records);

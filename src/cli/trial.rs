@@ -103,7 +103,7 @@ the time of the rate, and makes the other endpoints missing.
 
 Writes power.csv, trials.csv, trial_patients.csv (trial 0 of each size),
 screening.csv, sample_size.csv (with --target-power), trial_design.json,
-plots/power.png and .svg, and manifest.json.
+plots/power.png and .svg, report.html and manifest.json.
 
 Example:
   crmo-sim trial scenarios/trial-nsaid-vs-pamidronate.toml \\
@@ -209,6 +209,7 @@ fn write_all(
         };
         power_plots(&rows, &caption, &dir.join("plots"), style)?;
     }
+    crate::trial::report::write_report(dir, run, &study.name(), &study.loaded().text)?;
     let mut info = info(study, run, threads, wall_seconds);
     write_manifest(dir, &mut info)
 }

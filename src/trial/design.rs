@@ -128,7 +128,7 @@ pub fn trial_study(mut loaded: LoadedScenario, flags: &Overrides) -> Result<Stud
         let drugs = first_step_drugs(&t);
         let known = crate::scenario::treatment::catalogue();
         if let Some(bad) = drugs.iter().find(|d| {
-            !known.iter().any(|c| &c.name == *d)
+            !known.iter().any(|c| c.name == d.as_str())
                 && !loaded.scenario.drugs.iter().any(|(k, _)| k.get_ref() == *d)
         }) {
             return Err(usage(format!(

@@ -14,6 +14,7 @@
 //! - [`stats`]: the tests (distribution functions from `statrs`).
 //! - [`results`]: power, group means, screening and the sample-size search.
 //! - [`output`]: the CSV files and `trial_design.json`.
+//! - [`report`]: `report.html`, the page a person opens.
 //! - [`shard`]: `trial --shard K/N` and the merge of its shards.
 //!
 //! Random streams: an arm of a trial has its own key, named by (seed,
@@ -27,6 +28,7 @@
 pub mod design;
 pub mod endpoint;
 pub mod output;
+pub mod report;
 pub mod results;
 pub mod run;
 pub mod shard;

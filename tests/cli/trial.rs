@@ -93,6 +93,19 @@ fn trial_writes_every_file_with_its_header() {
     }
     let plots = tmp.path().join("out/plots");
     assert!(plots.join("power.png").is_file() && plots.join("power.svg").is_file());
+    let report = String::from_utf8_lossy(&f["report.html"]);
+    for id in [
+        "design-table",
+        "power-table",
+        "plot-power",
+        "screening-table",
+    ] {
+        assert!(
+            report.contains(&format!("id=\"{id}\"")),
+            "report.html lacks {id}"
+        );
+    }
+    assert!(!report.contains("src=\"http") && !report.contains("<script"));
     let design: serde_json::Value = serde_json::from_slice(&f["trial_design.json"]).unwrap();
     assert_eq!(design["test"], "log_rank");
     assert_eq!(
