@@ -187,6 +187,19 @@ pub fn merge_trial_shards(dirs: &[PathBuf]) -> Result<MergedTrials> {
         }
         next = s.units.1;
     }
+    let arms = study.arms().len();
+    for (dir, s) in &shards {
+        if let Some(what) = s
+            .records
+            .iter()
+            .find_map(|r| inconsistency(r, &design, arms))
+        {
+            return Err(Error::Shard(format!(
+                "{} is damaged ({what}); run that shard again",
+                dir.display()
+            )));
+        }
+    }
     let wall_seconds = shards.iter().map(|(_, s)| s.wall_seconds).sum();
     let records = shards.into_iter().flat_map(|(_, s)| s.records).collect();
     let run = TrialRun::new(design, study.arm_names(), records);
@@ -195,4 +208,21 @@ pub fn merge_trial_shards(dirs: &[PathBuf]) -> Result<MergedTrials> {
         run,
         wall_seconds,
     })
+}
+
+/// What a decoded trial record says that no crmo-sim wrote for `design`
+/// with `arms` arms: a size or trial outside the design, or a number of
+/// groups, comparisons or arm indices that does not fit the arms.
+fn inconsistency(r: &TrialRecord, design: &TrialDesign, arms: usize) -> Option<&'static str> {
+    if !design.per_arm.contains(&r.per_arm) || r.trial >= design.trials {
+        Some("a trial outside the design")
+    } else if r.groups.len() != arms
+        || r.comparisons.len() + 1 != arms
+        || r.comparisons.iter().any(|c| c.arm >= arms)
+        || r.patients.iter().any(|p| p.arm >= arms)
+    {
+        Some("a trial whose arms do not match the scenario")
+    } else {
+        None
+    }
 }
