@@ -1,5 +1,6 @@
 //! The resolved study: arms and drugs are found by name, so listing the
-//! arms in another order changes no arm's results.
+//! arms in another order changes no arm's results; per-patient rows reach
+//! their sink in patient order, in pieces of bounded size.
 
 use std::collections::BTreeMap;
 
@@ -94,4 +95,76 @@ fn drug_values_are_keyed_by_name() {
         db.sort_by(|x, y| x.parameter.cmp(&y.parameter));
         assert_eq!(da, db);
     }
+}
+
+/// A sink that records the patients it receives and the largest piece.
+#[derive(Default)]
+struct PieceRecorder {
+    /// (replicate, patient, arm) in the order received.
+    order: Vec<(u32, u64, usize)>,
+    /// Bytes in memory of the largest piece of rows received at once.
+    largest_piece: u64,
+    /// Bytes of every piece.
+    total: u64,
+}
+
+impl crmo_sim::engine::cohort::RowSink for PieceRecorder {
+    fn wants_rows(&self) -> bool {
+        true
+    }
+    fn write_chunk(
+        &mut self,
+        replicate: u32,
+        rows: &[crmo_sim::engine::cohort::PatientRows],
+    ) -> crmo_sim::Result<()> {
+        let bytes = rows.iter().map(|r| r.held_bytes()).sum();
+        self.largest_piece = self.largest_piece.max(bytes);
+        self.total += bytes;
+        self.order
+            .extend(rows.iter().map(|r| (replicate, r.outcome.patient, r.arm)));
+        Ok(())
+    }
+}
+
+/// Issue 20: with `events = true`, a scenario with a weekly flare rate kept
+/// a whole chunk's event logs (1,024 patients) and four chunks per thread in
+/// memory, about 2 GB at one thread over 100 years. Rows are now handed out
+/// in pieces sized so that a batch (`BATCH_CHUNKS_PER_THREAD` pieces per
+/// thread) holds about `ROW_BUFFER_BYTES`: one piece holds at most twice its
+/// share (the margin covers patients heavier than those that sized it).
+/// Here each patient holds about 0.2 MB of events, so a chunk of 300
+/// patients in one piece (as before) is about 60 MB, over the 32 MB bound.
+/// The rows still arrive in patient order, each patient and arm once.
+#[test]
+fn rows_of_heavy_patients_are_held_in_bounded_pieces() {
+    use crmo_sim::engine::cohort::{BATCH_CHUNKS_PER_THREAD, ROW_BUFFER_BYTES};
+    let text = "name = \"weekly\"\nseed = 5\npatients = 300\nreplicates = 2\nhorizon_years = 25\n\
+[natural_history]\nflare_rate_per_year = 52\nflare_duration_mean_weeks = 0.001\n\
+first_flare_duration_mean_weeks = 0.001\nresolution_median_years = inf\n\
+loss_to_follow_up_per_year = 0\nfrailty_variance = 0\nnew_lesions_per_flare = 0\n\
+initial_extra_lesions_mean = 0\n[imaging]\nfollow_up_every_months = 0.25\n\
+[[arm]]\nname = \"a\"\nladder = [\"glucocorticoid\", \"pamidronate\", \"tnf_inhibitor\"]\n\
+assess_every_weeks = 1\nmin_weeks_on_step = 0\nstop_after_remission_weeks = 0.001\n\
+escalate_when = \"active\"\n[output]\nevents = true\n";
+    let study = Study::resolve(parse(text, "weekly.toml").unwrap()).unwrap();
+    let mut sink = PieceRecorder::default();
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap()
+        .install(|| study.run(&mut sink, &|_| {}))
+        .unwrap();
+    let share = ROW_BUFFER_BYTES / BATCH_CHUNKS_PER_THREAD;
+    // Each replicate's chunk holds more than the bound: one piece per
+    // chunk would fail.
+    assert!(sink.total / 2 > 2 * share, "{} bytes of rows", sink.total);
+    assert!(
+        sink.largest_piece <= 2 * share,
+        "a piece of {} bytes of rows, over twice the {share} of one piece",
+        sink.largest_piece
+    );
+    let expected: Vec<(u32, u64, usize)> = (0..2)
+        .flat_map(|r| (0..300).map(move |p| (r, p, 0)))
+        .collect();
+    assert_eq!(sink.order, expected);
 }

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 
 use crate::error::{Error, Result};
+use crate::output::chartfile::ChartFile;
 use crate::output::outdir::{result_dir_name, CHARTS_DIR};
 use crate::plot::course::draw::parse_years;
 use crate::plot::story::{find_story, Story};
@@ -73,9 +74,15 @@ pub struct CourseArgs {
     /// Arm to follow (default: the first)
     #[arg(long)]
     pub arm: Option<String>,
-    /// Image file, .png or .svg (default: output/<scenario>/course-<patient>.png)
+    /// Image file, .png or .svg (default:
+    /// output/charts/<scenario>/course-<patient>.png); an existing file is
+    /// replaced only if it is a chart crmo-sim wrote, unchanged
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Replace the image file even if crmo-sim did not write it: the old
+    /// file is moved aside to <file>.old-<time>, never deleted
+    #[arg(long)]
+    pub replace: bool,
     /// paper (documents, screens) or slide (1920x1080, large text, thick lines)
     #[arg(long, value_enum, default_value_t = Style::Paper)]
     pub style: Style,
@@ -103,9 +110,15 @@ pub struct GalleryArgs {
     /// Arm to follow (default: the first)
     #[arg(long)]
     pub arm: Option<String>,
-    /// Image file, .png or .svg (default: output/<scenario>/gallery.png)
+    /// Image file, .png or .svg (default: output/charts/<scenario>/gallery.png);
+    /// an existing file is replaced only if it is a chart crmo-sim wrote,
+    /// unchanged
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Replace the image file even if crmo-sim did not write it: the old
+    /// file is moved aside to <file>.old-<time>, never deleted
+    #[arg(long)]
+    pub replace: bool,
     /// paper or slide (larger text, thicker lines)
     #[arg(long, value_enum, default_value_t = Style::Paper)]
     pub style: Style,
@@ -123,8 +136,14 @@ pub struct CheckArgs {
 }
 
 /// Where an image goes: `--out`, else `output/charts/<scenario>/<default_name>`,
-/// a place no `run` replaces (the directory is created).
-fn image_path(study: &Study, out: Option<&Path>, default_name: &str) -> Result<PathBuf> {
+/// a place no `run` replaces. Either way under the rule of [`ChartFile`]:
+/// checked (and its directory created) now, written at commit.
+fn image_file(
+    study: &Study,
+    out: Option<&Path>,
+    default_name: &str,
+    replace: bool,
+) -> Result<(PathBuf, ChartFile)> {
     let path = out.map_or_else(
         || {
             Path::new("output")
@@ -134,10 +153,8 @@ fn image_path(study: &Study, out: Option<&Path>, default_name: &str) -> Result<P
         },
         Path::to_path_buf,
     );
-    if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| Error::output(dir, e))?;
-    }
-    Ok(path)
+    let file = ChartFile::new(&path, replace)?;
+    Ok((path, file))
 }
 
 /// `crmo-sim check`: validates and prints the resolved parameters
@@ -178,19 +195,21 @@ pub fn course(args: &CourseArgs) -> Result<()> {
         (None, None) => return Err(Error::Usage("give --patient N or --story NAME".into())),
     };
     let trace = sim.trace(patient)?;
-    let path = image_path(
+    let (path, file) = image_file(
         &study,
         args.out.as_deref(),
         &format!("course-{patient}.png"),
+        args.replace,
     )?;
     let (w, h) = args.style.size();
     crate::plot::render_course(
         &trace,
-        &path,
+        file.draw_path(),
         (args.width.unwrap_or(w), args.height.unwrap_or(h)),
         args.style,
         args.years,
     )?;
+    file.commit()?;
     let mut out = std::io::stdout().lock();
     if let Some((story, why)) = why {
         let _ = writeln!(
@@ -219,8 +238,16 @@ pub fn gallery(args: &GalleryArgs) -> Result<()> {
     );
     crate::plot::gallery::check_count(args.style, count)?;
     let sim = CourseSim::new(&study, args.arm.as_deref(), args.source.replicate)?;
-    let path = image_path(&study, args.out.as_deref(), "gallery.png")?;
-    crate::plot::gallery::gallery_of(&sim, &study.name(), count, &path, args.style, args.width)?;
+    let (path, file) = image_file(&study, args.out.as_deref(), "gallery.png", args.replace)?;
+    crate::plot::gallery::gallery_of(
+        &sim,
+        &study.name(),
+        count,
+        file.draw_path(),
+        args.style,
+        args.width,
+    )?;
+    file.commit()?;
     println!("{}", path.display());
     Ok(())
 }

@@ -9,9 +9,11 @@
 //! accumulator is an integer, and per-patient rows are gathered per chunk and
 //! written in chunk order, so every output is byte-identical whatever the
 //! thread count or shard split. Chunks are merged on the worker threads as
-//! they finish; when per-patient rows are written, chunks run in batches of
-//! [`BATCH_CHUNKS_PER_THREAD`] per worker instead, so that rows go out in
-//! order. Memory stays flat in the cohort size either way.
+//! they finish; when per-patient rows are written, the patients run in
+//! batches of [`BATCH_CHUNKS_PER_THREAD`] pieces per worker instead, so that
+//! rows go out in order, and each piece is short enough that the rows held
+//! at once stay near [`ROW_BUFFER_BYTES`] however many events a patient
+//! has. Memory stays flat in the cohort size either way.
 
 use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -29,7 +31,7 @@ use super::drugs::DrugTable;
 use super::from_diagnosis::{FromDiagnosis, FromDiagnosisCells};
 use super::metrics::{Metric, MetricLayout};
 use super::model_values::ReplicateModel;
-use super::patient::{simulate_patient, Discard, EventLog, Limit, Outcome, Scratch};
+use super::patient::{simulate_patient, Discard, EventKind, EventLog, Limit, Outcome, Scratch};
 use super::tally::MetricTally;
 use super::treatment::{TreatmentPlan, TreatmentState};
 use super::units::DAYS_PER_YEAR;
@@ -47,10 +49,20 @@ pub fn metric_layout(scenario: &Scenario, drugs: &DrugTable, arms: &[Arm]) -> Me
 
 /// Patients per chunk; part of the determinism contract (do not derive from threads).
 pub const CHUNK_PATIENTS: u64 = 1024;
-/// Chunks simulated between two writes of per-patient rows, per worker
-/// thread. Only memory and load balance depend on it: merges are exact, so
-/// results do not.
+/// Pieces of patients simulated between two writes of per-patient rows, per
+/// worker thread. Only memory and load balance depend on it: merges are
+/// exact, so results do not.
 pub const BATCH_CHUNKS_PER_THREAD: u64 = 4;
+/// Bytes of per-patient rows (outcomes and event logs in memory) that a
+/// batch of pieces is sized to hold at once. A piece has at most
+/// [`CHUNK_PATIENTS`] patients (a piece never spans two chunks) and at
+/// least one; its length follows the heaviest patients of the previous
+/// batch (see [`piece_len`]), so the batch holds about this much, more only
+/// when its patients are much heavier than those seen before (each patient
+/// is bounded by the event cap, [`crate::scenario::limits::MAX_EVENTS`]).
+/// The split of a chunk into pieces changes no result: sums merge exactly
+/// and rows go out in patient order.
+pub const ROW_BUFFER_BYTES: u64 = 64 << 20;
 
 /// One arm: a name and its strategy (None: natural history, no treatment).
 #[derive(Debug, Clone)]
@@ -195,6 +207,14 @@ pub struct PatientRows {
     pub outcome: Outcome,
     /// The events.
     pub events: EventLog,
+}
+
+impl PatientRows {
+    /// Bytes these rows hold in memory (the event log's whole allocation).
+    pub fn held_bytes(&self) -> u64 {
+        let event = std::mem::size_of::<(f64, EventKind)>();
+        (std::mem::size_of::<Self>() + self.events.0.capacity() * event) as u64
+    }
 }
 
 /// A sink that wants nothing.
@@ -371,6 +391,8 @@ struct ChunkAcc {
     /// Per arm, the whole days observed.
     days: Vec<ChunkDays>,
     rows: Vec<PatientRows>,
+    /// What `rows` hold in memory ([`PatientRows::held_bytes`]).
+    row_bytes: u64,
     /// The first patient (and arm) that hit a per-patient limit; the chunk stops there.
     limit: Option<(u64, usize, Limit)>,
     /// Patients simulated.
@@ -487,9 +509,11 @@ impl ReplicateRun<'_> {
             .reduce(|| Part::new(self.spec.shape), Part::merged)
     }
 
-    /// With per-patient rows, chunks run in batches of
-    /// [`BATCH_CHUNKS_PER_THREAD`] per worker, and their rows go to `sink`
-    /// in unit order, so memory stays flat in the cohort size.
+    /// With per-patient rows, patients run in batches of
+    /// [`BATCH_CHUNKS_PER_THREAD`] pieces per worker, and their rows go to
+    /// `sink` in unit (and patient) order; pieces are sized so that a batch
+    /// holds about [`ROW_BUFFER_BYTES`] of rows, so memory stays flat in
+    /// the cohort size and in the events per patient.
     fn in_unit_order(
         &self,
         units: Range<u64>,
@@ -497,29 +521,60 @@ impl ReplicateRun<'_> {
         progress: &(dyn Fn(u64) + Sync),
     ) -> crate::Result<Part> {
         let mut part = Part::new(self.spec.shape);
-        let batch = BATCH_CHUNKS_PER_THREAD * rayon::current_num_threads() as u64;
-        let mut first = units.start;
-        while first < units.end {
-            let last = (first + batch).min(units.end);
-            let chunks: Vec<ChunkAcc> = (first..last)
-                .into_par_iter()
-                .map(|u| {
-                    let chunk = self.chunk(u, true);
-                    progress(chunk.patients);
-                    chunk
+        let pieces_per_batch = BATCH_CHUNKS_PER_THREAD * rayon::current_num_threads() as u64;
+        let per = self.spec.chunks_per_replicate();
+        // Patients are unknown until simulated: start with one per piece.
+        let mut len = 1;
+        let mut next = (
+            units.start,
+            self.spec.chunk_patients(units.start % per).start,
+        );
+        while next.0 < units.end {
+            let mut pieces = Vec::new();
+            while pieces.len() < pieces_per_batch as usize && next.0 < units.end {
+                let (unit, first) = next;
+                let chunk = self.spec.chunk_patients(unit % per);
+                let last = (first + len).min(chunk.end);
+                pieces.push((unit, first..last));
+                next = if last == chunk.end {
+                    let unit = unit + 1;
+                    (unit, self.spec.chunk_patients(unit % per).start)
+                } else {
+                    (unit, last)
+                };
+            }
+            let done: Vec<ChunkAcc> = pieces
+                .par_iter()
+                .map(|(_, patients)| {
+                    let piece =
+                        simulate_chunk(self.model, self.spec, self.layout, patients.clone(), true);
+                    progress(piece.patients);
+                    piece
                 })
                 .collect();
-            for (u, chunk) in (first..last).zip(chunks) {
-                part.absorb(u, &chunk);
+            let mut heaviest = 0;
+            for ((unit, _), piece) in pieces.iter().zip(done) {
+                part.absorb(*unit, &piece);
                 if part.limit.is_some() {
                     return Ok(part);
                 }
-                sink.write_chunk(self.replicate, &chunk.rows)?;
+                sink.write_chunk(self.replicate, &piece.rows)?;
+                heaviest = heaviest.max(piece.row_bytes.div_ceil(piece.patients.max(1)));
             }
-            first = last;
+            len = piece_len(len, heaviest, pieces_per_batch);
         }
         Ok(part)
     }
+}
+
+/// Patients per piece of the next batch, from `len` of this one and the
+/// heaviest piece's bytes of rows per patient: as many as keep a batch of
+/// `pieces` pieces within [`ROW_BUFFER_BYTES`], at least one and at most
+/// [`CHUNK_PATIENTS`], growing at most eightfold a batch (a few light
+/// patients say little about the next ones).
+pub fn piece_len(len: u64, bytes_per_patient: u64, pieces: u64) -> u64 {
+    let fits = ROW_BUFFER_BYTES / pieces.max(1) / bytes_per_patient.max(1);
+    fits.min(len.saturating_mul(8)).clamp(1, CHUNK_PATIENTS)
 }
 
 /// One replicate's sums over some of its patients: the metrics, the curves
@@ -654,6 +709,7 @@ fn simulate_chunk(
         sums: Sums::new(shape, false),
         days: arms.iter().map(|_| shape.chunk_days()).collect(),
         rows: Vec::new(),
+        row_bytes: 0,
         limit: None,
         patients: patients.end - patients.start,
     };
@@ -682,11 +738,13 @@ fn simulate_chunk(
             let outcome = if want_rows {
                 let mut log = EventLog::default();
                 let o = simulate_patient(model, p, state.as_mut(), &mut scratch, &mut log);
-                acc.rows.push(PatientRows {
+                let rows = PatientRows {
                     arm: a,
                     outcome: o.clone(),
                     events: log,
-                });
+                };
+                acc.row_bytes += rows.held_bytes();
+                acc.rows.push(rows);
                 o
             } else {
                 simulate_patient(model, p, state.as_mut(), &mut scratch, &mut Discard)

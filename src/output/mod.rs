@@ -6,6 +6,7 @@
 //! of [`outdir`]. Every CSV is written through the `csv` crate from typed
 //! rows.
 
+pub mod chartfile;
 pub mod km;
 pub mod outdir;
 pub mod ownership;

@@ -11,8 +11,12 @@
 //! 4. writes into a marked staging directory beside the target (see
 //!    [`super::staging`]);
 //! 5. fsyncs it, re-checks the target, and swaps the two in one atomic step
-//!    (`renameat2(RENAME_EXCHANGE)`), then deletes the old result's own files.
-//!    With `--replace` the old directory is moved aside to
+//!    (`renameat2(RENAME_EXCHANGE)`), which moves the old result aside whole;
+//!    then deletes the old result's files one by one, each only after
+//!    checking once more that it still holds what crmo-sim wrote. A file
+//!    edited after the last check (even in the instant before the swap) is
+//!    kept, with the old manifest, in `<out>.old-<time>`, and the run says
+//!    so. With `--replace` the old directory is moved aside to
 //!    `<out>.old-<time>` instead and nothing is deleted.
 //!
 //! At every moment the target holds either the whole previous result or the
@@ -25,7 +29,7 @@ use std::path::{Component, Path, PathBuf};
 
 use crate::error::{Error, Result};
 
-use super::ownership::{check_owned, remove_owned, Foreign};
+use super::ownership::{check_owned, remove_unchanged, Foreign};
 use super::platform::{self, exchange, rename_noreplace, sync_dir};
 use super::staging;
 
@@ -85,6 +89,9 @@ impl Staging {
     /// returns the target's path.
     pub fn commit(mut self) -> Result<PathBuf> {
         platform::sync_tree(&self.dir).map_err(|e| Error::output(&self.dir, e))?;
+        // From here the directory is a finished result: a later run that
+        // finds it abandoned removes only its unchanged files.
+        staging::unmark(&self.dir).map_err(|e| Error::output(&self.dir, e))?;
         // An interrupt waits from here until the staging directory has
         // changed hands, so it never removes half of a swap.
         let mut active = staging::active();
@@ -108,7 +115,7 @@ impl Staging {
         // A target may appear (or vanish) between a check and a rename when
         // something other than crmo-sim writes there; look again then.
         for _ in 0..3 {
-            let Some(owned) = self.recheck()? else {
+            if !self.recheck()? {
                 match rename_noreplace(&self.dir, &target) {
                     Ok(()) => {
                         self.finished = true;
@@ -117,7 +124,8 @@ impl Staging {
                     Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
                     Err(e) => return Err(Error::output(&target, e)),
                 }
-            };
+            }
+            pause_before_swap_for_tests();
             let old =
                 if (self.exchange)(&self.dir, &target).map_err(|e| Error::output(&target, e))? {
                     self.dir.clone()
@@ -132,7 +140,7 @@ impl Staging {
                 };
             self.finished = true;
             let _ = sync_dir(&parent_of(&target));
-            self.remove_old(&old, &owned);
+            self.remove_old(&old);
             return Ok(());
         }
         Err(Error::output(
@@ -141,22 +149,29 @@ impl Staging {
         ))
     }
 
-    /// Deletes the previous result's own files after the swap. Whatever is
-    /// left (a file added in the instant before the swap, a file that cannot
-    /// be deleted) stays, in `<out>.old-<time>`; the run has succeeded
-    /// either way.
-    fn remove_old(&self, old: &Path, owned: &super::ownership::Owned) {
-        if let Ok(true) = remove_owned(old, owned) {
+    /// Deletes the previous result's files after the swap, each only if it
+    /// still holds what crmo-sim wrote (checked again now: it may have been
+    /// edited after the last check). Whatever is left (an edit, a file
+    /// added in the instant before the swap, a file that cannot be deleted)
+    /// stays, with the old manifest, in `<out>.old-<time>`; the run has
+    /// succeeded either way.
+    fn remove_old(&self, old: &Path) {
+        if let Ok(true) = remove_unchanged(old) {
             return;
         }
-        let aside = unique_sibling(&self.target, "old");
-        let kept = if rename_noreplace(old, &aside).is_ok() {
-            aside
+        let kept = if *old == self.dir {
+            // Still under the staging name: give it a name a user finds.
+            let aside = unique_sibling(&self.target, "old");
+            if rename_noreplace(old, &aside).is_ok() {
+                aside
+            } else {
+                old.to_path_buf()
+            }
         } else {
             old.to_path_buf()
         };
         eprintln!(
-            "warning: not everything of the previous result in {} could be removed; what is left is in {}",
+            "warning: the previous result in {} held files changed or added after crmo-sim's last check (or that could not be removed); they were kept, with its manifest, in {}",
             self.shown.display(),
             kept.display()
         );
@@ -197,20 +212,20 @@ impl Staging {
         Ok(())
     }
 
-    /// Checks the target again just before the swap: None when it is gone,
-    /// its own entries when it is a crmo-sim result (or empty). If it gained
-    /// a foreign file during the run, the new result is kept beside it and
-    /// the run is refused.
-    fn recheck(&mut self) -> Result<Option<super::ownership::Owned>> {
+    /// Checks the target again just before the swap: false when it is gone,
+    /// true when it is a crmo-sim result (or empty). If it gained a foreign
+    /// file during the run, the new result is kept beside it and the run is
+    /// refused.
+    fn recheck(&mut self) -> Result<bool> {
         let target = &self.target;
         match fs::symlink_metadata(target) {
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
             Err(e) => return Err(Error::output(target, e)),
             Ok(m) if m.is_dir() => {}
             Ok(_) => return Err(self.keep_new_result("was replaced by a file during the run")),
         }
         match check_owned(target).map_err(|e| Error::output(target, e))? {
-            Ok(owned) => Ok(Some(owned)),
+            Ok(_) => Ok(true),
             Err(foreign) => {
                 Err(self
                     .keep_new_result(&format!("changed during the run: it now holds {foreign}")))
@@ -232,6 +247,30 @@ impl Staging {
             }
             Err(e) => Error::output(&kept, e),
         }
+    }
+}
+
+/// The name of the environment variable that tests set to a file name to
+/// pause a run between its final check of the target and the swap: the run
+/// creates that file and waits (up to a minute) until it is removed. This
+/// is how `tests/cli/outdir.rs` edits a result in that instant; nothing
+/// else sets it.
+pub const PAUSE_BEFORE_SWAP_ENV: &str = "CRMO_SIM_TEST_PAUSE_BEFORE_SWAP";
+
+/// See [`PAUSE_BEFORE_SWAP_ENV`].
+fn pause_before_swap_for_tests() {
+    let Some(flag) = std::env::var_os(PAUSE_BEFORE_SWAP_ENV) else {
+        return;
+    };
+    let flag = PathBuf::from(flag);
+    if fs::write(&flag, b"").is_err() {
+        return;
+    }
+    for _ in 0..6000 {
+        if fs::symlink_metadata(&flag).is_err() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
     }
 }
 
@@ -266,9 +305,13 @@ fn foreign_error(shown: &Path, foreign: &Foreign) -> Error {
 
 /// The absolute, resolved target: refused when it is the working directory
 /// or a parent of it, not a directory, a dangling link, or a mount point.
+///
+/// Everything before the last component is resolved by the file system, as
+/// the kernel resolves it: `lnk/../res` is `res` beside the directory `lnk`
+/// points to, not beside `lnk`. Only the last component is kept by name, so
+/// that a target that does not exist yet can be named.
 fn resolve_target(target: &Path) -> Result<PathBuf> {
     let cwd = std::env::current_dir().map_err(|e| Error::output(".", e))?;
-    let mut absolute = normalise(&cwd.join(target));
     let refuse_cwd = |p: &Path| {
         if p.parent().is_none() || cwd.starts_with(p) {
             Err(Error::Usage(format!(
@@ -278,6 +321,17 @@ fn resolve_target(target: &Path) -> Result<PathBuf> {
         } else {
             Ok(())
         }
+    };
+    let joined = cwd.join(target);
+    let mut absolute = match joined.components().next_back() {
+        Some(Component::Normal(name)) => {
+            let parent = parent_of(&joined);
+            fs::create_dir_all(&parent).map_err(|e| Error::output(&parent, e))?;
+            let parent = fs::canonicalize(&parent).map_err(|e| Error::output(&parent, e))?;
+            parent.join(name)
+        }
+        // A path ending in `..` (or the root) names an existing directory.
+        _ => fs::canonicalize(&joined).map_err(|e| Error::output(target, e))?,
     };
     refuse_cwd(&absolute)?;
     if fs::symlink_metadata(&absolute).is_ok_and(|m| m.file_type().is_symlink()) {
@@ -291,11 +345,6 @@ fn resolve_target(target: &Path) -> Result<PathBuf> {
         })?;
         refuse_cwd(&absolute)?;
     }
-    let parent = parent_of(&absolute);
-    fs::create_dir_all(&parent).map_err(|e| Error::output(&parent, e))?;
-    let parent = fs::canonicalize(&parent).map_err(|e| Error::output(&parent, e))?;
-    let absolute = parent.join(absolute.file_name().unwrap_or(OsStr::new("")));
-    refuse_cwd(&absolute)?;
     if let Ok(meta) = fs::symlink_metadata(&absolute) {
         if !meta.is_dir() {
             return Err(Error::Usage(format!(
@@ -321,23 +370,8 @@ fn parent_of(target: &Path) -> PathBuf {
         .map_or_else(|| PathBuf::from("/"), Path::to_path_buf)
 }
 
-/// Removes `.` and resolves `..` lexically (the path may not exist yet).
-fn normalise(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in path.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other.as_os_str()),
-        }
-    }
-    out
-}
-
 /// `<target>.<what>-<UTC time>`, with `-2`, `-3`, ... when taken.
-fn unique_sibling(target: &Path, what: &str) -> PathBuf {
+pub(crate) fn unique_sibling(target: &Path, what: &str) -> PathBuf {
     let stamp = platform::utc_stamp(platform::unix_now());
     let mut name = target.file_name().unwrap_or_default().to_os_string();
     name.push(format!(".{what}-{stamp}"));
@@ -355,54 +389,172 @@ fn unique_sibling(target: &Path, what: &str) -> PathBuf {
 
 /// The lock file of one target, held for a whole run: a second run into the
 /// same target fails at once instead of racing the first one's swap. The
-/// lock file lives beside the target and is removed when the run ends.
+/// lock file lives beside the target, holds [`LOCK_TEXT`] (so that a user's
+/// file of the same name is never taken for it), is never opened through a
+/// link, and is removed when the run ends (only if it is still the same
+/// file).
 #[derive(Debug)]
 struct TargetLock {
     _file: fs::File,
     path: PathBuf,
+    id: staging::FileId,
 }
+
+/// What every lock file holds.
+const LOCK_TEXT: &str = "crmo-sim lock: a crmo-sim run writes the directory beside this file\n";
 
 impl TargetLock {
     fn acquire(parent: &Path, target: &Path, shown: &Path) -> Result<Self> {
         let path = parent.join(lock_name(target.file_name().unwrap_or_default()));
+        let busy = || {
+            Error::Usage(format!(
+                "another crmo-sim run is writing to {} now (lock {}); wait for it to finish or choose another --out",
+                shown.display(),
+                path.display()
+            ))
+        };
         // The previous holder removes the file as it ends; a lock taken on a
-        // file that is no longer at `path` is retried on the new file.
+        // file that is no longer at `path` is retried on the new file. A new
+        // lock file is empty for the instant between its creation and its
+        // text being written, so an empty one is looked at again.
         for _ in 0..16 {
-            let file = fs::OpenOptions::new()
-                .create(true)
-                .truncate(false)
-                .write(true)
-                .open(&path)
-                .map_err(|e| Error::output(&path, e))?;
+            let (mut file, created) = open_lock_file(&path, shown)?;
             match try_lock(&file) {
-                Ok(true) if is_same_file(&file, &path) => {
-                    staging::register_lock(Some(path.clone()));
-                    return Ok(Self { _file: file, path });
-                }
-                Ok(true) => continue,
-                Ok(false) => {
-                    return Err(Error::Usage(format!(
-                        "another crmo-sim run is writing to {} now (lock {}); wait for it to finish or choose another --out",
-                        shown.display(),
-                        path.display()
-                    )))
-                }
+                Ok(true) => {}
+                Ok(false) => return Err(busy()),
                 Err(e) => return Err(Error::output(&path, e)),
             }
+            let Some(id) = same_file(&file, &path) else {
+                continue;
+            };
+            if created {
+                io::Write::write_all(&mut file, LOCK_TEXT.as_bytes())
+                    .map_err(|e| Error::output(&path, e))?;
+            } else {
+                match lock_text(&mut file).map_err(|e| Error::output(&path, e))? {
+                    LockText::Ours => {}
+                    LockText::Empty => {
+                        drop(file);
+                        std::thread::sleep(std::time::Duration::from_millis(20));
+                        continue;
+                    }
+                    LockText::Other => return Err(lock_in_the_way(&path, shown)),
+                }
+            }
+            staging::register_lock(Some((path.clone(), id)));
+            return Ok(Self {
+                _file: file,
+                path,
+                id,
+            });
         }
-        Err(Error::output(
-            &path,
-            io::Error::other("the lock file kept changing"),
-        ))
+        match fs::read(&path) {
+            Ok(text) if text.is_empty() => Err(lock_in_the_way(&path, shown)),
+            _ => Err(Error::output(
+                &path,
+                io::Error::other("the lock file kept changing"),
+            )),
+        }
     }
+}
+
+/// Opens the lock file at `path`, creating it when absent (true when
+/// created); never through a link, and only a regular file.
+fn open_lock_file(path: &Path, shown: &Path) -> Result<(fs::File, bool)> {
+    let mut create = fs::OpenOptions::new();
+    // `create_new` (O_EXCL) never follows a link, even a dangling one.
+    create.read(true).write(true).create_new(true);
+    match create.open(path) {
+        Ok(file) => return Ok((file, true)),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(Error::output(path, e)),
+    }
+    match fs::symlink_metadata(path) {
+        Ok(m) if m.is_file() => {}
+        Ok(_) => return Err(lock_in_the_way(path, shown)),
+        // Removed by the run that held it: create it again.
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            return open_lock_file(path, shown);
+        }
+        Err(e) => return Err(Error::output(path, e)),
+    }
+    let mut open = fs::OpenOptions::new();
+    open.read(true).write(true);
+    no_follow(&mut open);
+    match open.open(path) {
+        Ok(file) if file.metadata().is_ok_and(|m| m.is_file()) => Ok((file, false)),
+        Ok(_) => Err(lock_in_the_way(path, shown)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => open_lock_file(path, shown),
+        // ELOOP: a link was put there since the check above.
+        Err(e) if e.raw_os_error() == Some(rustix_eloop()) => Err(lock_in_the_way(path, shown)),
+        Err(e) => Err(Error::output(path, e)),
+    }
+}
+
+/// Makes `open` fail on a link instead of following it (O_NOFOLLOW).
+#[cfg(unix)]
+fn no_follow(open: &mut fs::OpenOptions) {
+    use std::os::unix::fs::OpenOptionsExt;
+    open.custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32);
+}
+
+#[cfg(not(unix))]
+fn no_follow(_open: &mut fs::OpenOptions) {}
+
+/// The error number of opening a link with O_NOFOLLOW.
+fn rustix_eloop() -> i32 {
+    #[cfg(unix)]
+    {
+        rustix::io::Errno::LOOP.raw_os_error()
+    }
+    #[cfg(not(unix))]
+    {
+        -1
+    }
+}
+
+/// What an existing lock file holds.
+enum LockText {
+    /// [`LOCK_TEXT`]: crmo-sim's (left by a killed run, or by one that is
+    /// ending).
+    Ours,
+    /// Nothing yet.
+    Empty,
+    /// Anything else: not crmo-sim's.
+    Other,
+}
+
+fn lock_text(file: &mut fs::File) -> io::Result<LockText> {
+    let mut text = Vec::new();
+    io::Read::read_to_end(
+        &mut io::Read::take(&mut *file, LOCK_TEXT.len() as u64 + 1),
+        &mut text,
+    )?;
+    Ok(if text.is_empty() {
+        LockText::Empty
+    } else if text == LOCK_TEXT.as_bytes() {
+        LockText::Ours
+    } else {
+        LockText::Other
+    })
+}
+
+/// A file (or link) named like the target's lock that crmo-sim did not write.
+fn lock_in_the_way(path: &Path, shown: &Path) -> Error {
+    Error::Usage(format!(
+        "{} is named like the lock file crmo-sim keeps beside --out {}, but crmo-sim did not write it, so it was left alone and nothing was changed; move it away or choose another --out (an empty one may be left by an earlier crmo-sim that was killed during a run: then remove it)",
+        path.display(),
+        shown.display()
+    ))
 }
 
 impl Drop for TargetLock {
     fn drop(&mut self) {
         staging::register_lock(None);
-        // Removed while still locked; see `acquire` for why that is safe.
+        // Removed while still locked (see `acquire` for why that is safe),
+        // and only if it is still this file.
         if cfg!(unix) {
-            let _ = fs::remove_file(&self.path);
+            staging::remove_if_same(&self.path, self.id);
         }
         // `_file` closes after this, which releases the lock.
     }
@@ -443,18 +595,11 @@ fn lock_name(target_name: &OsStr) -> String {
     }
 }
 
-#[cfg(unix)]
-fn is_same_file(file: &fs::File, path: &Path) -> bool {
-    use std::os::unix::fs::MetadataExt;
-    match (file.metadata(), fs::metadata(path)) {
-        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
-        _ => false,
-    }
-}
-
-#[cfg(not(unix))]
-fn is_same_file(_file: &fs::File, _path: &Path) -> bool {
-    true
+/// The identity of `file` when `path` still names it (not a link).
+fn same_file(file: &fs::File, path: &Path) -> Option<staging::FileId> {
+    let mine = staging::FileId::of(&file.metadata().ok()?);
+    let there = fs::symlink_metadata(path).ok()?;
+    (there.is_file() && staging::FileId::of(&there) == mine).then_some(mine)
 }
 
 /// The default result directory name for a scenario name: characters other

@@ -32,10 +32,14 @@ pub struct Listing {
 }
 
 /// Lists and hashes everything under `dir` (a staging directory holding
-/// only files crmo-sim has just written).
+/// only files crmo-sim has just written), but for the staging directory's
+/// own marker, which is gone before the directory becomes a result.
 pub fn list_result(dir: &Path) -> io::Result<Listing> {
     let mut listing = Listing::default();
     for (rel, kind) in walk(dir)? {
+        if rel == super::staging::MARKER_FILE {
+            continue;
+        }
         match kind {
             Kind::Dir => listing.entries.push(format!("{rel}/")),
             Kind::File => {
@@ -139,25 +143,49 @@ pub fn check_owned(dir: &Path) -> io::Result<std::result::Result<Owned, Foreign>
     Ok(Ok(owned))
 }
 
-/// Deletes the entries crmo-sim proved it wrote (children first), then the
-/// directory itself. Returns false, having deleted nothing else, when
-/// something unlisted is left (the directory then still exists).
-pub fn remove_owned(dir: &Path, owned: &Owned) -> io::Result<bool> {
-    for entry in owned.entries.iter().rev() {
-        let path = dir.join(entry.trim_end_matches('/'));
-        let removed = if entry.ends_with('/') {
-            fs::remove_dir(&path)
-        } else {
-            fs::remove_file(&path)
-        };
-        match removed {
-            Ok(()) => {}
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-            // A directory that gained a file is left, with that file.
-            Err(_) if entry.ends_with('/') => {}
-            Err(e) => return Err(e),
+/// Deletes the files of the result directory `dir` that still hold exactly
+/// what its manifest records, each checked just before it goes, then its
+/// listed directories once empty, then the manifest and `dir` itself once
+/// nothing else is left. Returns whether `dir` is gone; a file that was
+/// changed, added or cannot be read stays, with the manifest that tells
+/// what crmo-sim wrote. Nothing is deleted from a directory that is not a
+/// crmo-sim result.
+///
+/// This is how a previous result is removed after the swap: its files were
+/// checked before it, but may have been edited since.
+pub fn remove_unchanged(dir: &Path) -> io::Result<bool> {
+    let Ok(manifest) = read_manifest(dir) else {
+        return Ok(false);
+    };
+    // Children before their parents.
+    for (rel, kind) in walk(dir)?.into_iter().rev() {
+        let path = dir.join(&rel);
+        match kind {
+            Kind::File if rel == MANIFEST => {}
+            Kind::File => {
+                let unchanged = manifest
+                    .sha256
+                    .get(&rel)
+                    .is_some_and(|want| sha256_file(&path).is_ok_and(|got| got == *want));
+                if unchanged {
+                    fs::remove_file(&path)?;
+                }
+            }
+            Kind::Dir if manifest.entries.contains(&format!("{rel}/")) => {
+                // Not empty when something in it was kept.
+                let _ = fs::remove_dir(&path);
+            }
+            _ => {}
         }
     }
+    let only_manifest = fs::read_dir(dir)?
+        .map(|e| e.map(|e| e.file_name()))
+        .collect::<io::Result<Vec<_>>>()?
+        == [std::ffi::OsString::from(MANIFEST)];
+    if !only_manifest {
+        return Ok(false);
+    }
+    fs::remove_file(dir.join(MANIFEST))?;
     Ok(fs::remove_dir(dir).is_ok())
 }
 
@@ -276,7 +304,7 @@ mod tests {
             owned.entries,
             ["manifest.json", "plots/", "plots/km.png", "summary.csv"]
         );
-        assert!(remove_owned(tmp.path(), &owned).unwrap());
+        assert!(remove_unchanged(tmp.path()).unwrap());
         assert!(!tmp.path().exists());
     }
 
@@ -343,12 +371,34 @@ mod tests {
         );
     }
 
+    /// Issue 20: an edit made after the check (between the final check and
+    /// the swap) is found when the old result is removed, and kept with the
+    /// manifest; everything unchanged goes.
     #[test]
-    fn remove_owned_leaves_what_appeared_later() {
+    fn remove_unchanged_keeps_what_was_edited_after_the_check() {
         let tmp = result_dir();
-        let owned = check_owned(tmp.path()).unwrap().unwrap();
+        fs::write(tmp.path().join("plots/km.png"), "my edit").unwrap();
+        assert!(!remove_unchanged(tmp.path()).unwrap());
+        assert_eq!(
+            fs::read_to_string(tmp.path().join("plots/km.png")).unwrap(),
+            "my edit"
+        );
+        assert!(tmp.path().join(MANIFEST).exists());
+        assert!(!tmp.path().join("summary.csv").exists());
+        let tmp = result_dir();
+        assert!(remove_unchanged(tmp.path()).unwrap());
+        assert!(!tmp.path().exists());
+        let not_a_result = tempfile::tempdir().unwrap();
+        fs::write(not_a_result.path().join("summary.csv"), "a,b\n").unwrap();
+        assert!(!remove_unchanged(not_a_result.path()).unwrap());
+        assert!(not_a_result.path().join("summary.csv").exists());
+    }
+
+    #[test]
+    fn remove_unchanged_leaves_what_appeared_later() {
+        let tmp = result_dir();
         fs::write(tmp.path().join("plots/late.txt"), "mine").unwrap();
-        assert!(!remove_owned(tmp.path(), &owned).unwrap());
+        assert!(!remove_unchanged(tmp.path()).unwrap());
         assert_eq!(
             fs::read_to_string(tmp.path().join("plots/late.txt")).unwrap(),
             "mine"

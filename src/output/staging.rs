@@ -1,11 +1,15 @@
-//! Staging directories: where a run writes its result before the swap. Each
-//! carries its marker in its name — `.crmo-sim-staging.<host>.<pid>.<start>.<random>`
-//! — created in the same step as the directory, so even a run killed at once
-//! leaves a recognisable one. A later run removes only staging directories of
-//! this host whose process is gone, and another host's only when over a day
-//! old (a shared file system). SIGINT, SIGTERM and SIGHUP remove the current
-//! one (and a chart's temporary file, and the target's lock file) before the
-//! process ends.
+//! Staging directories: where a run writes its result (and `course` and
+//! `gallery` their image) before the swap. Each is named
+//! `.crmo-sim-staging.<host>.<pid>.<start>.<random>` and holds a marker file,
+//! [`MARKER_FILE`], created exclusively (never through a link) and holding
+//! the directory's own name: a name alone proves nothing, since anyone may
+//! name a directory that way. A later run removes only marked staging
+//! directories of this host whose process is gone, and another host's only
+//! when over a day old (a shared file system); an unmarked one is removed
+//! only when empty, or when it is a crmo-sim result whose every file still
+//! holds what its manifest records (a result swapped out by a killed run).
+//! SIGINT, SIGTERM and SIGHUP remove the current one (and a chart's
+//! temporary file, and the target's lock file) before the process ends.
 
 use std::fs;
 use std::io;
@@ -17,7 +21,13 @@ use super::platform::{host_name, process_state, unix_now, ProcessState};
 /// Start of every staging directory's name.
 pub const STAGING_PREFIX: &str = ".crmo-sim-staging.";
 /// Start of the name of every chart's temporary file (same marker fields).
+/// These live only inside staging directories, so no other file named like
+/// one is ever removed.
 pub const CHART_PREFIX: &str = ".crmo-sim-chart.";
+/// The marker file in every staging directory: it holds the directory's
+/// name. It is not part of the result: the manifest does not list it and
+/// it is removed just before the swap.
+pub const MARKER_FILE: &str = ".crmo-sim-staging";
 /// Age after which another host's staging directory counts as abandoned.
 const FOREIGN_HOST_MAX_AGE_SECONDS: u64 = 24 * 3600;
 
@@ -99,9 +109,38 @@ fn host_token(host: &str) -> String {
 }
 
 /// Registers the lock file that an interrupt removes (None: the run released it).
-pub fn register_lock(path: Option<PathBuf>) {
+pub fn register_lock(lock: Option<(PathBuf, FileId)>) {
     install_interrupt_handler();
-    active().lock = path;
+    active().lock = lock;
+}
+
+/// A file's identity (device and inode number on Unix): a name is checked
+/// to still be the same file before crmo-sim removes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileId(u64, u64);
+
+impl FileId {
+    /// The identity of the file `meta` describes.
+    pub fn of(meta: &fs::Metadata) -> Self {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            FileId(meta.dev(), meta.ino())
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = meta;
+            FileId(0, 0)
+        }
+    }
+}
+
+/// Removes `path` only while it is still the regular file `id` (not a link,
+/// not a file put in its place since).
+pub fn remove_if_same(path: &Path, id: FileId) {
+    if fs::symlink_metadata(path).is_ok_and(|m| m.is_file() && FileId::of(&m) == id) {
+        let _ = fs::remove_file(path);
+    }
 }
 
 /// Registers the temporary file of a chart being drawn, which an interrupt
@@ -111,8 +150,8 @@ pub fn register_temp_file(path: Option<PathBuf>) {
     active().temp_file = path;
 }
 
-/// Creates a new staging directory in `parent` and registers it for removal
-/// on SIGINT/SIGTERM/SIGHUP.
+/// Creates a new marked staging directory in `parent` and registers it for
+/// removal on SIGINT/SIGTERM/SIGHUP.
 pub fn create(parent: &Path) -> io::Result<PathBuf> {
     install_interrupt_handler();
     let mut active = active();
@@ -122,14 +161,50 @@ pub fn create(parent: &Path) -> io::Result<PathBuf> {
         .tempdir_in(parent)?
         .keep();
     active.staging = Some(dir.clone());
+    // `create_new` fails on any existing entry, a link included, so the
+    // marker is always a file of this process.
+    let marked = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(dir.join(MARKER_FILE))
+        .and_then(|mut f| io::Write::write_all(&mut f, marker_text(&dir).as_bytes()));
+    if let Err(e) = marked {
+        let _ = fs::remove_dir_all(&dir);
+        active.staging = None;
+        return Err(e);
+    }
     Ok(dir)
 }
 
+/// What a staging directory's marker file holds: the directory's name.
+fn marker_text(dir: &Path) -> String {
+    format!(
+        "{}\n",
+        dir.file_name().unwrap_or_default().to_string_lossy()
+    )
+}
+
+/// Whether `dir` holds its marker file (a regular file, not a link, with
+/// the directory's name in it): proof that crmo-sim created it as staging.
+pub fn is_marked(dir: &Path) -> bool {
+    let path = dir.join(MARKER_FILE);
+    fs::symlink_metadata(&path).is_ok_and(|m| m.is_file() && m.len() < 4096)
+        && fs::read(&path).is_ok_and(|text| text == marker_text(dir).as_bytes())
+}
+
+/// Removes the marker of a finished staging directory just before it
+/// becomes a result, which must hold only files its manifest lists.
+pub fn unmark(dir: &Path) -> io::Result<()> {
+    match fs::remove_file(dir.join(MARKER_FILE)) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
+    }
+}
+
 /// Creates the temporary file of a chart that will be renamed to a name
-/// ending in `.ext`, in `dir`, and registers it for removal on interrupt;
-/// abandoned ones (of killed processes) in `dir` are removed first.
+/// ending in `.ext`, in `dir` (a staging directory), and registers it for
+/// removal on interrupt.
 pub fn chart_temp_file(dir: &Path, ext: &str) -> io::Result<tempfile::NamedTempFile> {
-    remove_abandoned(dir);
     let file = tempfile::Builder::new()
         .prefix(&Marker::current().prefix(CHART_PREFIX))
         .suffix(&format!(".{ext}"))
@@ -139,10 +214,12 @@ pub fn chart_temp_file(dir: &Path, ext: &str) -> io::Result<tempfile::NamedTempF
     Ok(file)
 }
 
-/// Removes the abandoned staging directories and chart temporary files in
-/// `parent` (this host's whose process is gone, another host's over a day
-/// old); returns those removed. Failures are skipped: cleaning up after
-/// another run never stops this one.
+/// Removes the abandoned staging directories in `parent` (this host's whose
+/// process is gone, another host's over a day old): a marked one whole, an
+/// unmarked one only as far as it is empty or a crmo-sim result's unchanged
+/// files (see the module doc). Returns those removed. Failures are skipped:
+/// cleaning up after another run never stops this one. Links are never
+/// followed.
 pub fn remove_abandoned(parent: &Path) -> Vec<PathBuf> {
     let Ok(entries) = fs::read_dir(parent) else {
         return Vec::new();
@@ -159,17 +236,22 @@ pub fn remove_abandoned(parent: &Path) -> Vec<PathBuf> {
             continue;
         };
         let is_staging = kind.is_dir() && name.to_string_lossy().starts_with(STAGING_PREFIX);
-        let is_chart = kind.is_file() && name.to_string_lossy().starts_with(CHART_PREFIX);
-        if !(is_staging || is_chart) || !marker.is_abandoned(&this_host, now) {
+        if !is_staging || !marker.is_abandoned(&this_host, now) {
             continue;
         }
-        let gone = if is_staging {
-            fs::remove_dir_all(entry.path())
+        let dir = entry.path();
+        let gone = if is_marked(&dir) {
+            fs::remove_dir_all(&dir).is_ok()
         } else {
-            fs::remove_file(entry.path())
+            // Unmarked: a run killed between creating the directory and
+            // marking it (empty), or a result swapped out or about to be
+            // swapped in by a killed run (its own files, unless a user
+            // changed them), or a user's directory (left alone).
+            fs::remove_dir(&dir).is_ok()
+                || super::ownership::remove_unchanged(&dir).unwrap_or(false)
         };
-        if gone.is_ok() {
-            removed.push(entry.path());
+        if gone {
+            removed.push(dir);
         }
     }
     removed
@@ -182,7 +264,7 @@ pub struct Active {
     pub staging: Option<PathBuf>,
     /// The target's lock file (removed while still locked, as a finished
     /// run does).
-    pub lock: Option<PathBuf>,
+    pub lock: Option<(PathBuf, FileId)>,
     /// A chart being drawn into a temporary file.
     pub temp_file: Option<PathBuf>,
 }
@@ -213,8 +295,8 @@ fn install_interrupt_handler() {
                     "interrupted: the unfinished result was removed; nothing else was changed"
                 );
             }
-            if let Some(lock) = active.lock.take().filter(|_| cfg!(unix)) {
-                let _ = fs::remove_file(lock);
+            if let Some((lock, id)) = active.lock.take().filter(|_| cfg!(unix)) {
+                remove_if_same(&lock, id);
             }
             if let Some(file) = active.temp_file.take() {
                 let _ = fs::remove_file(file);
@@ -254,23 +336,48 @@ mod tests {
         let mine = format!("{STAGING_PREFIX}{host}.{}.{now}.bbbb", std::process::id());
         let other_recent = format!("{STAGING_PREFIX}otherhost.1.{now}.cccc");
         let other_old = format!("{STAGING_PREFIX}otherhost.1.{}.dddd", now - 2 * 86_400);
-        for name in [
-            &dead,
-            &mine,
-            &other_recent,
-            &other_old,
-            &"user-dir".to_string(),
-        ] {
-            fs::create_dir(tmp.path().join(name)).unwrap();
-            fs::write(tmp.path().join(name).join("f"), "x").unwrap();
+        // Named like a dead run's staging directory, but not marked: a
+        // user's directory, kept with its contents.
+        let users = format!("{STAGING_PREFIX}{host}.99999999.{now}.eeee");
+        // Marked, but the marker names another directory: copied, not created.
+        let copied = format!("{STAGING_PREFIX}{host}.99999999.{now}.ffff");
+        let empty_dead = format!("{STAGING_PREFIX}{host}.99999999.{now}.gggg");
+        for name in [&dead, &mine, &other_recent, &other_old, &users, &copied] {
+            let dir = tmp.path().join(name);
+            fs::create_dir(&dir).unwrap();
+            fs::write(dir.join("f"), "x").unwrap();
+            if name != &users {
+                let marked_as = if name == &copied { &dead } else { name };
+                fs::write(dir.join(MARKER_FILE), format!("{marked_as}\n")).unwrap();
+            }
         }
+        fs::create_dir(tmp.path().join(&empty_dead)).unwrap();
+        fs::create_dir(tmp.path().join("user-dir")).unwrap();
+        fs::write(tmp.path().join("user-dir/f"), "x").unwrap();
         let mut removed = remove_abandoned(tmp.path());
         removed.sort();
-        let mut expected = [tmp.path().join(&dead), tmp.path().join(&other_old)];
+        let mut expected = [&dead, &other_old, &empty_dead].map(|n| tmp.path().join(n));
         expected.sort();
         assert_eq!(removed, expected);
-        for kept in [&mine, &other_recent, &"user-dir".to_string()] {
+        for kept in [
+            &mine,
+            &other_recent,
+            &users,
+            &copied,
+            &"user-dir".to_string(),
+        ] {
             assert!(tmp.path().join(kept).join("f").exists(), "{kept} removed");
         }
+    }
+
+    #[test]
+    fn a_staging_directory_is_marked_until_unmarked() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = create(tmp.path()).unwrap();
+        assert!(is_marked(&dir));
+        unmark(&dir).unwrap();
+        assert!(!is_marked(&dir));
+        active().staging = None;
+        fs::remove_dir(&dir).unwrap();
     }
 }

@@ -544,9 +544,19 @@ fn the_next_run_removes_only_abandoned_staging() {
     let dead = format!(".crmo-sim-staging.{host}.99999999.{now}.abc");
     let other_host = format!(".crmo-sim-staging.elsewhere.12.{now}.def");
     let other_old = format!(".crmo-sim-staging.elsewhere.12.{}.ghi", now - 3 * 86_400);
-    for name in [&dead, &other_host, &other_old] {
+    // Named like a dead run's staging directory but without the marker
+    // crmo-sim puts in its own: a user's, kept with what it holds.
+    let users = format!(".crmo-sim-staging.{host}.99999999.{now}.mine");
+    for name in [&dead, &other_host, &other_old, &users] {
         fs::create_dir(tmp.path().join(name)).unwrap();
         fs::write(tmp.path().join(name).join("summary.csv"), "half").unwrap();
+        if name != &users {
+            fs::write(
+                tmp.path().join(name).join(".crmo-sim-staging"),
+                format!("{name}\n"),
+            )
+            .unwrap();
+        }
     }
     let o = success(crmo().current_dir(tmp.path()).args([
         "run",
@@ -566,7 +576,11 @@ fn the_next_run_removes_only_abandoned_staging() {
     assert_complete_result(&out);
     assert_eq!(
         all_entries(tmp.path()),
-        [other_host.as_str(), "res", "s.toml"]
+        [other_host.as_str(), users.as_str(), "res", "s.toml"]
+    );
+    assert_eq!(
+        fs::read_to_string(tmp.path().join(&users).join("summary.csv")).unwrap(),
+        "half"
     );
 }
 
@@ -704,8 +718,8 @@ fn runs_killed_at_random_moments_never_damage_the_result() {
 }
 
 /// Issue reproducer: a killed `course` used to leave a 0-byte PNG where a
-/// good one was. Charts are drawn into a marked temporary file and renamed;
-/// the next chart removes the temporary files of killed ones.
+/// good one was. Charts are drawn in a marked staging directory and swapped
+/// in; the next chart removes the staging directories of killed ones.
 #[test]
 fn a_killed_chart_never_replaces_a_good_one() {
     let tmp = tempdir();
@@ -748,4 +762,322 @@ fn a_killed_chart_never_replaces_a_good_one() {
     success(crmo().current_dir(tmp.path()).args(args));
     assert!(fs::read(tmp.path().join("chart.png")).unwrap() == good);
     assert_eq!(all_entries(tmp.path()), ["chart.png", "s.toml"]);
+}
+
+/// Issue 20: an edit made to a result file after the run's final check of
+/// the target, just before the swap, is never lost: the old result is moved
+/// aside whole and its files are deleted only when they still hold what
+/// crmo-sim wrote, so the edited file is found in `<out>.old-<time>` (with
+/// the old manifest) and the run says where.
+#[test]
+fn an_edit_made_just_before_the_swap_is_kept() {
+    let tmp = tempdir();
+    let out = small_result(tmp.path(), "res");
+    let pause = tmp.path().join("paused-before-swap");
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("crmo-sim"))
+        .current_dir(tmp.path())
+        .args(["run", "s.toml", "--patients", "80", "-q", "--no-plots"])
+        .args(["--out", "res"])
+        .env(crmo_sim::output::outdir::PAUSE_BEFORE_SWAP_ENV, &pause)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !pause.exists() {
+        assert!(child.try_wait().unwrap().is_none(), "the run ended early");
+        assert!(Instant::now() < deadline, "the run never reached the swap");
+        sleep(Duration::from_millis(5));
+    }
+    let mut km = fs::read(out.join("km.csv")).unwrap();
+    km.extend_from_slice(b"my note on the curves\n");
+    fs::write(out.join("km.csv"), &km).unwrap();
+    fs::remove_file(&pause).unwrap();
+    let o = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{stderr}");
+    assert_complete_result(&out);
+    let kept: Vec<String> = visible(tmp.path())
+        .into_iter()
+        .filter(|n| n.starts_with("res.old-"))
+        .collect();
+    assert_eq!(kept.len(), 1, "{:?}: {stderr}", all_entries(tmp.path()));
+    assert!(stderr.contains(&kept[0]), "{stderr}");
+    let aside = tmp.path().join(&kept[0]);
+    assert_eq!(
+        fs::read(aside.join("km.csv")).unwrap(),
+        km,
+        "the edit was lost"
+    );
+    // Only the edited file and the manifest saying what crmo-sim wrote stay.
+    assert_eq!(all_entries(&aside), ["km.csv", "manifest.json"]);
+    assert_eq!(all_entries(tmp.path()), ["res", kept[0].as_str(), "s.toml"]);
+}
+
+/// Without an edit, the same pause leaves nothing beside the new result:
+/// the seam itself keeps nothing.
+#[test]
+fn an_unedited_swap_leaves_nothing_aside() {
+    let tmp = tempdir();
+    small_result(tmp.path(), "res");
+    let pause = tmp.path().join("paused-before-swap");
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("crmo-sim"))
+        .current_dir(tmp.path())
+        .args(["run", "s.toml", "--patients", "80", "-q", "--no-plots"])
+        .args(["--out", "res"])
+        .env(crmo_sim::output::outdir::PAUSE_BEFORE_SWAP_ENV, &pause)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !pause.exists() {
+        assert!(Instant::now() < deadline, "the run never reached the swap");
+        sleep(Duration::from_millis(5));
+    }
+    fs::remove_file(&pause).unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(all_entries(tmp.path()), ["res", "s.toml"]);
+}
+
+/// Issue 20: a user's file named like the target's lock file is neither
+/// taken for the lock nor deleted, and a link of that name is never
+/// followed (a dangling one used to make crmo-sim create the file it points
+/// to). Exit 2, nothing changed.
+#[cfg(unix)]
+#[test]
+fn a_file_or_link_named_like_the_lock_is_left_alone() {
+    let tmp = tempdir();
+    fs::write(tmp.path().join("s.toml"), SCENARIO).unwrap();
+    let lock = tmp.path().join(".res.crmo-sim-lock");
+    let args = [
+        "run",
+        "s.toml",
+        "--patients",
+        "30",
+        "-q",
+        "--no-plots",
+        "--out",
+        "res",
+    ];
+    for (what, make) in [
+        (
+            "a user's file",
+            Box::new(|p: &Path| fs::write(p, "my notes").unwrap()) as Box<dyn Fn(&Path)>,
+        ),
+        (
+            "an empty file",
+            Box::new(|p: &Path| fs::write(p, "").unwrap()),
+        ),
+        (
+            "a dangling link",
+            Box::new(|p: &Path| std::os::unix::fs::symlink("elsewhere/made.txt", p).unwrap()),
+        ),
+        (
+            "a link to a user's file",
+            Box::new(|p: &Path| {
+                fs::write(p.with_file_name("notes.txt"), "mine").unwrap();
+                std::os::unix::fs::symlink("notes.txt", p).unwrap()
+            }),
+        ),
+    ] {
+        make(&lock);
+        let before = snapshot(tmp.path());
+        let o = refused_within(tmp.path(), &args, 30);
+        assert!(
+            o.stderr.contains("named like the lock file"),
+            "{what}: {}",
+            o.stderr
+        );
+        assert_eq!(snapshot(tmp.path()), before, "{what}");
+        assert!(!tmp.path().join("elsewhere").exists(), "{what}");
+        fs::remove_file(&lock).unwrap();
+        let _ = fs::remove_file(tmp.path().join("notes.txt"));
+    }
+    // A lock file left by a killed run is crmo-sim's own: taken, then removed.
+    success(crmo().current_dir(tmp.path()).args(args));
+    assert_eq!(all_entries(tmp.path()), ["res", "s.toml"]);
+}
+
+/// Issue 20: `--out lnk/../res2` means what the shell means: `res2` beside
+/// the directory `lnk` points to, not beside `lnk` (the path used to be
+/// shortened as text, which replaced another result).
+#[cfg(unix)]
+#[test]
+fn out_paths_resolve_through_links_as_the_kernel_does() {
+    let tmp = tempdir();
+    let other = small_result(tmp.path(), "res2");
+    let other_before = snapshot(&other);
+    fs::create_dir_all(tmp.path().join("deep/inner")).unwrap();
+    std::os::unix::fs::symlink("deep/inner", tmp.path().join("lnk")).unwrap();
+    success(crmo().current_dir(tmp.path()).args([
+        "run",
+        "s.toml",
+        "--patients",
+        "30",
+        "-q",
+        "--no-plots",
+        "--out",
+        "lnk/../res2",
+    ]));
+    assert_complete_result(&tmp.path().join("deep/res2"));
+    assert_eq!(
+        snapshot(&other),
+        other_before,
+        "the wrong result was replaced"
+    );
+}
+
+/// The arguments of `course` (patient 1) or `gallery` (2 panels) of `s.toml`
+/// in a small size, then `extra`.
+fn chart_args<'a>(command: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![command, "s.toml", "--width", "600"];
+    if command == "course" {
+        args.extend(["--patient", "1", "--height", "400"]);
+    } else {
+        args.extend(["--count", "2"]);
+    }
+    args.extend(extra);
+    args
+}
+
+/// Issue 20: `course` and `gallery` obey the output-directory rule. A
+/// user's file at `--out` or at the default `output/charts/<scenario>/`
+/// path, or a link at `--out`, is refused with exit 2 and left as it was;
+/// `--replace` moves a user's file aside to `<file>.old-<time>`; a chart
+/// crmo-sim wrote is replaced without a trace, and one a user changed since
+/// is not.
+#[cfg(unix)]
+#[test]
+fn charts_never_replace_a_users_file() {
+    let tmp = tempdir();
+    fs::write(tmp.path().join("s.toml"), SCENARIO).unwrap();
+    fs::write(tmp.path().join("target.txt"), "linked").unwrap();
+    for (command, default) in [
+        ("course", "output/charts/s/course-1.png"),
+        ("gallery", "output/charts/s/gallery.png"),
+    ] {
+        for out in ["my-notes.png", "fig.svg", default] {
+            let mut extra = vec![];
+            if out != default {
+                extra.extend(["--out", out]);
+            }
+            let path = tmp.path().join(out);
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            // A user's file.
+            fs::write(&path, "my own figure").unwrap();
+            let before = snapshot(tmp.path());
+            let o = refused_within(tmp.path(), &chart_args(command, &extra), 60);
+            assert!(
+                o.stderr.contains("not a chart crmo-sim wrote"),
+                "{}",
+                o.stderr
+            );
+            assert_eq!(snapshot(tmp.path()), before, "{command} {out}");
+            // A link, to a file or dangling, even with --replace.
+            fs::remove_file(&path).unwrap();
+            for to in [
+                tmp.path().join("target.txt"),
+                tmp.path().join("nowhere.png"),
+            ] {
+                std::os::unix::fs::symlink(&to, &path).unwrap();
+                let before = snapshot(tmp.path());
+                for replace in [&[][..], &["--replace"][..]] {
+                    let args = chart_args(command, &[&extra[..], replace].concat());
+                    let o = refused_within(tmp.path(), &args, 60);
+                    assert!(o.stderr.contains("symbolic link"), "{}", o.stderr);
+                    assert_eq!(snapshot(tmp.path()), before, "{command} {out} link");
+                }
+                fs::remove_file(&path).unwrap();
+            }
+            // --replace moves a user's file aside, whole.
+            fs::write(&path, "my own figure").unwrap();
+            let o = success(
+                crmo()
+                    .current_dir(tmp.path())
+                    .args(chart_args(command, &[&extra[..], &["--replace"]].concat())),
+            );
+            let dir = path.parent().unwrap();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            let aside: Vec<String> = all_entries(dir)
+                .into_iter()
+                .filter(|n| n.starts_with(&format!("{name}.old-")))
+                .collect();
+            assert_eq!(aside.len(), 1, "{:?}", all_entries(dir));
+            assert!(o.stderr.contains(&aside[0]), "{}", o.stderr);
+            assert_eq!(
+                fs::read_to_string(dir.join(&aside[0])).unwrap(),
+                "my own figure"
+            );
+            fs::remove_file(dir.join(&aside[0])).unwrap();
+            // A chart crmo-sim wrote is replaced, and nothing is left beside it.
+            let before = all_entries(dir);
+            success(
+                crmo()
+                    .current_dir(tmp.path())
+                    .args(chart_args(command, &extra)),
+            );
+            assert_eq!(all_entries(dir), before, "{command} {out}");
+            // ... but not once a user has changed it.
+            let mut edited = fs::read(&path).unwrap();
+            edited.extend_from_slice(b"\n");
+            fs::write(&path, &edited).unwrap();
+            refused_within(tmp.path(), &chart_args(command, &extra), 60);
+            assert_eq!(fs::read(&path).unwrap(), edited);
+            fs::remove_file(&path).unwrap();
+        }
+    }
+    assert!(fs::read_to_string(tmp.path().join("target.txt")).unwrap() == "linked");
+    assert!(!tmp.path().join("nowhere.png").exists());
+}
+
+/// A run killed (SIGKILL) at the last moment before the swap, when its
+/// finished result is no longer marked as staging, leaves the previous
+/// result whole; the next run removes the killed run's finished result
+/// (every file as crmo-sim wrote it) and leaves nothing else behind.
+#[cfg(unix)]
+#[test]
+fn a_run_killed_just_before_the_swap_leaves_the_old_result_and_no_trace() {
+    let tmp = tempdir();
+    let out = small_result(tmp.path(), "res");
+    let before = snapshot(&out);
+    let pause = tmp.path().join("paused-before-swap");
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("crmo-sim"))
+        .current_dir(tmp.path())
+        .args(["run", "s.toml", "--patients", "80", "-q", "--no-plots"])
+        .args(["--out", "res"])
+        .env(crmo_sim::output::outdir::PAUSE_BEFORE_SWAP_ENV, &pause)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !pause.exists() {
+        assert!(Instant::now() < deadline, "the run never reached the swap");
+        sleep(Duration::from_millis(5));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    fs::remove_file(&pause).unwrap();
+    assert_eq!(snapshot(&out), before, "the previous result changed");
+    let left: Vec<String> = all_entries(tmp.path())
+        .into_iter()
+        .filter(|n| n.starts_with(".crmo-sim-staging."))
+        .collect();
+    assert_eq!(left.len(), 1, "{:?}", all_entries(tmp.path()));
+    assert_complete_result(&tmp.path().join(&left[0]));
+    let o = success(crmo().current_dir(tmp.path()).args([
+        "run",
+        "s.toml",
+        "--patients",
+        "30",
+        "-q",
+        "--no-plots",
+        "--out",
+        "res",
+    ]));
+    assert!(o.stderr.contains(&left[0]), "{}", o.stderr);
+    assert_complete_result(&out);
+    assert_eq!(all_entries(tmp.path()), ["res", "s.toml"]);
 }
