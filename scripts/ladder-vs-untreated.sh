@@ -40,11 +40,16 @@ out = sys.argv[1]
 rows = [
     ("time_in_flare_after_diagnosis_frac", "time in flare after diagnosis (share of each patient's time)", 3),
     ("flares_per_patient", "flares per patient (from onset)", 2),
-    ("flares_after_diagnosis_mean", "flares after diagnosis", 2),
+    ("flares_per_patient_year_after_diagnosis", "flares per patient-year after diagnosis", 3),
     ("ever_relapsed_after_diagnosis_frac", "relapsed after diagnosis (share)", 3),
     ("activity_score_mean_year_1", "activity score 1 year after diagnosis", 2),
-    ("pedcno50_6_months_frac", "PedCNO50 at 6 months", 3),
+    ("pedcno30_12_months_frac", "PedCNO30 at 12 months", 3),
     ("pedcno50_12_months_frac", "PedCNO50 at 12 months", 3),
+    ("pedcno70_12_months_frac", "PedCNO70 at 12 months", 3),
+    ("active_seen_lesions_year_1_mean", "active lesions seen 1 year after diagnosis", 2),
+    ("course_monophasic_frac", "monophasic course (share)", 3),
+    ("course_relapsing_frac", "relapsing course (share)", 3),
+    ("course_persistent_frac", "persistent course (share)", 3),
     ("untreated_while_active_frac", "in a flare while given no drug after diagnosis (share)", 3),
 ]
 untreated = {r["metric"]: float(r["mean"] or "nan") for r in csv.DictReader(open(f"{out}/summary.csv")) if r["arm"] == "untreated"}

@@ -43,7 +43,7 @@ pub enum Command {
     Run(RunArgs),
     /// Validate a scenario (default: the reference) and print its resolved parameters
     Check(CheckArgs),
-    /// Run a scenario (default: the reference) and compare it with the published calibration targets C1-C12 (or your own, --targets); --fit searches parameter values closest to them
+    /// Run a scenario (default: the reference) and compare it with the published calibration targets C1-C15 (or your own, --targets); --fit searches parameter values closest to them
     Calibrate(CalibrateArgs),
     /// Draw one virtual patient's course (PNG or SVG), by number or by story
     Course(CourseArgs),
@@ -88,7 +88,7 @@ pub struct CalibrateArgs {
     /// Options shared with `run`.
     #[command(flatten)]
     pub run: RunArgs,
-    /// Compare with your own targets instead of C1-C12: a CSV file with the
+    /// Compare with your own targets instead of C1-C15: a CSV file with the
     /// header id,target,metric,published,tolerance[,arm]; `metric` names a
     /// metric of summary.csv, read in the arm named in `arm` (empty or no
     /// column: the first arm)

@@ -7,8 +7,9 @@
 //! - no flare starts after the disease resolved, nor after loss to follow-up;
 //! - resolution never happens inside a running flare;
 //! - after an adverse event the patient is given another drug at once,
-//!   unless the arm says `on_adverse_event_at_top = "stop"` (or every drug
-//!   of the ladder has caused one);
+//!   never one that failed, unless the arm says
+//!   `on_adverse_event_at_top = "stop"` (or every drug of the table caused
+//!   one or failed);
 //! - the outcome agrees with the event log and the state segments (flare
 //!   count, flare days, observed time, new lesions);
 //! - the state segments tile [0, horizon] without gaps or overlaps;
@@ -302,37 +303,64 @@ fn check_course(
     Ok(())
 }
 
-/// After an adverse event the patient is put on another drug at once (the
-/// next step, or on the last step the fallback), unless the arm says `stop`
-/// or every drug of the ladder has already caused an adverse event.
+/// After an adverse event the patient is put on another drug at once (its
+/// class switch, the next step, or on the last step the fallback), unless
+/// the arm says `stop` or every drug of the table is ruled out: it caused an
+/// adverse event or failed (no response seen, or left for lack of
+/// response). A failed drug is never the one started.
 fn check_adverse_event_fallback(
     log: &EventLog,
     stop_at_top: bool,
-    ladder_drugs: usize,
+    table_drugs: usize,
 ) -> Result<(), TestCaseError> {
     let ev = &log.0;
-    let mut had_ae: Vec<u16> = Vec::new();
-    for (i, (day, kind)) in ev.iter().enumerate() {
-        let EventKind::DrugStop {
-            drug,
-            reason: StopReason::AdverseEvent,
-        } = kind
-        else {
-            continue;
-        };
-        if !had_ae.contains(drug) {
-            had_ae.push(*drug);
+    let mut ruled_out: Vec<u16> = Vec::new();
+    let mut failed: Vec<u16> = Vec::new();
+    let rule_out = |d: u16, list: &mut Vec<u16>| {
+        if !list.contains(&d) {
+            list.push(d);
         }
-        let restarted = ev[i + 1..]
-            .iter()
-            .take_while(|(d, _)| d == day)
-            .any(|(_, k)| matches!(k, EventKind::DrugStart { .. }));
-        let top_stop = stop_at_top && *drug == (ladder_drugs - 1) as u16;
-        let all_failed = had_ae.len() >= ladder_drugs;
-        prop_assert!(
-            restarted || top_stop || all_failed,
-            "untreated after an adverse event of drug {drug} at day {day}: {ev:?}"
-        );
+    };
+    for (i, (day, kind)) in ev.iter().enumerate() {
+        match kind {
+            EventKind::DrugEffect {
+                drug,
+                responder: false,
+            }
+            | EventKind::DrugStop {
+                drug,
+                reason: StopReason::Escalation,
+            } => {
+                rule_out(*drug, &mut ruled_out);
+                rule_out(*drug, &mut failed);
+            }
+            EventKind::DrugStop {
+                drug,
+                reason: StopReason::AdverseEvent,
+            } => {
+                rule_out(*drug, &mut ruled_out);
+                let started: Vec<u16> = ev[i + 1..]
+                    .iter()
+                    .take_while(|(d, _)| d == day)
+                    .filter_map(|(_, k)| match k {
+                        EventKind::DrugStart { drug, .. } => Some(*drug),
+                        _ => None,
+                    })
+                    .collect();
+                // The top step holds the TNF inhibitor (2) or its switch (3).
+                let top_stop = stop_at_top && *drug >= 2;
+                let all_ruled_out = ruled_out.len() >= table_drugs;
+                prop_assert!(
+                    !started.is_empty() || top_stop || all_ruled_out,
+                    "untreated after an adverse event of drug {drug} at day {day}: {ev:?}"
+                );
+                prop_assert!(
+                    started.iter().all(|d| !failed.contains(d)),
+                    "a failed drug after an adverse event at day {day}: {ev:?}"
+                );
+            }
+            _ => {}
+        }
     }
     Ok(())
 }
@@ -363,7 +391,7 @@ proptest! {
                 let (o, log) = simulate(&model, arm, patient, &mut shared);
                 check_course(&o, &log, &shared, horizon)?;
                 if arm.plan.is_some() {
-                    check_adverse_event_fallback(&log, arm.name == "ladder-stop", 3)?;
+                    check_adverse_event_fallback(&log, arm.name == "ladder-stop", 4)?;
                 }
                 // Re-running, with fresh buffers, gives the same patient.
                 let mut fresh = Scratch::default();

@@ -194,7 +194,8 @@ fn assert_one_type_per_column(name: &str) -> Vec<String> {
 #[test]
 fn patients_and_events_have_one_type_per_column() {
     let ph = assert_one_type_per_column("patients.csv");
-    let drugs: Vec<String> = ["nsaid", "pamidronate", "tnf_inhibitor"]
+    // The ladder's drugs, then the class switch of the TNF inhibitor.
+    let drugs: Vec<String> = ["nsaid", "pamidronate", "tnf_inhibitor", "adalimumab"]
         .map(String::from)
         .to_vec();
     assert_eq!(ph, patients_header(&drugs));

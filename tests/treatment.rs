@@ -170,9 +170,17 @@ fn first_arm_of_two_equals_that_arm_alone() {
     let second = "[[arm]]\nname = \"mtx\"\nladder = [\"methotrexate\", \"tnf_inhibitor\"]\n";
     let (alone, alone_drugs) = run_text(&format!("{SMALL}\n{first}"));
     let (both, both_drugs) = run_text(&format!("{SMALL}\n{first}\n{second}"));
+    // Each arm's drugs, then their class switches (`adalimumab` for the
+    // TNF inhibitor), before the next arm's.
     assert_eq!(
         both_drugs,
-        vec!["nsaid", "pamidronate", "tnf_inhibitor", "methotrexate"]
+        vec![
+            "nsaid",
+            "pamidronate",
+            "tnf_inhibitor",
+            "adalimumab",
+            "methotrexate"
+        ]
     );
 
     let alone_summary = summary_by_metric(&summary_csv(&alone).unwrap(), "ladder", "a");
@@ -192,13 +200,13 @@ fn first_arm_of_two_equals_that_arm_alone() {
         .iter()
         .any(|(m, l)| m == "treated_days_mean" && both_summary[m] != *l));
 
-    // timeseries.csv: the first arm's columns (natural history and its three
+    // timeseries.csv: the first arm's columns (natural history and its four
     // drugs) are identical.
     let ts_alone = arm_lines(&timeseries_csv(&alone, &alone_drugs).unwrap(), "ladder");
     let ts_both = arm_lines(&timeseries_csv(&both, &both_drugs).unwrap(), "ladder");
     assert_eq!(ts_alone.len(), ts_both.len());
     for (a, b) in ts_alone.iter().zip(&ts_both) {
-        assert_eq!(a, &fields(b, 13, "ladder"));
+        assert_eq!(a, &fields(b, 14, "ladder"));
     }
     assert_eq!(
         arm_lines(&km_csv(&alone).unwrap(), "ladder"),
@@ -338,6 +346,7 @@ resolution_median_years = inf
 loss_to_follow_up_per_year = 0
 symptomatic_months_to_diagnosis_median = {DX_MEDIAN_MONTHS}
 symptomatic_months_to_diagnosis_sdlog = {DX_SDLOG}
+p_early_diagnosis = 0
 
 [drugs.halver]
 p_response = 1
@@ -356,7 +365,9 @@ stop_after_remission_weeks = inf
     );
     let (res, _) = run_text(&text);
     let rows = summary_rows(&res);
-    let est = row(&rows, "on_drug", "flares_per_patient_year_on_treatment");
+    // Treated from diagnosis to the end without a stop: the flare rate after
+    // diagnosis is the on-drug rate.
+    let est = row(&rows, "on_drug", "flares_per_patient_year_after_diagnosis");
 
     // Rates per day.
     let year = 365.25;
@@ -834,7 +845,7 @@ fn multi_arm_run_writes_differences_and_drug_columns() {
         for m in [
             "flares_per_patient",
             "remission_12_months_frac",
-            "flares_per_patient_year_on_treatment",
+            "flares_per_patient_year_after_diagnosis",
             "days_on_nsaid_mean",
             "days_on_pamidronate_mean",
             "days_on_tnf_inhibitor_mean",
@@ -856,12 +867,14 @@ fn multi_arm_run_writes_differences_and_drug_columns() {
 
     let ts = read(&out.join("timeseries.csv"));
     let header: Vec<&str> = ts.lines().next().unwrap().split(',').collect();
+    // The ladders' drugs, then the TNF inhibitor's class switch.
     assert_eq!(
-        &header[header.len() - 3..],
+        &header[header.len() - 4..],
         &[
             "on_nsaid_frac",
             "on_pamidronate_frac",
-            "on_tnf_inhibitor_frac"
+            "on_tnf_inhibitor_frac",
+            "on_adalimumab_frac"
         ]
     );
     let max_col = |arm: &str, col: usize| {
@@ -870,7 +883,7 @@ fn multi_arm_run_writes_differences_and_drug_columns() {
             .map(|l| l.split(',').nth(col).unwrap().parse::<f64>().unwrap())
             .fold(0.0, f64::max)
     };
-    let nsaid_col = header.len() - 3;
+    let nsaid_col = header.len() - 4;
     assert!(max_col(first, nsaid_col) > 0.3, "NSAID-first arm on NSAID");
     assert_eq!(
         max_col(second, nsaid_col),

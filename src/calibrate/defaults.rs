@@ -70,6 +70,7 @@ fn parameter_defaults(study: &Study) -> Vec<(String, std::result::Result<f64, St
                 "stop_after_remission_weeks_majeed",
                 a.stop_after_remission_weeks_majeed,
             ),
+            ("flare_visit_weeks", a.flare_visit_weeks),
         ] {
             out.push((format!("arm.{name}.{field}"), Ok(v)));
         }
@@ -116,7 +117,7 @@ pub(super) fn default_value(study: &Study, path: &str) -> std::result::Result<f6
 }
 
 /// A drug's values by field name.
-fn drug_fields(v: &crate::scenario::treatment::DrugValues) -> [(&'static str, f64); 15] {
+fn drug_fields(v: &crate::scenario::treatment::DrugValues) -> [(&'static str, f64); 16] {
     [
         ("p_response", v.p_response),
         ("p_response_majeed", v.p_response_majeed),
@@ -133,5 +134,6 @@ fn drug_fields(v: &crate::scenario::treatment::DrugValues) -> [(&'static str, f6
         ("max_weeks", v.max_weeks),
         ("lasting_hazard_ratio", v.lasting_hazard_ratio),
         ("lasting_weeks", v.lasting_weeks),
+        ("max_courses_per_year", v.max_courses_per_year),
     ]
 }

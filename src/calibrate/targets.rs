@@ -1,4 +1,4 @@
-//! Which targets a calibration compares with: the published targets C1–C12,
+//! Which targets a calibration compares with: the published targets C1–C15,
 //! or a researcher's own targets read from a CSV file (`--targets FILE.csv`,
 //! columns `id,target,metric,published,tolerance` and optionally `arm`),
 //! each naming a metric of `summary.csv`. Also the standardised distance
@@ -43,7 +43,7 @@ pub struct FileTarget {
 /// The targets a calibration compares with.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Targets {
-    /// The published targets C1–C12, first arm (built in).
+    /// The published targets C1–C15, first arm (built in).
     Published,
     /// Targets read from a file.
     File {

@@ -1,5 +1,5 @@
 //! `calibrate`: runs a scenario and compares it with the published targets
-//! C1–C12 or a targets file (`--targets`); with `--fit`, first searches the
+//! C1–C15 or a targets file (`--targets`); with `--fit`, first searches the
 //! named parameters for the values closest to the targets and writes
 //! `fitted.toml` and `fit.csv` beside the results of the fitted scenario.
 //! Everything is checked before any work; results go through a staging
@@ -12,7 +12,7 @@ use crate::calibrate::fit::{fit, FitOutcome};
 use crate::calibrate::fitted::{fitted_toml, written_values};
 use crate::calibrate::space::{parse_requests, FitSpace};
 use crate::calibrate::targets::{distance, Targets};
-use crate::calibrate::{calibration_table, pedcno70_comparison, CalibrationRow};
+use crate::calibrate::{calibration_table, CalibrationRow};
 use crate::error::{Error, Result};
 use crate::output::outdir::{result_dir_name, Staging};
 use crate::plot::report::ReportCalibration;
@@ -50,7 +50,6 @@ pub(super) fn calibrate(args: &CalibrateArgs) -> Result<()> {
 /// first arm with its Monte Carlo error, and the result directory.
 struct Calibrated {
     rows: Vec<CalibrationRow>,
-    pedcno70: (f64, f64),
     target: PathBuf,
 }
 
@@ -85,13 +84,8 @@ fn run_and_write(
         plots,
         Some(report),
     )?;
-    let pedcno70 = pedcno70_comparison(&results[0]);
     let target = staging.commit()?;
-    Ok(Calibrated {
-        rows,
-        pedcno70,
-        target,
-    })
+    Ok(Calibrated { rows, target })
 }
 
 /// What the fit started from, for the report.
@@ -119,14 +113,6 @@ fn print_report(done: &Calibrated, targets: &Targets, study: &Study, fit: Option
         "distance to the targets: {:.4} (sum of ((simulated - published) / tolerance)^2 over {applying} target(s) that apply)",
         distance(rows)
     );
-    if targets.is_published() {
-        let (pedcno70, se) = done.pedcno70;
-        let _ = writeln!(
-            out,
-            "for comparison, not a target: PedCNO70 12 months after diagnosis {pedcno70:.3} (mcse {se:.3}); published {} in the first year [NPRD2021]",
-            crate::calibrate::PEDCNO70_FIRST_YEAR
-        );
-    }
     if let Some(f) = fit {
         let first = &f.outcome.rows[0];
         let best = f.outcome.best();
@@ -223,7 +209,7 @@ fn fitted_header(
     let s = study.scenario();
     let against = match &args.targets {
         Some(p) => format!("the targets of {}", p.display()),
-        None => "the published targets C1-C12".to_string(),
+        None => "the published targets C1-C15".to_string(),
     };
     let mut h = format!(
         "# Fitted by `crmo-sim calibrate --fit` to {against} on {} patients (seed {}):\n# distance {:.4} at the start, {:.4} fitted.\n",

@@ -466,7 +466,7 @@ fn round3(x: f64) -> f64 {
 }
 
 /// The report's calibration section of a run or merge: the reference
-/// scenario (not a sweep) against the published targets C1–C12.
+/// scenario (not a sweep) against the published targets C1–C15.
 fn reference_calibration(study: &Study, results: &[CohortResult]) -> Option<ReportCalibration> {
     (study.name() == "reference" && study.sweep().is_none()).then(|| ReportCalibration {
         rows: crate::calibrate::calibration_rows(&results[0]),

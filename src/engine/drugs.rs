@@ -100,7 +100,10 @@ impl DrugTable {
                 let values = e.spec.draw_recorded(&e.base, &mut rng, &mut |field, v, d| {
                     record(format!("drugs.{}.{field}", e.name), v, d)
                 });
-                DrugModel::new(e.name.clone(), values)
+                let mut m = DrugModel::new(e.name.clone(), values);
+                m.switch_to = crate::scenario::treatment::class_switch(&e.name)
+                    .and_then(|partner| self.index(partner));
+                m
             })
             .collect()
     }
@@ -129,6 +132,11 @@ pub struct DrugModel {
     pub max_days: f64,
     /// Days the lasting effect holds after a responder stops (0: none).
     pub lasting_days: f64,
+    /// Most courses within any 365.25 days (u32::MAX: no limit).
+    pub max_courses_per_year: u32,
+    /// The drug of the same class given instead after an adverse event
+    /// (table index; None: no class switch in the table).
+    pub switch_to: Option<u16>,
 }
 
 impl DrugModel {
@@ -156,6 +164,12 @@ impl DrugModel {
             } else {
                 0.0
             },
+            max_courses_per_year: if v.max_courses_per_year >= 1.0 {
+                v.max_courses_per_year.round() as u32
+            } else {
+                u32::MAX
+            },
+            switch_to: None,
             values: v,
         }
     }

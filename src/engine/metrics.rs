@@ -8,7 +8,6 @@
 //! per patient and arm to tally it, where every observation is plain inlined
 //! code instead of one indirect call per metric.
 
-use super::model_values::DAYS_PER_YEAR;
 use super::patient::{anniversary_index, Outcome, N_CHECKPOINTS};
 
 mod course;
@@ -379,10 +378,6 @@ fn after_diagnosis<V: Visit>(v: &mut V, years: usize) {
 /// The metrics of treated arms.
 #[inline(always)]
 fn treatment<V: Visit>(v: &mut V, drugs: &[String], max_steps: usize) {
-    v.ratio(
-        || about("flares_per_patient_year_on_treatment", "flares starting while on a treatment step divided by the patient-years on a treatment step (sum / sum)", "flares per patient-year", "patients ever treated (pooled time on treatment)"),
-        |o| Some((f64::from(o.treatment.flares_on_treatment), o.treatment.treated_days / DAYS_PER_YEAR)),
-    );
     v.mean(
         PAIRED,
         || {

@@ -65,6 +65,14 @@ impl Lesion {
     pub fn is_active(&self) -> bool {
         self.stage != Stage::Healed
     }
+
+    /// MRI inflammation (bone-marrow oedema): the lytic and mixed stages.
+    /// A sclerotic lesion is healing and no longer inflamed (assumption;
+    /// complete MRI resolution takes months even on pamidronate
+    /// [Miettunen2009]).
+    pub fn is_inflamed(&self) -> bool {
+        matches!(self.stage, Stage::Lytic | Stage::Mixed)
+    }
 }
 
 /// Findings and criteria at diagnosis.
@@ -138,8 +146,14 @@ pub struct Outcome {
     /// End of the last flare within observation (the end of observation if
     /// a flare is still running): the active period from onset (C9).
     pub last_flare_end_day: f64,
-    /// Longest flare-free interval between two flares, days (0 with one flare).
-    pub longest_gap_days: f64,
+    /// Longest disease-free interval before an episode: from the later of
+    /// the previous episode's natural end and the resolution of the last
+    /// MRI inflammation, to the start of the next episode (0 with one
+    /// episode or none free).
+    pub longest_inactive_gap_days: f64,
+    /// End of the active disease phase (natural burnout; inf: beyond any
+    /// horizon). The same in every arm.
+    pub burnout_day: f64,
     /// Days in a flare after diagnosis with no drug given (treated arms).
     pub untreated_active_days: f64,
     /// The PedCNO core set at diagnosis, 6 and 12 months after it.
@@ -223,22 +237,27 @@ impl Default for Checkpoints {
     }
 }
 
-/// The variables of the PedCNO core set [Beck2010] as the model has them.
+/// The variables of the PedCNO core set [Beck2010] as the model has them,
+/// taken at the clinic visits at diagnosis and 6 and 12 months after it.
 ///
 /// All five are derived from simulated quantities (assumption, stated in the
-/// README): the physician global is the [`activity score`](activity_score),
-/// the patient global is the flare pain, the MRI lesion count and the worst
-/// lesion's severity come from active lesions seen on imaging (lytic 3,
-/// mixed 2, sclerotic 1), and the CHAQ is 0.15 x pain (0-1.5) in a flare.
+/// README and `metrics.csv`): pain is the flare's pain (VAS), or between
+/// flares `residual_pain_vas` while a painful lesion is still inflamed on
+/// MRI, else 0; the patient global is that pain; the physician global is
+/// the [`activity score`](activity_score) of that pain, the flare's fever
+/// and CRP, and the MRI-inflamed lesions; the MRI lesion count and the
+/// worst lesion's severity (lytic 2, mixed 1) come from the lesions that are
+/// inflamed (lytic or mixed) and seen on imaging or painful; the CHAQ is
+/// 0.15 x pain (0-1.5).
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct CoreSet {
     /// Physician global assessment, 0-10.
     pub physician_global: f64,
     /// Patient/parent global assessment, 0-10.
     pub patient_global: f64,
-    /// Active lesions seen on imaging.
+    /// MRI-inflamed lesions seen on imaging (or painful).
     pub mri_lesions: f64,
-    /// Severity of the worst active lesion seen (0-3).
+    /// Severity of the worst of them: lytic 2, mixed 1, none 0.
     pub worst_lesion: f64,
     /// Childhood health assessment questionnaire, 0-3.
     pub chaq: f64,
@@ -299,18 +318,22 @@ pub fn activity_score(pain: f64, fever: bool, crp_mg_l: f64, painful_lesions: u3
     s.min(10.0)
 }
 
-/// Course class among diagnosed patients (definitions in the README).
+/// Course class among diagnosed patients, on disease activity: natural
+/// episodes of inflammation and MRI inflammation of lesions, never the
+/// symptomatic flare, so a drug that only shortens symptoms changes no
+/// class [Jansson2007; Schnabel2017 distinguish these courses].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CourseClass {
     /// One episode and no relapse within observation.
     Monophasic,
-    /// Relapses, with a flare-free interval of 6 months or more.
+    /// Relapses, with a disease-free interval (no episode running, no lesion
+    /// inflamed on MRI) of 6 months or more before one of them.
     Relapsing,
-    /// More than one flare and never 6 months flare-free between them.
+    /// Relapses, never 6 months disease-free before any of them.
     Persistent,
 }
 
-/// A flare-free interval of this many days separates relapsing from persistent courses.
+/// A disease-free interval of this many days separates relapsing from persistent courses.
 pub const PERSISTENT_GAP_DAYS: f64 = DAYS_PER_YEAR / 2.0;
 
 impl CourseClass {
@@ -330,7 +353,7 @@ impl Outcome {
         self.diagnosis?;
         Some(if self.flares <= 1 {
             CourseClass::Monophasic
-        } else if self.longest_gap_days < PERSISTENT_GAP_DAYS {
+        } else if self.longest_inactive_gap_days < PERSISTENT_GAP_DAYS {
             CourseClass::Persistent
         } else {
             CourseClass::Relapsing

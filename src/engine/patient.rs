@@ -20,8 +20,11 @@
 //! `E ~ Exp(1)` per episode is spent across segments of constant hazard;
 //! when the hazard changes (treatment), the unspent part is carried over.
 //! Diagnosis comes once the time spent in flares reaches a drawn amount of
-//! symptomatic time. The loop reuses the buffers in [`Scratch`], so it
-//! allocates nothing once warm.
+//! symptomatic time, or earlier by the early route (an acute presentation
+//! diagnosed while the presenting flare runs). Lesions carry the imaging
+//! layer of disease activity: MRI inflammation in their lytic and mixed
+//! stages, which outlasts the episode a painful lesion carries. The loop
+//! reuses the buffers in [`Scratch`], so it allocates nothing once warm.
 
 mod clinic;
 mod lesions;
@@ -36,7 +39,7 @@ use crate::model::{Condition, Genotype, Stage};
 use super::model_values::{GenotypeModel, ReplicateModel, DAYS_PER_YEAR};
 use super::outcome::activity_score;
 use super::rng::Purpose;
-use super::treatment::{Effects, TreatmentState, TreatmentTrigger};
+use super::treatment::{Effects, TreatmentState, TreatmentTrigger, MAX_DRUGS};
 use crate::scenario::limits::{MAX_EVENTS, MAX_LESIONS};
 
 pub use super::events::{Discard, EventKind, EventLog, Observer, StopReason};
@@ -139,6 +142,17 @@ struct Sim<'a, 't, O: Observer> {
     burnout_day: f64,
     /// Days in flares after which the patient is diagnosed.
     symptomatic_days_to_dx: f64,
+    /// Day of diagnosis by the early route (an acute presentation worked
+    /// up at once), if the presenting flare still runs then (NEVER: none).
+    early_dx_day: f64,
+    /// When the last MRI inflammation resolved (read only while no lesion
+    /// is inflamed).
+    quiet_since: f64,
+    /// Per drug, the first day on or after its first start with no lesion
+    /// inflamed (C15), and whether the first imaging 12 months or more
+    /// after the first start found none (C14: 0 not yet, 1 no, 2 yes).
+    mri_clear_day: [f64; MAX_DRUGS],
+    mri_clear_12_months: [u8; MAX_DRUGS],
     next_imaging_day: f64,
     /// Follow-up imaging visits scheduled since diagnosis.
     imaging_visits: u32,
@@ -216,6 +230,10 @@ pub fn simulate_patient<O: Observer>(
         events: 0,
         burnout_day: NEVER,
         symptomatic_days_to_dx: NEVER,
+        early_dx_day: NEVER,
+        quiet_since: 0.0,
+        mri_clear_day: [NEVER; MAX_DRUGS],
+        mri_clear_12_months: [0; MAX_DRUGS],
         next_imaging_day: NEVER,
         imaging_visits: 0,
         ltfu_day: NEVER,
@@ -267,6 +285,7 @@ impl<O: Observer> Sim<'_, '_, O> {
             self.ltfu_after_dx_days = u_ltfu / g.ltfu_per_day;
         }
         self.abnormal_blood_count = c.random::<f64>() < g.values.p_abnormal_blood_count;
+        self.draw_diagnosis_route();
 
         for (i, h) in g.condition_per_day.iter().enumerate() {
             let e: f64 = Exp1.sample(&mut self.rng.baseline);
@@ -394,13 +413,39 @@ impl<O: Observer> Sim<'_, '_, O> {
         }
     }
 
-    /// Diagnosis once the time in flares reaches the patient's threshold.
+    /// Diagnosis once the time in flares reaches the patient's threshold,
+    /// or earlier by the early route while the presenting flare runs.
     fn diagnosis_candidate(&self) -> f64 {
         if self.out.diagnosis.is_some() || !self.in_flare {
             return NEVER;
         }
         let before = self.out.flare_days;
-        (self.flare.start_day + (self.symptomatic_days_to_dx - before)).max(self.day)
+        let symptomatic = self.flare.start_day + (self.symptomatic_days_to_dx - before);
+        let early = if self.early_dx_day >= self.flare.start_day {
+            self.early_dx_day
+        } else {
+            NEVER
+        };
+        symptomatic.min(early).max(self.day)
+    }
+
+    /// The early diagnosis route, from a stream of its own (so the other
+    /// draws of the course stay as they were): with probability
+    /// `p_early_diagnosis` an acute presentation (worked up for infection or
+    /// malignancy, a vertebral or clavicle lesion) is diagnosed an
+    /// exponential time of mean `early_diagnosis_months_mean` after onset,
+    /// if the presenting flare still runs then.
+    fn draw_diagnosis_route(&mut self) {
+        let v = &self.g.values;
+        if v.p_early_diagnosis <= 0.0 {
+            return;
+        }
+        let mut r = self.m.key.stream(self.out.patient, Purpose::DiagnosisRoute);
+        let early = r.random::<f64>() < v.p_early_diagnosis;
+        let e: f64 = Exp1.sample(&mut r);
+        if early {
+            self.early_dx_day = e * v.early_diagnosis_months_mean * super::units::DAYS_PER_MONTH;
+        }
     }
 
     fn refresh_flare_hazard(&mut self) {
@@ -467,8 +512,14 @@ impl<O: Observer> Sim<'_, '_, O> {
         if self.out.diagnosis.is_some() {
             self.out.flares_after_dx += 1;
         }
-        if let Some(prev) = self.prev_flare_end {
-            self.out.longest_gap_days = self.out.longest_gap_days.max(self.day - prev);
+        if !at_onset && self.scratch.book.inflamed == 0 {
+            // Disease-free: the last episode had run its natural course and
+            // no lesion was inflamed on MRI.
+            let inactive_from = self.episode_end_day.max(self.quiet_since);
+            self.out.longest_inactive_gap_days = self
+                .out
+                .longest_inactive_gap_days
+                .max(self.day - inactive_from);
         }
         if self.out.first_remission_day.is_some() && self.out.first_relapse_day.is_none() {
             self.out.first_relapse_day = Some(self.day);
@@ -593,6 +644,7 @@ impl<O: Observer> Sim<'_, '_, O> {
         }
         self.close_segment(state);
         self.out.observed_days = self.day;
+        self.out.burnout_day = self.burnout_day;
         self.out.active_at_end = self.in_flare;
         self.out.last_flare_end_day = if self.in_flare {
             self.day
@@ -603,6 +655,8 @@ impl<O: Observer> Sim<'_, '_, O> {
         if let Some(t) = self.treatment.as_deref_mut() {
             t.close(day, &mut self.scratch.drug_intervals, self.obs);
             self.out.treatment = t.outcome();
+            self.out.treatment.mri_clear_day = self.mri_clear_day;
+            self.out.treatment.mri_clear_12_months = self.mri_clear_12_months;
             self.check_drug_responses();
         }
     }
@@ -627,6 +681,16 @@ impl<O: Observer> Sim<'_, '_, O> {
                 &mut self.scratch.drug_intervals,
             );
             let new = t.effects();
+            let started_clear = self.scratch.book.inflamed == 0;
+            if started_clear {
+                // A drug started with no lesion inflamed: cleared at its start.
+                for (d, clear) in self.mri_clear_day.iter_mut().enumerate() {
+                    if clear.is_infinite() && t.first_start_day(d) <= day {
+                        *clear = day;
+                    }
+                }
+            }
+            let old_heal = self.effects.heal_time_factor;
             if self.in_flare && new.flare_duration_factor != self.effects.flare_duration_factor {
                 // Induction: a change of duration factor rescales the rest of the
                 // running flare (the episode's natural course is unchanged).
@@ -636,6 +700,22 @@ impl<O: Observer> Sim<'_, '_, O> {
             }
             self.effects = new;
             self.refresh_flare_hazard();
+            if new.heal_time_factor != old_heal {
+                self.rescale_healing(old_heal, new.heal_time_factor);
+            }
+        }
+    }
+
+    /// No lesion is inflamed any more since `day`: the course is quiet on
+    /// MRI, and every drug started by then has reached complete resolution.
+    fn imaging_cleared(&mut self, day: f64) {
+        self.quiet_since = day;
+        if let Some(t) = self.treatment.as_deref() {
+            for (d, clear) in self.mri_clear_day.iter_mut().enumerate() {
+                if clear.is_infinite() && t.first_start_day(d) <= day {
+                    *clear = day;
+                }
+            }
         }
     }
 }

@@ -39,9 +39,12 @@ pub enum Purpose {
     Responsiveness = 5,
     /// Treatment events (adverse events).
     Treatment = 6,
+    /// The diagnosis route: whether an acute presentation is diagnosed
+    /// early, and when (arm-independent, drawn once at baseline).
+    DiagnosisRoute = 7,
     /// Virtual trials: the key of one arm of one simulated trial, whose
     /// patients then have streams of their own ([`ReplicateKey::trial_arm`]).
-    Trial = 7,
+    Trial = 8,
 }
 
 /// Streams per patient reserved by the layout (`patient << 4 | purpose`).
@@ -177,7 +180,7 @@ mod tests {
         );
     }
 
-    const TRIAL_GOLDEN: u64 = 0xba5a_c909_f497_1270;
+    const TRIAL_GOLDEN: u64 = 0x27d7_56f9_b12a_7b57;
 
     #[test]
     fn streams_differ_by_patient_and_purpose() {

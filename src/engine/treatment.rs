@@ -36,6 +36,15 @@ const SCHEDULE_SLACK_DAYS: f64 = 1e-6;
 pub const MAX_DRUGS: usize = 16;
 /// Most drugs in one ladder step.
 pub const MAX_STEP_DRUGS: usize = 4;
+/// Course days remembered per drug for its yearly limit (a limit above this
+/// counts as this many courses a year).
+const COURSE_LOG: usize = 12;
+/// Three flares on a step within this many days are a loss of response for
+/// the `no_response` rule (assumption: escalation for frequent relapses
+/// despite a drug the patient responds to, [CARRA2018] treatment plans).
+const RELAPSES_WITHIN_DAYS: f64 = 365.25;
+/// The window of a yearly course limit, days.
+const YEAR_DAYS: f64 = 365.25;
 
 const NEVER: f64 = f64::INFINITY;
 
@@ -98,8 +107,16 @@ pub struct TreatmentState<'a> {
     last_flare_end: f64,
     /// Flares that started on the current step.
     flares_on_step: u32,
+    /// Start days of the last three flares on the current step (-inf: none).
+    flare_starts_on_step: [f64; 3],
     /// Drugs stopped for an adverse event (bit per drug).
     had_adverse_event: u32,
+    /// Drugs the patient failed (bit per drug): no response seen when the
+    /// effect was due, or left for lack of response.
+    failed: u32,
+    /// Per drug with a yearly course limit, the days of its last courses
+    /// (a ring; -inf: none).
+    course_log: [[f64; COURSE_LOG]; MAX_DRUGS],
     /// Per drug, the day its lasting effect ends (0: none).
     lasting_until: [f64; MAX_DRUGS],
     treated_since: Option<f64>,
@@ -127,6 +144,9 @@ pub struct TreatmentState<'a> {
 enum Verdict {
     /// Sustained remission: stop the drugs.
     Taper,
+    /// In a flare with every drug of the step run out (its courses given):
+    /// give the step again or move on.
+    StepRunOut,
     /// Still active after the minimum time on the step: the next step.
     Escalate,
     /// Nothing changes.
@@ -154,7 +174,10 @@ impl<'a> TreatmentState<'a> {
             in_flare: false,
             last_flare_end: 0.0,
             flares_on_step: 0,
+            flare_starts_on_step: [f64::NEG_INFINITY; 3],
             had_adverse_event: 0,
+            failed: 0,
+            course_log: [[f64::NEG_INFINITY; COURSE_LOG]; MAX_DRUGS],
             lasting_until: [0.0; MAX_DRUGS],
             treated_since: None,
             horizon_days: model.horizon_days,
@@ -180,6 +203,15 @@ impl<'a> TreatmentState<'a> {
     pub fn is_responder(&self, d: u16) -> bool {
         let drug = &self.drugs[usize::from(d)];
         drug.responsiveness(self.key, self.patient) < drug.p_response(self.genotype)
+    }
+
+    /// The first day drug `d` (table index) was started (inf: never).
+    pub fn first_start_day(&self, d: usize) -> f64 {
+        self.outcome
+            .first_start_day
+            .get(d)
+            .copied()
+            .unwrap_or(NEVER)
     }
 
     /// The next day on which the strategy acts by itself.
@@ -208,9 +240,16 @@ impl<'a> TreatmentState<'a> {
         self.in_flare = in_flare;
         match (trigger, self.phase) {
             (TreatmentTrigger::FlareStart, Phase::OnStep(_)) => {
-                // Counts only: the schedule and effects stay.
+                // The effects stay; the flare brings a visit.
                 self.outcome.flares_on_treatment += 1;
                 self.flares_on_step += 1;
+                let [_, a, b] = self.flare_starts_on_step;
+                self.flare_starts_on_step = [a, b, day];
+                let visit = day + self.plan.flare_visit_days;
+                if visit < self.next_assess {
+                    self.next_assess = visit;
+                    self.refresh();
+                }
             }
             (TreatmentTrigger::FlareStart, Phase::Untreated | Phase::Stopped) => {}
             (TreatmentTrigger::FlareEnd, _) => self.last_flare_end = day,
@@ -263,7 +302,11 @@ impl<'a> TreatmentState<'a> {
                         // The step holds a drug stopped for an adverse event:
                         // the arm's rule for that case picks what is given.
                         self.phase = Phase::OnStep(restart);
-                        self.after_adverse_event(day, obs, intervals);
+                        let stopped = self.plan.steps[restart]
+                            .iter()
+                            .copied()
+                            .find(|&d| !self.tolerated(&[d]));
+                        self.after_adverse_event(stopped, day, obs, intervals);
                     }
                     self.outcome.flares_on_treatment += 1;
                 }
@@ -343,6 +386,7 @@ impl<'a> TreatmentState<'a> {
             self.outcome.second_step_day = self.outcome.second_step_day.min(day);
         }
         self.flares_on_step = 0;
+        self.flare_starts_on_step = [f64::NEG_INFINITY; 3];
         // Drugs that the new step keeps go on without a restart.
         for slot in 0..MAX_STEP_DRUGS {
             if let Some(d) = self.on[slot] {
@@ -422,6 +466,20 @@ impl<'a> TreatmentState<'a> {
 
     fn give_course<O: Observer>(&mut self, d: &mut OnDrug, day: f64, obs: &mut O) {
         let m = &self.drugs[usize::from(d.drug)];
+        if m.max_courses_per_year != u32::MAX {
+            let (given, oldest) = self.courses_in_year(d.drug, day);
+            if given >= m.max_courses_per_year.min(COURSE_LOG as u32) {
+                // The yearly dose limit: the course waits until the oldest
+                // course of the year drops out of it.
+                d.next_course_day = oldest + YEAR_DAYS;
+                return;
+            }
+            let log = &mut self.course_log[usize::from(d.drug)];
+            let slot = (0..COURSE_LOG)
+                .min_by(|&a, &b| log[a].total_cmp(&log[b]))
+                .unwrap_or(0);
+            log[slot] = day;
+        }
         // A course that would run past the horizon counts only its days inside it.
         let end = (day + m.course_days).min(self.horizon_days);
         self.outcome.drug_days[usize::from(d.drug)] += end - day;
@@ -442,7 +500,30 @@ impl<'a> TreatmentState<'a> {
         }
     }
 
+    /// Courses of `drug` given in the year before `day`, and the day of the
+    /// oldest of them (inf: none).
+    fn courses_in_year(&self, drug: u16, day: f64) -> (u32, f64) {
+        let log = &self.course_log[usize::from(drug)];
+        let since = day - YEAR_DAYS + SCHEDULE_SLACK_DAYS;
+        log.iter()
+            .filter(|&&t| t > since)
+            .fold((0, NEVER), |(n, oldest), &t| (n + 1, oldest.min(t)))
+    }
+
+    /// Whether a course of every drug of `step` may be given at `day` under
+    /// its yearly limit (drugs given continuously always may).
+    fn courses_allowed(&self, step: &[u16], day: f64) -> bool {
+        step.iter().all(|&d| {
+            let limit = self.drugs[usize::from(d)].max_courses_per_year;
+            limit == u32::MAX || self.courses_in_year(d, day).0 < limit.min(COURSE_LOG as u32)
+        })
+    }
+
     fn announce_effect<O: Observer>(&mut self, d: &mut OnDrug, day: f64, obs: &mut O) {
+        if !d.responder {
+            // The clinician sees no response: the drug has failed.
+            self.failed |= 1 << d.drug;
+        }
         d.effect_announced = true;
         self.effects_stale = true;
         obs.event(
@@ -516,8 +597,52 @@ impl<'a> TreatmentState<'a> {
                 self.stop_all(day, StopReason::Taper, obs, intervals);
                 self.phase = Phase::TaperedOff(k);
             }
+            Verdict::StepRunOut => self.after_step_ran_out(k, day, obs, intervals),
             Verdict::Escalate => self.escalate(day, obs, intervals),
             Verdict::Stay => {}
+        }
+    }
+
+    /// The disease is back after the drugs of step `k` ran out (a drug given
+    /// in courses had its last course): a step the patient responded to is
+    /// given again within its yearly dose limit; otherwise the next step
+    /// (or, at the top, the same step again once the limit allows).
+    fn after_step_ran_out<O: Observer>(
+        &mut self,
+        k: usize,
+        day: f64,
+        obs: &mut O,
+        intervals: &mut Intervals,
+    ) {
+        let plan = self.plan;
+        let step = &plan.steps[k];
+        let responded = step.iter().any(|&d| self.is_responder(d));
+        let allowed = self.courses_allowed(step, day);
+        if responded && allowed {
+            self.enter_step(k, day, obs, intervals);
+        } else if let Some(j) = self.next_usable_step(k) {
+            self.mark_failed(step);
+            self.enter_step(j, day, obs, intervals);
+        } else if allowed {
+            self.enter_step(k, day, obs, intervals);
+        }
+    }
+
+    /// Whether the current step holds a drug given in courses (whose end
+    /// is not a decision to stop: the next course may be due).
+    fn step_given_in_courses(&self) -> bool {
+        let Phase::OnStep(k) = self.phase else {
+            return false;
+        };
+        self.plan.steps[k]
+            .iter()
+            .any(|&d| self.drugs[usize::from(d)].is_course())
+    }
+
+    /// Marks the drugs of `step` as failed (left for lack of response).
+    fn mark_failed(&mut self, step: &[u16]) {
+        for &d in step {
+            self.failed |= 1 << d;
         }
     }
 
@@ -527,6 +652,9 @@ impl<'a> TreatmentState<'a> {
         if self.in_sustained_remission(day, self.taper_after_days()) {
             return Verdict::Taper;
         }
+        if self.in_flare && self.no_drug_on() && self.step_given_in_courses() {
+            return Verdict::StepRunOut;
+        }
         let still_active = match self.plan.escalate_when {
             EscalateWhen::NotInRemission => {
                 !self.in_sustained_remission(day, self.plan.remission_days)
@@ -535,7 +663,11 @@ impl<'a> TreatmentState<'a> {
                 // The clinician sees whether the step's drugs relieved the pain:
                 // a responder to any of them has responded.
                 let responding = || self.on.iter().flatten().any(|d| d.responder);
-                self.in_flare && (self.flares_on_step >= 2 || !responding())
+                // A responder relapsing now and then stays on the step;
+                // three flares on it within a year are a loss of response.
+                let [first, _, last] = self.flare_starts_on_step;
+                let relapsing = last - first <= RELAPSES_WITHIN_DAYS;
+                self.in_flare && (relapsing || !responding())
             }
             EscalateWhen::Active => self.in_flare,
         };
@@ -550,29 +682,49 @@ impl<'a> TreatmentState<'a> {
         }
     }
 
-    /// After an adverse event: the next step, or on the last step the arm's
-    /// fallback; drugs that caused an adverse event are not given again.
+    /// After an adverse event on `stopped` (None: not known): first a
+    /// drug of the same class in its place (a class switch), else the next
+    /// step, or on the last step the arm's fallback. A drug that caused an
+    /// adverse event is never given again, and a drug the patient failed is
+    /// never the fallback.
     fn after_adverse_event<O: Observer>(
         &mut self,
+        stopped: Option<u16>,
         day: f64,
         obs: &mut O,
         intervals: &mut Intervals,
     ) {
         let Phase::OnStep(k) = self.phase else { return };
-        if let Some(j) = self.next_tolerated_step(k) {
+        let plan = self.plan;
+        let switch = stopped
+            .and_then(|d| self.drugs[usize::from(d)].switch_to)
+            .filter(|&alt| self.usable(&[alt]));
+        if let (Some(d), Some(alt)) = (stopped, switch) {
+            let mut step = [0u16; MAX_STEP_DRUGS];
+            let drugs = &plan.steps[k];
+            for (slot, &x) in step.iter_mut().zip(drugs) {
+                *slot = if x == d { alt } else { x };
+            }
+            let n = drugs.len().min(MAX_STEP_DRUGS);
+            if self.tolerated(&step[..n]) {
+                self.enter_drugs(&step[..n], k, day, obs, intervals);
+                return;
+            }
+        }
+        if let Some(j) = self.next_usable_step(k) {
             self.enter_step(j, day, obs, intervals);
             return;
         }
-        match self.plan.adverse_event_at_top {
+        match plan.adverse_event_at_top {
             Fallback::Stop => {}
             Fallback::Previous => {
-                if let Some(j) = (0..k).rev().find(|&j| self.tolerated(&self.plan.steps[j])) {
+                if let Some(j) = (0..k).rev().find(|&j| self.usable(&plan.steps[j])) {
                     self.enter_step(j, day, obs, intervals);
                     return;
                 }
             }
             Fallback::Drug(d) => {
-                if self.tolerated(&[d]) {
+                if self.usable(&[d]) {
                     self.enter_drugs(&[d], k, day, obs, intervals);
                     return;
                 }
@@ -585,6 +737,9 @@ impl<'a> TreatmentState<'a> {
     fn escalate<O: Observer>(&mut self, day: f64, obs: &mut O, intervals: &mut Intervals) {
         let Phase::OnStep(k) = self.phase else { return };
         if let Some(j) = self.next_tolerated_step(k) {
+            // Left for lack of response: the step's drugs have failed.
+            let plan = self.plan;
+            self.mark_failed(&plan.steps[k]);
             self.enter_step(j, day, obs, intervals);
         } else if self.plan.at_top == AtTop::Stop {
             self.stop_all(day, StopReason::TopOfLadder, obs, intervals);
@@ -598,6 +753,17 @@ impl<'a> TreatmentState<'a> {
     /// Whether none of `drugs` has caused an adverse event in this patient.
     fn tolerated(&self, drugs: &[u16]) -> bool {
         drugs.iter().all(|d| self.had_adverse_event & (1 << d) == 0)
+    }
+
+    /// Whether none of `drugs` caused an adverse event or failed.
+    fn usable(&self, drugs: &[u16]) -> bool {
+        self.tolerated(drugs) && drugs.iter().all(|d| self.failed & (1 << d) == 0)
+    }
+
+    /// The first step after step `k` whose drugs are all usable (after an
+    /// adverse event: neither stopped for one nor failed).
+    fn next_usable_step(&self, k: usize) -> Option<usize> {
+        (k + 1..self.plan.steps.len()).find(|&j| self.usable(&self.plan.steps[j]))
     }
 
     /// The first step after step `k` whose drugs have all been tolerated:

@@ -575,7 +575,9 @@ impl CsvRows {
             bristol_criterion1: dx.map(|d| d.bristol_1),
             first_remission_day: num(o.first_remission_day),
             first_relapse_day: num(o.first_relapse_day),
-            burnout_day: num(o.resolved_day),
+            // Natural history: the end of the active phase, the same in every
+            // arm (within observation; None after loss to follow-up or the horizon).
+            burnout_day: num((o.burnout_day <= o.observed_days).then_some(o.burnout_day)),
             resolved_day: num(resolved_day(o, ev)),
             lost_day: num(o.lost_day),
             course_class: o.course_class().map(|c| c.as_str()),

@@ -296,11 +296,14 @@ struct FromDiagnosisRecord<'a> {
     resolved_frac: Num,
     lost_frac: Num,
     mean_activity_score: Num,
+    observed: i64,
 }
 
 /// `timeseries_from_diagnosis.csv`: among diagnosed patients whose month
 /// since diagnosis still lies within the horizon, the share in each state
-/// and the mean activity score of those observed, monthly.
+/// and the mean activity score of those observed, monthly, with `observed`,
+/// the number of patients behind the month (diagnosed, within the horizon,
+/// not lost): months resting on few patients are noisy.
 pub fn timeseries_from_diagnosis_csv(res: &CohortResult) -> Result<String> {
     let mut rows = Vec::new();
     for (arm, curves) in res.arms.iter().zip(&res.curves) {
@@ -324,6 +327,7 @@ pub fn timeseries_from_diagnosis_csv(res: &CohortResult) -> Result<String> {
                 mean_activity_score: Num(activity[m] as f64
                     / crate::engine::from_diagnosis::ACTIVITY_SCALE
                     / observed),
+                observed: states[0][m] + states[1][m] + states[2][m],
             });
         }
     }

@@ -191,7 +191,7 @@ natural_history_params! {
     /// Mean number of lesions at onset beyond the first (negative binomial).
     initial_extra_lesions_mean: InitialLesions = 3.0, "[Roderick2016] 3.95 per patient; [Eurofever2018] 4.1 on MRI";
     /// Dispersion (size) of that negative binomial; 1 = geometric.
-    initial_extra_lesions_dispersion: Shape = 2.0, "calibrated to C4/C7 [Roderick2016] (1, geometric, leaves too many solitary lesions once some heal before diagnosis)";
+    initial_extra_lesions_dispersion: Shape = 1.6, "calibrated to C4/C7 [Roderick2016] (1, geometric, leaves too many solitary lesions once some heal before diagnosis; 2 too few once the early route diagnoses some patients before any lesion heals)";
     /// Probability that a lesion present at onset is clinically silent.
     p_silent_initial: Prob = 0.29, "[Roderick2016] 47 of 162 lesions found only by MRI";
     /// Probability that a lesion appearing in a later flare is clinically silent.
@@ -228,6 +228,12 @@ natural_history_params! {
     symptomatic_months_to_diagnosis_median: Months = 10.0, "calibrated to C5 [Roderick2016] median delay 15 months; [Walsh2015] mean 12";
     /// Log-scale spread of the symptomatic time before diagnosis.
     symptomatic_months_to_diagnosis_sdlog: SdLog = 0.2, "assumption: nearly everyone with a year of pain is diagnosed";
+    /// Probability of the early diagnosis route: an acute presentation (worked up for infection or malignancy, a vertebral or clavicle lesion) diagnosed within weeks, while the presenting flare runs.
+    p_early_diagnosis: Prob = 0.1, "assumption: delays run from 0 months [Roderick2016] and 1.5 months [dAngelo2021, median 4]; sets the shortest delays without moving C5";
+    /// Mean time from onset to diagnosis on the early route, months (exponential).
+    early_diagnosis_months_mean: Months = 1.5, "assumption: [dAngelo2021] shortest delay 1.5 months";
+    /// Pain between flares while a painful lesion is still inflamed on MRI, VAS 0-10 (for the PedCNO core set).
+    residual_pain_vas: Vas = 1.5, "assumption: MRI inflammation outlasts pain [Miettunen2009]; a patient between flares may keep some pain and functional limitation";
     /// Loss-to-follow-up hazard after diagnosis, per year.
     loss_to_follow_up_per_year: PerYear = 0.03, "assumption";
     /// Probability of palmoplantar pustulosis at onset.

@@ -182,7 +182,7 @@ fn recording_events_changes_no_other_result() {
 }
 
 /// Frail patients with many new lesions per flare: a few exceed the lesion
-/// limit, patient 8,010 first, and patient 22,404 in the second half of the
+/// limit, patient 8,010 first, and patient 34,385 in the second half of the
 /// cohort, where a second thread starts.
 const LIMITED: &str = r#"name = "limited"
 seed = 1
@@ -218,7 +218,7 @@ fn a_patient_limit_names_the_first_patient_whatever_the_threads() {
         assert_refused(&o, what, &[&named, "more than 5000 lesions"]);
     };
     // The second half of the cohort has a patient of its own over the limit.
-    refused(&path, &["--shard", "1/2"], 22404, "second half");
+    refused(&path, &["--shard", "1/2"], 34385, "second half");
     for (scenario, threads) in [(&path, "1"), (&path, "2"), (&rows, "1"), (&rows, "2")] {
         let what = format!("{} at {threads} threads", scenario.display());
         refused(scenario, &["--threads", threads], 8010, &what);

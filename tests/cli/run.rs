@@ -54,7 +54,7 @@ fn run_writes_every_file_with_its_header() {
     let from_dx = lines(&f["timeseries_from_diagnosis.csv"]);
     assert_eq!(
         from_dx[0],
-        "arm,month_since_diagnosis,active_frac,remission_frac,resolved_frac,lost_frac,mean_activity_score"
+        "arm,month_since_diagnosis,active_frac,remission_frac,resolved_frac,lost_frac,mean_activity_score,observed"
     );
     assert!(from_dx.len() > 24, "monthly rows from diagnosis");
 

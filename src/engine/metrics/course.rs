@@ -45,15 +45,15 @@ pub(super) fn course<V: Visit>(v: &mut V) {
     let classes = [
         (
             CourseClass::Monophasic,
-            "one episode and no relapse within observation",
+            "one episode of inflammation and no relapse within observation",
         ),
         (
             CourseClass::Relapsing,
-            "several flares with a flare-free interval of 6 months or more",
+            "several episodes, with 6 months or more disease-free (no episode running by its natural course, no lesion inflamed on MRI) before at least one of them [Jansson2007; Schnabel2017]; rests on natural episodes and imaging activity, so a drug that only shortens symptoms changes no class",
         ),
         (
             CourseClass::Persistent,
-            "several flares and never 6 months flare-free between them",
+            "several episodes, never 6 months disease-free (no episode running by its natural course, no lesion inflamed on MRI) before any of them [Jansson2007; Schnabel2017]; rests on natural episodes and imaging activity, so a drug that only shortens symptoms changes no class",
         ),
     ];
     for (c, definition) in classes {
@@ -83,6 +83,22 @@ pub(super) fn course<V: Visit>(v: &mut V) {
         },
         |o| diagnosed(o, Value::Count(o.flares_after_dx)),
     );
+    v.ratio(
+        || {
+            about(
+                "flares_per_patient_year_after_diagnosis",
+                "flares starting after diagnosis divided by the patient-years observed after diagnosis (sum / sum), the same population and time base in every arm, treated or not; differences.csv pairs each patient's own rate between arms",
+                "flares per patient-year",
+                "diagnosed patients (pooled observed time after diagnosis)",
+            )
+        },
+        |o| {
+            o.diagnosis.map(|d| {
+                let years = (o.observed_days - d.day).max(0.0) / DAYS_PER_YEAR;
+                (f64::from(o.flares_after_dx), years)
+            })
+        },
+    );
     v.mean(
         PAIRED,
         || {
@@ -101,6 +117,9 @@ pub(super) fn course<V: Visit>(v: &mut V) {
         },
     );
 }
+
+/// How the model derives the PedCNO core set (assumption; `metrics.csv`).
+const PEDCNO_CORE_SET: &str = "Core set as modelled (assumption): pain = flare pain (VAS), or between flares residual_pain_vas while a painful lesion is still inflamed on MRI, else 0; patient global = pain; physician global = 0.5 pain + 1.5 fever + 1 (CRP >= 10 mg/l) + 0.5 min(MRI-inflamed lesions, 4), capped at 10; MRI lesions = lesions inflamed (lytic or mixed stage) and seen on imaging or painful; worst lesion = lytic 2, mixed 1, none 0; CHAQ = 0.15 pain";
 
 /// The PedCNO levels reported, percent.
 const PEDCNO_LEVELS: [u8; 3] = [30, 50, 70];
@@ -133,7 +152,7 @@ pub(super) fn activity<V: Visit>(v: &mut V, years: usize) {
                 let pct = PEDCNO_LEVELS[k];
                 about(
                     format!("pedcno{pct}_{months}_months_frac"),
-                    format!("share with a PedCNO{pct} response {months} months after diagnosis, against the core set at diagnosis"),
+                    format!("share with a PedCNO{pct} response [Beck2010] at the visit {months} months after diagnosis against the diagnosis visit: at least {pct}% better in 3 of the 5 core-set variables, at most one of the others more than 30% worse{}. {PEDCNO_CORE_SET}", if pct == 70 && months == 12 { " (target C13, [NPRD2021] 0.43)" } else { "" }),
                     FRACTION,
                     AT_CHECKPOINT,
                 )
@@ -177,12 +196,17 @@ pub(super) fn course_treatment<V: Visit>(v: &mut V, drugs: &[String]) {
         || {
             about(
                 "never_escalated_frac",
-                "share who stay on the first ladder step",
+                "share who stay on the first ladder step, among patients who started treatment (no value in an arm without treatment)",
                 FRACTION,
-                DIAGNOSED,
+                "diagnosed patients who started treatment",
             )
         },
-        |o| diagnosed(o, Value::Flag(o.treatment.steps_reached <= 1)),
+        |o| {
+            let steps = o.treatment.steps_reached;
+            o.diagnosis
+                .filter(|_| steps >= 1)
+                .map(|_| Value::Flag(steps == 1))
+        },
     );
     v.mean(
         PAIRED,
@@ -244,5 +268,35 @@ pub(super) fn course_treatment<V: Visit>(v: &mut V, drugs: &[String]) {
                 x => flag(x == 2),
             },
         );
+        v.mean(
+            UNPAIRED,
+            || about(
+                format!("mri_clear_12_months_after_{name}_frac"),
+                format!("share with no lesion inflamed on MRI (every lesion sclerotic or healed) at the first follow-up imaging 12 months or more after first starting {name}{}", if name == "pamidronate" { " (target C14, [Pamidronate2019] 17/40)" } else { "" }),
+                FRACTION,
+                "patients who started the drug with an imaging visit 12 months or more later",
+            ),
+            |o| match o.treatment.mri_clear_12_months[d] {
+                0 => None,
+                x => flag(x == 2),
+            },
+        );
+        v.mean(
+            UNPAIRED,
+            || about(
+                format!("mri_clear_months_after_{name}_mean"),
+                format!("mean months from first starting {name} to the first day no lesion is inflamed on MRI, among patients whose lesions all resolve within 24 months of the start{}", if name == "pamidronate" { " (target C15, [Miettunen2009] 6.0 months)" } else { "" }),
+                "months",
+                "patients who started the drug and whose lesions all resolved within 24 months",
+            ),
+            |o| {
+                let start = o.treatment.first_start_day[d];
+                let months = (o.treatment.mri_clear_day[d] - start) / DAYS_PER_MONTH;
+                (months <= MRI_CLEAR_WITHIN_MONTHS).then_some(Value::Real(months))
+            },
+        );
     }
 }
+
+/// C15 counts patients whose lesions all resolve within 24 months.
+const MRI_CLEAR_WITHIN_MONTHS: f64 = 24.0;

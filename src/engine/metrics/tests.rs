@@ -1,5 +1,6 @@
 use super::*;
 use crate::engine::outcome::{CoreSet, CourseClass, Diagnosis};
+use crate::engine::units::DAYS_PER_YEAR;
 
 /// Every metric's name and its observation `(y, x)` of one outcome.
 struct Record<'o> {
@@ -57,9 +58,9 @@ fn drugs() -> Vec<String> {
 fn the_list_has_one_row_per_metric_with_unique_names() {
     let (years, steps) = (9, 3);
     let metrics = metrics_for(10.0, &drugs(), steps);
-    let fixed = 28 + 8 + 2 + 6;
+    let fixed = 28 + 9 + 2 + 6;
     let per_year = 5;
-    let treated = 2 + 2 * 2 + steps + 2 + 3 + 2 * 2;
+    let treated = 1 + 2 * 2 + steps + 2 + 3 + 4 * 2;
     assert_eq!(metrics.len(), fixed + per_year * years + treated);
     let mut names: Vec<&str> = metrics.iter().map(|m| m.name.as_str()).collect();
     names.sort_unstable();

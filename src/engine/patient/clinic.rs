@@ -8,6 +8,8 @@ use rand::Rng;
 use crate::model::criteria::{self, Findings};
 use crate::model::{Site, Stage};
 
+use super::super::outcome::activity_score;
+
 use super::super::treatment::{TreatmentTrigger, MAX_DRUGS};
 use super::{
     CoreSet, Diagnosis, EventKind, Observer, Sim, State, CHECKPOINT_DAYS, NEVER, N_CHECKPOINTS,
@@ -17,6 +19,15 @@ use super::{
 const FLARE_ENDED_WITHIN_DAYS: f64 = 84.0;
 /// C11: not in a flare 6 months after starting a drug.
 const NOT_IN_FLARE_AFTER_DAYS: f64 = 182.625;
+/// C14: the first whole-body MRI at least 12 months after the first course
+/// [Pamidronate2019] (less a second, so the yearly visit 12 months after a
+/// drug started at diagnosis counts whatever the rounding).
+const MRI_CHECK_AFTER_DAYS: f64 = 365.25 - 1e-5;
+
+/// CHAQ (0-3) per point of pain (VAS): function limited in proportion to
+/// pain, 1.5 at the worst pain (assumption: no published CHAQ-pain relation
+/// for CNO).
+const CHAQ_PER_PAIN_POINT: f64 = 0.15;
 
 /// Day of the `n`-th visit of a schedule every `every` days from `from`:
 /// one product and one sum, as the checkpoint days are computed.
@@ -92,7 +103,28 @@ impl<O: Observer> Sim<'_, '_, O> {
                 self.mark_seen(i);
             }
         }
+        self.check_mri_resolution();
         self.next_imaging_day = self.follow_up_imaging_day();
+    }
+
+    /// C14: for each drug whose first start was 12 months or more before
+    /// this imaging and not yet checked, whether this first such imaging
+    /// finds every lesion resolved (none inflamed).
+    fn check_mri_resolution(&mut self) {
+        let Some(t) = self.treatment.as_deref() else {
+            return;
+        };
+        let clear = if self.scratch.book.inflamed == 0 {
+            2
+        } else {
+            1
+        };
+        for (d, seen) in self.mri_clear_12_months.iter_mut().enumerate() {
+            let start = t.first_start_day(d);
+            if *seen == 0 && start.is_finite() && self.day - start >= MRI_CHECK_AFTER_DAYS {
+                *seen = clear;
+            }
+        }
     }
 
     /// The next follow-up imaging: diagnosis day plus a whole number of
@@ -147,38 +179,29 @@ impl<O: Observer> Sim<'_, '_, O> {
         self.next_checkpoint_day = self.checkpoint_day();
     }
 
-    /// The PedCNO core set now (see [`CoreSet`] for how each is derived).
+    /// The PedCNO core set at a clinic visit now (see [`CoreSet`] for how
+    /// each variable is derived): pain is the flare's, or between flares
+    /// `residual_pain_vas` while a painful lesion is still inflamed on MRI.
     fn core_set(&self) -> CoreSet {
-        let pain = if self.in_flare { self.flare.pain } else { 0.0 };
-        let lesions = &self.scratch.lesions;
-        let seen = self
-            .scratch
-            .book
-            .active
-            .lesions()
-            .map(|i| &lesions[i])
-            .filter(|l| l.seen);
-        let (mut count, mut worst) = (0.0, 0.0f64);
-        for l in seen {
-            count += 1.0;
-            let severity = match l.stage {
-                Stage::Lytic => 3.0,
-                Stage::Mixed => 2.0,
-                Stage::Sclerotic => 1.0,
-                Stage::Healed => 0.0,
-            };
-            worst = worst.max(severity);
-        }
+        let inflamed = self.inflamed_lesions();
+        let pain = if self.in_flare {
+            self.flare.pain
+        } else if inflamed.painful > 0 {
+            self.g.values.residual_pain_vas
+        } else {
+            0.0
+        };
+        let (fever, crp) = if self.in_flare {
+            (self.flare.fever, f64::from(self.flare.crp_x10) / 10.0)
+        } else {
+            (false, 0.0)
+        };
         CoreSet {
-            physician_global: if self.in_flare {
-                self.flare.activity
-            } else {
-                0.0
-            },
+            physician_global: activity_score(pain, fever, crp, inflamed.seen),
             patient_global: pain,
-            mri_lesions: count,
-            worst_lesion: worst,
-            chaq: 0.15 * pain,
+            mri_lesions: f64::from(inflamed.seen),
+            worst_lesion: f64::from(inflamed.worst),
+            chaq: CHAQ_PER_PAIN_POINT * pain,
         }
     }
 

@@ -127,11 +127,14 @@ impl<O: Observer> Sim<'_, '_, O> {
         let day = self.day;
         let l = &mut self.scratch.lesions[i];
         let was_active = l.is_active();
+        let was_inflamed = l.is_inflamed();
         l.stage = Stage::Lytic;
         l.stage_end_day = day + l.base_days[0] * heal;
         let book = &mut self.scratch.book;
         if was_active {
             book.rescheduled(i, l.stage_end_day);
+            // A sclerotic lesion that flares again is inflamed again.
+            book.inflamed += u32::from(!was_inflamed);
         } else {
             book.revived(i, l);
         }
@@ -170,8 +173,7 @@ impl<O: Observer> Sim<'_, '_, O> {
         }
         let rules = StageRules {
             heal_time_factor: self.effects.heal_time_factor,
-            in_flare: self.in_flare,
-            flare_end_day: self.flare.end_day,
+            episode_end_day: self.episode_end_day,
         };
         let scratch = &mut *self.scratch;
         let (book, lesions, log) = (
@@ -181,12 +183,15 @@ impl<O: Observer> Sim<'_, '_, O> {
         );
         // Two copies of the sweep: without an observer that records, the
         // change log is compiled out.
-        let changes = if O::RECORDS {
+        let (changes, cleared) = if O::RECORDS {
             book.catch_up::<true>(lesions, until, rules, log)
         } else {
             book.catch_up::<false>(lesions, until, rules, log)
         };
         self.count_events(changes);
+        if let Some(day) = cleared {
+            self.imaging_cleared(day);
+        }
         if O::RECORDS {
             self.emit_stage_changes();
         }
@@ -209,6 +214,64 @@ impl<O: Observer> Sim<'_, '_, O> {
     pub(super) fn painful_active_lesions(&self) -> u32 {
         self.scratch.book.painful_active
     }
+
+    /// The healing factor in force changed from `old` to `new`: the rest of
+    /// every running stage heals at the new speed (a painful lesion waiting
+    /// for its episode to end keeps the wait; only its resolution after the
+    /// episode changes), as induction rescales the rest of a running flare.
+    pub(super) fn rescale_healing(&mut self, old: f64, new: f64) {
+        if old <= 0.0 || old == new {
+            return;
+        }
+        let ratio = new / old;
+        let (day, episode_end) = (self.day, self.episode_end_day);
+        for k in 0..self.scratch.book.active.len() {
+            let i = self.scratch.book.active.lesion(k);
+            let l = &mut self.scratch.lesions[i];
+            let waiting = l.symptomatic
+                && day < episode_end
+                && l.stage >= Stage::Mixed
+                && l.stage_end_day >= episode_end;
+            let from = if waiting { episode_end } else { day };
+            if l.stage_end_day > from {
+                l.stage_end_day = from + (l.stage_end_day - from) * ratio;
+                self.scratch.book.rescheduled(i, l.stage_end_day);
+            }
+        }
+    }
+
+    /// Active lesions with MRI inflammation, and those of them that are
+    /// painful and those that imaging has seen (or that are painful, so
+    /// clinically evident), for the PedCNO core set at a visit.
+    pub(super) fn inflamed_lesions(&self) -> InflamedCount {
+        let mut c = InflamedCount::default();
+        for i in self.scratch.book.active.lesions() {
+            let l = &self.scratch.lesions[i];
+            if !l.is_inflamed() {
+                continue;
+            }
+            c.painful += u32::from(l.symptomatic);
+            if l.seen || l.symptomatic {
+                c.seen += 1;
+                c.worst = c.worst.max(match l.stage {
+                    Stage::Lytic => 2,
+                    _ => 1,
+                });
+            }
+        }
+        c
+    }
+}
+
+/// MRI-inflamed lesions at a visit (see [`Sim::inflamed_lesions`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(super) struct InflamedCount {
+    /// Painful inflamed lesions.
+    pub painful: u32,
+    /// Inflamed lesions seen on imaging or painful.
+    pub seen: u32,
+    /// Severity of the worst of those: lytic 2, mixed 1, none 0.
+    pub worst: u8,
 }
 
 /// Puts a catch-up's stage changes in the order of their days, ties in
@@ -222,17 +285,19 @@ fn in_day_order(log: &mut [(f64, u32, Stage)]) {
 pub(super) struct StageRules {
     /// Multiplies the stage durations of stages starting now.
     pub heal_time_factor: f64,
-    /// A flare is running.
-    pub in_flare: bool,
-    /// When the running flare ends.
-    pub flare_end_day: f64,
+    /// When the current (or last) episode of inflammation has run its
+    /// natural course; drugs do not move it.
+    pub episode_end_day: f64,
 }
 
 impl LesionBook {
     /// Applies every stage change due by `until` to `lesions`, keeping the
     /// book in step; returns how many there were (each one an event of the
     /// course). With `RECORD`, `log` receives `(day, lesion, new stage)` of
-    /// each change but the waits for a flare's end, lesion by lesion.
+    /// each change but the waits for an episode's end, lesion by lesion.
+    /// Also returns the day the last MRI inflammation resolved, when the
+    /// sweep left no lesion inflamed and resolved at least one (no lesion
+    /// becomes inflamed within a sweep, so that is the latest resolution).
     #[inline]
     pub(super) fn catch_up<const RECORD: bool>(
         &mut self,
@@ -240,30 +305,46 @@ impl LesionBook {
         until: Until,
         rules: StageRules,
         log: &mut Vec<(f64, u32, Stage)>,
-    ) -> u32 {
+    ) -> (u32, Option<f64>) {
         let LesionBook {
             active,
             painful_active,
             seen_active,
+            inflamed,
             ..
         } = self;
         let mut changes = 0u32;
+        let mut resolved = f64::NEG_INFINITY;
         active.sweep(until, |i, day| {
             let l = &mut lesions[i];
-            let next = advance_stages::<RECORD>(l, i, day, until, rules, &mut changes, log);
+            let next = advance_stages::<RECORD>(
+                l,
+                i,
+                day,
+                until,
+                rules,
+                (&mut changes, &mut resolved, &mut *inflamed),
+                log,
+            );
             if next.is_none() {
                 LesionBook::count_out(painful_active, seen_active, l);
             }
             next
         });
-        changes
+        let any_resolved = resolved > f64::NEG_INFINITY;
+        (
+            changes,
+            (any_resolved && *inflamed == 0).then_some(resolved),
+        )
     }
 }
 
 /// Moves lesion `l` (number `i`) through its stage changes from `day` while
-/// they are due by `until`, counting each in `changes` and, with `RECORD`,
-/// recording it in `log`. Returns the day of its next change, or `None`
-/// once healed.
+/// they are due by `until`, counting each in `counts.0`, noting in
+/// `counts.1` the latest day an inflamed lesion turned sclerotic (and
+/// counting it out of the inflamed lesions `counts.2`) and, with
+/// `RECORD`, recording each change in `log`. Returns the day of its next
+/// change, or `None` once healed.
 #[inline(always)]
 fn advance_stages<const RECORD: bool>(
     l: &mut Lesion,
@@ -271,16 +352,25 @@ fn advance_stages<const RECORD: bool>(
     mut day: f64,
     until: Until,
     rules: StageRules,
-    changes: &mut u32,
+    counts: (&mut u32, &mut f64, &mut u32),
     log: &mut Vec<(f64, u32, Stage)>,
 ) -> Option<f64> {
+    let (changes, resolved, inflamed) = counts;
     loop {
         *changes += 1;
-        if l.stage == Stage::Sclerotic && l.symptomatic && rules.in_flare {
-            // A painful lesion does not heal while the flare it carries goes
-            // on: healing waits for the end of the flare.
-            l.stage_end_day = rules.flare_end_day.max(day);
-            return Some(l.stage_end_day);
+        if let Some(wait) = episode_wait(l, day, rules) {
+            // The episode's natural end is not a loop event: a wait that is
+            // already due goes on in this sweep, so changes stay in day order.
+            l.stage_end_day = wait;
+            day = wait;
+            if !until.reaches(day) {
+                return Some(day);
+            }
+            continue;
+        }
+        if l.stage == Stage::Mixed {
+            *resolved = resolved.max(day);
+            *inflamed -= 1;
         }
         l.stage = l.stage.next();
         if RECORD {
@@ -298,6 +388,26 @@ fn advance_stages<const RECORD: bool>(
         if !until.reaches(day) {
             return Some(day);
         }
+    }
+}
+
+/// When a painful lesion due to change stage at `day` must wait for the
+/// running episode of inflammation (None: it changes now). The MRI
+/// inflammation of a painful lesion lasts the episode it carries: its mixed
+/// stage (still inflamed) resolves a mixed-stage duration after the episode
+/// has run its natural course (inflammation outlasts pain and resolves over
+/// months [Miettunen2009]; assumption), and it does not heal while an
+/// episode runs. Episodes are natural, so drugs that only shorten symptoms
+/// move neither; healing drugs shorten the resolution through the factor.
+#[inline(always)]
+fn episode_wait(l: &Lesion, day: f64, rules: StageRules) -> Option<f64> {
+    if !l.symptomatic || day >= rules.episode_end_day {
+        return None;
+    }
+    match l.stage {
+        Stage::Mixed => Some(rules.episode_end_day + l.base_days[1] * rules.heal_time_factor),
+        Stage::Sclerotic => Some(rules.episode_end_day),
+        Stage::Lytic | Stage::Healed => None,
     }
 }
 
@@ -337,9 +447,19 @@ mod tests {
             };
             changes += 1;
             let l = &mut lesions[i];
-            if l.stage == Stage::Sclerotic && l.symptomatic && rules.in_flare {
-                l.stage_end_day = rules.flare_end_day.max(day);
-                continue;
+            if l.symptomatic && day < rules.episode_end_day {
+                match l.stage {
+                    Stage::Mixed => {
+                        l.stage_end_day =
+                            rules.episode_end_day + l.base_days[1] * rules.heal_time_factor;
+                        continue;
+                    }
+                    Stage::Sclerotic => {
+                        l.stage_end_day = rules.episode_end_day;
+                        continue;
+                    }
+                    _ => {}
+                }
             }
             l.stage = l.stage.next();
             l.stage_end_day = match l.stage {
@@ -385,15 +505,15 @@ mod tests {
             until_day in prop_oneof![(0u8..10).prop_map(f64::from), 0.0f64..12.0],
             inclusive in any::<bool>(),
             heal in prop_oneof![Just(1.0), Just(0.5), Just(0.0)],
-            in_flare in any::<bool>(),
-            flare_extra in 0.001f64..5.0,
+            episode_runs in any::<bool>(),
+            episode_extra in 0.001f64..5.0,
         ) {
             let until = Until { day: until_day, inclusive };
-            // A running flare ends after the event about to happen.
+            // A running episode ends after the event about to happen; a
+            // finished one ended before every change.
             let rules = StageRules {
                 heal_time_factor: heal,
-                in_flare,
-                flare_end_day: until_day + flare_extra,
+                episode_end_day: if episode_runs { until_day + episode_extra } else { -1.0 },
             };
             let mut book = LesionBook::default();
             for (i, l) in lesions.iter().enumerate() {
@@ -401,6 +521,7 @@ mod tests {
                     book.active.push(i, l.stage_end_day);
                     book.painful_active += u32::from(l.symptomatic);
                     book.seen_active += u32::from(l.seen);
+                    book.inflamed += u32::from(l.is_inflamed());
                 }
             }
             let mut expected = lesions.clone();
@@ -414,8 +535,8 @@ mod tests {
             prop_assert!(unused.is_empty());
 
             let mut log = Vec::new();
-            let changes = book.catch_up::<true>(&mut lesions, until, rules, &mut log);
-            prop_assert_eq!(quiet_changes, changes);
+            let (changes, cleared) = book.catch_up::<true>(&mut lesions, until, rules, &mut log);
+            prop_assert_eq!(quiet_changes, (changes, cleared));
             prop_assert_eq!(quiet_book.active.lesions().collect::<Vec<_>>(), book.active.lesions().collect::<Vec<_>>());
             for (a, b) in quiet_lesions.iter().zip(&lesions) {
                 prop_assert_eq!(a.stage, b.stage);
@@ -434,6 +555,12 @@ mod tests {
             let painful = active.iter().filter(|&&i| expected[i].symptomatic).count() as u32;
             let seen = active.iter().filter(|&&i| expected[i].seen).count() as u32;
             prop_assert_eq!((book.painful_active, book.seen_active), (painful, seen));
+            let inflamed = expected.iter().filter(|l| l.is_inflamed()).count() as u32;
+            prop_assert_eq!(book.inflamed, inflamed);
+            if let Some(day) = cleared {
+                prop_assert_eq!(inflamed, 0);
+                prop_assert!(day <= until_day);
+            }
             prop_assert!(!book.active.any_due(until), "nothing left due");
         }
     }

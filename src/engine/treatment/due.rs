@@ -53,7 +53,7 @@ impl TreatmentState<'_> {
                 self.stop_slot(slot, day, StopReason::AdverseEvent, obs, intervals);
                 self.outcome.adverse_events += 1;
                 self.had_adverse_event |= 1 << d.drug;
-                self.after_adverse_event(day, obs, intervals);
+                self.after_adverse_event(Some(d.drug), day, obs, intervals);
                 return true;
             }
             if d.stop_day <= day {

@@ -42,6 +42,8 @@ pub struct TreatmentPlan {
     pub on_relapse: OnRelapse,
     /// Escalation due on the last step.
     pub at_top: AtTop,
+    /// Days from the start of a flare on treatment to the visit it brings.
+    pub flare_visit_days: f64,
 }
 
 impl TreatmentPlan {
@@ -72,6 +74,7 @@ impl TreatmentPlan {
             adverse_event_at_top,
             on_relapse: arm.on_relapse_after_stop,
             at_top: arm.at_top,
+            flare_visit_days: arm.flare_visit_weeks * 7.0,
         })
     }
 }
@@ -99,6 +102,12 @@ pub struct TreatmentOutcome {
     pub flare_ended_12_weeks: [u8; MAX_DRUGS],
     /// Per drug: 0 not observed 6 months after the start, 1 in a flare then, 2 not (C11).
     pub not_in_flare_6_months: [u8; MAX_DRUGS],
+    /// Per drug: the first day on or after its first start with no lesion
+    /// inflamed on MRI (inf: not within observation) (C15).
+    pub mri_clear_day: [f64; MAX_DRUGS],
+    /// Per drug: 0 no imaging 12 months or more after the first start, 1 the
+    /// first such imaging found an inflamed lesion, 2 it found none (C14).
+    pub mri_clear_12_months: [u8; MAX_DRUGS],
 }
 
 impl Default for TreatmentOutcome {
@@ -114,6 +123,8 @@ impl Default for TreatmentOutcome {
             last_drug: None,
             flare_ended_12_weeks: [0; MAX_DRUGS],
             not_in_flare_6_months: [0; MAX_DRUGS],
+            mri_clear_day: [NEVER; MAX_DRUGS],
+            mri_clear_12_months: [0; MAX_DRUGS],
         }
     }
 }

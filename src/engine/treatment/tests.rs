@@ -24,6 +24,7 @@ fn drug(name: &str, lag_weeks: f64, ae: f64, course_days: f64) -> DrugModel {
             max_weeks: 0.0,
             lasting_hazard_ratio: 1.0,
             lasting_weeks: 0.0,
+            max_courses_per_year: 0.0,
         },
     )
 }
@@ -40,6 +41,7 @@ fn plan(steps: Vec<Vec<u16>>) -> TreatmentPlan {
         adverse_event_at_top: Fallback::Previous,
         on_relapse: OnRelapse::Restart,
         at_top: AtTop::Continue,
+        flare_visit_days: 14.0,
     }
 }
 
@@ -175,10 +177,16 @@ fn adverse_event_moves_to_the_next_step() {
 
 #[test]
 fn a_drug_stopped_for_an_adverse_event_is_never_given_again() {
-    // Escalate to b, b's adverse event falls back to a; while the flare goes
-    // on, later assessments must not escalate back to b.
-    let h = Harness::new(vec![drug("a", 0.0, 0.0, 0.0), drug("b", 0.0, 50.0, 0.0)]);
-    let p = plan(vec![vec![0], vec![1]]);
+    // Escalate to b, b's adverse event falls back to c (the arm's fallback
+    // drug); while the flare goes on, later assessments must not escalate
+    // back to b.
+    let h = Harness::new(vec![
+        drug("a", 0.0, 0.0, 0.0),
+        drug("b", 0.0, 50.0, 0.0),
+        drug("c", 0.0, 0.0, 0.0),
+    ]);
+    let mut p = plan(vec![vec![0], vec![1]]);
+    p.adverse_event_at_top = Fallback::Drug(2);
     let mut t = TreatmentState::new(&p, &h.model, 0);
     let (mut log, mut iv) = (EventLog::default(), Intervals::new());
     t.on(TreatmentTrigger::Diagnosis, 0.0, true, &mut log, &mut iv);
@@ -191,16 +199,43 @@ fn a_drug_stopped_for_an_adverse_event_is_never_given_again() {
         "b restarted after its adverse event: {:?}",
         starts(&log)
     );
-    assert_eq!(starts(&log).last().map(|s| s.1), Some(0), "back on a");
+    assert_eq!(starts(&log).last().map(|s| s.1), Some(2), "on c");
+}
+
+#[test]
+fn a_failed_drug_is_never_the_fallback_after_an_adverse_event() {
+    // a is left for lack of response (in a flare at the assessment), b's
+    // adverse event would fall back to the previous step, a: a failed, so
+    // treatment stops instead.
+    let h = Harness::new(vec![drug("a", 0.0, 0.0, 0.0), drug("b", 0.0, 50.0, 0.0)]);
+    let p = plan(vec![vec![0], vec![1]]);
+    let mut t = TreatmentState::new(&p, &h.model, 0);
+    let (mut log, mut iv) = (EventLog::default(), Intervals::new());
+    t.on(TreatmentTrigger::Diagnosis, 0.0, true, &mut log, &mut iv);
+    run_until(&mut t, 2000.0, &mut log, &mut iv, true);
+    assert_eq!(t.outcome().adverse_events, 1);
+    let drugs: Vec<u16> = starts(&log).iter().map(|s| s.1).collect();
+    assert_eq!(
+        drugs,
+        vec![0, 1],
+        "a is not given again after b's adverse event"
+    );
+    assert!(t.no_drug_on());
 }
 
 #[test]
 fn a_relapse_after_taper_never_restarts_a_drug_stopped_for_an_adverse_event() {
-    // a -> b; b's adverse event falls back to a, a is tapered in remission,
-    // and the relapse (on_relapse = escalate) must not start b again.
-    let h = Harness::new(vec![drug("a", 0.0, 0.0, 0.0), drug("b", 0.0, 50.0, 0.0)]);
+    // a -> b; b's adverse event falls back to c, c is tapered in remission,
+    // and the relapse (on_relapse = escalate, at the top: the step of b)
+    // must not start b again but the fallback c.
+    let h = Harness::new(vec![
+        drug("a", 0.0, 0.0, 0.0),
+        drug("b", 0.0, 50.0, 0.0),
+        drug("c", 0.0, 0.0, 0.0),
+    ]);
     let mut p = plan(vec![vec![0], vec![1]]);
     p.on_relapse = OnRelapse::Escalate;
+    p.adverse_event_at_top = Fallback::Drug(2);
     let mut t = TreatmentState::new(&p, &h.model, 0);
     let (mut log, mut iv) = (EventLog::default(), Intervals::new());
     t.on(TreatmentTrigger::Diagnosis, 0.0, true, &mut log, &mut iv);
@@ -215,14 +250,14 @@ fn a_relapse_after_taper_never_restarts_a_drug_stopped_for_an_adverse_event() {
                 ..
             }
         )),
-        "a is tapered in remission"
+        "c is tapered in remission"
     );
     t.on(TreatmentTrigger::FlareStart, 900.0, true, &mut log, &mut iv);
     let drugs: Vec<u16> = starts(&log).iter().map(|s| s.1).collect();
     assert_eq!(
         drugs,
-        vec![0, 1, 0, 0],
-        "b only once; the relapse restarts a"
+        vec![0, 1, 2, 2],
+        "b only once; the relapse restarts the fallback c"
     );
 }
 
@@ -462,4 +497,97 @@ fn the_assessment_at_the_minimum_time_on_a_step_escalates() {
     t.on(TreatmentTrigger::Diagnosis, start, true, &mut log, &mut iv);
     run_until(&mut t, start + 84.0, &mut log, &mut iv, true);
     assert_eq!(starts(&log), vec![(start, 0), (start + 84.0, 1)]);
+}
+
+/// Courses of drug `d` in the log (their days).
+fn courses(log: &EventLog, d: u16) -> Vec<f64> {
+    log.0
+        .iter()
+        .filter_map(|(day, k)| match k {
+            EventKind::DrugCourse { drug, .. } if *drug == d => Some(*day),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_flare_brings_a_visit_that_gives_a_run_out_course_drug_again() {
+    // a: 2 courses 12 weeks apart (responder), then it ends at day 168. A
+    // flare on day 281 (the day after an assessment of the 28-day schedule)
+    // brings a visit on day 295, which gives a again.
+    let h = Harness::new(vec![drug("a", 0.0, 0.0, 3.0), drug("b", 0.0, 0.0, 0.0)]);
+    let mut p = plan(vec![vec![0], vec![1]]);
+    p.stop_after_remission_days = f64::INFINITY;
+    let mut t = TreatmentState::new(&p, &h.model, 0);
+    let (mut log, mut iv) = (EventLog::default(), Intervals::new());
+    t.on(TreatmentTrigger::Diagnosis, 0.0, true, &mut log, &mut iv);
+    t.on(TreatmentTrigger::FlareEnd, 10.0, false, &mut log, &mut iv);
+    run_until(&mut t, 280.0, &mut log, &mut iv, false);
+    assert_eq!(courses(&log, 0), vec![0.0, 84.0]);
+    assert!(t.no_drug_on(), "a has run out");
+    t.on(TreatmentTrigger::FlareStart, 281.0, true, &mut log, &mut iv);
+    assert_eq!(
+        t.next_event_day(),
+        295.0,
+        "the flare brings a visit in 2 weeks"
+    );
+    run_until(&mut t, 295.0, &mut log, &mut iv, true);
+    assert_eq!(starts(&log), vec![(0.0, 0), (295.0, 0)], "a again, not b");
+    assert_eq!(courses(&log, 0), vec![0.0, 84.0, 295.0]);
+}
+
+#[test]
+fn a_run_out_course_drug_the_patient_failed_is_escalated() {
+    let mut a = drug("a", 0.0, 0.0, 3.0);
+    a.values.p_response = 0.0;
+    let h = Harness::new(vec![a, drug("b", 0.0, 0.0, 0.0)]);
+    let mut p = plan(vec![vec![0], vec![1]]);
+    p.stop_after_remission_days = f64::INFINITY;
+    let mut t = TreatmentState::new(&p, &h.model, 0);
+    let (mut log, mut iv) = (EventLog::default(), Intervals::new());
+    t.on(TreatmentTrigger::Diagnosis, 0.0, true, &mut log, &mut iv);
+    t.on(TreatmentTrigger::FlareEnd, 10.0, false, &mut log, &mut iv);
+    run_until(&mut t, 280.0, &mut log, &mut iv, false);
+    t.on(TreatmentTrigger::FlareStart, 281.0, true, &mut log, &mut iv);
+    run_until(&mut t, 295.0, &mut log, &mut iv, true);
+    assert_eq!(starts(&log), vec![(0.0, 0), (295.0, 1)]);
+}
+
+#[test]
+fn a_yearly_course_limit_postpones_the_course_beyond_it() {
+    // Courses every 4 weeks, at most 3 in any year: days 0, 28, 56, then
+    // the fourth waits until the first leaves the year (day 365.25).
+    let mut a = drug("a", 0.0, 0.0, 1.0);
+    a.course_every_days = 28.0;
+    a.max_courses = u32::MAX;
+    a.max_courses_per_year = 3;
+    let h = Harness::new(vec![a]);
+    let mut p = plan(vec![vec![0]]);
+    p.stop_after_remission_days = f64::INFINITY;
+    let mut t = TreatmentState::new(&p, &h.model, 0);
+    let (mut log, mut iv) = (EventLog::default(), Intervals::new());
+    t.on(TreatmentTrigger::Diagnosis, 0.0, true, &mut log, &mut iv);
+    run_until(&mut t, 800.0, &mut log, &mut iv, true);
+    let c = courses(&log, 0);
+    assert_eq!(&c[..4], &[0.0, 28.0, 56.0, 365.25]);
+    for (i, day) in c.iter().enumerate() {
+        let in_year = c[..=i].iter().filter(|&&x| x > day - 365.25).count();
+        assert!(in_year <= 3, "course on day {day}: {in_year} within a year");
+    }
+}
+
+#[test]
+fn an_adverse_event_switches_within_the_class() {
+    // b (adverse events certain soon) has a class partner c: after b's
+    // adverse event the patient gets c, not the previous step a.
+    let mut b = drug("b", 0.0, 50.0, 0.0);
+    b.switch_to = Some(2);
+    let h = Harness::new(vec![drug("a", 0.0, 0.0, 0.0), b, drug("c", 0.0, 0.0, 0.0)]);
+    let p = plan(vec![vec![0], vec![1]]);
+    let mut t = TreatmentState::new(&p, &h.model, 0);
+    let (mut log, mut iv) = (EventLog::default(), Intervals::new());
+    t.on(TreatmentTrigger::Diagnosis, 0.0, true, &mut log, &mut iv);
+    run_until(&mut t, 400.0, &mut log, &mut iv, true);
+    let drugs: Vec<u16> = starts(&log).iter().map(|s| s.1).collect();
+    assert_eq!(drugs, vec![0, 1, 2]);
 }

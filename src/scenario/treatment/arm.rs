@@ -15,8 +15,8 @@ pub enum EscalateWhen {
     /// The patient has not been in remission for `remission_weeks` at the assessment.
     NotInRemission,
     /// Lack of response: in a flare at the assessment, and either the step's
-    /// drugs brought no relief (the patient responds to none of them) or this
-    /// is the second flare (or later) on the step.
+    /// drugs brought no relief (the patient responds to none of them) or
+    /// this is the third flare on the step within a year.
     NoResponse,
 }
 
@@ -90,6 +90,13 @@ pub struct ArmSpec {
         deserialize_with = "positive_weeks_or_inf"
     )]
     pub stop_after_remission_weeks_majeed: f64,
+    /// Weeks from the start of a flare on treatment to the clinic visit it
+    /// brings (an assessment, between the scheduled ones).
+    #[serde(
+        default = "default_flare_visit",
+        deserialize_with = "non_negative_weeks"
+    )]
+    pub flare_visit_weeks: f64,
 }
 
 /// The fallback after an adverse event on the last step.
@@ -120,6 +127,13 @@ impl ArmSpec {
 
 fn default_stop_after_majeed() -> f64 {
     f64::INFINITY
+}
+
+/// A relapse brings the patient to clinic within two weeks (assumption: the
+/// sources give no figure; a flare on treatment is seen at once, not at the
+/// next 12-weekly visit).
+fn default_flare_visit() -> f64 {
+    2.0
 }
 
 fn default_assess() -> f64 {

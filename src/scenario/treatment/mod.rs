@@ -52,6 +52,8 @@ pub struct DrugSpec {
     pub lasting_hazard_ratio: Option<Param<Ratio>>,
     /// Weeks the lasting effect holds after stopping (0: none).
     pub lasting_weeks: Option<Param<WeeksOrZero>>,
+    /// Most courses within any 365.25 days (0: no limit), e.g. a yearly dose limit of a bisphosphonate.
+    pub max_courses_per_year: Option<Param<Courses>>,
 }
 
 /// The values of one drug for one replicate.
@@ -87,6 +89,8 @@ pub struct DrugValues {
     pub lasting_hazard_ratio: f64,
     /// Weeks the lasting effect holds.
     pub lasting_weeks: f64,
+    /// Most courses within any 365.25 days (0: no limit).
+    pub max_courses_per_year: f64,
 }
 
 macro_rules! resolve_fields {
@@ -138,7 +142,8 @@ impl DrugSpec {
             max_courses,
             max_weeks,
             lasting_hazard_ratio,
-            lasting_weeks
+            lasting_weeks,
+            max_courses_per_year
         )
     }
 
@@ -160,6 +165,7 @@ impl DrugSpec {
             max_weeks: Some(Param::fixed(0.0)),
             lasting_hazard_ratio: Some(Param::fixed(1.0)),
             lasting_weeks: Some(Param::fixed(0.0)),
+            max_courses_per_year: Some(Param::fixed(0.0)),
         }
     }
 }
@@ -207,12 +213,30 @@ fn lasting(mut d: DrugSpec, hr: f64, weeks: f64) -> DrugSpec {
     d
 }
 
-fn courses(mut d: DrugSpec, days: f64, every_weeks: f64, max: f64) -> DrugSpec {
+fn courses(mut d: DrugSpec, days: f64, every_weeks: f64, max: f64, per_year: f64) -> DrugSpec {
     d.course_days = Some(Param::fixed(days));
     d.course_every_weeks = Some(Param::fixed(every_weeks));
     d.max_courses = Some(Param::fixed(max));
+    d.max_courses_per_year = Some(Param::fixed(per_year));
     d
 }
+
+/// The drug of the same class a patient is switched to when `name` is
+/// stopped for an adverse event (None: the catalogue has none). A scenario
+/// whose ladder holds `name` gets the partner in its drug table.
+pub fn class_switch(name: &str) -> Option<&'static str> {
+    match name {
+        "tnf_inhibitor" => Some("adalimumab"),
+        "adalimumab" => Some("tnf_inhibitor"),
+        "il1_blocker" => Some("canakinumab"),
+        "canakinumab" => Some("il1_blocker"),
+        _ => None,
+    }
+}
+
+/// Healing factor of the bisphosphonates for responders: calibrated to C14
+/// [Pamidronate2019] and C15 [Miettunen2009].
+const PAMIDRONATE_HEAL: f64 = 0.2;
 
 /// The built-in drug catalogue. Response probabilities from the reference
 /// figures; effect sizes, lags and adverse-event hazards are assumptions
@@ -243,13 +267,13 @@ pub fn catalogue() -> Vec<CatalogueDrug> {
         },
         CatalogueDrug {
             name: "pamidronate",
-            spec: lasting(courses(drug(0.80, 0.30, 1.0, 0.7, 0.1, 0.3, 0.5, 0.02), 3.0, 12.0, 8.0), 0.5, 52.0),
-            source: "P(response) [Miettunen2009] 9/9, [Pamidronate2008] 4/5, [Bouchalova2019] 13/14; 3-day courses every 12 weeks (<= 11.5 mg/kg/yr [Miettunen2009]); MRI healing ~6 months [Miettunen2009]; lasting effect (relapse hazard x0.5 for a year after stopping): assumption from [Bouchalova2019] 9/14 stopped for sustained inactivity",
+            spec: lasting(courses(drug(0.80, 0.30, 1.0, 0.7, 0.1, 0.3, PAMIDRONATE_HEAL, 0.02), 3.0, 12.0, 8.0, 3.0), 0.5, 52.0),
+            source: "P(response) [Miettunen2009] 9/9, [Pamidronate2008] 4/5, [Bouchalova2019] 13/14; 3-day courses every 12 weeks, at most 3 a year (1 mg/kg/day for 3 days, at most 11.5 mg/kg/yr [Miettunen2009]); healing factor calibrated to C14 [Pamidronate2019] and C15 [Miettunen2009] (complete MRI resolution in 6 months); lasting effect (relapse hazard x0.5 for a year after stopping): assumption from [Bouchalova2019] 9/14 stopped for sustained inactivity",
         },
         CatalogueDrug {
             name: "zoledronate",
-            spec: lasting(courses(drug(0.80, 0.30, 1.0, 0.7, 0.1, 0.3, 0.5, 0.02), 1.0, 26.0, 4.0), 0.5, 52.0),
-            source: "as pamidronate (assumption); one infusion every 26 weeks",
+            spec: lasting(courses(drug(0.80, 0.30, 1.0, 0.7, 0.1, 0.3, PAMIDRONATE_HEAL, 0.02), 1.0, 26.0, 4.0, 2.0), 0.5, 52.0),
+            source: "as pamidronate (assumption); one infusion every 26 weeks, at most 2 a year (assumption)",
         },
         CatalogueDrug {
             name: "tnf_inhibitor",
@@ -257,9 +281,19 @@ pub fn catalogue() -> Vec<CatalogueDrug> {
             source: "P(response) [Borzutzky2012] 91%, [Biologics2021] 18/19; Majeed none to etanercept [MajeedIL1]; AE 0.05/yr, lasting effect x0.7 for 26 weeks: assumption",
         },
         CatalogueDrug {
+            name: "adalimumab",
+            spec: lasting(drug(0.85, 0.10, 4.0, 0.6, 0.25, 0.3, 0.6, 0.05), 0.7, 26.0),
+            source: "a second TNF inhibitor, the class switch after an adverse event on `tnf_inhibitor`: as tnf_inhibitor, [Borzutzky2012] 91% (anti-TNF agents together), [Biologics2021] 18/19 on biologics, mostly anti-TNF (assumption: the same response to either agent)",
+        },
+        CatalogueDrug {
             name: "il1_blocker",
             spec: lasting(drug(0.50, 0.90, 1.0, 0.2, 0.25, 0.3, 0.6, 0.05), 0.7, 26.0),
             source: "Majeed 0.9 [MajeedIL1] (anakinra, canakinumab); sporadic 0.5, lasting effect x0.7 for 26 weeks: assumption",
+        },
+        CatalogueDrug {
+            name: "canakinumab",
+            spec: lasting(drug(0.50, 0.90, 1.0, 0.2, 0.25, 0.3, 0.6, 0.03), 0.7, 26.0),
+            source: "a second IL-1 blocker, the class switch after an adverse event on `il1_blocker` (anakinra): Majeed 0.9, dramatic response to anakinra and to canakinumab in both brothers [MajeedIL1]; sporadic 0.5, AE 0.03/yr (monthly injections), lasting effect: assumption",
         },
     ]
 }
@@ -347,10 +381,19 @@ pub fn used_drugs(drugs: &DrugTable, arms: &[ArmSpec]) -> Vec<UsedDrug> {
             AdverseEventAtTop::Drug(d) => vec![vec![d]],
             _ => Vec::new(),
         };
-        for step in ladder_steps(arm).into_iter().chain(fallback) {
-            for d in step {
-                if !names.contains(&d) {
-                    names.push(d);
+        let steps: Vec<Vec<String>> = ladder_steps(arm).into_iter().chain(fallback).collect();
+        for d in steps.iter().flatten() {
+            if !names.contains(d) {
+                names.push(d.clone());
+            }
+        }
+        // The class partners of the arm's drugs, after them (so an arm's
+        // columns do not depend on the arms after it): the switch after an
+        // adverse event.
+        for d in steps.iter().flatten() {
+            if let Some(partner) = class_switch(d) {
+                if !names.iter().any(|n| n == partner) {
+                    names.push(partner.to_string());
                 }
             }
         }

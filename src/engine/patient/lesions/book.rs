@@ -18,6 +18,8 @@ pub(in crate::engine::patient) struct LesionBook {
     pub(in crate::engine::patient) painful_active: u32,
     /// Active lesions seen on imaging.
     pub(in crate::engine::patient) seen_active: u32,
+    /// Lesions with MRI inflammation (lytic or mixed).
+    pub(in crate::engine::patient) inflamed: u32,
 }
 
 impl LesionBook {
@@ -27,6 +29,7 @@ impl LesionBook {
         self.symptomatic.clear();
         self.painful_active = 0;
         self.seen_active = 0;
+        self.inflamed = 0;
     }
 
     /// Lesion `i`, the highest number so far, has just appeared (active).
@@ -80,5 +83,6 @@ impl LesionBook {
     fn count_in(&mut self, l: &Lesion) {
         self.painful_active += u32::from(l.symptomatic);
         self.seen_active += u32::from(l.seen);
+        self.inflamed += u32::from(l.is_inflamed());
     }
 }
