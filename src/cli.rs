@@ -213,6 +213,47 @@ pub fn load(path: Option<&Path>) -> Result<LoadedScenario> {
     }
 }
 
+/// Resolves a scenario with the command line's `--patients` and `--seed` in
+/// force: the run-size limits are checked with them, and a sweep's grid
+/// points are resolved from them, so `check` and `run` accept the same
+/// studies and a sweep runs what its manifest records. An override of a
+/// field the sweep itself varies is refused (each point sets its own).
+pub(crate) fn resolve_with_overrides(
+    mut loaded: LoadedScenario,
+    patients: Option<u64>,
+    seed: Option<u64>,
+) -> Result<crate::study::Study> {
+    for (option, key, given) in [
+        ("--patients", "patients", patients.is_some()),
+        ("--seed", "seed", seed.is_some()),
+    ] {
+        if given && swept_key(&loaded, key) {
+            return Err(Error::Usage(format!(
+                "{}: {option} cannot be used with a [sweep] of `{key}`: every grid point sets its own {key}; drop {option} or the swept `{key}`",
+                loaded.origin
+            )));
+        }
+    }
+    if let Some(n) = patients {
+        loaded.scenario.patients = n;
+    }
+    if let Some(s) = seed {
+        loaded.scenario.seed = s;
+    }
+    scenario::check_run_size(&loaded.scenario)
+        .map_err(|(_, m)| Error::Usage(format!("{}: with --patients: {m}", loaded.origin)))?;
+    crate::study::Study::resolve(loaded)
+}
+
+/// Whether the scenario's `[sweep]` varies the top-level field `key`.
+fn swept_key(loaded: &LoadedScenario, key: &str) -> bool {
+    loaded
+        .scenario
+        .sweep
+        .as_ref()
+        .is_some_and(|t| t.get_ref().keys().any(|k| k.get_ref() == key))
+}
+
 /// Most worker threads (`--threads` and `RAYON_NUM_THREADS`).
 pub const MAX_THREADS: u64 = 1024;
 

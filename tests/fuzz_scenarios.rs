@@ -7,6 +7,15 @@
 //! 500 cases with a fixed seed run in `cargo test`; for more:
 //! `CRMO_FUZZ_CASES=100000 cargo test --release --test fuzz_scenarios`
 //! (`CRMO_FUZZ_SEED` picks another seed).
+//!
+//! A second test sends mutants through the `crmo-sim` binary: `check` and
+//! `run --patients 3` (staging, per-patient files, gzip, sweeps, plots now
+//! and then, the manifest). Whatever `check` accepts, `run` finishes (or
+//! stops at a per-patient limit, exit 2, naming it); whatever `check`
+//! refuses, `run` refuses with the same message and writes nothing; never
+//! a panic or another exit code. 300 cases run in `cargo test`;
+//! `scripts/fuzz-run.sh N [SEED]` runs N (`CRMO_FUZZ_RUN_CASES`,
+//! `CRMO_FUZZ_SEED`).
 
 use std::sync::mpsc;
 use std::time::Duration;
@@ -90,6 +99,11 @@ const SNIPPETS: &[&str] = &[
     "\n[[arm]]\nname = \"fz3\"\nladder = [\"nsaid+methotrexate\", \"il1_blocker\"]\nescalate_when = \"not_in_remission\"\nstop_after_remission_weeks = inf\n",
     "\n[drugs.\"a,b\"]\np_response = 0.5\n",
     "\n[output]\nevents = true\npatients = true\n",
+    "\n[output]\nevents = true\ncompression = \"gzip\"\n",
+    "\n[sweep]\n\"natural_history.flare_rate_per_year\" = [0.5, 52]\n",
+    "\n[sweep]\n\"horizon_years\" = { from = 1, to = 100, steps = 3 }\n\"patients\" = [1, 2]\n",
+    "\n[sweep]\n\"drugs.nsaid.p_response\" = [0, 1]\nmetric = \"flares_per_patient\"\n",
+    "\nname = \"-x\"\n",
 ];
 
 fn mutate(text: &str, rng: &mut ChaCha8Rng) -> String {
@@ -209,4 +223,127 @@ fn mutated_shipped_scenarios_run_or_are_refused() {
     }
     println!("{cases} cases: {ran} ran, {limited} stopped at a limit, {refused} refused");
     assert!(ran > cases / 10, "too few mutants ran: {ran}");
+}
+
+/// What `check` and `run` did with one mutant, through the binary.
+#[derive(Debug, PartialEq)]
+enum CliVerdict {
+    Refused,
+    Ran,
+    StoppedAtLimit,
+}
+
+/// Runs `check` and `run --patients 3` on one mutant in `dir` and checks
+/// that they agree, that a refusal writes nothing and that a run writes a
+/// whole result.
+fn run_cli_case(dir: &std::path::Path, case: usize, text: &str) -> Result<CliVerdict, String> {
+    let file = dir.join(format!("m{case}.toml"));
+    std::fs::write(&file, text).map_err(|e| e.to_string())?;
+    let out = dir.join(format!("out{case}"));
+    let threads = (case % 2 + 1).to_string();
+    let plots = case % 25 == 0;
+    let exec = |args: &[&std::ffi::OsStr]| {
+        let mut cmd = assert_cmd::Command::cargo_bin("crmo-sim").map_err(|e| e.to_string())?;
+        cmd.env_remove("RAYON_NUM_THREADS")
+            .current_dir(dir)
+            .timeout(Duration::from_secs(120))
+            .args(args);
+        let o = cmd.output().map_err(|e| e.to_string())?;
+        let stderr = String::from_utf8_lossy(&o.stderr).into_owned();
+        if stderr.contains("panicked") {
+            return Err(format!("panicked: {stderr}"));
+        }
+        Ok((o.status.code(), stderr))
+    };
+    let (check, check_err) = exec(&[
+        "check".as_ref(),
+        file.as_os_str(),
+        "--patients".as_ref(),
+        "3".as_ref(),
+    ])?;
+    let mut run_args: Vec<&std::ffi::OsStr> = vec![
+        "run".as_ref(),
+        file.as_os_str(),
+        "--patients".as_ref(),
+        "3".as_ref(),
+        "--threads".as_ref(),
+        threads.as_ref(),
+        "-q".as_ref(),
+        "--out".as_ref(),
+        out.as_os_str(),
+    ];
+    if !plots {
+        run_args.push("--no-plots".as_ref());
+    }
+    let (run, run_err) = exec(&run_args)?;
+    let verdict = match (check, run) {
+        (Some(0), Some(0)) => {
+            let has = |f: &str| out.join(f).is_file();
+            if !has("manifest.json") || !(has("summary.csv") || has("sweep.csv")) {
+                return Err(format!(
+                    "run exited 0 without a whole result in {}",
+                    out.display()
+                ));
+            }
+            CliVerdict::Ran
+        }
+        (Some(0), Some(2)) if run_err.contains("(the most one") => CliVerdict::StoppedAtLimit,
+        (Some(2), Some(2)) if check_err == run_err && !check_err.trim().is_empty() => {
+            CliVerdict::Refused
+        }
+        _ => {
+            return Err(format!(
+                "check exited {check:?} ({}), run exited {run:?} ({})",
+                check_err.trim(),
+                run_err.trim()
+            ))
+        }
+    };
+    if verdict != CliVerdict::Ran && out.exists() {
+        return Err(format!("a refused run wrote {}", out.display()));
+    }
+    let _ = std::fs::remove_dir_all(&out);
+    let _ = std::fs::remove_file(&file);
+    Ok(verdict)
+}
+
+#[test]
+fn mutants_go_through_check_and_run_on_the_command_line() {
+    let cases: usize = std::env::var("CRMO_FUZZ_RUN_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(300);
+    let seed: u64 = std::env::var("CRMO_FUZZ_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20_261_206);
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let mut sources: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .collect();
+    sources.sort();
+    let tmp = tempfile::Builder::new()
+        .prefix("crmo-sim-fuzz-")
+        .tempdir()
+        .unwrap();
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let (mut ran, mut refused, mut limited) = (0, 0, 0);
+    for case in 0..cases {
+        let text = mutate(&sources[case % sources.len()], &mut rng);
+        match run_cli_case(tmp.path(), case, &text) {
+            Ok(CliVerdict::Ran) => ran += 1,
+            Ok(CliVerdict::Refused) => refused += 1,
+            Ok(CliVerdict::StoppedAtLimit) => limited += 1,
+            Err(why) => panic!("case {case} (seed {seed}): {why}\n{text}"),
+        }
+    }
+    println!("{cases} cases through the binary: {ran} ran, {limited} stopped at a limit, {refused} refused");
+    assert!(ran > cases / 10, "too few mutants ran: {ran}");
+    assert!(
+        refused > 0,
+        "no mutant was refused: the mutations are too tame"
+    );
 }

@@ -22,10 +22,10 @@ pub struct ScenarioArgs {
     /// Scenario file (TOML); without it, the built-in reference scenario
     pub scenario: Option<PathBuf>,
     /// Patients per replicate (overrides the scenario's `patients`)
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=scenario::limits::MAX_PATIENTS))]
     pub patients: Option<u64>,
-    /// Seed (overrides the scenario's `seed`)
-    #[arg(long)]
+    /// Seed, 0 to 2^63-1 (overrides the scenario's `seed`)
+    #[arg(long, value_parser = clap::value_parser!(u64).range(0..=scenario::limits::MAX_SEED))]
     pub seed: Option<u64>,
     /// Replicate to draw patients from (0 to replicates-1; each replicate
     /// has its own draws of distribution-valued parameters and patients)
@@ -37,16 +37,10 @@ impl ScenarioArgs {
     /// Loads the scenario (or the built-in reference) with the overrides
     /// applied and resolves it into a study.
     pub fn load(&self) -> Result<Study> {
-        let mut loaded = match &self.scenario {
+        let loaded = match &self.scenario {
             Some(p) => scenario::load_file(p)?,
             None => scenario::reference(),
         };
-        if let Some(n) = self.patients {
-            loaded.scenario.patients = n;
-        }
-        if let Some(s) = self.seed {
-            loaded.scenario.seed = s;
-        }
         if self.replicate >= loaded.scenario.replicates {
             return Err(Error::Usage(format!(
                 "--replicate {} does not exist: scenario {} has replicates 0 to {}",
@@ -55,7 +49,7 @@ impl ScenarioArgs {
                 loaded.scenario.replicates - 1
             )));
         }
-        Study::resolve(loaded)
+        super::resolve_with_overrides(loaded, self.patients, self.seed)
     }
 }
 

@@ -12,7 +12,9 @@ use crate::output::outdir::{result_dir_name, Staging};
 use crate::output::rowfile::join_parts;
 use crate::output::rows::{fmt_num, CsvRows};
 use crate::output::summary::summary_rows;
-use crate::output::writer::{sha256_hex, write_manifest, write_run, RunInfo};
+use crate::output::writer::{
+    sha256_hex, write_manifest, write_run, RunInfo, SweepInfo, SweepPointInfo,
+};
 use crate::plot::report::ReportCalibration;
 use crate::study::shard::{merge_shards, ShardFile, ShardSpec, StudyIdentity};
 use crate::study::Study;
@@ -21,17 +23,9 @@ use super::{load, progress_bar, with_threads, MergeArgs, RunArgs};
 
 /// The study named on the command line, with `--patients`/`--seed` applied.
 pub(super) fn load_study(args: &RunArgs) -> Result<Study> {
-    let mut loaded = load(args.scenario.as_deref())?;
-    if let Some(n) = args.patients {
-        loaded.scenario.patients = n;
-    }
-    if let Some(s) = args.seed {
-        loaded.scenario.seed = s;
-    }
-    crate::scenario::check_run_size(&loaded.scenario)
-        .map_err(|(_, m)| Error::Usage(format!("{}: with --patients: {m}", loaded.origin)))?;
+    let loaded = load(args.scenario.as_deref())?;
     super::thread_count(args.threads)?;
-    Study::resolve(loaded)
+    super::resolve_with_overrides(loaded, args.patients, args.seed)
 }
 
 /// Names the scenario file in a per-patient limit error (the engine does not know it).
@@ -82,6 +76,8 @@ pub(super) fn run_info(
         replicates: s.replicates,
         horizon_years: s.horizon_years,
         arms: study.arm_names(),
+        sweep: study.sweep().map(sweep_info),
+        shard: None,
         threads,
         // Arguments need not be UTF-8 (paths): record them lossily, never panic.
         command_line: std::env::args_os()
@@ -91,6 +87,27 @@ pub(super) fn run_info(
         wall_seconds,
         rng: "rand 0.9.2, rand_chacha 0.9.0 (ChaCha8 replicate keys), rand_pcg 0.9.0 (Pcg64 patient streams), rand_distr 0.5.1".into(),
         files: Vec::new(),
+    }
+}
+
+/// What the manifest records of a sweep: every grid point as it runs.
+fn sweep_info(sweep: &crate::study::sweep::Sweep) -> SweepInfo {
+    SweepInfo {
+        parameters: sweep.parameters.iter().map(|p| p.path.clone()).collect(),
+        points: sweep
+            .points
+            .iter()
+            .map(|p| {
+                let s = p.study.scenario();
+                SweepPointInfo {
+                    values: p.values.clone(),
+                    seed: s.seed,
+                    patients: s.patients,
+                    replicates: s.replicates,
+                    horizon_years: s.horizon_years,
+                }
+            })
+            .collect(),
     }
 }
 
@@ -293,6 +310,7 @@ fn run_shard(study: &Study, shard: ShardSpec, args: &RunArgs) -> Result<PathBuf>
     };
     file.write(staging.path())?;
     let mut info = run_info(study, threads, patient_years, wall_seconds);
+    info.shard = Some(shard.to_string());
     write_manifest(staging.path(), &mut info)?;
     let target = staging.commit()?;
     if !args.quiet {
@@ -319,6 +337,7 @@ pub(super) fn merge(args: &MergeArgs) -> Result<()> {
         .out
         .clone()
         .unwrap_or_else(|| Path::new("output").join(result_dir_name(&study.name())));
+    refuse_out_among_inputs(&out, &merged.dirs)?;
     let staging = Staging::new(&out, args.replace)?;
     let calibration = reference_calibration(study, &merged.results);
     let patient_years = merged.results.iter().map(|r| r.patient_years).sum();
@@ -340,6 +359,56 @@ pub(super) fn merge(args: &MergeArgs) -> Result<()> {
         print_summary(study, &merged.results, &target, merged.wall_seconds);
     }
     Ok(())
+}
+
+/// Refuses a merge's `--out` that is one of its shard directories, holds
+/// one or lies inside one: the result would replace a shard it reads, or
+/// be written into it. Paths are compared as the file system resolves
+/// them, so a link or `..` to a shard is caught too.
+fn refuse_out_among_inputs(out: &Path, shards: &[PathBuf]) -> Result<()> {
+    let target = resolved(out);
+    for dir in shards {
+        let Ok(shard) = dir.canonicalize() else {
+            continue;
+        };
+        let relation = if target == shard {
+            "is"
+        } else if shard.starts_with(&target) {
+            "holds"
+        } else if target.starts_with(&shard) {
+            "lies inside"
+        } else {
+            continue;
+        };
+        return Err(Error::Usage(format!(
+            "--out {} {relation} the shard directory {}, which merge reads: choose an --out outside the shards",
+            out.display(),
+            dir.display()
+        )));
+    }
+    Ok(())
+}
+
+/// `path` as the file system resolves it: its longest existing part made
+/// canonical (links and `..` followed), the rest appended as written.
+fn resolved(path: &Path) -> PathBuf {
+    let mut parts: Vec<std::path::Component> = path.components().collect();
+    let mut rest: Vec<std::ffi::OsString> = Vec::new();
+    let base = loop {
+        let prefix: PathBuf = if parts.is_empty() {
+            PathBuf::from(".")
+        } else {
+            parts.iter().collect()
+        };
+        if let Ok(real) = prefix.canonicalize() {
+            break real;
+        }
+        match parts.pop() {
+            Some(last) => rest.push(last.as_os_str().to_owned()),
+            None => break prefix,
+        }
+    };
+    rest.iter().rev().fold(base, |p, part| p.join(part))
 }
 
 /// Metrics shown in the short table after a run.

@@ -233,6 +233,8 @@ fn info(study: &Study, run: &TrialRun, threads: usize, wall_seconds: f64) -> Run
             .collect(),
         patient_years: run.patient_years(),
         wall_seconds,
+        sweep: None,
+        shard: None,
         rng: "rand 0.9.2, rand_chacha 0.9.0 (ChaCha8 replicate keys), rand_pcg 0.9.0 (Pcg64 patient streams; trial arms keyed by (seed, per_arm, trial, arm)), rand_distr 0.5.1".into(),
         files: Vec::new(),
     }
@@ -281,6 +283,7 @@ fn trial_shard(
     file.write(staging.path())?;
     let run = TrialRun::new(design.clone(), study.arm_names(), records);
     let mut info = info(study, &run, threads, wall_seconds);
+    info.shard = Some(shard.to_string());
     write_manifest(staging.path(), &mut info)?;
     let target = staging.commit()?;
     if !args.quiet {

@@ -179,8 +179,11 @@ impl Limit {
     /// What was exceeded and which parameters drive it, for the error message.
     pub fn describe(self) -> String {
         match self {
+            // Every field that raises the count of lesions a patient gathers:
+            // the natural history (also its Majeed overrides), drugs that
+            // multiply new lesions or relapses, and the length of the course.
             Limit::Lesions => format!(
-                "more than {MAX_LESIONS} lesions (the most one patient may have); lower `initial_extra_lesions_mean`, `new_lesions_per_flare`, `flare_rate_per_year` or `frailty_variance`"
+                "more than {MAX_LESIONS} lesions (the most one patient may have); lower in [natural_history] (and [natural_history.majeed]) `initial_extra_lesions_mean`, `new_lesions_per_flare`, `flare_rate_per_year`, `frailty_variance` or `resolution_median_years`; in [drugs.NAME] a `lesion_factor`, `flare_hazard_ratio` or `lasting_hazard_ratio` above 1; or `horizon_years`"
             ),
             Limit::Events => format!(
                 "more than {MAX_EVENTS} events (the most one course may have); lower `flare_rate_per_year` or `frailty_variance`, or raise `flare_duration_mean_weeks`"

@@ -70,6 +70,8 @@ pub enum Why {
     Changed,
     /// A symbolic link or special file (crmo-sim writes neither).
     NotAFile,
+    /// Listed in the manifest, but gone.
+    Missing,
 }
 
 /// The first entry of a directory that crmo-sim did not write.
@@ -98,6 +100,7 @@ impl fmt::Display for Foreign {
                 f,
                 "{entry}, a link or special file that crmo-sim did not write"
             ),
+            Why::Missing => write!(f, "{entry}, listed in its {MANIFEST} but missing"),
         }
     }
 }
@@ -141,6 +144,41 @@ pub fn check_owned(dir: &Path) -> io::Result<std::result::Result<Owned, Foreign>
         }
     }
     Ok(Ok(owned))
+}
+
+/// Checks, before any of them is read, that the files of a crmo-sim
+/// directory are those its manifest records: every listed file present, a
+/// regular file, with its recorded SHA-256; and each of `read` (the files a
+/// reader of the directory will open) listed when present. Other files are
+/// left alone: nothing reads them. `Ok(Err(foreign))` names the first file
+/// that fails, [`Why::NotAResult`] (entry `manifest.json`) a directory
+/// without a crmo-sim manifest.
+pub fn verify_listed(dir: &Path, read: &[&str]) -> io::Result<std::result::Result<(), Foreign>> {
+    let foreign = |entry: &str, why| {
+        Ok(Err(Foreign {
+            entry: entry.to_string(),
+            why,
+        }))
+    };
+    let listing = match read_manifest(dir) {
+        Ok(l) => l,
+        Err(reason) => return foreign(MANIFEST, Why::NotAResult(reason)),
+    };
+    for (name, want) in &listing.sha256 {
+        match fs::symlink_metadata(dir.join(name)) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return foreign(name, Why::Missing),
+            Err(e) => return Err(e),
+            Ok(meta) if !meta.is_file() => return foreign(name, Why::NotAFile),
+            Ok(_) if sha256_file(&dir.join(name))? != *want => return foreign(name, Why::Changed),
+            Ok(_) => {}
+        }
+    }
+    for name in read {
+        if !listing.sha256.contains_key(*name) && fs::symlink_metadata(dir.join(name)).is_ok() {
+            return foreign(name, Why::NotListed);
+        }
+    }
+    Ok(Ok(()))
 }
 
 /// Deletes the files of the result directory `dir` that still hold exactly
@@ -336,6 +374,26 @@ mod tests {
         let foreign = check_owned(tmp.path()).unwrap().unwrap_err();
         assert_eq!(foreign.entry, "app.js");
         assert!(matches!(foreign.why, Why::NotAResult(r) if r.contains("marker")));
+    }
+
+    #[test]
+    fn verify_listed_names_the_first_file_that_differs() {
+        let tmp = result_dir();
+        let d = tmp.path();
+        assert_eq!(verify_listed(d, &["summary.csv"]).unwrap(), Ok(()));
+        fs::write(d.join("notes.txt"), "mine").unwrap();
+        assert_eq!(verify_listed(d, &["summary.csv"]).unwrap(), Ok(()));
+        let why = |read: &[&str]| verify_listed(d, read).unwrap().unwrap_err();
+        assert_eq!(why(&["notes.txt"]).why, Why::NotListed);
+        fs::write(d.join("plots/km.png"), [1u8, 2, 4]).unwrap();
+        assert_eq!(
+            (why(&[]).entry.as_str(), why(&[]).why),
+            ("plots/km.png", Why::Changed)
+        );
+        fs::remove_file(d.join("plots/km.png")).unwrap();
+        assert_eq!(why(&[]).why, Why::Missing);
+        fs::remove_file(d.join(MANIFEST)).unwrap();
+        assert!(matches!(why(&[]).why, Why::NotAResult(_)));
     }
 
     #[test]

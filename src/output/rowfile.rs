@@ -106,15 +106,43 @@ impl Write for RowFile {
 }
 
 /// Opens a shard's part of a per-patient file for reading, decompressing
-/// a gzip part.
+/// a gzip part strictly (see [`StrictGzip`]).
 fn open_part(path: &Path, compression: Compression) -> std::io::Result<Box<dyn BufRead>> {
     let file = File::open(path)?;
     Ok(match compression {
         Compression::None => Box::new(BufReader::new(file)),
-        Compression::Gzip => Box::new(BufReader::new(flate2::read::GzDecoder::new(
-            BufReader::new(file),
-        ))),
+        Compression::Gzip => Box::new(BufReader::new(StrictGzip::new(BufReader::new(file)))),
     })
+}
+
+/// A gzip part as crmo-sim writes it: exactly one gzip member (its CRC and
+/// length checked by the decoder) and nothing after it. A second member
+/// or trailing bytes are an error, not silently ignored or appended.
+struct StrictGzip<R: BufRead> {
+    decoder: flate2::bufread::GzDecoder<R>,
+}
+
+impl<R: BufRead> StrictGzip<R> {
+    fn new(inner: R) -> Self {
+        StrictGzip {
+            decoder: flate2::bufread::GzDecoder::new(inner),
+        }
+    }
+}
+
+impl<R: BufRead> Read for StrictGzip<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.decoder.read(buf)?;
+        // The decoder reads from the file's buffer only what its one member
+        // takes, so anything left there is after the stream.
+        if n == 0 && !buf.is_empty() && !self.decoder.get_mut().fill_buf()?.is_empty() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "bytes after the end of the gzip stream (crmo-sim writes one gzip stream and nothing after it)",
+            ));
+        }
+        Ok(n)
+    }
 }
 
 /// Joins the shards' parts of the per-patient file `name` into `to`: the
@@ -199,5 +227,38 @@ mod tests {
         assert_eq!(back, data);
         // Header: magic, deflate, no flags, mtime 0, unknown OS.
         assert_eq!(&a[..10], &[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255]);
+    }
+
+    fn read_strict(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
+        let mut out = Vec::new();
+        StrictGzip::new(bytes).read_to_end(&mut out)?;
+        Ok(out)
+    }
+
+    #[test]
+    fn a_gzip_part_is_one_stream_and_nothing_after_it() {
+        let data = text(20_000);
+        let one = gzip(&data, 4096);
+        assert_eq!(read_strict(&one).unwrap(), data);
+        let mut trailing = one.clone();
+        trailing.extend_from_slice(b"junk");
+        let Err(e) = read_strict(&trailing) else {
+            panic!("bytes after the gzip stream were read");
+        };
+        assert!(
+            e.to_string().contains("after the end of the gzip stream"),
+            "{e}"
+        );
+        let mut two = one.clone();
+        two.extend_from_slice(&gzip(b"1,2,row 3\n", 10));
+        assert!(read_strict(&two).is_err(), "a second member was read");
+        assert!(
+            read_strict(&one[..one.len() - 3]).is_err(),
+            "a cut stream was read"
+        );
+        let mut flipped = one.clone();
+        let last = flipped.len() - 6;
+        flipped[last] ^= 1;
+        assert!(read_strict(&flipped).is_err(), "a wrong CRC was read");
     }
 }

@@ -371,11 +371,29 @@ pub fn km_csv(res: &CohortResult) -> Result<String> {
     to_csv("km.csv", rows)
 }
 
+/// Characters that make a spreadsheet read a cell as a formula when they
+/// start it (OWASP, "CSV Injection").
+const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// A cell of free text from the user (a `--targets` id or description) as
+/// written to a CSV file: text that a spreadsheet would run as a formula
+/// (`=HYPERLINK(...)`, `+1`, `@SUM(...)`, ...) gets a leading `'`, the OWASP
+/// convention, so it opens as text. Other text is written as it is. Names
+/// (scenario, arm, drug) need no such care: they cannot start with any of
+/// these characters ([`crate::scenario::limits::name_problem`]).
+pub fn text_cell(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.starts_with(FORMULA_STARTS) {
+        format!("'{s}").into()
+    } else {
+        s.into()
+    }
+}
+
 /// A row of `calibration.csv`.
 #[derive(Serialize)]
 struct CalibrationRecord<'a> {
-    id: &'a str,
-    target: &'a str,
+    id: std::borrow::Cow<'a, str>,
+    target: std::borrow::Cow<'a, str>,
     published: Num,
     tolerance: Num,
     simulated: Num,
@@ -388,8 +406,8 @@ pub fn calibration_csv(rows: &[CalibrationRow]) -> Result<String> {
     to_csv(
         "calibration.csv",
         rows.iter().map(|r| CalibrationRecord {
-            id: &r.target.id,
-            target: &r.target.target,
+            id: text_cell(&r.target.id),
+            target: text_cell(&r.target.target),
             published: Num(r.target.published),
             tolerance: Num(r.target.tolerance),
             simulated: Num(r.simulated),
@@ -422,6 +440,26 @@ mod tests {
         let mut r = csv::Reader::from_reader(s.as_bytes());
         let rec = r.records().next().unwrap().unwrap();
         assert_eq!(&rec[0], "a,\"b\"");
+    }
+
+    #[test]
+    fn formula_like_text_opens_as_text() {
+        for (given, written) in [
+            (
+                "=HYPERLINK(\"http://x\",\"y\")",
+                "'=HYPERLINK(\"http://x\",\"y\")",
+            ),
+            ("+1", "'+1"),
+            ("-2+3", "'-2+3"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\tx", "'\tx"),
+            ("\rx", "'\rx"),
+            ("C1 delay", "C1 delay"),
+            ("a=b", "a=b"),
+            ("", ""),
+        ] {
+            assert_eq!(text_cell(given), written, "{given:?}");
+        }
     }
 
     #[test]

@@ -42,6 +42,13 @@ pub struct RunInfo {
     pub horizon_years: f64,
     /// Arms.
     pub arms: Vec<String>,
+    /// A sweep's parameters and what every grid point ran (absent without
+    /// `[sweep]`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sweep: Option<SweepInfo>,
+    /// The slice of the work a shard ran (`K/N`, absent in a whole run).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shard: Option<String>,
     /// Worker threads.
     pub threads: usize,
     /// The command line.
@@ -55,6 +62,30 @@ pub struct RunInfo {
     /// Every file and directory of the result (directories end in `/`);
     /// filled in by [`write_run`] from the directory itself.
     pub files: Vec<String>,
+}
+
+/// What the manifest records of a sweep.
+#[derive(Debug, Clone, Serialize)]
+pub struct SweepInfo {
+    /// The swept parameters' dotted paths, in `sweep.csv` order.
+    pub parameters: Vec<String>,
+    /// Every grid point as it ran, in `sweep.csv` order.
+    pub points: Vec<SweepPointInfo>,
+}
+
+/// One grid point of a sweep as it ran.
+#[derive(Debug, Clone, Serialize)]
+pub struct SweepPointInfo {
+    /// The swept parameters' values.
+    pub values: Vec<f64>,
+    /// Seed.
+    pub seed: u64,
+    /// Patients per replicate.
+    pub patients: u64,
+    /// Replicates.
+    pub replicates: u32,
+    /// Horizon, years.
+    pub horizon_years: f64,
 }
 
 /// `manifest.json`: the marker, the run's description and the SHA-256 of

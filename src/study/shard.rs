@@ -179,6 +179,8 @@ impl ShardFile {
             Some("its scenario hash is not SHA-256")
         } else if !(1..=limits::MAX_PATIENTS).contains(&id.patients) || id.seed > limits::MAX_SEED {
             Some("its seed or patient count is outside the scenario limits")
+        } else if sha256_hex(&self.scenario_text) != id.scenario_sha256 {
+            Some("its scenario text does not have its scenario hash")
         } else {
             None
         }
@@ -205,7 +207,10 @@ pub struct MergedShards {
 pub fn merge_shards(dirs: &[PathBuf]) -> Result<MergedShards> {
     let mut shards: Vec<(PathBuf, ShardFile)> = Vec::new();
     for dir in dirs {
-        shards.push((dir.clone(), ShardFile::read(dir)?));
+        let manifest = verify_files(dir)?;
+        let file = ShardFile::read(dir)?;
+        check_manifest(dir, &file, &manifest)?;
+        shards.push((dir.clone(), file));
     }
     let Some((first_dir, first)) = shards.first() else {
         return Err(Error::Usage(
@@ -294,6 +299,96 @@ pub fn merge_shards(dirs: &[PathBuf]) -> Result<MergedShards> {
         dirs,
         wall_seconds,
     })
+}
+
+/// The files of a shard directory a merge reads besides `shard.crmo`.
+const PART_FILES: [&str; 4] = [
+    "patients.csv",
+    "events.csv",
+    "patients.csv.gz",
+    "events.csv.gz",
+];
+
+/// What a shard's `manifest.json` says about the shard (the rest of the
+/// manifest is a run's, see [`crate::output::writer::RunInfo`]).
+#[derive(Debug, Deserialize)]
+struct ShardManifest {
+    crmo_sim_version: String,
+    scenario_sha256: String,
+    seed: u64,
+    patients: u64,
+    shard: Option<String>,
+}
+
+/// Refuses a shard directory whose files are not those its `manifest.json`
+/// records (each with its SHA-256), before any of them is read: a flipped
+/// byte, a truncated or edited part, bytes appended to a gzip stream, a
+/// part not listed. Returns what the manifest says about the shard.
+fn verify_files(dir: &Path) -> Result<ShardManifest> {
+    use crate::output::ownership::{verify_listed, Why, MANIFEST};
+    let mut read = vec![SHARD_FILE];
+    read.extend(PART_FILES);
+    let shown = dir.display();
+    let verdict = verify_listed(dir, &read)
+        .map_err(|e| Error::Shard(format!("{shown}: cannot read the shard's files: {e}")))?;
+    if let Err(foreign) = verdict {
+        let entry = &foreign.entry;
+        return Err(Error::Shard(match foreign.why {
+            Why::NotAResult(reason) => {
+                format!("{shown} is not a crmo-sim shard directory: {reason}")
+            }
+            Why::Changed => format!(
+                "{shown}: {entry} is damaged or was changed after the shard was written (its SHA-256 is not the one {MANIFEST} records); run that shard again"
+            ),
+            Why::Missing => format!(
+                "{shown}: {entry} is missing ({MANIFEST} lists it); run that shard again"
+            ),
+            Why::NotListed => format!(
+                "{shown}: {entry} is not one of the shard's files ({MANIFEST} does not list it); run that shard again"
+            ),
+            Why::NotAFile => format!(
+                "{shown}: {entry} is a link or special file, not the file the shard wrote; run that shard again"
+            ),
+        }));
+    }
+    let path = dir.join(MANIFEST);
+    let unreadable = |e: String| {
+        Error::Shard(format!(
+            "{shown}: its {MANIFEST} is not a shard's ({e}); run that shard again"
+        ))
+    };
+    let text = std::fs::read(&path).map_err(|e| unreadable(e.to_string()))?;
+    serde_json::from_slice(&text).map_err(|e| unreadable(e.to_string()))
+}
+
+/// Refuses a `shard.crmo` that is not the shard its manifest describes:
+/// another crmo-sim version, scenario, seed, patient count or slice.
+fn check_manifest(dir: &Path, file: &ShardFile, m: &ShardManifest) -> Result<()> {
+    let id = &file.identity;
+    let recorded = m.shard.as_deref().unwrap_or("none");
+    let differs = if m.crmo_sim_version != id.crmo_sim_version {
+        Some(format!(
+            "crmo-sim {} against {}",
+            id.crmo_sim_version, m.crmo_sim_version
+        ))
+    } else if m.scenario_sha256 != id.scenario_sha256 {
+        Some("another scenario hash".to_string())
+    } else if m.seed != id.seed {
+        Some(format!("seed {} against {}", id.seed, m.seed))
+    } else if m.patients != id.patients {
+        Some(format!("patients {} against {}", id.patients, m.patients))
+    } else if recorded != file.shard.to_string() {
+        Some(format!("shard {} against {recorded}", file.shard))
+    } else {
+        None
+    };
+    match differs {
+        Some(what) => Err(Error::Shard(format!(
+            "{}: {SHARD_FILE} is not the shard its manifest.json describes ({what}); run that shard again",
+            dir.display()
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// What differs between two shards' studies, if anything.

@@ -2,10 +2,11 @@
 //! path (`natural_history.flare_rate_per_year`, `drugs.nsaid.p_response`,
 //! `arm.early.min_weeks_on_step`, `horizon_years`, ...), each with a list of
 //! values or a range `{ from, to, steps }` (ends included). Every grid point
-//! is the scenario with those values set, resolved into a full [`Study`] and
-//! run on the same virtual patients (same seed: common random numbers), so
-//! differences between points are not sampling noise. `sweep.csv` gathers
-//! every point's summary.
+//! is the resolved scenario — `--patients` and `--seed` included — with
+//! those values set, resolved into a full [`Study`] and run on the same
+//! virtual patients (same seed: common random numbers), so differences
+//! between points are not sampling noise. The run-size limits count every
+//! point as it will run. `sweep.csv` gathers every point's summary.
 
 use std::ops::Range;
 use std::path::Path;
@@ -16,6 +17,7 @@ use toml::Value;
 use crate::engine::cohort::CohortResult;
 use crate::error::{Error, Result};
 use crate::output::summary::summary_rows;
+use crate::scenario::limits::{check_sweep_size, PointSize, MAX_SWEEP_POINTS as MAX_POINTS};
 use crate::scenario::{line_column, parse, LoadedScenario};
 
 use super::Study;
@@ -112,45 +114,28 @@ pub fn resolve(l: &LoadedScenario) -> Result<Option<Sweep>> {
             "a sweep writes sweep.csv, not per-patient files: set [output] patients and events to false, or remove [sweep]".into(),
         ));
     }
-    // Every grid point is a whole study: the run size counts all of them.
-    let n_points = parameters.iter().map(|(p, _)| p.values.len()).product();
-    crate::scenario::limits::check_run_size_points(&l.scenario, n_points).map_err(|(_, m)| {
-        at(
+    let n_points: usize = parameters.iter().map(|(p, _)| p.values.len()).product();
+    if n_points > MAX_POINTS {
+        return Err(at(
             l,
             table.span(),
-            format!("[sweep] has {n_points} grid points: {m}"),
-        )
-    })?;
-    let mut document: toml::Table =
-        toml::from_str(&l.text).expect("the scenario text parsed before");
-    document.remove("sweep");
+            format!("[sweep] has {n_points} grid points; at most {MAX_POINTS} are allowed: give fewer values"),
+        ));
+    }
+    let document = point_template(l)?;
     let mut points = Vec::new();
     for values in grid(&parameters) {
-        let mut doc = document.clone();
-        for ((p, span), &v) in parameters.iter().zip(&values) {
-            set_path(&mut doc, &p.path, v).map_err(|m| at(l, span.clone(), m))?;
-        }
-        let text = toml::to_string(&doc).expect("a TOML table serialises");
-        let study = parse(&text, &l.origin)
-            .and_then(Study::resolve)
-            .map_err(|e| {
-                let point: Vec<String> = parameters
-                    .iter()
-                    .zip(&values)
-                    .map(|((p, _), v)| format!("{} = {v}", p.path))
-                    .collect();
-                at(
-                    l,
-                    parameters[0].1.clone(),
-                    format!(
-                        "the sweep point {} is not a valid scenario: {}",
-                        point.join(", "),
-                        reason(&e)
-                    ),
-                )
-            })?;
+        let study = resolve_point(l, &document, &parameters, &values)?;
         points.push(SweepPoint { values, study });
     }
+    // Every grid point is a whole study, as it will run: the run size
+    // counts all of them.
+    let sizes: Vec<PointSize> = points
+        .iter()
+        .map(|p| PointSize::of(p.study.scenario()))
+        .collect();
+    check_sweep_size(l.scenario.arm.len(), &sizes)
+        .map_err(|m| at(l, table.span(), format!("[sweep] is too large: {m}")))?;
     let (metric, metric_span) = metric.unwrap_or((DEFAULT_METRIC.into(), table.span()));
     let known: Vec<String> = summary_metric_names(&points[0].study);
     if !known.contains(&metric) {
@@ -168,6 +153,64 @@ pub fn resolve(l: &LoadedScenario) -> Result<Option<Sweep>> {
         metric,
         points,
     }))
+}
+
+/// The document every grid point starts from: the scenario's tables without
+/// `[sweep]`, and the run settings of the resolved scenario (seed, patients,
+/// replicates, horizon: after `--patients` and `--seed`), so a point differs
+/// from the study that holds it in its swept values only.
+fn point_template(l: &LoadedScenario) -> Result<toml::Table> {
+    let mut document: toml::Table = toml::from_str(&l.text).map_err(|e| Error::Scenario {
+        path: l.origin.clone(),
+        message: e.to_string(),
+    })?;
+    document.remove("sweep");
+    let s = &l.scenario;
+    // Seeds and patient counts are at most i64::MAX (limits::MAX_SEED,
+    // MAX_PATIENTS), so they fit a TOML integer.
+    let run_settings = [
+        ("seed", Value::Integer(s.seed as i64)),
+        ("patients", Value::Integer(s.patients as i64)),
+        ("replicates", Value::Integer(i64::from(s.replicates))),
+        ("horizon_years", Value::Float(s.horizon_years)),
+    ];
+    for (key, value) in run_settings {
+        document.insert(key.into(), value);
+    }
+    Ok(document)
+}
+
+/// The study of one grid point: the template with the point's values set,
+/// checked like any scenario (errors located at the first swept parameter).
+fn resolve_point(
+    l: &LoadedScenario,
+    document: &toml::Table,
+    parameters: &[(SweepParameter, Range<usize>)],
+    values: &[f64],
+) -> Result<Study> {
+    let mut doc = document.clone();
+    for ((p, span), &v) in parameters.iter().zip(values) {
+        set_path(&mut doc, &p.path, v).map_err(|m| at(l, span.clone(), m))?;
+    }
+    let text = toml::to_string(&doc).expect("a TOML table serialises");
+    parse(&text, &l.origin)
+        .and_then(Study::resolve)
+        .map_err(|e| {
+            let point: Vec<String> = parameters
+                .iter()
+                .zip(values)
+                .map(|((p, _), v)| format!("{} = {v}", p.path))
+                .collect();
+            at(
+                l,
+                parameters[0].1.clone(),
+                format!(
+                    "the sweep point {} is not a valid scenario: {}",
+                    point.join(", "),
+                    reason(&e)
+                ),
+            )
+        })
 }
 
 /// The metric names of `summary.csv` for a study.

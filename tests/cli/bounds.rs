@@ -241,6 +241,11 @@ fn a_patient_beyond_the_lesion_cap_stops_the_run() {
             "of replicate 0 (arm `natural_history`)",
             "more than 5000 lesions",
             "new_lesions_per_flare",
+            "[natural_history.majeed]",
+            "resolution_median_years",
+            "`lesion_factor`",
+            "`flare_hazard_ratio`",
+            "`horizon_years`",
         ],
     );
     assert!(!tmp.path().join("out").exists(), "no result on failure");

@@ -130,8 +130,8 @@ fn merged_gzip_shards_give_the_bytes_of_one_run() {
         .arg(tmp.path().join("again"))
         .args(["-q", "--no-plots"]);
     let o = output(&mut cmd);
-    assert_ne!(o.code, Some(0), "{o:#?}");
-    assert!(o.stderr.contains("cannot read events.csv.gz"), "{o:#?}");
+    assert_eq!(o.code, Some(2), "{o:#?}");
+    assert!(o.stderr.contains("events.csv.gz is damaged"), "{o:#?}");
     assert!(
         !tmp.path().join("again").exists(),
         "a failed merge left output"

@@ -19,6 +19,21 @@ struct Case {
 
 const CASES: &[Case] = &[
     Case {
+        name: "scenario_name_starting_with_a_dash",
+        text: b"seed = 1\nname = \"-cmd\"\n",
+        expect: &["line 2, column 8", "must not start with '-'"],
+    },
+    Case {
+        name: "arm_name_starting_with_a_dash",
+        text: b"[[arm]]\nname = \"-1+2\"\nladder = [\"nsaid\"]\n",
+        expect: &["line 2, column 8", "arm name \"-1+2\" is not allowed", "must not start with '-'"],
+    },
+    Case {
+        name: "drug_name_starting_with_a_dash",
+        text: b"[drugs.-x]\np_response = 0.5\n",
+        expect: &["line 1, column", "drug name \"-x\" is not allowed", "must not start with '-'"],
+    },
+    Case {
         name: "misspelled_top_level_field",
         text: b"seed = 1\npatiens = 5\n",
         expect: &["line 2, column 1", "unknown field `patiens`", "expected one of", "`patients`"],

@@ -401,3 +401,49 @@ fn fit_outputs_do_not_depend_on_the_thread_count() {
     };
     assert_eq!(fit_with("1"), fit_with("2"));
 }
+
+/// A targets file's free text that a spreadsheet would run as a formula
+/// (`=HYPERLINK(...)`, `@SUM(...)`, `+1`, `-1`) is written to
+/// calibration.csv with a leading `'` (OWASP), so it opens as text; plain
+/// text is written as it is.
+#[test]
+fn formula_like_targets_are_written_as_text() {
+    let tmp = tempdir();
+    let dir = tmp.path();
+    let file = write_scenario(dir, "s.toml", "patients = 200\nhorizon_years = 2\n");
+    fs::write(
+        dir.join("t.csv"),
+        "id,target,metric,published,tolerance\n\"=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\",@SUM(1),flares_per_patient_year,1.1,0.3\n+1,-1,flares_per_patient_year,1.1,0.3\nplain,a=b,flares_per_patient_year,1.1,0.3\n",
+    )
+    .unwrap();
+    let out = dir.join("out");
+    success(
+        crmo()
+            .args(["calibrate", "-q", "--no-plots", "--targets"])
+            .arg(dir.join("t.csv"))
+            .arg("--out")
+            .arg(&out)
+            .arg(&file),
+    );
+    let text = fs::read_to_string(out.join("calibration.csv")).unwrap();
+    let mut cal = csv::Reader::from_reader(text.as_bytes());
+    let cells: Vec<(String, String)> = cal
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            (r[0].to_string(), r[1].to_string())
+        })
+        .collect();
+    assert_eq!(
+        cells,
+        [
+            (
+                "'=HYPERLINK(\"http://x\",\"y\")".to_string(),
+                "'@SUM(1)".to_string()
+            ),
+            ("'+1".to_string(), "'-1".to_string()),
+            ("plain".to_string(), "a=b".to_string()),
+        ],
+        "{text}"
+    );
+}

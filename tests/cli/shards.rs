@@ -236,3 +236,189 @@ fn merge_draws_the_plots_in_the_style_asked_for() {
         assert_eq!(size(&paper[name]), (1600, 900), "{}", name.display());
     }
 }
+
+/// Shards with per-patient rows for the damage tests: two shards of a small
+/// study, plain or gzip.
+const PARTS: &str = "name = \"parts\"\nseed = 3\npatients = 700\nhorizon_years = 3\n[output]\npatients = true\nevents = true\n";
+
+/// Copies the shard directories `from` to fresh `to` directories.
+fn copy_shards(from: &[PathBuf], to: &[PathBuf]) {
+    for (a, b) in from.iter().zip(to) {
+        let _ = std::fs::remove_dir_all(b);
+        std::fs::create_dir(b).unwrap();
+        for e in std::fs::read_dir(a).unwrap() {
+            let e = e.unwrap();
+            std::fs::copy(e.path(), b.join(e.file_name())).unwrap();
+        }
+    }
+}
+
+/// Asserts a merge is refused with exit 2 naming `dir` and `file`, writes no
+/// output and leaves the shards as they were.
+fn assert_refused(dirs: &[PathBuf], out: &Path, names: &[&str], what: &str) {
+    let before: Vec<_> = dirs.iter().map(|d| crate::util::snapshot(d)).collect();
+    let o = merge(dirs, out);
+    assert_eq!(o.code, Some(2), "{what}: {o:#?}");
+    assert!(!o.stderr.contains("panicked"), "{what}: {}", o.stderr);
+    for name in names {
+        assert!(
+            o.stderr.contains(name),
+            "{what}: {name} not named in {}",
+            o.stderr
+        );
+    }
+    assert!(
+        !out.exists(),
+        "{what}: a refused merge wrote {}",
+        out.display()
+    );
+    let after: Vec<_> = dirs.iter().map(|d| crate::util::snapshot(d)).collect();
+    assert!(before == after, "{what}: a refused merge changed a shard");
+}
+
+/// `merge` verifies every file of every shard against the SHA-256 its
+/// manifest records before reading it: one flipped byte anywhere in any
+/// part file, a truncated, edited or shortened CSV, bytes after a gzip
+/// stream, a manifest that describes another shard — each is refused with
+/// exit 2 naming the shard and the file, and nothing is written. An honest
+/// merge of the same shards still gives the bytes of one run.
+#[test]
+fn merge_refuses_damaged_parts_and_writes_nothing() {
+    let tmp = tempdir();
+    let d = |name: &str| tmp.path().join(name);
+    let plain = write_scenario(tmp.path(), "parts.toml", PARTS);
+    let gzip = write_scenario(
+        tmp.path(),
+        "gz.toml",
+        format!("{PARTS}compression = \"gzip\"\n"),
+    );
+    let shards: Vec<PathBuf> = (0..2).map(|k| d(&format!("s{k}"))).collect();
+    let gz_shards: Vec<PathBuf> = (0..2).map(|k| d(&format!("z{k}"))).collect();
+    for k in 0..2 {
+        shard(&plain, k, 2, &shards[k as usize], &[]);
+        shard(&gzip, k, 2, &gz_shards[k as usize], &[]);
+    }
+    let work: Vec<PathBuf> = (0..2).map(|k| d(&format!("w{k}"))).collect();
+    let out = d("merged");
+    // One flipped byte at the start, middle and end of every listed file.
+    for k in 0..2 {
+        for file in ["shard.crmo", "patients.csv", "events.csv"] {
+            let len = std::fs::metadata(shards[k].join(file)).unwrap().len() as usize;
+            for at in [0, len / 2, len - 1] {
+                copy_shards(&shards, &work);
+                let path = work[k].join(file);
+                let mut bytes = std::fs::read(&path).unwrap();
+                bytes[at] ^= 0x10;
+                std::fs::write(&path, bytes).unwrap();
+                let shard_name = format!("w{k}");
+                assert_refused(
+                    &work,
+                    &out,
+                    &[&shard_name, file, "SHA-256"],
+                    &format!("{file} of shard {k}, byte {at} flipped"),
+                );
+            }
+        }
+    }
+    // Whole-row damage to the CSV parts.
+    type Damage = fn(&str) -> String;
+    let damages: [(&str, &str, Damage); 3] = [
+        ("events.csv", "cut in half", |t| {
+            t[..t.len() / 2].to_string()
+        }),
+        ("patients.csv", "a cell edited", |t| {
+            let second = t.find('\n').unwrap() + 1;
+            let comma = second + t[second..].find(',').unwrap();
+            format!("{}9{}", &t[..comma], &t[comma..])
+        }),
+        ("patients.csv", "a row deleted", |t| {
+            let mut lines: Vec<&str> = t.lines().collect();
+            lines.remove(3);
+            lines.join("\n") + "\n"
+        }),
+    ];
+    for (file, what, damage) in damages {
+        copy_shards(&shards, &work);
+        let path = work[1].join(file);
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, damage(&text)).unwrap();
+        assert_refused(&work, &out, &["w1", file], &format!("{file}: {what}"));
+    }
+    // Bytes after the gzip stream (here a second, empty gzip stream, which a
+    // lenient reader would take as more of the same file).
+    let gz_work: Vec<PathBuf> = (0..2).map(|k| d(&format!("g{k}"))).collect();
+    copy_shards(&gz_shards, &gz_work);
+    let path = gz_work[0].join("events.csv.gz");
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes.extend_from_slice(&[
+        0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    ]);
+    std::fs::write(&path, bytes).unwrap();
+    assert_refused(
+        &gz_work,
+        &out,
+        &["g0", "events.csv.gz"],
+        "bytes after the gzip stream",
+    );
+    // A manifest edited to describe another seed (its own hash is not listed).
+    copy_shards(&shards, &work);
+    let path = work[0].join("manifest.json");
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains("\"seed\": 3,"), "{text}");
+    std::fs::write(&path, text.replace("\"seed\": 3,", "\"seed\": 4,")).unwrap();
+    assert_refused(
+        &work,
+        &out,
+        &["w0", "shard.crmo", "seed 3 against 4"],
+        "manifest of another seed",
+    );
+    // A part the manifest does not list.
+    copy_shards(&shards, &work);
+    std::fs::rename(work[1].join("events.csv"), work[1].join("events.csv.gz")).unwrap();
+    assert_refused(&work, &out, &["w1", "events.csv"], "a renamed part");
+    // The honest shards still merge, to the bytes of one run.
+    let whole = run_into(&[plain.to_str().unwrap()], &d("whole"), &[]);
+    copy_shards(&shards, &work);
+    let o = merge(&work, &out);
+    assert_eq!(o.code, Some(0), "{o:#?}");
+    let merged = files(&out);
+    for name in ["summary.csv", "patients.csv", "events.csv", "km.csv"] {
+        assert!(merged[name] == whole[name], "{name} of the merge differs");
+    }
+    let gz_out = d("gz-merged");
+    let o = merge(&gz_shards, &gz_out);
+    assert_eq!(o.code, Some(0), "{o:#?}");
+}
+
+/// `merge --out` may not be one of its shards, hold one or lie inside one,
+/// whether named as written, through a symbolic link or through `..`: exit 2,
+/// the shards untouched.
+#[test]
+fn merge_refuses_an_out_among_its_inputs() {
+    let tmp = tempdir();
+    let d = |name: &str| tmp.path().join(name);
+    let plain = write_scenario(tmp.path(), "parts.toml", PARTS);
+    let shards: Vec<PathBuf> = (0..2).map(|k| d(&format!("s{k}"))).collect();
+    for k in 0..2 {
+        shard(&plain, k, 2, &shards[k as usize], &[]);
+    }
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(&shards[1], d("link")).unwrap();
+    let outs: Vec<(PathBuf, &str)> = vec![
+        (shards[0].clone(), "is the shard directory"),
+        (d("s0/../s1"), "is the shard directory"),
+        (tmp.path().to_path_buf(), "holds the shard directory"),
+        (d("s1/results"), "lies inside the shard directory"),
+        #[cfg(unix)]
+        (d("link"), "is the shard directory"),
+    ];
+    for (out, what) in outs {
+        let before: Vec<_> = shards.iter().map(|s| crate::util::snapshot(s)).collect();
+        let o = merge(&shards, &out);
+        assert_eq!(o.code, Some(2), "--out {}: {o:#?}", out.display());
+        assert!(o.stderr.contains(what), "{}", o.stderr);
+        let after: Vec<_> = shards.iter().map(|s| crate::util::snapshot(s)).collect();
+        assert!(before == after, "--out {} changed a shard", out.display());
+    }
+    assert!(!d("s1/results").exists());
+}

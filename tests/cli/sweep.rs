@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use crate::util::{crmo, files, output, run_into, success, tempdir, write_scenario};
+use crate::util::{crmo, files, manifest, output, run_into, success, tempdir, write_scenario};
 
 const RATES: [f64; 4] = [0.5, 1.0, 2.0, 4.0];
 
@@ -211,4 +211,179 @@ fn bad_sweeps_are_refused_with_a_location() {
         listing.contains("arm.early.min_weeks_on_step = 4, 8"),
         "{listing}"
     );
+}
+
+/// The sweep of issue 20: acne at onset at two values, 200 patients.
+const ACNE_SWEEP: &str =
+    "name = \"sw\"\npatients = 200\n[sweep]\n\"natural_history.p_acne_at_onset\" = [0.1, 0.2]\n";
+
+/// `--patients` and `--seed` reach every grid point: the sweep run with them
+/// writes the same sweep.csv as the scenario with those values written in,
+/// another one than without them, and the manifest records every point as
+/// it ran.
+#[test]
+fn a_sweep_runs_with_the_command_lines_patients_and_seed() {
+    let tmp = tempdir();
+    let path = write_scenario(tmp.path(), "sw.toml", ACNE_SWEEP);
+    let written = write_scenario(
+        tmp.path(),
+        "sw-written.toml",
+        ACNE_SWEEP.replace("patients = 200", "patients = 5000\nseed = 99"),
+    );
+    let plain = run_into(&[path.to_str().unwrap()], &tmp.path().join("plain"), &[]);
+    let overridden = run_into(
+        &[path.to_str().unwrap(), "--patients", "5000", "--seed", "99"],
+        &tmp.path().join("overridden"),
+        &[],
+    );
+    let in_file = run_into(&[written.to_str().unwrap()], &tmp.path().join("file"), &[]);
+    assert!(
+        plain["sweep.csv"] != overridden["sweep.csv"],
+        "--patients 5000 --seed 99 left sweep.csv unchanged"
+    );
+    assert!(
+        overridden["sweep.csv"] == in_file["sweep.csv"],
+        "the overrides do not run what the same values in the file run"
+    );
+    let m = manifest(&overridden);
+    assert_eq!(
+        (m["patients"].as_u64(), m["seed"].as_u64()),
+        (Some(5000), Some(99))
+    );
+    let points = m["sweep"]["points"]
+        .as_array()
+        .expect("sweep points in the manifest");
+    assert_eq!(points.len(), 2);
+    for (p, value) in points.iter().zip([0.1, 0.2]) {
+        assert_eq!(p["values"][0].as_f64(), Some(value), "{p}");
+        assert_eq!(
+            (p["patients"].as_u64(), p["seed"].as_u64()),
+            (Some(5000), Some(99)),
+            "{p}"
+        );
+    }
+    assert_eq!(
+        m["sweep"]["parameters"][0].as_str(),
+        Some("natural_history.p_acne_at_onset")
+    );
+}
+
+/// `check` and `run` agree on the run size of a sweep with `--patients`:
+/// 150 points of 10,000,000 patients are refused by both, and by both
+/// accepted with `--patients 1`, which then runs 1 patient a point.
+#[test]
+fn check_and_run_agree_on_the_size_of_a_sweep_with_patients() {
+    let tmp = tempdir();
+    let path = write_scenario(
+        tmp.path(),
+        "big.toml",
+        "name = \"big\"\npatients = 10000000\n[sweep]\n\"natural_history.p_acne_at_onset\" = { from = 0.0, to = 0.5, steps = 150 }\n",
+    );
+    let out = tmp.path().join("out");
+    let run = |extra: &[&str]| {
+        output(
+            crmo()
+                .arg("run")
+                .arg(&path)
+                .args(extra)
+                .arg("--out")
+                .arg(&out)
+                .args(["-q", "--no-plots"]),
+        )
+    };
+    let check = |extra: &[&str]| output(crmo().arg("check").arg(&path).args(extra));
+    for o in [check(&[]), run(&[])] {
+        assert_eq!(o.code, Some(2), "{o:#?}");
+        assert!(
+            o.stderr.contains("10000000 patients x 1 replicate(s) x 1 arm(s) x 150 grid points = 1500000000 patient courses"),
+            "{}",
+            o.stderr
+        );
+        assert!(!out.exists(), "a refused run wrote {}", out.display());
+    }
+    assert_eq!(check(&["--patients", "1"]).code, Some(0));
+    let o = run(&["--patients", "1"]);
+    assert_eq!(o.code, Some(0), "{o:#?}");
+    let m = manifest(&files(&out));
+    let points = m["sweep"]["points"].as_array().expect("sweep points");
+    assert_eq!(points.len(), 150);
+    assert!(points.iter().all(|p| p["patients"].as_u64() == Some(1)));
+    // And the other way round: patients the file allows, too many on the command line.
+    let small = write_scenario(
+        tmp.path(),
+        "small.toml",
+        "patients = 1\n[sweep]\n\"natural_history.p_acne_at_onset\" = { from = 0.0, to = 0.5, steps = 150 }\n",
+    );
+    for cmd in ["check", "run"] {
+        let o = output(
+            crmo()
+                .arg(cmd)
+                .arg(&small)
+                .args(["--patients", "10000000", "--out"])
+                .arg(tmp.path().join("small-out"))
+                .arg("-q")
+                .args(if cmd == "check" {
+                    &[][..]
+                } else {
+                    &["--no-plots"][..]
+                }),
+        );
+        assert_eq!(o.code, Some(2), "{cmd}: {o:#?}");
+    }
+}
+
+/// The sweep-size message gives the figures the scenario has (not a
+/// 100-year horizon it does not have), and a 182-point sweep over 10 years
+/// is as allowed as the README's rule says; one over 100 years is not.
+#[test]
+fn the_sweep_size_rule_and_message_follow_the_readme() {
+    let tmp = tempdir();
+    let sweep = |horizon: u32| {
+        format!("patients = 10\nhorizon_years = {horizon}\n[sweep]\n\"natural_history.p_acne_at_onset\" = {{ from = 0.0, to = 0.5, steps = 182 }}\n")
+    };
+    let fits = write_scenario(tmp.path(), "fits.toml", sweep(10));
+    let listing = success(crmo().arg("check").arg(&fits)).stdout;
+    assert!(listing.contains("182 grid point(s)"), "{listing}");
+    let long = write_scenario(tmp.path(), "long.toml", sweep(100));
+    let o = output(crmo().arg("check").arg(&long));
+    assert_eq!(o.code, Some(2), "{o:#?}");
+    assert!(
+        o.stderr.contains("182 grid points x (1 replicate(s) + 10 for the curves) x 1 arm(s) x 100 horizon years = 200200 in all; at most 200000"),
+        "{}",
+        o.stderr
+    );
+    let many = write_scenario(
+        tmp.path(),
+        "many.toml",
+        "patients = 1\nhorizon_years = 0.1\n[sweep]\n\"natural_history.p_acne_at_onset\" = { from = 0.0, to = 0.5, steps = 40 }\n\"natural_history.p_ppp_at_onset\" = { from = 0.0, to = 0.5, steps = 26 }\n",
+    );
+    let o = output(crmo().arg("check").arg(&many));
+    assert_eq!(o.code, Some(2), "{o:#?}");
+    assert!(
+        o.stderr.contains("1040 grid points; at most 1000"),
+        "{}",
+        o.stderr
+    );
+}
+
+/// `--patients` or `--seed` cannot override a field the sweep itself varies.
+#[test]
+fn an_override_of_a_swept_field_is_refused() {
+    let tmp = tempdir();
+    let path = write_scenario(
+        tmp.path(),
+        "seeds.toml",
+        "patients = 10\n[sweep]\nseed = [1, 2]\n",
+    );
+    success(crmo().arg("check").arg(&path));
+    for cmd in ["check", "run"] {
+        let o = output(crmo().arg(cmd).arg(&path).args(["--seed", "5"]));
+        assert_eq!(o.code, Some(2), "{cmd}: {o:#?}");
+        assert!(
+            o.stderr
+                .contains("--seed cannot be used with a [sweep] of `seed`"),
+            "{}",
+            o.stderr
+        );
+    }
 }
