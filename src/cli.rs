@@ -8,6 +8,7 @@ mod extras;
 mod listing;
 mod owsa;
 mod run;
+mod trial;
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -23,6 +24,7 @@ use crate::study::shard::ShardSpec;
 pub use charts::{CheckArgs, CourseArgs, GalleryArgs, ScenarioArgs};
 pub use listing::scenario_listing;
 pub use owsa::OwsaArgs;
+pub use trial::TrialArgs;
 
 /// Command-line arguments.
 #[derive(Debug, Parser)]
@@ -56,7 +58,7 @@ pub enum Command {
     Course(CourseArgs),
     /// Draw a grid of course charts showing the range of courses (PNG or SVG)
     Gallery(GalleryArgs),
-    /// Merge the shards of a run (`run --shard K/N`) into the results of one run
+    /// Merge the shards of a run (`run --shard K/N`) or of trials (`trial --shard K/N`) into the results of one run
     Merge(MergeArgs),
     /// Print a shell completion script (bash, zsh or fish) to standard output
     #[command(after_long_help = extras::COMPLETIONS_HELP)]
@@ -67,6 +69,8 @@ pub enum Command {
     Criteria(CriteriaArgs),
     /// One-way sensitivity analysis of the parameters given as distributions: owsa.csv and tornado diagrams
     Owsa(OwsaArgs),
+    /// Simulate randomised trials of the scenario's arms: power, type I error and sample size per arm
+    Trial(trial::TrialArgs),
 }
 
 /// Options of `criteria`.
@@ -250,7 +254,15 @@ fn dispatch(cli: Cli) -> Result<()> {
         Command::Gallery(args) => charts::gallery(&args, quiet),
         Command::Merge(mut args) => {
             args.quiet = quiet;
-            run::merge(&args)
+            let trial_shards = args
+                .shards
+                .first()
+                .is_some_and(|d| crate::trial::shard::is_trial_shard(d));
+            if trial_shards {
+                trial::merge(&args)
+            } else {
+                run::merge(&args)
+            }
         }
         Command::Criteria(mut args) => {
             args.run.quiet = quiet;
@@ -261,6 +273,10 @@ fn dispatch(cli: Cli) -> Result<()> {
         Command::Owsa(mut args) => {
             args.quiet = quiet;
             owsa::owsa_command(&args)
+        }
+        Command::Trial(mut args) => {
+            args.quiet = quiet;
+            trial::trial(&args).map(|_| ())
         }
     }
 }

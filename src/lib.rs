@@ -25,5 +25,6 @@ pub mod results;
 pub mod scenario;
 pub mod study;
 pub mod validation;
+pub mod trial;
 
 pub use error::{Error, Result};

@@ -62,3 +62,7 @@ mod criteria;
 // manual page, "did you mean" for scenario fields, help texts.
 #[path = "cli/commandline.rs"]
 mod commandline;
+// `crmo-sim trial`: files, determinism across threads and shards, the
+// sample-size search, refusals.
+#[path = "cli/trial.rs"]
+mod trial;

@@ -63,6 +63,9 @@ pub enum Purpose {
     MalignantTumour = 9,
     /// A simulated child with a benign bone tumour (`crmo-sim criteria`).
     BenignTumour = 10,
+    /// Virtual trials: the key of one arm of one simulated trial, whose
+    /// patients then have streams of their own ([`ReplicateKey::trial_arm`]).
+    Trial = 11,
 }
 
 /// Streams per patient reserved by the layout (`patient << 4 | purpose`).
@@ -134,6 +137,17 @@ impl ReplicateKey {
     /// parameter's stream, so adding `[economics]` changes no other draw.
     pub fn economics_parameters(&self, tag: u64) -> Stream {
         self.named(mix64(mix64(PARAMETER_STREAM ^ ECONOMICS_STREAM) ^ tag))
+    }
+
+    /// The key of one arm of one simulated trial (`crmo-sim trial`), named by
+    /// (sample size per arm, trial, arm): the arm's patients are numbered
+    /// from 0 under it, so no patient is shared between arms, trials or
+    /// sample sizes, and none with a `run` of the scenario (the name's
+    /// purpose bits are [`Purpose::Trial`], which no patient stream uses).
+    pub fn trial_arm(&self, per_arm: u64, trial: u64, arm: u64) -> ReplicateKey {
+        let name = mix64(mix64(mix64(per_arm) ^ trial) ^ arm);
+        let mut s = self.named((name << PURPOSE_BITS) | Purpose::Trial as u64);
+        ReplicateKey([s.next_u64(), s.next_u64(), s.next_u64(), s.next_u64()])
     }
 
     /// A patient's latent responsiveness stream for one drug, named by the
@@ -250,6 +264,31 @@ mod tests {
     }
 
     const GOLDEN_MIMIC: [u64; 2] = [0x0ce0_f3cb_a0c5_68ac, 0xcba2_a735_c0e6_79ab];
+
+    #[test]
+    fn trial_keys_are_pinned_and_distinct() {
+        let key = ReplicateKey::new(1, 0);
+        let first = |k: ReplicateKey| k.stream(0, Purpose::Baseline).next_u64();
+        let keys = [
+            key.trial_arm(20, 0, 0),
+            key.trial_arm(20, 0, 1),
+            key.trial_arm(20, 1, 0),
+            key.trial_arm(40, 0, 0),
+        ];
+        let draws: Vec<u64> = keys.iter().map(|k| first(*k)).collect();
+        let mut unique = draws.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), draws.len());
+        assert!(!draws.contains(&first(key)));
+        assert_eq!(
+            draws[0], TRIAL_GOLDEN,
+            "first trial draw changed: {:#x}",
+            draws[0]
+        );
+    }
+
+    const TRIAL_GOLDEN: u64 = 0x27d7_56f9_b12a_7b57;
 
     #[test]
     fn streams_differ_by_patient_and_purpose() {

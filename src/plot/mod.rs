@@ -14,6 +14,7 @@ pub mod course;
 pub mod criteria_report;
 pub mod economics;
 pub mod gallery;
+pub mod power;
 pub mod readme;
 pub mod report;
 pub mod roc;

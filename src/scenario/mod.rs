@@ -10,6 +10,7 @@ pub mod limits;
 pub mod names;
 pub mod params;
 pub mod treatment;
+pub mod trial;
 
 use std::io::Read;
 use std::path::Path;
@@ -75,6 +76,9 @@ pub struct Scenario {
     /// economic outcome is computed or written.
     #[serde(default)]
     pub economics: Option<economics::Economics>,
+    /// `[trial]`: the design of `crmo-sim trial` (ignored by the other commands).
+    #[serde(default)]
+    pub trial: Option<trial::TrialTable>,
 }
 
 /// `[sweep]` as written: key (with its place in the file) → value.
