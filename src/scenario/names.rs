@@ -50,10 +50,10 @@ pub fn closest<'a>(written: &str, expected: &[&'a str]) -> Option<&'a str> {
         .map(|(_, name)| name)
 }
 
-/// Most expected names listed beside a suggestion (the top level's 12 fit
+/// Most expected names listed beside a suggestion (the top level's 15 fit
 /// in two lines, and a misplaced table name is often "like" a top-level
 /// field it has nothing to do with); a longer list is left to `check --help`.
-const LISTED_WITH_SUGGESTION: usize = 12;
+const LISTED_WITH_SUGGESTION: usize = 16;
 
 /// A clearer message for serde's "unknown field `x`, expected one of …"
 /// (which lists every field on one line, too long to show whole): the
