@@ -24,7 +24,7 @@ pub mod plot;
 pub mod results;
 pub mod scenario;
 pub mod study;
-pub mod validation;
 pub mod trial;
+pub mod validation;
 
 pub use error::{Error, Result};

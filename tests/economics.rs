@@ -20,7 +20,8 @@ fn run(text: &str) -> CohortResult {
 
 /// `(mean, mcse)` of `metric` in arm `arm` of `summary.csv`'s rows.
 fn summary(res: &CohortResult, arm: &str, metric: &str) -> (f64, f64) {
-    let r = res.summary()
+    let r = res
+        .summary()
         .iter()
         .find(|r| r.arm == arm && r.metric == metric)
         .unwrap_or_else(|| panic!("no row {arm}/{metric}"));

@@ -14,9 +14,9 @@ use rand::SeedableRng;
 use serde::Serialize;
 
 use crate::engine::cohort::NoRows;
-use crate::results::CohortResult;
 use crate::error::{Error, Result};
 use crate::results::summary::percentile;
+use crate::results::CohortResult;
 use crate::scenario::{parse, Dist, LoadedScenario};
 use crate::study::sweep::{get_path, set_path_real};
 use crate::study::Study;
@@ -155,7 +155,8 @@ pub fn outcomes(res: &CohortResult, outcome: &OwsaOutcome) -> Result<Vec<(String
                 .collect())
         }
         OwsaOutcome::Metric(m) => {
-            let rows: Vec<(String, f64)> = res.summary()
+            let rows: Vec<(String, f64)> = res
+                .summary()
                 .iter()
                 .filter(|r| r.metric == *m)
                 .map(|r| (format!("{m}_{}", r.arm), r.mean))
