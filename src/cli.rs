@@ -196,6 +196,11 @@ pub struct RunArgs {
     /// Style of the cohort plots: paper, or slide (1920x1080, large text)
     #[arg(long, value_enum, default_value_t = crate::plot::Style::Paper)]
     pub style: crate::plot::Style,
+    /// The arm differences.csv pairs every other arm against, on the same
+    /// patients (overrides the scenario's `reference_arm`; default: the
+    /// first arm)
+    #[arg(long, value_name = "NAME")]
+    pub reference_arm: Option<String>,
     /// Run only slice K of N of the work and write its accumulators (K from 0,
     /// e.g. --shard $SLURM_ARRAY_TASK_ID/4); combine the N shards with `merge`
     #[arg(long, value_name = "K/N")]

@@ -66,3 +66,7 @@ mod commandline;
 // sample-size search, refusals.
 #[path = "cli/trial.rs"]
 mod trial;
+
+// `reference_arm` and `run --reference-arm`: paired differences against any arm.
+#[path = "cli/reference.rs"]
+mod reference;

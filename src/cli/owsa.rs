@@ -19,7 +19,7 @@ pub struct OwsaArgs {
     /// Scenario file (TOML) with parameters given as distributions
     pub scenario: PathBuf,
     /// Outcome: `incremental_nmb` (net monetary benefit per patient of each
-    /// arm minus the first arm's, at --wtp; needs [economics]) or any metric
+    /// arm minus the reference arm's (reference_arm, else the first), at --wtp; needs [economics]) or any metric
     /// of summary.csv
     #[arg(long, default_value = "incremental_nmb")]
     pub outcome: String,

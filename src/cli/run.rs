@@ -16,16 +16,36 @@ use crate::output::writer::{
 };
 use crate::plot::report::ReportCalibration;
 use crate::results::CohortResult;
+use crate::scenario::LoadedScenario;
 use crate::study::shard::{merge_shards, ShardFile, ShardSpec, StudyIdentity};
 use crate::study::Study;
 
 use super::{load, progress_bar, with_threads, MergeArgs, RunArgs};
 
-/// The study named on the command line, with `--patients`/`--seed` applied.
+/// The study named on the command line, with `--patients`/`--seed` and
+/// `--reference-arm` applied.
 pub(super) fn load_study(args: &RunArgs) -> Result<Study> {
-    let loaded = load(args.scenario.as_deref())?;
+    let mut loaded = load(args.scenario.as_deref())?;
     super::thread_count(args.threads)?;
+    if let Some(name) = &args.reference_arm {
+        set_reference_arm(&mut loaded, name)?;
+    }
     super::resolve_with_overrides(loaded, args.patients, args.seed)
+}
+
+/// Sets the scenario's `reference_arm` to `name` (`--reference-arm`, or
+/// what a shard records), refusing a name that is not one of its arms.
+pub(crate) fn set_reference_arm(loaded: &mut LoadedScenario, name: &str) -> Result<()> {
+    let arms = crate::study::arm_names_of(&loaded.scenario);
+    if !arms.iter().any(|a| a == name) {
+        return Err(Error::Usage(format!(
+            "{}: --reference-arm {}",
+            loaded.origin,
+            crate::study::unknown_reference_arm(name, &arms)
+        )));
+    }
+    loaded.scenario.reference_arm = Some(toml::Spanned::new(0..0, name.to_string()));
+    Ok(())
 }
 
 /// Names the scenario file in a per-patient limit error (the engine does not know it).
@@ -78,6 +98,7 @@ pub(super) fn run_info(
         arms: study.arm_names(),
         sweep: study.sweep().map(sweep_info),
         shard: None,
+        reference_arm: study.chosen_reference_arm(),
         threads,
         // Arguments need not be UTF-8 (paths): record them lossily, never panic.
         command_line: std::env::args_os()
@@ -529,7 +550,42 @@ fn print_headline(res: &CohortResult, target: &Path, wall_seconds: f64) {
             }
         }
     }
+    print_headline_differences(&mut out, res);
     let _ = writeln!(out, "\nresults in {}/", target.display());
+}
+
+/// The headline metrics' paired differences of each arm from the reference
+/// arm (the rows of `differences.csv`; nothing with one arm).
+fn print_headline_differences(out: &mut impl Write, res: &CohortResult) {
+    let rows = res.differences();
+    let compared = res.arms.iter().filter(|a| *a != res.reference_arm());
+    for arm in compared {
+        let _ = writeln!(
+            out,
+            "\narm {arm} minus {} (paired, same patients)",
+            res.reference_arm()
+        );
+        let _ = writeln!(
+            out,
+            "  {:<40} {:>10} {:>21}",
+            "metric", "difference", "95% interval"
+        );
+        for (metric, label) in HEADLINE {
+            if let Some(r) = rows.iter().find(|r| &r.arm == arm && r.metric == metric) {
+                let _ = writeln!(
+                    out,
+                    "  {:<40} {:>10} {:>21}",
+                    label,
+                    fmt_num(round3(r.mean_difference)),
+                    format!(
+                        "{} - {}",
+                        fmt_num(round3(r.lower_95)),
+                        fmt_num(round3(r.upper_95))
+                    )
+                );
+            }
+        }
+    }
 }
 
 /// The swept metric at every grid point, per arm.

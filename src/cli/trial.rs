@@ -235,6 +235,7 @@ fn info(study: &Study, run: &TrialRun, threads: usize, wall_seconds: f64) -> Run
         wall_seconds,
         sweep: None,
         shard: None,
+        reference_arm: None,
         rng: "rand 0.9.2, rand_chacha 0.9.0 (ChaCha8 replicate keys), rand_pcg 0.9.0 (Pcg64 patient streams; trial arms keyed by (seed, per_arm, trial, arm)), rand_distr 0.5.1".into(),
         files: Vec::new(),
     }

@@ -6,7 +6,8 @@
 //! common random numbers), so the differences are the parameter's own.
 //!
 //! The outcome is the incremental net monetary benefit per patient of each
-//! arm against the first at one threshold (the default), or any metric of
+//! arm against the reference arm (the scenario's `reference_arm`, else the
+//! first) at one threshold (the default), or any metric of
 //! `summary.csv` per arm. Percentiles and means come from a fixed number of
 //! draws of a fixed stream, so they are the same on every machine.
 
@@ -42,7 +43,8 @@ pub struct OwsaRange {
 /// What the analysis reports.
 #[derive(Debug, Clone, PartialEq)]
 pub enum OwsaOutcome {
-    /// Net monetary benefit per patient of each arm minus the first's, at `wtp`.
+    /// Net monetary benefit per patient of each arm minus the reference
+    /// arm's (the scenario's `reference_arm`, else the first), at `wtp`.
     IncrementalNmb {
         /// Willingness to pay per QALY.
         wtp: f64,
@@ -144,12 +146,14 @@ pub fn outcomes(res: &CohortResult, outcome: &OwsaOutcome) -> Result<Vec<(String
                         .into(),
                 )
             })?;
-            let first = &inputs.arms[0];
-            Ok((1..inputs.arms.len())
+            let reference = res.reference;
+            let name = &inputs.arms[reference];
+            Ok((0..inputs.arms.len())
+                .filter(|&a| a != reference)
                 .map(|a| {
                     (
-                        format!("incremental_nmb_{}_vs_{first}", inputs.arms[a]),
-                        inputs.nmb(a, 0, *wtp) - inputs.nmb(0, 0, *wtp),
+                        format!("incremental_nmb_{}_vs_{name}", inputs.arms[a]),
+                        inputs.nmb(a, 0, *wtp) - inputs.nmb(reference, 0, *wtp),
                     )
                 })
                 .collect())

@@ -254,7 +254,8 @@ pub struct ArmStats {
 pub struct ReplicateStats {
     /// Per arm.
     pub arms: Vec<ArmStats>,
-    /// Per arm after the first, per metric: paired differences from the first arm.
+    /// Per arm other than the reference (in arm order), per metric: paired
+    /// differences from the reference arm (the first unless chosen).
     pub differences: Vec<Vec<Stat>>,
 }
 

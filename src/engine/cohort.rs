@@ -338,6 +338,8 @@ pub struct CohortSpec<'a> {
     pub metrics: &'a [Metric],
     /// Its accumulator shape.
     pub shape: Shape,
+    /// Index of the arm the paired differences are taken against.
+    pub reference: usize,
 }
 
 impl CohortSpec<'_> {
@@ -733,7 +735,7 @@ fn simulate_chunk(
         .map(|c| FromDiagnosisCells::new(&c.from_diagnosis))
         .collect();
     let mut scratch = Scratch::default();
-    let mut tally = MetricTally::new(spec.metrics, layout, arms.len());
+    let mut tally = MetricTally::new(spec.metrics, layout, arms.len(), spec.reference);
     for p in patients {
         for (a, arm) in arms.iter().enumerate() {
             let outcome = if want_rows {

@@ -19,15 +19,27 @@ pub(super) struct MetricTally<'m> {
     layout: &'m MetricLayout,
     /// Per arm, per metric: the sums of a mean (unused for ratios).
     means: Vec<Vec<UnitStat>>,
-    /// Per arm after the first, per metric: paired differences from the first arm.
+    /// Per arm other than the reference (in arm order), per metric: paired
+    /// differences from the reference arm.
     differences: Vec<Vec<UnitStat>>,
-    /// The current patient's observations `(y, x)` in the first arm (for differences).
+    /// Index of the reference arm.
+    reference: usize,
+    /// The current patient's observations `(y, x)` in the reference arm (for differences).
     first: Vec<Option<(f64, f64)>>,
+    /// Per arm before the reference, the current patient's paired
+    /// observations, differenced once the reference arm is tallied.
+    earlier: Vec<Vec<Option<(f64, f64)>>>,
 }
 
 impl<'m> MetricTally<'m> {
-    /// Empty sums for `arms` arms of the metrics of `layout`, which are `metrics`.
-    pub(super) fn new(metrics: &[Metric], layout: &'m MetricLayout, arms: usize) -> Self {
+    /// Empty sums for `arms` arms of the metrics of `layout`, which are
+    /// `metrics`, paired against arm `reference`.
+    pub(super) fn new(
+        metrics: &[Metric],
+        layout: &'m MetricLayout,
+        arms: usize,
+        reference: usize,
+    ) -> Self {
         let mut counted = Count(0);
         metrics::visit(&mut counted, layout);
         assert_eq!(
@@ -35,32 +47,64 @@ impl<'m> MetricTally<'m> {
             metrics.len(),
             "the metric layout gives the metric list"
         );
+        assert!(reference < arms.max(1), "the reference is one of the arms");
         let zero = || vec![UnitStat::default(); metrics.len()];
         MetricTally {
             layout,
             means: (0..arms).map(|_| zero()).collect(),
             differences: (1..arms).map(|_| zero()).collect(),
+            reference,
             first: vec![None; metrics.len()],
+            earlier: (0..reference).map(|_| vec![None; metrics.len()]).collect(),
         }
     }
 
-    /// Adds one patient's observations under arm `arm` (arm 0 first for
-    /// every patient); ratio metrics are added to `stats` directly.
+    /// Adds one patient's observations under arm `arm` (the arms in order
+    /// for every patient); ratio metrics are added to `stats` directly.
     pub(super) fn add(&mut self, arm: usize, outcome: &Outcome, stats: &mut ReplicateStats) {
         let ratios = &mut stats.arms[arm].stats[..];
         let means = &mut self.means[arm][..];
         let layout = self.layout;
-        match (arm, self.differences.is_empty()) {
+        if self.differences.is_empty() {
             // One arm: no paired differences, so nothing to keep.
-            (0, true) => tally(outcome, layout, means, ratios, Unpaired),
-            // The first arm's observations are kept for paired differences.
-            (0, false) => tally(outcome, layout, means, ratios, Keep(&mut self.first)),
-            _ => {
+            return tally(outcome, layout, means, ratios, Unpaired);
+        }
+        match arm.cmp(&self.reference) {
+            // The reference arm's observations are kept for paired
+            // differences, and those of the arms before it are differenced.
+            std::cmp::Ordering::Equal => {
+                tally(outcome, layout, means, ratios, Keep(&mut self.first));
+                self.pair_earlier();
+            }
+            // An arm before the reference: kept until the reference is tallied.
+            std::cmp::Ordering::Less => tally(
+                outcome,
+                layout,
+                means,
+                ratios,
+                KeepPaired(&mut self.earlier[arm]),
+            ),
+            std::cmp::Ordering::Greater => {
                 let against = Against {
                     first: &self.first,
                     differences: &mut self.differences[arm - 1],
                 };
                 tally(outcome, layout, means, ratios, against)
+            }
+        }
+    }
+
+    /// Adds the paired differences of the arms before the reference from
+    /// the reference arm's observations (the same differences
+    /// [`Against`] takes: a patient's own rate, a mean's `y / 1`).
+    fn pair_earlier(&mut self) {
+        for (kept, diffs) in self.earlier.iter().zip(&mut self.differences) {
+            for ((obs, reference), diff) in kept.iter().zip(&self.first).zip(diffs.iter_mut()) {
+                if let (Some((y, x)), Some((fy, fx))) = (obs, reference) {
+                    if *x > 0.0 && *fx > 0.0 {
+                        diff.add(y / x - fy / fx);
+                    }
+                }
             }
         }
     }
@@ -147,7 +191,7 @@ impl Pairs for Unpaired {
     fn ratio(&mut self, _: usize, _: Option<(f64, f64)>) {}
 }
 
-/// The first of several arms: its observations `(y, x)` are kept.
+/// The reference of several arms: its observations `(y, x)` are kept.
 struct Keep<'a>(&'a mut [Option<(f64, f64)>]);
 
 impl Pairs for Keep<'_> {
@@ -161,7 +205,22 @@ impl Pairs for Keep<'_> {
     }
 }
 
-/// A later arm: differences from the first arm's observations.
+/// An arm before the reference: its observations `(y, x)` of the metrics
+/// with a paired difference are kept (None for the others).
+struct KeepPaired<'a>(&'a mut [Option<(f64, f64)>]);
+
+impl Pairs for KeepPaired<'_> {
+    #[inline(always)]
+    fn mean(&mut self, i: usize, paired: bool, value: Option<Value>) {
+        self.0[i] = value.filter(|_| paired).map(|v| (v.as_f64(), 1.0));
+    }
+    #[inline(always)]
+    fn ratio(&mut self, i: usize, observation: Option<(f64, f64)>) {
+        self.0[i] = observation;
+    }
+}
+
+/// An arm after the reference: differences from the reference arm's observations.
 struct Against<'a> {
     first: &'a [Option<(f64, f64)>],
     differences: &'a mut [UnitStat],

@@ -49,6 +49,10 @@ pub struct RunInfo {
     /// The slice of the work a shard ran (`K/N`, absent in a whole run).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shard: Option<String>,
+    /// The arm `differences.csv` pairs against, when the scenario or
+    /// `--reference-arm` chose one (absent: the first arm).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reference_arm: Option<String>,
     /// Worker threads.
     pub threads: usize,
     /// The command line.

@@ -193,7 +193,7 @@ fn differences(h: &mut String, res: &CohortResult) {
     let _ = write!(
         h,
         "<p>Each arm minus <b>{}</b> on the same virtual patients (<code>differences.csv</code>); rates are paired per patient.</p>\n<table id=\"differences-table\"><tr><th>arm</th><th>metric</th><th>paired on</th><th>mean difference</th><th>95% interval</th></tr>\n",
-        esc(&res.arms[0])
+        esc(res.reference_arm())
     );
     for d in res.differences() {
         let _ = writeln!(

@@ -29,6 +29,8 @@ use self::timeseries::{flare_shares, since_diagnosis, since_onset, MonthPoint, T
 pub struct CohortResult {
     /// Arm names.
     pub arms: Vec<String>,
+    /// Index of the reference arm of the paired differences.
+    pub reference: usize,
     /// The metrics, in order.
     pub metrics: Vec<Metric>,
     /// Per replicate.
@@ -62,6 +64,7 @@ struct Estimates {
 impl PartialEq for CohortResult {
     fn eq(&self, other: &Self) -> bool {
         self.arms == other.arms
+            && self.reference == other.reference
             && self.metrics == other.metrics
             && self.replicates == other.replicates
             && self.curves == other.curves
@@ -76,6 +79,7 @@ impl CohortResult {
     pub fn new(spec: &CohortSpec, acc: Accumulators) -> Self {
         let mut result = CohortResult {
             arms: spec.arms.iter().map(|a| a.name.clone()).collect(),
+            reference: spec.reference,
             metrics: spec.metrics.to_vec(),
             replicates: acc.replicates,
             curves: acc.curves,
@@ -85,6 +89,11 @@ impl CohortResult {
         };
         result.estimates = Estimates::of(&result);
         result
+    }
+
+    /// The name of the reference arm of the paired differences.
+    pub fn reference_arm(&self) -> &str {
+        &self.arms[self.reference]
     }
 
     /// Patients of the cohort: per replicate times replicates.
@@ -99,7 +108,7 @@ impl CohortResult {
     }
 
     /// The rows of `differences.csv`: paired differences of each arm from
-    /// the first (empty with one arm).
+    /// the reference arm (empty with one arm).
     pub fn differences(&self) -> &[DifferenceRow] {
         &self.estimates.differences
     }

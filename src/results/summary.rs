@@ -33,7 +33,7 @@ pub struct SummaryRow {
 pub struct DifferenceRow {
     /// Arm name.
     pub arm: String,
-    /// The arm it is compared with (the first).
+    /// The arm it is compared with (the reference arm).
     pub reference_arm: String,
     /// Metric name.
     pub metric: String,
@@ -147,11 +147,17 @@ pub(crate) fn summary_rows(res: &CohortResult) -> Vec<SummaryRow> {
     rows
 }
 
-/// Paired differences of each arm from the first, for every metric with a
-/// meaningful one (see [`crate::engine::metrics::Metric::paired_quantity`]).
+/// Paired differences of each arm from the reference arm, arm by arm in
+/// scenario order, for every metric with a meaningful one (see
+/// [`crate::engine::metrics::Metric::paired_quantity`]).
 pub(crate) fn difference_rows(res: &CohortResult) -> Vec<DifferenceRow> {
     let mut rows = Vec::new();
-    for (k, arm) in res.arms.iter().enumerate().skip(1) {
+    let compared = res
+        .arms
+        .iter()
+        .enumerate()
+        .filter(|&(a, _)| a != res.reference);
+    for (k, (_, arm)) in compared.enumerate() {
         for (m, metric) in res.metrics.iter().enumerate() {
             let Some(paired_on) = metric.paired_quantity() else {
                 continue;
@@ -160,14 +166,14 @@ pub(crate) fn difference_rows(res: &CohortResult) -> Vec<DifferenceRow> {
                 .replicates
                 .iter()
                 .map(|r| {
-                    let s = &r.differences[k - 1][m];
+                    let s = &r.differences[k][m];
                     (s.estimate(), s.std_error())
                 })
                 .collect();
             let (mean, lower_95, upper_95, se) = combine(&per_rep);
             rows.push(DifferenceRow {
                 arm: arm.clone(),
-                reference_arm: res.arms[0].clone(),
+                reference_arm: res.reference_arm().to_string(),
                 metric: metric.name.clone(),
                 paired_on,
                 mean_difference: mean,

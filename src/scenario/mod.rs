@@ -63,6 +63,11 @@ pub struct Scenario {
     /// `[[arm]]`: treatment strategies compared on the same patients.
     #[serde(default)]
     pub arm: Vec<treatment::ArmSpec>,
+    /// The arm every other arm is paired against in `differences.csv`
+    /// (default: the first arm); `run --reference-arm` overrides it.
+    /// Checked against the arm names by [`crate::study::Study::resolve`].
+    #[serde(default)]
+    pub reference_arm: Option<toml::Spanned<String>>,
     /// `[sweep]`: one or two parameters by dotted path, each with a list or
     /// range of values, and the `metric` the sweep plot shows; checked and
     /// expanded into grid points by [`crate::study::sweep`].

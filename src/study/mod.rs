@@ -33,6 +33,8 @@ pub struct Study {
     metrics: Vec<Metric>,
     shape: Shape,
     sweep: Option<sweep::Sweep>,
+    /// Index of the arm `differences.csv` pairs the others against.
+    reference: usize,
 }
 
 impl Study {
@@ -44,6 +46,7 @@ impl Study {
         let drugs = DrugTable::of_scenario(&loaded.scenario);
         check_limits(&loaded)?;
         let arms = resolve_arms(&loaded, &drugs)?;
+        let reference = reference_arm(&loaded, &arms)?;
         let s = &loaded.scenario;
         let metrics = metrics_of(&metric_layout(s, &drugs, &arms));
         let shape = Shape::of(s, drugs.len(), arms.len(), metrics.len());
@@ -55,6 +58,7 @@ impl Study {
             metrics,
             shape,
             sweep,
+            reference,
         })
     }
 
@@ -106,6 +110,19 @@ impl Study {
         choose_arm(&self.name(), &self.arms, name)
     }
 
+    /// Index of the reference arm: the arm `differences.csv` pairs every
+    /// other arm against (the scenario's `reference_arm`, else the first).
+    pub fn reference(&self) -> usize {
+        self.reference
+    }
+
+    /// The reference arm the scenario or `--reference-arm` chose (None: the
+    /// first arm, by default).
+    pub fn chosen_reference_arm(&self) -> Option<String> {
+        let chosen = self.loaded.scenario.reference_arm.as_ref()?;
+        Some(chosen.get_ref().clone())
+    }
+
     /// The metrics of `summary.csv`, in order.
     pub fn metrics(&self) -> &[Metric] {
         &self.metrics
@@ -124,6 +141,7 @@ impl Study {
             arms: &self.arms,
             metrics: &self.metrics,
             shape: self.shape,
+            reference: self.reference,
         }
     }
 
@@ -232,6 +250,46 @@ impl Study {
     }
 }
 
+/// The arm names a scenario resolves to (without `[[arm]]`, the one arm
+/// `natural_history`), in scenario order.
+pub fn arm_names_of(s: &Scenario) -> Vec<String> {
+    if s.arm.is_empty() {
+        return vec!["natural_history".into()];
+    }
+    s.arm.iter().map(|a| a.name.get_ref().clone()).collect()
+}
+
+/// Words for an unknown reference arm: what was asked and which arms exist.
+pub fn unknown_reference_arm(name: &str, arms: &[String]) -> String {
+    format!(
+        "{name:?} is not an arm of the scenario: arms are {}",
+        arms.join(", ")
+    )
+}
+
+/// The index of the scenario's `reference_arm` among `arms` (0 without
+/// one); an unknown name is refused at its place in the file (an
+/// override from the command line has no place: an empty span).
+fn reference_arm(l: &LoadedScenario, arms: &[Arm]) -> Result<usize> {
+    let Some(name) = &l.scenario.reference_arm else {
+        return Ok(0);
+    };
+    arms.iter()
+        .position(|a| a.name == *name.get_ref())
+        .ok_or_else(|| {
+            let names: Vec<String> = arms.iter().map(|a| a.name.clone()).collect();
+            Error::Invalid {
+                path: l.origin.clone(),
+                location: (!name.span().is_empty())
+                    .then(|| line_column(&l.text, name.span().start)),
+                message: format!(
+                    "reference_arm = {}",
+                    unknown_reference_arm(name.get_ref(), &names)
+                ),
+            }
+        })
+}
+
 /// An error at a byte offset of the scenario text.
 fn invalid_at(l: &LoadedScenario, offset: usize, message: String) -> Error {
     Error::Invalid {
@@ -300,10 +358,10 @@ fn check_limits(l: &LoadedScenario) -> Result<()> {
 fn resolve_arms(l: &LoadedScenario, drugs: &DrugTable) -> Result<Vec<Arm>> {
     let s = &l.scenario;
     if s.arm.is_empty() {
-        return Ok(vec![Arm {
-            name: "natural_history".into(),
-            plan: None,
-        }]);
+        return Ok(arm_names_of(s)
+            .into_iter()
+            .map(|name| Arm { name, plan: None })
+            .collect());
     }
     s.arm
         .iter()

@@ -23,7 +23,7 @@ use super::Study;
 pub const SHARD_FILE: &str = "shard.crmo";
 const MAGIC: &[u8; 8] = b"CRMOSHRD";
 /// Version of the shard file format; bumped whenever [`ShardFile`] changes.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 /// Slice `index` of `count` (`--shard K/N`, K from 0 like a Slurm array index).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -80,6 +80,9 @@ pub struct StudyIdentity {
     pub patients: u64,
     /// Shards in the split (N).
     pub shards: u32,
+    /// The reference arm chosen by the scenario or `--reference-arm`
+    /// (None: the first arm); the paired differences are taken against it.
+    pub reference_arm: Option<String>,
 }
 
 impl StudyIdentity {
@@ -91,6 +94,7 @@ impl StudyIdentity {
             seed: study.scenario().seed,
             patients: study.scenario().patients,
             shards,
+            reference_arm: study.chosen_reference_arm(),
         }
     }
 }
@@ -261,6 +265,9 @@ pub fn merge_shards(dirs: &[PathBuf]) -> Result<MergedShards> {
     let mut loaded = crate::scenario::parse(&first.scenario_text, &first.scenario_origin)?;
     loaded.scenario.seed = first.identity.seed;
     loaded.scenario.patients = first.identity.patients;
+    if let Some(name) = &first.identity.reference_arm {
+        loaded.scenario.reference_arm = Some(toml::Spanned::new(0..0, name.clone()));
+    }
     let study = Study::resolve(loaded)?;
     let ordered: Vec<usize> = by_index.into_values().collect();
     let mut accs: Vec<Accumulators> = study
@@ -319,6 +326,8 @@ struct ShardManifest {
     seed: u64,
     patients: u64,
     shard: Option<String>,
+    #[serde(default)]
+    reference_arm: Option<String>,
 }
 
 /// Refuses a shard directory whose files are not those its `manifest.json`
@@ -380,6 +389,8 @@ fn check_manifest(dir: &Path, file: &ShardFile, m: &ShardManifest) -> Result<()>
         Some(format!("patients {} against {}", id.patients, m.patients))
     } else if recorded != file.shard.to_string() {
         Some(format!("shard {} against {recorded}", file.shard))
+    } else if m.reference_arm != id.reference_arm {
+        Some("another reference arm".to_string())
     } else {
         None
     };
@@ -416,6 +427,13 @@ fn mismatch(a: &StudyIdentity, b: &StudyIdentity) -> Option<String> {
             b.patients, a.patients
         ));
     }
+    if a.reference_arm != b.reference_arm {
+        return Some(format!(
+            "another reference arm ({} against {})",
+            shown_reference(&b.reference_arm),
+            shown_reference(&a.reference_arm)
+        ));
+    }
     if a.shards != b.shards {
         return Some(format!(
             "another split (N = {} against {})",
@@ -423,6 +441,12 @@ fn mismatch(a: &StudyIdentity, b: &StudyIdentity) -> Option<String> {
         ));
     }
     None
+}
+
+/// A shard's reference arm in a message.
+fn shown_reference(arm: &Option<String>) -> String {
+    arm.as_ref()
+        .map_or_else(|| "the first arm".to_string(), |a| format!("`{a}`"))
 }
 
 impl Study {
@@ -459,6 +483,7 @@ mod tests {
             seed: 1,
             patients: 100,
             shards: 3,
+            reference_arm: None,
         }
     }
 
