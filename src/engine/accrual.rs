@@ -29,8 +29,8 @@
 use crate::scenario::economics::{CostValues, UtilityValues};
 
 use super::events::{EventKind, Observer, StopReason};
-use super::treatment::MAX_DRUGS;
 use super::units::DAYS_PER_YEAR;
+use crate::scenario::limits::MAX_USED_DRUGS as MAX_DRUGS;
 
 /// Cost categories, in the order of [`Accrued::costs`] and of the
 /// `costs_<category>_per_patient` metrics.

@@ -14,6 +14,11 @@ use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
+/// The marker file in every staging directory: it holds the directory's
+/// name. It is not part of the result: the manifest does not list it and
+/// it is removed just before the swap.
+pub const MARKER_FILE: &str = ".crmo-sim-staging";
+
 /// The value of `format` in the manifest of every crmo-sim result.
 pub const RESULT_MARKER: &str = "crmo-sim result v1";
 /// The manifest's file name.
@@ -37,7 +42,7 @@ pub struct Listing {
 pub fn list_result(dir: &Path) -> io::Result<Listing> {
     let mut listing = Listing::default();
     for (rel, kind) in walk(dir)? {
-        if rel == super::staging::MARKER_FILE {
+        if rel == MARKER_FILE {
             continue;
         }
         match kind {

@@ -26,10 +26,7 @@ pub const STAGING_PREFIX: &str = ".crmo-sim-staging.";
 /// These live only inside staging directories, so no other file named like
 /// one is ever removed.
 pub const CHART_PREFIX: &str = ".crmo-sim-chart.";
-/// The marker file in every staging directory: it holds the directory's
-/// name. It is not part of the result: the manifest does not list it and
-/// it is removed just before the swap.
-pub const MARKER_FILE: &str = ".crmo-sim-staging";
+pub use super::ownership::MARKER_FILE;
 /// Age after which another host's staging directory counts as abandoned.
 const FOREIGN_HOST_MAX_AGE_SECONDS: u64 = 24 * 3600;
 

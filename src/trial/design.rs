@@ -8,6 +8,7 @@ use crate::scenario::trial::TrialTable;
 use crate::scenario::LoadedScenario;
 use crate::study::Study;
 
+pub use super::endpoint::BinaryTest;
 use super::endpoint::Endpoint;
 
 /// Default sizes per arm.
@@ -44,15 +45,6 @@ impl Entry {
             Entry::FirstStepFailed => "first_step_failed",
         }
     }
-}
-
-/// The test of a binary endpoint.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BinaryTest {
-    /// Pearson's chi-square without continuity correction (the two-proportion z-test).
-    ChiSquare,
-    /// Fisher's exact test, two-sided.
-    Fisher,
 }
 
 /// Everything the trial runner needs to know, checked.

@@ -18,7 +18,14 @@ use crate::engine::events::{EventKind, Observer};
 use crate::engine::outcome::Outcome;
 use crate::engine::units::DAYS_PER_YEAR;
 
-use super::design::BinaryTest;
+/// The test of a binary endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BinaryTest {
+    /// Pearson's chi-square without continuity correction (the two-proportion z-test).
+    ChiSquare,
+    /// Fisher's exact test, two-sided.
+    Fisher,
+}
 
 /// A year, the 12-month time point (the engine's second checkpoint).
 const TWELVE_MONTHS_DAYS: f64 = DAYS_PER_YEAR;
