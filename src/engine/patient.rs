@@ -173,6 +173,9 @@ struct Sim<'a, 't, O: Observer> {
 }
 
 const NEVER: f64 = f64::INFINITY;
+/// The CRP of every flare when a scenario rules raised CRP out, mg/l: the
+/// middle of the normal values drawn otherwise (0.5 to 9.9).
+const NORMAL_CRP_MG_L: f64 = 5.2;
 /// C8 counts flares over the first 5.3 years from onset [JobDeslandre2001].
 const C8_DAYS: f64 = 5.3 * DAYS_PER_YEAR;
 
@@ -267,7 +270,7 @@ impl<O: Observer> Sim<'_, '_, O> {
         self.frailty = g.frailty.as_ref().map_or(1.0, |d| d.sample(b));
         self.out.frailty = self.frailty;
         for (i, p) in g.p_condition_at_onset.iter().enumerate() {
-            if b.random::<f64>() < *p {
+            if chance(b, *p) {
                 self.out.conditions_at_onset |= Condition::ALL[i].bit();
             }
         }
@@ -280,17 +283,20 @@ impl<O: Observer> Sim<'_, '_, O> {
         let c = &mut self.rng.baseline;
         self.burnout_day = g.resolution.as_ref().map_or(NEVER, |d| d.sample(c));
         self.symptomatic_days_to_dx = g.symptomatic_days_to_diagnosis.sample(c);
-        let u_ltfu: f64 = Exp1.sample(c);
+        // Clocks a scenario leaves inert (no hazard) draw nothing.
         if g.ltfu_per_day > 0.0 {
+            let u_ltfu: f64 = Exp1.sample(c);
             self.ltfu_after_dx_days = u_ltfu / g.ltfu_per_day;
         }
-        self.abnormal_blood_count = c.random::<f64>() < g.values.p_abnormal_blood_count;
+        self.abnormal_blood_count = chance(c, g.values.p_abnormal_blood_count);
         self.draw_diagnosis_route();
 
         for (i, h) in g.condition_per_day.iter().enumerate() {
-            let e: f64 = Exp1.sample(&mut self.rng.baseline);
-            if self.out.conditions_at_onset & Condition::ALL[i].bit() == 0 && *h > 0.0 {
-                self.condition_day[i] = e / h;
+            if *h > 0.0 {
+                let e: f64 = Exp1.sample(&mut self.rng.baseline);
+                if self.out.conditions_at_onset & Condition::ALL[i].bit() == 0 {
+                    self.condition_day[i] = e / h;
+                }
             }
         }
         self.next_condition = self.earliest_condition();
@@ -298,7 +304,8 @@ impl<O: Observer> Sim<'_, '_, O> {
         if extra >= MAX_LESIONS as u64 {
             self.out.limit = Some(Limit::Lesions);
         }
-        self.draw_initial_lesions(1 + extra.min(MAX_LESIONS as u64 - 1) as u32);
+        let presenting = u64::from(chance(&mut self.rng.baseline, g.values.p_lesion_at_onset));
+        self.draw_initial_lesions((presenting + extra.min(MAX_LESIONS as u64 - 1)) as u32);
     }
 
     fn run(&mut self) {
@@ -561,13 +568,24 @@ impl<O: Observer> Sim<'_, '_, O> {
             g.flare_duration.sample(f)
         };
         self.episode_end_day = self.day + natural;
-        let pain = g.pain.sample(f).clamp(1.0, 10.0);
+        // A pain without spread, fever or raised CRP a scenario rules out
+        // draws nothing: a scenario pays only for the features it uses.
+        let pain = if g.values.pain_sd_vas > 0.0 {
+            g.pain.sample(f)
+        } else {
+            g.values.pain_mean_vas
+        }
+        .clamp(1.0, 10.0);
         let fever = chance(f, g.values.p_fever);
         let crp_raised = chance(f, g.values.p_crp_raised);
         let crp = if crp_raised {
             g.crp_raised.sample(f).max(10.0)
-        } else {
+        } else if g.values.p_crp_raised > 0.0 {
             0.5 + 9.4 * f.random::<f64>()
+        } else {
+            // CRP is never raised: the middle of the normal range stands
+            // for the value (it only ever counts as normal).
+            NORMAL_CRP_MG_L
         };
         self.flare = Flare {
             start_day: self.day,

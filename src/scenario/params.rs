@@ -188,6 +188,8 @@ natural_history_params! {
     resolution_median_years: YearsOrNever = 3.0, "assumption from [Jansson2007] (active 21 months) and [JobDeslandre2001] (5.3 years)";
     /// Log-scale spread of the lognormal resolution time.
     resolution_sdlog: SdLog = 1.5, "assumption; with the median, calibrated to C9 [Jansson2007] (IQR 9-52 months)";
+    /// Probability that the presenting flare shows a lesion (the first one at onset). 1 = always, as CRMO presents; 0 with `initial_extra_lesions_mean = 0` and `new_lesions_per_flare = 0` = a course without lesions (the flare process alone), which then draws and tracks nothing for lesions.
+    p_lesion_at_onset: Prob = 1.0, "CRMO presents with at least one bone lesion (definition); 0 only for models of the flare process alone";
     /// Mean number of lesions at onset beyond the first (negative binomial).
     initial_extra_lesions_mean: InitialLesions = 3.0, "[Roderick2016] 3.95 per patient; [Eurofever2018] 4.1 on MRI";
     /// Dispersion (size) of that negative binomial; 1 = geometric.

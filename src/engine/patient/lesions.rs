@@ -28,7 +28,7 @@ impl<O: Observer> Sim<'_, '_, O> {
             let silent = self.rng.lesions.random::<f64>() < self.g.values.p_silent_initial;
             self.add_lesion(!silent);
         }
-        if self.scratch.book.symptomatic.is_empty() {
+        if self.scratch.book.symptomatic.is_empty() && !self.scratch.lesions.is_empty() {
             self.scratch.lesions[0].symptomatic = true;
             self.scratch.book.made_symptomatic(0);
         }
@@ -118,7 +118,12 @@ impl<O: Observer> Sim<'_, '_, O> {
     fn reactivate_lesion(&mut self) {
         let symptomatic = &self.scratch.book.symptomatic;
         let n_symptomatic = symptomatic.len();
-        let k = (self.rng.lesions.random::<f64>() * n_symptomatic as f64) as usize;
+        // With one candidate (or none) the choice draws nothing.
+        let k = if n_symptomatic > 1 {
+            (self.rng.lesions.random::<f64>() * n_symptomatic as f64) as usize
+        } else {
+            0
+        };
         let Some(&i) = symptomatic.get(k.min(n_symptomatic.saturating_sub(1))) else {
             return;
         };
