@@ -100,17 +100,17 @@ impl FromDiagnosisCells {
             }
             let start = s.start_day.max(dx_day) - dx_day;
             let (a, b) = grid.span_after(&mut last, start, s.end_day - dx_day);
-            if a >= b {
-                continue;
-            }
+            debug_assert!(a <= b, "segments run forwards");
+            // Added without a branch, as in `OccupancyCells::add_segments`:
+            // an empty span adds and takes back the same numbers, and the
+            // activity score is 0 outside flares.
+            debug_assert!(s.state == State::Active || s.activity == 0.0);
             let state = s.state as usize;
+            let v = round_nonnegative(s.activity * ACTIVITY_SCALE);
             cells[a].states[state] += 1;
+            cells[a].activity += v;
             cells[b].states[state] -= 1;
-            if s.state == State::Active && s.activity > 0.0 {
-                let v = round_nonnegative(s.activity * ACTIVITY_SCALE);
-                cells[a].activity += v;
-                cells[b].activity -= v;
-            }
+            cells[b].activity -= v;
         }
     }
 

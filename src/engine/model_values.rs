@@ -201,6 +201,22 @@ impl ReplicateModel {
         }
     }
 
+    /// Whether any patient can have a lesion: one at onset or in a later
+    /// flare, in a genotype the cohort has. Without, the lesion layer is compiled out
+    /// of the patient loop (a scenario pays only for the parts it uses).
+    pub fn has_lesions(&self) -> bool {
+        let present = [
+            (&self.sporadic, self.majeed_frac < 1.0),
+            (&self.majeed, self.majeed_frac > 0.0),
+        ];
+        present.iter().any(|&(g, present)| {
+            present
+                && (g.values.p_lesion_at_onset > 0.0
+                    || g.extra_lesions_mix.is_some()
+                    || g.values.new_lesions_per_flare > 0.0)
+        })
+    }
+
     /// Draws a lesion site.
     pub fn draw_site<R: Rng + ?Sized>(&self, rng: &mut R) -> Site {
         let u: f64 = rng.random();

@@ -115,7 +115,10 @@ struct Flare {
 }
 
 /// The mutable state of the patient being simulated.
-struct Sim<'a, 't, O: Observer> {
+/// `L` (lesions): whether the model has a lesion layer at all. Without one
+/// (no lesion at onset, none later) every lesion pass is compiled out of
+/// the loop rather than tested per event.
+struct Sim<'a, 't, O: Observer, const L: bool> {
     m: &'a ReplicateModel,
     g: &'a GenotypeModel,
     rng: Streams,
@@ -160,6 +163,11 @@ struct Sim<'a, 't, O: Observer> {
     condition_day: [f64; 5],
     /// Cached (index, day) of the earliest condition onset; refreshed whenever `condition_day` changes.
     next_condition: (usize, f64),
+    /// The earliest of the rare candidates that come before treatment on a
+    /// tie (imaging, condition onset, loss to follow-up, in that order),
+    /// refreshed whenever one of them changes ([`Sim::refresh_rare`]), so
+    /// the loop compares one candidate for them instead of three.
+    rare: (Next, f64),
     abnormal_blood_count: bool,
     segment_start: f64,
     ltfu_after_dx_days: f64,
@@ -184,6 +192,21 @@ const C8_DAYS: f64 = 5.3 * DAYS_PER_YEAR;
 /// Single-threaded and pure: the result depends only on the model, the
 /// strategy and the patient index.
 pub fn simulate_patient<O: Observer>(
+    m: &ReplicateModel,
+    patient: u64,
+    treatment: Option<&mut TreatmentState<'_>>,
+    scratch: &mut Scratch,
+    obs: &mut O,
+) -> Outcome {
+    if m.has_lesions() {
+        simulate::<O, true>(m, patient, treatment, scratch, obs)
+    } else {
+        simulate::<O, false>(m, patient, treatment, scratch, obs)
+    }
+}
+
+/// [`simulate_patient`] for a model with (`L`) or without a lesion layer.
+fn simulate<O: Observer, const L: bool>(
     m: &ReplicateModel,
     patient: u64,
     mut treatment: Option<&mut TreatmentState<'_>>,
@@ -211,7 +234,7 @@ pub fn simulate_patient<O: Observer>(
     scratch.book.clear();
     scratch.segments.clear();
     scratch.drug_intervals.clear();
-    let mut sim = Sim {
+    let mut sim = Sim::<O, L> {
         m,
         g,
         obs,
@@ -242,6 +265,7 @@ pub fn simulate_patient<O: Observer>(
         ltfu_day: NEVER,
         condition_day: [NEVER; 5],
         next_condition: (0, NEVER),
+        rare: (Next::Imaging, NEVER),
         abnormal_blood_count: false,
         segment_start: 0.0,
         ltfu_after_dx_days: NEVER,
@@ -257,7 +281,7 @@ pub fn simulate_patient<O: Observer>(
     sim.out
 }
 
-impl<O: Observer> Sim<'_, '_, O> {
+impl<O: Observer, const L: bool> Sim<'_, '_, O, L> {
     fn draw_baseline(&mut self, genotype: Genotype) {
         let (m, g) = (self.m, self.g);
         let b = &mut self.rng.baseline;
@@ -300,6 +324,7 @@ impl<O: Observer> Sim<'_, '_, O> {
             }
         }
         self.next_condition = self.earliest_condition();
+        self.refresh_rare();
         self.refresh_flare_hazard();
         if extra >= MAX_LESIONS as u64 {
             self.out.limit = Some(Limit::Lesions);
@@ -360,7 +385,6 @@ impl<O: Observer> Sim<'_, '_, O> {
 
     /// The earliest candidate event (ties go to the one listed first in [`Next`]).
     fn next_event(&self, horizon: f64) -> (Next, f64) {
-        let (cond_i, cond_day) = self.next_condition;
         let treat_day = self
             .treatment
             .as_ref()
@@ -377,12 +401,23 @@ impl<O: Observer> Sim<'_, '_, O> {
             earlier(&mut best, Next::FlareStart, self.flare_start_candidate());
             earlier(&mut best, Next::Resolution, self.resolution_candidate());
         }
-        earlier(&mut best, Next::Imaging, self.next_imaging_day);
-        earlier(&mut best, Next::ConditionOnset(cond_i), cond_day);
-        earlier(&mut best, Next::LostToFollowUp, self.ltfu_day);
+        // The earliest of imaging, condition onset and loss to follow-up
+        // (ties among them already settled in that order): the same choice
+        // as comparing the three here in turn.
+        earlier(&mut best, self.rare.0, self.rare.1);
         earlier(&mut best, Next::Treatment, treat_day);
         earlier(&mut best, Next::Checkpoint, self.next_checkpoint_day);
         best
+    }
+
+    /// Recomputes [`Sim::rare`] after imaging, a condition onset or loss
+    /// to follow-up moved.
+    fn refresh_rare(&mut self) {
+        let (cond_i, cond_day) = self.next_condition;
+        let mut rare = (Next::Imaging, self.next_imaging_day);
+        earlier(&mut rare, Next::ConditionOnset(cond_i), cond_day);
+        earlier(&mut rare, Next::LostToFollowUp, self.ltfu_day);
+        self.rare = rare;
     }
 
     /// The earliest pending condition onset (ties: the lowest index).
@@ -519,7 +554,7 @@ impl<O: Observer> Sim<'_, '_, O> {
         if self.out.diagnosis.is_some() {
             self.out.flares_after_dx += 1;
         }
-        if !at_onset && self.scratch.book.inflamed == 0 {
+        if !at_onset && (!L || self.scratch.book.inflamed == 0) {
             // Disease-free: the last episode had run its natural course and
             // no lesion was inflamed on MRI.
             let inactive_from = self.episode_end_day.max(self.quiet_since);
@@ -537,7 +572,7 @@ impl<O: Observer> Sim<'_, '_, O> {
             self.out.first_relapse_after_dx_day = Some(self.day);
         }
         self.draw_flare_features(at_onset);
-        if !at_onset {
+        if L && !at_onset {
             self.draw_new_lesions();
         }
         self.flare.activity = activity_score(
@@ -629,6 +664,7 @@ impl<O: Observer> Sim<'_, '_, O> {
     fn condition_onset(&mut self, i: usize) {
         self.condition_day[i] = NEVER;
         self.next_condition = self.earliest_condition();
+        self.refresh_rare();
         let c = Condition::ALL[i];
         self.out.conditions_ever |= c.bit();
         self.obs
@@ -699,7 +735,7 @@ impl<O: Observer> Sim<'_, '_, O> {
                 &mut self.scratch.drug_intervals,
             );
             let new = t.effects();
-            let started_clear = self.scratch.book.inflamed == 0;
+            let started_clear = !L || self.scratch.book.inflamed == 0;
             if started_clear {
                 // A drug started with no lesion inflamed: cleared at its start.
                 for (d, clear) in self.mri_clear_day.iter_mut().enumerate() {

@@ -35,7 +35,7 @@ fn nth_visit_day(from: f64, n: u32, every: f64) -> f64 {
     from + f64::from(n) * every
 }
 
-impl<O: Observer> Sim<'_, '_, O> {
+impl<O: Observer, const L: bool> Sim<'_, '_, O, L> {
     pub(super) fn diagnose(&mut self) {
         let sens = self.m.sensitivity_at_diagnosis;
         let mut f = Findings {
@@ -90,6 +90,7 @@ impl<O: Observer> Sim<'_, '_, O> {
         self.ltfu_day = self.day + self.ltfu_after_dx_days;
         self.imaging_visits = 0;
         self.next_imaging_day = self.follow_up_imaging_day();
+        self.refresh_rare();
         self.notify_treatment(TreatmentTrigger::Diagnosis);
     }
 
@@ -105,6 +106,7 @@ impl<O: Observer> Sim<'_, '_, O> {
         }
         self.check_mri_resolution();
         self.next_imaging_day = self.follow_up_imaging_day();
+        self.refresh_rare();
     }
 
     /// C14: for each drug whose first start was 12 months or more before

@@ -20,7 +20,7 @@ use crate::model::{Site, Stage};
 use super::{EventKind, Lesion, Limit, Observer, Sim, NEVER};
 use crate::scenario::limits::MAX_LESIONS;
 
-impl<O: Observer> Sim<'_, '_, O> {
+impl<O: Observer, const L: bool> Sim<'_, '_, O, L> {
     /// The lesions present at onset; at least one is painful (the patient presents with pain).
     pub(super) fn draw_initial_lesions(&mut self, count: u32) {
         self.out.initial_lesions = count;
@@ -149,7 +149,7 @@ impl<O: Observer> Sim<'_, '_, O> {
 
     pub(super) fn check_fractures(&mut self) {
         let p = self.g.values.p_vertebral_fracture_per_flare;
-        if p <= 0.0 {
+        if !L || p <= 0.0 {
             return;
         }
         // One draw per active spinal lesion, in lesion order.
@@ -173,7 +173,7 @@ impl<O: Observer> Sim<'_, '_, O> {
     /// been an event.
     #[inline]
     pub(super) fn catch_up_lesions(&mut self, until: Until) {
-        if !self.scratch.book.active.any_due(until) {
+        if !L || !self.scratch.book.active.any_due(until) {
             return;
         }
         let rules = StageRules {
@@ -217,6 +217,9 @@ impl<O: Observer> Sim<'_, '_, O> {
 
     /// Active painful lesions (for the activity score).
     pub(super) fn painful_active_lesions(&self) -> u32 {
+        if !L {
+            return 0;
+        }
         self.scratch.book.painful_active
     }
 
@@ -250,6 +253,9 @@ impl<O: Observer> Sim<'_, '_, O> {
     /// clinically evident), for the PedCNO core set at a visit.
     pub(super) fn inflamed_lesions(&self) -> InflamedCount {
         let mut c = InflamedCount::default();
+        if !L {
+            return c;
+        }
         for i in self.scratch.book.active.lesions() {
             let l = &self.scratch.lesions[i];
             if !l.is_inflamed() {
