@@ -218,8 +218,18 @@ fn simulate<O: Observer, const L: bool>(
         baseline: key.stream(patient, Purpose::Baseline),
         timing: key.stream(patient, Purpose::FlareTiming),
         features: key.stream(patient, Purpose::FlareFeatures),
-        lesions: key.stream(patient, Purpose::Lesions),
-        imaging: key.stream(patient, Purpose::Imaging),
+        // Without a lesion layer nothing draws from these two: they are
+        // not derived (a fixed generator stands in).
+        lesions: if L {
+            key.stream(patient, Purpose::Lesions)
+        } else {
+            super::rng::unused_stream()
+        },
+        imaging: if L {
+            key.stream(patient, Purpose::Imaging)
+        } else {
+            super::rng::unused_stream()
+        },
     };
     let genotype = if rng.baseline.random::<f64>() < m.majeed_frac {
         Genotype::Majeed

@@ -77,6 +77,13 @@ const PARAMETER_STREAM: u64 = u64::MAX;
 /// Names the economic parameter streams (ASCII "economic").
 const ECONOMICS_STREAM: u64 = 0x6563_6f6e_6f6d_6963;
 
+/// A generator for a purpose the model leaves inert: it is never drawn
+/// from, and costs no derivation from the key.
+#[inline]
+pub(crate) fn unused_stream() -> Stream {
+    Pcg64::new(0, 1)
+}
+
 /// Key material of one (seed, replicate): patient streams are derived from it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReplicateKey([u64; 4]);
