@@ -168,3 +168,54 @@ escalate_when = \"active\"\n[output]\nevents = true\n";
         .collect();
     assert_eq!(sink.order, expected);
 }
+
+/// A part of the model a scenario leaves inert costs nothing and yields
+/// nothing: the two-state scenario (no lesions, fever, conditions, burnout
+/// or loss to follow-up) leaves the metrics resting on those parts empty,
+/// with the reason in their definition, and computes the others; the
+/// reference scenario leaves nothing inert.
+#[test]
+fn metrics_of_inert_parts_are_empty_with_their_reason() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let load = |name: &str, patients: u64| {
+        let path = format!("{root}/scenarios/{name}");
+        let mut loaded = crmo_sim::scenario::load_file(path.as_ref()).unwrap();
+        loaded.scenario.patients = patients;
+        let study = Study::resolve(loaded).unwrap();
+        study.run(&mut NoRows, &|_| {}).unwrap()
+    };
+    let two_state = load("two-state.toml", 2000);
+    let row = |name: &str| {
+        two_state
+            .summary()
+            .iter()
+            .find(|r| r.metric == name)
+            .unwrap_or_else(|| panic!("no row {name}"))
+            .mean
+    };
+    for inert in [
+        "initial_lesions_mean",
+        "fever_per_flare_frac",
+        "resolved_frac",
+    ] {
+        assert!(row(inert).is_nan(), "{inert} is not computed");
+        let m = two_state.metrics.iter().find(|m| m.name == inert).unwrap();
+        assert!(m.inert.is_some(), "{inert} says why");
+    }
+    assert!(row("flares_per_patient") > 10.0);
+    assert!(row("time_in_flare_frac") > 0.1);
+    let definitions = crmo_sim::output::tables::metric_definitions(&two_state.metrics);
+    let lesions = definitions
+        .iter()
+        .find(|d| d.metric == "initial_lesions_mean")
+        .unwrap();
+    assert!(
+        lesions
+            .definition
+            .contains("not computed: the scenario has no lesions"),
+        "{}",
+        lesions.definition
+    );
+    let reference = load("reference.toml", 200);
+    assert!(reference.metrics.iter().all(|m| m.inert.is_none()));
+}

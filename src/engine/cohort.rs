@@ -32,7 +32,7 @@ use super::accum::{
 };
 use super::drugs::DrugTable;
 use super::from_diagnosis::{FromDiagnosis, FromDiagnosisCells};
-use super::metrics::{Metric, MetricLayout};
+use super::metrics::{Inert, Metric, MetricLayout, Part as ModelPart};
 use super::model_values::ReplicateModel;
 use super::patient::{
     simulate_patient, Discard, EventKind, EventLog, Limit, Observer, Outcome, Scratch,
@@ -51,6 +51,63 @@ pub fn metric_layout(scenario: &Scenario, drugs: &DrugTable, arms: &[Arm]) -> Me
         .unwrap_or(0);
     MetricLayout::new(scenario.horizon_years, &drugs.names(), max_steps)
         .with_economics(scenario.economics.is_some())
+        .with_inert(inert_parts(scenario))
+}
+
+/// The parts of the model a scenario leaves inert in every replicate: a
+/// part counts only when its parameters are fixed (not drawn per
+/// replicate) at the value that switches it off and the cohort has no
+/// Majeed patients (whose built-in defaults differ).
+pub fn inert_parts(scenario: &Scenario) -> Inert {
+    use crate::scenario::dist::{Kind, Param};
+    fn fixed_at<K: Kind>(p: &Param<K>, value: f64) -> bool {
+        !p.is_random() && p.central() == value
+    }
+    let nh = &scenario.natural_history;
+    if !fixed_at(&scenario.cohort.majeed_frac, 0.0) {
+        return Inert::NONE;
+    }
+    let lesions = fixed_at(&nh.p_lesion_at_onset, 0.0)
+        && fixed_at(&nh.initial_extra_lesions_mean, 0.0)
+        && fixed_at(&nh.new_lesions_per_flare, 0.0);
+    let conditions = [
+        &nh.p_ppp_at_onset,
+        &nh.p_psoriasis_at_onset,
+        &nh.p_acne_at_onset,
+        &nh.p_ibd_at_onset,
+        &nh.p_arthritis_at_onset,
+    ]
+    .iter()
+    .all(|p| fixed_at(*p, 0.0))
+        && [
+            &nh.ppp_per_year,
+            &nh.psoriasis_per_year,
+            &nh.acne_per_year,
+            &nh.ibd_per_year,
+            &nh.arthritis_per_year,
+        ]
+        .iter()
+        .all(|p| fixed_at(*p, 0.0));
+    [
+        (ModelPart::Lesions, lesions),
+        (ModelPart::Fever, fixed_at(&nh.p_fever, 0.0)),
+        (
+            ModelPart::Fractures,
+            lesions || fixed_at(&nh.p_vertebral_fracture_per_flare, 0.0),
+        ),
+        (ModelPart::Conditions, conditions),
+        (
+            ModelPart::Resolution,
+            fixed_at(&nh.resolution_median_years, f64::INFINITY),
+        ),
+        (
+            ModelPart::LossToFollowUp,
+            fixed_at(&nh.loss_to_follow_up_per_year, 0.0),
+        ),
+    ]
+    .into_iter()
+    .filter(|&(_, inert)| inert)
+    .fold(Inert::NONE, |set, (part, _)| set.with(part))
 }
 
 /// Patients per chunk; part of the determinism contract (do not derive from threads).

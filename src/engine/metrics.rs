@@ -15,6 +15,77 @@ mod natural_history;
 #[cfg(test)]
 mod tests;
 
+/// A part of the model a scenario can leave inert. A metric that rests on
+/// an inert part is not computed: `summary.csv` and `differences.csv`
+/// leave its values empty and `metrics.csv` says why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    /// Lesions: none at onset and none later.
+    Lesions,
+    /// Fever: never in a flare.
+    Fever,
+    /// Vertebral fractures: never (no risk per flare, or no lesions).
+    Fractures,
+    /// Associated conditions: none at onset and none later.
+    Conditions,
+    /// Burnout: the active phase never ends.
+    Resolution,
+    /// Loss to follow-up: never.
+    LossToFollowUp,
+}
+
+impl Part {
+    const ALL: [Part; 6] = [
+        Part::Lesions,
+        Part::Fever,
+        Part::Fractures,
+        Part::Conditions,
+        Part::Resolution,
+        Part::LossToFollowUp,
+    ];
+
+    fn bit(self) -> u8 {
+        1 << self as u8
+    }
+
+    /// Why a metric resting on this part is not computed (for `metrics.csv`).
+    pub fn reason(self) -> &'static str {
+        match self {
+            Part::Lesions => "not computed: the scenario has no lesions (p_lesion_at_onset, initial_extra_lesions_mean and new_lesions_per_flare are 0)",
+            Part::Fever => "not computed: the scenario has no fever (p_fever is 0)",
+            Part::Fractures => "not computed: the scenario has no vertebral fractures (p_vertebral_fracture_per_flare is 0, or no lesions)",
+            Part::Conditions => "not computed: the scenario has no associated conditions (every p_*_at_onset and *_per_year is 0)",
+            Part::Resolution => "not computed: the active phase never ends in the scenario (resolution_median_years is inf)",
+            Part::LossToFollowUp => "not computed: the scenario has no loss to follow-up (loss_to_follow_up_per_year is 0)",
+        }
+    }
+}
+
+/// The parts of the model a scenario leaves inert, as a set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Inert(u8);
+
+impl Inert {
+    /// No part inert.
+    pub const NONE: Inert = Inert(0);
+
+    /// The set with `part` added.
+    pub fn with(self, part: Part) -> Self {
+        Inert(self.0 | part.bit())
+    }
+
+    /// Whether `part` is inert.
+    #[inline(always)]
+    pub fn has(self, part: Part) -> bool {
+        self.0 & part.bit() != 0
+    }
+
+    /// The inert parts.
+    pub fn parts(self) -> impl Iterator<Item = Part> {
+        Part::ALL.into_iter().filter(move |p| self.has(*p))
+    }
+}
+
 /// How a metric is estimated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Estimator {
@@ -41,6 +112,9 @@ pub struct Metric {
     /// (false where the same metric means different things in different
     /// arms, e.g. ladder positions that hold different drugs).
     pub paired: bool,
+    /// The inert part of the model this metric rests on, when the scenario
+    /// leaves it inert: the metric is then not computed.
+    pub inert: Option<Part>,
 }
 
 impl std::fmt::Debug for Metric {
@@ -96,6 +170,10 @@ pub(super) struct About {
 
 /// Walks the metric list in output order (see [`visit`]).
 pub(super) trait Visit {
+    /// The next metric (or group of [`Visit::means`]) rests on `part`, which
+    /// the scenario leaves inert: it is not computed.
+    fn inert(&mut self, _part: Part) {}
+
     /// A mean of `value` over the patients for whom it is Some; `paired`:
     /// whether paired differences between arms mean something.
     fn mean(
@@ -175,6 +253,8 @@ pub struct MetricLayout {
     max_steps: usize,
     /// Costs and QALYs (with `[economics]`).
     economics: bool,
+    /// The parts of the model the scenario leaves inert.
+    inert: Inert,
 }
 
 impl MetricLayout {
@@ -189,6 +269,21 @@ impl MetricLayout {
             drugs: drugs.to_vec(),
             max_steps,
             economics: false,
+            inert: Inert::NONE,
+        }
+    }
+
+    /// The layout in which the metrics resting on `inert` parts are not computed.
+    pub fn with_inert(mut self, inert: Inert) -> Self {
+        self.inert = inert;
+        self
+    }
+
+    /// Tells `v` that the next metric rests on `part`, if it is inert.
+    #[inline(always)]
+    pub(super) fn rests_on<V: Visit>(&self, v: &mut V, part: Part) {
+        if self.inert.has(part) {
+            v.inert(part);
         }
     }
 
@@ -208,16 +303,16 @@ pub fn metrics_for(horizon_years: f64, drugs: &[String], max_steps: usize) -> Ve
 
 /// Every metric of `layout`, in output order.
 pub fn metrics_of(layout: &MetricLayout) -> Vec<Metric> {
-    let mut list = Describe(Vec::new());
+    let mut list = Describe(Vec::new(), None);
     visit(&mut list, layout);
     list.0
 }
 
 /// The metric list as [`Metric`]s.
-struct Describe(Vec<Metric>);
+struct Describe(Vec<Metric>, Option<Part>);
 
 impl Describe {
-    fn push(&mut self, about: About, estimator: Estimator, paired: bool) {
+    fn push(&mut self, about: About, estimator: Estimator, paired: bool, inert: Option<Part>) {
         self.0.push(Metric {
             name: about.name,
             description: about.description,
@@ -225,18 +320,24 @@ impl Describe {
             unit: about.unit,
             population: about.population,
             paired,
+            inert,
         });
     }
 }
 
 impl Visit for Describe {
+    fn inert(&mut self, part: Part) {
+        self.1 = Some(part);
+    }
+
     fn mean(
         &mut self,
         paired: bool,
         about: impl FnOnce() -> About,
         _: impl FnOnce(&Outcome) -> Option<Value>,
     ) {
-        self.push(about(), Estimator::Mean, paired);
+        let inert = self.1.take();
+        self.push(about(), Estimator::Mean, paired, inert);
     }
 
     fn means<const N: usize>(
@@ -245,8 +346,9 @@ impl Visit for Describe {
         about: impl Fn(usize) -> About,
         _: impl FnOnce(&Outcome) -> [Option<Value>; N],
     ) {
+        let inert = self.1.take();
         for k in 0..N {
-            self.push(about(k), Estimator::Mean, paired);
+            self.push(about(k), Estimator::Mean, paired, inert);
         }
     }
 
@@ -255,16 +357,17 @@ impl Visit for Describe {
         about: impl FnOnce() -> About,
         _: impl FnOnce(&Outcome) -> Option<(f64, f64)>,
     ) {
-        self.push(about(), Estimator::Ratio, PAIRED);
+        let inert = self.1.take();
+        self.push(about(), Estimator::Ratio, PAIRED, inert);
     }
 }
 
 /// Walks every metric of `layout` in output order.
 #[inline(always)]
 pub(super) fn visit<V: Visit>(v: &mut V, layout: &MetricLayout) {
-    natural_history::natural_history(v);
+    natural_history::natural_history(v, layout);
     course::course(v);
-    after_diagnosis(v, layout.years);
+    after_diagnosis(v, layout);
     course::activity(v, layout.years);
     if layout.max_steps > 0 {
         treatment(v, &layout.drugs, layout.max_steps);
@@ -372,7 +475,8 @@ fn at_checkpoint(o: &Outcome, i: usize, value: Value) -> Option<Value> {
 
 /// Remission and lesion counts at checkpoints after diagnosis.
 #[inline(always)]
-fn after_diagnosis<V: Visit>(v: &mut V, years: usize) {
+fn after_diagnosis<V: Visit>(v: &mut V, layout: &MetricLayout) {
+    let years = layout.years;
     v.mean(
         PAIRED,
         || {
@@ -416,6 +520,7 @@ fn after_diagnosis<V: Visit>(v: &mut V, years: usize) {
     }
     for y in 1..years + 1 {
         let i = anniversary_index(y);
+        layout.rests_on(v, Part::Lesions);
         v.mean(
             PAIRED,
             || {
@@ -434,6 +539,7 @@ fn after_diagnosis<V: Visit>(v: &mut V, years: usize) {
                 )
             },
         );
+        layout.rests_on(v, Part::Lesions);
         v.mean(
             PAIRED,
             || {

@@ -11,7 +11,7 @@
 //! a [`Stat`]. Ratio metrics go straight to their [`Stat`].
 
 use super::accum::{ReplicateStats, Stat, UnitStat};
-use super::metrics::{self, About, Metric, MetricLayout, Value, Visit};
+use super::metrics::{self, About, Metric, MetricLayout, Part, Value, Visit};
 use super::outcome::Outcome;
 
 /// The metric sums of one chunk, filled patient by patient.
@@ -164,6 +164,7 @@ fn tally<P: Pairs>(
         &mut PatientTally {
             outcome,
             next: 0,
+            skip: false,
             means,
             ratios,
             pairs,
@@ -249,6 +250,8 @@ struct PatientTally<'a, P> {
     outcome: &'a Outcome,
     /// Index of the next metric.
     next: usize,
+    /// The next metric rests on an inert part: it is not computed.
+    skip: bool,
     means: &'a mut [UnitStat],
     ratios: &'a mut [Stat],
     pairs: P,
@@ -279,6 +282,11 @@ impl<P: Pairs> PatientTally<'_, P> {
 
 impl<P: Pairs> Visit for PatientTally<'_, P> {
     #[inline(always)]
+    fn inert(&mut self, _: Part) {
+        self.skip = true;
+    }
+
+    #[inline(always)]
     fn mean(
         &mut self,
         paired: bool,
@@ -286,7 +294,13 @@ impl<P: Pairs> Visit for PatientTally<'_, P> {
         value: impl FnOnce(&Outcome) -> Option<Value>,
     ) {
         let i = self.index();
-        let value = value(self.outcome);
+        // Not computed: no observation, as for a patient outside the
+        // metric's population (the pairs are told so too).
+        let value = if std::mem::take(&mut self.skip) {
+            None
+        } else {
+            value(self.outcome)
+        };
         self.add_mean(i, paired, value);
     }
 
@@ -299,7 +313,12 @@ impl<P: Pairs> Visit for PatientTally<'_, P> {
     ) {
         let first = self.next;
         self.next += N;
-        for (k, value) in values(self.outcome).into_iter().enumerate() {
+        let values = if std::mem::take(&mut self.skip) {
+            [None; N]
+        } else {
+            values(self.outcome)
+        };
+        for (k, value) in values.into_iter().enumerate() {
             self.add_mean(first + k, paired, value);
         }
     }
@@ -311,7 +330,11 @@ impl<P: Pairs> Visit for PatientTally<'_, P> {
         observation: impl FnOnce(&Outcome) -> Option<(f64, f64)>,
     ) {
         let i = self.index();
-        let obs = observation(self.outcome);
+        let obs = if std::mem::take(&mut self.skip) {
+            None
+        } else {
+            observation(self.outcome)
+        };
         if let Some((y, x)) = obs {
             self.ratios[i].add(y, x);
         }

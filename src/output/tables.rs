@@ -97,12 +97,20 @@ pub fn metric_definitions(metrics: &[Metric]) -> Vec<MetricDefinition> {
             metric: m.name.clone(),
             unit: m.unit.into(),
             population: m.population.into(),
-            definition: match m.paired_quantity() {
-                Some("patient rate") => format!(
-                    "{}; differences.csv pairs each patient's own rate between arms",
-                    m.description
-                ),
-                _ => m.description.clone(),
+            definition: {
+                let definition = match m.paired_quantity() {
+                    Some("patient rate") => format!(
+                        "{}; differences.csv pairs each patient's own rate between arms",
+                        m.description
+                    ),
+                    _ => m.description.clone(),
+                };
+                // A metric resting on a part the scenario leaves inert has
+                // empty values; the reason goes with its definition.
+                match m.inert {
+                    Some(part) => format!("{definition}; {}", part.reason()),
+                    None => definition,
+                }
             },
         })
         .collect();

@@ -5,11 +5,13 @@ use crate::model::{Condition, Genotype};
 
 use super::super::model_values::DAYS_PER_YEAR;
 use super::super::patient::Outcome;
-use super::{about, count, flag, real, Value, Visit, ALL, DIAGNOSED, FRACTION, PAIRED};
+use super::{
+    about, count, flag, real, MetricLayout, Part, Value, Visit, ALL, DIAGNOSED, FRACTION, PAIRED,
+};
 
 /// The natural-history metrics (used by every arm).
 #[inline(always)]
-pub(super) fn natural_history<V: Visit>(v: &mut V) {
+pub(super) fn natural_history<V: Visit>(v: &mut V, layout: &MetricLayout) {
     let share_of_all = |name, description| about(name, description, FRACTION, ALL);
     v.mean(
         PAIRED,
@@ -72,6 +74,7 @@ pub(super) fn natural_history<V: Visit>(v: &mut V) {
         },
         |o| Some((o.flare_days, o.observed_days)),
     );
+    layout.rests_on(v, Part::Fever);
     v.ratio(
         || {
             about(
@@ -83,6 +86,7 @@ pub(super) fn natural_history<V: Visit>(v: &mut V) {
         },
         |o| Some((f64::from(o.fevers), f64::from(o.flares))),
     );
+    layout.rests_on(v, Part::Lesions);
     v.mean(
         PAIRED,
         || {
@@ -95,10 +99,12 @@ pub(super) fn natural_history<V: Visit>(v: &mut V) {
         },
         |o| count(o.initial_lesions),
     );
+    layout.rests_on(v, Part::Lesions);
     v.ratio(
         || about("new_lesions_per_flare", "lesions appearing after onset divided by the flares after the one at onset (sum / sum)", "lesions per flare", "flares after the one at onset"),
         |o| Some((f64::from(o.new_lesions), f64::from(o.flares.saturating_sub(1)))),
     );
+    layout.rests_on(v, Part::Fractures);
     v.mean(
         PAIRED,
         || {
@@ -119,12 +125,14 @@ pub(super) fn natural_history<V: Visit>(v: &mut V) {
         },
         |o| flag(o.diagnosis.is_some()),
     );
-    at_diagnosis(v);
+    at_diagnosis(v, layout);
+    layout.rests_on(v, Part::Resolution);
     v.mean(
         PAIRED,
         || share_of_all("resolved_frac", "share resolved by the end of their observation: the disease burnt out (no new flares can start) and the flare running then, if any, has ended"),
         |o| flag(o.resolved_day.is_some() && !o.active_at_end),
     );
+    layout.rests_on(v, Part::LossToFollowUp);
     v.mean(
         PAIRED,
         || {
@@ -140,6 +148,7 @@ pub(super) fn natural_history<V: Visit>(v: &mut V) {
         || share_of_all("active_at_end_frac", "share in a flare at the end of their own observation (loss to follow-up or the horizon); timeseries.csv instead counts patients lost earlier as lost, so its active_frac at the horizon is lower"),
         |o| flag(o.active_at_end),
     );
+    layout.rests_on(v, Part::Conditions);
     v.mean(
         PAIRED,
         || {
@@ -158,6 +167,7 @@ pub(super) fn natural_history<V: Visit>(v: &mut V) {
         ("arthritis", "arthritis", Condition::Arthritis),
     ];
     for (key, name, c) in conditions {
+        layout.rests_on(v, Part::Conditions);
         v.mean(
             PAIRED,
             || {
@@ -175,7 +185,7 @@ pub(super) fn natural_history<V: Visit>(v: &mut V) {
 
 /// The findings at diagnosis.
 #[inline(always)]
-fn at_diagnosis<V: Visit>(v: &mut V) {
+fn at_diagnosis<V: Visit>(v: &mut V, layout: &MetricLayout) {
     v.mean(
         PAIRED,
         || {
@@ -188,15 +198,18 @@ fn at_diagnosis<V: Visit>(v: &mut V) {
         },
         |o| o.diagnosis.map(|d| Value::Real(d.day)),
     );
+    layout.rests_on(v, Part::Lesions);
     v.mean(
         PAIRED,
         || about("lesions_seen_at_diagnosis_mean", "mean lesions seen at diagnosis: symptomatic ones plus silent ones that imaging found", "lesions", DIAGNOSED),
         |o| o.diagnosis.map(|d| Value::Count(d.findings.lesions_seen)),
     );
+    layout.rests_on(v, Part::Lesions);
     v.ratio(
         || about("silent_lesion_share_at_diagnosis", "share of the lesions seen at diagnosis that are clinically silent, pooled (sum / sum; target C3)", FRACTION, "lesions seen at diagnosis"),
         |o| o.diagnosis.map(|d| (f64::from(d.silent_seen), f64::from(d.findings.lesions_seen))),
     );
+    layout.rests_on(v, Part::Lesions);
     v.mean(
         PAIRED,
         || {

@@ -218,3 +218,54 @@ fn pedcno_levels_at_once_match_one_at_a_time() {
     // Both answers occur.
     assert!(responses > 0 && responses < 5000);
 }
+
+/// Every inert part at once.
+fn all_inert() -> Inert {
+    Part::ALL.into_iter().fold(Inert::NONE, Inert::with)
+}
+
+#[test]
+fn metrics_resting_on_inert_parts_are_marked_with_their_reason() {
+    let layout = MetricLayout::new(10.0, &drugs(), 0);
+    let marked = |inert: Inert| -> Vec<String> {
+        metrics_of(&layout.clone().with_inert(inert))
+            .into_iter()
+            .filter(|m| m.inert.is_some())
+            .map(|m| m.name)
+            .collect()
+    };
+    assert!(marked(Inert::NONE).is_empty());
+    assert_eq!(
+        marked(Inert::NONE.with(Part::Fever)),
+        vec!["fever_per_flare_frac"]
+    );
+    let mut expected: Vec<String> = [
+        "fever_per_flare_frac",
+        "initial_lesions_mean",
+        "new_lesions_per_flare",
+        "vertebral_fracture_frac",
+        "lesions_seen_at_diagnosis_mean",
+        "silent_lesion_share_at_diagnosis",
+        "solitary_lesion_frac_at_diagnosis",
+        "resolved_frac",
+        "lost_to_follow_up_frac",
+        "any_condition_at_onset_frac",
+        "ppp_ever_frac",
+        "psoriasis_ever_frac",
+        "acne_ever_frac",
+        "ibd_ever_frac",
+        "arthritis_ever_frac",
+    ]
+    .map(String::from)
+    .to_vec();
+    for y in 1..=9 {
+        expected.push(format!("active_symptomatic_lesions_year_{y}_mean"));
+        expected.push(format!("active_seen_lesions_year_{y}_mean"));
+    }
+    let mut got = marked(all_inert());
+    got.sort_unstable();
+    expected.sort_unstable();
+    assert_eq!(got, expected);
+    // The reason names the parameters that switch the part off.
+    assert!(Part::Lesions.reason().contains("new_lesions_per_flare"));
+}
