@@ -400,39 +400,24 @@ impl<O: Observer, const L: bool> Sim<'_, '_, O, L> {
             .as_ref()
             .map_or(NEVER, |t| t.next_event_day());
         // A chain of strict comparisons in listed order (the same choice as a
-        // fold over a candidate array, without building the array per event),
-        // made without branches: which candidate wins changes from event to
-        // event, which a branch predictor cannot follow.
-        let mut best = Pick {
-            slot: slot::HORIZON,
-            day: horizon,
-        };
+        // fold over a candidate array, without building the array per event).
+        let mut best = (Next::Horizon, horizon);
         // In a flare only its end and diagnosis can come; out of one, only
         // the next flare and resolution (the other two candidates are NEVER).
         if self.in_flare {
-            best.earlier(slot::FLARE_END, self.flare.end_day);
-            best.earlier(slot::DIAGNOSIS, self.diagnosis_candidate());
+            earlier(&mut best, Next::FlareEnd, self.flare.end_day);
+            earlier(&mut best, Next::Diagnosis, self.diagnosis_candidate());
         } else {
-            best.earlier(slot::FLARE_START, self.flare_start_candidate());
-            best.earlier(slot::RESOLUTION, self.resolution_candidate());
+            earlier(&mut best, Next::FlareStart, self.flare_start_candidate());
+            earlier(&mut best, Next::Resolution, self.resolution_candidate());
         }
         // The earliest of imaging, condition onset and loss to follow-up
         // (ties among them already settled in that order): the same choice
         // as comparing the three here in turn.
-        best.earlier(slot::RARE, self.rare.1);
-        best.earlier(slot::TREATMENT, treat_day);
-        best.earlier(slot::CHECKPOINT, self.next_checkpoint_day);
-        let next = match best.slot {
-            slot::FLARE_END => Next::FlareEnd,
-            slot::DIAGNOSIS => Next::Diagnosis,
-            slot::FLARE_START => Next::FlareStart,
-            slot::RESOLUTION => Next::Resolution,
-            slot::RARE => self.rare.0,
-            slot::TREATMENT => Next::Treatment,
-            slot::CHECKPOINT => Next::Checkpoint,
-            _ => Next::Horizon,
-        };
-        (next, best.day)
+        earlier(&mut best, self.rare.0, self.rare.1);
+        earlier(&mut best, Next::Treatment, treat_day);
+        earlier(&mut best, Next::Checkpoint, self.next_checkpoint_day);
+        best
     }
 
     /// Recomputes [`Sim::rare`] after imaging, a condition onset or loss
@@ -809,41 +794,6 @@ fn chance(rng: &mut super::rng::Stream, p: f64) -> bool {
         true
     } else {
         rng.random::<f64>() < p
-    }
-}
-
-/// The candidates of [`Sim::next_event`]: a [`Next`] without its payload,
-/// as a byte that can be selected without a branch.
-mod slot {
-    pub(super) const FLARE_END: u8 = 0;
-    pub(super) const DIAGNOSIS: u8 = 1;
-    pub(super) const FLARE_START: u8 = 2;
-    pub(super) const RESOLUTION: u8 = 3;
-    /// [`super::Sim::rare`]: imaging, a condition onset or loss to follow-up.
-    pub(super) const RARE: u8 = 4;
-    pub(super) const TREATMENT: u8 = 5;
-    pub(super) const CHECKPOINT: u8 = 6;
-    pub(super) const HORIZON: u8 = 7;
-}
-
-/// The earliest candidate so far.
-#[derive(Debug, Clone, Copy)]
-struct Pick {
-    slot: u8,
-    day: f64,
-}
-
-impl Pick {
-    /// Takes `(slot, day)` if it is strictly earlier (ties keep the
-    /// candidate considered first), with a mask and the floating-point
-    /// minimum rather than a jump.
-    #[inline(always)]
-    fn earlier(&mut self, slot: u8, day: f64) {
-        let take = day < self.day;
-        let mask = 0u8.wrapping_sub(u8::from(take));
-        self.slot ^= (self.slot ^ slot) & mask;
-        // `a < b ? a : b` is the minimum instruction (days are never NaN).
-        self.day = if take { day } else { self.day };
     }
 }
 
