@@ -153,8 +153,7 @@ pub fn resolve_with_overrides(
     if let Some(s) = seed {
         loaded.scenario.seed = s;
     }
-    scenario::check_run_size(&loaded.scenario)
-        .map_err(|(_, m)| Error::Usage(format!("{}: with --patients: {m}", loaded.origin)))?;
+    scenario::validate::run_size_with_overrides(&loaded)?;
     Study::resolve(loaded)
 }
 

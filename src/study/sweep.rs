@@ -13,8 +13,9 @@ use std::ops::Range;
 use toml::Value;
 
 use crate::error::{Error, Result};
-use crate::scenario::limits::{check_sweep_size, PointSize, MAX_SWEEP_POINTS as MAX_POINTS};
-use crate::scenario::{line_column, parse, LoadedScenario};
+use crate::scenario::limits::MAX_SWEEP_POINTS as MAX_POINTS;
+use crate::scenario::validate::{self, PointSize};
+use crate::scenario::{parse, LoadedScenario};
 
 use super::Study;
 
@@ -52,12 +53,9 @@ pub struct Sweep {
     pub points: Vec<SweepPoint>,
 }
 
+/// An error at the start of `span` (made by the validation layer).
 fn at(l: &LoadedScenario, span: Range<usize>, message: String) -> Error {
-    Error::Invalid {
-        path: l.origin.clone(),
-        location: Some(line_column(&l.text, span.start)),
-        message,
-    }
+    validate::invalid_at(l, span.start, message)
 }
 
 /// Reads `[sweep]` of a loaded scenario into its grid of studies (None
@@ -130,8 +128,7 @@ pub fn resolve(l: &LoadedScenario) -> Result<Option<Sweep>> {
         .iter()
         .map(|p| PointSize::of(p.study.scenario()))
         .collect();
-    check_sweep_size(l.scenario.arm.len(), &sizes)
-        .map_err(|m| at(l, table.span(), format!("[sweep] is too large: {m}")))?;
+    validate::sweep_size(l, table.span(), l.scenario.arm.len(), &sizes)?;
     let (metric, metric_span) = metric.unwrap_or((DEFAULT_METRIC.into(), table.span()));
     let known: Vec<String> = summary_metric_names(&points[0].study);
     if !known.contains(&metric) {
