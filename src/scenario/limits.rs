@@ -119,6 +119,9 @@ pub fn clip_lines(message: &str) -> String {
 /// memory until `sweep.csv` is written.
 pub const MAX_SWEEP_POINTS: usize = 1_000;
 
+/// Most values of one swept parameter.
+pub const MAX_SWEEP_VALUES: usize = 1000;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -43,13 +43,13 @@ impl Study {
     /// table, the metrics and the accumulator shape. Errors name the file,
     /// line and column.
     pub fn resolve(loaded: LoadedScenario) -> Result<Self> {
-        let reference = validate::resolve(&loaded)?;
+        let checked = validate::resolve(&loaded)?;
         let drugs = DrugTable::of_scenario(&loaded.scenario);
         let arms = resolve_arms(&loaded, &drugs)?;
         let s = &loaded.scenario;
         let metrics = metrics_of(&metric_layout(s, &drugs, &arms));
         let shape = Shape::of(s, drugs.len(), arms.len(), metrics.len());
-        let sweep = sweep::resolve(&loaded)?;
+        let sweep = sweep::resolve(&loaded, checked.sweep.as_ref())?;
         Ok(Study {
             loaded,
             drugs,
@@ -57,7 +57,7 @@ impl Study {
             metrics,
             shape,
             sweep,
-            reference,
+            reference: checked.reference,
         })
     }
 

@@ -20,23 +20,26 @@
 //!    (`--patients`), and the reference arm an option sets
 //!    (`crate::pipeline::set_reference_arm`).
 //! 4. **On resolve** — [`resolve`], run by `Study::resolve` once per
-//!    study, goes through [`RESOLVE_RULES`]: the engine's drug slots and the
-//!    reference arm. They run on the scenario as the command changed it
-//!    (`--reference-arm`, a trial's usual first step put before every
+//!    study, goes through [`RESOLVE_RULES`]: the engine's drug slots, the
+//!    reference arm, the `[sweep]` table (entries, values, no per-patient
+//!    files, grid points). They run on the scenario as the command changed
+//!    it (`--reference-arm`, a trial's usual first step put before every
 //!    ladder), which is why they wait until then.
-//! 5. **Sweeps** — the `[sweep]` table's entries and values are read and
-//!    checked where the grid is built (`study::sweep`, errors made by
-//!    [`invalid_at`]); every grid point is a scenario that goes through
-//!    stages 1-4 itself; then [`sweep_size`] counts all points.
+//! 5. **Sweep grid** — every grid point is a scenario that goes through
+//!    stages 1-4 itself ([`sweep_point`] names the point that fails); then
+//!    [`sweep_size`] counts all points and [`sweep_metric`] finds the
+//!    plotted metric among the points' metrics (`study::sweep` calls them).
 //! 6. **Command designs** — `crmo-sim criteria` adds [`case_mix`]; the
 //!    trial design (`[trial]` with its flags) is checked by `trial::design`,
 //!    which needs the trial's endpoints and the study's arms.
 
 mod size;
+mod sweep;
 mod treatment;
 
 pub(crate) use size::spanned_steps;
 pub use size::{case_mix, run_size_with_overrides, sweep_size, PointSize};
+pub use sweep::{reason, sweep_metric, sweep_point, SweepTable, SweptField};
 
 use crate::error::{Error, Result};
 use crate::scenario::differential::KNOWN_CRITERIA;
@@ -57,10 +60,30 @@ pub const LOAD_RULES: [(&str, Rule); 5] = [
     ("run_size", size::run_size),
 ];
 
+/// What the rules on resolve read from the scenario for the study.
+#[derive(Debug, Clone, Default)]
+pub struct Resolved {
+    /// Index of the reference arm among the arms.
+    pub reference: usize,
+    /// The `[sweep]` table, checked (None without one).
+    pub sweep: Option<SweepTable>,
+}
+
+/// A rule on resolve: passes (filling in what it read), or says where
+/// the scenario breaks it.
+pub type ResolveRule = fn(&LoadedScenario, &mut Resolved) -> Result<()>;
+
 /// The rules a scenario passes when it is resolved into a study, in order.
-pub const RESOLVE_RULES: [(&str, Rule); 2] = [
-    ("engine_limits", size::engine_limits),
-    ("reference_arm", |l| reference_arm(l).map(|_| ())),
+pub const RESOLVE_RULES: [(&str, ResolveRule); 3] = [
+    ("engine_limits", |l, _| size::engine_limits(l)),
+    ("reference_arm", |l, r| {
+        r.reference = reference_arm(l)?;
+        Ok(())
+    }),
+    ("sweep_table", |l, r| {
+        r.sweep = sweep::sweep_table(l)?;
+        Ok(())
+    }),
 ];
 
 /// Runs [`LOAD_RULES`] in order on a scenario just read.
@@ -69,10 +92,13 @@ pub fn validate(l: &LoadedScenario) -> Result<()> {
 }
 
 /// Runs [`RESOLVE_RULES`] in order on a scenario about to become a
-/// study; returns the index of its reference arm.
-pub fn resolve(l: &LoadedScenario) -> Result<usize> {
-    RESOLVE_RULES.iter().try_for_each(|(_, rule)| rule(l))?;
-    reference_arm(l)
+/// study; returns what they read.
+pub fn resolve(l: &LoadedScenario) -> Result<Resolved> {
+    let mut resolved = Resolved::default();
+    for (_, rule) in RESOLVE_RULES {
+        rule(l, &mut resolved)?;
+    }
+    Ok(resolved)
 }
 
 /// An error at a byte offset of the scenario text.
