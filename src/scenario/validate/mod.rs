@@ -16,9 +16,10 @@
 //!    per scenario text, goes through [`LOAD_RULES`]: site weights, the
 //!    treatment (sizes, names, ladders and arms), the onset-age
 //!    distributions' support, `[differential]`, the run size.
-//! 3. **After command-line changes** — [`run_size_with_overrides`]
-//!    (`--patients`), and the reference arm an option sets
-//!    (`crate::pipeline::set_reference_arm`).
+//! 3. **Command-line changes** — [`overrides`] (no `--patients` or
+//!    `--seed` for a field the sweep varies), [`run_size_with_overrides`]
+//!    (the run size with `--patients`) and [`reference_arm_option`]
+//!    (`--reference-arm`, or what a shard records), called by the pipeline.
 //! 4. **On resolve** — [`resolve`], run by `Study::resolve` once per
 //!    study, goes through [`RESOLVE_RULES`]: the engine's drug slots, the
 //!    reference arm, the `[sweep]` table (entries, values, no per-patient
@@ -29,16 +30,19 @@
 //!    stages 1-4 itself ([`sweep_point`] names the point that fails); then
 //!    [`sweep_size`] counts all points and [`sweep_metric`] finds the
 //!    plotted metric among the points' metrics (`study::sweep` calls them).
-//! 6. **Command designs** — `crmo-sim criteria` adds [`case_mix`]; the
-//!    trial design (`[trial]` with its flags) is checked by `trial::design`,
-//!    which needs the trial's endpoints and the study's arms.
+//! 6. **Command designs** — `crmo-sim criteria` adds [`case_mix`];
+//!    `crmo-sim trial` adds [`trial_first_step`] before it puts the usual
+//!    first step before every ladder (stage 4 then checks the ladders it
+//!    made). The rest of the trial design (`[trial]` with its flags: sizes,
+//!    endpoint, level, control arm) is checked by `trial::design`, which
+//!    needs the trial's endpoints and the study's arms.
 
 mod size;
 mod sweep;
 mod treatment;
 
 pub(crate) use size::spanned_steps;
-pub use size::{case_mix, run_size_with_overrides, sweep_size, PointSize};
+pub use size::{case_mix, overrides, run_size_with_overrides, sweep_size, PointSize};
 pub use sweep::{reason, sweep_metric, sweep_point, SweepTable, SweptField};
 
 use crate::error::{Error, Result};
@@ -224,12 +228,44 @@ pub(super) fn differential(s: &LoadedScenario) -> Result<()> {
     Ok(())
 }
 
+/// The usual first step of a `first_step_failed` trial (`drugs`, from
+/// `[trial] first_step`): catalogue drugs or the scenario's `[drugs.NAME]`.
+pub fn trial_first_step(l: &LoadedScenario, drugs: &[String]) -> Result<()> {
+    let known = crate::scenario::treatment::catalogue();
+    let Some(bad) = drugs.iter().find(|d| {
+        !known.iter().any(|c| c.name == d.as_str())
+            && !l.scenario.drugs.iter().any(|(k, _)| k.get_ref() == *d)
+    }) else {
+        return Ok(());
+    };
+    Err(Error::Usage(format!(
+        "{}: [trial] first_step: unknown drug {}: expected a catalogue drug ({}) or one of the scenario's [drugs.NAME] tables",
+        l.origin,
+        crate::scenario::limits::shown(bad),
+        known.iter().map(|c| c.name).collect::<Vec<_>>().join(", ")
+    )))
+}
+
 /// Words for an unknown reference arm: what was asked and which arms exist.
 pub fn unknown_reference_arm(name: &str, arms: &[String]) -> String {
     format!(
         "{name:?} is not an arm of the scenario: arms are {}",
         arms.join(", ")
     )
+}
+
+/// A reference arm set by a command-line option (or recorded by a shard):
+/// one of the scenario's arms, else a usage error.
+pub fn reference_arm_option(l: &LoadedScenario, name: &str) -> Result<()> {
+    let arms = arm_names_of(&l.scenario);
+    if arms.iter().any(|a| a == name) {
+        return Ok(());
+    }
+    Err(Error::Usage(format!(
+        "{}: --reference-arm {}",
+        l.origin,
+        unknown_reference_arm(name, &arms)
+    )))
 }
 
 /// Rule `reference_arm`: the index of the scenario's `reference_arm`

@@ -22,6 +22,32 @@ pub(super) fn run_size(l: &LoadedScenario) -> Result<()> {
     check_run_size(&l.scenario).map_err(|(key, message)| at_key(l, key, message))
 }
 
+/// `--patients` and `--seed` (`patients`, `seed`: given) on a scenario
+/// whose `[sweep]` varies that field: refused, since every grid point sets
+/// its own.
+pub fn overrides(l: &LoadedScenario, patients: bool, seed: bool) -> Result<()> {
+    for (option, key, given) in [
+        ("--patients", "patients", patients),
+        ("--seed", "seed", seed),
+    ] {
+        if given && swept_key(l, key) {
+            return Err(Error::Usage(format!(
+                "{}: {option} cannot be used with a [sweep] of `{key}`: every grid point sets its own {key}; drop {option} or the swept `{key}`",
+                l.origin
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Whether the scenario's `[sweep]` varies the top-level field `key`.
+fn swept_key(l: &LoadedScenario, key: &str) -> bool {
+    l.scenario
+        .sweep
+        .as_ref()
+        .is_some_and(|t| t.get_ref().keys().any(|k| k.get_ref() == key))
+}
+
 /// The run size again after `--patients` (and `--seed`) replaced the
 /// file's values: a usage error, since the file itself was accepted.
 pub fn run_size_with_overrides(l: &LoadedScenario) -> Result<()> {
