@@ -1,5 +1,6 @@
-//! A study: a scenario resolved once into everything a run needs — every
-//! cross-check, the arms, one drug table keyed by name, the metrics and the
+//! A study: a scenario resolved once into everything a run needs — the
+//! validation layer's rules on resolve ([`crate::scenario::validate`]),
+//! the arms, one drug table keyed by name, the metrics and the
 //! accumulator shape. `run`, `check`, `calibrate`, `course`, `gallery`,
 //! `merge`, the benches and the tests all go through [`Study`], so a
 //! scenario `check` accepts is a scenario `run` accepts.

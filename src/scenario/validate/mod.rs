@@ -10,8 +10,8 @@
 //!    while the TOML is read: the kinds of [`crate::scenario::dist`]
 //!    (`Param<Prob>`, `checked_dist`, ...) and the deserializers of
 //!    `scenario`, `treatment` and `economics` refuse a bad value at its own
-//!    line and column; `[economics]` and `[trial]` fields are all checked
-//!    here.
+//!    line and column. Every `[economics]` field is checked here;
+//!    `[trial]` fields only by type (their ranges with the flags, stage 6).
 //! 2. **On load** — [`validate`], run by [`crate::scenario::parse`] once
 //!    per scenario text, goes through [`LOAD_RULES`]: site weights, the
 //!    treatment (sizes, names, ladders and arms), the onset-age
