@@ -196,6 +196,19 @@ impl DifferenceTable {
         table
     }
 
+    /// The table of `metrics` only (the headline metrics of a sweep's
+    /// point, say): the other rows, and the other metrics left out, go.
+    pub fn restricted_to(mut self, metrics: &[&str]) -> DifferenceTable {
+        let kept = |m: &String| metrics.contains(&m.as_str());
+        for (_, lines) in &mut self.groups {
+            lines.retain(|l| kept(&l.metric));
+        }
+        self.groups.retain(|(_, lines)| !lines.is_empty());
+        self.equal.retain(kept);
+        self.without_value.retain(kept);
+        self
+    }
+
     fn push(&mut self, line: Line) {
         let outcome = Outcome::of(&line.metric);
         match self.groups.iter_mut().find(|(o, _)| *o == outcome) {

@@ -250,32 +250,22 @@ fn sweep_plots_section(h: &mut String, dir: &Path) -> Result<()> {
     Ok(())
 }
 
-/// The headline metrics' paired differences of one grid point (nothing with
-/// one arm; every metric is in `differences.csv`).
+/// The headline metrics' paired differences of one grid point, as the
+/// run's report draws its differences table (nothing with one arm; every
+/// metric is in `differences.csv`).
 fn headline_differences(h: &mut String, res: &CohortResult, point: usize) {
     if res.arms.len() < 2 {
         return;
     }
-    let _ = write!(
+    let headline: Vec<&str> = HEADLINE.iter().map(|(metric, _)| *metric).collect();
+    let table = DifferenceTable::of(res).restricted_to(&headline);
+    differences_table(
         h,
-        "<p>Each arm minus <b>{}</b> on the same virtual patients, headline metrics (every metric is in <code>differences.csv</code>).</p>\n<table id=\"differences-table-{point}\"><tr><th>arm</th><th>metric</th><th>mean difference</th><th>95% interval</th></tr>\n",
-        esc(res.reference_arm())
+        &table,
+        res.reference_arm(),
+        &format!("differences-table-{point}"),
     );
-    let diffs = res.differences();
-    for (metric, label) in HEADLINE {
-        for d in diffs.iter().filter(|d| d.metric == metric) {
-            let _ = writeln!(
-                h,
-                "<tr><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{} – {}</td></tr>",
-                esc(&d.arm),
-                esc(label),
-                num(d.mean_difference),
-                num(d.lower_95),
-                num(d.upper_95)
-            );
-        }
-    }
-    h.push_str("</table>\n");
+    differences_left_out(h, &table, &format!("differences-left-out-{point}"));
 }
 
 fn facts(h: &mut String, input: &ReportInput<'_>) {
@@ -339,16 +329,16 @@ fn differences(h: &mut String, res: &CohortResult) {
         return;
     }
     let table = DifferenceTable::of(res);
-    differences_table(h, &table, res.reference_arm());
-    differences_left_out(h, &table);
+    differences_table(h, &table, res.reference_arm(), "differences-table");
+    differences_left_out(h, &table, "differences-left-out");
 }
 
 /// The differences table: a column per compared arm, a heading row per
 /// outcome, a row per metric that differs.
-fn differences_table(h: &mut String, table: &DifferenceTable, reference: &str) {
+fn differences_table(h: &mut String, table: &DifferenceTable, reference: &str, id: &str) {
     let _ = write!(
         h,
-        "<p>Each arm minus <b>{}</b> on the same virtual patients: mean paired difference [95% interval], <i>equal</i> where the arm equals the reference on every patient; rates (†) are paired per patient. Every row is in <code>differences.csv</code>.</p>\n<table id=\"differences-table\"><tr><th>metric</th>",
+        "<p>Each arm minus <b>{}</b> on the same virtual patients: mean paired difference [95% interval], <i>equal</i> where the arm equals the reference on every patient; rates (†) are paired per patient. Every row is in <code>differences.csv</code>.</p>\n<table id=\"{id}\"><tr><th>metric</th>",
         esc(reference)
     );
     for arm in &table.arms {
@@ -376,7 +366,7 @@ fn differences_table(h: &mut String, table: &DifferenceTable, reference: &str) {
 
 /// One sentence naming the metrics the differences table leaves out, and
 /// why (nothing when it leaves none out).
-fn differences_left_out(h: &mut String, table: &DifferenceTable) {
+fn differences_left_out(h: &mut String, table: &DifferenceTable, id: &str) {
     let names = |list: &[String]| {
         list.iter()
             .map(|m| format!("<code>{}</code>", esc(m)))
@@ -399,11 +389,7 @@ fn differences_left_out(h: &mut String, table: &DifferenceTable) {
         ));
     }
     if !parts.is_empty() {
-        let _ = writeln!(
-            h,
-            "<p id=\"differences-left-out\">Left out: {}.</p>",
-            parts.join("; ")
-        );
+        let _ = writeln!(h, "<p id=\"{id}\">Left out: {}.</p>", parts.join("; "));
     }
 }
 
