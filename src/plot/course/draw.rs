@@ -39,15 +39,51 @@ pub fn render_course(
     render_course_with(trace, path, size, style, years, true)
 }
 
+/// What a story adds to a course chart: a title of its own and the events
+/// it points at.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CourseNotes {
+    /// Replaces the title line (the subtitle stays).
+    pub title: Option<String>,
+    /// Events to point at, `(day since onset, label)`: each label sits in
+    /// the pain panel with an arrow down to the pain line at that day.
+    pub marks: Vec<(f64, String)>,
+}
+
+/// [`render_course`] with a story's title and marks.
+pub fn render_course_noted(
+    trace: &CourseTrace,
+    path: &Path,
+    size: (u32, u32),
+    style: Style,
+    years: Option<(f64, f64)>,
+    notes: &CourseNotes,
+) -> Result<()> {
+    render_course_full(trace, path, size, style, years, notes, true)
+}
+
 /// [`render_course`] with or without its text: the PNG without text
 /// differs from the full chart exactly where text is drawn, which is how
 /// the text size of a chart is measured on the image.
 pub fn render_course_with(
     trace: &CourseTrace,
     path: &Path,
+    size: (u32, u32),
+    style: Style,
+    years: Option<(f64, f64)>,
+    with_text: bool,
+) -> Result<()> {
+    let notes = CourseNotes::default();
+    render_course_full(trace, path, size, style, years, &notes, with_text)
+}
+
+fn render_course_full(
+    trace: &CourseTrace,
+    path: &Path,
     (width, height): (u32, u32),
     style: Style,
     years: Option<(f64, f64)>,
+    notes: &CourseNotes,
     with_text: bool,
 ) -> Result<()> {
     struct Chart<'a>(&'a CourseTrace, CourseOptions);
@@ -71,7 +107,14 @@ pub fn render_course_with(
             style.base_px(width, height)
         },
         style,
-        title: Some(if slide {
+        title: Some(if let Some(title) = &notes.title {
+            let sub = if slide {
+                trace.slide_subtitle()
+            } else {
+                format!("{} · {}", trace.title(), trace.summary())
+            };
+            (title.clone(), sub)
+        } else if slide {
             (trace.slide_title(), trace.slide_subtitle())
         } else {
             (
@@ -87,6 +130,7 @@ pub fn render_course_with(
         legend: true,
         years,
         compact: false,
+        marks: notes.marks.clone(),
     };
     crate::plot::render_with(&Chart(trace, opts), path, width, height, with_text)
 }

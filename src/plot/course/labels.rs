@@ -12,7 +12,7 @@ use super::frame::{shown, Chart2d, Frame};
 use super::CourseTrace;
 use crate::engine::model_values::DAYS_PER_YEAR;
 use crate::plot::palette as pal;
-use crate::plot::{anchored, text, DrawResult};
+use crate::plot::{anchored, bold, text, DrawResult};
 
 /// A box in backend pixels: `(x0, y0, x1, y1)`, inclusive.
 pub(crate) type Rect = (i32, i32, i32, i32);
@@ -141,8 +141,10 @@ pub(crate) fn place_labels(
 }
 
 /// Labels of the vertical lines (diagnosis with its criteria, resolution,
-/// loss to follow-up, new conditions), from `label_y` (data units, the
-/// middle of the first row) down, clear of each other and of `taken`.
+/// loss to follow-up, new conditions) and of a story's marks, from
+/// `label_y` (data units, the middle of the first row) down, clear of each
+/// other and of `taken`. A story's mark is bold, with an arrow from its
+/// label down to the pain line at its day.
 pub(crate) fn draw_line_labels<DB: DrawingBackend>(
     chart: &Chart2d<'_, DB>,
     panel: &DrawingArea<DB, Shift>,
@@ -155,17 +157,30 @@ where
     DB::ErrorType: 'static,
 {
     let label = text(f.opt.text_px(0.85));
-    let mut labels = line_labels(t, f.opt.slide_layout());
+    let mark_style = bold(f.opt.text_px(0.85));
+    // A story's marks first: they get the top rows.
+    let mut labels: Vec<(f64, String, RGBColor, bool)> = f
+        .opt
+        .marks
+        .iter()
+        .map(|(d, s)| (*d, s.clone(), pal::BLACK, true))
+        .collect();
+    labels.extend(
+        line_labels(t, f.opt.slide_layout())
+            .into_iter()
+            .map(|(d, s, c)| (d, s, c, false)),
+    );
     labels.retain(|l| shown(f.opt, l.0));
-    labels.sort_by(|a, b| a.0.total_cmp(&b.0));
+    labels.sort_by(|a, b| b.3.cmp(&a.3).then(a.0.total_cmp(&b.0)));
     let xs = chart.plotting_area().get_x_axis_pixel_range();
     let ys = chart.plotting_area().get_y_axis_pixel_range();
     let mut sized = Vec::new();
-    for (d, s, _) in &labels {
+    for (d, s, _, arrow) in &labels {
         let (x, _) = chart.backend_coord(&(d / DAYS_PER_YEAR, label_y));
+        let style = if *arrow { &mark_style } else { &label };
         sized.push(LineLabel {
             x,
-            size: panel.estimate_text_size(s, &label)?,
+            size: panel.estimate_text_size(s, style)?,
         });
     }
     let first_h = sized.first().map_or(0, |l| l.size.1 as i32);
@@ -175,12 +190,23 @@ where
         right: xs.end,
         top: (y_mid - first_h / 2).max(ys.start),
         bottom: ys.end,
-        gap: 4,
+        gap: 4 + (f.px * 0.3) as i32,
     };
     let base = panel.get_base_pixel();
-    for ((_, s, c), spot) in labels.iter().zip(place_labels(&sized, taken, room)) {
-        let Some((r, _)) = spot else { continue };
-        if f.opt.slide_layout() {
+    let spots = place_labels(&sized, taken, room);
+    for ((d, s, c, arrow), spot) in labels.iter().zip(&spots) {
+        let Some((r, flip)) = spot else { continue };
+        if *arrow {
+            let (x, _) = chart.backend_coord(&(d / DAYS_PER_YEAR, 0.0));
+            let (_, y) = chart.backend_coord(&(0.0, pain_at(t, *d)));
+            draw_arrow(
+                panel,
+                f,
+                (x - base.0, r.1 - base.1),
+                (x - base.0, y - base.1),
+            )?;
+        }
+        if f.opt.slide_layout() || *arrow {
             // Slide text is large: keep the other lines from running through it.
             panel.draw(&Rectangle::new(
                 [
@@ -190,12 +216,54 @@ where
                 WHITE.mix(0.85).filled(),
             ))?;
         }
+        let style = if *arrow { &mark_style } else { &label };
+        let _ = flip;
         panel.draw_text(
             s,
-            &anchored(label.color(c), HPos::Left, VPos::Top),
+            &anchored(style.clone().color(c), HPos::Left, VPos::Top),
             (r.0 - base.0, r.1 - base.1),
         )?;
     }
+    Ok(())
+}
+
+/// The pain line's height at `day`: the flare's pain during a flare, else 0.
+fn pain_at(t: &CourseTrace, day: f64) -> f64 {
+    t.flares
+        .iter()
+        .find(|fl| fl.start_day <= day && day <= fl.end_day)
+        .map_or(0.0, |fl| fl.pain)
+}
+
+/// An arrow down from `from` (the top of a label's line) to just above
+/// `to` (panel pixels): a line and a filled head.
+fn draw_arrow<DB: DrawingBackend>(
+    panel: &DrawingArea<DB, Shift>,
+    f: &Frame,
+    from: (i32, i32),
+    to: (i32, i32),
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    let head = (f.px * 0.45) as i32;
+    let tip = (to.0, to.1 - f.line(2) as i32 - 2);
+    if tip.1 - from.1 < head * 2 {
+        return Ok(());
+    }
+    let colour = pal::BLACK;
+    panel.draw(&PathElement::new(
+        vec![from, (tip.0, tip.1 - head)],
+        colour.stroke_width(f.line(2)),
+    ))?;
+    panel.draw(&Polygon::new(
+        vec![
+            (tip.0 - head / 2, tip.1 - head),
+            (tip.0 + head / 2, tip.1 - head),
+            tip,
+        ],
+        colour.filled(),
+    ))?;
     Ok(())
 }
 

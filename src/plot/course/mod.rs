@@ -593,6 +593,11 @@ impl CourseSim {
         Ok((outcome, log, scratch.segments))
     }
 
+    /// The replicate's share of Majeed patients.
+    pub fn majeed_frac(&self) -> f64 {
+        self.model.majeed_frac
+    }
+
     /// The arm's name.
     pub fn arm_name(&self) -> &str {
         &self.arm.name
