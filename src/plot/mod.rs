@@ -508,6 +508,9 @@ fn legend_metrics(px: f64) -> (i32, i32, i32) {
     ((px * 1.6) as i32, (px * 0.5) as i32, (px * 1.4) as i32)
 }
 
+/// Height of a legend row, times the text size (the text is about 1.16).
+const LEGEND_ROW: f64 = 1.35;
+
 /// Rows a legend takes in `area` (see [`draw_legend`]).
 pub(crate) fn legend_rows<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
@@ -530,7 +533,7 @@ where
     DB::ErrorType: 'static,
 {
     let rows = layout_legend(area, entries, px)?;
-    Ok((rows.len() as f64 * px * 1.5) as u32)
+    Ok((rows.len() as f64 * px * LEGEND_ROW) as u32)
 }
 
 /// Draws a legend as entries flowing left to right, wrapping into rows,
@@ -546,7 +549,7 @@ where
     let (w, _) = area.dim_in_pixel();
     let style = anchored(text(px), HPos::Left, VPos::Center);
     let (sw, gap, sep) = legend_metrics(px);
-    let row_h = px * 1.5;
+    let row_h = px * LEGEND_ROW;
     for (r, (row, width)) in layout_legend(area, entries, px)?.iter().enumerate() {
         let mut x = (w as i32 - width) / 2;
         let y = (row_h / 2.0 + r as f64 * row_h) as i32;

@@ -66,6 +66,9 @@ impl Plot<'_> {
         let body = &body;
         let mut chart = ChartBuilder::on(body)
             .margin(self.gap(px, 1.0, 0.7))
+            // On slides only room for the half of the top tick label above the frame.
+            .margin_top(self.gap(px, 1.0, 0.5))
+            .margin_bottom(self.gap(px, 1.0, 0.1))
             .x_label_area_size(self.gap(px, 3.0, 2.3))
             .y_label_area_size((px * 4.5) as u32)
             .build_cartesian_2d(0.0..months, 0.0..1.02)?;
@@ -145,12 +148,18 @@ impl Plot<'_> {
 
     /// The drug-exposure axes: years since onset against the share on a
     /// drug, with the effect window of courses named on paper.
-    fn exposure_mesh<DB: DrawingBackend>(&self, chart: &mut Chart2d<'_, DB>, px: f64) -> DrawResult
+    fn exposure_mesh<DB: DrawingBackend>(
+        &self,
+        chart: &mut Chart2d<'_, DB>,
+        px: f64,
+        names_time: bool,
+    ) -> DrawResult
     where
         DB::ErrorType: 'static,
     {
         let labels = self.labels(chart, px);
-        draw_percent_mesh(chart, px, labels, "years since onset", "")
+        let x_desc = if names_time { "years since onset" } else { "" };
+        draw_percent_mesh(chart, px, labels, x_desc, "")
     }
 
     pub(super) fn drug_exposure<DB: DrawingBackend>(
@@ -177,7 +186,7 @@ impl Plot<'_> {
                 .x_label_area_size(self.gap(px, 3.0, 2.3))
                 .y_label_area_size((px * 4.5) as u32)
                 .build_cartesian_2d(0.0..years, 0.0..1.0)?;
-            self.exposure_mesh(&mut chart, px)?;
+            self.exposure_mesh(&mut chart, px, true)?;
             no_data(
                 &chart,
                 body,
@@ -213,10 +222,10 @@ impl Plot<'_> {
                 .caption(&self.res.arms[a], bold(px * 1.05))
                 .margin(self.gap(px, 0.8, 0.7))
                 .margin_right(self.gap(px, 1.0, 1.0))
-                .x_label_area_size(self.gap(px, 3.0, 2.3))
+                .x_label_area_size(self.x_area(px, self.names_time(a)))
                 .y_label_area_size((px * 3.2) as u32)
                 .build_cartesian_2d(0.0..years, 0.0..ymax)?;
-            self.exposure_mesh(&mut chart, px)?;
+            self.exposure_mesh(&mut chart, px, self.names_time(a))?;
             for (d, row) in rows.iter().enumerate() {
                 if row.iter().all(|&v| v == 0.0) {
                     continue;
@@ -415,6 +424,10 @@ where
 /// At most this many censoring ticks per curve (one per 1/60 of the axis).
 const CENSOR_BINS: f64 = 60.0;
 
+/// The heading of the numbers at risk beside a slide's Kaplan–Meier plot
+/// (the months stand below it).
+const AT_RISK: &str = "at risk at month";
+
 /// The table beside a slide's Kaplan–Meier plot: one row per arm.
 struct SideTable {
     /// Column headers (first header row: bold group names; second: the
@@ -521,9 +534,9 @@ impl Plot<'_> {
         DB::ErrorType: 'static,
     {
         let small = px * 0.9;
-        let step = risk_step(months, 2.0);
+        let step = risk_step(months, 3.0);
         let times: Vec<f64> = if self.at_risk {
-            (0..3)
+            (0..4)
                 .map(|i| i as f64 * step)
                 .filter(|&m| m <= months + 1e-9)
                 .collect()
@@ -571,12 +584,12 @@ impl Plot<'_> {
         let first_num = 1 + usize::from(named);
         if !times.is_empty() {
             let (from, to) = (first_num, first_num + times.len());
-            let need = width_of("at risk", true)? + pad;
+            let need = width_of(AT_RISK, true)? + pad;
             let have: u32 = cols[from..to].iter().sum();
             if need > have {
                 cols[to - 1] += need - have;
             }
-            groups.push((from, to, "at risk".to_string()));
+            groups.push((from, to, AT_RISK.to_string()));
         }
         let last = cols.len() - 1;
         let need = width_of("median", true)? + pad;

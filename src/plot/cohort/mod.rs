@@ -218,7 +218,7 @@ impl Figure for Plot<'_> {
         let (w, h) = root.dim_in_pixel();
         let px = self.style.cap_px(w, h);
         let title = self.title();
-        let top = draw_title(root, title, &self.subtitle, px * 1.4)?;
+        let top = draw_title(root, title, &self.subtitle, px * self.factor(1.4, 1.25))?;
         let body = root.split_vertically(top).1;
         let mut entries = self.legend(true);
         // On slides the Kaplan–Meier arms go beside the plot (with their
@@ -234,10 +234,10 @@ impl Figure for Plot<'_> {
         let body = if entries.is_empty() {
             body
         } else {
-            let lh = legend_height(&body, &entries, px)? + (px * 0.8) as u32;
+            let lh = legend_height(&body, &entries, px)? + self.gap(px, 0.8, 0.4);
             let (_, bh) = body.dim_in_pixel();
             let (upper, lower) = body.split_vertically(bh.saturating_sub(lh));
-            draw_legend(&lower.margin((px * 0.4) as u32, 0, 0, 0), &entries, px)?;
+            draw_legend(&lower.margin(self.gap(px, 0.4, 0.2), 0, 0, 0), &entries, px)?;
             upper
         };
         match self.kind {
@@ -502,7 +502,7 @@ impl Plot<'_> {
                 .caption(&self.res.arms[a], super::bold(px * 1.05))
                 .margin(self.gap(px, 0.8, 0.7))
                 .margin_right(self.gap(px, 1.0, 1.0))
-                .x_label_area_size(self.gap(px, 3.0, 2.3))
+                .x_label_area_size(self.x_area(px, self.names_time(a)))
                 .y_label_area_size((px * 3.2) as u32)
                 .build_cartesian_2d(0.0..years, 0.0..1.0)?;
             let mut lower = vec![0.0; xs.len()];
@@ -524,12 +524,28 @@ impl Plot<'_> {
                 .y_labels(ny)
                 .label_style(text(px * 0.9))
                 .axis_desc_style(text(px))
-                .x_desc("years since onset")
+                .x_desc(if self.names_time(a) {
+                    "years since onset"
+                } else {
+                    ""
+                })
                 .x_label_formatter(&|v| fmt_tick(*v))
                 .y_label_formatter(&|v| super::fmt_percent(*v))
                 .draw()?;
         }
         Ok(())
+    }
+
+    /// Whether arm panel `a` names its time axis: on slides only the
+    /// bottom row of the grid does, so the panels keep their room.
+    pub(crate) fn names_time(&self, a: usize) -> bool {
+        let n = self.res.arms.len();
+        self.style == Style::Paper || a + panel_cols(n) >= n
+    }
+
+    /// The x label area of a panel: tick labels and, if `named`, the axis name.
+    pub(crate) fn x_area(&self, px: f64, named: bool) -> u32 {
+        self.gap(px, 3.0, if named { 2.3 } else { 1.2 })
     }
 
     /// One panel per state (those anybody is in), the arms overlaid as lines.
