@@ -212,11 +212,17 @@ impl Story {
                     .drug_spans
                     .iter()
                     .find(|s| usize::from(s.step) + 1 == ladder_len)?;
+                // Up by escalation only, and no adverse event at all: the
+                // adverse-event story tells those.
                 let climbed = t
                     .drug_spans
                     .iter()
                     .filter(|s| s.start_day < top.start_day)
-                    .all(|s| s.stop == Some(StopReason::Escalation));
+                    .all(|s| s.stop == Some(StopReason::Escalation))
+                    && !t
+                        .drug_spans
+                        .iter()
+                        .any(|s| s.stop == Some(StopReason::AdverseEvent));
                 (climbed && responds_to(t, top)).then_some(())?;
                 Some(Told {
                     why: format!(
