@@ -461,8 +461,10 @@ pub(crate) enum Swatch {
     Diamond(RGBColor),
     /// A short vertical tick (a censoring mark).
     Tick(RGBColor),
-    /// A square (outlined, thick).
+    /// A filled square.
     Square(RGBColor),
+    /// A right-pointing triangle.
+    RightTriangle(RGBColor),
     /// Three boxes side by side (lesion stages, darkest first).
     Stages([RGBColor; 3]),
 }
@@ -505,7 +507,7 @@ where
 
 /// Swatch width, swatch-to-label gap and entry separation for text size `px`.
 fn legend_metrics(px: f64) -> (i32, i32, i32) {
-    ((px * 1.6) as i32, (px * 0.5) as i32, (px * 1.4) as i32)
+    ((px * 1.3) as i32, (px * 0.4) as i32, (px * 1.1) as i32)
 }
 
 /// Height of a legend row, times the text size (the text is about 1.16).
@@ -567,6 +569,11 @@ where
 /// with `EmptyElement::at`).
 pub(crate) fn down_triangle(r: i32, style: ShapeStyle) -> Polygon<(i32, i32)> {
     Polygon::new(vec![(-r, -r * 3 / 4), (r, -r * 3 / 4), (0, r)], style)
+}
+
+/// A right-pointing triangle of "radius" `r` around (0, 0), in pixels.
+pub(crate) fn right_triangle(r: i32, style: ShapeStyle) -> Polygon<(i32, i32)> {
+    Polygon::new(vec![(-r * 3 / 4, -r), (-r * 3 / 4, r), (r, 0)], style)
 }
 
 /// A diamond of "radius" `r` around (0, 0), in pixels.
@@ -642,8 +649,11 @@ where
         Swatch::Square(c) => {
             area.draw(&Rectangle::new(
                 [(mid.0 - r, y - r), (mid.0 + r, y + r)],
-                c.stroke_width(3),
+                c.filled(),
             ))?;
+        }
+        Swatch::RightTriangle(c) => {
+            area.draw(&(EmptyElement::at(mid) + right_triangle(r + 2, c.filled())))?;
         }
         Swatch::Stages(cs) => {
             let third = sw / 3;

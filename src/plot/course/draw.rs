@@ -215,7 +215,7 @@ where
     }
     // The legend's room is set by all its entries; on slides it is drawn
     // after the panels, with the entries of the lesions they drew.
-    let entries = course_legend(t, opt);
+    let entries = slide_fit(&body, course_legend(t, opt), opt)?;
     let lh = legend_height(&body, &entries, px)? + (px * 0.6) as u32;
     let (_, bh) = body.dim_in_pixel();
     let (upper, lower) = body.split_vertically(bh.saturating_sub(lh));
@@ -225,7 +225,35 @@ where
         return draw_panels(&upper, t, opt).map(|_| ());
     }
     let drawn = draw_panels(&upper, t, opt)?;
-    draw_legend(&lower, &course_legend_of(t, opt, &drawn), px)
+    let entries = slide_fit(&lower, course_legend_of(t, opt, &drawn), opt)?;
+    draw_legend(&lower, &entries, px)
+}
+
+/// Entries a slide's legend may leave out, in this order, while it takes
+/// more than two rows: the pain line (the panel is named "pain" and it is
+/// its only black line).
+const SLIDE_OPTIONAL: [&str; 1] = ["pain"];
+
+/// The legend of a slide in at most two rows where leaving out
+/// [`SLIDE_OPTIONAL`] entries achieves it; other charts keep every entry.
+fn slide_fit<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    mut entries: Vec<(crate::plot::Swatch, String)>,
+    opt: &CourseOptions,
+) -> DrawResult<Vec<(crate::plot::Swatch, String)>>
+where
+    DB::ErrorType: 'static,
+{
+    if !opt.slide_layout() {
+        return Ok(entries);
+    }
+    for label in SLIDE_OPTIONAL {
+        if crate::plot::legend_rows(area, &entries, opt.px)? <= 2 {
+            break;
+        }
+        entries.retain(|e| e.1 != label);
+    }
+    Ok(entries)
 }
 
 /// Draws the panels; returns which lesions they drew.
@@ -476,8 +504,22 @@ where
                 + crate::plot::diamond(r, pal::REDDISH_PURPLE.filled()),
         ))?;
     }
-    let marks = draw_imaging(&mut chart, panel, t, f)?;
-    draw_line_labels(&chart, panel, t, f, (ymax + 10.0) / 2.0, &marks)?;
+    // Labels keep clear of the CRP and fever marks as well as the imaging.
+    let mut taken: Vec<super::labels::Rect> = Vec::new();
+    for fl in &flares {
+        let Some((a, b)) = clip(f, fl.start_day, fl.end_day) else {
+            continue;
+        };
+        let (x, y) = chart.backend_coord(&((a + b) / 2.0, fl.crp_mg_l / crp_max * 10.0));
+        taken.push((x - r, y - r, x + r, y + r));
+        if fl.fever && shown(f.opt, fl.start_day) {
+            let (x, y) = chart.backend_coord(&(fl.start_day / DAYS_PER_YEAR, fl.pain + 0.8));
+            taken.push((x - r, y - r, x + r, y + r));
+        }
+    }
+    let marks = draw_imaging(&mut chart, panel, t, f, &taken)?;
+    taken.extend(marks);
+    draw_line_labels(&chart, panel, t, f, (ymax + 10.0) / 2.0, &taken)?;
     panel_name(panel, &chart, "pain", px)?;
     Ok(())
 }

@@ -21,13 +21,15 @@ fn intersects(a: &Rect, b: &Rect) -> bool {
     a.0 <= b.2 && b.0 <= a.2 && a.1 <= b.3 && b.1 <= a.3
 }
 
-/// Draws the imaging visits along the bottom of the pain panel; returns
-/// the boxes of the squares and their `+n` texts.
+/// Draws the imaging visits along the bottom of the pain panel, each `+n`
+/// clear of the other marks and of `avoid` (CRP and fever marks) where
+/// there is room; returns the boxes of the squares and their `+n` texts.
 pub(crate) fn draw_imaging<DB: DrawingBackend>(
     chart: &mut Chart2d<'_, DB>,
     panel: &DrawingArea<DB, Shift>,
     t: &CourseTrace,
     f: &Frame,
+    avoid: &[Rect],
 ) -> Result<Vec<Rect>, DrawingAreaErrorKind<DB::ErrorType>>
 where
     DB::ErrorType: 'static,
@@ -64,9 +66,15 @@ where
         let right = (square.2 + 3, y - th / 2, square.2 + 3 + tw, y + th / 2);
         let left = (square.0 - 3 - tw, y - th / 2, square.0 - 3, y + th / 2);
         let above = (x - tw / 2, square.1 - 2 - th, x + tw / 2, square.1 - 2);
-        let fits =
-            |r: &Rect| r.0 >= xs.start && r.2 <= xs.end && !boxes.iter().any(|b| intersects(b, r));
-        let spot = [right, left].into_iter().find(|r| fits(r)).unwrap_or(above);
+        let fits = |r: &Rect| {
+            r.0 >= xs.start
+                && r.2 <= xs.end
+                && !boxes.iter().chain(avoid).any(|b| intersects(b, r))
+        };
+        let spot = [right, left, above]
+            .into_iter()
+            .find(|r| fits(r))
+            .unwrap_or(above);
         panel.draw_text(
             &txt,
             &anchored(label.clone(), HPos::Left, VPos::Top),
@@ -197,13 +205,15 @@ where
     for ((d, s, c, arrow), spot) in labels.iter().zip(&spots) {
         let Some((r, flip)) = spot else { continue };
         if *arrow {
+            // From the label's side facing the event to the pain line there.
             let (x, _) = chart.backend_coord(&(d / DAYS_PER_YEAR, 0.0));
             let (_, y) = chart.backend_coord(&(0.0, pain_at(t, *d)));
+            let tail = (if *flip { r.2 + 3 } else { r.0 - 3 }, (r.1 + r.3) / 2);
             draw_arrow(
                 panel,
                 f,
-                (x - base.0, r.1 - base.1),
-                (x - base.0, y - base.1),
+                (tail.0 - base.0, tail.1 - base.1),
+                (x - base.0, y - base.1 - f.line(2) as i32),
             )?;
         }
         if f.opt.slide_layout() || *arrow {
@@ -217,7 +227,6 @@ where
             ))?;
         }
         let style = if *arrow { &mark_style } else { &label };
-        let _ = flip;
         panel.draw_text(
             s,
             &anchored(style.clone().color(c), HPos::Left, VPos::Top),
@@ -235,8 +244,8 @@ fn pain_at(t: &CourseTrace, day: f64) -> f64 {
         .map_or(0.0, |fl| fl.pain)
 }
 
-/// An arrow down from `from` (the top of a label's line) to just above
-/// `to` (panel pixels): a line and a filled head.
+/// An arrow from `from` to `to` (panel pixels): a line and a filled head
+/// whose tip is at `to`.
 fn draw_arrow<DB: DrawingBackend>(
     panel: &DrawingArea<DB, Shift>,
     f: &Frame,
@@ -246,22 +255,26 @@ fn draw_arrow<DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
-    let head = (f.px * 0.45) as i32;
-    let tip = (to.0, to.1 - f.line(2) as i32 - 2);
-    if tip.1 - from.1 < head * 2 {
+    let head = f.px * 0.5;
+    let (dx, dy) = (f64::from(to.0 - from.0), f64::from(to.1 - from.1));
+    let len = dx.hypot(dy);
+    if len < head * 1.5 {
         return Ok(());
     }
+    let (ux, uy) = (dx / len, dy / len);
+    let at = |along: f64, across: f64| -> (i32, i32) {
+        (
+            (f64::from(to.0) - ux * along - uy * across).round() as i32,
+            (f64::from(to.1) - uy * along + ux * across).round() as i32,
+        )
+    };
     let colour = pal::BLACK;
     panel.draw(&PathElement::new(
-        vec![from, (tip.0, tip.1 - head)],
+        vec![from, at(head * 0.8, 0.0)],
         colour.stroke_width(f.line(2)),
     ))?;
     panel.draw(&Polygon::new(
-        vec![
-            (tip.0 - head / 2, tip.1 - head),
-            (tip.0 + head / 2, tip.1 - head),
-            tip,
-        ],
+        vec![to, at(head, head * 0.45), at(head, -head * 0.45)],
         colour.filled(),
     ))?;
     Ok(())
@@ -296,7 +309,7 @@ fn line_labels(t: &CourseTrace, short: bool) -> Vec<(f64, String, RGBColor)> {
         labels.push((d, "lost to follow-up".into(), RGBColor(0x55, 0x55, 0x55)));
     }
     for (d, c) in &t.condition_onsets {
-        labels.push((*d, format!("{} starts", c.as_str()), pal::REDDISH_PURPLE));
+        labels.push((*d, format!("{} starts", c.words()), pal::REDDISH_PURPLE));
     }
     labels
 }
