@@ -142,7 +142,7 @@ impl Story {
                         year(t.end_day)
                     ),
                     measures: vec![months, t.diagnosis_day? / DAYS_PER_MONTH],
-                    marks: vec![(f.end_day, "the only flare ends".into())],
+                    marks: vec![(f.start_day, "the only flare".into())],
                 })
             }
             Story::Relapsing => {

@@ -397,8 +397,7 @@ where
             // diamond: escalation points on to the next step.
             Some(StopReason::Escalation) => {
                 chart.draw_series(std::iter::once(
-                    EmptyElement::at(pos)
-                        + crate::plot::right_triangle(r + 2, pal::BLACK.filled()),
+                    EmptyElement::at(pos) + crate::plot::right_triangle(r + 2, pal::BLACK.filled()),
                 ))?;
             }
             Some(StopReason::Taper) => {

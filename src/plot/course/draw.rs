@@ -293,6 +293,9 @@ where
     let rest = (h - treat_h).max(px * 10.0);
     // No age axis on slides: the title gives the onset age.
     let top = if slide { px * 0.4 } else { px * 1.7 };
+    // A story's marks take a band above the pain panel's plot.
+    let marks = super::labels::plan_marks(body, &frame)?;
+    let top = top + f64::from(marks.band);
     // The score panel, when the trace has a score: tall enough for its
     // rotated name, never more than a third of what it shares with pain.
     // Slides draw it over the pain panel instead (same 0-10 scale): a panel
@@ -326,7 +329,7 @@ where
     let (activity, lower) = body.split_vertically((activity_h - score_h) as u32);
     let (score, lower) = lower.split_vertically(score_h as u32);
     let (lesions, treatment) = lower.split_vertically(lesion_h as u32);
-    draw_activity(&activity, t, &frame, top as u32)?;
+    draw_activity(&activity, t, &frame, top as u32, &marks)?;
     if score_h > 0.0 {
         draw_score(&score, t, &frame)?;
     }
@@ -377,7 +380,8 @@ where
     // says why no drug was given.
     let strip = drugs.len().max(1) as f64 * px * 0.7 + axis_h + px * 0.4;
     let (activity, treatment) = body.split_vertically((f64::from(h) - strip).max(px * 4.0) as u32);
-    draw_activity(&activity, t, &frame, 0)?;
+    let no_marks = super::labels::MarkPlan::default();
+    draw_activity(&activity, t, &frame, 0, &no_marks)?;
     draw_treatment(&treatment, t, &frame, &drugs, axis_h as u32)?;
     Ok(())
 }
@@ -387,6 +391,7 @@ fn draw_activity<DB: DrawingBackend>(
     t: &CourseTrace,
     f: &Frame,
     top: u32,
+    marks: &super::labels::MarkPlan,
 ) -> DrawResult
 where
     DB::ErrorType: 'static,
@@ -395,10 +400,13 @@ where
     // Pain runs 0-10; above it, room for the labels of the vertical lines.
     let (_, panel_h) = panel.dim_in_pixel();
     let plot_h = (f64::from(panel_h) - f64::from(top) - px * 0.3).max(px * 4.0);
+    // Room above pain 10 for a row of line labels, or two when a story's
+    // arrows may push a label into a second row.
+    let label_rows = if marks.band > 0 { 2.0 } else { 1.0 };
     let ymax = if f.opt.compact {
         11.0
     } else {
-        (10.0 * plot_h / (plot_h - px * 1.8)).clamp(11.5, 20.0)
+        (10.0 * plot_h / (plot_h - px * 1.8 * label_rows)).clamp(11.5, 20.0)
     };
     let flares: Vec<_> = t
         .flares
@@ -517,8 +525,9 @@ where
             taken.push((x - r, y - r, x + r, y + r));
         }
     }
-    let marks = draw_imaging(&mut chart, panel, t, f, &taken)?;
-    taken.extend(marks);
+    taken.extend(super::labels::draw_marks(&chart, panel, t, f, marks)?);
+    let imaging = draw_imaging(&mut chart, panel, t, f, &taken)?;
+    taken.extend(imaging);
     draw_line_labels(&chart, panel, t, f, (ymax + 10.0) / 2.0, &taken)?;
     panel_name(panel, &chart, "pain", px)?;
     Ok(())

@@ -67,9 +67,7 @@ where
         let left = (square.0 - 3 - tw, y - th / 2, square.0 - 3, y + th / 2);
         let above = (x - tw / 2, square.1 - 2 - th, x + tw / 2, square.1 - 2);
         let fits = |r: &Rect| {
-            r.0 >= xs.start
-                && r.2 <= xs.end
-                && !boxes.iter().chain(avoid).any(|b| intersects(b, r))
+            r.0 >= xs.start && r.2 <= xs.end && !boxes.iter().chain(avoid).any(|b| intersects(b, r))
         };
         let spot = [right, left, above]
             .into_iter()
@@ -149,10 +147,8 @@ pub(crate) fn place_labels(
 }
 
 /// Labels of the vertical lines (diagnosis with its criteria, resolution,
-/// loss to follow-up, new conditions) and of a story's marks, from
-/// `label_y` (data units, the middle of the first row) down, clear of each
-/// other and of `taken`. A story's mark is bold, with an arrow from its
-/// label down to the pain line at its day.
+/// loss to follow-up, new conditions), from `label_y` (data units, the
+/// middle of the first row) down, clear of each other and of `taken`.
 pub(crate) fn draw_line_labels<DB: DrawingBackend>(
     chart: &Chart2d<'_, DB>,
     panel: &DrawingArea<DB, Shift>,
@@ -165,30 +161,17 @@ where
     DB::ErrorType: 'static,
 {
     let label = text(f.opt.text_px(0.85));
-    let mark_style = bold(f.opt.text_px(0.85));
-    // A story's marks first: they get the top rows.
-    let mut labels: Vec<(f64, String, RGBColor, bool)> = f
-        .opt
-        .marks
-        .iter()
-        .map(|(d, s)| (*d, s.clone(), pal::BLACK, true))
-        .collect();
-    labels.extend(
-        line_labels(t, f.opt.slide_layout())
-            .into_iter()
-            .map(|(d, s, c)| (d, s, c, false)),
-    );
+    let mut labels = line_labels(t, f.opt.slide_layout());
     labels.retain(|l| shown(f.opt, l.0));
-    labels.sort_by(|a, b| b.3.cmp(&a.3).then(a.0.total_cmp(&b.0)));
+    labels.sort_by(|a, b| a.0.total_cmp(&b.0));
     let xs = chart.plotting_area().get_x_axis_pixel_range();
     let ys = chart.plotting_area().get_y_axis_pixel_range();
     let mut sized = Vec::new();
-    for (d, s, _, arrow) in &labels {
+    for (d, s, _) in &labels {
         let (x, _) = chart.backend_coord(&(d / DAYS_PER_YEAR, label_y));
-        let style = if *arrow { &mark_style } else { &label };
         sized.push(LineLabel {
             x,
-            size: panel.estimate_text_size(s, style)?,
+            size: panel.estimate_text_size(s, &label)?,
         });
     }
     let first_h = sized.first().map_or(0, |l| l.size.1 as i32);
@@ -198,42 +181,140 @@ where
         right: xs.end,
         top: (y_mid - first_h / 2).max(ys.start),
         bottom: ys.end,
-        gap: 4 + (f.px * 0.3) as i32,
+        gap: 4,
     };
     let base = panel.get_base_pixel();
-    let spots = place_labels(&sized, taken, room);
-    for ((d, s, c, arrow), spot) in labels.iter().zip(&spots) {
-        let Some((r, flip)) = spot else { continue };
-        if *arrow {
-            // From the label's side facing the event to the pain line there.
-            let (x, _) = chart.backend_coord(&(d / DAYS_PER_YEAR, 0.0));
-            let (_, y) = chart.backend_coord(&(0.0, pain_at(t, *d)));
-            let tail = (if *flip { r.2 + 3 } else { r.0 - 3 }, (r.1 + r.3) / 2);
-            draw_arrow(
-                panel,
-                f,
-                (tail.0 - base.0, tail.1 - base.1),
-                (x - base.0, y - base.1 - f.line(2) as i32),
-            )?;
-        }
-        if f.opt.slide_layout() || *arrow {
+    for ((_, s, c), spot) in labels.iter().zip(place_labels(&sized, taken, room)) {
+        let Some((r, _)) = spot else { continue };
+        // A label that could not keep clear of a story's arrow hides it.
+        let crossed = taken.iter().any(|b| intersects(b, &r));
+        if f.opt.slide_layout() || crossed {
             // Slide text is large: keep the other lines from running through it.
             panel.draw(&Rectangle::new(
                 [
                     (r.0 - base.0 - 2, r.1 - base.1 - (r.3 - r.1) / 4),
                     (r.2 - base.0 + 2, r.3 - base.1),
                 ],
-                WHITE.mix(0.85).filled(),
+                WHITE.mix(if crossed { 1.0 } else { 0.85 }).filled(),
             ))?;
         }
-        let style = if *arrow { &mark_style } else { &label };
         panel.draw_text(
             s,
-            &anchored(style.clone().color(c), HPos::Left, VPos::Top),
+            &anchored(label.color(c), HPos::Left, VPos::Top),
             (r.0 - base.0, r.1 - base.1),
         )?;
     }
     Ok(())
+}
+
+/// A story's marks laid out in a band above the pain panel's plot: each
+/// label's box (panel pixels) and its event's x, and the band's height.
+#[derive(Debug, Default)]
+pub(crate) struct MarkPlan {
+    /// Per mark shown: day, label, box `(x0, y0, x1, y1)` in panel pixels,
+    /// and the x of its event in panel pixels.
+    marks: Vec<(f64, String, Rect, i32)>,
+    /// Height of the band, pixels (0 without marks).
+    pub(crate) band: u32,
+}
+
+/// Lays out the story's marks shown in the window: in rows above the plot,
+/// each right of its event's x, else left of it, else in the next row, so
+/// labels never overlap; vertical arrows then run from each label's row
+/// down to the pain line.
+pub(crate) fn plan_marks<DB: DrawingBackend>(
+    panel: &DrawingArea<DB, Shift>,
+    f: &Frame,
+) -> DrawResult<MarkPlan>
+where
+    DB::ErrorType: 'static,
+{
+    let style = bold(f.opt.text_px(0.85));
+    let (w, _) = panel.dim_in_pixel();
+    // The plot's x range as the frame lays it out (see `Frame::builder`).
+    let (x0, x1) = (
+        f64::from(f.left),
+        f64::from(w) - f64::from(f.right) - f.px * 0.5,
+    );
+    let (y0, y1) = f.opt.years;
+    let to_x = |day: f64| (x0 + (day / DAYS_PER_YEAR - y0) / (y1 - y0) * (x1 - x0)) as i32;
+    let mut shown_marks: Vec<&(f64, String)> =
+        f.opt.marks.iter().filter(|m| shown(f.opt, m.0)).collect();
+    shown_marks.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let row_h = (f.opt.text_px(0.85) * 1.3) as i32;
+    let gap = (f.px * 0.3) as i32;
+    let mut placed: Vec<(f64, String, Rect, i32)> = Vec::new();
+    let mut rows = 0;
+    for (i, (day, label)) in shown_marks.iter().enumerate() {
+        let (tw, th) = panel.estimate_text_size(label, &style)?;
+        let (tw, th) = (tw as i32, th as i32);
+        let x = to_x(*day);
+        // The first label ends at its arrow, later ones start at theirs,
+        // so two marks close together share a row.
+        let sides = if i == 0 {
+            [x - gap - tw, x + gap]
+        } else {
+            [x + gap, x - gap - tw]
+        };
+        let spot = (0..4)
+            .flat_map(|row| sides.map(|left| (row, left)))
+            .map(|(row, left)| {
+                let y = (f.px * 0.2) as i32 + row * row_h;
+                (left, y, left + tw, y + th)
+            })
+            .find(|r| r.0 >= 0 && r.2 <= w as i32 && !placed.iter().any(|p| intersects(&p.2, r)));
+        let Some(r) = spot else { continue };
+        rows = rows.max((r.1 - (f.px * 0.2) as i32) / row_h + 1);
+        placed.push((*day, label.clone(), r, x));
+    }
+    Ok(MarkPlan {
+        band: if placed.is_empty() {
+            0
+        } else {
+            (rows * row_h) as u32 + (f.px * 0.3) as u32
+        },
+        marks: placed,
+    })
+}
+
+/// Draws the planned marks: each label (bold) and a vertical arrow from its
+/// row down to the pain line at its day. Returns the boxes the labels and
+/// arrows take (backend pixels), for the other labels to keep clear of.
+pub(crate) fn draw_marks<DB: DrawingBackend>(
+    chart: &Chart2d<'_, DB>,
+    panel: &DrawingArea<DB, Shift>,
+    t: &CourseTrace,
+    f: &Frame,
+    plan: &MarkPlan,
+) -> DrawResult<Vec<Rect>>
+where
+    DB::ErrorType: 'static,
+{
+    let style = bold(f.opt.text_px(0.85));
+    let base = panel.get_base_pixel();
+    let mut taken = Vec::new();
+    for (day, label, r, _) in &plan.marks {
+        let (x, _) = chart.backend_coord(&(day / DAYS_PER_YEAR, 0.0));
+        let (_, y) = chart.backend_coord(&(0.0, pain_at(t, *day)));
+        let x = x - base.0;
+        let from = (x, (r.1 + r.3) / 2);
+        let tip = (x, y - base.1 - f.line(2) as i32 - 2);
+        draw_arrow(panel, f, from, tip)?;
+        panel.draw_text(
+            label,
+            &anchored(style.clone(), HPos::Left, VPos::Top),
+            (r.0, r.1),
+        )?;
+        let w = (f.px * 0.3) as i32;
+        taken.push((
+            x - w + base.0,
+            from.1 + base.1,
+            x + w + base.0,
+            tip.1 + base.1,
+        ));
+        taken.push((r.0 + base.0, r.1 + base.1, r.2 + base.0, r.3 + base.1));
+    }
+    Ok(taken)
 }
 
 /// The pain line's height at `day`: the flare's pain during a flare, else 0.

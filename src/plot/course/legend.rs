@@ -60,11 +60,7 @@ pub(crate) fn course_legend_of(
     add(
         full && t.imaging.iter().any(|m| shown(opt, m.day)),
         Swatch::Hollow(pal::BLACK),
-        if t
-            .imaging
-            .iter()
-            .any(|m| shown(opt, m.day) && m.found > 0)
-        {
+        if t.imaging.iter().any(|m| shown(opt, m.day) && m.found > 0) {
             "imaging (+n: lesions found)"
         } else {
             "imaging"
@@ -87,7 +83,10 @@ pub(crate) fn course_legend_of(
             .filter(|s| stages.contains(&s.0))
             .collect();
         let colour = |i: usize| shown[i.min(shown.len() - 1)].1;
-        let words = [("lytic lesion", "lytic"), ("mixed lytic/sclerotic", "mixed")];
+        let words = [
+            ("lytic lesion", "lytic"),
+            ("mixed lytic/sclerotic", "mixed"),
+        ];
         let label: Vec<&str> = shown
             .iter()
             .map(|s| words.iter().find(|w| w.0 == s.2).map_or(s.2, |w| w.1))
