@@ -453,7 +453,14 @@ impl Plot<'_> {
                 .iter()
                 .enumerate()
                 .filter(|&(d, _)| self.drug_given(d))
-                .map(|(_, name)| (Swatch::Line(pal::drug(name), lw), name.clone()))
+                .map(|(_, name)| {
+                    // Slides name drugs in words, as the course charts do.
+                    let label = match self.style {
+                        Style::Paper => name.clone(),
+                        Style::Slide => name.replace('_', " "),
+                    };
+                    (Swatch::Line(pal::drug(name), lw), label)
+                })
                 .collect(),
             Kind::Pain => {
                 let mut v: Vec<(Swatch, String)> = arms().collect();
