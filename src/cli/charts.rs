@@ -242,7 +242,7 @@ pub fn course(args: &CourseArgs, quiet: bool) -> Result<()> {
         args.years,
         &notes,
     )?;
-    file.commit()?;
+    super::print_warnings(&file.commit()?);
     if quiet {
         return Ok(());
     }
@@ -322,7 +322,7 @@ pub fn gallery(args: &GalleryArgs, quiet: bool) -> Result<()> {
         args.style,
         args.width,
     )?;
-    file.commit()?;
+    super::print_warnings(&file.commit()?);
     if !quiet {
         let _ = writeln!(std::io::stdout().lock(), "{}", path.display());
     }

@@ -10,8 +10,9 @@ use std::time::Instant;
 use clap::Args;
 
 use crate::error::{Error, Result};
-use crate::output::outdir::{result_dir_name, Staging};
-use crate::output::writer::{write_manifest, RunInfo};
+use crate::output::outdir::result_dir_name;
+use crate::output::writer::RunInfo;
+use crate::pipeline::OutputDir;
 use crate::plot::power::{power_plots, PowerCaption};
 use crate::study::shard::ShardSpec;
 use crate::study::Study;
@@ -153,7 +154,7 @@ pub(super) fn trial(args: &TrialArgs) -> Result<PathBuf> {
         return trial_shard(&study, &design, &flags, shard, args);
     }
     let out = args.out.clone().unwrap_or_else(|| default_out(&study));
-    let staging = Staging::new(&out, args.replace)?;
+    let staging = OutputDir::prepare(&out, args.replace)?;
     let total = enrolled_total(&design, study.arms().len());
     let pb = progress_bar(total, args.quiet);
     let started = Instant::now();
@@ -164,16 +165,9 @@ pub(super) fn trial(args: &TrialArgs) -> Result<PathBuf> {
     let run = run?;
     pb.finish_and_clear();
     let wall = started.elapsed().as_secs_f64();
-    write_all(
-        &study,
-        &run,
-        staging.path(),
-        threads,
-        wall,
-        args.no_plots,
-        args.style,
-    )?;
-    let target = staging.commit()?;
+    let mut info = write_all(&study, &run, staging.path(), args.no_plots, args.style)?;
+    (info.threads, info.wall_seconds) = (threads, wall);
+    let target = commit(staging, &mut info)?;
     if !args.quiet {
         print_table(&run, &target, wall);
     }
@@ -188,16 +182,23 @@ fn enrolled_total(design: &TrialDesign, arms: usize) -> u64 {
     design.per_arm.iter().sum::<u64>() * design.trials * arms as u64
 }
 
-/// Writes the tables, the plot and the manifest of `run` into `dir`.
+/// Writes the manifest, puts the result directory in place and prints the
+/// warnings; returns where it is.
+fn commit(out: OutputDir, info: &mut RunInfo) -> Result<PathBuf> {
+    let written = out.commit(info)?;
+    super::print_warnings(&written.warnings);
+    Ok(written.dir)
+}
+
+/// Writes the tables, the plot and the report of `run` into `dir`; returns
+/// the manifest's facts (threads and seconds still 0), written at commit.
 fn write_all(
     study: &Study,
     run: &TrialRun,
     dir: &Path,
-    threads: usize,
-    wall_seconds: f64,
     no_plots: bool,
     style: crate::plot::Style,
-) -> Result<()> {
+) -> Result<RunInfo> {
     crate::trial::output::write_tables(dir, run)?;
     if !no_plots {
         let rows = power_rows(&run.design, &run.arms, &run.records);
@@ -210,35 +211,27 @@ fn write_all(
         power_plots(&rows, &caption, &dir.join("plots"), style)?;
     }
     crate::trial::report::write_report(dir, run, &study.name(), &study.loaded().text)?;
-    let mut info = info(study, run, threads, wall_seconds);
-    write_manifest(dir, &mut info)
+    Ok(info(study, run, 0, 0.0))
 }
 
 /// The manifest facts of a trial run (`patients`: patients screened).
 fn info(study: &Study, run: &TrialRun, threads: usize, wall_seconds: f64) -> RunInfo {
-    let s = study.scenario();
-    RunInfo {
-        crmo_sim_version: env!("CARGO_PKG_VERSION").into(),
-        scenario: study.name(),
-        scenario_source: study.loaded().origin.clone(),
-        scenario_sha256: crate::output::writer::sha256_hex(&study.loaded().text),
-        seed: s.seed,
-        patients: run.screened(),
-        replicates: 1,
-        horizon_years: s.horizon_years,
-        arms: study.arm_names(),
+    let mut info = crate::pipeline::run_info(
+        study,
         threads,
-        command_line: std::env::args_os()
-            .map(|a| a.to_string_lossy().into_owned())
-            .collect(),
-        patient_years: run.patient_years(),
+        run.patient_years(),
         wall_seconds,
-        sweep: None,
-        shard: None,
-        reference_arm: None,
-        rng: "rand 0.9.2, rand_chacha 0.9.0 (ChaCha8 replicate keys), rand_pcg 0.9.0 (Pcg64 patient streams; trial arms keyed by (seed, per_arm, trial, arm)), rand_distr 0.5.1".into(),
-        files: Vec::new(),
-    }
+        &super::command_line(),
+    );
+    info.patients = run.screened();
+    info.replicates = 1;
+    (info.sweep, info.reference_arm) = (None, None);
+    // A trial keys its arms' streams differently from a cohort run.
+    info.rng = crate::engine::rng::RNG_CRATES.replace(
+        "(Pcg64 patient streams)",
+        "(Pcg64 patient streams; trial arms keyed by (seed, per_arm, trial, arm))",
+    );
+    info
 }
 
 /// `trial --shard K/N`: runs slice K of the trials and writes them.
@@ -257,7 +250,7 @@ fn trial_shard(
             shard.count
         ))
     });
-    let staging = Staging::new(&out, args.replace)?;
+    let staging = OutputDir::prepare(&out, args.replace)?;
     let ctx = TrialContext::new(study, design)?;
     let units = shard.units(ctx.units());
     let pb = progress_bar(
@@ -285,8 +278,7 @@ fn trial_shard(
     let run = TrialRun::new(design.clone(), study.arm_names(), records);
     let mut info = info(study, &run, threads, wall_seconds);
     info.shard = Some(shard.to_string());
-    write_manifest(staging.path(), &mut info)?;
-    let target = staging.commit()?;
+    let target = commit(staging, &mut info)?;
     if !args.quiet {
         println!(
             "trial shard {shard}: trials {}..{} of {} in {wall_seconds:.2} s\nshard in {}/",
@@ -304,17 +296,16 @@ pub(super) fn merge(args: &MergeArgs) -> Result<()> {
     let merged = merge_trial_shards(&args.shards)?;
     let study = &merged.study;
     let out = args.out.clone().unwrap_or_else(|| default_out(study));
-    let staging = Staging::new(&out, args.replace)?;
-    write_all(
+    let staging = OutputDir::prepare(&out, args.replace)?;
+    let mut info = write_all(
         study,
         &merged.run,
         staging.path(),
-        0,
-        merged.wall_seconds,
         args.no_plots,
         args.style,
     )?;
-    let target = staging.commit()?;
+    info.wall_seconds = merged.wall_seconds;
+    let target = commit(staging, &mut info)?;
     if !args.quiet {
         print_table(&merged.run, &target, merged.wall_seconds);
     }

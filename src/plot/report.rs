@@ -10,43 +10,14 @@ use std::path::Path;
 use crate::error::{Error, Result};
 use crate::output::rows::fmt_num;
 use crate::output::tables::metric_definitions;
+use crate::results::headline::HEADLINE;
 use crate::results::CohortResult;
 
 use super::cohort::Kind;
+use super::differences::{cell_text, DifferenceTable};
 
 /// File name of the report.
 pub const REPORT: &str = "report.html";
-
-/// Metrics of the headline table, with their labels.
-const HEADLINE: [(&str, &str); 12] = [
-    (
-        "remission_6_months_frac",
-        "not in flare 6 months after diagnosis",
-    ),
-    (
-        "remission_24_months_frac",
-        "not in flare 24 months after diagnosis",
-    ),
-    ("flares_per_patient_year", "flares per patient-year"),
-    ("time_in_flare_frac", "time in flare (share)"),
-    (
-        "diagnostic_delay_median_days",
-        "median diagnostic delay (days)",
-    ),
-    (
-        "silent_lesion_share_at_diagnosis",
-        "silent share of lesions at diagnosis",
-    ),
-    ("jansson_ge39_frac", "Jansson score ≥ 39 (share)"),
-    ("bristol_criterion1_frac", "Bristol criterion 1 (share)"),
-    (
-        "resolved_frac",
-        "resolved by the end of observation (share)",
-    ),
-    ("vertebral_fracture_frac", "vertebral fracture (share)"),
-    ("adverse_event_frac", "adverse event (share of diagnosed)"),
-    ("treated_days_mean", "days on treatment (mean, diagnosed)"),
-];
 
 /// What the report shows besides the results.
 #[derive(Debug, Clone)]
@@ -145,9 +116,165 @@ pub fn report_html(dir: &Path, res: &CohortResult, input: &ReportInput<'_>) -> R
     Ok(h)
 }
 
+/// What a sweep's report shows besides the results of its grid points.
+#[derive(Debug)]
+pub struct SweepReportInput<'a> {
+    /// Scenario name.
+    pub scenario: &'a str,
+    /// Scenario text (TOML).
+    pub scenario_text: &'a str,
+    /// The run's facts as `(name, value)`.
+    pub facts: Vec<(String, String)>,
+    /// The swept parameters' dotted paths.
+    pub parameters: &'a [String],
+    /// Each grid point's values, one per parameter.
+    pub points: &'a [Vec<f64>],
+    /// The metric of the sweep plot.
+    pub metric: &'a str,
+}
+
+/// Writes a sweep's `report.html` into `dir`: the facts, the swept metric at
+/// every grid point per arm (as `sweep.csv`), the sweep plots when drawn,
+/// one section per point with its headline table and the headline metrics'
+/// paired differences, the metric definitions and the scenario.
+pub fn write_sweep_report(
+    dir: &Path,
+    results: &[CohortResult],
+    input: &SweepReportInput<'_>,
+) -> Result<()> {
+    let html = sweep_report_html(dir, results, input)?;
+    let path = dir.join(REPORT);
+    std::fs::write(&path, html).map_err(|e| Error::output(&path, e))
+}
+
+/// A sweep's report as HTML text.
+pub fn sweep_report_html(
+    dir: &Path,
+    results: &[CohortResult],
+    input: &SweepReportInput<'_>,
+) -> Result<String> {
+    let mut h = String::new();
+    let title = format!("crmo-sim report: sweep {}", esc(input.scenario));
+    let _ = write!(
+        h,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title><style>{STYLE}</style></head><body>\n<h1>{title}</h1>\n"
+    );
+    facts_table(&mut h, &input.facts);
+    sweep_table(&mut h, results, input);
+    sweep_plots_section(&mut h, dir)?;
+    for (i, (values, res)) in input.points.iter().zip(results).enumerate() {
+        let _ = writeln!(
+            h,
+            "<h2 id=\"point-{i}\">Point {i}: {}</h2>",
+            esc(&point_label(input.parameters, values))
+        );
+        headline_table(&mut h, res, res.summary(), &format!("headline-table-{i}"));
+        headline_differences(&mut h, res, i);
+    }
+    if let Some(res) = results.first() {
+        definitions(&mut h, res);
+    }
+    let _ = write!(
+        h,
+        "<h2 id=\"scenario\">Scenario</h2>\n<pre>{}</pre>\n</body></html>\n",
+        esc(input.scenario_text)
+    );
+    Ok(h)
+}
+
+/// `path = value, ...` of one grid point.
+fn point_label(parameters: &[String], values: &[f64]) -> String {
+    parameters
+        .iter()
+        .zip(values)
+        .map(|(p, v)| format!("{p} = {}", fmt_num(*v)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The swept metric at every grid point: one row per point, one column per arm.
+fn sweep_table(h: &mut String, results: &[CohortResult], input: &SweepReportInput<'_>) {
+    let _ = write!(
+        h,
+        "<h2 id=\"sweep\">Sweep</h2>\n<p><code>{}</code>, mean and 95% interval per arm at every grid point; every metric of every point is in <code>sweep.csv</code>.</p>\n<table id=\"sweep-table\"><tr><th>point</th>",
+        esc(input.metric)
+    );
+    for p in input.parameters {
+        let _ = write!(h, "<th>{}</th>", esc(p));
+    }
+    let arms = results.first().map_or(&[][..], |r| &r.arms[..]);
+    for arm in arms {
+        let _ = write!(h, "<th>{}</th>", esc(arm));
+    }
+    h.push_str("</tr>\n");
+    for (i, (values, res)) in input.points.iter().zip(results).enumerate() {
+        let _ = write!(h, "<tr><td class=\"n\">{i}</td>");
+        for v in values {
+            let _ = write!(h, "<td class=\"n\">{}</td>", fmt_num(*v));
+        }
+        for arm in arms {
+            match res
+                .summary()
+                .iter()
+                .find(|r| &r.arm == arm && r.metric == input.metric)
+            {
+                Some(r) => {
+                    let _ = write!(
+                        h,
+                        "<td class=\"n\">{} ({} – {})</td>",
+                        num(r.mean),
+                        num(r.lower_95),
+                        num(r.upper_95)
+                    );
+                }
+                None => h.push_str("<td></td>"),
+            }
+        }
+        h.push_str("</tr>\n");
+    }
+    h.push_str("</table>\n");
+}
+
+/// Inlines the sweep plot's SVG when it was drawn.
+fn sweep_plots_section(h: &mut String, dir: &Path) -> Result<()> {
+    let path = dir.join("plots").join("sweep.svg");
+    if !path.is_file() {
+        return Ok(());
+    }
+    let svg = std::fs::read_to_string(&path).map_err(|e| Error::output(&path, e))?;
+    let svg = svg.find("<svg").map_or(svg.as_str(), |i| &svg[i..]);
+    let _ = writeln!(
+        h,
+        "<h2 id=\"plots\">Plot</h2>\n<figure>{svg}<figcaption>plots/sweep.png</figcaption></figure>"
+    );
+    Ok(())
+}
+
+/// The headline metrics' paired differences of one grid point, as the
+/// run's report draws its differences table (nothing with one arm; every
+/// metric is in `differences.csv`).
+fn headline_differences(h: &mut String, res: &CohortResult, point: usize) {
+    if res.arms.len() < 2 {
+        return;
+    }
+    let headline: Vec<&str> = HEADLINE.iter().map(|(metric, _)| *metric).collect();
+    let table = DifferenceTable::of(res).restricted_to(&headline);
+    differences_table(
+        h,
+        &table,
+        res.reference_arm(),
+        &format!("differences-table-{point}"),
+    );
+    differences_left_out(h, &table, &format!("differences-left-out-{point}"));
+}
+
 fn facts(h: &mut String, input: &ReportInput<'_>) {
+    facts_table(h, &input.facts);
+}
+
+fn facts_table(h: &mut String, facts: &[(String, String)]) {
     h.push_str("<h2 id=\"run\">Run</h2>\n<table id=\"manifest\">\n");
-    for (k, v) in &input.facts {
+    for (k, v) in facts {
         let _ = writeln!(h, "<tr><th>{}</th><td>{}</td></tr>", esc(k), esc(v));
     }
     h.push_str("</table>\n<p>The command line, threads and timing are in <code>manifest.json</code>.</p>\n");
@@ -155,7 +282,18 @@ fn facts(h: &mut String, input: &ReportInput<'_>) {
 
 fn headline(h: &mut String, res: &CohortResult) {
     let rows = res.summary();
-    h.push_str("<h2 id=\"headline\">Headline results</h2>\n<p>Mean and 95% interval per arm; every metric is in <code>summary.csv</code> and defined below.</p>\n<table id=\"headline-table\"><tr><th>metric</th>");
+    h.push_str("<h2 id=\"headline\">Headline results</h2>\n<p>Mean and 95% interval per arm; every metric is in <code>summary.csv</code> and defined below.</p>\n");
+    headline_table(h, res, rows, "headline-table");
+}
+
+/// The headline metrics' means and intervals per arm, as a table.
+fn headline_table(
+    h: &mut String,
+    res: &CohortResult,
+    rows: &[crate::results::summary::SummaryRow],
+    id: &str,
+) {
+    let _ = write!(h, "<table id=\"{id}\"><tr><th>metric</th>");
     for arm in &res.arms {
         let _ = write!(h, "<th>{}</th>", esc(arm));
     }
@@ -190,24 +328,69 @@ fn differences(h: &mut String, res: &CohortResult) {
         h.push_str("<p>One arm only: no differences.</p>\n");
         return;
     }
+    let table = DifferenceTable::of(res);
+    differences_table(h, &table, res.reference_arm(), "differences-table");
+    differences_left_out(h, &table, "differences-left-out");
+}
+
+/// The differences table: a column per compared arm, a heading row per
+/// outcome, a row per metric that differs.
+fn differences_table(h: &mut String, table: &DifferenceTable, reference: &str, id: &str) {
     let _ = write!(
         h,
-        "<p>Each arm minus <b>{}</b> on the same virtual patients (<code>differences.csv</code>); rates are paired per patient.</p>\n<table id=\"differences-table\"><tr><th>arm</th><th>metric</th><th>paired on</th><th>mean difference</th><th>95% interval</th></tr>\n",
-        esc(res.reference_arm())
+        "<p>Each arm minus <b>{}</b> on the same virtual patients: mean paired difference [95% interval], <i>equal</i> where the arm equals the reference on every patient; rates (†) are paired per patient. Every row is in <code>differences.csv</code>.</p>\n<table id=\"{id}\"><tr><th>metric</th>",
+        esc(reference)
     );
-    for d in res.differences() {
+    for arm in &table.arms {
+        let _ = write!(h, "<th>{} − {}</th>", esc(arm), esc(reference));
+    }
+    h.push_str("</tr>\n");
+    for (outcome, lines) in &table.groups {
         let _ = writeln!(
             h,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{} – {}</td></tr>",
-            esc(&d.arm),
-            esc(&d.metric),
-            d.paired_on,
-            num(d.mean_difference),
-            num(d.lower_95),
-            num(d.upper_95)
+            "<tr class=\"group\"><th colspan=\"{}\">{}</th></tr>",
+            table.arms.len() + 1,
+            outcome.label()
         );
+        for line in lines {
+            let mark = if line.per_patient_rate { " †" } else { "" };
+            let _ = write!(h, "<tr><td><code>{}</code>{mark}</td>", esc(&line.metric));
+            for cell in &line.cells {
+                let _ = write!(h, "<td class=\"n\">{}</td>", cell_text(*cell));
+            }
+            h.push_str("</tr>\n");
+        }
     }
     h.push_str("</table>\n");
+}
+
+/// One sentence naming the metrics the differences table leaves out, and
+/// why (nothing when it leaves none out).
+fn differences_left_out(h: &mut String, table: &DifferenceTable, id: &str) {
+    let names = |list: &[String]| {
+        list.iter()
+            .map(|m| format!("<code>{}</code>", esc(m)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut parts = Vec::new();
+    if !table.equal.is_empty() {
+        parts.push(format!(
+            "{} metric(s) on which every arm equals the reference patient by patient (fixed before treatment, or untouched by it): {}",
+            table.equal.len(),
+            names(&table.equal)
+        ));
+    }
+    if !table.without_value.is_empty() {
+        parts.push(format!(
+            "{} metric(s) without a paired value in any arm (no patient has them in both arms): {}",
+            table.without_value.len(),
+            names(&table.without_value)
+        ));
+    }
+    if !parts.is_empty() {
+        let _ = writeln!(h, "<p id=\"{id}\">Left out: {}.</p>", parts.join("; "));
+    }
 }
 
 /// Inlines every cohort plot's SVG (without its XML prologue).
