@@ -305,7 +305,8 @@ where
             &anchored(style.clone(), HPos::Left, VPos::Top),
             (r.0, r.1),
         )?;
-        let w = (f.px * 0.3) as i32;
+        // The shaft only: a line label may start right beside it.
+        let w = f.line(2) as i32 / 2 + 1;
         taken.push((
             x - w + base.0,
             from.1 + base.1,
