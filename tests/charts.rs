@@ -526,7 +526,7 @@ fn the_legend_lists_only_what_the_chart_draws() {
     for drug_mark in ["escalation", "taper", "drug acts", "effect window"] {
         assert!(!svg.contains(drug_mark), "untreated legend has {drug_mark}");
     }
-    assert!(svg.contains("pain (VAS 0-10)"));
+    assert!(svg.contains("pain (VAS: visual analogue scale, 0-10)"));
 }
 
 /// The activity score is drawn on slides too: over the pain panel, with its

@@ -29,7 +29,10 @@ pub(crate) fn course_legend_of(
         .iter()
         .filter(|f| overlaps(opt, f.start_day, f.end_day))
         .collect();
-    let mut v = vec![(Swatch::Line(pal::BLACK, lw), "pain (VAS 0-10)".to_string())];
+    let mut v = vec![(
+        Swatch::Line(pal::BLACK, lw),
+        "pain (VAS: visual analogue scale, 0-10)".to_string(),
+    )];
     let mut add = |on: bool, swatch: Swatch, label: &str| {
         if on {
             v.push((swatch, label.to_string()));
@@ -55,7 +58,7 @@ pub(crate) fn course_legend_of(
     add(
         full && !flares.is_empty(),
         Swatch::Diamond(pal::REDDISH_PURPLE),
-        "CRP (mg/l, right axis)",
+        "CRP: C-reactive protein (mg/l, right axis)",
     );
     add(
         full && t.imaging.iter().any(|m| shown(opt, m.day)),

@@ -35,9 +35,9 @@ impl CourseTrace {
 /// The legend label of the slide layout for a paper legend label.
 pub(crate) fn short_legend_label(label: &str) -> String {
     let short = match label {
-        "pain (VAS 0-10)" => "pain",
+        "pain (VAS: visual analogue scale, 0-10)" => "pain",
         "disease activity score (0-10)" => "activity",
-        "CRP (mg/l, right axis)" => "CRP",
+        "CRP: C-reactive protein (mg/l, right axis)" => "CRP",
         "imaging (+n: lesions found)" => "imaging, +n found",
         "lytic lesion" => "lytic",
         "mixed lytic/sclerotic" => "mixed",
