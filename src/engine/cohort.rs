@@ -487,9 +487,6 @@ pub fn run_units(
     let mut acc = spec.shape.accumulators(spec.scenario.replicates);
     let layout = spec.metric_layout();
     let per = spec.chunks_per_replicate();
-    if !sink.wants_rows() && per < CONCURRENT_REPLICATES_BELOW_CHUNKS {
-        return replicates_side_by_side(spec, &layout, units, progress, acc);
-    }
     let mut first = units.start;
     while first < units.end {
         let r = (first / per) as u32;
@@ -515,61 +512,6 @@ pub fn run_units(
         }
         acc.add_replicate(r, &part.sums);
         first = last;
-    }
-    Ok(acc)
-}
-
-/// Replicates of fewer chunks than this (a PSA's small cohorts) run
-/// several at a time: one at a time, each would leave cores idle at its
-/// end while its last chunk runs and its model is built.
-const CONCURRENT_REPLICATES_BELOW_CHUNKS: u64 = 16;
-
-/// [`run_units`] without per-patient rows for small replicates: batches of
-/// replicates run side by side, each merged on the workers, and are added
-/// in replicate order. Every merge is exact (integer sums), so the result
-/// is the same as one replicate at a time; a per-patient limit still fails
-/// the run naming the first such replicate in order.
-fn replicates_side_by_side(
-    spec: &CohortSpec,
-    layout: &MetricLayout,
-    units: Range<u64>,
-    progress: &(dyn Fn(u64) + Sync),
-    mut acc: Accumulators,
-) -> crate::Result<Accumulators> {
-    let per = spec.chunks_per_replicate();
-    let mut ranges = Vec::new();
-    let mut first = units.start;
-    while first < units.end {
-        let r = (first / per) as u32;
-        let last = units.end.min((u64::from(r) + 1) * per);
-        ranges.push((r, first..last));
-        first = last;
-    }
-    // A few replicates per worker at a time, so memory stays bounded.
-    let batch = 2 * rayon::current_num_threads().max(1);
-    for replicates in ranges.chunks(batch) {
-        let parts: Vec<(u32, Part)> = replicates
-            .par_iter()
-            .map(|(r, range)| {
-                let run = ReplicateRun {
-                    spec,
-                    model: &spec.replicate_model(*r),
-                    layout,
-                    replicate: *r,
-                };
-                (*r, run.merged_on_workers(range.clone(), progress))
-            })
-            .collect();
-        for (r, part) in parts {
-            if let Some((_, (patient, arm, limit))) = part.limit {
-                return Err(crate::Error::PatientLimit(format!(
-                    "patient {patient} of replicate {r} (arm `{}`) has {}",
-                    spec.arms[arm].name,
-                    limit.describe()
-                )));
-            }
-            acc.add_replicate(r, &part.sums);
-        }
     }
     Ok(acc)
 }
