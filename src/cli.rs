@@ -13,6 +13,7 @@ mod trial;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -214,6 +215,10 @@ pub fn main() -> ExitCode {
     install_interrupt_handler();
     match dispatch(cli) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(Error::Interrupted) => {
+            report_interrupt();
+            ExitCode::from(130)
+        }
         Err(e) => {
             eprintln!("error: {e}");
             if e.is_input_error() {
@@ -225,19 +230,96 @@ pub fn main() -> ExitCode {
     }
 }
 
-/// On SIGINT/SIGTERM/SIGHUP: remove the unfinished result (and the lock
-/// and any chart's temporary file), say so, and exit with code 130.
+/// Set by the interrupt handler; a run's [`BarProgress`] reports it as a
+/// cancel, and the run then stops and removes its unfinished result.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Set once the interrupt has been reported, so that it is said once.
+static INTERRUPT_REPORTED: AtomicBool = AtomicBool::new(false);
+
+/// How long a command has, after an interrupt, to stop on its own (a
+/// simulation stops within one batch of work) before the handler removes
+/// the unfinished result itself and ends the process: commands that do not
+/// follow a cancel (drawing charts, writing files) end then.
+const GRACE: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Says once that the run was interrupted.
+fn report_interrupt() {
+    if !INTERRUPT_REPORTED.swap(true, Ordering::SeqCst) {
+        eprintln!("{}", Error::Interrupted);
+    }
+}
+
+/// On SIGINT/SIGTERM/SIGHUP: ask the running command to stop (it removes
+/// its unfinished result and exits with code 130); if it has not within
+/// [`GRACE`], remove the unfinished result (and the lock and any chart's
+/// temporary file) here, say so, and exit with code 130.
 fn install_interrupt_handler() {
     // Fails only when a handler is installed already; that one then owns
     // interrupts.
     let _ = ctrlc::set_handler(|| {
+        INTERRUPTED.store(true, Ordering::SeqCst);
+        std::thread::sleep(GRACE);
         // The registry stays locked: no swap may start while the process ends.
         let (_held, removed) = crate::output::staging::remove_unfinished();
         if removed {
-            eprintln!("interrupted: the unfinished result was removed; nothing else was changed");
+            report_interrupt();
         }
         std::process::exit(130);
     });
+}
+
+/// The command line as the manifest records it (arguments need not be
+/// UTF-8: recorded lossily, never a panic).
+pub(crate) fn command_line() -> Vec<String> {
+    std::env::args_os()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect()
+}
+
+/// Prints the library's warnings for the user.
+pub(crate) fn print_warnings(warnings: &[String]) {
+    for w in warnings {
+        eprintln!("warning: {w}");
+    }
+}
+
+/// The progress bar of a simulation (hidden with `-q` or when standard
+/// error is not a terminal), which also reports an interrupt as a cancel.
+pub(crate) struct BarProgress {
+    bar: ProgressBar,
+}
+
+impl BarProgress {
+    /// A progress bar, hidden with `quiet`.
+    pub(crate) fn new(quiet: bool) -> Self {
+        Self {
+            bar: progress_bar(0, quiet),
+        }
+    }
+
+    /// Clears the bar from the terminal.
+    pub(crate) fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+impl crate::pipeline::Progress for BarProgress {
+    fn start(&self, total_units: u64) {
+        self.bar.set_length(total_units);
+    }
+
+    fn advance(&self, units: u64) {
+        self.bar.inc(units);
+    }
+
+    fn cancelled(&self) -> bool {
+        INTERRUPTED.load(Ordering::SeqCst)
+    }
+
+    fn warning(&self, message: &str) {
+        self.bar.suspend(|| eprintln!("warning: {message}"));
+    }
 }
 
 /// Runs the command. The global `-q` is handed to `run`, `calibrate` and
@@ -294,45 +376,14 @@ pub fn load(path: Option<&Path>) -> Result<LoadedScenario> {
     }
 }
 
-/// Resolves a scenario with the command line's `--patients` and `--seed` in
-/// force: the run-size limits are checked with them, and a sweep's grid
-/// points are resolved from them, so `check` and `run` accept the same
-/// studies and a sweep runs what its manifest records. An override of a
-/// field the sweep itself varies is refused (each point sets its own).
+/// Resolves a scenario with the command line's `--patients` and `--seed`
+/// in force (see [`crate::pipeline::resolve_with_overrides`]).
 pub(crate) fn resolve_with_overrides(
-    mut loaded: LoadedScenario,
+    loaded: LoadedScenario,
     patients: Option<u64>,
     seed: Option<u64>,
 ) -> Result<crate::study::Study> {
-    for (option, key, given) in [
-        ("--patients", "patients", patients.is_some()),
-        ("--seed", "seed", seed.is_some()),
-    ] {
-        if given && swept_key(&loaded, key) {
-            return Err(Error::Usage(format!(
-                "{}: {option} cannot be used with a [sweep] of `{key}`: every grid point sets its own {key}; drop {option} or the swept `{key}`",
-                loaded.origin
-            )));
-        }
-    }
-    if let Some(n) = patients {
-        loaded.scenario.patients = n;
-    }
-    if let Some(s) = seed {
-        loaded.scenario.seed = s;
-    }
-    scenario::check_run_size(&loaded.scenario)
-        .map_err(|(_, m)| Error::Usage(format!("{}: with --patients: {m}", loaded.origin)))?;
-    crate::study::Study::resolve(loaded)
-}
-
-/// Whether the scenario's `[sweep]` varies the top-level field `key`.
-fn swept_key(loaded: &LoadedScenario, key: &str) -> bool {
-    loaded
-        .scenario
-        .sweep
-        .as_ref()
-        .is_some_and(|t| t.get_ref().keys().any(|k| k.get_ref() == key))
+    crate::pipeline::resolve_with_overrides(loaded, patients, seed)
 }
 
 /// Most worker threads (`--threads` and `RAYON_NUM_THREADS`).
@@ -341,34 +392,13 @@ pub const MAX_THREADS: u64 = 1024;
 /// The thread count: `--threads`, else `RAYON_NUM_THREADS` (checked like
 /// `--threads`), else the number of cores.
 pub fn thread_count(threads: Option<u64>) -> Result<usize> {
-    if let Some(n) = threads {
-        return Ok(n as usize);
-    }
-    match std::env::var_os("RAYON_NUM_THREADS") {
-        None => Ok(std::thread::available_parallelism().map_or(1, |n| n.get())),
-        Some(v) => v
-            .to_str()
-            .and_then(|s| s.trim().parse::<u64>().ok())
-            .filter(|n| (1..=MAX_THREADS).contains(n))
-            .map(|n| n as usize)
-            .ok_or_else(|| {
-                Error::Usage(format!(
-                    "RAYON_NUM_THREADS={} is not allowed: expected a whole number from 1 to {MAX_THREADS} (like --threads), or unset it to use all cores",
-                    scenario::limits::shown(&v.to_string_lossy())
-                ))
-            }),
-    }
+    crate::pipeline::thread_count(threads.map(|n| n as usize))
 }
 
 /// Runs `f` on a pool of worker threads (see [`thread_count`]); a pool that
 /// cannot be started is an error, never a panic.
 pub fn with_threads<T: Send>(threads: Option<u64>, f: impl FnOnce() -> T + Send) -> Result<T> {
-    let n = thread_count(threads)?;
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(n)
-        .build()
-        .map(|pool| pool.install(f))
-        .map_err(|e| Error::Usage(format!("cannot start {n} threads: {e}")))
+    crate::pipeline::with_threads(threads.map(|n| n as usize), f)
 }
 
 fn progress_bar(total: u64, quiet: bool) -> ProgressBar {

@@ -79,6 +79,10 @@ pub enum Error {
     /// Nothing matched a search (e.g. no patient tells a story); exit code 1.
     #[error("{0}")]
     NotFound(String),
+    /// The run was cancelled (an interrupt, or a front end's
+    /// [`crate::pipeline::Progress`]); nothing was written.
+    #[error("interrupted: the unfinished result was removed; nothing else was changed")]
+    Interrupted,
     /// A plot could not be drawn.
     #[error("cannot draw {path}: {message}")]
     Plot {

@@ -20,6 +20,7 @@ pub mod engine;
 pub mod error;
 pub mod model;
 pub mod output;
+pub mod pipeline;
 pub mod plot;
 pub mod results;
 pub mod scenario;

@@ -15,12 +15,13 @@ use crate::calibrate::space::{parse_requests, FitSpace};
 use crate::calibrate::targets::{distance, Targets};
 use crate::calibrate::{calibration_table, CalibrationRow};
 use crate::error::{Error, Result};
-use crate::output::outdir::{result_dir_name, Staging};
+use crate::output::outdir::result_dir_name;
+use crate::pipeline::{self, OutputDir};
 use crate::plot::report::ReportCalibration;
 use crate::scenario::dist::num;
 use crate::study::Study;
 
-use super::run::{load_study, simulate_whole, write_results};
+use super::run::{load_study, simulate, write_options};
 use super::{with_threads, CalibrateArgs, RunArgs};
 
 /// `crmo-sim calibrate` (with or without `--fit`).
@@ -39,7 +40,7 @@ pub(super) fn calibrate(args: &CalibrateArgs) -> Result<()> {
             .out
             .clone()
             .unwrap_or_else(|| Path::new("output").join(result_dir_name(&study.name())));
-        let staging = Staging::new(&out, run.replace)?;
+        let staging = OutputDir::prepare(&out, run.replace)?;
         let done = run_and_write(&study, &targets, run, staging)?;
         if !run.quiet {
             print_report(&done, &targets, &study, None);
@@ -62,17 +63,13 @@ fn run_and_write(
     study: &Study,
     targets: &Targets,
     run: &RunArgs,
-    staging: Staging,
+    staging: OutputDir,
 ) -> Result<Calibrated> {
-    let (results, mut info) = simulate_whole(study, staging.path(), run)?;
-    let mut rows = targets.rows(&results[0], study.scenario());
+    let sim = simulate(study, run, &staging)?;
+    let mut rows = targets.rows(&sim.results()[0], study.scenario());
     if targets.is_published() {
         rows.extend(differential_rows(study, run)?);
     }
-    let path = staging.path().join("calibration.csv");
-    std::fs::write(&path, crate::calibrate::calibration_csv(&rows)?)
-        .map_err(|e| Error::output(&path, e))?;
-    let plots = (!run.no_plots).then_some(run.style);
     let report = ReportCalibration {
         rows: rows.clone(),
         against: match targets {
@@ -82,16 +79,18 @@ fn run_and_write(
             }
         },
     };
-    write_results(
-        study,
-        &results,
-        staging.path(),
-        &mut info,
-        plots,
-        Some(report),
-    )?;
-    let target = staging.commit()?;
-    Ok(Calibrated { rows, target })
+    let mut opts = write_options(run.replace, run.no_plots, run.style);
+    opts.calibration = Some(report);
+    opts.extra_tables = vec![(
+        "calibration.csv".into(),
+        crate::calibrate::calibration_csv(&rows)?,
+    )];
+    let written = pipeline::write_into(study, sim, staging, &opts)?;
+    super::print_warnings(&written.warnings);
+    Ok(Calibrated {
+        rows,
+        target: written.dir,
+    })
 }
 
 /// C16 and C17: the differential of `crmo-sim criteria` (the cohort's
@@ -160,7 +159,7 @@ fn fit_and_write(study: &Study, targets: &Targets, args: &CalibrateArgs) -> Resu
     let out = run.out.clone().unwrap_or_else(|| {
         Path::new("output").join(format!("{}-fit", result_dir_name(&study.name())))
     });
-    let staging = Staging::new(&out, run.replace)?;
+    let staging = OutputDir::prepare(&out, run.replace)?;
     let s = study.scenario();
     if !run.quiet {
         println!(

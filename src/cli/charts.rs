@@ -224,7 +224,7 @@ pub fn course(args: &CourseArgs, quiet: bool) -> Result<()> {
         args.style,
         args.years,
     )?;
-    file.commit()?;
+    super::print_warnings(&file.commit()?);
     if quiet {
         return Ok(());
     }
@@ -266,7 +266,7 @@ pub fn gallery(args: &GalleryArgs, quiet: bool) -> Result<()> {
         args.style,
         args.width,
     )?;
-    file.commit()?;
+    super::print_warnings(&file.commit()?);
     if !quiet {
         let _ = writeln!(std::io::stdout().lock(), "{}", path.display());
     }

@@ -12,16 +12,17 @@ use std::time::Instant;
 use crate::engine::differential::DifferentialTally;
 use crate::error::{Error, Result};
 use crate::model::criteria::JANSSON_THRESHOLD;
-use crate::output::outdir::{result_dir_name, Staging};
+use crate::output::outdir::result_dir_name;
 use crate::output::rows::fmt_num;
-use crate::output::writer::{write_manifest, RunInfo};
+use crate::output::writer::RunInfo;
+use crate::pipeline::{run_info, OutputDir};
 use crate::plot::criteria_report::{write_criteria_report, CriteriaReportInput};
 use crate::scenario::differential::Mimic;
 use crate::study::shard::ShardSpec;
 use crate::validation::shard::{merge_criteria_shards, CriteriaShard};
 use crate::validation::{tables, CriteriaResult, CriteriaStudy, Criterion};
 
-use super::run::{load_study, run_info};
+use super::run::load_study;
 use super::{progress_bar, with_threads, CriteriaArgs, RunArgs};
 
 /// `crmo-sim criteria`: the whole run, one shard of it (`--shard K/N`) or
@@ -76,12 +77,18 @@ fn default_out(cs: &CriteriaStudy) -> PathBuf {
 fn run_whole(cs: &CriteriaStudy, args: &CriteriaArgs) -> Result<PathBuf> {
     let run = &args.run;
     let out = run.out.clone().unwrap_or_else(|| default_out(cs));
-    let staging = Staging::new(&out, run.replace)?;
+    let staging = OutputDir::prepare(&out, run.replace)?;
     let (tally, threads, wall_seconds) = simulate(cs, 0..cs.units(), run)?;
     let res = cs.result(tally, args.prevalence);
-    let info = run_info(cs.study(), threads, 0.0, wall_seconds);
-    write_outputs(cs, &res, staging.path(), info, run)?;
-    let target = staging.commit()?;
+    let mut info = run_info(
+        cs.study(),
+        threads,
+        0.0,
+        wall_seconds,
+        &super::command_line(),
+    );
+    write_outputs(cs, &res, staging.path(), &info, run)?;
+    let target = commit(staging, &mut info)?;
     if !run.quiet {
         print_table(&res, &target);
     }
@@ -99,13 +106,18 @@ fn run_shard(cs: &CriteriaStudy, shard: ShardSpec, args: &CriteriaArgs) -> Resul
             shard.count
         ))
     });
-    let staging = Staging::new(&out, run.replace)?;
+    let staging = OutputDir::prepare(&out, run.replace)?;
     let units = shard.units(cs.units());
     let (tally, threads, wall_seconds) = simulate(cs, units.clone(), run)?;
     CriteriaShard::new(cs, shard, tally).write(staging.path())?;
-    let mut info = run_info(cs.study(), threads, 0.0, wall_seconds);
-    write_manifest(staging.path(), &mut info)?;
-    let target = staging.commit()?;
+    let mut info = run_info(
+        cs.study(),
+        threads,
+        0.0,
+        wall_seconds,
+        &super::command_line(),
+    );
+    let target = commit(staging, &mut info)?;
     if !run.quiet {
         println!(
             "criteria shard {shard}: work units {}..{} of {} in {:.2} s\nshard in {}/",
@@ -124,24 +136,32 @@ fn merge(args: &CriteriaArgs) -> Result<PathBuf> {
     let run = &args.run;
     let (cs, tally) = merge_criteria_shards(&args.merge)?;
     let out = run.out.clone().unwrap_or_else(|| default_out(&cs));
-    let staging = Staging::new(&out, run.replace)?;
+    let staging = OutputDir::prepare(&out, run.replace)?;
     let res = cs.result(tally, args.prevalence);
-    let info = run_info(cs.study(), 0, 0.0, 0.0);
-    write_outputs(&cs, &res, staging.path(), info, run)?;
-    let target = staging.commit()?;
+    let mut info = run_info(cs.study(), 0, 0.0, 0.0, &super::command_line());
+    write_outputs(&cs, &res, staging.path(), &info, run)?;
+    let target = commit(staging, &mut info)?;
     if !run.quiet {
         print_table(&res, &target);
     }
     Ok(target)
 }
 
+/// Writes the manifest, puts the result directory in place and prints the
+/// warnings; returns where it is.
+fn commit(out: OutputDir, info: &mut RunInfo) -> Result<PathBuf> {
+    let written = out.commit(info)?;
+    super::print_warnings(&written.warnings);
+    Ok(written.dir)
+}
+
 /// Writes every file of a whole run (or merge) into `dir`: the tables, the
-/// ROC plot, `report.html`, then the manifest.
+/// ROC plot and `report.html` (the manifest comes at commit).
 fn write_outputs(
     cs: &CriteriaStudy,
     res: &CriteriaResult,
     dir: &Path,
-    mut info: RunInfo,
+    info: &RunInfo,
     run: &RunArgs,
 ) -> Result<()> {
     for (name, text) in [
@@ -157,8 +177,7 @@ fn write_outputs(
     if !run.no_plots {
         crate::plot::roc::roc_plots(res, &cs.study().name(), &dir.join("plots"), run.style)?;
     }
-    write_report(cs, res, dir, &info)?;
-    write_manifest(dir, &mut info)
+    write_report(cs, res, dir, info)
 }
 
 /// Writes `report.html`: the run's facts (the manifest's, but those that

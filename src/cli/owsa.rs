@@ -107,7 +107,9 @@ pub(super) fn owsa_command(args: &OwsaArgs) -> Result<()> {
             &staging.path().join("plots"),
         )?;
     }
-    let target = staging.commit()?;
+    let written = staging.commit()?;
+    super::print_warnings(&written.warnings);
+    let target = written.dir;
     if !quiet {
         print_rows(&rows, &outcome, &target);
     }

@@ -10,8 +10,9 @@ use std::time::Instant;
 use clap::Args;
 
 use crate::error::{Error, Result};
-use crate::output::outdir::{result_dir_name, Staging};
-use crate::output::writer::{write_manifest, RunInfo};
+use crate::output::outdir::result_dir_name;
+use crate::output::writer::RunInfo;
+use crate::pipeline::OutputDir;
 use crate::plot::power::{power_plots, PowerCaption};
 use crate::study::shard::ShardSpec;
 use crate::study::Study;
@@ -153,7 +154,7 @@ pub(super) fn trial(args: &TrialArgs) -> Result<PathBuf> {
         return trial_shard(&study, &design, &flags, shard, args);
     }
     let out = args.out.clone().unwrap_or_else(|| default_out(&study));
-    let staging = Staging::new(&out, args.replace)?;
+    let staging = OutputDir::prepare(&out, args.replace)?;
     let total = enrolled_total(&design, study.arms().len());
     let pb = progress_bar(total, args.quiet);
     let started = Instant::now();
@@ -164,16 +165,9 @@ pub(super) fn trial(args: &TrialArgs) -> Result<PathBuf> {
     let run = run?;
     pb.finish_and_clear();
     let wall = started.elapsed().as_secs_f64();
-    write_all(
-        &study,
-        &run,
-        staging.path(),
-        threads,
-        wall,
-        args.no_plots,
-        args.style,
-    )?;
-    let target = staging.commit()?;
+    let mut info = write_all(&study, &run, staging.path(), args.no_plots, args.style)?;
+    (info.threads, info.wall_seconds) = (threads, wall);
+    let target = commit(staging, &mut info)?;
     if !args.quiet {
         print_table(&run, &target, wall);
     }
@@ -188,16 +182,23 @@ fn enrolled_total(design: &TrialDesign, arms: usize) -> u64 {
     design.per_arm.iter().sum::<u64>() * design.trials * arms as u64
 }
 
-/// Writes the tables, the plot and the manifest of `run` into `dir`.
+/// Writes the manifest, puts the result directory in place and prints the
+/// warnings; returns where it is.
+fn commit(out: OutputDir, info: &mut RunInfo) -> Result<PathBuf> {
+    let written = out.commit(info)?;
+    super::print_warnings(&written.warnings);
+    Ok(written.dir)
+}
+
+/// Writes the tables, the plot and the report of `run` into `dir`; returns
+/// the manifest's facts (threads and seconds still 0), written at commit.
 fn write_all(
     study: &Study,
     run: &TrialRun,
     dir: &Path,
-    threads: usize,
-    wall_seconds: f64,
     no_plots: bool,
     style: crate::plot::Style,
-) -> Result<()> {
+) -> Result<RunInfo> {
     crate::trial::output::write_tables(dir, run)?;
     if !no_plots {
         let rows = power_rows(&run.design, &run.arms, &run.records);
@@ -210,8 +211,7 @@ fn write_all(
         power_plots(&rows, &caption, &dir.join("plots"), style)?;
     }
     crate::trial::report::write_report(dir, run, &study.name(), &study.loaded().text)?;
-    let mut info = info(study, run, threads, wall_seconds);
-    write_manifest(dir, &mut info)
+    Ok(info(study, run, 0, 0.0))
 }
 
 /// The manifest facts of a trial run (`patients`: patients screened).
@@ -228,9 +228,7 @@ fn info(study: &Study, run: &TrialRun, threads: usize, wall_seconds: f64) -> Run
         horizon_years: s.horizon_years,
         arms: study.arm_names(),
         threads,
-        command_line: std::env::args_os()
-            .map(|a| a.to_string_lossy().into_owned())
-            .collect(),
+        command_line: super::command_line(),
         patient_years: run.patient_years(),
         wall_seconds,
         sweep: None,
@@ -257,7 +255,7 @@ fn trial_shard(
             shard.count
         ))
     });
-    let staging = Staging::new(&out, args.replace)?;
+    let staging = OutputDir::prepare(&out, args.replace)?;
     let ctx = TrialContext::new(study, design)?;
     let units = shard.units(ctx.units());
     let pb = progress_bar(
@@ -285,8 +283,7 @@ fn trial_shard(
     let run = TrialRun::new(design.clone(), study.arm_names(), records);
     let mut info = info(study, &run, threads, wall_seconds);
     info.shard = Some(shard.to_string());
-    write_manifest(staging.path(), &mut info)?;
-    let target = staging.commit()?;
+    let target = commit(staging, &mut info)?;
     if !args.quiet {
         println!(
             "trial shard {shard}: trials {}..{} of {} in {wall_seconds:.2} s\nshard in {}/",
@@ -304,17 +301,16 @@ pub(super) fn merge(args: &MergeArgs) -> Result<()> {
     let merged = merge_trial_shards(&args.shards)?;
     let study = &merged.study;
     let out = args.out.clone().unwrap_or_else(|| default_out(study));
-    let staging = Staging::new(&out, args.replace)?;
-    write_all(
+    let staging = OutputDir::prepare(&out, args.replace)?;
+    let mut info = write_all(
         study,
         &merged.run,
         staging.path(),
-        0,
-        merged.wall_seconds,
         args.no_plots,
         args.style,
     )?;
-    let target = staging.commit()?;
+    info.wall_seconds = merged.wall_seconds;
+    let target = commit(staging, &mut info)?;
     if !args.quiet {
         print_table(&merged.run, &target, merged.wall_seconds);
     }

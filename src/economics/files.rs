@@ -1,8 +1,7 @@
 //! The economics files of a run: `cea.csv` and `nmb.csv` always (with
 //! `[economics]`), and with several replicates `ceac.csv`, `evpi.csv` and
-//! `evppi.csv`. Rows are typed structs written with `csv::Writer::serialize`.
-
-use std::path::Path;
+//! `evppi.csv`. Rows are typed structs serialised with `csv::Writer::serialize`; the
+//! files are written by the run pipeline from these texts.
 
 use serde::Serialize;
 
@@ -10,33 +9,49 @@ use crate::error::{Error, Result};
 
 use super::{cea, psa, EconomicInputs};
 
-/// Writes typed rows to `dir/name` with their header.
-fn write_rows<T: Serialize>(dir: &Path, name: &str, rows: &[T]) -> Result<()> {
-    let path = dir.join(name);
-    let mut w = csv::Writer::from_path(&path).map_err(|e| Error::output(&path, e.into()))?;
+/// Typed rows as CSV text with their header (none without rows, as
+/// `csv::Writer::serialize` writes it).
+fn csv_text<T: Serialize>(name: &str, rows: &[T]) -> Result<String> {
+    let err = |e: csv::Error| Error::output(name, e.into());
+    let mut w = csv::Writer::from_writer(Vec::new());
     for r in rows {
-        w.serialize(r).map_err(|e| Error::output(&path, e.into()))?;
+        w.serialize(r).map_err(err)?;
     }
-    w.flush().map_err(|e| Error::output(&path, e))
+    let bytes = w
+        .into_inner()
+        .map_err(|e| Error::output(name, e.into_error()))?;
+    String::from_utf8(bytes).map_err(|e| Error::output(name, std::io::Error::other(e)))
 }
 
-/// Writes the economics files of `inputs` into `dir`; returns their names.
-pub fn write_economics(inputs: &EconomicInputs, dir: &Path) -> Result<Vec<String>> {
-    write_rows(dir, "cea.csv", &cea::cea_rows(inputs))?;
-    write_rows(dir, "nmb.csv", &cea::nmb_rows(inputs))?;
-    let mut names = vec!["cea.csv".to_string(), "nmb.csv".to_string()];
+/// The economics tables of `inputs` as (file name, CSV text), in the order
+/// they are written.
+pub fn economics_tables(inputs: &EconomicInputs) -> Result<Vec<(String, String)>> {
+    let mut tables = vec![
+        (
+            "cea.csv".to_string(),
+            csv_text("cea.csv", &cea::cea_rows(inputs))?,
+        ),
+        (
+            "nmb.csv".to_string(),
+            csv_text("nmb.csv", &cea::nmb_rows(inputs))?,
+        ),
+    ];
     if inputs.replicates() > 1 {
-        write_rows(dir, "ceac.csv", &psa::ceac_rows(inputs))?;
-        write_rows(dir, "evpi.csv", &psa::evpi_rows(inputs))?;
+        tables.push((
+            "ceac.csv".into(),
+            csv_text("ceac.csv", &psa::ceac_rows(inputs))?,
+        ));
+        tables.push((
+            "evpi.csv".into(),
+            csv_text("evpi.csv", &psa::evpi_rows(inputs))?,
+        ));
         let evppi = psa::evppi_rows(inputs);
-        if evppi.is_empty() {
-            let path = dir.join("evppi.csv");
-            std::fs::write(&path, "wtp,parameter,evppi_per_patient\n")
-                .map_err(|e| Error::output(&path, e))?;
+        let text = if evppi.is_empty() {
+            "wtp,parameter,evppi_per_patient\n".to_string()
         } else {
-            write_rows(dir, "evppi.csv", &evppi)?;
-        }
-        names.extend(["ceac.csv", "evpi.csv", "evppi.csv"].map(String::from));
+            csv_text("evppi.csv", &evppi)?
+        };
+        tables.push(("evppi.csv".into(), text));
     }
-    Ok(names)
+    Ok(tables)
 }

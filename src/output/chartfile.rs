@@ -45,6 +45,9 @@ pub struct ChartFile {
     /// The previous file could be neither removed nor moved out of the
     /// staging directory, which must then stay.
     kept_in_staging: std::cell::Cell<bool>,
+    /// What the user should hear about, handed out at commit (the library
+    /// never prints).
+    warnings: std::cell::RefCell<Vec<String>>,
 }
 
 impl ChartFile {
@@ -56,12 +59,10 @@ impl ChartFile {
         let target = resolve(path)?;
         check_target(&target, path, replace)?;
         let dir = target.parent().unwrap_or(Path::new("/"));
-        for gone in staging::remove_abandoned(dir) {
-            eprintln!(
-                "removed {}, left unfinished by an interrupted crmo-sim run",
-                gone.display()
-            );
-        }
+        let warnings = staging::remove_abandoned(dir)
+            .iter()
+            .map(|gone| super::outdir::abandoned_removed(gone))
+            .collect();
         let staging = staging::create(dir).map_err(|e| Error::output(dir, e))?;
         let mut name = std::ffi::OsString::from("chart");
         if let Some(ext) = target.extension() {
@@ -75,6 +76,7 @@ impl ChartFile {
             staging,
             replace,
             kept_in_staging: std::cell::Cell::new(false),
+            warnings: std::cell::RefCell::new(warnings),
         })
     }
 
@@ -83,8 +85,10 @@ impl ChartFile {
         &self.drawn
     }
 
-    /// Marks the drawn image, makes it durable and puts it at the path.
-    pub fn commit(self) -> Result<()> {
+    /// Marks the drawn image, makes it durable and puts it at the path;
+    /// returns the warnings for the user (an abandoned staging directory
+    /// removed, a previous file kept aside).
+    pub fn commit(self) -> Result<Vec<String>> {
         let drawn = &self.drawn;
         let bytes = fs::read(drawn).map_err(|e| Error::output(drawn, e))?;
         fs::write(drawn, mark(&bytes, is_png(&self.target)))
@@ -106,7 +110,7 @@ impl ChartFile {
         placed?;
         let dir = self.target.parent().unwrap_or(Path::new("/"));
         let _ = sync_dir(dir);
-        Ok(())
+        Ok(self.warnings.take())
     }
 
     /// Puts the drawn image at the target: renamed there when the path is
@@ -170,11 +174,9 @@ impl ChartFile {
         } else {
             at.to_path_buf()
         };
-        eprintln!(
-            "the previous contents of {} were moved to {}",
-            self.shown.display(),
-            kept.display()
-        );
+        self.warnings
+            .borrow_mut()
+            .push(super::outdir::moved_aside(&self.shown, &kept));
     }
 
     /// A file that crmo-sim did not write appeared at the path while the

@@ -14,6 +14,7 @@ pub mod platform;
 pub mod rowfile;
 pub mod rows;
 pub mod staging;
+pub mod sweep;
 pub mod tables;
 pub mod writer;
 

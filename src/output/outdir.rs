@@ -45,7 +45,21 @@ pub struct Staging {
     /// The atomic exchange ([`platform::exchange`]; replaced in tests to
     /// exercise the two-rename fallback).
     exchange: fn(&Path, &Path) -> io::Result<bool>,
+    /// What the user should hear about (abandoned staging directories
+    /// removed, a previous result moved aside), handed out at commit.
+    warnings: Vec<String>,
     _lock: TargetLock,
+}
+
+/// A committed result directory and what the user should hear about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Written {
+    /// The result directory.
+    pub dir: PathBuf,
+    /// Warnings for the user (a front end shows them; the library never
+    /// prints): abandoned staging directories removed, a previous result
+    /// moved aside or kept.
+    pub warnings: Vec<String>,
 }
 
 impl Staging {
@@ -62,12 +76,10 @@ impl Staging {
         if !replace {
             refuse_foreign(&resolved, target)?;
         }
-        for dir in staging::remove_abandoned(&parent) {
-            eprintln!(
-                "removed {}, left unfinished by an interrupted crmo-sim run",
-                dir.display()
-            );
-        }
+        let warnings = staging::remove_abandoned(&parent)
+            .into_iter()
+            .map(|dir| abandoned_removed(&dir))
+            .collect();
         let dir = staging::create(&parent).map_err(|e| Error::output(&parent, e))?;
         Ok(Self {
             dir,
@@ -76,6 +88,7 @@ impl Staging {
             replace,
             finished: false,
             exchange,
+            warnings,
             _lock: lock,
         })
     }
@@ -86,8 +99,9 @@ impl Staging {
     }
 
     /// Makes the staged result the target directory (see the module doc);
-    /// returns the target's path.
-    pub fn commit(mut self) -> Result<PathBuf> {
+    /// returns the target's path and the warnings of the whole life of the
+    /// staging directory.
+    pub fn commit(mut self) -> Result<Written> {
         platform::sync_tree(&self.dir).map_err(|e| Error::output(&self.dir, e))?;
         // From here the directory is a finished result: a later run that
         // finds it abandoned removes only its unchanged files.
@@ -106,7 +120,10 @@ impl Staging {
         outcome?;
         let parent = parent_of(&self.target);
         sync_dir(&parent).map_err(|e| Error::output(&parent, e))?;
-        Ok(self.target.clone())
+        Ok(Written {
+            dir: self.target.clone(),
+            warnings: std::mem::take(&mut self.warnings),
+        })
     }
 
     /// Swaps the staged result in and deletes the previous result's files.
@@ -155,7 +172,7 @@ impl Staging {
     /// added in the instant before the swap, a file that cannot be deleted)
     /// stays, with the old manifest, in `<out>.old-<time>`; the run has
     /// succeeded either way.
-    fn remove_old(&self, old: &Path) {
+    fn remove_old(&mut self, old: &Path) {
         if let Ok(true) = remove_unchanged(old) {
             return;
         }
@@ -170,11 +187,11 @@ impl Staging {
         } else {
             old.to_path_buf()
         };
-        eprintln!(
-            "warning: the previous result in {} held files changed or added after crmo-sim's last check (or that could not be removed); they were kept, with its manifest, in {}",
+        self.warnings.push(format!(
+            "the previous result in {} held files changed or added after crmo-sim's last check (or that could not be removed); they were kept, with its manifest, in {}",
             self.shown.display(),
             kept.display()
-        );
+        ));
     }
 
     /// `--replace`: the whole previous target moves to `<out>.old-<time>`.
@@ -197,18 +214,10 @@ impl Staging {
             let old = unique_sibling(&target, "old");
             rename_noreplace(&target, &old).map_err(|e| Error::output(&target, e))?;
             rename_noreplace(&aside, &target).map_err(|e| Error::output(&target, e))?;
-            eprintln!(
-                "the previous contents of {} were moved to {}",
-                self.shown.display(),
-                old.display()
-            );
+            self.warnings.push(moved_aside(&self.shown, &old));
             return Ok(());
         }
-        eprintln!(
-            "the previous contents of {} were moved to {}",
-            self.shown.display(),
-            aside.display()
-        );
+        self.warnings.push(moved_aside(&self.shown, &aside));
         Ok(())
     }
 
@@ -248,6 +257,23 @@ impl Staging {
             Err(e) => Error::output(&kept, e),
         }
     }
+}
+
+/// The warning that an abandoned staging directory was removed.
+pub(crate) fn abandoned_removed(dir: &Path) -> String {
+    format!(
+        "removed {}, left unfinished by an interrupted crmo-sim run",
+        dir.display()
+    )
+}
+
+/// The warning that the previous contents of `shown` now lie at `aside`.
+pub(crate) fn moved_aside(shown: &Path, aside: &Path) -> String {
+    format!(
+        "the previous contents of {} were moved to {}",
+        shown.display(),
+        aside.display()
+    )
 }
 
 /// The name of the environment variable that tests set to a file name to
@@ -699,7 +725,7 @@ mod tests {
             let mut staging = Staging::new(&target, replace).unwrap();
             staging.exchange = exchange;
             write_result(staging.path(), "new.csv", "new");
-            assert_eq!(staging.commit().unwrap(), target);
+            assert_eq!(staging.commit().unwrap().dir, target);
             assert_eq!(fs::read_to_string(target.join("new.csv")).unwrap(), "new");
             assert!(!target.join("old.csv").exists());
             let left = names(tmp.path());

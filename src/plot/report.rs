@@ -145,9 +145,175 @@ pub fn report_html(dir: &Path, res: &CohortResult, input: &ReportInput<'_>) -> R
     Ok(h)
 }
 
+/// What a sweep's report shows besides the results of its grid points.
+#[derive(Debug)]
+pub struct SweepReportInput<'a> {
+    /// Scenario name.
+    pub scenario: &'a str,
+    /// Scenario text (TOML).
+    pub scenario_text: &'a str,
+    /// The run's facts as `(name, value)`.
+    pub facts: Vec<(String, String)>,
+    /// The swept parameters' dotted paths.
+    pub parameters: &'a [String],
+    /// Each grid point's values, one per parameter.
+    pub points: &'a [Vec<f64>],
+    /// The metric of the sweep plot.
+    pub metric: &'a str,
+}
+
+/// Writes a sweep's `report.html` into `dir`: the facts, the swept metric at
+/// every grid point per arm (as `sweep.csv`), the sweep plots when drawn,
+/// one section per point with its headline table and the headline metrics'
+/// paired differences, the metric definitions and the scenario.
+pub fn write_sweep_report(
+    dir: &Path,
+    results: &[CohortResult],
+    input: &SweepReportInput<'_>,
+) -> Result<()> {
+    let html = sweep_report_html(dir, results, input)?;
+    let path = dir.join(REPORT);
+    std::fs::write(&path, html).map_err(|e| Error::output(&path, e))
+}
+
+/// A sweep's report as HTML text.
+pub fn sweep_report_html(
+    dir: &Path,
+    results: &[CohortResult],
+    input: &SweepReportInput<'_>,
+) -> Result<String> {
+    let mut h = String::new();
+    let title = format!("crmo-sim report: sweep {}", esc(input.scenario));
+    let _ = write!(
+        h,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title><style>{STYLE}</style></head><body>\n<h1>{title}</h1>\n"
+    );
+    facts_table(&mut h, &input.facts);
+    sweep_table(&mut h, results, input);
+    sweep_plots_section(&mut h, dir)?;
+    for (i, (values, res)) in input.points.iter().zip(results).enumerate() {
+        let _ = writeln!(
+            h,
+            "<h2 id=\"point-{i}\">Point {i}: {}</h2>",
+            esc(&point_label(input.parameters, values))
+        );
+        headline_table(&mut h, res, res.summary(), &format!("headline-table-{i}"));
+        headline_differences(&mut h, res, i);
+    }
+    if let Some(res) = results.first() {
+        definitions(&mut h, res);
+    }
+    let _ = write!(
+        h,
+        "<h2 id=\"scenario\">Scenario</h2>\n<pre>{}</pre>\n</body></html>\n",
+        esc(input.scenario_text)
+    );
+    Ok(h)
+}
+
+/// `path = value, ...` of one grid point.
+fn point_label(parameters: &[String], values: &[f64]) -> String {
+    parameters
+        .iter()
+        .zip(values)
+        .map(|(p, v)| format!("{p} = {}", fmt_num(*v)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The swept metric at every grid point: one row per point, one column per arm.
+fn sweep_table(h: &mut String, results: &[CohortResult], input: &SweepReportInput<'_>) {
+    let _ = write!(
+        h,
+        "<h2 id=\"sweep\">Sweep</h2>\n<p><code>{}</code>, mean and 95% interval per arm at every grid point; every metric of every point is in <code>sweep.csv</code>.</p>\n<table id=\"sweep-table\"><tr><th>point</th>",
+        esc(input.metric)
+    );
+    for p in input.parameters {
+        let _ = write!(h, "<th>{}</th>", esc(p));
+    }
+    let arms = results.first().map_or(&[][..], |r| &r.arms[..]);
+    for arm in arms {
+        let _ = write!(h, "<th>{}</th>", esc(arm));
+    }
+    h.push_str("</tr>\n");
+    for (i, (values, res)) in input.points.iter().zip(results).enumerate() {
+        let _ = write!(h, "<tr><td class=\"n\">{i}</td>");
+        for v in values {
+            let _ = write!(h, "<td class=\"n\">{}</td>", fmt_num(*v));
+        }
+        for arm in arms {
+            match res
+                .summary()
+                .iter()
+                .find(|r| &r.arm == arm && r.metric == input.metric)
+            {
+                Some(r) => {
+                    let _ = write!(
+                        h,
+                        "<td class=\"n\">{} ({} – {})</td>",
+                        num(r.mean),
+                        num(r.lower_95),
+                        num(r.upper_95)
+                    );
+                }
+                None => h.push_str("<td></td>"),
+            }
+        }
+        h.push_str("</tr>\n");
+    }
+    h.push_str("</table>\n");
+}
+
+/// Inlines the sweep plot's SVG when it was drawn.
+fn sweep_plots_section(h: &mut String, dir: &Path) -> Result<()> {
+    let path = dir.join("plots").join("sweep.svg");
+    if !path.is_file() {
+        return Ok(());
+    }
+    let svg = std::fs::read_to_string(&path).map_err(|e| Error::output(&path, e))?;
+    let svg = svg.find("<svg").map_or(svg.as_str(), |i| &svg[i..]);
+    let _ = writeln!(
+        h,
+        "<h2 id=\"plots\">Plot</h2>\n<figure>{svg}<figcaption>plots/sweep.png</figcaption></figure>"
+    );
+    Ok(())
+}
+
+/// The headline metrics' paired differences of one grid point (nothing with
+/// one arm; every metric is in `differences.csv`).
+fn headline_differences(h: &mut String, res: &CohortResult, point: usize) {
+    if res.arms.len() < 2 {
+        return;
+    }
+    let _ = write!(
+        h,
+        "<p>Each arm minus <b>{}</b> on the same virtual patients, headline metrics (every metric is in <code>differences.csv</code>).</p>\n<table id=\"differences-table-{point}\"><tr><th>arm</th><th>metric</th><th>mean difference</th><th>95% interval</th></tr>\n",
+        esc(res.reference_arm())
+    );
+    let diffs = res.differences();
+    for (metric, label) in HEADLINE {
+        for d in diffs.iter().filter(|d| d.metric == metric) {
+            let _ = writeln!(
+                h,
+                "<tr><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{} – {}</td></tr>",
+                esc(&d.arm),
+                esc(label),
+                num(d.mean_difference),
+                num(d.lower_95),
+                num(d.upper_95)
+            );
+        }
+    }
+    h.push_str("</table>\n");
+}
+
 fn facts(h: &mut String, input: &ReportInput<'_>) {
+    facts_table(h, &input.facts);
+}
+
+fn facts_table(h: &mut String, facts: &[(String, String)]) {
     h.push_str("<h2 id=\"run\">Run</h2>\n<table id=\"manifest\">\n");
-    for (k, v) in &input.facts {
+    for (k, v) in facts {
         let _ = writeln!(h, "<tr><th>{}</th><td>{}</td></tr>", esc(k), esc(v));
     }
     h.push_str("</table>\n<p>The command line, threads and timing are in <code>manifest.json</code>.</p>\n");
@@ -155,7 +321,18 @@ fn facts(h: &mut String, input: &ReportInput<'_>) {
 
 fn headline(h: &mut String, res: &CohortResult) {
     let rows = res.summary();
-    h.push_str("<h2 id=\"headline\">Headline results</h2>\n<p>Mean and 95% interval per arm; every metric is in <code>summary.csv</code> and defined below.</p>\n<table id=\"headline-table\"><tr><th>metric</th>");
+    h.push_str("<h2 id=\"headline\">Headline results</h2>\n<p>Mean and 95% interval per arm; every metric is in <code>summary.csv</code> and defined below.</p>\n");
+    headline_table(h, res, &rows, "headline-table");
+}
+
+/// The headline metrics' means and intervals per arm, as a table.
+fn headline_table(
+    h: &mut String,
+    res: &CohortResult,
+    rows: &[crate::results::summary::SummaryRow],
+    id: &str,
+) {
+    let _ = write!(h, "<table id=\"{id}\"><tr><th>metric</th>");
     for arm in &res.arms {
         let _ = write!(h, "<th>{}</th>", esc(arm));
     }

@@ -93,20 +93,33 @@ pub fn write_rows<T: Serialize>(dir: &Path, name: &str, rows: &[T]) -> Result<()
     w.flush().map_err(|e| Error::output(&path, e))
 }
 
-/// Writes `parameters.csv` and `replicates.csv` into `dir` (a header is
-/// written even when there are no rows); returns the file names.
-pub fn write_tables(study: &Study, res: &CohortResult, dir: &Path) -> Result<Vec<String>> {
+/// `parameters.csv` and `replicates.csv` as (file name, CSV text) (a
+/// header even when there are no rows).
+pub fn tables(study: &Study, res: &CohortResult) -> Result<Vec<(String, String)>> {
     let params = parameter_rows(study);
-    if params.is_empty() {
-        write_header(dir, "parameters.csv", "replicate,parameter,value")?;
+    let parameters = if params.is_empty() {
+        "replicate,parameter,value\n".to_string()
     } else {
-        write_rows(dir, "parameters.csv", &params)?;
-    }
-    write_rows(dir, "replicates.csv", &replicate_rows(res))?;
-    Ok(vec!["parameters.csv".into(), "replicates.csv".into()])
+        csv_text("parameters.csv", &params)?
+    };
+    Ok(vec![
+        ("parameters.csv".into(), parameters),
+        (
+            "replicates.csv".into(),
+            csv_text("replicates.csv", &replicate_rows(res))?,
+        ),
+    ])
 }
 
-fn write_header(dir: &Path, name: &str, header: &str) -> Result<()> {
-    let path = dir.join(name);
-    std::fs::write(&path, format!("{header}\n")).map_err(|e| Error::output(&path, e))
+/// Typed rows as CSV text with their header.
+pub fn csv_text<T: Serialize>(name: &str, rows: &[T]) -> Result<String> {
+    let err = |e: csv::Error| Error::output(name, e.into());
+    let mut w = csv::Writer::from_writer(Vec::new());
+    for r in rows {
+        w.serialize(r).map_err(err)?;
+    }
+    let bytes = w
+        .into_inner()
+        .map_err(|e| Error::output(name, e.into_error()))?;
+    String::from_utf8(bytes).map_err(|e| Error::output(name, std::io::Error::other(e)))
 }

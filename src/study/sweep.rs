@@ -9,13 +9,10 @@
 //! point as it will run. `sweep.csv` gathers every point's summary.
 
 use std::ops::Range;
-use std::path::Path;
 
-use serde::Serialize;
 use toml::Value;
 
 use crate::error::{Error, Result};
-use crate::results::CohortResult;
 use crate::scenario::limits::{check_sweep_size, PointSize, MAX_SWEEP_POINTS as MAX_POINTS};
 use crate::scenario::{line_column, parse, LoadedScenario};
 
@@ -420,87 +417,4 @@ fn field_table<'a, 'p>(
         i += 1;
     }
     Ok((table, last))
-}
-
-/// One row of `sweep.csv` with one swept parameter.
-#[derive(Debug, Serialize)]
-struct Row1<'a> {
-    point: usize,
-    p1: f64,
-    arm: &'a str,
-    metric: &'a str,
-    mean: Option<f64>,
-    lower_95: Option<f64>,
-    upper_95: Option<f64>,
-    mcse: Option<f64>,
-}
-
-/// One row of `sweep.csv` with two swept parameters.
-#[derive(Debug, Serialize)]
-struct Row2<'a> {
-    point: usize,
-    p1: f64,
-    p2: f64,
-    arm: &'a str,
-    metric: &'a str,
-    mean: Option<f64>,
-    lower_95: Option<f64>,
-    upper_95: Option<f64>,
-    mcse: Option<f64>,
-}
-
-fn finite(x: f64) -> Option<f64> {
-    x.is_finite().then_some(x)
-}
-
-/// Writes `sweep.csv`: `point,<parameter>...,arm,metric,mean,lower_95,upper_95,mcse`,
-/// every summary row of every grid point.
-pub fn write_sweep_csv(sweep: &Sweep, results: &[CohortResult], dir: &Path) -> Result<()> {
-    let path = dir.join("sweep.csv");
-    let err = |e: csv::Error| Error::output(&path, e.into());
-    let mut w = csv::WriterBuilder::new()
-        .has_headers(false)
-        .from_path(&path)
-        .map_err(err)?;
-    let mut header = vec!["point".to_string()];
-    header.extend(sweep.parameters.iter().map(|p| p.path.clone()));
-    header.extend(["arm", "metric", "mean", "lower_95", "upper_95", "mcse"].map(String::from));
-    w.write_record(&header).map_err(err)?;
-    for (point, (p, res)) in sweep.points.iter().zip(results).enumerate() {
-        for r in res.summary() {
-            let (mean, lower_95, upper_95, mcse) = (
-                finite(r.mean),
-                finite(r.lower_95),
-                finite(r.upper_95),
-                finite(r.mcse),
-            );
-            let (arm, metric) = (r.arm.as_str(), r.metric.as_str());
-            match p.values[..] {
-                [p1] => w.serialize(Row1 {
-                    point,
-                    p1,
-                    arm,
-                    metric,
-                    mean,
-                    lower_95,
-                    upper_95,
-                    mcse,
-                }),
-                [p1, p2] => w.serialize(Row2 {
-                    point,
-                    p1,
-                    p2,
-                    arm,
-                    metric,
-                    mean,
-                    lower_95,
-                    upper_95,
-                    mcse,
-                }),
-                _ => unreachable!("a sweep has one or two parameters"),
-            }
-            .map_err(err)?;
-        }
-    }
-    w.flush().map_err(|e| Error::output(&path, e))
 }
