@@ -35,8 +35,8 @@ fn exception_of(py: Python<'_>, err: &Error) -> PyResult<PyErr> {
 }
 
 /// Whether the run stopped because it was cancelled.
-fn is_interrupted(_err: &Error) -> bool {
-    false // PENDING pipeline merge: matches!(err, Error::Interrupted)
+fn is_interrupted(err: &Error) -> bool {
+    matches!(err, Error::Interrupted)
 }
 
 /// The exception class, the scenario file and the 1-based line and column

@@ -8,6 +8,7 @@
 mod chart;
 mod errors;
 mod resolved;
+mod run_study;
 mod source;
 mod value;
 
@@ -15,7 +16,7 @@ use std::path::PathBuf;
 
 use pyo3::prelude::*;
 
-use source::{Overrides, Source};
+use crmo_sim::pipeline::{self, RunOptions, WriteOptions};
 
 /// Validates the scenario and returns the resolved scenario as a dict (see
 /// `crmo_sim.check`). Single-threaded.
@@ -28,10 +29,14 @@ fn check<'py>(
     patients: Option<u64>,
     seed: Option<u64>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let source = Source::from_python(kind, value)?;
-    let overrides = Overrides { patients, seed };
+    let source = source::from_python(kind, value)?;
+    let options = RunOptions {
+        patients,
+        seed,
+        ..RunOptions::default()
+    };
     let resolved = py
-        .detach(|| source::load(&source, overrides).map(|study| resolved::resolved(&study)))
+        .detach(|| pipeline::load_study(&source, &options).map(|study| resolved::resolved(&study)))
         .map_err(errors::to_py)?;
     resolved.to_python(py)
 }
@@ -58,7 +63,12 @@ fn course_chart(
     patients: Option<u64>,
     seed: Option<u64>,
 ) -> PyResult<(PathBuf, u64, Option<String>)> {
-    let source = Source::from_python(kind, value)?;
+    let source = source::from_python(kind, value)?;
+    let options = RunOptions {
+        patients,
+        seed,
+        ..RunOptions::default()
+    };
     let request = chart::ChartRequest {
         patient,
         story,
@@ -72,11 +82,62 @@ fn course_chart(
     };
     let drawn = py
         .detach(|| {
-            let study = source::load(&source, Overrides { patients, seed })?;
+            let study = pipeline::load_study(&source, &options)?;
             chart::course_chart(&study, &request)
         })
         .map_err(errors::to_py)?;
     Ok((drawn.path, drawn.patient, drawn.why))
+}
+
+/// What `run` returns to Python: the tables as (file name, CSV text), the
+/// directory written, the warnings and the simulation's seconds.
+type RunReturn = (Vec<(String, String)>, PathBuf, Vec<String>, f64);
+
+/// Runs a scenario, writes its result directory to `out`, and returns
+/// `(tables, dir, warnings, wall_seconds)`: each CSV table as (file name,
+/// text), the directory written, the warnings and the simulation's time
+/// (see `crmo_sim.run`). The simulation runs on `threads` workers without
+/// the GIL; Ctrl-C cancels it (see [`run_study`]).
+#[pyfunction]
+#[pyo3(signature = (kind, value, patients, seed, threads, out, replace, plots, reference_arm, command))]
+#[allow(clippy::too_many_arguments)]
+fn run(
+    py: Python<'_>,
+    kind: &str,
+    value: Option<String>,
+    patients: Option<u64>,
+    seed: Option<u64>,
+    threads: Option<usize>,
+    out: PathBuf,
+    replace: bool,
+    plots: bool,
+    reference_arm: Option<String>,
+    command: Vec<String>,
+) -> PyResult<RunReturn> {
+    let request = run_study::RunRequest {
+        source: source::from_python(kind, value)?,
+        options: RunOptions {
+            patients,
+            seed,
+            threads,
+            reference_arm,
+            ..RunOptions::default()
+        },
+        out,
+        write: WriteOptions {
+            replace,
+            plots,
+            command,
+            ..WriteOptions::default()
+        },
+    };
+    let output = run_study::run(py, &request)?;
+    Ok((
+        output.tables,
+        output.dir,
+        output.warnings,
+        output.wall_seconds,
+    ))
 }
 
 /// The native module.
@@ -84,11 +145,12 @@ fn course_chart(
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(check, m)?)?;
     m.add_function(wrap_pyfunction!(course_chart, m)?)?;
+    m.add_function(wrap_pyfunction!(run, m)?)?;
     m.add("TEXT_ORIGIN", source::TEXT_ORIGIN)?;
     // The package's version is the engine's: the two are built together.
     m.add("VERSION", env!("CARGO_PKG_VERSION"))?;
     m.add("MAX_PATIENTS", crmo_sim::scenario::limits::MAX_PATIENTS)?;
     m.add("MAX_SEED", crmo_sim::scenario::limits::MAX_SEED)?;
-    m.add("MAX_THREADS", crmo_sim::cli::MAX_THREADS)?;
+    m.add("MAX_THREADS", pipeline::MAX_THREADS)?;
     Ok(())
 }
