@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 import os
 import tempfile
+import warnings as _warnings
 from pathlib import Path
 from typing import Optional, Union
 
@@ -29,6 +30,7 @@ from ._results import Results
 from ._source import Scenario, scenario_source, whole
 from .errors import (
     CrmoSimError,
+    CrmoSimWarning,
     NotFoundError,
     OutputError,
     PlotError,
@@ -47,6 +49,7 @@ __all__ = [
     "OutputError",
     "NotFoundError",
     "PlotError",
+    "CrmoSimWarning",
     "__version__",
 ]
 
@@ -60,6 +63,12 @@ def _overrides(patients, seed):
         whole("patients", patients, 1, _native.MAX_PATIENTS),
         whole("seed", seed, 0, _native.MAX_SEED),
     )
+
+
+def _warn(messages) -> None:
+    """Issues each of the library's warnings as a CrmoSimWarning."""
+    for message in messages:
+        _warnings.warn(message, CrmoSimWarning, stacklevel=3)
 
 
 def _years(years) -> tuple:
@@ -152,10 +161,13 @@ def run(
     )
     if out is not None:
         tables, written, warnings, wall = _native.run(out=os.fspath(out), **args)
-        return Results.from_written(tables, Path(written), warnings, wall, keep_dir=True)
-    with tempfile.TemporaryDirectory(prefix="crmo-sim-") as tmp:
-        tables, written, warnings, wall = _native.run(out=os.path.join(tmp, "result"), **args)
-        return Results.from_written(tables, Path(written), warnings, wall, keep_dir=False)
+        results = Results.from_written(tables, Path(written), warnings, wall, keep_dir=True)
+    else:
+        with tempfile.TemporaryDirectory(prefix="crmo-sim-") as tmp:
+            tables, written, warnings, wall = _native.run(out=os.path.join(tmp, "result"), **args)
+            results = Results.from_written(tables, Path(written), warnings, wall, keep_dir=False)
+    _warn(warnings)
+    return results
 
 
 def course_chart(
@@ -208,7 +220,7 @@ def course_chart(
     height = whole("height", height, 300, 8000)
     if years is not None:
         years = _years(years)
-    drawn, _patient, _why = _native.course_chart(
+    drawn, _patient, _why, warnings = _native.course_chart(
         kind,
         value,
         patient,
@@ -224,4 +236,5 @@ def course_chart(
         patients,
         seed,
     )
+    _warn(warnings)
     return Path(drawn)

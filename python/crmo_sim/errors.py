@@ -18,6 +18,7 @@ __all__ = [
     "OutputError",
     "NotFoundError",
     "PlotError",
+    "CrmoSimWarning",
 ]
 
 
@@ -75,3 +76,9 @@ class NotFoundError(CrmoSimError, LookupError):
 
 class PlotError(CrmoSimError, RuntimeError):
     """A chart could not be drawn."""
+
+
+class CrmoSimWarning(UserWarning):
+    """Something the user should know that did not stop the work, e.g.
+    that a previous file was kept aside, or that per-patient files will be
+    large (issued with :func:`warnings.warn`)."""

@@ -45,6 +45,8 @@ pub struct Drawn {
     pub patient: u64,
     /// Why the patient tells the story, when chosen by story.
     pub why: Option<String>,
+    /// What the user should know (e.g. a previous file kept aside).
+    pub warnings: Vec<String>,
 }
 
 /// Draws the chart (single-threaded: one patient takes microseconds; a
@@ -89,8 +91,13 @@ pub fn course_chart(study: &Study, req: &ChartRequest) -> Result<Drawn> {
         style,
         req.years,
     )?;
-    file.commit()?;
-    Ok(Drawn { path, patient, why })
+    let warnings = file.commit()?;
+    Ok(Drawn {
+        path,
+        patient,
+        why,
+        warnings,
+    })
 }
 
 /// The chart style named `name`.

@@ -41,7 +41,8 @@ fn check<'py>(
     resolved.to_python(py)
 }
 
-/// Draws one patient's course chart and returns `(path, patient, why)`
+/// Draws one patient's course chart and returns `(path, patient, why,
+/// warnings)`
 /// (see `crmo_sim.course_chart`). Single-threaded, without the GIL.
 #[pyfunction]
 #[pyo3(signature = (kind, value, patient, story, style, path, arm, replicate, replace, width, height, years, patients, seed))]
@@ -62,7 +63,7 @@ fn course_chart(
     years: Option<(f64, f64)>,
     patients: Option<u64>,
     seed: Option<u64>,
-) -> PyResult<(PathBuf, u64, Option<String>)> {
+) -> PyResult<(PathBuf, u64, Option<String>, Vec<String>)> {
     let source = source::from_python(kind, value)?;
     let options = RunOptions {
         patients,
@@ -86,7 +87,7 @@ fn course_chart(
             chart::course_chart(&study, &request)
         })
         .map_err(errors::to_py)?;
-    Ok((drawn.path, drawn.patient, drawn.why))
+    Ok((drawn.path, drawn.patient, drawn.why, drawn.warnings))
 }
 
 /// What `run` returns to Python: the tables as (file name, CSV text), the

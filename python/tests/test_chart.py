@@ -32,8 +32,9 @@ def test_a_users_file_is_never_overwritten(tmp_path):
         crmo_sim.course_chart(None, patient=0, path=mine)
     assert mine.read_bytes() == b"my own figure"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["figure.png"]
-    # replace=True moves it aside, never deletes it.
-    crmo_sim.course_chart(None, patient=0, path=mine, replace=True)
+    # replace=True moves it aside, never deletes it, and says so.
+    with pytest.warns(crmo_sim.CrmoSimWarning, match="figure.png"):
+        crmo_sim.course_chart(None, patient=0, path=mine, replace=True)
     assert mine.read_bytes().startswith(PNG_MAGIC)
     aside = [p for p in tmp_path.iterdir() if p.name.startswith("figure.png.old-")]
     assert len(aside) == 1 and aside[0].read_bytes() == b"my own figure"
