@@ -3,6 +3,8 @@ scenario and seed, whatever the thread count; rows, out=, two arms."""
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -177,3 +179,25 @@ def test_bad_arguments_are_refused_before_any_work():
         crmo_sim.run(None, seed=1.5)
     with pytest.raises(ValueError, match="threads"):
         crmo_sim.run(None, threads=0)
+
+
+def test_the_simulation_releases_the_gil():
+    """Python keeps running while a run simulates in another thread: the
+    longest pause of a loop in this thread stays far below the run's time
+    (holding the GIL, the run would pause it for all of it)."""
+    finished = {}
+
+    def work():
+        finished["res"] = crmo_sim.run(None, patients=200_000, seed=1, threads=1)
+
+    worker = threading.Thread(target=work)
+    worker.start()
+    last, longest = time.monotonic(), 0.0
+    while worker.is_alive():
+        now = time.monotonic()
+        longest, last = max(longest, now - last), now
+        time.sleep(0.001)
+    worker.join()
+    wall = finished["res"].wall_seconds
+    assert wall > 0.3, f"the run is long enough to tell ({wall:.2f} s)"
+    assert longest < wall / 3, f"longest pause {longest:.3f} s in a {wall:.2f} s run"
