@@ -1,5 +1,5 @@
-//! Regenerates the README's metric list (from the metric table, the same
-//! source as `metrics.csv`) and the README images in `docs/images/` from the
+//! Regenerates the metric list of `docs/outputs.md` (from the metric table, the
+//! same source as `metrics.csv`) and the images in `docs/images/` from the
 //! built-in reference scenario:
 //!
 //! ```text
@@ -12,7 +12,7 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let readme = root.join("README.md");
+    let readme = root.join("docs/outputs.md");
     let updated = std::fs::read_to_string(&readme)
         .ok()
         .and_then(|t| crmo_sim::output::tables::with_readme_metrics(&t));

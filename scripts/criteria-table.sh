@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Regenerates the tables of the README section "Validating criteria":
+# Regenerates the tables of docs/criteria.md ("Validating criteria"):
 # `crmo-sim criteria` on the reference scenario (its [Jansson2009] case mix)
 # and on the same patients in an orthopaedic clinic's case mix, printed as
 # Markdown. Needs python3 (csv module) to format the tables.

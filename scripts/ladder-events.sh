@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # How the reference ladder runs, read from events.csv (the figures of the
-# README's "value stability" note; `tests/ladder.rs` asserts the first two):
+# "value stability" note of docs/calibration.md; `tests/ladder.rs` asserts the first two):
 # diagnosed patients who spend more than 6 weeks at a stretch in a flare with
 # no drug, failed drugs started after an adverse event, and how many NSAID
 # responders and non-responders reach the second step.

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The reference ladder against no treatment, paired on the same patients: the
-# table of the README's "The reference ladder against no treatment" section.
+# table of docs/calibration.md, "The reference ladder against no treatment".
 #
 # Takes scenarios/reference.toml, adds an `untreated = true` arm listed first
 # (so it is the reference arm of `differences.csv`), runs it, and prints one

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The placebo rule of the README's "Calibration" section: the reference
+# The placebo rule of docs/calibration.md ("Calibration"): the reference
 # scenario with every drug's p_response, p_response_majeed and partial_effect
 # set to 0 (a ladder of useless drugs), calibrated against C1-C15 beside the
 # reference scenario itself. `tests/placebo.rs` asserts the rule.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The README's scale figure: the reference scenario with PATIENTS patients
+# The scale figure of docs/performance.md: the reference scenario with PATIENTS patients
 # (default 10,000,000) x 10 years, once as one run and once as 4 shards run
 # one after another and merged; prints wall time and peak memory (RSS) of
 # each step and checks that the merged CSVs equal the single run's byte for

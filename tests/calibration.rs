@@ -5,7 +5,7 @@
 //! diagnosed. The placebo rule is `tests/placebo.rs`.
 //!
 //! Each target test names its source. C8 [JobDeslandre2001] and C2
-//! [Schnabel2017] cannot both be met (README, "When targets disagree"): the
+//! [Schnabel2017] cannot both be met (docs/calibration.md, "When targets disagree"): the
 //! model keeps C2 and the test checks that documented trade-off instead of C8.
 
 use std::collections::HashMap;
@@ -88,7 +88,7 @@ fn assert_target(id: &str, source: &str, published: f64, tolerance: f64) {
 }
 
 /// C8 [JobDeslandre2001] against C2 [Schnabel2017]: the documented
-/// trade-off. C8 falls short of its band, C2 is inside, and the README shows
+/// trade-off. C8 falls short of its band, C2 is inside, and docs/calibration.md shows
 /// the sweep across the pair.
 fn assert_c8_trade_off(rows: &HashMap<String, Calibrated>) {
     let (c8, c2) = (&rows["C8"], &rows["C2"]);
@@ -99,10 +99,10 @@ fn assert_c8_trade_off(rows: &HashMap<String, Calibrated>) {
         "C8 {} is not the documented trade-off value",
         c8.simulated
     );
-    let readme = read(&root().join("README.md"));
+    let doc = read(&root().join("docs/calibration.md"));
     assert!(
-        readme.contains("When targets disagree") && readme.contains("C8"),
-        "the README documents the C2-C8 trade-off"
+        doc.contains("When targets disagree") && doc.contains("C8"),
+        "docs/calibration.md documents the C2-C8 trade-off"
     );
 }
 

@@ -246,7 +246,7 @@ impl Default for Checkpoints {
 /// taken at the clinic visits at diagnosis and 6 and 12 months after it.
 ///
 /// All five are derived from simulated quantities (assumption, stated in the
-/// README and `metrics.csv`): pain is the flare's pain (VAS), or between
+/// docs/model.md and `metrics.csv`): pain is the flare's pain (VAS), or between
 /// flares `residual_pain_vas` while a painful lesion is still inflamed on
 /// MRI, else 0; the patient global is that pain; the physician global is
 /// the [`activity score`](activity_score) of that pain, the flare's fever

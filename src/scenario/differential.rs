@@ -8,7 +8,7 @@
 //! values and the `check` listing. The sources ([Jansson2009]) give odds
 //! ratios of NBO against the pooled controls, not the controls' feature
 //! frequencies, so every default is an **assumption** shaped by those odds
-//! ratios and by the usual presentation of each disease; the README
+//! ratios and by the usual presentation of each disease; docs/criteria.md
 //! ("Validating criteria") shows the odds ratios they reproduce.
 
 use rand::Rng;

@@ -328,7 +328,7 @@ impl fmt::Display for Dist {
 /// The values a parameter may take; checked while the scenario is read.
 ///
 /// Every kind is a closed range `[MIN, MAX]` (plus `inf` for "never" where
-/// allowed). For most kinds the range is a model limit (README, "Limits"),
+/// allowed). For most kinds the range is a model limit (docs/scenarios.md, "Limits"),
 /// not the quantity's natural domain: a distribution table may then reach
 /// past it, as long as it stays in the natural domain (>= 0), and its draws
 /// are kept inside the range by redrawing, exactly like `min`/`max`.

@@ -1,6 +1,6 @@
 //! The limits of what a scenario may ask for, so that every scenario `check`
 //! accepts runs to completion in bounded time and memory. Each limit is
-//! derived from what the model needs (README, "Limits"); value ranges of
+//! derived from what the model needs (docs/scenarios.md, "Limits"); value ranges of
 //! single parameters live with their kinds in [`super::dist`].
 
 use super::dist::num;
@@ -184,7 +184,7 @@ impl PointSize {
 
 /// Checks the size of a sweep whose grid points have `sizes`, each run with
 /// `arms` arms: the limits of [`check_run_size`] summed over the points,
-/// each point's curves counted as ten more replicates (README, "Limits").
+/// each point's curves counted as ten more replicates (docs/scenarios.md, "Limits").
 /// The message gives the figures the points have.
 pub fn check_sweep_size(arms: usize, sizes: &[PointSize]) -> Result<(), String> {
     let arms = arms.max(1) as u64;

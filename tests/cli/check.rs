@@ -132,32 +132,34 @@ fn resolved_defaults() -> BTreeMap<String, (String, Option<String>)> {
     values
 }
 
-/// The README's `[natural_history]` table states the defaults the program
+/// The `[natural_history]` table of docs/scenarios.md states the defaults the program
 /// uses (and their Majeed values), so the guide cannot drift from the code.
 #[test]
-fn readme_natural_history_defaults_match_check() {
+fn documented_natural_history_defaults_match_check() {
     let resolved = resolved_defaults();
-    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
-    let table = readme
-        .split("### `[natural_history]`")
+    let doc = std::fs::read_to_string(root().join("docs/scenarios.md")).unwrap();
+    let table = doc
+        .split("## `[natural_history]`")
         .nth(1)
-        .and_then(|rest| rest.split("\n### ").next())
-        .expect("README has a [natural_history] section");
+        .and_then(|rest| rest.split("\n## ").next())
+        .expect("docs/scenarios.md has a [natural_history] section");
     let mut compared = 0;
     for row in table.lines().filter(|l| l.starts_with("| `")) {
         let cells: Vec<&str> = row.split('|').map(str::trim).collect();
         let field = cells[1].trim_matches('`');
         let Some((value, majeed)) = resolved.get(field) else {
-            panic!("README [natural_history] lists `{field}`, which check does not print");
+            panic!(
+                "docs/scenarios.md [natural_history] lists `{field}`, which check does not print"
+            );
         };
-        assert_eq!(cells[2], value, "README default of {field}");
-        let readme_majeed = (!cells[3].is_empty()).then(|| cells[3].to_string());
+        assert_eq!(cells[2], value, "documented default of {field}");
+        let documented_majeed = (!cells[3].is_empty()).then(|| cells[3].to_string());
         assert_eq!(
-            readme_majeed.as_ref().or(Some(value)),
+            documented_majeed.as_ref().or(Some(value)),
             majeed.as_ref().or(Some(value)),
-            "README Majeed default of {field}"
+            "documented Majeed default of {field}"
         );
         compared += 1;
     }
-    assert!(compared >= 30, "only {compared} README rows compared");
+    assert!(compared >= 30, "only {compared} documented rows compared");
 }

@@ -411,15 +411,15 @@ fn mimics_leave_the_crmo_cohort_untouched() {
     assert_eq!(ca, cb);
 }
 
-/// The `[differential]` example of the README's "Validating criteria" is a
-/// valid scenario.
+/// The `[differential]` example of docs/criteria.md ("Validating criteria")
+/// is a valid scenario.
 #[test]
-fn the_readme_example_is_valid() {
-    let readme = fs::read_to_string(crate::util::root().join("README.md")).unwrap();
-    let section = readme
-        .split("## Validating criteria")
+fn the_documented_example_is_valid() {
+    let doc = fs::read_to_string(crate::util::root().join("docs/criteria.md")).unwrap();
+    let section = doc
+        .split("# Validating criteria")
         .nth(1)
-        .expect("README has a section Validating criteria");
+        .expect("docs/criteria.md has a section Validating criteria");
     let block = section
         .split("```toml\n")
         .nth(1)

@@ -10,7 +10,7 @@ use crate::util::{crmo, output, success, tempdir, write_scenario};
 
 const RATE: &str = "natural_history.flare_rate_per_year";
 const DURATION: &str = "natural_history.flare_duration_mean_weeks";
-/// The defaults the fit starts from (the README's defaults table).
+/// The defaults the fit starts from (the defaults table of docs/scenarios.md).
 const DEFAULT_RATE: f64 = 3.0;
 const DEFAULT_DURATION: f64 = 12.0;
 /// The values the targets are computed with.

@@ -375,5 +375,5 @@ fn every_toml_block_in_the_docs_parses() {
             blocks += 1;
         }
     }
-    assert!(blocks >= 1, "no TOML block found in README.md");
+    assert!(blocks >= 1, "no TOML block found in the docs");
 }

@@ -334,7 +334,7 @@ fn check_and_run_agree_on_the_size_of_a_sweep_with_patients() {
 
 /// The sweep-size message gives the figures the scenario has (not a
 /// 100-year horizon it does not have), and a 182-point sweep over 10 years
-/// is as allowed as the README's rule says; one over 100 years is not.
+/// is as allowed as the rule of docs/scenarios.md ("Limits") says; one over 100 years is not.
 #[test]
 fn the_sweep_size_rule_and_message_follow_the_readme() {
     let tmp = tempdir();
