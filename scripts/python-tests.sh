@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The Python package's tests: builds and installs ./python (crmo_sim, PyO3 +
 # maturin) into a venv exactly as a user would, then runs its pytest suite,
-# which compares the data frames with the CSV files of the crmo-sim binary.
+# which compares the data frames with the CSV files of the crmo-sim binary
+# and runs the Python examples of README.md and docs/python.md.
 #
 # Usage: scripts/python-tests.sh [PYTEST ARGS...]
 # Environment: PY_VENV (default target/py-venv) holds the venv, created on
@@ -27,8 +28,10 @@ export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$root/target}
 
 start=$(date +%s)
 "$venv/bin/python" -m pip install --quiet --upgrade pip
-"$venv/bin/python" -m pip install --quiet ./python pytest pandas
-echo "python-tests: pip install ./python pytest pandas took $(( $(date +%s) - start )) s" >&2
+"$venv/bin/python" -m pip install --quiet ./python
+echo "python-tests: pip install ./python took $(( $(date +%s) - start )) s" >&2
+# The examples of the guides also plot (matplotlib) and fit (lifelines).
+"$venv/bin/python" -m pip install --quiet pytest pandas matplotlib lifelines
 
 # The binary the frames are compared with.
 cargo build --release --quiet --bin crmo-sim

@@ -192,9 +192,9 @@ def course_chart(
         scenario: a scenario file, TOML text, or None for the reference.
         patient: the patient's index (0 to patients-1); or give ``story``.
         story: draw the first patient whose course tells this story (one of
-            monophasic, relapsing, persistent, relapse_after_taper,
-            top_of_ladder, adverse_event, fracture, silent_lesions,
-            late_diagnosis, majeed).
+            monophasic, relapsing, persistent, relapse-after-taper,
+            top-of-ladder, adverse-event, fracture, silent-lesions,
+            late-diagnosis, majeed; ``_`` may stand for ``-``).
         style: ``"slide"`` (1920x1080, large text) or ``"paper"`` (1600x900).
         path: the image file, ``.png`` or ``.svg`` (default:
             ``output/charts/<scenario>/course-<patient>.png``). An existing

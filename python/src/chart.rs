@@ -111,12 +111,14 @@ fn style_named(name: &str) -> Result<Style> {
     }
 }
 
-/// The story named `name` (as `crmo-sim course --story` spells it).
+/// The story named `name`, as `crmo-sim course --story` spells it
+/// (`relapse-after-taper`) or with underscores, as Python names go.
 fn story_named(name: &str) -> Result<Story> {
+    let spelled = name.replace('_', "-");
     Story::ALL
         .iter()
         .copied()
-        .find(|s| s.name() == name)
+        .find(|s| s.name() == spelled)
         .ok_or_else(|| {
             Error::Usage(format!(
                 "story {name:?} is not a story: expected one of {}",
