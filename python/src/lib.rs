@@ -42,8 +42,8 @@ fn check<'py>(
 }
 
 /// Draws one patient's course chart and returns `(path, patient, why,
-/// warnings)`
-/// (see `crmo_sim.course_chart`). Single-threaded, without the GIL.
+/// warnings)` (see `crmo_sim.course_chart`). Single-threaded, without the
+/// GIL.
 #[pyfunction]
 #[pyo3(signature = (kind, value, patient, story, style, path, arm, replicate, replace, width, height, years, patients, seed))]
 #[allow(clippy::too_many_arguments)]
