@@ -1,6 +1,6 @@
 //! `owsa`: one-way sensitivity analysis of a scenario's distribution-valued
 //! parameters ([`crate::economics::owsa`]), written as `owsa.csv` and a
-//! tornado diagram per outcome, through a staging directory like `run`.
+//! tornado diagram per outcome, through a staging directory and with a manifest, like `run`.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -9,7 +9,8 @@ use clap::Args;
 
 use crate::economics::owsa::{owsa, OwsaOutcome, OwsaRow};
 use crate::error::{Error, Result};
-use crate::output::outdir::{result_dir_name, Staging};
+use crate::output::outdir::result_dir_name;
+use crate::pipeline::{run_info, OutputDir};
 
 use super::{load, with_threads};
 
@@ -90,15 +91,21 @@ pub(super) fn owsa_command(args: &OwsaArgs) -> Result<()> {
         .out
         .clone()
         .unwrap_or_else(|| Path::new("output").join(result_dir_name(&name)));
-    let staging = Staging::new(&out, args.replace)?;
+    // The base setting as a study: what the manifest records.
+    let study = crate::study::Study::resolve(loaded.clone())?;
+    let staging = OutputDir::prepare(&out, args.replace)?;
     let quiet = args.quiet;
-    let rows = with_threads(args.threads, || {
-        owsa(&loaded, &outcome, &|k, n| {
+    let started = std::time::Instant::now();
+    let (rows, threads) = with_threads(args.threads, || {
+        let rows = owsa(&loaded, &outcome, &|k, n| {
             if !quiet {
                 eprintln!("owsa: run {k} of {n} done");
             }
-        })
-    })??;
+        });
+        (rows, rayon::current_num_threads())
+    })?;
+    let rows = rows?;
+    let wall_seconds = started.elapsed().as_secs_f64();
     crate::study::psa::write_rows(staging.path(), "owsa.csv", &rows)?;
     if !args.no_plots {
         crate::plot::economics::tornado_plots(
@@ -107,7 +114,8 @@ pub(super) fn owsa_command(args: &OwsaArgs) -> Result<()> {
             &staging.path().join("plots"),
         )?;
     }
-    let written = staging.commit()?;
+    let mut info = run_info(&study, threads, 0.0, wall_seconds, &super::command_line());
+    let written = staging.commit(&mut info)?;
     super::print_warnings(&written.warnings);
     let target = written.dir;
     if !quiet {

@@ -216,27 +216,22 @@ fn write_all(
 
 /// The manifest facts of a trial run (`patients`: patients screened).
 fn info(study: &Study, run: &TrialRun, threads: usize, wall_seconds: f64) -> RunInfo {
-    let s = study.scenario();
-    RunInfo {
-        crmo_sim_version: env!("CARGO_PKG_VERSION").into(),
-        scenario: study.name(),
-        scenario_source: study.loaded().origin.clone(),
-        scenario_sha256: crate::output::writer::sha256_hex(&study.loaded().text),
-        seed: s.seed,
-        patients: run.screened(),
-        replicates: 1,
-        horizon_years: s.horizon_years,
-        arms: study.arm_names(),
+    let mut info = crate::pipeline::run_info(
+        study,
         threads,
-        command_line: super::command_line(),
-        patient_years: run.patient_years(),
+        run.patient_years(),
         wall_seconds,
-        sweep: None,
-        shard: None,
-        reference_arm: None,
-        rng: "rand 0.9.2, rand_chacha 0.9.0 (ChaCha8 replicate keys), rand_pcg 0.9.0 (Pcg64 patient streams; trial arms keyed by (seed, per_arm, trial, arm)), rand_distr 0.5.1".into(),
-        files: Vec::new(),
-    }
+        &super::command_line(),
+    );
+    info.patients = run.screened();
+    info.replicates = 1;
+    (info.sweep, info.reference_arm) = (None, None);
+    // A trial keys its arms' streams differently from a cohort run.
+    info.rng = crate::engine::rng::RNG_CRATES.replace(
+        "(Pcg64 patient streams)",
+        "(Pcg64 patient streams; trial arms keyed by (seed, per_arm, trial, arm))",
+    );
+    info
 }
 
 /// `trial --shard K/N`: runs slice K of the trials and writes them.

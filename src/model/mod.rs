@@ -183,3 +183,15 @@ pub fn condition_names(set: u8) -> String {
         names.join("+")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Site;
+    use crate::scenario::SiteWeights;
+
+    #[test]
+    fn the_scenarios_site_weight_names_follow_the_sites() {
+        let sites = Site::ALL.map(|site| site.as_str());
+        assert_eq!(sites, SiteWeights::NAMES);
+    }
+}

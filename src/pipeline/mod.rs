@@ -396,7 +396,8 @@ pub fn merge_shards(dirs: &[PathBuf]) -> Result<(Study, StudyRun)> {
 /// Writes `run` into the result directory `out` (None: [`default_out`])
 /// under the output-directory rule: staged beside the target, never over a
 /// file crmo-sim did not write, a manifest with every file's SHA-256,
-/// plots if asked. The returned warnings include the run's.
+/// plots if asked. The returned warnings are those of writing (the run's
+/// own are in [`StudyRun::warnings`], read before writing).
 pub fn write_results(
     study: &Study,
     run: StudyRun,
@@ -415,10 +416,6 @@ pub fn write_into(
     out: OutputDir,
     opts: &WriteOptions,
 ) -> Result<Written> {
-    let mut warnings = run.warnings.clone();
     let mut info = write::write_files(study, &run, out.path(), opts)?;
-    let mut written = out.commit(&mut info)?;
-    warnings.append(&mut written.warnings);
-    written.warnings = warnings;
-    Ok(written)
+    out.commit(&mut info)
 }

@@ -322,7 +322,7 @@ fn facts_table(h: &mut String, facts: &[(String, String)]) {
 fn headline(h: &mut String, res: &CohortResult) {
     let rows = res.summary();
     h.push_str("<h2 id=\"headline\">Headline results</h2>\n<p>Mean and 95% interval per arm; every metric is in <code>summary.csv</code> and defined below.</p>\n");
-    headline_table(h, res, &rows, "headline-table");
+    headline_table(h, res, rows, "headline-table");
 }
 
 /// The headline metrics' means and intervals per arm, as a table.

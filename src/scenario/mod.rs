@@ -314,7 +314,23 @@ impl Default for SiteWeights {
 }
 
 impl SiteWeights {
-    /// The weights in [`crate::model::Site::ALL`] order.
+    /// The scenario's names of the weights, in [`Self::as_array`] order (the
+    /// order of `model::Site::ALL`, checked by a test there).
+    pub const NAMES: [&'static str; 11] = [
+        "tibia",
+        "femur",
+        "pelvis",
+        "spine",
+        "clavicle",
+        "fibula",
+        "foot",
+        "upper_limb",
+        "mandible",
+        "sternum_ribs",
+        "other",
+    ];
+
+    /// The weights in `model::Site::ALL` order.
     pub fn as_array(&self) -> [f64; 11] {
         [
             self.tibia,
@@ -548,7 +564,7 @@ pub fn reference() -> LoadedScenario {
 /// Cross-field checks that a single field's type cannot make.
 fn validate(s: &LoadedScenario) -> Result<()> {
     let weights = s.scenario.natural_history.site_weights.as_array();
-    let names = crate::model::Site::ALL.map(|site| site.as_str());
+    let names = SiteWeights::NAMES;
     if let Some((name, w)) = names
         .iter()
         .zip(weights)

@@ -1081,3 +1081,25 @@ fn a_run_killed_just_before_the_swap_leaves_the_old_result_and_no_trace() {
     assert_complete_result(&out);
     assert_eq!(all_entries(tmp.path()), ["res", "s.toml"]);
 }
+
+/// `owsa` writes a manifest like every other result directory, so a second
+/// `owsa` into the same directory replaces the first instead of refusing
+/// it as foreign.
+#[test]
+fn owsa_can_write_its_directory_again() {
+    let tmp = tempdir();
+    let scenario = crate::util::root().join("scenarios/cost-effectiveness.toml");
+    let out = tmp.path().join("owsa");
+    for _ in 0..2 {
+        success(
+            crmo()
+                .arg("owsa")
+                .arg(&scenario)
+                .args(["--patients", "60", "--no-plots", "-q", "--out"])
+                .arg(&out),
+        );
+    }
+    let f = files(&out);
+    assert_eq!(f.keys().collect::<Vec<_>>(), ["manifest.json", "owsa.csv"]);
+    assert_eq!(manifest(&f)["patients"], 60);
+}

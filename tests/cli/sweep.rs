@@ -387,3 +387,115 @@ fn an_override_of_a_swept_field_is_refused() {
         );
     }
 }
+
+/// The CSV records of `bytes` after the header, as lists of cells.
+fn records(bytes: &[u8]) -> Vec<Vec<String>> {
+    csv::Reader::from_reader(bytes)
+        .records()
+        .map(|r| r.expect("a CSV record").iter().map(String::from).collect())
+        .collect()
+}
+
+/// The first line of a CSV file.
+fn header(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes)
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// Issue 25: a sweep's directory holds `metrics.csv`, `differences.csv`
+/// (two arms) and `report.html` beside `sweep.csv`. Each point's rows of
+/// the three tables are, cell for cell, the `summary.csv`, `metrics.csv`
+/// and `differences.csv` of a plain run of that point's scenario (the
+/// swept value written into the file, no `[sweep]`): an independent run,
+/// compared as printed.
+#[test]
+fn every_sweep_point_has_the_tables_of_a_plain_run_of_its_scenario() {
+    let tmp = tempdir();
+    let base = "name = \"sweep\"\nseed = 21\npatients = 600\nhorizon_years = 5\n";
+    let arms = "[[arm]]\nname = \"nsaid\"\nladder = [\"nsaid\", \"methotrexate\"]\n\
+                [[arm]]\nname = \"none\"\nuntreated = true\n";
+    let sweep = write_scenario(
+        tmp.path(),
+        "sweep.toml",
+        format!("{base}{arms}[sweep]\n\"natural_history.flare_rate_per_year\" = [0.5, 2.0]\n"),
+    );
+    let point_1 = write_scenario(
+        tmp.path(),
+        "point-1.toml",
+        format!("{base}[natural_history]\nflare_rate_per_year = 2.0\n{arms}"),
+    );
+    let swept = run_into(&[sweep.to_str().unwrap()], &tmp.path().join("sweep"), &[]);
+    let plain = run_into(&[point_1.to_str().unwrap()], &tmp.path().join("plain"), &[]);
+    let p = "point,natural_history.flare_rate_per_year";
+    for (name, columns) in [
+        ("sweep.csv", "arm,metric,mean,lower_95,upper_95,mcse"),
+        ("metrics.csv", "metric,unit,population,definition"),
+        (
+            "differences.csv",
+            "arm,reference_arm,metric,paired_on,mean_difference,lower_95,upper_95,std_error",
+        ),
+    ] {
+        assert_eq!(header(&swept[name]), format!("{p},{columns}"), "{name}");
+    }
+    assert!(swept.contains_key("report.html"), "no report.html");
+    for (name, plain_name) in [
+        ("sweep.csv", "summary.csv"),
+        ("metrics.csv", "metrics.csv"),
+        ("differences.csv", "differences.csv"),
+    ] {
+        let of_point: Vec<Vec<String>> = records(&swept[name])
+            .into_iter()
+            .filter(|r| r[0] == "1")
+            .map(|r| {
+                assert_eq!(r[1], "2", "{name}: the swept value of point 1");
+                r[2..].to_vec()
+            })
+            .collect();
+        let expected = records(&plain[plain_name]);
+        assert!(!expected.is_empty(), "{plain_name} is empty");
+        assert!(
+            of_point == expected,
+            "{name} at point 1 differs from {plain_name} of the plain run"
+        );
+    }
+    let report = String::from_utf8_lossy(&swept["report.html"]);
+    for part in [
+        "id=\"sweep-table\"",
+        "Point 0: natural_history.flare_rate_per_year = 0.5",
+        "id=\"differences-table-1\"",
+    ] {
+        assert!(report.contains(part), "report.html lacks {part}");
+    }
+}
+
+/// Every number of a sweep's tables is written as `summary.csv` writes it:
+/// at most 6 decimals, no trailing zeros.
+#[test]
+fn sweep_numbers_have_at_most_six_decimals() {
+    let tmp = tempdir();
+    let path = write_scenario(
+        tmp.path(),
+        "sweep.toml",
+        scenario("").replace("2000", "300"),
+    );
+    let f = run_into(&[path.to_str().unwrap()], &tmp.path().join("out"), &[]);
+    let mut numbers = 0;
+    for name in ["sweep.csv", "differences.csv"] {
+        for cell in records(&f[name]).iter().flatten() {
+            if cell.parse::<f64>().is_err() {
+                continue;
+            }
+            numbers += 1;
+            if let Some((_, decimals)) = cell.split_once('.') {
+                assert!(
+                    decimals.len() <= 6 && !decimals.ends_with('0'),
+                    "{name}: {cell}"
+                );
+            }
+        }
+    }
+    assert!(numbers > 100, "only {numbers} numbers");
+}
