@@ -23,7 +23,7 @@ import os
 import tempfile
 import warnings as _warnings
 from pathlib import Path
-from typing import Optional, Union
+from typing import Callable, Optional, Union
 
 from . import _native
 from ._results import Results
@@ -115,6 +115,7 @@ def run(
     replace: bool = False,
     plots: bool = False,
     reference_arm: Optional[str] = None,
+    progress: Optional[Callable[[int, int], None]] = None,
 ) -> Results:
     """Simulates a scenario's cohort and returns its results as data frames.
 
@@ -133,6 +134,10 @@ def run(
         plots: also draw the cohort plots into ``out``.
         reference_arm: the arm ``differences`` pairs every other arm against
             (default: the scenario's ``reference_arm``, else the first arm).
+        progress: called as ``progress(done, total)`` (patients simulated,
+            per arm) about 20 times a second while the run goes, and once
+            at its end, in the calling thread; an exception it raises stops
+            the run (nothing is written) and propagates.
 
     Returns:
         :class:`Results`.
@@ -158,6 +163,7 @@ def run(
         plots=plots,
         reference_arm=reference_arm,
         command=command,
+        progress=progress,
     )
     if out is not None:
         tables, written, warnings, wall = _native.run(out=os.fspath(out), **args)

@@ -98,9 +98,10 @@ type RunReturn = (Vec<(String, String)>, PathBuf, Vec<String>, f64);
 /// `(tables, dir, warnings, wall_seconds)`: each CSV table as (file name,
 /// text), the directory written, the warnings and the simulation's time
 /// (see `crmo_sim.run`). The simulation runs on `threads` workers without
-/// the GIL; Ctrl-C cancels it (see [`run_study`]).
+/// the GIL; Ctrl-C cancels it, and `progress(done, total)` is called while
+/// it runs (see [`run_study`]).
 #[pyfunction]
-#[pyo3(signature = (kind, value, patients, seed, threads, out, replace, plots, reference_arm, command))]
+#[pyo3(signature = (kind, value, patients, seed, threads, out, replace, plots, reference_arm, command, progress=None))]
 #[allow(clippy::too_many_arguments)]
 fn run(
     py: Python<'_>,
@@ -114,6 +115,7 @@ fn run(
     plots: bool,
     reference_arm: Option<String>,
     command: Vec<String>,
+    progress: Option<Bound<'_, PyAny>>,
 ) -> PyResult<RunReturn> {
     let request = run_study::RunRequest {
         source: source::from_python(kind, value)?,
@@ -132,7 +134,7 @@ fn run(
             ..WriteOptions::default()
         },
     };
-    let output = run_study::run(py, &request)?;
+    let output = run_study::run(py, &request, progress.as_ref())?;
     Ok((
         output.tables,
         output.dir,

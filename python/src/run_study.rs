@@ -2,10 +2,12 @@
 //! threads, without the GIL) while the calling thread waits in short slices
 //! and lets Python look at its signals, so Ctrl-C cancels the run: the
 //! worker is told through [`Progress::cancelled`], stops, removes what it
-//! staged, and Python sees the `KeyboardInterrupt`.
+//! staged, and Python sees the `KeyboardInterrupt`. Between slices the
+//! calling thread also reports progress to an optional Python callback; an
+//! exception from it cancels the run the same way.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex};
 use std::time::Duration;
 
@@ -49,22 +51,40 @@ pub struct RunOutput {
     pub wall_seconds: f64,
 }
 
-/// A [`Progress`] that can be cancelled from another thread, and tells a
-/// waiting thread when the run is over.
+/// A [`Progress`] that can be cancelled from another thread, counts the
+/// patients done, and tells a waiting thread when the run is over.
 #[derive(Debug, Default)]
 struct Cancellable {
     cancelled: AtomicBool,
+    total: AtomicU64,
+    done: AtomicU64,
     finished: Mutex<bool>,
     changed: Condvar,
 }
 
 impl Progress for Cancellable {
+    fn start(&self, total_units: u64) {
+        self.total.store(total_units, Ordering::Relaxed);
+    }
+
+    fn advance(&self, units: u64) {
+        self.done.fetch_add(units, Ordering::Relaxed);
+    }
+
     fn cancelled(&self) -> bool {
         self.cancelled.load(Ordering::Relaxed)
     }
 }
 
 impl Cancellable {
+    /// Patients done and in all, as far as the run has said.
+    fn counts(&self) -> (u64, u64) {
+        (
+            self.done.load(Ordering::Relaxed),
+            self.total.load(Ordering::Relaxed),
+        )
+    }
+
     fn cancel(&self) {
         self.cancelled.store(true, Ordering::Relaxed);
     }
@@ -95,8 +115,14 @@ impl Drop for FinishOnDrop<'_> {
 }
 
 /// Loads the scenario, checks the result directory, runs the study and
-/// writes it; see the module documentation for Ctrl-C.
-pub fn run(py: Python<'_>, req: &RunRequest) -> PyResult<RunOutput> {
+/// writes it; `progress`, if given, is called as `progress(done, total)`
+/// (patients) while it runs and once at the end. See the module
+/// documentation for Ctrl-C.
+pub fn run(
+    py: Python<'_>,
+    req: &RunRequest,
+    progress: Option<&Bound<'_, PyAny>>,
+) -> PyResult<RunOutput> {
     let (study, dir) = py
         .detach(|| {
             let study = pipeline::load_study(&req.source, &req.options)?;
@@ -106,7 +132,7 @@ pub fn run(py: Python<'_>, req: &RunRequest) -> PyResult<RunOutput> {
             Ok((study, dir))
         })
         .map_err(to_py)?;
-    let run = simulate_interruptibly(py, &study, &req.options, &dir)?;
+    let run = simulate_interruptibly(py, &study, &req.options, &dir, progress)?;
     py.detach(|| {
         let tables = run.tables()?;
         let wall_seconds = run.wall_seconds();
@@ -122,34 +148,44 @@ pub fn run(py: Python<'_>, req: &RunRequest) -> PyResult<RunOutput> {
 }
 
 /// Runs the study on a worker thread while this thread waits in slices of
-/// [`SIGNAL_SLICE`] without the GIL, checking Python's signals between
-/// them. On an exception from a signal handler (KeyboardInterrupt), the run
-/// is cancelled, waited for, and the exception returned.
+/// [`SIGNAL_SLICE`] without the GIL, checking Python's signals and calling
+/// `callback` between them. On an exception from either (a signal
+/// handler's KeyboardInterrupt, or the callback's), the run is cancelled,
+/// waited for, and the exception returned.
 fn simulate_interruptibly(
     py: Python<'_>,
     study: &Study,
     options: &RunOptions,
     dir: &OutputDir,
+    callback: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<StudyRun> {
     let progress = Cancellable::default();
+    let report = |progress: &Cancellable| match callback {
+        Some(f) => f.call1(progress.counts()).map(drop),
+        None => Ok(()),
+    };
     std::thread::scope(|scope| {
         let worker = scope.spawn(|| {
             let _finish = FinishOnDrop(&progress);
             pipeline::run_study_into(study, options, &progress, dir)
         });
         while !py.detach(|| progress.wait(SIGNAL_SLICE)) {
-            if let Err(signal) = py.check_signals() {
+            if let Err(e) = py.check_signals().and_then(|()| report(&progress)) {
                 progress.cancel();
                 // The run stops soon; what it staged goes with it.
                 let _ = py.detach(|| worker.join());
-                return Err(signal);
+                return Err(e);
             }
         }
-        match py.detach(|| worker.join()) {
-            Ok(result) => result.map_err(to_py),
-            Err(_) => Err(PyRuntimeError::new_err(
-                "the simulation stopped on an internal error (a panic); please report it",
-            )),
-        }
+        let run = match py.detach(|| worker.join()) {
+            Ok(result) => result.map_err(to_py)?,
+            Err(_) => {
+                return Err(PyRuntimeError::new_err(
+                    "the simulation stopped on an internal error (a panic); please report it",
+                ))
+            }
+        };
+        report(&progress)?;
+        Ok(run)
     })
 }

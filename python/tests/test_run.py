@@ -201,3 +201,23 @@ def test_the_simulation_releases_the_gil():
     wall = finished["res"].wall_seconds
     assert wall > 0.3, f"the run is long enough to tell ({wall:.2f} s)"
     assert longest < wall / 3, f"longest pause {longest:.3f} s in a {wall:.2f} s run"
+
+
+def test_progress_is_reported_and_can_stop_the_run(tmp_path):
+    calls = []
+    res = crmo_sim.run(None, patients=100_000, seed=1, threads=1, progress=lambda d, t: calls.append((d, t)))
+    done = [d for d, _ in calls]
+    assert done == sorted(done), "patients done never go back"
+    assert calls[-1] == (100_000, 100_000), "the last call says everything is done"
+    assert res.manifest["patients"] == 100_000
+
+    class Enough(Exception):
+        pass
+
+    def stop(done, total):
+        raise Enough
+
+    out = tmp_path / "result"
+    with pytest.raises(Enough):
+        crmo_sim.run(None, patients=2_000_000, threads=1, out=out, progress=stop)
+    assert list(tmp_path.iterdir()) == [], "stopped: no result directory, nothing staged"
