@@ -94,7 +94,7 @@ class Results:
     ) -> "Results":
         """Results from the native run's tables and the directory it wrote;
         rows are read now, as the directory may be temporary."""
-        csv_texts = {name[: -len(".csv")] if name.endswith(".csv") else name: text for name, text in tables}
+        csv_texts = {name.removesuffix(".csv"): text for name, text in tables}
         with open(written / "manifest.json", encoding="utf-8") as f:
             manifest = json.load(f)
         rows = {}

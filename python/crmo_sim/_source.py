@@ -4,6 +4,7 @@ string holding a newline or ``=``)."""
 
 from __future__ import annotations
 
+import operator
 import os
 from typing import Optional, Tuple, Union
 
@@ -35,13 +36,13 @@ def whole(name: str, value: Optional[int], low: int, high: int) -> Optional[int]
         return None
     if isinstance(value, bool) or not isinstance(value, int):
         try:
-            import operator
-
-            value = operator.index(value)  # numpy integers
+            value = operator.index(value)  # numpy integers, for one
         except TypeError:
             raise TypeError(
                 f"{name} must be a whole number from {low} to {high}, not {value!r}"
             ) from None
     if not low <= value <= high:
-        raise ValueError(f"{name} = {value} is not allowed: expected a whole number from {low} to {high}")
+        raise ValueError(
+            f"{name} = {value} is not allowed: expected a whole number from {low} to {high}"
+        )
     return int(value)
