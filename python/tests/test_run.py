@@ -188,7 +188,7 @@ def test_the_simulation_releases_the_gil():
     finished = {}
 
     def work():
-        finished["res"] = crmo_sim.run(None, patients=200_000, seed=1, threads=1)
+        finished["res"] = crmo_sim.run(None, patients=400_000, seed=1, threads=1)
 
     worker = threading.Thread(target=work)
     worker.start()
