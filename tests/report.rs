@@ -229,3 +229,116 @@ fn the_economics_report_renders_in_headless_chromium() {
     assert_eq!(dom.matches("<svg").count(), 9, "rendered DOM lacks plots");
     assert!(dom.contains("Economics") && dom.contains("carra-dmard"));
 }
+
+/// A number of the differences table as a value: a true minus sign, an
+/// explicit plus, thousands separated by commas.
+fn table_number(text: &str) -> f64 {
+    text.replace('−', "-")
+        .replace(['+', ','], "")
+        .parse()
+        .unwrap_or_else(|_| panic!("not a number: {text:?}"))
+}
+
+/// The differences table of `report` holds only what differs, grouped by
+/// outcome, one column per compared arm, each value as `differences.csv`
+/// has it at the precision shown; every metric of `differences.csv` it
+/// leaves out is named once below it.
+fn assert_readable_differences(report: &Path) {
+    let html = std::fs::read_to_string(report).unwrap();
+    let table = html
+        .split("<table id=\"differences-table\">")
+        .nth(1)
+        .and_then(|t| t.split("</table>").next())
+        .expect("a differences table");
+    let left_out = html
+        .split("<p id=\"differences-left-out\">")
+        .nth(1)
+        .and_then(|p| p.split("</p>").next())
+        .unwrap_or("");
+    let csv = std::fs::read_to_string(report.with_file_name("differences.csv")).unwrap();
+    // (arm, metric) -> mean difference; the arms in order of appearance.
+    let mut means = std::collections::HashMap::new();
+    let mut arms: Vec<String> = Vec::new();
+    let mut metrics: Vec<String> = Vec::new();
+    for line in csv.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        let (arm, metric, mean) = (f[0].to_string(), f[2].to_string(), f[4]);
+        if !arms.contains(&arm) {
+            arms.push(arm.clone());
+        }
+        if !metrics.contains(&metric) {
+            metrics.push(metric.clone());
+        }
+        means.insert((arm, metric), mean.parse::<f64>().ok());
+    }
+    assert!(
+        !table.contains("0 – 0") && !table.contains("[0, 0]"),
+        "a row where nothing differs"
+    );
+    assert!(
+        table.contains("<tr class=\"group\"><th colspan=")
+            && table.contains(">Flares and course</th>"),
+        "rows are not grouped by outcome"
+    );
+    let header = table.lines().next().unwrap();
+    for arm in &arms {
+        assert!(header.contains(&format!("<th>{arm} − ")), "no column {arm}");
+    }
+    let mut shown = 0;
+    for row in table.lines().filter(|l| l.starts_with("<tr><td><code>")) {
+        let metric = row["<tr><td><code>".len()..]
+            .split("</code>")
+            .next()
+            .unwrap();
+        let cells: Vec<&str> = row
+            .split("<td class=\"n\">")
+            .skip(1)
+            .map(|c| c.split("</td>").next().unwrap())
+            .collect();
+        assert_eq!(cells.len(), arms.len(), "{row}");
+        assert!(
+            cells.iter().any(|c| *c != "–"),
+            "a row without values: {row}"
+        );
+        for (arm, cell) in arms.iter().zip(&cells) {
+            let expected = means[&(arm.clone(), metric.to_string())];
+            let Some(expected) = expected else {
+                assert_eq!(*cell, "–", "{metric} {arm}");
+                continue;
+            };
+            if *cell == "equal" {
+                assert_eq!(expected, 0.0, "{metric} {arm}");
+                continue;
+            }
+            let mean = cell.split(" [").next().unwrap();
+            let decimals = mean.split('.').nth(1).map_or(0, str::len);
+            let half_unit = 0.5 * 10f64.powi(-(decimals as i32)) + 1e-12;
+            assert!(
+                (table_number(mean) - expected).abs() <= half_unit,
+                "{metric} {arm}: shown {mean}, differences.csv {expected}"
+            );
+        }
+        assert!(!left_out.contains(&format!("<code>{metric}</code>")));
+        shown += 1;
+    }
+    let named = left_out.matches("<code>").count();
+    assert!(
+        left_out.contains("<code>female_frac</code>"),
+        "female_frac (the same patients in every arm) is not said to be left out"
+    );
+    for metric in &metrics {
+        assert!(
+            table.contains(&format!("<code>{metric}</code>"))
+                || left_out.contains(&format!("<code>{metric}</code>")),
+            "{metric} is neither shown nor said to be left out"
+        );
+    }
+    assert_eq!(shown + named, metrics.len(), "a metric shown twice");
+}
+
+#[test]
+fn the_differences_table_shows_only_what_differs_grouped_by_outcome() {
+    assert_readable_differences(report());
+    // Four arms: three columns against the reference.
+    assert_readable_differences(economics_report());
+}

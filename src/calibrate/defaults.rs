@@ -55,7 +55,7 @@ fn parameter_defaults(study: &Study) -> Vec<(String, std::result::Result<f64, St
         fixed(im.follow_up_every_months.to_string()),
     ));
     for d in &study.replicate_model(0).drugs {
-        for (field, v) in drug_fields(&d.values) {
+        for (field, v) in d.values.by_name() {
             out.push((format!("drugs.{}.{field}", d.name), Ok(v)));
         }
     }
@@ -114,26 +114,4 @@ pub(super) fn default_value(study: &Study, path: &str) -> std::result::Result<f6
     Err(format!(
         "not a parameter the fit can search in this scenario; {listed}"
     ))
-}
-
-/// A drug's values by field name.
-fn drug_fields(v: &crate::scenario::treatment::DrugValues) -> [(&'static str, f64); 16] {
-    [
-        ("p_response", v.p_response),
-        ("p_response_majeed", v.p_response_majeed),
-        ("onset_lag_weeks", v.onset_lag_weeks),
-        ("flare_hazard_ratio", v.flare_hazard_ratio),
-        ("flare_duration_factor", v.flare_duration_factor),
-        ("lesion_factor", v.lesion_factor),
-        ("heal_time_factor", v.heal_time_factor),
-        ("partial_effect", v.partial_effect),
-        ("adverse_event_per_year", v.adverse_event_per_year),
-        ("course_days", v.course_days),
-        ("course_every_weeks", v.course_every_weeks),
-        ("max_courses", v.max_courses),
-        ("max_weeks", v.max_weeks),
-        ("lasting_hazard_ratio", v.lasting_hazard_ratio),
-        ("lasting_weeks", v.lasting_weeks),
-        ("max_courses_per_year", v.max_courses_per_year),
-    ]
 }

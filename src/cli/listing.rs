@@ -126,27 +126,25 @@ fn drug_listing(study: &Study, replicate: u32) -> String {
     let s = study.scenario();
     let model = study.replicate_model(replicate);
     let cat = catalogue();
-    let mut t = format!("\n[drugs]   (values of replicate {replicate}: p_response sporadic/majeed, onset lag, hazard ratio, duration factor, lesion factor, heal-time factor, partial effect, AE per year, courses)\n");
+    let mut t = format!(
+        "\n[drugs]   (values of replicate {replicate}, every field of [drugs.NAME]; source)\n"
+    );
     for d in &model.drugs {
-        let v = &d.values;
-        let courses = if v.course_days > 0.0 {
-            format!(
-                "{} day(s) every {} weeks, at most {} courses",
-                v.course_days, v.course_every_weeks, v.max_courses
-            )
-        } else if v.max_weeks > 0.0 {
-            format!("continuous, at most {} weeks", v.max_weeks)
-        } else {
-            "continuous".to_string()
-        };
         let source = cat
             .iter()
             .find(|c| c.name == d.name)
             .map_or("defined in this scenario", |c| c.source);
+        let fields: Vec<String> = d
+            .values
+            .by_name()
+            .iter()
+            .map(|(name, value)| format!("{name} {value}"))
+            .collect();
         t += &format!(
-            "  {}: p {}/{}, lag {} wk, HR {}, duration x{}, lesions x{}, healing x{}, partial {}, AE {}/yr, {courses}\n      -- {source}\n",
-            d.name, v.p_response, v.p_response_majeed, v.onset_lag_weeks, v.flare_hazard_ratio, v.flare_duration_factor,
-            v.lesion_factor, v.heal_time_factor, v.partial_effect, v.adverse_event_per_year
+            "  {}: {}\n{}\n      -- {source}\n",
+            d.name,
+            given_as(&d.values),
+            wrapped(&fields, "      ")
         );
     }
     let unused: Vec<String> = cat
@@ -233,6 +231,47 @@ fn drawn_listing(study: &Study, replicate: u32) -> String {
         );
     }
     t
+}
+
+/// How a drug is given, in words: continuously (for at most some weeks) or
+/// in courses (with their limits).
+fn given_as(v: &crate::scenario::treatment::DrugValues) -> String {
+    if v.course_days > 0.0 {
+        let mut text = format!(
+            "{} day(s) every {} weeks",
+            v.course_days, v.course_every_weeks
+        );
+        if v.max_courses > 0.0 {
+            text += &format!(", at most {} courses", v.max_courses);
+        }
+        if v.max_courses_per_year > 0.0 {
+            text += &format!(", at most {} a year", v.max_courses_per_year);
+        }
+        text
+    } else if v.max_weeks > 0.0 {
+        format!("continuous, at most {} weeks", v.max_weeks)
+    } else {
+        "continuous".to_string()
+    }
+}
+
+/// `items` comma-separated on lines of at most about 90 characters, each
+/// line starting with `indent`.
+fn wrapped(items: &[String], indent: &str) -> String {
+    let mut lines: Vec<String> = vec![indent.to_string()];
+    for (i, item) in items.iter().enumerate() {
+        let item = format!("{item}{}", if i + 1 < items.len() { "," } else { "" });
+        let line = lines.last_mut().expect("one line at least");
+        if line.len() > indent.len() && line.len() + 1 + item.len() > 90 {
+            lines.push(format!("{indent}{item}"));
+        } else {
+            if line.len() > indent.len() {
+                line.push(' ');
+            }
+            line.push_str(&item);
+        }
+    }
+    lines.join("\n")
 }
 
 /// A unit enum variant as a scenario file spells it (`NotInRemission` -> `not_in_remission`).

@@ -11,6 +11,7 @@ use crate::output::rows::fmt_num;
 use crate::pipeline::{
     self, OutputDir, RunOptions, ScenarioSource, StudyRun, WriteOptions, Written,
 };
+use crate::results::headline::HEADLINE;
 use crate::results::CohortResult;
 use crate::study::Study;
 
@@ -138,37 +139,6 @@ pub(super) fn merge(args: &MergeArgs) -> Result<()> {
     }
     Ok(())
 }
-
-/// Metrics shown in the short table after a run.
-const HEADLINE: [(&str, &str); 12] = [
-    (
-        "remission_6_months_frac",
-        "not in flare 6 months after diagnosis",
-    ),
-    (
-        "remission_24_months_frac",
-        "not in flare 24 months after diagnosis",
-    ),
-    ("reached_step_2_frac", "reached ladder step 2 (share)"),
-    ("flares_per_patient_year", "flares per patient-year"),
-    ("time_in_flare_frac", "time in flare (share)"),
-    (
-        "diagnostic_delay_median_days",
-        "median diagnostic delay (days)",
-    ),
-    (
-        "silent_lesion_share_at_diagnosis",
-        "silent share of lesions at diagnosis",
-    ),
-    (
-        "solitary_lesion_frac_at_diagnosis",
-        "solitary lesion at diagnosis (share)",
-    ),
-    ("jansson_ge39_frac", "Jansson score >= 39 (share)"),
-    ("bristol_criterion1_frac", "Bristol criterion 1 (share)"),
-    ("resolved_frac", "resolved within horizon (share)"),
-    ("vertebral_fracture_frac", "vertebral fracture (share)"),
-];
 
 /// The short table printed after a run or merge.
 fn print_summary(study: &Study, results: &[CohortResult], target: &Path, wall_seconds: f64) {

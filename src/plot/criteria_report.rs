@@ -130,7 +130,7 @@ fn roc_plot(h: &mut String, dir: &Path) -> Result<()> {
 }
 
 fn items_table(h: &mut String, res: &CriteriaResult) {
-    h.push_str("<h2 id=\"items\">What the answer rests on: the Jansson items by population</h2>\n<p>Share of each population with each item, and the odds ratio of CRMO against the pooled mimics beside the published (multivariable) one [Jansson2009]. The mimic frequencies are assumptions (see <code>crmo-sim check</code> and the README, \"Validating criteria\").</p>\n<table id=\"items-table\"><tr><th>item</th><th>points</th><th>published OR</th><th>simulated OR</th>");
+    h.push_str("<h2 id=\"items\">What the answer rests on: the Jansson items by population</h2>\n<p>Share of each population with each item, and the odds ratio of CRMO against the pooled mimics beside the published (multivariable) one [Jansson2009]. The mimic frequencies are assumptions (see <code>crmo-sim check</code> and docs/criteria.md).</p>\n<table id=\"items-table\"><tr><th>item</th><th>points</th><th>published OR</th><th>simulated OR</th>");
     let pops = res.populations();
     for (name, _) in &pops {
         let _ = write!(h, "<th>{}</th>", esc(name));

@@ -12,6 +12,7 @@
 pub mod cohort;
 pub mod course;
 pub mod criteria_report;
+pub mod differences;
 pub mod economics;
 pub mod gallery;
 pub mod power;

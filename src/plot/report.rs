@@ -10,43 +10,14 @@ use std::path::Path;
 use crate::error::{Error, Result};
 use crate::output::rows::fmt_num;
 use crate::output::tables::metric_definitions;
+use crate::results::headline::HEADLINE;
 use crate::results::CohortResult;
 
 use super::cohort::Kind;
+use super::differences::{cell_text, DifferenceTable};
 
 /// File name of the report.
 pub const REPORT: &str = "report.html";
-
-/// Metrics of the headline table, with their labels.
-const HEADLINE: [(&str, &str); 12] = [
-    (
-        "remission_6_months_frac",
-        "not in flare 6 months after diagnosis",
-    ),
-    (
-        "remission_24_months_frac",
-        "not in flare 24 months after diagnosis",
-    ),
-    ("flares_per_patient_year", "flares per patient-year"),
-    ("time_in_flare_frac", "time in flare (share)"),
-    (
-        "diagnostic_delay_median_days",
-        "median diagnostic delay (days)",
-    ),
-    (
-        "silent_lesion_share_at_diagnosis",
-        "silent share of lesions at diagnosis",
-    ),
-    ("jansson_ge39_frac", "Jansson score ≥ 39 (share)"),
-    ("bristol_criterion1_frac", "Bristol criterion 1 (share)"),
-    (
-        "resolved_frac",
-        "resolved by the end of observation (share)",
-    ),
-    ("vertebral_fracture_frac", "vertebral fracture (share)"),
-    ("adverse_event_frac", "adverse event (share of diagnosed)"),
-    ("treated_days_mean", "days on treatment (mean, diagnosed)"),
-];
 
 /// What the report shows besides the results.
 #[derive(Debug, Clone)]
@@ -279,32 +250,22 @@ fn sweep_plots_section(h: &mut String, dir: &Path) -> Result<()> {
     Ok(())
 }
 
-/// The headline metrics' paired differences of one grid point (nothing with
-/// one arm; every metric is in `differences.csv`).
+/// The headline metrics' paired differences of one grid point, as the
+/// run's report draws its differences table (nothing with one arm; every
+/// metric is in `differences.csv`).
 fn headline_differences(h: &mut String, res: &CohortResult, point: usize) {
     if res.arms.len() < 2 {
         return;
     }
-    let _ = write!(
+    let headline: Vec<&str> = HEADLINE.iter().map(|(metric, _)| *metric).collect();
+    let table = DifferenceTable::of(res).restricted_to(&headline);
+    differences_table(
         h,
-        "<p>Each arm minus <b>{}</b> on the same virtual patients, headline metrics (every metric is in <code>differences.csv</code>).</p>\n<table id=\"differences-table-{point}\"><tr><th>arm</th><th>metric</th><th>mean difference</th><th>95% interval</th></tr>\n",
-        esc(res.reference_arm())
+        &table,
+        res.reference_arm(),
+        &format!("differences-table-{point}"),
     );
-    let diffs = res.differences();
-    for (metric, label) in HEADLINE {
-        for d in diffs.iter().filter(|d| d.metric == metric) {
-            let _ = writeln!(
-                h,
-                "<tr><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{} – {}</td></tr>",
-                esc(&d.arm),
-                esc(label),
-                num(d.mean_difference),
-                num(d.lower_95),
-                num(d.upper_95)
-            );
-        }
-    }
-    h.push_str("</table>\n");
+    differences_left_out(h, &table, &format!("differences-left-out-{point}"));
 }
 
 fn facts(h: &mut String, input: &ReportInput<'_>) {
@@ -367,24 +328,69 @@ fn differences(h: &mut String, res: &CohortResult) {
         h.push_str("<p>One arm only: no differences.</p>\n");
         return;
     }
+    let table = DifferenceTable::of(res);
+    differences_table(h, &table, res.reference_arm(), "differences-table");
+    differences_left_out(h, &table, "differences-left-out");
+}
+
+/// The differences table: a column per compared arm, a heading row per
+/// outcome, a row per metric that differs.
+fn differences_table(h: &mut String, table: &DifferenceTable, reference: &str, id: &str) {
     let _ = write!(
         h,
-        "<p>Each arm minus <b>{}</b> on the same virtual patients (<code>differences.csv</code>); rates are paired per patient.</p>\n<table id=\"differences-table\"><tr><th>arm</th><th>metric</th><th>paired on</th><th>mean difference</th><th>95% interval</th></tr>\n",
-        esc(res.reference_arm())
+        "<p>Each arm minus <b>{}</b> on the same virtual patients: mean paired difference [95% interval], <i>equal</i> where the arm equals the reference on every patient; rates (†) are paired per patient. Every row is in <code>differences.csv</code>.</p>\n<table id=\"{id}\"><tr><th>metric</th>",
+        esc(reference)
     );
-    for d in res.differences() {
+    for arm in &table.arms {
+        let _ = write!(h, "<th>{} − {}</th>", esc(arm), esc(reference));
+    }
+    h.push_str("</tr>\n");
+    for (outcome, lines) in &table.groups {
         let _ = writeln!(
             h,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{} – {}</td></tr>",
-            esc(&d.arm),
-            esc(&d.metric),
-            d.paired_on,
-            num(d.mean_difference),
-            num(d.lower_95),
-            num(d.upper_95)
+            "<tr class=\"group\"><th colspan=\"{}\">{}</th></tr>",
+            table.arms.len() + 1,
+            outcome.label()
         );
+        for line in lines {
+            let mark = if line.per_patient_rate { " †" } else { "" };
+            let _ = write!(h, "<tr><td><code>{}</code>{mark}</td>", esc(&line.metric));
+            for cell in &line.cells {
+                let _ = write!(h, "<td class=\"n\">{}</td>", cell_text(*cell));
+            }
+            h.push_str("</tr>\n");
+        }
     }
     h.push_str("</table>\n");
+}
+
+/// One sentence naming the metrics the differences table leaves out, and
+/// why (nothing when it leaves none out).
+fn differences_left_out(h: &mut String, table: &DifferenceTable, id: &str) {
+    let names = |list: &[String]| {
+        list.iter()
+            .map(|m| format!("<code>{}</code>", esc(m)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut parts = Vec::new();
+    if !table.equal.is_empty() {
+        parts.push(format!(
+            "{} metric(s) on which every arm equals the reference patient by patient (fixed before treatment, or untouched by it): {}",
+            table.equal.len(),
+            names(&table.equal)
+        ));
+    }
+    if !table.without_value.is_empty() {
+        parts.push(format!(
+            "{} metric(s) without a paired value in any arm (no patient has them in both arms): {}",
+            table.without_value.len(),
+            names(&table.without_value)
+        ));
+    }
+    if !parts.is_empty() {
+        let _ = writeln!(h, "<p id=\"{id}\">Left out: {}.</p>", parts.join("; "));
+    }
 }
 
 /// Inlines every cohort plot's SVG (without its XML prologue).

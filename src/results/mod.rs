@@ -8,6 +8,7 @@
 //! of [`crate::output`], the plots, the calibration report) reads these
 //! estimates and computes none of its own.
 
+pub mod headline;
 pub mod km;
 pub mod summary;
 pub mod timeseries;

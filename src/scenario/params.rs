@@ -173,7 +173,7 @@ pub struct ParamRow {
 
 natural_history_params! {
     /// Relapse hazard per year of the active phase once the previous episode has subsided, before frailty and treatment.
-    flare_rate_per_year: FlareRate = 3.0, "calibrated to C2 [Schnabel2017] and C9 [Jansson2007] (trade-off with C8 [JobDeslandre2001], see README)";
+    flare_rate_per_year: FlareRate = 3.0, "calibrated to C2 [Schnabel2017] and C9 [Jansson2007] (trade-off with C8 [JobDeslandre2001], see docs/calibration.md)";
     /// Mean duration of the presenting (first) episode, weeks (gamma distributed).
     first_flare_duration_mean_weeks: Weeks = 70.0, "calibrated to C1 [Beck2010], C5 [Roderick2016] and C9 [Jansson2007]: pain for months before diagnosis (median delay 15 months)";
     /// Shape of the gamma duration of the first episode (1 = exponential).

@@ -163,3 +163,31 @@ fn documented_natural_history_defaults_match_check() {
     }
     assert!(compared >= 30, "only {compared} documented rows compared");
 }
+
+/// The field table of `[drugs.NAME]` in docs/scenarios.md lists exactly the
+/// declared drug fields, in their order, so the guide cannot drift from the
+/// declaration (the costs are documented with `[economics]`).
+#[test]
+fn documented_drug_fields_are_the_declared_ones() {
+    let doc = std::fs::read_to_string(root().join("docs/scenarios.md")).unwrap();
+    let section = doc
+        .split("## `[drugs.NAME]`")
+        .nth(1)
+        .and_then(|rest| rest.split("\n## ").next())
+        .expect("docs/scenarios.md has a [drugs.NAME] section");
+    let table = section
+        .split("| field | unit | meaning |")
+        .nth(1)
+        .and_then(|rest| rest.split("\n\n").next())
+        .expect("a field table in the [drugs.NAME] section");
+    let documented: Vec<&str> = table
+        .lines()
+        .filter(|l| l.starts_with("| `"))
+        .map(|l| l.split('`').nth(1).unwrap())
+        .collect();
+    let declared: Vec<&str> = crmo_sim::scenario::treatment::DRUG_FIELDS
+        .iter()
+        .map(|f| f.name)
+        .collect();
+    assert_eq!(documented, declared);
+}
