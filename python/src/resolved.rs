@@ -124,7 +124,8 @@ fn output(study: &Study) -> Value {
     ])
 }
 
-/// The drugs the arms use, with the values replicate 0 uses.
+/// The drugs the arms use, with the values replicate 0 uses, every field
+/// by the name a scenario writes (the library's one list of drug fields).
 fn drugs(study: &Study) -> Value {
     let model = study.replicate_model(0);
     Value::Map(
@@ -132,26 +133,9 @@ fn drugs(study: &Study) -> Value {
             .drugs
             .iter()
             .map(|d| {
-                let v = &d.values;
-                let fields = [
-                    ("p_response", v.p_response),
-                    ("p_response_majeed", v.p_response_majeed),
-                    ("onset_lag_weeks", v.onset_lag_weeks),
-                    ("flare_hazard_ratio", v.flare_hazard_ratio),
-                    ("flare_duration_factor", v.flare_duration_factor),
-                    ("lesion_factor", v.lesion_factor),
-                    ("heal_time_factor", v.heal_time_factor),
-                    ("partial_effect", v.partial_effect),
-                    ("adverse_event_per_year", v.adverse_event_per_year),
-                    ("course_days", v.course_days),
-                    ("course_every_weeks", v.course_every_weeks),
-                    ("max_courses", v.max_courses),
-                    ("max_courses_per_year", v.max_courses_per_year),
-                    ("max_weeks", v.max_weeks),
-                    ("lasting_hazard_ratio", v.lasting_hazard_ratio),
-                    ("lasting_weeks", v.lasting_weeks),
-                ];
-                let values = fields
+                let values = d
+                    .values
+                    .by_name()
                     .into_iter()
                     .map(|(k, x)| (k.to_string(), Value::from(x)))
                     .collect();
