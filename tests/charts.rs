@@ -12,7 +12,7 @@ use assert_cmd::Command;
 
 use crmo_sim::engine::cohort::{NoRows, RowSink};
 use crmo_sim::output::rows::CsvRows;
-use crmo_sim::plot::cohort::{render_cohort_plot_with, Kind};
+use crmo_sim::plot::cohort::{render_cohort_plot_with, render_km_plot, Kind};
 use crmo_sim::plot::course::draw::render_course_with;
 use crmo_sim::plot::course::{render_course, CourseSim};
 use crmo_sim::plot::gallery::gallery_with;
@@ -401,6 +401,82 @@ fn slide_cohort_plot_capitals_are_at_least_two_and_a_half_percent_of_the_height(
     }
 }
 
+// ------------------------------------------------------ plot area on slides
+
+/// A study of `arms` arms (distinct ladders, 1,500 patients) for the
+/// cohort plots.
+fn arms_study(arms: usize) -> Study {
+    let ladders = [
+        r#"["nsaid", "pamidronate", "tnf_inhibitor"]"#,
+        r#"["pamidronate", "tnf_inhibitor"]"#,
+        r#"["methotrexate", "tnf_inhibitor"]"#,
+        r#"["tnf_inhibitor"]"#,
+        r#"["nsaid", "methotrexate"]"#,
+        r#"["nsaid", "zoledronate"]"#,
+        r#"["sulfasalazine", "tnf_inhibitor"]"#,
+        r#"["glucocorticoid", "methotrexate"]"#,
+    ];
+    let mut toml = String::from("name = \"arms\"\nseed = 3\npatients = 1500\nhorizon_years = 8\n");
+    for (i, ladder) in ladders.iter().take(arms).enumerate() {
+        toml += &format!(
+            "\n[[arm]]\nname = \"strategy-number-{i}\"\nladder = {ladder}\nmin_weeks_on_step = 26\n"
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("arms.toml");
+    std::fs::write(&path, toml).unwrap();
+    Study::resolve(scenario::load_file(&path).unwrap()).unwrap()
+}
+
+/// The height of a chart's plot frame on a PNG, pixels: the longest
+/// vertical run of black pixels, which is the y axis (curves are coloured,
+/// text and ticks are short).
+fn frame_height(png: &Path) -> u32 {
+    let img = image::open(png).unwrap().to_rgb8();
+    let (w, h) = img.dimensions();
+    let mut best = 0;
+    for x in 0..w {
+        let mut run = 0;
+        for y in 0..h {
+            if img.get_pixel(x, y).0.iter().all(|&c| c < 60) {
+                run += 1;
+                best = best.max(run);
+            } else {
+                run = 0;
+            }
+        }
+    }
+    best
+}
+
+/// On slides the Kaplan–Meier plot keeps at least half the image height
+/// for its plot area with 1, 4 and 8 arms, with and without the numbers
+/// at risk (measured on the PNG: the y axis's length). Before the table
+/// went beside the plot, 4 arms left about 60 px of 1080.
+#[test]
+fn slide_km_plot_area_is_at_least_half_the_height() {
+    let dir = tempfile::tempdir().unwrap();
+    for arms in [1, 4, 8] {
+        let study = arms_study(arms);
+        let res = study.run(&mut NoRows, &|_| {}).unwrap();
+        for at_risk in [true, false] {
+            let png = dir.path().join(format!("km-{arms}-{at_risk}.png"));
+            let size = Style::Slide.size();
+            render_km_plot(&res, "arms", &png, size, Style::Slide, at_risk).unwrap();
+            let plot = frame_height(&png);
+            println!(
+                "{arms} arms, at risk {at_risk}: plot area {plot} px of {}",
+                size.1
+            );
+            assert!(
+                2 * plot >= size.1,
+                "{arms} arms, at risk {at_risk}: plot area {plot} px of {}",
+                size.1
+            );
+        }
+    }
+}
+
 // ------------------------------------------------------------ legends, colours
 
 fn svg_of(l: &Study, arm: Option<&str>, patient: u64) -> String {
@@ -450,7 +526,7 @@ fn the_legend_lists_only_what_the_chart_draws() {
     for drug_mark in ["escalation", "taper", "drug acts", "effect window"] {
         assert!(!svg.contains(drug_mark), "untreated legend has {drug_mark}");
     }
-    assert!(svg.contains("pain (VAS 0-10)"));
+    assert!(svg.contains("pain (VAS: visual analogue scale, 0-10)"));
 }
 
 /// The activity score is drawn on slides too: over the pain panel, with its

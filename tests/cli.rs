@@ -70,3 +70,8 @@ mod trial;
 // `reference_arm` and `run --reference-arm`: paired differences against any arm.
 #[path = "cli/reference.rs"]
 mod reference;
+
+// `course --story NAME --rank K`: the patients drawn, what is printed, and
+// that each patient's events tell the story.
+#[path = "cli/stories.rs"]
+mod stories;

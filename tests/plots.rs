@@ -100,7 +100,8 @@ fn course_chart_png_and_svg() {
     let mut expected = vec![
         "years since onset",
         "age ",
-        "pain (VAS 0-10)",
+        "pain (VAS: visual analogue scale, 0-10)",
+        "CRP: C-reactive protein",
         "score",
         "disease activity score (0-10)",
         "lesions",

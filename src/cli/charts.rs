@@ -11,6 +11,7 @@ use crate::error::{Error, Result};
 use crate::output::chartfile::ChartFile;
 use crate::output::outdir::{result_dir_name, CHARTS_DIR};
 use crate::plot::course::draw::parse_years;
+use crate::plot::course::draw::CourseNotes;
 use crate::plot::story::{find_story, Story};
 use crate::plot::{CourseSim, Format, Style};
 use crate::scenario;
@@ -62,9 +63,20 @@ pub struct CourseArgs {
     /// Patient index (0 .. patients-1); or give --story instead
     #[arg(long, conflicts_with = "story")]
     pub patient: Option<u64>,
-    /// Draw the first patient whose course tells this story
+    /// Draw a patient whose course tells this story: the most typical one
+    /// (nearest the median of the story's defining measures among the
+    /// patients who tell it; each story's measures are listed below), or
+    /// the one of --rank
     #[arg(long, value_enum)]
     pub story: Option<Story>,
+    /// With --story: draw the K-th most typical patient (1 = the most
+    /// typical; 2, 3, ... the next ones)
+    #[arg(long, value_name = "K", default_value_t = 1, requires = "story",
+          value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub rank: u64,
+    /// The chart's title (default: patient, sex, onset age, genotype)
+    #[arg(long, value_name = "TEXT")]
+    pub title: Option<String>,
     /// Arm to follow (default: the first)
     #[arg(long)]
     pub arm: Option<String>,
@@ -192,21 +204,19 @@ pub fn course(args: &CourseArgs, quiet: bool) -> Result<()> {
     let study = args.source.load()?;
     Format::of(args.out.as_deref().unwrap_or(Path::new("x.png")))?;
     let sim = CourseSim::new(&study, args.arm.as_deref(), args.source.replicate)?;
-    let (patient, why) = match (args.patient, args.story) {
+    let (patient, pick) = match (args.patient, args.story) {
         (Some(p), _) => (p, None),
-        (None, Some(story)) => match find_story(&sim, story)? {
-            Some((p, why)) => (p, Some((story, why))),
-            None => {
-                return Err(Error::NotFound(format!(
-                    "no patient of scenario {} (patients 0 to {}, replicate {}, arm {}) tells the story {}; try another arm, scenario, --seed or more --patients",
-                    study.name(),
-                    sim.patients() - 1,
-                    args.source.replicate,
-                    sim.arm_name(),
-                    story.name()
-                )))
+        (None, Some(story)) => {
+            let rank = usize::try_from(args.rank).unwrap_or(usize::MAX);
+            match find_story(&sim, story, rank)? {
+                Ok(pick) => (pick.patient, Some((story, pick))),
+                Err(matching) => {
+                    return Err(Error::NotFound(no_story_message(
+                        &study, &sim, args, story, matching,
+                    )))
+                }
             }
-        },
+        }
         (None, None) => return Err(Error::Usage(no_patient_message())),
     };
     let trace = sim.trace(patient)?;
@@ -217,29 +227,75 @@ pub fn course(args: &CourseArgs, quiet: bool) -> Result<()> {
         args.replace,
     )?;
     let (w, h) = args.style.size();
-    crate::plot::render_course(
+    let notes = CourseNotes {
+        title: args.title.clone(),
+        marks: pick
+            .as_ref()
+            .map(|(_, p)| p.told.marks.clone())
+            .unwrap_or_default(),
+    };
+    crate::plot::course::draw::render_course_noted(
         &trace,
         file.draw_path(),
         (args.width.unwrap_or(w), args.height.unwrap_or(h)),
         args.style,
         args.years,
+        &notes,
     )?;
     super::print_warnings(&file.commit()?);
     if quiet {
         return Ok(());
     }
     let mut out = std::io::stdout().lock();
-    if let Some((story, why)) = why {
+    if let Some((story, pick)) = pick {
         let _ = writeln!(
             out,
-            "patient {patient} (replicate {}, arm {}) tells the story {}: {why}",
-            args.source.replicate,
+            "patient {patient} (arm {}, replicate {}, rank {} of {}) tells the story {}: {}",
             sim.arm_name(),
-            story.name()
+            args.source.replicate,
+            pick.rank,
+            pick.matching,
+            story.name(),
+            pick.told.why
         );
     }
     let _ = writeln!(out, "{}", path.display());
     Ok(())
+}
+
+/// Why `course --story` found no patient: the scenario has none who can
+/// tell it (no Majeed patients at all), none of the arm and replicate
+/// tells it, or fewer than `--rank` do.
+fn no_story_message(
+    study: &Study,
+    sim: &CourseSim,
+    args: &CourseArgs,
+    story: Story,
+    matching: usize,
+) -> String {
+    let whose = format!(
+        "scenario {} (patients 0 to {}, replicate {}, arm {})",
+        study.name(),
+        sim.patients() - 1,
+        args.source.replicate,
+        sim.arm_name()
+    );
+    if story == Story::Majeed && sim.majeed_frac() == 0.0 {
+        format!(
+            "{whose} has no Majeed patients: its [cohort] majeed_frac is 0; use a scenario with majeed_frac above 0, such as scenarios/majeed.toml"
+        )
+    } else if matching == 0 {
+        format!(
+            "no patient of {whose} tells the story {}; try another arm, scenario, --seed or more --patients",
+            story.name()
+        )
+    } else {
+        format!(
+            "only {matching} patient(s) of {whose} tell the story {}: --rank {} is beyond them; give --rank 1 to {matching}, or more --patients",
+            story.name(),
+            args.rank
+        )
+    }
 }
 
 /// `crmo-sim gallery`: a grid of course charts (single-threaded; scans a few

@@ -164,6 +164,17 @@ impl Condition {
         }
     }
 
+    /// The condition in words, for charts (no abbreviation to explain).
+    pub fn words(self) -> &'static str {
+        match self {
+            Condition::Ppp => "palmoplantar pustulosis",
+            Condition::Psoriasis => "psoriasis",
+            Condition::Acne => "acne",
+            Condition::Ibd => "inflammatory bowel disease",
+            Condition::Arthritis => "arthritis",
+        }
+    }
+
     /// This condition's bit in a condition set.
     pub fn bit(self) -> u8 {
         1 << (self as u8)

@@ -114,14 +114,7 @@ pub fn load_study(source: &ScenarioSource, opts: &RunOptions) -> Result<Study> {
 /// Sets the scenario's `reference_arm` to `name` (an override, or what a
 /// shard records), refusing a name that is not one of its arms.
 pub fn set_reference_arm(loaded: &mut LoadedScenario, name: &str) -> Result<()> {
-    let arms = crate::study::arm_names_of(&loaded.scenario);
-    if !arms.iter().any(|a| a == name) {
-        return Err(Error::Usage(format!(
-            "{}: --reference-arm {}",
-            loaded.origin,
-            crate::study::unknown_reference_arm(name, &arms)
-        )));
-    }
+    scenario::validate::reference_arm_option(loaded, name)?;
     loaded.scenario.reference_arm = Some(toml::Spanned::new(0..0, name.to_string()));
     Ok(())
 }
@@ -136,35 +129,15 @@ pub fn resolve_with_overrides(
     patients: Option<u64>,
     seed: Option<u64>,
 ) -> Result<Study> {
-    for (option, key, given) in [
-        ("--patients", "patients", patients.is_some()),
-        ("--seed", "seed", seed.is_some()),
-    ] {
-        if given && swept_key(&loaded, key) {
-            return Err(Error::Usage(format!(
-                "{}: {option} cannot be used with a [sweep] of `{key}`: every grid point sets its own {key}; drop {option} or the swept `{key}`",
-                loaded.origin
-            )));
-        }
-    }
+    scenario::validate::overrides(&loaded, patients.is_some(), seed.is_some())?;
     if let Some(n) = patients {
         loaded.scenario.patients = n;
     }
     if let Some(s) = seed {
         loaded.scenario.seed = s;
     }
-    scenario::check_run_size(&loaded.scenario)
-        .map_err(|(_, m)| Error::Usage(format!("{}: with --patients: {m}", loaded.origin)))?;
+    scenario::validate::run_size_with_overrides(&loaded)?;
     Study::resolve(loaded)
-}
-
-/// Whether the scenario's `[sweep]` varies the top-level field `key`.
-fn swept_key(loaded: &LoadedScenario, key: &str) -> bool {
-    loaded
-        .scenario
-        .sweep
-        .as_ref()
-        .is_some_and(|t| t.get_ref().keys().any(|k| k.get_ref() == key))
 }
 
 /// The thread count: `threads`, else `RAYON_NUM_THREADS` (checked like

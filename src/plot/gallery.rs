@@ -342,6 +342,7 @@ impl Figure for Gallery {
             legend: false,
             years: default_years(t),
             compact: self.style == Style::Slide,
+            marks: Vec::new(),
         };
         // One legend for all panels: the union of what they show.
         let mut entries: Vec<(Swatch, String)> = Vec::new();

@@ -396,13 +396,33 @@ pub(crate) fn text(px: f64) -> TextStyle<'static> {
     (FONT, px.max(6.0)).into_font().color(&palette::BLACK)
 }
 
-/// A tick label: whole numbers without decimals, others with one.
+/// A tick label: the value with as few decimals as show it exactly (up
+/// to 8), so labels of ticks at different positions differ and each
+/// matches its position: 0.45 is "0.45", 0.2 is "0.2", 5 is "5".
+///
+/// Ticks are multiples of a round step (1, 2, 2.5 or 5 times a power of
+/// ten), so a few decimals always suffice; floating-point noise below a
+/// billionth of the value is ignored.
 pub(crate) fn fmt_tick(v: f64) -> String {
-    if (v - v.round()).abs() < 1e-9 {
-        format!("{v:.0}")
-    } else {
-        format!("{v:.1}")
+    if !v.is_finite() {
+        return String::new();
     }
+    if v.abs() < 1e-12 {
+        return "0".to_string();
+    }
+    let tolerance = v.abs() * 1e-9;
+    let decimals: usize = (0..=8)
+        .find(|&d| {
+            let scale = 10f64.powi(d as i32);
+            ((v * scale).round() / scale - v).abs() <= tolerance
+        })
+        .unwrap_or(8);
+    format!("{v:.decimals$}")
+}
+
+/// A tick label of a share, in percent: `0.25` is "25%", `0.025` is "2.5%".
+pub(crate) fn fmt_percent(v: f64) -> String {
+    format!("{}%", fmt_tick(v * 100.0))
 }
 
 /// A bold text style of the bundled font.
@@ -440,6 +460,14 @@ pub(crate) enum Swatch {
     DownTriangle(RGBColor),
     /// A diamond.
     Diamond(RGBColor),
+    /// A short vertical tick (a censoring mark).
+    Tick(RGBColor),
+    /// A filled square.
+    Square(RGBColor),
+    /// A right-pointing triangle.
+    RightTriangle(RGBColor),
+    /// Three boxes side by side (lesion stages, darkest first).
+    Stages([RGBColor; 3]),
 }
 
 /// One laid-out legend row: its entries `(index, width)` and total width.
@@ -480,7 +508,22 @@ where
 
 /// Swatch width, swatch-to-label gap and entry separation for text size `px`.
 fn legend_metrics(px: f64) -> (i32, i32, i32) {
-    ((px * 1.6) as i32, (px * 0.5) as i32, (px * 1.4) as i32)
+    ((px * 1.3) as i32, (px * 0.4) as i32, (px * 1.1) as i32)
+}
+
+/// Height of a legend row, times the text size (the text is about 1.16).
+const LEGEND_ROW: f64 = 1.35;
+
+/// Rows a legend takes in `area` (see [`draw_legend`]).
+pub(crate) fn legend_rows<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    entries: &[(Swatch, String)],
+    px: f64,
+) -> DrawResult<usize>
+where
+    DB::ErrorType: 'static,
+{
+    Ok(layout_legend(area, entries, px)?.len())
 }
 
 /// Height a legend needs in `area` (see [`draw_legend`]).
@@ -493,7 +536,7 @@ where
     DB::ErrorType: 'static,
 {
     let rows = layout_legend(area, entries, px)?;
-    Ok((rows.len() as f64 * px * 1.5) as u32)
+    Ok((rows.len() as f64 * px * LEGEND_ROW) as u32)
 }
 
 /// Draws a legend as entries flowing left to right, wrapping into rows,
@@ -509,7 +552,7 @@ where
     let (w, _) = area.dim_in_pixel();
     let style = anchored(text(px), HPos::Left, VPos::Center);
     let (sw, gap, sep) = legend_metrics(px);
-    let row_h = px * 1.5;
+    let row_h = px * LEGEND_ROW;
     for (r, (row, width)) in layout_legend(area, entries, px)?.iter().enumerate() {
         let mut x = (w as i32 - width) / 2;
         let y = (row_h / 2.0 + r as f64 * row_h) as i32;
@@ -527,6 +570,11 @@ where
 /// with `EmptyElement::at`).
 pub(crate) fn down_triangle(r: i32, style: ShapeStyle) -> Polygon<(i32, i32)> {
     Polygon::new(vec![(-r, -r * 3 / 4), (r, -r * 3 / 4), (0, r)], style)
+}
+
+/// A right-pointing triangle of "radius" `r` around (0, 0), in pixels.
+pub(crate) fn right_triangle(r: i32, style: ShapeStyle) -> Polygon<(i32, i32)> {
+    Polygon::new(vec![(-r * 3 / 4, -r), (-r * 3 / 4, r), (r, 0)], style)
 }
 
 /// A diamond of "radius" `r` around (0, 0), in pixels.
@@ -592,6 +640,31 @@ where
         }
         Swatch::Diamond(c) => {
             area.draw(&(EmptyElement::at(mid) + diamond(r + 3, c.filled())))?;
+        }
+        Swatch::Tick(c) => {
+            area.draw(&PathElement::new(
+                vec![(mid.0, y - h), (mid.0, y + h)],
+                c.stroke_width(3),
+            ))?;
+        }
+        Swatch::Square(c) => {
+            area.draw(&Rectangle::new(
+                [(mid.0 - r, y - r), (mid.0 + r, y + r)],
+                c.filled(),
+            ))?;
+        }
+        Swatch::RightTriangle(c) => {
+            area.draw(&(EmptyElement::at(mid) + right_triangle(r + 2, c.filled())))?;
+        }
+        Swatch::Stages(cs) => {
+            let third = sw / 3;
+            for (i, c) in cs.iter().enumerate() {
+                let x0 = x + i as i32 * third;
+                area.draw(&Rectangle::new(
+                    [(x0, y - h), (x0 + third, y + h)],
+                    c.filled(),
+                ))?;
+            }
         }
     }
     Ok(())

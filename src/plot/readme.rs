@@ -11,6 +11,7 @@ use crate::scenario::{self, LoadedScenario};
 use crate::study::Study;
 
 use super::cohort::{render_cohort_plot, Kind};
+use super::course::draw::{render_course_noted, CourseNotes};
 use super::course::{render_course, CourseSim, CourseTrace};
 use super::gallery::{gallery_of, pick_courses, CourseShape, GALLERY_SCAN};
 use super::story::{find_story, Story};
@@ -47,16 +48,20 @@ pub fn render_readme_images(dir: &Path) -> Result<()> {
         None,
     )?;
     for story in README_STORIES {
-        let (p, _) = find_story(&sim, story)?.ok_or_else(|| {
-            Error::NotFound(format!("no reference patient tells {}", story.name()))
-        })?;
+        let pick = find_story(&sim, story, 1)?
+            .map_err(|_| Error::NotFound(format!("no reference patient tells {}", story.name())))?;
         let path = dir.join(format!("story-{}.png", story.name()));
-        render_course(
-            &sim.trace(p)?,
+        let notes = CourseNotes {
+            title: None,
+            marks: pick.told.marks,
+        };
+        render_course_noted(
+            &sim.trace(pick.patient)?,
             &path,
             Style::Slide.size(),
             Style::Slide,
             None,
+            &notes,
         )?;
     }
     gallery_of(

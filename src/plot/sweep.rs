@@ -174,8 +174,6 @@ impl Plot {
         } else {
             y0 - pad_y
         };
-        // Enough decimals to tell the ticks apart.
-        let decimals = (2.0 - (y1 - y0).max(1e-9).log10().floor()).clamp(0.0, 5.0) as usize;
         let mut chart = ChartBuilder::on(area)
             .margin((px * 1.0) as u32)
             .x_label_area_size((px * 3.0) as u32)
@@ -190,7 +188,7 @@ impl Plot {
             .x_desc(self.x_desc.as_str())
             .y_desc(self.y_desc.as_str())
             .x_label_formatter(&|v| fmt_tick(*v))
-            .y_label_formatter(&|v| format!("{v:.*}", decimals))
+            .y_label_formatter(&|v| fmt_tick(*v))
             .draw()?;
         let r = (px * 0.35) as i32;
         for (i, (_, p)) in self.lines.iter().enumerate() {

@@ -15,8 +15,6 @@ use rand::Rng;
 use serde::{Deserialize, Deserializer};
 
 use super::dist::{num, InitialLesions, MgPerL, Param, Positive, Prob, SdLog};
-use super::{locate_key, LoadedScenario};
-use crate::error::{Error, Result};
 
 /// A mimic population: a disease the criteria must tell CRMO apart from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -273,60 +271,6 @@ impl Differential {
             })
             .collect()
     }
-}
-
-/// Cross-field checks of `[differential]`: CRMO and at least one mimic in
-/// the case mix, known and distinct criteria. Errors name file, line and column.
-pub fn validate_differential(s: &LoadedScenario) -> Result<()> {
-    let d = &s.scenario.differential;
-    let invalid = |key: &str, message: String| Error::Invalid {
-        path: s.origin.clone(),
-        location: locate_key(&s.text, key).or_else(|| locate_key(&s.text, "differential")),
-        message,
-    };
-    if d.case_mix.crmo.0 <= 0.0 {
-        return Err(invalid(
-            "crmo",
-            "case_mix.crmo = 0 is not allowed: the criteria need CRMO patients (a share above 0)"
-                .into(),
-        ));
-    }
-    if d.case_mix.mimics() <= 0.0 {
-        return Err(invalid(
-            "case_mix",
-            "the case mix has no mimics: give bacterial_osteomyelitis, malignant_tumour or benign_tumour a share above 0".into(),
-        ));
-    }
-    let known: Vec<&str> = KNOWN_CRITERIA.iter().map(|c| c.0).collect();
-    let list = d.criteria.as_deref().unwrap_or_default();
-    for (i, c) in list.iter().enumerate() {
-        let (line, column) = super::line_column(&s.text, c.span().start);
-        let at = |message: String| Error::Invalid {
-            path: s.origin.clone(),
-            location: Some((line, column)),
-            message,
-        };
-        if !known.contains(&c.get_ref().as_str()) {
-            return Err(at(format!(
-                "unknown criterion {}: expected one of {}",
-                super::limits::shown(c.get_ref()),
-                known.join(", ")
-            )));
-        }
-        if list[..i].iter().any(|e| e.get_ref() == c.get_ref()) {
-            return Err(at(format!("criterion `{}` is listed twice", c.get_ref())));
-        }
-    }
-    if d.criteria.as_ref().is_some_and(|l| l.is_empty()) {
-        return Err(invalid(
-            "criteria",
-            format!(
-                "criteria = [] is not allowed: name at least one of {}",
-                known.join(", ")
-            ),
-        ));
-    }
-    Ok(())
 }
 
 #[cfg(test)]

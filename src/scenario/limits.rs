@@ -1,10 +1,8 @@
 //! The limits of what a scenario may ask for, so that every scenario `check`
 //! accepts runs to completion in bounded time and memory. Each limit is
 //! derived from what the model needs (docs/scenarios.md, "Limits"); value ranges of
-//! single parameters live with their kinds in [`super::dist`].
-
-use super::dist::num;
-use super::Scenario;
+//! single parameters live with their kinds in [`super::dist`], and the
+//! checks that apply these limits to a scenario in [`super::validate`].
 
 /// Largest scenario file, bytes (the shipped ones are a few kilobytes).
 pub const MAX_SCENARIO_BYTES: u64 = 1 << 20;
@@ -117,134 +115,12 @@ pub fn clip_lines(message: &str) -> String {
         .join("\n")
 }
 
-/// Checks the size of the whole run (after command-line overrides):
-/// patients x replicates x arms, and the memory kept per replicate.
-/// Returns what is wrong and what is allowed; the key to blame comes first.
-pub fn check_run_size(s: &Scenario) -> Result<(), (&'static str, String)> {
-    let arms = s.arm.len().max(1) as u64;
-    let courses = s
-        .patients
-        .saturating_mul(u64::from(s.replicates))
-        .saturating_mul(arms);
-    if courses > MAX_COURSES {
-        return Err((
-            "patients",
-            format!(
-                "{} patients x {} replicate(s) x {arms} arm(s) = {courses} patient courses in all; at most {MAX_COURSES} are allowed in one run: lower `patients` or `replicates`",
-                s.patients, s.replicates
-            ),
-        ));
-    }
-    let load = f64::from(s.replicates) * arms as f64 * s.horizon_years;
-    if load > MAX_REPLICATE_ARM_YEARS {
-        return Err((
-            "replicates",
-            format!(
-                "{} replicate(s) x {arms} arm(s) x {} horizon years = {} in all; at most {} are allowed (each replicate keeps day-resolution results per arm): lower `replicates`",
-                s.replicates,
-                num(s.horizon_years),
-                num(load),
-                num(MAX_REPLICATE_ARM_YEARS)
-            ),
-        ));
-    }
-    Ok(())
-}
-
 /// Most grid points of one sweep. Every point is a whole study kept in
 /// memory until `sweep.csv` is written.
 pub const MAX_SWEEP_POINTS: usize = 1_000;
 
-/// What a sweep grid point's pooled curves weigh, in replicates (see
-/// [`check_sweep_size`]).
-const CURVE_REPLICATES: f64 = 10.0;
-
-/// What the run-size limits count of one sweep grid point, as it runs
-/// (after command-line overrides and the point's own swept values).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct PointSize {
-    /// Patients per replicate.
-    pub patients: u64,
-    /// Replicates.
-    pub replicates: u32,
-    /// Horizon, years.
-    pub horizon_years: f64,
-}
-
-impl PointSize {
-    /// The size of a scenario's run.
-    pub fn of(s: &Scenario) -> Self {
-        PointSize {
-            patients: s.patients,
-            replicates: s.replicates,
-            horizon_years: s.horizon_years,
-        }
-    }
-}
-
-/// Checks the size of a sweep whose grid points have `sizes`, each run with
-/// `arms` arms: the limits of [`check_run_size`] summed over the points,
-/// each point's curves counted as ten more replicates (docs/scenarios.md, "Limits").
-/// The message gives the figures the points have.
-pub fn check_sweep_size(arms: usize, sizes: &[PointSize]) -> Result<(), String> {
-    let arms = arms.max(1) as u64;
-    let n = sizes.len();
-    let first = sizes.first().copied().unwrap_or(PointSize {
-        patients: 0,
-        replicates: 0,
-        horizon_years: 0.0,
-    });
-    let uniform = sizes.iter().all(|p| *p == first);
-    let courses = sizes.iter().fold(0u64, |sum, p| {
-        sum.saturating_add(
-            p.patients
-                .saturating_mul(u64::from(p.replicates))
-                .saturating_mul(arms),
-        )
-    });
-    if courses > MAX_COURSES {
-        let how = if uniform {
-            format!(
-                "{} patients x {} replicate(s) x {arms} arm(s) x {n} grid points",
-                first.patients, first.replicates
-            )
-        } else {
-            format!("patients x replicates x {arms} arm(s), summed over the {n} grid points")
-        };
-        return Err(format!(
-            "{how} = {courses} patient courses in all; at most {MAX_COURSES} are allowed in one run: lower `patients` (or --patients), `replicates` or the number of sweep values"
-        ));
-    }
-    // Besides its replicates' results, every grid point keeps its pooled
-    // curves (time series, Kaplan-Meier) until sweep.csv is written: about
-    // as much memory as ten replicates (measured: 1000 points of 2 arms
-    // over 100 years took 7 GB).
-    let load: f64 = sizes
-        .iter()
-        .map(|p| (f64::from(p.replicates) + CURVE_REPLICATES) * arms as f64 * p.horizon_years)
-        .sum();
-    if load > MAX_REPLICATE_ARM_YEARS {
-        let how = if uniform {
-            format!(
-                "{n} grid points x ({} replicate(s) + {} for the curves) x {arms} arm(s) x {} horizon years",
-                first.replicates,
-                num(CURVE_REPLICATES),
-                num(first.horizon_years)
-            )
-        } else {
-            format!(
-                "(replicates + {}) x {arms} arm(s) x horizon years, summed over the {n} grid points",
-                num(CURVE_REPLICATES)
-            )
-        };
-        return Err(format!(
-            "{how} = {} in all; at most {} are allowed (every grid point keeps day-resolution results per replicate and arm, and its curves): lower `replicates`, `horizon_years` or the number of sweep values",
-            num(load),
-            num(MAX_REPLICATE_ARM_YEARS)
-        ));
-    }
-    Ok(())
-}
+/// Most values of one swept parameter.
+pub const MAX_SWEEP_VALUES: usize = 1000;
 
 #[cfg(test)]
 mod tests {

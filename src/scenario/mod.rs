@@ -1,7 +1,8 @@
 //! Scenario files: the TOML schema, its defaults (each with its source), and
 //! validation. A scenario is read with `deny_unknown_fields` everywhere, and
 //! range checks live in the types ([`dist::Param`]), so every error carries
-//! the file, line and column. An empty file is a valid scenario.
+//! the file, line and column; every rule beyond single fields is in
+//! [`validate`], which [`parse`] runs. An empty file is a valid scenario.
 
 pub mod differential;
 pub mod dist;
@@ -11,6 +12,7 @@ pub mod names;
 pub mod params;
 pub mod treatment;
 pub mod trial;
+pub mod validate;
 
 use std::io::Read;
 use std::path::Path;
@@ -65,7 +67,7 @@ pub struct Scenario {
     pub arm: Vec<treatment::ArmSpec>,
     /// The arm every other arm is paired against in `differences.csv`
     /// (default: the first arm); `run --reference-arm` overrides it.
-    /// Checked against the arm names by [`crate::study::Study::resolve`].
+    /// Checked against the arm names by [`validate::reference_arm`].
     #[serde(default)]
     pub reference_arm: Option<toml::Spanned<String>>,
     /// `[sweep]`: one or two parameters by dotted path, each with a list or
@@ -551,7 +553,7 @@ pub fn parse(text: &str, origin: &str) -> Result<LoadedScenario> {
         text: text.to_string(),
         origin: origin.to_string(),
     };
-    validate(&loaded)?;
+    validate::validate(&loaded)?;
     Ok(loaded)
 }
 
@@ -561,68 +563,13 @@ pub fn reference() -> LoadedScenario {
         .expect("the embedded reference scenario is valid (checked by tests)")
 }
 
-/// Cross-field checks that a single field's type cannot make.
-fn validate(s: &LoadedScenario) -> Result<()> {
-    let weights = s.scenario.natural_history.site_weights.as_array();
-    let names = SiteWeights::NAMES;
-    if let Some((name, w)) = names
-        .iter()
-        .zip(weights)
-        .find(|(_, w)| !w.is_finite() || *w < 0.0)
-    {
-        return Err(Error::Invalid {
-            path: s.origin.clone(),
-            location: locate_key(&s.text, name).or_else(|| locate_key(&s.text, "site_weights")),
-            message: format!(
-                "site weight {name} = {} is not allowed: weights must be finite numbers >= 0",
-                dist::num(w)
-            ),
-        });
+/// The arm names a scenario resolves to (without `[[arm]]`, the one arm
+/// `natural_history`), in scenario order.
+pub fn arm_names_of(s: &Scenario) -> Vec<String> {
+    if s.arm.is_empty() {
+        return vec!["natural_history".into()];
     }
-    if weights.iter().sum::<f64>() <= 0.0 {
-        return Err(Error::Invalid {
-            path: s.origin.clone(),
-            location: locate_key(&s.text, "site_weights"),
-            message: "site weights must not all be 0: give at least one site a positive weight"
-                .into(),
-        });
-    }
-    treatment::validate_treatment(
-        &s.scenario.drugs,
-        &s.scenario.arm,
-        s.scenario.horizon_years * 365.25,
-        &s.text,
-        &s.origin,
-    )?;
-    let onset = &s.scenario.cohort;
-    for (key, d) in [
-        ("onset_age_years", &onset.onset_age_years),
-        ("majeed_onset_age_years", &onset.majeed_onset_age_years),
-    ] {
-        let (lo, hi) = d.support();
-        if lo < 0.0 || hi > 100.0 {
-            return Err(Error::Invalid {
-                path: s.origin.clone(),
-                location: locate_key(&s.text, key),
-                message: format!(
-                    "{key} = {d} can give ages in [{}, {}]; ages must lie in [0, 100]: add `min`/`max` bounds",
-                    dist::num(lo),
-                    dist::num(hi)
-                ),
-            });
-        }
-    }
-    differential::validate_differential(s)?;
-    check_run_size(&s.scenario).map_err(|(key, message)| Error::Invalid {
-        path: s.origin.clone(),
-        location: locate_key(&s.text, key),
-        message,
-    })
-}
-
-/// Checks the size of the whole run (after command-line overrides too).
-pub fn check_run_size(s: &Scenario) -> std::result::Result<(), (&'static str, String)> {
-    limits::check_run_size(s)
+    s.arm.iter().map(|a| a.name.get_ref().clone()).collect()
 }
 
 /// The 1-based line and column of the first line that sets `key`, if any.

@@ -1,5 +1,6 @@
-//! A study: a scenario resolved once into everything a run needs — every
-//! cross-check, the arms, one drug table keyed by name, the metrics and the
+//! A study: a scenario resolved once into everything a run needs — the
+//! validation layer's rules on resolve ([`crate::scenario::validate`]),
+//! the arms, one drug table keyed by name, the metrics and the
 //! accumulator shape. `run`, `check`, `calibrate`, `course`, `gallery`,
 //! `merge`, the benches and the tests all go through [`Study`], so a
 //! scenario `check` accepts is a scenario `run` accepts.
@@ -18,11 +19,10 @@ use crate::engine::cohort::{
 use crate::engine::drugs::DrugTable;
 use crate::engine::metrics::{metrics_of, Metric};
 use crate::engine::model_values::ReplicateModel;
-use crate::engine::treatment::{TreatmentPlan, MAX_DRUGS, MAX_STEP_DRUGS};
-use crate::error::{Error, Result};
+use crate::engine::treatment::TreatmentPlan;
+use crate::error::Result;
 use crate::results::CohortResult;
-use crate::scenario::treatment::ArmSpec;
-use crate::scenario::{line_column, LoadedScenario, Scenario};
+use crate::scenario::{validate, LoadedScenario, Scenario};
 
 /// A scenario resolved for simulation.
 #[derive(Debug, Clone)]
@@ -38,19 +38,19 @@ pub struct Study {
 }
 
 impl Study {
-    /// Resolves a loaded scenario: checks what the schema alone cannot (drug
-    /// counts, step sizes, drug names), builds the arms against the drug
+    /// Resolves a loaded scenario: runs the validation layer's rules on
+    /// resolve ([`crate::scenario::validate::resolve`]: drug slots, the
+    /// reference arm), builds the arms against the drug
     /// table, the metrics and the accumulator shape. Errors name the file,
     /// line and column.
     pub fn resolve(loaded: LoadedScenario) -> Result<Self> {
+        let checked = validate::resolve(&loaded)?;
         let drugs = DrugTable::of_scenario(&loaded.scenario);
-        check_limits(&loaded)?;
         let arms = resolve_arms(&loaded, &drugs)?;
-        let reference = reference_arm(&loaded, &arms)?;
         let s = &loaded.scenario;
         let metrics = metrics_of(&metric_layout(s, &drugs, &arms));
         let shape = Shape::of(s, drugs.len(), arms.len(), metrics.len());
-        let sweep = sweep::resolve(&loaded)?;
+        let sweep = sweep::resolve(&loaded, checked.sweep.as_ref())?;
         Ok(Study {
             loaded,
             drugs,
@@ -58,7 +58,7 @@ impl Study {
             metrics,
             shape,
             sweep,
-            reference,
+            reference: checked.reference,
         })
     }
 
@@ -250,108 +250,8 @@ impl Study {
     }
 }
 
-/// The arm names a scenario resolves to (without `[[arm]]`, the one arm
-/// `natural_history`), in scenario order.
-pub fn arm_names_of(s: &Scenario) -> Vec<String> {
-    if s.arm.is_empty() {
-        return vec!["natural_history".into()];
-    }
-    s.arm.iter().map(|a| a.name.get_ref().clone()).collect()
-}
-
-/// Words for an unknown reference arm: what was asked and which arms exist.
-pub fn unknown_reference_arm(name: &str, arms: &[String]) -> String {
-    format!(
-        "{name:?} is not an arm of the scenario: arms are {}",
-        arms.join(", ")
-    )
-}
-
-/// The index of the scenario's `reference_arm` among `arms` (0 without
-/// one); an unknown name is refused at its place in the file (an
-/// override from the command line has no place: an empty span).
-fn reference_arm(l: &LoadedScenario, arms: &[Arm]) -> Result<usize> {
-    let Some(name) = &l.scenario.reference_arm else {
-        return Ok(0);
-    };
-    arms.iter()
-        .position(|a| a.name == *name.get_ref())
-        .ok_or_else(|| {
-            let names: Vec<String> = arms.iter().map(|a| a.name.clone()).collect();
-            Error::Invalid {
-                path: l.origin.clone(),
-                location: (!name.span().is_empty())
-                    .then(|| line_column(&l.text, name.span().start)),
-                message: format!(
-                    "reference_arm = {}",
-                    unknown_reference_arm(name.get_ref(), &names)
-                ),
-            }
-        })
-}
-
-/// An error at a byte offset of the scenario text.
-fn invalid_at(l: &LoadedScenario, offset: usize, message: String) -> Error {
-    Error::Invalid {
-        path: l.origin.clone(),
-        location: Some(line_column(&l.text, offset)),
-        message,
-    }
-}
-
-/// The steps of an arm with their spans.
-fn spanned_steps(arm: &ArmSpec) -> Vec<(Range<usize>, Vec<String>)> {
-    arm.ladder.as_ref().map_or_else(Vec::new, |l| {
-        l.get_ref()
-            .iter()
-            .map(|step| {
-                let drugs = step
-                    .get_ref()
-                    .split('+')
-                    .map(|d| d.trim().to_string())
-                    .collect();
-                (step.span(), drugs)
-            })
-            .collect()
-    })
-}
-
-/// The engine's fixed limits: drugs in all, and drugs in one step.
-fn check_limits(l: &LoadedScenario) -> Result<()> {
-    let mut seen: Vec<String> = Vec::new();
-    for arm in &l.scenario.arm {
-        for (span, step) in spanned_steps(arm) {
-            if step.len() > MAX_STEP_DRUGS {
-                return Err(invalid_at(
-                    l,
-                    span.start,
-                    format!(
-                        "a step of arm `{}` combines {} drugs; at most {MAX_STEP_DRUGS} are allowed in one step",
-                        arm.name.get_ref(),
-                        step.len()
-                    ),
-                ));
-            }
-            for d in step {
-                if !seen.contains(&d) {
-                    seen.push(d);
-                    if seen.len() > MAX_DRUGS {
-                        return Err(invalid_at(
-                            l,
-                            span.start,
-                            format!(
-                                "the arms use more than {MAX_DRUGS} different drugs (`{}` is number {}); at most {MAX_DRUGS} are allowed in one scenario",
-                                seen[seen.len() - 1],
-                                seen.len()
-                            ),
-                        ));
-                    }
-                }
-            }
-        }
-    }
-    Ok(())
-}
+pub use crate::scenario::arm_names_of;
+pub use crate::scenario::validate::unknown_reference_arm;
 
 /// The arms, each ladder resolved against the drug table by name. A
 /// scenario without arms has one arm, `natural_history`, without treatment.
@@ -371,19 +271,7 @@ fn resolve_arms(l: &LoadedScenario, drugs: &DrugTable) -> Result<Vec<Arm>> {
             } else {
                 Some(
                     TreatmentPlan::from_spec(a, |d| drugs.index(d)).map_err(|unknown| {
-                        let at = spanned_steps(a)
-                            .into_iter()
-                            .find(|(_, st)| st.contains(&unknown))
-                            .map_or(a.name.span().start, |(span, _)| span.start);
-                        invalid_at(
-                            l,
-                            at,
-                            format!(
-                                "unknown drug `{unknown}` in the ladder of arm `{}`: known drugs are {}",
-                                a.name.get_ref(),
-                                drugs.names().join(", ")
-                            ),
-                        )
+                        validate::unknown_ladder_drug(l, a, &unknown, &drugs.names())
                     })?,
                 )
             };

@@ -8,20 +8,19 @@
 //! between points are not sampling noise. The run-size limits count every
 //! point as it will run. `sweep.csv` gathers every point's summary.
 
-use std::ops::Range;
-
 use toml::Value;
 
 use crate::error::{Error, Result};
-use crate::scenario::limits::{check_sweep_size, PointSize, MAX_SWEEP_POINTS as MAX_POINTS};
-use crate::scenario::{line_column, parse, LoadedScenario};
+pub(crate) use crate::scenario::validate::reason;
+use crate::scenario::validate::{self, PointSize, SweepTable, SweptField};
+use crate::scenario::{parse, LoadedScenario};
 
 use super::Study;
 
 /// The outcome the sweep plot shows unless `metric` names another.
 pub const DEFAULT_METRIC: &str = "time_in_flare_frac";
 /// Most values of one swept parameter.
-pub const MAX_VALUES: usize = 1000;
+pub use crate::scenario::limits::MAX_SWEEP_VALUES as MAX_VALUES;
 
 /// One swept parameter.
 #[derive(Debug, Clone, PartialEq)]
@@ -52,76 +51,18 @@ pub struct Sweep {
     pub points: Vec<SweepPoint>,
 }
 
-fn at(l: &LoadedScenario, span: Range<usize>, message: String) -> Error {
-    Error::Invalid {
-        path: l.origin.clone(),
-        location: Some(line_column(&l.text, span.start)),
-        message,
-    }
-}
-
-/// Reads `[sweep]` of a loaded scenario into its grid of studies (None
-/// without `[sweep]`). Bad paths, values and metrics are refused with the
-/// file, line and column of the entry.
-pub fn resolve(l: &LoadedScenario) -> Result<Option<Sweep>> {
-    let Some(table) = &l.scenario.sweep else {
+/// Builds the grid of studies of a `[sweep]` table the validation layer
+/// has read and checked (None without `[sweep]`). A grid point that is not
+/// a valid scenario, a sweep too large to run and an unknown metric are
+/// refused with the file, line and column of the entry.
+pub fn resolve(l: &LoadedScenario, table: Option<&SweepTable>) -> Result<Option<Sweep>> {
+    let Some(table) = table else {
         return Ok(None);
     };
-    let mut entries: Vec<_> = table.get_ref().iter().collect();
-    entries.sort_by_key(|(k, _)| k.span().start);
-    let mut parameters: Vec<(SweepParameter, Range<usize>)> = Vec::new();
-    let mut metric: Option<(String, Range<usize>)> = None;
-    for (key, value) in entries {
-        let name = key.get_ref();
-        if name == "metric" {
-            match value.get_ref() {
-                Value::String(m) => metric = Some((m.clone(), value.span())),
-                _ => return Err(at(l, value.span(), "sweep `metric` must be a metric name in quotes, e.g. metric = \"flares_per_patient\"".into())),
-            }
-            continue;
-        }
-        if parameters.len() == 2 {
-            return Err(at(
-                l,
-                key.span(),
-                format!("a sweep varies one or two parameters; `{name}` would be a third"),
-            ));
-        }
-        let values = sweep_values(l, name, value)?;
-        parameters.push((
-            SweepParameter {
-                path: name.clone(),
-                values,
-            },
-            key.span(),
-        ));
-    }
-    if parameters.is_empty() {
-        return Err(at(
-            l,
-            table.span(),
-            "[sweep] names no parameter: give one or two, e.g. \"natural_history.flare_rate_per_year\" = [0.5, 1.5, 3.0]".into(),
-        ));
-    }
-    if l.scenario.output.patients || l.scenario.output.events {
-        return Err(at(
-            l,
-            table.span(),
-            "a sweep writes sweep.csv, not per-patient files: set [output] patients and events to false, or remove [sweep]".into(),
-        ));
-    }
-    let n_points: usize = parameters.iter().map(|(p, _)| p.values.len()).product();
-    if n_points > MAX_POINTS {
-        return Err(at(
-            l,
-            table.span(),
-            format!("[sweep] has {n_points} grid points; at most {MAX_POINTS} are allowed: give fewer values"),
-        ));
-    }
     let document = point_template(l)?;
     let mut points = Vec::new();
-    for values in grid(&parameters) {
-        let study = resolve_point(l, &document, &parameters, &values)?;
+    for values in grid(&table.fields) {
+        let study = resolve_point(l, &document, table, &values)?;
         points.push(SweepPoint { values, study });
     }
     // Every grid point is a whole study, as it will run: the run size
@@ -130,22 +71,18 @@ pub fn resolve(l: &LoadedScenario) -> Result<Option<Sweep>> {
         .iter()
         .map(|p| PointSize::of(p.study.scenario()))
         .collect();
-    check_sweep_size(l.scenario.arm.len(), &sizes)
-        .map_err(|m| at(l, table.span(), format!("[sweep] is too large: {m}")))?;
-    let (metric, metric_span) = metric.unwrap_or((DEFAULT_METRIC.into(), table.span()));
+    validate::sweep_size(l, table.span.clone(), l.scenario.arm.len(), &sizes)?;
     let known: Vec<String> = summary_metric_names(&points[0].study);
-    if !known.contains(&metric) {
-        return Err(at(
-            l,
-            metric_span,
-            format!(
-                "unknown metric `{metric}` for the sweep plot: choose one of summary.csv's metrics, e.g. {}",
-                known.iter().take(8).cloned().collect::<Vec<_>>().join(", ")
-            ),
-        ));
-    }
+    let metric = validate::sweep_metric(l, table, DEFAULT_METRIC, &known)?;
     Ok(Some(Sweep {
-        parameters: parameters.into_iter().map(|(p, _)| p).collect(),
+        parameters: table
+            .fields
+            .iter()
+            .map(|f| SweepParameter {
+                path: f.path.clone(),
+                values: f.values.clone(),
+            })
+            .collect(),
         metric,
         points,
     }))
@@ -177,36 +114,22 @@ fn point_template(l: &LoadedScenario) -> Result<toml::Table> {
 }
 
 /// The study of one grid point: the template with the point's values set,
-/// checked like any scenario (errors located at the first swept parameter).
+/// checked like any scenario (errors located at the swept parameter).
 fn resolve_point(
     l: &LoadedScenario,
     document: &toml::Table,
-    parameters: &[(SweepParameter, Range<usize>)],
+    table: &SweepTable,
     values: &[f64],
 ) -> Result<Study> {
     let mut doc = document.clone();
-    for ((p, span), &v) in parameters.iter().zip(values) {
-        set_path(&mut doc, &p.path, v).map_err(|m| at(l, span.clone(), m))?;
+    for (field, &v) in table.fields.iter().zip(values) {
+        set_path(&mut doc, &field.path, v)
+            .map_err(|m| validate::invalid_at(l, field.span.start, m))?;
     }
     let text = toml::to_string(&doc).expect("a TOML table serialises");
     parse(&text, &l.origin)
         .and_then(Study::resolve)
-        .map_err(|e| {
-            let point: Vec<String> = parameters
-                .iter()
-                .zip(values)
-                .map(|((p, _), v)| format!("{} = {v}", p.path))
-                .collect();
-            at(
-                l,
-                parameters[0].1.clone(),
-                format!(
-                    "the sweep point {} is not a valid scenario: {}",
-                    point.join(", "),
-                    reason(&e)
-                ),
-            )
-        })
+        .map_err(|e| validate::sweep_point(l, table, values, &reason(&e)))
 }
 
 /// The metric names of `summary.csv` for a study.
@@ -216,83 +139,9 @@ pub(crate) fn summary_metric_names(study: &Study) -> Vec<String> {
     names
 }
 
-/// What went wrong at a grid point, without the location in the generated text.
-pub(crate) fn reason(e: &Error) -> String {
-    match e {
-        Error::Scenario { message, .. } => {
-            let lines: Vec<&str> = message.lines().collect();
-            let after_caret = lines
-                .iter()
-                .rposition(|l| l.contains('^'))
-                .map_or(0, |i| i + 1);
-            lines[after_caret..].join(" ").trim().to_string()
-        }
-        Error::Invalid { message, .. } => message.clone(),
-        other => other.to_string(),
-    }
-}
-
-/// The values of one swept parameter: a list, or `{ from, to, steps }`.
-fn sweep_values(l: &LoadedScenario, name: &str, value: &toml::Spanned<Value>) -> Result<Vec<f64>> {
-    let bad = |what: &str| {
-        at(
-            l,
-            value.span(),
-            format!("sweep values of `{name}` {what}: give a list of numbers, e.g. [0.5, 1.5, 3.0], or a range, e.g. {{ from = 0.5, to = 3.0, steps = 6 }} (steps counts values, ends included)"),
-        )
-    };
-    let number = |v: &Value| match v {
-        Value::Integer(i) => Some(*i as f64),
-        Value::Float(f) if f.is_finite() => Some(*f),
-        _ => None,
-    };
-    let values: Vec<f64> = match value.get_ref() {
-        Value::Array(items) => items
-            .iter()
-            .map(number)
-            .collect::<Option<Vec<f64>>>()
-            .ok_or_else(|| bad("are not all finite numbers"))?,
-        Value::Table(t) => {
-            if let Some(k) = t
-                .keys()
-                .find(|k| !["from", "to", "steps"].contains(&k.as_str()))
-            {
-                return Err(bad(&format!("have an unknown key `{k}`")));
-            }
-            let (Some(from), Some(to)) =
-                (t.get("from").and_then(number), t.get("to").and_then(number))
-            else {
-                return Err(bad("need numbers `from` and `to`"));
-            };
-            let steps = match t.get("steps") {
-                Some(Value::Integer(n)) if (2..=MAX_VALUES as i64).contains(n) => *n as usize,
-                _ => {
-                    return Err(bad(&format!(
-                        "need a whole number `steps` from 2 to {MAX_VALUES}"
-                    )))
-                }
-            };
-            (0..steps)
-                .map(|i| tidy(from + (to - from) * i as f64 / (steps - 1) as f64))
-                .collect()
-        }
-        _ => return Err(bad("are neither a list nor a range")),
-    };
-    if values.is_empty() || values.len() > MAX_VALUES {
-        return Err(bad(&format!("must number 1 to {MAX_VALUES}")));
-    }
-    Ok(values)
-}
-
-/// Rounds to 12 significant digits, so a range step prints as 0.6 rather
-/// than 0.6000000000000001.
-fn tidy(x: f64) -> f64 {
-    format!("{x:.11e}").parse().unwrap_or(x)
-}
-
 /// Every combination of the parameters' values, the first varying slowest.
-fn grid(parameters: &[(SweepParameter, Range<usize>)]) -> Vec<Vec<f64>> {
-    parameters.iter().fold(vec![Vec::new()], |acc, (p, _)| {
+fn grid(fields: &[SweptField]) -> Vec<Vec<f64>> {
+    fields.iter().fold(vec![Vec::new()], |acc, p| {
         acc.iter()
             .flat_map(|prefix| {
                 p.values.iter().map(move |&v| {

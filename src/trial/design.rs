@@ -118,18 +118,7 @@ pub fn trial_study(mut loaded: LoadedScenario, flags: &Overrides) -> Result<Stud
     let t = loaded.scenario.trial.clone().unwrap_or_default();
     if entry(flags.enrol.as_deref().or(t.enrol.as_deref()))? == Entry::FirstStepFailed {
         let drugs = first_step_drugs(&t);
-        let known = crate::scenario::treatment::catalogue();
-        if let Some(bad) = drugs.iter().find(|d| {
-            !known.iter().any(|c| c.name == d.as_str())
-                && !loaded.scenario.drugs.iter().any(|(k, _)| k.get_ref() == *d)
-        }) {
-            return Err(usage(format!(
-                "{}: [trial] first_step: unknown drug {}: expected a catalogue drug ({}) or one of the scenario's [drugs.NAME] tables",
-                loaded.origin,
-                crate::scenario::limits::shown(bad),
-                known.iter().map(|c| c.name).collect::<Vec<_>>().join(", ")
-            )));
-        }
+        crate::scenario::validate::trial_first_step(&loaded, &drugs)?;
         let step = drugs.join("+");
         for arm in &mut loaded.scenario.arm {
             if let Some(ladder) = &mut arm.ladder {

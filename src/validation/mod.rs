@@ -18,7 +18,6 @@ use crate::engine::model_values::DAYS_PER_YEAR;
 use crate::error::{Error, Result};
 use crate::model::criteria::JANSSON_POINTS;
 use crate::scenario::differential::{Mimic, KNOWN_CRITERIA};
-use crate::scenario::limits::MAX_PATIENTS;
 use crate::study::Study;
 
 use stats::{auc_delong, predictive_values, wilson, Auc, TwoByTwo};
@@ -116,22 +115,7 @@ impl CriteriaStudy {
         let s = study.scenario();
         let mix = &s.differential.case_mix;
         let mimics = Mimic::ALL.map(|m| mix.mimic_count(m, s.patients));
-        if let Some((m, n)) = Mimic::ALL
-            .iter()
-            .zip(mimics)
-            .find(|(_, n)| *n > MAX_PATIENTS)
-        {
-            return Err(Error::Invalid {
-                path: study.loaded().origin.clone(),
-                location: crate::scenario::locate_key(&study.loaded().text, m.as_str())
-                    .or_else(|| crate::scenario::locate_key(&study.loaded().text, "case_mix")),
-                message: format!(
-                    "the case mix gives {n} children with {} beside {} CRMO patients; at most {MAX_PATIENTS} are simulated per population: lower its share or --patients",
-                    m.as_str(),
-                    s.patients
-                ),
-            });
-        }
+        crate::scenario::validate::case_mix(study.loaded())?;
         let criteria = s
             .differential
             .criteria_names()

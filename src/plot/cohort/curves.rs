@@ -16,10 +16,16 @@ use crate::plot::palette as pal;
 use crate::plot::{anchored, bold, fmt_tick, text, Chart2d, DrawResult, Style};
 
 impl Plot<'_> {
+    /// The Kaplan–Meier plot. On paper the numbers at risk stand below
+    /// the plot, aligned with its months. On slides a table beside the plot
+    /// gives per arm (its line, and its name when `arms_beside`) the
+    /// numbers at risk at three times and the median, so the plot keeps at
+    /// least half the image height for any number of arms.
     pub(super) fn km<DB: DrawingBackend>(
         &self,
         body: &DrawingArea<DB, Shift>,
         px: f64,
+        arms_beside: bool,
     ) -> DrawResult
     where
         DB::ErrorType: 'static,
@@ -39,14 +45,30 @@ impl Plot<'_> {
             .max()
             .unwrap_or(0);
         let months = ((last_day as f64 * 1.05) / DAYS_PER_MONTH).max(1.0).ceil();
-        // Below the curves: the numbers at risk, one row per arm.
-        let row_h = px * self.factor(1.5, 1.25);
-        let table_h = (row_h * (self.res.arms.len() as f64 + 1.3)) as u32;
-        let (_, bh) = body.dim_in_pixel();
-        let (body, table) = body.split_vertically(bh.saturating_sub(table_h));
+        let slide = self.style == Style::Slide;
+        let (body, table) = if slide {
+            // Beside the curves: the table of arms.
+            let side = self.side_table(body, &curves, months, px, arms_beside)?;
+            let (bw, _) = body.dim_in_pixel();
+            let (plot, table) = body.split_horizontally(bw.saturating_sub(side.width));
+            side.draw(&table, px, self.style.line(3))?;
+            (plot, None)
+        } else if self.at_risk {
+            // Below the curves: the numbers at risk, one row per arm.
+            let row_h = px * 1.5;
+            let table_h = (row_h * (self.res.arms.len() as f64 + 1.3)) as u32;
+            let (_, bh) = body.dim_in_pixel();
+            let (plot, table) = body.split_vertically(bh.saturating_sub(table_h));
+            (plot, Some(table))
+        } else {
+            (body.clone(), None)
+        };
         let body = &body;
         let mut chart = ChartBuilder::on(body)
             .margin(self.gap(px, 1.0, 0.7))
+            // On slides only room for the half of the top tick label above the frame.
+            .margin_top(self.gap(px, 1.0, 0.5))
+            .margin_bottom(self.gap(px, 1.0, 0.1))
             .x_label_area_size(self.gap(px, 3.0, 2.3))
             .y_label_area_size((px * 4.5) as u32)
             .build_cartesian_2d(0.0..months, 0.0..1.02)?;
@@ -55,7 +77,11 @@ impl Plot<'_> {
             &mut chart,
             px,
             labels,
-            "months since diagnosis (| censored)",
+            if slide {
+                "months since diagnosis"
+            } else {
+                "months since diagnosis (| censored)"
+            },
             "not yet in remission",
         )?;
         let any = curves.iter().any(|c| !c.is_empty());
@@ -103,9 +129,11 @@ impl Plot<'_> {
                     colour.stroke_width(lw),
                 ))?;
             }
-            draw_censor_ticks(&mut chart, rows, months, colour, px, lw)?;
+            draw_censor_ticks(&mut chart, rows, months, colour, px)?;
         }
-        self.risk_table(&chart, &table, &curves, months, px)?;
+        if let Some(table) = table {
+            self.risk_table(&chart, &table, &curves, months, px)?;
+        }
         if !any {
             no_data(
                 &chart,
@@ -120,21 +148,18 @@ impl Plot<'_> {
 
     /// The drug-exposure axes: years since onset against the share on a
     /// drug, with the effect window of courses named on paper.
-    fn exposure_mesh<DB: DrawingBackend>(&self, chart: &mut Chart2d<'_, DB>, px: f64) -> DrawResult
+    fn exposure_mesh<DB: DrawingBackend>(
+        &self,
+        chart: &mut Chart2d<'_, DB>,
+        px: f64,
+        names_time: bool,
+    ) -> DrawResult
     where
         DB::ErrorType: 'static,
     {
         let labels = self.labels(chart, px);
-        draw_percent_mesh(
-            chart,
-            px,
-            labels,
-            "years since onset",
-            self.desc(
-                "share on the drug (courses: effect window)",
-                "share on the drug",
-            ),
-        )
+        let x_desc = if names_time { "years since onset" } else { "" };
+        draw_percent_mesh(chart, px, labels, x_desc, "")
     }
 
     pub(super) fn drug_exposure<DB: DrawingBackend>(
@@ -146,13 +171,22 @@ impl Plot<'_> {
         DB::ErrorType: 'static,
     {
         let years = years_axis(self.res);
+        // One axis name for the grid, so the panels' names cannot run together.
+        let body = &super::shared_y_title(
+            body,
+            self.desc(
+                "share on the drug (courses: effect window)",
+                "share on the drug",
+            ),
+            px,
+        )?;
         if self.drugs.is_empty() {
             let mut chart = ChartBuilder::on(body)
                 .margin(self.gap(px, 1.0, 0.7))
                 .x_label_area_size(self.gap(px, 3.0, 2.3))
                 .y_label_area_size((px * 4.5) as u32)
                 .build_cartesian_2d(0.0..years, 0.0..1.0)?;
-            self.exposure_mesh(&mut chart, px)?;
+            self.exposure_mesh(&mut chart, px, true)?;
             no_data(
                 &chart,
                 body,
@@ -187,10 +221,11 @@ impl Plot<'_> {
             let mut chart = ChartBuilder::on(panel)
                 .caption(&self.res.arms[a], bold(px * 1.05))
                 .margin(self.gap(px, 0.8, 0.7))
-                .x_label_area_size(self.gap(px, 3.0, 2.3))
-                .y_label_area_size((px * 4.5) as u32)
+                .margin_right(self.gap(px, 1.0, 1.0))
+                .x_label_area_size(self.x_area(px, self.names_time(a)))
+                .y_label_area_size((px * 3.2) as u32)
                 .build_cartesian_2d(0.0..years, 0.0..ymax)?;
-            self.exposure_mesh(&mut chart, px)?;
+            self.exposure_mesh(&mut chart, px, self.names_time(a))?;
             for (d, row) in rows.iter().enumerate() {
                 if row.iter().all(|&v| v == 0.0) {
                     continue;
@@ -353,40 +388,231 @@ pub(crate) fn at_risk(rows: &[KmRow], day: f64) -> u64 {
     }
 }
 
-/// Vertical ticks on a KM curve where patients were censored (thinned to
-/// one tick per 1/150 of the axis, so large cohorts stay legible).
+/// Short vertical ticks on a KM curve where patients were censored,
+/// thinned to one tick per 1/60 of the axis and thin, so they mark the
+/// curve without hiding it (or the other arms' curves).
 fn draw_censor_ticks<DB: DrawingBackend>(
     chart: &mut super::Chart2d<'_, DB>,
     rows: &[KmRow],
     months: f64,
     colour: RGBColor,
     px: f64,
-    lw: u32,
 ) -> DrawResult
 where
     DB::ErrorType: 'static,
 {
-    let half = (px * 0.35) as i32;
+    let half = (px * 0.22) as i32;
     let mut last_bin = -1i64;
     for r in rows.iter().filter(|r| r.censored > 0) {
         let x = r.day as f64 / DAYS_PER_MONTH;
         if x > months {
             break;
         }
-        let bin = (x / months * 150.0) as i64;
+        let bin = (x / months * CENSOR_BINS) as i64;
         if bin == last_bin {
             continue;
         }
         last_bin = bin;
         chart.draw_series(std::iter::once(
             EmptyElement::at((x, r.survival))
-                + PathElement::new(
-                    vec![(0, -half), (0, half)],
-                    colour.stroke_width(lw.max(2) - 1),
-                ),
+                + PathElement::new(vec![(0, -half), (0, half)], colour.stroke_width(2)),
         ))?;
     }
     Ok(())
+}
+
+/// At most this many censoring ticks per curve (one per 1/60 of the axis).
+const CENSOR_BINS: f64 = 60.0;
+
+/// The heading of the numbers at risk beside a slide's Kaplan–Meier plot
+/// (the months stand below it).
+const AT_RISK: &str = "at risk at month";
+
+/// The table beside a slide's Kaplan–Meier plot: one row per arm.
+struct SideTable {
+    /// Column headers (first header row: bold group names; second: the
+    /// column names), then per arm its cells.
+    groups: Vec<(usize, usize, String)>,
+    header: Vec<String>,
+    rows: Vec<Vec<String>>,
+    /// Column widths, pixels (the first column holds the arm's line).
+    cols: Vec<u32>,
+    /// Total width, pixels.
+    width: u32,
+    /// Whether arms are named (rather than only shown by their line).
+    named: bool,
+    /// Swatches of the arms.
+    swatches: Vec<crate::plot::Swatch>,
+}
+
+impl SideTable {
+    /// Draws the table at the top of `area`: header rows, then one row per
+    /// arm with its line, name (if named) and cells.
+    fn draw<DB: DrawingBackend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+        px: f64,
+        lw: u32,
+    ) -> DrawResult
+    where
+        DB::ErrorType: 'static,
+    {
+        let small = px * 0.9;
+        let row_h = (px * 1.3) as i32;
+        let top = (px * 0.9) as i32;
+        let x_of = |c: usize| -> i32 { self.cols[..c].iter().sum::<u32>() as i32 };
+        for (from, to, name) in &self.groups {
+            let mid = (x_of(*from) + x_of(*to)) / 2;
+            area.draw_text(
+                name,
+                &anchored(bold(small), HPos::Center, VPos::Center),
+                (mid, top),
+            )?;
+        }
+        for (c, h) in self.header.iter().enumerate() {
+            let x = x_of(c) + self.cols[c] as i32 / 2;
+            area.draw_text(
+                h,
+                &anchored(text(small), HPos::Center, VPos::Center),
+                (x, top + row_h),
+            )?;
+        }
+        for (a, cells) in self.rows.iter().enumerate() {
+            let y = top + row_h * (a as i32 + 2);
+            let sw = (px * 1.6) as i32;
+            let x0 = (self.cols[0] as i32 - sw) / 2;
+            match self.swatches[a] {
+                crate::plot::Swatch::Dashed(c, _) => {
+                    area.draw(&plotters::element::DashedPathElement::new(
+                        vec![(x0, y), (x0 + sw, y)],
+                        (px * 0.35) as i32,
+                        (px * 0.25) as i32,
+                        c.stroke_width(lw),
+                    ))?;
+                }
+                crate::plot::Swatch::Line(c, _) => {
+                    area.draw(&PathElement::new(
+                        vec![(x0, y), (x0 + sw, y)],
+                        c.stroke_width(lw),
+                    ))?;
+                }
+                _ => {}
+            }
+            if self.named {
+                area.draw_text(
+                    &cells[0],
+                    &anchored(text(small), HPos::Left, VPos::Center),
+                    (x_of(1), y),
+                )?;
+            }
+            for (c, cell) in cells.iter().enumerate().skip(usize::from(self.named)) {
+                let col = c + 1;
+                area.draw_text(
+                    cell,
+                    &anchored(text(small), HPos::Right, VPos::Center),
+                    (x_of(col) + self.cols[col] as i32 - (px * 0.4) as i32, y),
+                )?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Plot<'_> {
+    /// Lays out the table beside a slide's Kaplan–Meier plot: per arm its
+    /// line, its name when `named`, the numbers at risk at month 0 and two
+    /// later times (when the plot shows them) and the median in months.
+    fn side_table<DB: DrawingBackend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+        curves: &[&[KmRow]],
+        months: f64,
+        px: f64,
+        named: bool,
+    ) -> DrawResult<SideTable>
+    where
+        DB::ErrorType: 'static,
+    {
+        let small = px * 0.9;
+        let step = risk_step(months, 3.0);
+        let times: Vec<f64> = if self.at_risk {
+            (0..4)
+                .map(|i| i as f64 * step)
+                .filter(|&m| m <= months + 1e-9)
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let mut header: Vec<String> = vec![String::new()];
+        if named {
+            header.push(String::new());
+        }
+        header.extend(times.iter().map(|m| format!("{m:.0}")));
+        header.push("months".to_string());
+        let rows: Vec<Vec<String>> = curves
+            .iter()
+            .enumerate()
+            .map(|(a, rows)| {
+                let mut cells = Vec::new();
+                if named {
+                    cells.push(self.res.arms[a].clone());
+                }
+                cells.extend(
+                    times
+                        .iter()
+                        .map(|m| at_risk(rows, m * DAYS_PER_MONTH).to_string()),
+                );
+                cells.push(km_median_months(rows));
+                cells
+            })
+            .collect();
+        let width_of = |s: &str, bold_text: bool| -> DrawResult<u32> {
+            let style = if bold_text { bold(small) } else { text(small) };
+            Ok(area.estimate_text_size(s, &style)?.0)
+        };
+        let pad = (px * 0.8) as u32;
+        let mut cols = vec![(px * 2.2) as u32];
+        let n_cells = header.len() - 1;
+        for c in 0..n_cells {
+            let mut w = width_of(&header[c + 1], false)?;
+            for r in &rows {
+                w = w.max(width_of(&r[c], false)?);
+            }
+            cols.push(w + pad);
+        }
+        let mut groups = Vec::new();
+        let first_num = 1 + usize::from(named);
+        if !times.is_empty() {
+            let (from, to) = (first_num, first_num + times.len());
+            let need = width_of(AT_RISK, true)? + pad;
+            let have: u32 = cols[from..to].iter().sum();
+            if need > have {
+                cols[to - 1] += need - have;
+            }
+            groups.push((from, to, AT_RISK.to_string()));
+        }
+        let last = cols.len() - 1;
+        let need = width_of("median", true)? + pad;
+        cols[last] = cols[last].max(need);
+        groups.push((last, last + 1, "median".to_string()));
+        let lw = self.style.line(3);
+        Ok(SideTable {
+            groups,
+            header,
+            rows,
+            width: cols.iter().sum::<u32>() + (px * 0.6) as u32,
+            cols,
+            named,
+            swatches: (0..curves.len()).map(|a| super::km_swatch(a, lw)).collect(),
+        })
+    }
+}
+
+/// The median time to the event of a Kaplan–Meier curve, months, one
+/// decimal ("not reached" as "–").
+fn km_median_months(rows: &[KmRow]) -> String {
+    crate::results::km::km_median(rows)
+        .map_or("–".to_string(), |d| format!("{:.1}", d / DAYS_PER_MONTH))
 }
 
 #[cfg(test)]

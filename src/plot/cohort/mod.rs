@@ -128,8 +128,30 @@ pub fn render_cohort_plot_with(
         subtitle,
         kind,
         style,
+        at_risk: true,
     };
     super::render_with(&p, path, width, height, with_text)
+}
+
+/// Renders the Kaplan–Meier plot (as [`render_cohort_plot`] with
+/// [`Kind::Km`]), with or without its numbers at risk.
+pub fn render_km_plot(
+    res: &CohortResult,
+    caption: &str,
+    path: &Path,
+    (width, height): (u32, u32),
+    style: Style,
+    at_risk: bool,
+) -> Result<()> {
+    let p = Plot {
+        res,
+        drugs: &[],
+        subtitle: format!("{caption} · {} patients", thousands(res.total_patients())),
+        kind: Kind::Km,
+        style,
+        at_risk,
+    };
+    super::render(&p, path, width, height)
 }
 
 /// The cohort plots.
@@ -180,7 +202,13 @@ pub(crate) struct Plot<'a> {
     subtitle: String,
     kind: Kind,
     style: Style,
+    /// Draw the numbers at risk on the Kaplan–Meier plot.
+    at_risk: bool,
 }
+
+/// Most legend rows a slide gives a cohort plot; arms that do not fit
+/// are named beside the plot instead.
+pub(crate) const SLIDE_LEGEND_ROWS: usize = 2;
 
 impl Figure for Plot<'_> {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult
@@ -190,22 +218,32 @@ impl Figure for Plot<'_> {
         let (w, h) = root.dim_in_pixel();
         let px = self.style.cap_px(w, h);
         let title = self.title();
-        let top = draw_title(root, title, &self.subtitle, px * 1.4)?;
+        let top = draw_title(root, title, &self.subtitle, px * self.factor(1.4, 1.25))?;
         let body = root.split_vertically(top).1;
-        let entries = self.legend();
+        let mut entries = self.legend(true);
+        // On slides the Kaplan–Meier arms go beside the plot (with their
+        // medians) when naming them below would take more than two rows.
+        let mut arms_beside = false;
+        if self.kind == Kind::Km
+            && self.style == Style::Slide
+            && super::legend_rows(&body, &entries, px)? > SLIDE_LEGEND_ROWS
+        {
+            entries = self.legend(false);
+            arms_beside = true;
+        }
         let body = if entries.is_empty() {
             body
         } else {
-            let lh = legend_height(&body, &entries, px)? + (px * 0.8) as u32;
+            let lh = legend_height(&body, &entries, px)? + self.gap(px, 0.8, 0.4);
             let (_, bh) = body.dim_in_pixel();
             let (upper, lower) = body.split_vertically(bh.saturating_sub(lh));
-            draw_legend(&lower.margin((px * 0.4) as u32, 0, 0, 0), &entries, px)?;
+            draw_legend(&lower.margin(self.gap(px, 0.4, 0.2), 0, 0, 0), &entries, px)?;
             upper
         };
         match self.kind {
             Kind::Occupancy => self.occupancy(&body, px),
             Kind::StatesByArm => self.states_by_arm(&body, px),
-            Kind::Km => self.km(&body, px),
+            Kind::Km => self.km(&body, px, arms_beside),
             Kind::Flares => self.flares(&body, px),
             Kind::Drugs => self.drug_exposure(&body, px),
             Kind::Pain => self.pain(&body, px),
@@ -224,6 +262,41 @@ pub(crate) fn arm_panels<DB: DrawingBackend>(
     let mut v = area.split_evenly((rows, cols));
     v.truncate(n);
     v
+}
+
+/// The legend swatch of arm `a`'s Kaplan–Meier curve: the first solid,
+/// the others dashed.
+pub(crate) fn km_swatch(a: usize, lw: u32) -> Swatch {
+    if a == 0 {
+        Swatch::Line(pal::series(a), lw)
+    } else {
+        Swatch::Dashed(pal::series(a), lw)
+    }
+}
+
+/// Draws `title` rotated along the left edge of `area`, centred on its
+/// height, and returns the area right of it: one axis name for a grid of
+/// panels that share it, so names of neighbouring panels cannot run
+/// together.
+pub(crate) fn shared_y_title<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    title: &str,
+    px: f64,
+) -> DrawResult<DrawingArea<DB, Shift>>
+where
+    DB::ErrorType: 'static,
+{
+    let (_, h) = area.dim_in_pixel();
+    let strip = (px * 1.6) as u32;
+    let (left, rest) = area.split_horizontally(strip);
+    let style = text(px)
+        .transform(plotters::style::FontTransform::Rotate270)
+        .pos(plotters::style::text_anchor::Pos::new(
+            HPos::Center,
+            VPos::Center,
+        ));
+    left.draw_text(title, &style, ((strip / 2) as i32, (h / 2) as i32))?;
+    Ok(rest)
 }
 
 /// Columns of the panel grid for `n` panels (one row up to three).
@@ -310,8 +383,10 @@ impl Plot<'_> {
         (self.style.ticks(w, px, 4.0), self.style.ticks(h, px, 1.8))
     }
 
-    /// The legend: only what the plot draws.
-    fn legend(&self) -> Vec<(Swatch, String)> {
+    /// The legend: only what the plot draws (on a slide's Kaplan–Meier
+    /// plot, the arms only when `with_arms`; their medians then stand in
+    /// the table beside the plot).
+    fn legend(&self, with_arms: bool) -> Vec<(Swatch, String)> {
         let lw = self.style.line(3);
         let arms = || {
             self.res
@@ -331,6 +406,21 @@ impl Plot<'_> {
                 })
                 .collect(),
             Kind::StatesByArm => arms().collect(),
+            Kind::Km if self.style == Style::Slide => {
+                let mut v: Vec<(Swatch, String)> = if with_arms {
+                    self.res
+                        .arms
+                        .iter()
+                        .enumerate()
+                        .map(|(a, name)| (km_swatch(a, lw), name.clone()))
+                        .collect()
+                } else {
+                    Vec::new()
+                };
+                v.push((Swatch::Box(pal::GREY, 0.35), "95% band".to_string()));
+                v.push((Swatch::Tick(pal::BLACK), "censored".to_string()));
+                v
+            }
             Kind::Km => {
                 let mut v: Vec<(Swatch, String)> = self
                     .res
@@ -342,12 +432,7 @@ impl Plot<'_> {
                             .map_or("median not reached".to_string(), |d| {
                                 format!("median {:.1} months", d / DAYS_PER_MONTH)
                             });
-                        let swatch = if a == 0 {
-                            Swatch::Line(pal::series(a), lw)
-                        } else {
-                            Swatch::Dashed(pal::series(a), lw)
-                        };
-                        (swatch, format!("{name} ({median})"))
+                        (km_swatch(a, lw), format!("{name} ({median})"))
                     })
                     .collect();
                 v.push((
@@ -368,7 +453,14 @@ impl Plot<'_> {
                 .iter()
                 .enumerate()
                 .filter(|&(d, _)| self.drug_given(d))
-                .map(|(_, name)| (Swatch::Line(pal::drug(name), lw), name.clone()))
+                .map(|(_, name)| {
+                    // Slides name drugs in words, as the course charts do.
+                    let label = match self.style {
+                        Style::Paper => name.clone(),
+                        Style::Slide => name.replace('_', " "),
+                    };
+                    (Swatch::Line(pal::drug(name), lw), label)
+                })
                 .collect(),
             Kind::Pain => {
                 let mut v: Vec<(Swatch, String)> = arms().collect();
@@ -405,7 +497,8 @@ impl Plot<'_> {
         DB::ErrorType: 'static,
     {
         let years = years_axis(self.res);
-        for (a, panel) in arm_panels(body, self.res.arms.len()).iter().enumerate() {
+        let body = shared_y_title(body, "share of patients", px)?;
+        for (a, panel) in arm_panels(&body, self.res.arms.len()).iter().enumerate() {
             let points = self.res.since_onset(a);
             let shares: Vec<[f64; N_STATES]> = points.iter().map(|p| p.shares).collect();
             let xs: Vec<f64> = points
@@ -415,8 +508,9 @@ impl Plot<'_> {
             let mut chart = ChartBuilder::on(panel)
                 .caption(&self.res.arms[a], super::bold(px * 1.05))
                 .margin(self.gap(px, 0.8, 0.7))
-                .x_label_area_size(self.gap(px, 3.0, 2.3))
-                .y_label_area_size((px * 4.5) as u32)
+                .margin_right(self.gap(px, 1.0, 1.0))
+                .x_label_area_size(self.x_area(px, self.names_time(a)))
+                .y_label_area_size((px * 3.2) as u32)
                 .build_cartesian_2d(0.0..years, 0.0..1.0)?;
             let mut lower = vec![0.0; xs.len()];
             for s in 0..N_STATES {
@@ -437,13 +531,28 @@ impl Plot<'_> {
                 .y_labels(ny)
                 .label_style(text(px * 0.9))
                 .axis_desc_style(text(px))
-                .x_desc("years since onset")
+                .x_desc(if self.names_time(a) {
+                    "years since onset"
+                } else {
+                    ""
+                })
                 .x_label_formatter(&|v| fmt_tick(*v))
-                .y_desc("share of patients")
-                .y_label_formatter(&|v| format!("{:.0}%", v * 100.0))
+                .y_label_formatter(&|v| super::fmt_percent(*v))
                 .draw()?;
         }
         Ok(())
+    }
+
+    /// Whether arm panel `a` names its time axis: on slides only the
+    /// bottom row of the grid does, so the panels keep their room.
+    pub(crate) fn names_time(&self, a: usize) -> bool {
+        let n = self.res.arms.len();
+        self.style == Style::Paper || a + panel_cols(n) >= n
+    }
+
+    /// The x label area of a panel: tick labels and, if `named`, the axis name.
+    pub(crate) fn x_area(&self, px: f64, named: bool) -> u32 {
+        self.gap(px, 3.0, if named { 2.3 } else { 1.2 })
     }
 
     /// One panel per state (those anybody is in), the arms overlaid as lines.
@@ -479,6 +588,7 @@ impl Plot<'_> {
                     super::bold(px * 1.05).color(&STATE_COLOURS[s]),
                 )
                 .margin(self.gap(px, 0.8, 0.7))
+                .margin_right(self.gap(px, 1.0, 1.0))
                 .x_label_area_size(self.gap(px, 3.0, if bottom { 2.3 } else { 1.2 }))
                 .y_label_area_size(self.gap(px, 4.5, 2.8))
                 .build_cartesian_2d(0.0..years, 0.0..ymax)?;
@@ -580,7 +690,7 @@ impl Plot<'_> {
                 "flares per patient (including the first)",
             ))
             .y_desc("share of patients")
-            .y_label_formatter(&|v| format!("{:.0}%", v * 100.0))
+            .y_label_formatter(&|v| super::fmt_percent(*v))
             .draw()?;
         let n = shares.len().max(1) as f64;
         let width = 0.8 / n;
@@ -628,7 +738,7 @@ where
         .x_desc(x_desc)
         .x_label_formatter(&|v| fmt_tick(*v))
         .y_desc(y_desc)
-        .y_label_formatter(&|v| format!("{:.0}%", v * 100.0))
+        .y_label_formatter(&|v| super::fmt_percent(*v))
         .draw()?;
     Ok(())
 }

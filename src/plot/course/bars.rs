@@ -393,12 +393,12 @@ where
     for s in t.drug_spans.iter().filter(|s| inside(s.end_day)) {
         let pos = (s.end_day / DAYS_PER_YEAR, centre(s.drug) + 0.3);
         match s.stop {
+            // Shapes apart from the pain panel's fever triangle and CRP
+            // diamond: escalation points on to the next step.
             Some(StopReason::Escalation) => {
-                chart.draw_series(std::iter::once(TriangleMarker::new(
-                    pos,
-                    r + 2,
-                    pal::BLACK.filled(),
-                )))?;
+                chart.draw_series(std::iter::once(
+                    EmptyElement::at(pos) + crate::plot::right_triangle(r + 2, pal::BLACK.filled()),
+                ))?;
             }
             Some(StopReason::Taper) => {
                 chart.draw_series(std::iter::once(
@@ -407,7 +407,8 @@ where
             }
             Some(StopReason::AdverseEvent) => {
                 chart.draw_series(std::iter::once(
-                    EmptyElement::at(pos) + crate::plot::diamond(r + 3, pal::VERMILLION.filled()),
+                    EmptyElement::at(pos)
+                        + Rectangle::new([(-r, -r), (r, r)], pal::VERMILLION.filled()),
                 ))?;
             }
             // A course ending or the ladder running out needs no mark: the bar ends.

@@ -39,15 +39,51 @@ pub fn render_course(
     render_course_with(trace, path, size, style, years, true)
 }
 
+/// What a story adds to a course chart: a title of its own and the events
+/// it points at.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CourseNotes {
+    /// Replaces the title line (the subtitle stays).
+    pub title: Option<String>,
+    /// Events to point at, `(day since onset, label)`: each label sits in
+    /// the pain panel with an arrow down to the pain line at that day.
+    pub marks: Vec<(f64, String)>,
+}
+
+/// [`render_course`] with a story's title and marks.
+pub fn render_course_noted(
+    trace: &CourseTrace,
+    path: &Path,
+    size: (u32, u32),
+    style: Style,
+    years: Option<(f64, f64)>,
+    notes: &CourseNotes,
+) -> Result<()> {
+    render_course_full(trace, path, size, style, years, notes, true)
+}
+
 /// [`render_course`] with or without its text: the PNG without text
 /// differs from the full chart exactly where text is drawn, which is how
 /// the text size of a chart is measured on the image.
 pub fn render_course_with(
     trace: &CourseTrace,
     path: &Path,
+    size: (u32, u32),
+    style: Style,
+    years: Option<(f64, f64)>,
+    with_text: bool,
+) -> Result<()> {
+    let notes = CourseNotes::default();
+    render_course_full(trace, path, size, style, years, &notes, with_text)
+}
+
+fn render_course_full(
+    trace: &CourseTrace,
+    path: &Path,
     (width, height): (u32, u32),
     style: Style,
     years: Option<(f64, f64)>,
+    notes: &CourseNotes,
     with_text: bool,
 ) -> Result<()> {
     struct Chart<'a>(&'a CourseTrace, CourseOptions);
@@ -71,7 +107,14 @@ pub fn render_course_with(
             style.base_px(width, height)
         },
         style,
-        title: Some(if slide {
+        title: Some(if let Some(title) = &notes.title {
+            let sub = if slide {
+                trace.slide_subtitle()
+            } else {
+                format!("{} · {}", trace.title(), trace.summary())
+            };
+            (title.clone(), sub)
+        } else if slide {
             (trace.slide_title(), trace.slide_subtitle())
         } else {
             (
@@ -87,6 +130,7 @@ pub fn render_course_with(
         legend: true,
         years,
         compact: false,
+        marks: notes.marks.clone(),
     };
     crate::plot::render_with(&Chart(trace, opts), path, width, height, with_text)
 }
@@ -171,7 +215,7 @@ where
     }
     // The legend's room is set by all its entries; on slides it is drawn
     // after the panels, with the entries of the lesions they drew.
-    let entries = course_legend(t, opt);
+    let entries = slide_fit(&body, course_legend(t, opt), opt)?;
     let lh = legend_height(&body, &entries, px)? + (px * 0.6) as u32;
     let (_, bh) = body.dim_in_pixel();
     let (upper, lower) = body.split_vertically(bh.saturating_sub(lh));
@@ -181,7 +225,35 @@ where
         return draw_panels(&upper, t, opt).map(|_| ());
     }
     let drawn = draw_panels(&upper, t, opt)?;
-    draw_legend(&lower, &course_legend_of(t, opt, &drawn), px)
+    let entries = slide_fit(&lower, course_legend_of(t, opt, &drawn), opt)?;
+    draw_legend(&lower, &entries, px)
+}
+
+/// Entries a slide's legend may leave out, in this order, while it takes
+/// more than two rows: the pain line (the panel is named "pain" and it is
+/// its only black line).
+const SLIDE_OPTIONAL: [&str; 1] = ["pain"];
+
+/// The legend of a slide in at most two rows where leaving out
+/// [`SLIDE_OPTIONAL`] entries achieves it; other charts keep every entry.
+fn slide_fit<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    mut entries: Vec<(crate::plot::Swatch, String)>,
+    opt: &CourseOptions,
+) -> DrawResult<Vec<(crate::plot::Swatch, String)>>
+where
+    DB::ErrorType: 'static,
+{
+    if !opt.slide_layout() {
+        return Ok(entries);
+    }
+    for label in SLIDE_OPTIONAL {
+        if crate::plot::legend_rows(area, &entries, opt.px)? <= 2 {
+            break;
+        }
+        entries.retain(|e| e.1 != label);
+    }
+    Ok(entries)
 }
 
 /// Draws the panels; returns which lesions they drew.
@@ -221,6 +293,9 @@ where
     let rest = (h - treat_h).max(px * 10.0);
     // No age axis on slides: the title gives the onset age.
     let top = if slide { px * 0.4 } else { px * 1.7 };
+    // A story's marks take a band above the pain panel's plot.
+    let marks = super::labels::plan_marks(body, &frame)?;
+    let top = top + f64::from(marks.band);
     // The score panel, when the trace has a score: tall enough for its
     // rotated name, never more than a third of what it shares with pain.
     // Slides draw it over the pain panel instead (same 0-10 scale): a panel
@@ -254,7 +329,7 @@ where
     let (activity, lower) = body.split_vertically((activity_h - score_h) as u32);
     let (score, lower) = lower.split_vertically(score_h as u32);
     let (lesions, treatment) = lower.split_vertically(lesion_h as u32);
-    draw_activity(&activity, t, &frame, top as u32)?;
+    draw_activity(&activity, t, &frame, top as u32, &marks)?;
     if score_h > 0.0 {
         draw_score(&score, t, &frame)?;
     }
@@ -305,7 +380,8 @@ where
     // says why no drug was given.
     let strip = drugs.len().max(1) as f64 * px * 0.7 + axis_h + px * 0.4;
     let (activity, treatment) = body.split_vertically((f64::from(h) - strip).max(px * 4.0) as u32);
-    draw_activity(&activity, t, &frame, 0)?;
+    let no_marks = super::labels::MarkPlan::default();
+    draw_activity(&activity, t, &frame, 0, &no_marks)?;
     draw_treatment(&treatment, t, &frame, &drugs, axis_h as u32)?;
     Ok(())
 }
@@ -315,6 +391,7 @@ fn draw_activity<DB: DrawingBackend>(
     t: &CourseTrace,
     f: &Frame,
     top: u32,
+    marks: &super::labels::MarkPlan,
 ) -> DrawResult
 where
     DB::ErrorType: 'static,
@@ -323,10 +400,13 @@ where
     // Pain runs 0-10; above it, room for the labels of the vertical lines.
     let (_, panel_h) = panel.dim_in_pixel();
     let plot_h = (f64::from(panel_h) - f64::from(top) - px * 0.3).max(px * 4.0);
+    // Room above pain 10 for a row of line labels, or two when a story's
+    // arrows may push a label into a second row.
+    let label_rows = if marks.band > 0 { 2.0 } else { 1.0 };
     let ymax = if f.opt.compact {
         11.0
     } else {
-        (10.0 * plot_h / (plot_h - px * 1.8)).clamp(11.5, 20.0)
+        (10.0 * plot_h / (plot_h - px * 1.8 * label_rows)).clamp(11.5, 20.0)
     };
     let flares: Vec<_> = t
         .flares
@@ -432,8 +512,23 @@ where
                 + crate::plot::diamond(r, pal::REDDISH_PURPLE.filled()),
         ))?;
     }
-    let marks = draw_imaging(&mut chart, panel, t, f)?;
-    draw_line_labels(&chart, panel, t, f, (ymax + 10.0) / 2.0, &marks)?;
+    // Labels keep clear of the CRP and fever marks as well as the imaging.
+    let mut taken: Vec<super::labels::Rect> = Vec::new();
+    for fl in &flares {
+        let Some((a, b)) = clip(f, fl.start_day, fl.end_day) else {
+            continue;
+        };
+        let (x, y) = chart.backend_coord(&((a + b) / 2.0, fl.crp_mg_l / crp_max * 10.0));
+        taken.push((x - r, y - r, x + r, y + r));
+        if fl.fever && shown(f.opt, fl.start_day) {
+            let (x, y) = chart.backend_coord(&(fl.start_day / DAYS_PER_YEAR, fl.pain + 0.8));
+            taken.push((x - r, y - r, x + r, y + r));
+        }
+    }
+    taken.extend(super::labels::draw_marks(&chart, panel, t, f, marks)?);
+    let imaging = draw_imaging(&mut chart, panel, t, f, &taken)?;
+    taken.extend(imaging);
+    draw_line_labels(&chart, panel, t, f, (ymax + 10.0) / 2.0, &taken)?;
     panel_name(panel, &chart, "pain", px)?;
     Ok(())
 }

@@ -27,6 +27,9 @@ pub struct CourseOptions {
     /// Only pain, flares, diagnosis and drugs (no lesions, age, CRP or
     /// imaging): for gallery panels on slides, where text is large.
     pub compact: bool,
+    /// Events a story points at, `(day since onset, label)`: each gets its
+    /// label in the pain panel with an arrow down to the pain line.
+    pub marks: Vec<(f64, String)>,
 }
 
 impl CourseOptions {

@@ -12,7 +12,7 @@ use super::frame::{shown, Chart2d, Frame};
 use super::CourseTrace;
 use crate::engine::model_values::DAYS_PER_YEAR;
 use crate::plot::palette as pal;
-use crate::plot::{anchored, text, DrawResult};
+use crate::plot::{anchored, bold, text, DrawResult};
 
 /// A box in backend pixels: `(x0, y0, x1, y1)`, inclusive.
 pub(crate) type Rect = (i32, i32, i32, i32);
@@ -21,13 +21,15 @@ fn intersects(a: &Rect, b: &Rect) -> bool {
     a.0 <= b.2 && b.0 <= a.2 && a.1 <= b.3 && b.1 <= a.3
 }
 
-/// Draws the imaging visits along the bottom of the pain panel; returns
-/// the boxes of the squares and their `+n` texts.
+/// Draws the imaging visits along the bottom of the pain panel, each `+n`
+/// clear of the other marks and of `avoid` (CRP and fever marks) where
+/// there is room; returns the boxes of the squares and their `+n` texts.
 pub(crate) fn draw_imaging<DB: DrawingBackend>(
     chart: &mut Chart2d<'_, DB>,
     panel: &DrawingArea<DB, Shift>,
     t: &CourseTrace,
     f: &Frame,
+    avoid: &[Rect],
 ) -> Result<Vec<Rect>, DrawingAreaErrorKind<DB::ErrorType>>
 where
     DB::ErrorType: 'static,
@@ -64,9 +66,13 @@ where
         let right = (square.2 + 3, y - th / 2, square.2 + 3 + tw, y + th / 2);
         let left = (square.0 - 3 - tw, y - th / 2, square.0 - 3, y + th / 2);
         let above = (x - tw / 2, square.1 - 2 - th, x + tw / 2, square.1 - 2);
-        let fits =
-            |r: &Rect| r.0 >= xs.start && r.2 <= xs.end && !boxes.iter().any(|b| intersects(b, r));
-        let spot = [right, left].into_iter().find(|r| fits(r)).unwrap_or(above);
+        let fits = |r: &Rect| {
+            r.0 >= xs.start && r.2 <= xs.end && !boxes.iter().chain(avoid).any(|b| intersects(b, r))
+        };
+        let spot = [right, left, above]
+            .into_iter()
+            .find(|r| fits(r))
+            .unwrap_or(above);
         panel.draw_text(
             &txt,
             &anchored(label.clone(), HPos::Left, VPos::Top),
@@ -180,14 +186,16 @@ where
     let base = panel.get_base_pixel();
     for ((_, s, c), spot) in labels.iter().zip(place_labels(&sized, taken, room)) {
         let Some((r, _)) = spot else { continue };
-        if f.opt.slide_layout() {
+        // A label that could not keep clear of a story's arrow hides it.
+        let crossed = taken.iter().any(|b| intersects(b, &r));
+        if f.opt.slide_layout() || crossed {
             // Slide text is large: keep the other lines from running through it.
             panel.draw(&Rectangle::new(
                 [
                     (r.0 - base.0 - 2, r.1 - base.1 - (r.3 - r.1) / 4),
                     (r.2 - base.0 + 2, r.3 - base.1),
                 ],
-                WHITE.mix(0.85).filled(),
+                WHITE.mix(if crossed { 1.0 } else { 0.85 }).filled(),
             ))?;
         }
         panel.draw_text(
@@ -196,6 +204,161 @@ where
             (r.0 - base.0, r.1 - base.1),
         )?;
     }
+    Ok(())
+}
+
+/// A story's marks laid out in a band above the pain panel's plot: each
+/// label's box (panel pixels) and its event's x, and the band's height.
+#[derive(Debug, Default)]
+pub(crate) struct MarkPlan {
+    /// Per mark shown: day, label, box `(x0, y0, x1, y1)` in panel pixels,
+    /// and the x of its event in panel pixels.
+    marks: Vec<(f64, String, Rect, i32)>,
+    /// Height of the band, pixels (0 without marks).
+    pub(crate) band: u32,
+}
+
+/// Lays out the story's marks shown in the window: in rows above the plot,
+/// each right of its event's x, else left of it, else in the next row, so
+/// labels never overlap; vertical arrows then run from each label's row
+/// down to the pain line.
+pub(crate) fn plan_marks<DB: DrawingBackend>(
+    panel: &DrawingArea<DB, Shift>,
+    f: &Frame,
+) -> DrawResult<MarkPlan>
+where
+    DB::ErrorType: 'static,
+{
+    let style = bold(f.opt.text_px(0.85));
+    let (w, _) = panel.dim_in_pixel();
+    // The plot's x range as the frame lays it out (see `Frame::builder`).
+    let (x0, x1) = (
+        f64::from(f.left),
+        f64::from(w) - f64::from(f.right) - f.px * 0.5,
+    );
+    let (y0, y1) = f.opt.years;
+    let to_x = |day: f64| (x0 + (day / DAYS_PER_YEAR - y0) / (y1 - y0) * (x1 - x0)) as i32;
+    let mut shown_marks: Vec<&(f64, String)> =
+        f.opt.marks.iter().filter(|m| shown(f.opt, m.0)).collect();
+    shown_marks.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let row_h = (f.opt.text_px(0.85) * 1.3) as i32;
+    let gap = (f.px * 0.3) as i32;
+    let mut placed: Vec<(f64, String, Rect, i32)> = Vec::new();
+    let mut rows = 0;
+    for (i, (day, label)) in shown_marks.iter().enumerate() {
+        let (tw, th) = panel.estimate_text_size(label, &style)?;
+        let (tw, th) = (tw as i32, th as i32);
+        let x = to_x(*day);
+        // The first label ends at its arrow, later ones start at theirs,
+        // so two marks close together share a row.
+        let sides = if i == 0 {
+            [x - gap - tw, x + gap]
+        } else {
+            [x + gap, x - gap - tw]
+        };
+        let spot = (0..4)
+            .flat_map(|row| sides.map(|left| (row, left)))
+            .map(|(row, left)| {
+                let y = (f.px * 0.2) as i32 + row * row_h;
+                (left, y, left + tw, y + th)
+            })
+            .find(|r| r.0 >= 0 && r.2 <= w as i32 && !placed.iter().any(|p| intersects(&p.2, r)));
+        let Some(r) = spot else { continue };
+        rows = rows.max((r.1 - (f.px * 0.2) as i32) / row_h + 1);
+        placed.push((*day, label.clone(), r, x));
+    }
+    Ok(MarkPlan {
+        band: if placed.is_empty() {
+            0
+        } else {
+            (rows * row_h) as u32 + (f.px * 0.3) as u32
+        },
+        marks: placed,
+    })
+}
+
+/// Draws the planned marks: each label (bold) and a vertical arrow from its
+/// row down to the pain line at its day. Returns the boxes the labels and
+/// arrows take (backend pixels), for the other labels to keep clear of.
+pub(crate) fn draw_marks<DB: DrawingBackend>(
+    chart: &Chart2d<'_, DB>,
+    panel: &DrawingArea<DB, Shift>,
+    t: &CourseTrace,
+    f: &Frame,
+    plan: &MarkPlan,
+) -> DrawResult<Vec<Rect>>
+where
+    DB::ErrorType: 'static,
+{
+    let style = bold(f.opt.text_px(0.85));
+    let base = panel.get_base_pixel();
+    let mut taken = Vec::new();
+    for (day, label, r, _) in &plan.marks {
+        let (x, _) = chart.backend_coord(&(day / DAYS_PER_YEAR, 0.0));
+        let (_, y) = chart.backend_coord(&(0.0, pain_at(t, *day)));
+        let x = x - base.0;
+        let from = (x, (r.1 + r.3) / 2);
+        let tip = (x, y - base.1 - f.line(2) as i32 - 2);
+        draw_arrow(panel, f, from, tip)?;
+        panel.draw_text(
+            label,
+            &anchored(style.clone(), HPos::Left, VPos::Top),
+            (r.0, r.1),
+        )?;
+        // The shaft only: a line label may start right beside it.
+        let w = f.line(2) as i32 / 2 + 1;
+        taken.push((
+            x - w + base.0,
+            from.1 + base.1,
+            x + w + base.0,
+            tip.1 + base.1,
+        ));
+        taken.push((r.0 + base.0, r.1 + base.1, r.2 + base.0, r.3 + base.1));
+    }
+    Ok(taken)
+}
+
+/// The pain line's height at `day`: the flare's pain during a flare, else 0.
+fn pain_at(t: &CourseTrace, day: f64) -> f64 {
+    t.flares
+        .iter()
+        .find(|fl| fl.start_day <= day && day <= fl.end_day)
+        .map_or(0.0, |fl| fl.pain)
+}
+
+/// An arrow from `from` to `to` (panel pixels): a line and a filled head
+/// whose tip is at `to`.
+fn draw_arrow<DB: DrawingBackend>(
+    panel: &DrawingArea<DB, Shift>,
+    f: &Frame,
+    from: (i32, i32),
+    to: (i32, i32),
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    let head = f.px * 0.5;
+    let (dx, dy) = (f64::from(to.0 - from.0), f64::from(to.1 - from.1));
+    let len = dx.hypot(dy);
+    if len < head * 1.5 {
+        return Ok(());
+    }
+    let (ux, uy) = (dx / len, dy / len);
+    let at = |along: f64, across: f64| -> (i32, i32) {
+        (
+            (f64::from(to.0) - ux * along - uy * across).round() as i32,
+            (f64::from(to.1) - uy * along + ux * across).round() as i32,
+        )
+    };
+    let colour = pal::BLACK;
+    panel.draw(&PathElement::new(
+        vec![from, at(head * 0.8, 0.0)],
+        colour.stroke_width(f.line(2)),
+    ))?;
+    panel.draw(&Polygon::new(
+        vec![to, at(head, head * 0.45), at(head, -head * 0.45)],
+        colour.filled(),
+    ))?;
     Ok(())
 }
 
@@ -228,7 +391,7 @@ fn line_labels(t: &CourseTrace, short: bool) -> Vec<(f64, String, RGBColor)> {
         labels.push((d, "lost to follow-up".into(), RGBColor(0x55, 0x55, 0x55)));
     }
     for (d, c) in &t.condition_onsets {
-        labels.push((*d, format!("{} starts", c.as_str()), pal::REDDISH_PURPLE));
+        labels.push((*d, format!("{} starts", c.words()), pal::REDDISH_PURPLE));
     }
     labels
 }

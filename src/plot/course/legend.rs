@@ -29,7 +29,10 @@ pub(crate) fn course_legend_of(
         .iter()
         .filter(|f| overlaps(opt, f.start_day, f.end_day))
         .collect();
-    let mut v = vec![(Swatch::Line(pal::BLACK, lw), "pain (VAS 0-10)".to_string())];
+    let mut v = vec![(
+        Swatch::Line(pal::BLACK, lw),
+        "pain (VAS: visual analogue scale, 0-10)".to_string(),
+    )];
     let mut add = |on: bool, swatch: Swatch, label: &str| {
         if on {
             v.push((swatch, label.to_string()));
@@ -55,24 +58,51 @@ pub(crate) fn course_legend_of(
     add(
         full && !flares.is_empty(),
         Swatch::Diamond(pal::REDDISH_PURPLE),
-        "CRP (mg/l, right axis)",
+        "CRP: C-reactive protein (mg/l, right axis)",
     );
     add(
         full && t.imaging.iter().any(|m| shown(opt, m.day)),
         Swatch::Hollow(pal::BLACK),
-        "imaging (+n: lesions found)",
+        if t.imaging.iter().any(|m| shown(opt, m.day) && m.found > 0) {
+            "imaging (+n: lesions found)"
+        } else {
+            "imaging"
+        },
     );
     let stages = if full {
         stages_shown(t, opt, drawn)
     } else {
         Vec::new()
     };
-    for (stage, colour, label) in [
+    let all_stages = [
         (Stage::Lytic, pal::LYTIC, "lytic lesion"),
         (Stage::Mixed, pal::MIXED, "mixed lytic/sclerotic"),
         (Stage::Sclerotic, pal::SCLEROTIC, "sclerotic"),
-    ] {
-        add(stages.contains(&stage), Swatch::Box(colour, 0.95), label);
+    ];
+    if opt.slide_layout() && stages.len() >= 2 {
+        // Slides name the stages in one entry, darkest first, to save a row.
+        let shown: Vec<_> = all_stages
+            .iter()
+            .filter(|s| stages.contains(&s.0))
+            .collect();
+        let colour = |i: usize| shown[i.min(shown.len() - 1)].1;
+        let words = [
+            ("lytic lesion", "lytic"),
+            ("mixed lytic/sclerotic", "mixed"),
+        ];
+        let label: Vec<&str> = shown
+            .iter()
+            .map(|s| words.iter().find(|w| w.0 == s.2).map_or(s.2, |w| w.1))
+            .collect();
+        add(
+            true,
+            Swatch::Stages([colour(0), colour(1), colour(2)]),
+            &label.join(", "),
+        );
+    } else {
+        for (stage, colour, label) in all_stages {
+            add(stages.contains(&stage), Swatch::Box(colour, 0.95), label);
+        }
     }
     add(
         full && t.lesions.iter().enumerate().any(|(i, l)| {
@@ -89,18 +119,21 @@ pub(crate) fn course_legend_of(
         Swatch::Cross(pal::VERMILLION),
         "vertebral fracture",
     );
+    // Slides label these lines on the chart itself (with the
+    // diagnosis's criteria), so the legend need not repeat them.
+    let labelled = opt.slide_layout();
     add(
-        t.diagnosis_day.is_some_and(|d| shown(opt, d)),
+        !labelled && t.diagnosis_day.is_some_and(|d| shown(opt, d)),
         Swatch::Dashed(pal::BLACK, lw),
         "diagnosis",
     );
     add(
-        t.resolution_day.is_some_and(|d| shown(opt, d)),
+        !labelled && t.resolution_day.is_some_and(|d| shown(opt, d)),
         Swatch::Dashed(pal::BLUISH_GREEN, lw),
         "resolved",
     );
     add(
-        t.lost_day.is_some_and(|d| d / DAYS_PER_YEAR <= opt.years.1),
+        !labelled && t.lost_day.is_some_and(|d| d / DAYS_PER_YEAR <= opt.years.1),
         Swatch::Box(pal::LOST, 0.3),
         "lost to follow-up",
     );
@@ -119,11 +152,20 @@ pub(crate) fn course_legend_of(
         Swatch::Ring(pal::BLACK),
         "drug acts (non-responder)",
     );
-    add(
-        t.drug_courses.iter().any(|c| shown(opt, c.day)),
-        Swatch::Box(pal::GREY, 0.35),
-        "effect window of a course (pale)",
-    );
+    // The swatch is the pale bar as drawn: the colour of the (first) drug
+    // given in courses.
+    if let Some(c) = t.drug_courses.iter().find(|c| shown(opt, c.day)) {
+        let name = t
+            .drug_spans
+            .iter()
+            .find(|s| s.drug == c.drug)
+            .map_or("", |s| s.name.as_str());
+        add(
+            true,
+            Swatch::Box(pal::drug(name), 0.3),
+            "effect window of a course (pale)",
+        );
+    }
     let stopped = |r: StopReason| {
         t.drug_spans
             .iter()
@@ -131,7 +173,7 @@ pub(crate) fn course_legend_of(
     };
     add(
         stopped(StopReason::Escalation),
-        Swatch::Triangle(pal::BLACK),
+        Swatch::RightTriangle(pal::BLACK),
         "escalation",
     );
     add(
@@ -141,7 +183,7 @@ pub(crate) fn course_legend_of(
     );
     add(
         stopped(StopReason::AdverseEvent),
-        Swatch::Diamond(pal::VERMILLION),
+        Swatch::Square(pal::VERMILLION),
         "adverse event",
     );
     if opt.compact {

@@ -34,7 +34,7 @@ use crate::engine::model_values::{ReplicateModel, DAYS_PER_MONTH, DAYS_PER_YEAR}
 use crate::engine::outcome::{Segment, State};
 use crate::engine::patient::{EventKind, EventLog, Outcome, Scratch, StopReason};
 use crate::error::{Error, Result};
-use crate::model::{condition_names, Condition, Genotype, Site, Stage};
+use crate::model::{Condition, Genotype, Site, Stage};
 use crate::study::Study;
 
 /// One flare: `[start_day, end_day)` with its features.
@@ -458,15 +458,17 @@ impl CourseTrace {
     pub fn conditions_text(&self) -> String {
         let mut parts = Vec::new();
         if self.conditions_at_onset != 0 {
-            parts.push(format!(
-                "{} at onset",
-                condition_names(self.conditions_at_onset).replace('+', ", ")
-            ));
+            let names: Vec<&str> = Condition::ALL
+                .iter()
+                .filter(|c| self.conditions_at_onset & c.bit() != 0)
+                .map(|c| c.words())
+                .collect();
+            parts.push(format!("{} at onset", names.join(", ")));
         }
         for (day, c) in &self.condition_onsets {
             parts.push(format!(
                 "{} from year {:.1}",
-                c.as_str(),
+                c.words(),
                 day / DAYS_PER_YEAR
             ));
         }
@@ -591,6 +593,11 @@ impl CourseSim {
             )));
         }
         Ok((outcome, log, scratch.segments))
+    }
+
+    /// The replicate's share of Majeed patients.
+    pub fn majeed_frac(&self) -> f64 {
+        self.model.majeed_frac
     }
 
     /// The arm's name.

@@ -35,17 +35,17 @@ impl CourseTrace {
 /// The legend label of the slide layout for a paper legend label.
 pub(crate) fn short_legend_label(label: &str) -> String {
     let short = match label {
-        "pain (VAS 0-10)" => "pain",
+        "pain (VAS: visual analogue scale, 0-10)" => "pain",
         "disease activity score (0-10)" => "activity",
-        "CRP (mg/l, right axis)" => "CRP",
-        "imaging (+n: lesions found)" => "imaging",
+        "CRP: C-reactive protein (mg/l, right axis)" => "CRP",
+        "imaging (+n: lesions found)" => "imaging, +n found",
         "lytic lesion" => "lytic",
         "mixed lytic/sclerotic" => "mixed",
         "silent lesion (pale)" => "silent",
         "vertebral fracture" => "fracture",
         "lost to follow-up" => "lost",
-        "drug acts (responder)" => "responder",
-        "drug acts (non-responder)" => "non-responder",
+        "drug acts (responder)" => "responds",
+        "drug acts (non-responder)" => "no response",
         "effect window of a course (pale)" => "course effect",
         other => other,
     };
