@@ -185,6 +185,8 @@ def course_chart(
     arm: Optional[str] = None,
     *,
     replicate: int = 0,
+    rank: int = 1,
+    title: Optional[str] = None,
     replace: bool = False,
     width: Optional[int] = None,
     height: Optional[int] = None,
@@ -207,6 +209,9 @@ def course_chart(
             file is replaced only if it is a chart crmo-sim wrote, unchanged.
         arm: the arm to follow (default: the first).
         replicate: the replicate to draw the patient from.
+        rank: with ``story``, draw the rank-th most typical patient who
+            tells it (1 = the most typical).
+        title: the chart's title (default: patient, sex, onset age, genotype).
         replace: move a file crmo-sim did not write aside to
             ``<file>.old-<time>`` instead of refusing (nothing is deleted).
         width, height: pixels (default: the style's size).
@@ -222,6 +227,7 @@ def course_chart(
     patients, seed = _overrides(patients, seed)
     patient = whole("patient", patient, 0, _native.MAX_PATIENTS - 1)
     replicate = whole("replicate", replicate, 0, 2**32 - 1)
+    rank = whole("rank", rank, 1, 1_000_000)
     width = whole("width", width, 400, 8000)
     height = whole("height", height, 300, 8000)
     if years is not None:
@@ -241,6 +247,8 @@ def course_chart(
         years,
         patients,
         seed,
+        rank,
+        title,
     )
     _warn(warnings)
     return Path(drawn)

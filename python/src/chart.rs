@@ -8,8 +8,9 @@ use std::path::{Path, PathBuf};
 
 use crmo_sim::output::chartfile::ChartFile;
 use crmo_sim::output::outdir::{result_dir_name, CHARTS_DIR};
+use crmo_sim::plot::course::draw::{render_course_noted, CourseNotes};
 use crmo_sim::plot::story::{find_story, Story};
-use crmo_sim::plot::{render_course, CourseSim, Format, Style};
+use crmo_sim::plot::{CourseSim, Format, Style};
 use crmo_sim::study::Study;
 use crmo_sim::{Error, Result};
 
@@ -20,6 +21,10 @@ pub struct ChartRequest {
     pub patient: Option<u64>,
     /// The story to search for when no patient is given.
     pub story: Option<String>,
+    /// With a story: the rank of the patient drawn (1 = the most typical).
+    pub rank: usize,
+    /// The chart's title (None: patient, sex, onset age, genotype).
+    pub title: Option<String>,
     /// "paper" or "slide".
     pub style: String,
     /// Image file; None for `output/charts/<scenario>/course-<patient>.png`.
@@ -58,18 +63,19 @@ pub fn course_chart(study: &Study, req: &ChartRequest) -> Result<Drawn> {
         Format::of(path)?;
     }
     let sim = CourseSim::new(study, req.arm.as_deref(), req.replicate)?;
-    let (patient, why) = match (req.patient, story) {
+    let (patient, pick) = match (req.patient, story) {
         (Some(p), _) => (p, None),
-        (None, Some(story)) => match find_story(&sim, story)? {
-            Some((p, why)) => (p, Some(why)),
-            None => {
+        (None, Some(story)) => match find_story(&sim, story, req.rank)? {
+            Ok(pick) => (pick.patient, Some(pick)),
+            Err(matching) => {
                 return Err(Error::NotFound(format!(
-                    "no patient of scenario {} (patients 0 to {}, replicate {}, arm {}) tells the story {}; try another arm, scenario, seed or more patients",
+                    "{matching} patient(s) of scenario {} (patients 0 to {}, replicate {}, arm {}) tell the story {}, fewer than rank {}; try rank=1, another arm, scenario, seed or more patients",
                     study.name(),
                     sim.patients() - 1,
                     req.replicate,
                     sim.arm_name(),
-                    story.name()
+                    story.name(),
+                    req.rank
                 )))
             }
         },
@@ -84,18 +90,26 @@ pub fn course_chart(study: &Study, req: &ChartRequest) -> Result<Drawn> {
     });
     let file = ChartFile::new(&path, req.replace)?;
     let (w, h) = style.size();
-    render_course(
+    let notes = CourseNotes {
+        title: req.title.clone(),
+        marks: pick
+            .as_ref()
+            .map(|p| p.told.marks.clone())
+            .unwrap_or_default(),
+    };
+    render_course_noted(
         &trace,
         file.draw_path(),
         (req.size.0.unwrap_or(w), req.size.1.unwrap_or(h)),
         style,
         req.years,
+        &notes,
     )?;
     let warnings = file.commit()?;
     Ok(Drawn {
         path,
         patient,
-        why,
+        why: pick.map(|p| p.told.why),
         warnings,
     })
 }

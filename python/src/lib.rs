@@ -45,7 +45,7 @@ fn check<'py>(
 /// warnings)` (see `crmo_sim.course_chart`). Single-threaded, without the
 /// GIL.
 #[pyfunction]
-#[pyo3(signature = (kind, value, patient, story, style, path, arm, replicate, replace, width, height, years, patients, seed))]
+#[pyo3(signature = (kind, value, patient, story, style, path, arm, replicate, replace, width, height, years, patients, seed, rank=1, title=None))]
 #[allow(clippy::too_many_arguments)]
 fn course_chart(
     py: Python<'_>,
@@ -63,6 +63,8 @@ fn course_chart(
     years: Option<(f64, f64)>,
     patients: Option<u64>,
     seed: Option<u64>,
+    rank: usize,
+    title: Option<String>,
 ) -> PyResult<(PathBuf, u64, Option<String>, Vec<String>)> {
     let source = source::from_python(kind, value)?;
     let options = RunOptions {
@@ -73,6 +75,8 @@ fn course_chart(
     let request = chart::ChartRequest {
         patient,
         story,
+        rank,
+        title,
         style,
         path,
         arm,

@@ -23,6 +23,8 @@ def test_a_png_course_chart(tmp_path):
 def test_an_svg_chart_by_story(tmp_path):
     path = crmo_sim.course_chart(None, story="relapsing", path=tmp_path / "story.svg")
     assert path.read_text().lstrip().startswith(("<svg", "<?xml"))
+    second = crmo_sim.course_chart(None, story="relapsing", rank=2, title="Relapsing", path=tmp_path / "second.png")
+    assert second.read_bytes().startswith(PNG_MAGIC)
     # The command line's spelling, or underscores.
     for story in ("relapse-after-taper", "relapse_after_taper"):
         drawn = crmo_sim.course_chart(None, story=story, path=tmp_path / f"{story}.png")
