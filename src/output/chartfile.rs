@@ -59,7 +59,7 @@ impl ChartFile {
         let target = resolve(path)?;
         check_target(&target, path, replace)?;
         let dir = target.parent().unwrap_or(Path::new("/"));
-        let warnings = staging::remove_abandoned(dir)
+        let warnings = staging::remove_abandoned(dir, &|file| is_own_chart(file).unwrap_or(false))
             .iter()
             .map(|gone| super::outdir::abandoned_removed(gone))
             .collect();

@@ -76,7 +76,7 @@ impl Staging {
         if !replace {
             refuse_foreign(&resolved, target)?;
         }
-        let warnings = staging::remove_abandoned(&parent)
+        let warnings = staging::remove_abandoned(&parent, &|_| false)
             .into_iter()
             .map(|dir| abandoned_removed(&dir))
             .collect();

@@ -221,10 +221,13 @@ pub fn chart_temp_file(dir: &Path, ext: &str) -> io::Result<tempfile::NamedTempF
 /// Removes the abandoned staging directories in `parent` (this host's whose
 /// process is gone, another host's over a day old): a marked one whole, an
 /// unmarked one only as far as it is empty or a crmo-sim result's unchanged
-/// files (see the module doc). Returns those removed. Failures are skipped:
+/// files (see the module doc), or holding nothing but its own (perhaps
+/// half-written) marker and files `own_file` recognises as crmo-sim's (a
+/// chart run killed between unmarking its staging and tidying up leaves
+/// its marked charts there). Returns those removed. Failures are skipped:
 /// cleaning up after another run never stops this one. Links are never
 /// followed.
-pub fn remove_abandoned(parent: &Path) -> Vec<PathBuf> {
+pub fn remove_abandoned(parent: &Path, own_file: &dyn Fn(&Path) -> bool) -> Vec<PathBuf> {
     let Ok(entries) = fs::read_dir(parent) else {
         return Vec::new();
     };
@@ -253,12 +256,45 @@ pub fn remove_abandoned(parent: &Path) -> Vec<PathBuf> {
             // changed them), or a user's directory (left alone).
             fs::remove_dir(&dir).is_ok()
                 || super::ownership::remove_unchanged(&dir).unwrap_or(false)
+                || remove_if_only_own_files(&dir, own_file)
         };
         if gone {
             removed.push(dir);
         }
     }
     removed
+}
+
+/// Removes `dir` if it holds only regular files that are its own marker
+/// (whole, or cut short by a kill while it was written) or that `own_file`
+/// recognises; anything else and it is left whole.
+fn remove_if_only_own_files(dir: &Path, own_file: &dyn Fn(&Path) -> bool) -> bool {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return false;
+    };
+    let mut files = Vec::new();
+    for entry in entries {
+        let Ok(entry) = entry else { return false };
+        let path = entry.path();
+        let is_file = entry.file_type().is_ok_and(|kind| kind.is_file());
+        let own = is_file
+            && if entry.file_name() == MARKER_FILE {
+                is_cut_marker(dir, &path)
+            } else {
+                own_file(&path)
+            };
+        if !own {
+            return false;
+        }
+        files.push(path);
+    }
+    files.iter().all(|f| fs::remove_file(f).is_ok()) && fs::remove_dir(dir).is_ok()
+}
+
+/// Whether the marker file at `path` holds the start of (or all of) the
+/// text `dir`'s marker is written with.
+fn is_cut_marker(dir: &Path, path: &Path) -> bool {
+    fs::read(path).is_ok_and(|text| marker_text(dir).as_bytes().starts_with(&text))
 }
 
 /// What an interrupt must remove before the process ends.
@@ -358,7 +394,7 @@ mod tests {
         fs::create_dir(tmp.path().join(&empty_dead)).unwrap();
         fs::create_dir(tmp.path().join("user-dir")).unwrap();
         fs::write(tmp.path().join("user-dir/f"), "x").unwrap();
-        let mut removed = remove_abandoned(tmp.path());
+        let mut removed = remove_abandoned(tmp.path(), &|_| false);
         removed.sort();
         let mut expected = [&dead, &other_old, &empty_dead].map(|n| tmp.path().join(n));
         expected.sort();
@@ -372,6 +408,34 @@ mod tests {
         ] {
             assert!(tmp.path().join(kept).join("f").exists(), "{kept} removed");
         }
+    }
+
+    #[test]
+    fn a_killed_chart_runs_own_leftovers_are_removed_and_nothing_else() {
+        let tmp = tempfile::tempdir().unwrap();
+        let host = host_token(&host_name());
+        let now = unix_now();
+        let own = |path: &Path| path.file_name().is_some_and(|n| n == "chart.png");
+        // Unmarked before the swap: only its chart is left.
+        let unmarked = format!("{STAGING_PREFIX}{host}.99999999.{now}.aaaa");
+        // Killed while writing the marker: a part of the marker's text.
+        let cut = format!("{STAGING_PREFIX}{host}.99999999.{now}.bbbb");
+        // A chart and a file crmo-sim cannot tell as its own: kept whole.
+        let foreign = format!("{STAGING_PREFIX}{host}.99999999.{now}.cccc");
+        for name in [&unmarked, &cut, &foreign] {
+            let dir = tmp.path().join(name);
+            fs::create_dir(&dir).unwrap();
+            fs::write(dir.join("chart.png"), "x").unwrap();
+        }
+        fs::write(tmp.path().join(&cut).join(MARKER_FILE), &cut[..10]).unwrap();
+        fs::write(tmp.path().join(&foreign).join("notes.txt"), "x").unwrap();
+        let mut removed = remove_abandoned(tmp.path(), &own);
+        removed.sort();
+        let mut expected = [&unmarked, &cut].map(|n| tmp.path().join(n));
+        expected.sort();
+        assert_eq!(removed, expected);
+        assert!(tmp.path().join(&foreign).join("notes.txt").exists());
+        assert!(tmp.path().join(&foreign).join("chart.png").exists());
     }
 
     #[test]
