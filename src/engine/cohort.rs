@@ -484,6 +484,20 @@ pub fn run_units(
     sink: &mut dyn RowSink,
     progress: &(dyn Fn(u64) + Sync),
 ) -> crate::Result<Accumulators> {
+    run_units_until(spec, units, sink, progress, &|| false)
+}
+
+/// [`run_units`] that stops early with [`crate::Error::Interrupted`] once
+/// `stop` says so: workers skip the chunks not yet started, so a front end
+/// can cancel a long run without cutting it into slices (each slice would
+/// build and merge accumulators for every replicate).
+pub fn run_units_until(
+    spec: &CohortSpec,
+    units: Range<u64>,
+    sink: &mut dyn RowSink,
+    progress: &(dyn Fn(u64) + Sync),
+    stop: &(dyn Fn() -> bool + Sync),
+) -> crate::Result<Accumulators> {
     let mut acc = spec.shape.accumulators(spec.scenario.replicates);
     let layout = spec.metric_layout();
     let per = spec.chunks_per_replicate();
@@ -499,10 +513,13 @@ pub fn run_units(
             replicate: r,
         };
         let part = if sink.wants_rows() {
-            run.in_unit_order(first..last, sink, progress)?
+            run.in_unit_order(first..last, sink, progress, stop)?
         } else {
-            run.merged_on_workers(first..last, progress)
+            run.merged_on_workers(first..last, progress, stop)
         };
+        if stop() {
+            return Err(crate::Error::Interrupted);
+        }
         if let Some((_, (patient, arm, limit))) = part.limit {
             return Err(crate::Error::PatientLimit(format!(
                 "patient {patient} of replicate {r} (arm `{}`) has {}",
@@ -536,7 +553,12 @@ impl ReplicateRun<'_> {
     /// Without per-patient rows nothing needs unit order (every merge is
     /// exact), so chunks are merged on the workers as they finish, with no
     /// pause between batches and no merging left to one thread.
-    fn merged_on_workers(&self, units: Range<u64>, progress: &(dyn Fn(u64) + Sync)) -> Part {
+    fn merged_on_workers(
+        &self,
+        units: Range<u64>,
+        progress: &(dyn Fn(u64) + Sync),
+        stop: &(dyn Fn() -> bool + Sync),
+    ) -> Part {
         // A chunk after one that hit a limit is not needed: the run fails
         // with the first such chunk, which always runs (only later ones are
         // skipped), so the error does not depend on timing.
@@ -546,7 +568,7 @@ impl ReplicateRun<'_> {
             .fold(
                 || Part::new(self.spec.shape),
                 |mut part, u| {
-                    if u > first_failed.load(Ordering::Relaxed) {
+                    if u > first_failed.load(Ordering::Relaxed) || stop() {
                         return part;
                     }
                     let chunk = self.chunk(u, false);
@@ -571,6 +593,7 @@ impl ReplicateRun<'_> {
         units: Range<u64>,
         sink: &mut dyn RowSink,
         progress: &(dyn Fn(u64) + Sync),
+        stop: &(dyn Fn() -> bool + Sync),
     ) -> crate::Result<Part> {
         let mut part = Part::new(self.spec.shape);
         let pieces_per_batch = BATCH_CHUNKS_PER_THREAD * rayon::current_num_threads() as u64;
@@ -582,6 +605,9 @@ impl ReplicateRun<'_> {
             self.spec.chunk_patients(units.start % per).start,
         );
         while next.0 < units.end {
+            if stop() {
+                return Err(crate::Error::Interrupted);
+            }
             let mut pieces = Vec::new();
             while pieces.len() < pieces_per_batch as usize && next.0 < units.end {
                 let (unit, first) = next;

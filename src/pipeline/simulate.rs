@@ -16,11 +16,6 @@ use crate::study::Study;
 use super::spool::RowSpool;
 use super::{with_threads, Progress, RunOptions, ShardPart, StudyRun};
 
-/// Work units (chunks of patients) per worker thread in one batch: enough
-/// to keep every worker busy, few enough that a cancel takes effect within
-/// a fraction of a second on a laptop.
-const UNITS_PER_THREAD: u64 = 8;
-
 /// Runs the study (the shard of `opts`, if any), rows into `rows_into` when
 /// given (else a private spool).
 pub(super) fn run(
@@ -42,7 +37,7 @@ pub(super) fn run(
     progress.start(study.work_patients(&units));
     let started = Instant::now();
     let (accs, threads) = with_threads(opts.threads, || {
-        let r = in_batches(study, units.clone(), sink.as_mut(), progress);
+        let r = in_one_slice(study, units.clone(), sink.as_mut(), progress);
         (r, rayon::current_num_threads())
     })?;
     let accs = accs.map_err(|e| with_origin(e, &study.loaded().origin))?;
@@ -81,30 +76,21 @@ pub(super) fn run(
     })
 }
 
-/// Runs work units `units` batch by batch on the current pool, asking
-/// `progress` between batches whether to stop.
-fn in_batches(
+/// Runs work units `units` on the current pool in one slice, asking
+/// `progress` whether to stop as each chunk starts (one slice, so the
+/// accumulators of every replicate are built and merged once).
+fn in_one_slice(
     study: &Study,
     units: Range<u64>,
     sink: &mut dyn RowSink,
     progress: &dyn Progress,
 ) -> Result<Vec<Accumulators>> {
-    let batch = (rayon::current_num_threads() as u64 * UNITS_PER_THREAD).max(1);
-    let advance = |n: u64| progress.advance(n);
-    // The empty slice gives each grid point its empty accumulators.
-    let mut total = study.run_slice(units.start..units.start, sink, &advance)?;
-    let mut start = units.start;
-    while start < units.end {
-        if progress.cancelled() {
-            return Err(Error::Interrupted);
-        }
-        let end = units.end.min(start + batch);
-        let part = study.run_slice(start..end, sink, &advance)?;
-        for (t, p) in total.iter_mut().zip(&part) {
-            t.merge(p);
-        }
-        start = end;
+    if progress.cancelled() {
+        return Err(Error::Interrupted);
     }
+    let advance = |n: u64| progress.advance(n);
+    let stop = || progress.cancelled();
+    let total = study.run_slice_until(units, sink, &advance, &stop)?;
     if progress.cancelled() {
         return Err(Error::Interrupted);
     }

@@ -198,13 +198,31 @@ impl Study {
         sink: &mut dyn RowSink,
         progress: &(dyn Fn(u64) + Sync),
     ) -> Result<Vec<Accumulators>> {
+        self.run_slice_until(units, sink, progress, &|| false)
+    }
+
+    /// [`Study::run_slice`] that stops with [`crate::Error::Interrupted`]
+    /// soon after `stop` says so (the chunks already started finish).
+    pub fn run_slice_until(
+        &self,
+        units: Range<u64>,
+        sink: &mut dyn RowSink,
+        progress: &(dyn Fn(u64) + Sync),
+        stop: &(dyn Fn() -> bool + Sync),
+    ) -> Result<Vec<Accumulators>> {
         let mut first = 0;
         let mut out = Vec::new();
         for p in self.points() {
             let own = first..first + p.units();
             let (a, b) = (units.start.max(own.start), units.end.min(own.end));
             out.push(if a < b {
-                p.run_units(a - first..b - first, sink, progress)?
+                crate::engine::cohort::run_units_until(
+                    &p.cohort(),
+                    a - first..b - first,
+                    sink,
+                    progress,
+                    stop,
+                )?
             } else {
                 p.shape().accumulators(p.scenario().replicates)
             });
