@@ -144,7 +144,7 @@ fn drug_listing(study: &Study, replicate: u32) -> String {
             "  {}: {}\n{}\n      -- {source}\n",
             d.name,
             given_as(&d.values),
-            wrapped(&fields, "      ")
+            crate::scenario::names::wrapped_list(&fields, "      ", 90)
         );
     }
     let unused: Vec<String> = cat
@@ -253,25 +253,6 @@ fn given_as(v: &crate::scenario::treatment::DrugValues) -> String {
     } else {
         "continuous".to_string()
     }
-}
-
-/// `items` comma-separated on lines of at most about 90 characters, each
-/// line starting with `indent`.
-fn wrapped(items: &[String], indent: &str) -> String {
-    let mut lines: Vec<String> = vec![indent.to_string()];
-    for (i, item) in items.iter().enumerate() {
-        let item = format!("{item}{}", if i + 1 < items.len() { "," } else { "" });
-        let line = lines.last_mut().expect("one line at least");
-        if line.len() > indent.len() && line.len() + 1 + item.len() > 90 {
-            lines.push(format!("{indent}{item}"));
-        } else {
-            if line.len() > indent.len() {
-                line.push(' ');
-            }
-            line.push_str(&item);
-        }
-    }
-    lines.join("\n")
 }
 
 /// A unit enum variant as a scenario file spells it (`NotInRemission` -> `not_in_remission`).

@@ -96,21 +96,28 @@ fn quoted(written: &str) -> String {
 /// Backquoted names, comma-separated, on lines of at most about 80
 /// characters each, indented.
 fn wrapped(names: &[&str]) -> String {
-    let mut lines = vec![String::from("  ")];
-    for (i, name) in names.iter().enumerate() {
-        let item = format!("`{name}`{}", if i + 1 < names.len() { ", " } else { "" });
-        let line = lines.last_mut().expect("one line at least");
-        if line.len() > 2 && line.len() + item.len() > 80 {
-            lines.push(format!("  {item}"));
+    let quoted: Vec<String> = names.iter().map(|name| format!("`{name}`")).collect();
+    wrapped_list(&quoted, "  ", 79)
+}
+
+/// `items` comma-separated on lines that start with `indent` and end before
+/// about `width` characters (a line longer than that holds one item).
+pub fn wrapped_list(items: &[String], indent: &str, width: usize) -> String {
+    let mut lines = Vec::new();
+    let mut line = indent.to_string();
+    for (i, item) in items.iter().enumerate() {
+        let item = format!("{item}{}", if i + 1 < items.len() { "," } else { "" });
+        if line.len() > indent.len() && line.len() + 1 + item.len() > width {
+            lines.push(std::mem::replace(&mut line, format!("{indent}{item}")));
         } else {
+            if line.len() > indent.len() {
+                line.push(' ');
+            }
             line.push_str(&item);
         }
     }
-    lines
-        .iter()
-        .map(|l| l.trim_end())
-        .collect::<Vec<_>>()
-        .join("\n")
+    lines.push(line);
+    lines.join("\n")
 }
 
 /// The fields of `table` (a header from [`TABLES`]), as the schema's own
