@@ -8,9 +8,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::Result;
 use crate::output::rows::fmt_num;
-use crate::pipeline::{
-    self, OutputDir, RunOptions, ScenarioSource, StudyRun, WriteOptions, Written,
-};
+use crate::pipeline::{self, OutputDir, RunOptions, ScenarioSource, StudyRun, WriteOptions};
 use crate::results::headline::HEADLINE;
 use crate::results::CohortResult;
 use crate::study::Study;
@@ -75,48 +73,55 @@ pub(super) fn run(args: &RunArgs) -> Result<PathBuf> {
         .unwrap_or_else(|| pipeline::default_out(&study, args.shard));
     let dir = OutputDir::prepare(&out, args.replace)?;
     let run = simulate(&study, args, &dir)?;
-    let facts = RunFacts::of(&run);
+    let shown = (!args.quiet).then(|| Shown::of(&study, &run));
     let opts = write_options(args.replace, args.no_plots, args.style);
     let written = pipeline::write_into(&study, run, dir, &opts)?;
     super::print_warnings(&written.warnings);
-    if !args.quiet {
-        print_run(&study, &facts, &written);
+    if let Some(shown) = shown {
+        shown.print(&written.dir);
     }
     Ok(written.dir)
 }
 
-/// What the command line prints of a run after it was written.
-struct RunFacts {
-    results: Vec<CohortResult>,
-    wall_seconds: f64,
-    patient_years: f64,
-    shard: Option<(crate::study::shard::ShardSpec, std::ops::Range<u64>)>,
+/// What the command line prints of a run after it was written, rendered
+/// before: the run's results move into the writer, and keeping (or
+/// copying) every replicate's accumulators for a few printed lines would
+/// double the memory a PSA holds while its files are written.
+struct Shown {
+    /// Every line but the last.
+    body: Vec<u8>,
+    /// The last line's words before the result directory.
+    dir_prefix: &'static str,
 }
 
-impl RunFacts {
-    fn of(run: &StudyRun) -> Self {
-        Self {
-            results: run.results().to_vec(),
-            wall_seconds: run.wall_seconds(),
-            patient_years: run.patient_years(),
-            shard: run.shard().zip(run.shard_units()),
-        }
+impl Shown {
+    fn of(study: &Study, run: &StudyRun) -> Self {
+        let mut body = Vec::new();
+        let dir_prefix = match run.shard().zip(run.shard_units()) {
+            Some((shard, units)) => {
+                let _ = writeln!(
+                    body,
+                    "shard {shard}: work units {}..{} of {}, {:.0} patient-years in {:.2} s",
+                    units.start,
+                    units.end,
+                    study.work_units(),
+                    run.patient_years(),
+                    run.wall_seconds()
+                );
+                "shard in "
+            }
+            None => {
+                write_summary(&mut body, study, run.results(), run.wall_seconds());
+                "\nresults in "
+            }
+        };
+        Self { body, dir_prefix }
     }
-}
 
-/// The short table of a run, a shard's line, or a sweep's table.
-fn print_run(study: &Study, facts: &RunFacts, written: &Written) {
-    match &facts.shard {
-        Some((shard, units)) => println!(
-            "shard {shard}: work units {}..{} of {}, {:.0} patient-years in {:.2} s\nshard in {}/",
-            units.start,
-            units.end,
-            study.work_units(),
-            facts.patient_years,
-            facts.wall_seconds,
-            written.dir.display()
-        ),
-        None => print_summary(study, &facts.results, &written.dir, facts.wall_seconds),
+    fn print(&self, dir: &Path) {
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(&self.body);
+        let _ = writeln!(out, "{}{}/", self.dir_prefix, dir.display());
     }
 }
 
@@ -130,27 +135,27 @@ pub(super) fn merge(args: &MergeArgs) -> Result<()> {
         .clone()
         .unwrap_or_else(|| pipeline::default_out(&study, None));
     let dir = OutputDir::prepare_for(&run, &out, args.replace)?;
-    let facts = RunFacts::of(&run);
+    let shown = (!args.quiet).then(|| Shown::of(&study, &run));
     let opts = write_options(args.replace, args.no_plots, args.style);
     let written = pipeline::write_into(&study, run, dir, &opts)?;
     super::print_warnings(&written.warnings);
-    if !args.quiet {
-        print_run(&study, &facts, &written);
+    if let Some(shown) = shown {
+        shown.print(&written.dir);
     }
     Ok(())
 }
 
-/// The short table printed after a run or merge.
-fn print_summary(study: &Study, results: &[CohortResult], target: &Path, wall_seconds: f64) {
+/// The short table printed after a run or merge (a sweep's, or the
+/// headline of a study).
+fn write_summary(out: &mut impl Write, study: &Study, results: &[CohortResult], wall_seconds: f64) {
     match study.sweep() {
-        Some(sweep) => print_sweep(sweep, results, target, wall_seconds),
-        None => print_headline(&results[0], target, wall_seconds),
+        Some(sweep) => write_sweep(out, sweep, results, wall_seconds),
+        None => write_headline(out, &results[0], wall_seconds),
     }
 }
 
-fn print_headline(res: &CohortResult, target: &Path, wall_seconds: f64) {
+fn write_headline(out: &mut impl Write, res: &CohortResult, wall_seconds: f64) {
     let rows = res.summary();
-    let mut out = std::io::stdout().lock();
     let _ = writeln!(
         out,
         "{} patients x {} replicate(s), {:.0} patient-years in {:.2} s",
@@ -182,13 +187,12 @@ fn print_headline(res: &CohortResult, target: &Path, wall_seconds: f64) {
             }
         }
     }
-    print_headline_differences(&mut out, res);
-    let _ = writeln!(out, "\nresults in {}/", target.display());
+    write_headline_differences(out, res);
 }
 
 /// The headline metrics' paired differences of each arm from the reference
 /// arm (the rows of `differences.csv`; nothing with one arm).
-fn print_headline_differences(out: &mut impl Write, res: &CohortResult) {
+fn write_headline_differences(out: &mut impl Write, res: &CohortResult) {
     let rows = res.differences();
     let compared = res.arms.iter().filter(|a| *a != res.reference_arm());
     for arm in compared {
@@ -221,13 +225,12 @@ fn print_headline_differences(out: &mut impl Write, res: &CohortResult) {
 }
 
 /// The swept metric at every grid point, per arm.
-fn print_sweep(
+fn write_sweep(
+    out: &mut impl Write,
     sweep: &crate::study::sweep::Sweep,
     results: &[CohortResult],
-    target: &Path,
     wall_seconds: f64,
 ) {
-    let mut out = std::io::stdout().lock();
     let _ = writeln!(
         out,
         "sweep of {} grid point(s) in {:.2} s; {} (mean, 95% interval):",
@@ -257,7 +260,6 @@ fn print_sweep(
             );
         }
     }
-    let _ = writeln!(out, "\nresults in {}/", target.display());
 }
 
 fn round3(x: f64) -> f64 {

@@ -81,10 +81,27 @@ pub(super) fn tables(
     run: &StudyRun,
     extra: &[(String, String)],
 ) -> Result<Vec<(String, String)>> {
+    let mut tables = Vec::new();
+    each_table(study, run, extra, &mut |name, text| {
+        tables.push((name, text));
+        Ok(())
+    })?;
+    Ok(tables)
+}
+
+/// Hands each CSV table of [`tables`] to `put` as soon as it is made, in
+/// the same order: a writer then holds one table's text at a time, not
+/// every table of a large PSA at once.
+fn each_table(
+    study: &Study,
+    run: &StudyRun,
+    extra: &[(String, String)],
+    put: &mut dyn FnMut(String, String) -> Result<()>,
+) -> Result<()> {
     if run.shard.is_some() {
-        return Ok(Vec::new());
+        return Ok(());
     }
-    let mut tables = match study.sweep() {
+    match study.sweep() {
         Some(sweep) => {
             let parameters: Vec<String> = sweep.parameters.iter().map(|p| p.path.clone()).collect();
             let points: Vec<Vec<f64>> = sweep.points.iter().map(|p| p.values.clone()).collect();
@@ -92,37 +109,47 @@ pub(super) fn tables(
                 parameters: &parameters,
                 points: &points,
             };
-            sweep_tables(grid, &run.results)?
+            for (name, text) in sweep_tables(grid, &run.results)? {
+                put(name, text)?;
+            }
         }
-        None => study_tables(study, &run.results[0])?,
-    };
-    tables.extend(extra.iter().cloned());
-    Ok(tables)
+        None => study_tables(study, &run.results[0], put)?,
+    }
+    for (name, text) in extra {
+        put(name.clone(), text.clone())?;
+    }
+    Ok(())
 }
 
-/// The tables of a study without a sweep.
-fn study_tables(study: &Study, res: &CohortResult) -> Result<Vec<(String, String)>> {
-    let mut tables = Vec::new();
+/// The tables of a study without a sweep, each handed to `put` when made.
+fn study_tables(
+    study: &Study,
+    res: &CohortResult,
+    put: &mut dyn FnMut(String, String) -> Result<()>,
+) -> Result<()> {
     if crate::study::psa::wants_tables(study) {
-        tables.extend(crate::study::psa::tables(study, res)?);
+        for (name, text) in crate::study::psa::tables(study, res)? {
+            put(name, text)?;
+        }
     }
     if let Some(inputs) = crate::economics::EconomicInputs::of(study, res) {
-        tables.extend(crate::economics::files::economics_tables(&inputs)?);
+        for (name, text) in crate::economics::files::economics_tables(&inputs)? {
+            put(name, text)?;
+        }
     }
     let drugs = study.drug_names();
-    let named = |name: &str, text: String| (name.to_string(), text);
-    tables.push(named("summary.csv", summary_csv(res)?));
-    tables.push(named("metrics.csv", metrics_csv(res)?));
+    let mut named = |name: &str, text: String| put(name.to_string(), text);
+    named("summary.csv", summary_csv(res)?)?;
+    named("metrics.csv", metrics_csv(res)?)?;
     if res.arms.len() > 1 {
-        tables.push(named("differences.csv", differences_csv(res)?));
+        named("differences.csv", differences_csv(res)?)?;
     }
-    tables.push(named("timeseries.csv", timeseries_csv(res, &drugs)?));
-    tables.push(named(
+    named("timeseries.csv", timeseries_csv(res, &drugs)?)?;
+    named(
         "timeseries_from_diagnosis.csv",
         timeseries_from_diagnosis_csv(res)?,
-    ));
-    tables.push(named("km.csv", km_csv(res)?));
-    Ok(tables)
+    )?;
+    named("km.csv", km_csv(res)?)
 }
 
 /// Writes every file of `run` but the manifest into `dir`; returns the
@@ -146,10 +173,10 @@ pub(super) fn write_files(
         write_shard(study, run, dir)?;
         return Ok(info);
     }
-    for (name, text) in tables(study, run, &opts.extra_tables)? {
+    each_table(study, run, &opts.extra_tables, &mut |name, text| {
         let path = dir.join(&name);
-        std::fs::write(&path, text).map_err(|e| Error::output(&path, e))?;
-    }
+        std::fs::write(&path, text).map_err(|e| Error::output(&path, e))
+    })?;
     if opts.plots {
         write_plots(study, &run.results, dir, opts.style)?;
     }

@@ -63,24 +63,58 @@ pub fn parameter_rows(study: &Study) -> Vec<ParameterRow> {
 /// The rows of `replicates.csv`: replicate by replicate, arm by arm, in the
 /// metric order of `summary.csv`.
 pub fn replicate_rows(res: &CohortResult) -> Vec<ReplicateRow> {
-    let per_arm: Vec<Vec<(String, Vec<f64>)>> = (0..res.arms.len())
+    let estimates = per_arm_estimates(res);
+    replicate_records(res, &estimates)
+        .map(|r| ReplicateRow {
+            replicate: r.replicate,
+            arm: r.arm.to_string(),
+            metric: r.metric.to_string(),
+            value: r.value,
+        })
+        .collect()
+}
+
+/// A row of `replicates.csv` borrowing its names, serialised as
+/// [`ReplicateRow`]: the table is written from these as they are made, so
+/// a PSA never holds a row (and two strings) per replicate, arm and metric.
+#[derive(Serialize)]
+struct ReplicateRecord<'a> {
+    replicate: u32,
+    arm: &'a str,
+    metric: &'a str,
+    value: Option<f64>,
+}
+
+/// Per arm, per metric: its name and each replicate's estimate.
+type PerArmEstimates = Vec<Vec<(String, Vec<f64>)>>;
+
+fn per_arm_estimates(res: &CohortResult) -> PerArmEstimates {
+    (0..res.arms.len())
         .map(|a| replicate_estimates(res, a))
-        .collect();
-    let mut rows = Vec::new();
-    for r in 0..res.replicates.len() {
-        for (arm, metrics) in res.arms.iter().zip(&per_arm) {
-            for (metric, values) in metrics {
-                let v = values[r];
-                rows.push(ReplicateRow {
-                    replicate: r as u32,
-                    arm: arm.clone(),
-                    metric: metric.clone(),
-                    value: v.is_finite().then_some(v),
-                });
-            }
-        }
-    }
-    rows
+        .collect()
+}
+
+/// The rows of `replicates.csv` in order (see [`replicate_rows`]).
+fn replicate_records<'a>(
+    res: &'a CohortResult,
+    per_arm: &'a PerArmEstimates,
+) -> impl Iterator<Item = ReplicateRecord<'a>> + 'a {
+    (0..res.replicates.len()).flat_map(move |r| {
+        res.arms
+            .iter()
+            .zip(per_arm)
+            .flat_map(move |(arm, metrics)| {
+                metrics.iter().map(move |(metric, values)| {
+                    let v = values[r];
+                    ReplicateRecord {
+                        replicate: r as u32,
+                        arm,
+                        metric,
+                        value: v.is_finite().then_some(v),
+                    }
+                })
+            })
+    })
 }
 
 /// Writes typed rows to `dir/name` with a header.
@@ -106,13 +140,16 @@ pub fn tables(study: &Study, res: &CohortResult) -> Result<Vec<(String, String)>
         ("parameters.csv".into(), parameters),
         (
             "replicates.csv".into(),
-            csv_text("replicates.csv", &replicate_rows(res))?,
+            csv_text(
+                "replicates.csv",
+                replicate_records(res, &per_arm_estimates(res)),
+            )?,
         ),
     ])
 }
 
 /// Typed rows as CSV text with their header.
-pub fn csv_text<T: Serialize>(name: &str, rows: &[T]) -> Result<String> {
+pub fn csv_text<T: Serialize>(name: &str, rows: impl IntoIterator<Item = T>) -> Result<String> {
     let err = |e: csv::Error| Error::output(name, e.into());
     let mut w = csv::Writer::from_writer(Vec::new());
     for r in rows {
