@@ -4,6 +4,7 @@
 //! a sweep's tables), the plots, the report; the manifest last, when the
 //! directory is committed. A shard writes its accumulators instead.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
@@ -83,20 +84,31 @@ pub(super) fn tables(
 ) -> Result<Vec<(String, String)>> {
     let mut tables = Vec::new();
     each_table(study, run, extra, &mut |name, text| {
-        tables.push((name, text));
+        let mut bytes = Vec::new();
+        text(&mut bytes).map_err(|e| Error::output(name, e))?;
+        let text =
+            String::from_utf8(bytes).map_err(|e| Error::output(name, std::io::Error::other(e)))?;
+        tables.push((name.to_string(), text));
         Ok(())
     })?;
     Ok(tables)
 }
 
-/// Hands each CSV table of [`tables`] to `put` as soon as it is made, in
-/// the same order: a writer then holds one table's text at a time, not
-/// every table of a large PSA at once.
+/// A table's text, written into whatever it is given (a file, or memory
+/// for [`tables`]).
+type TableText<'a> = &'a dyn Fn(&mut dyn Write) -> std::io::Result<()>;
+
+/// What receives each table: its file name and its text.
+type PutTable<'a> = dyn FnMut(&str, TableText<'_>) -> Result<()> + 'a;
+
+/// Hands each CSV table of [`tables`] to `put` in the same order, as soon
+/// as it is made: a writer holds one table's text at a time, and
+/// `replicates.csv`, which grows with the replicates, not even that.
 fn each_table(
     study: &Study,
     run: &StudyRun,
     extra: &[(String, String)],
-    put: &mut dyn FnMut(String, String) -> Result<()>,
+    put: &mut PutTable<'_>,
 ) -> Result<()> {
     if run.shard.is_some() {
         return Ok(());
@@ -110,35 +122,41 @@ fn each_table(
                 points: &points,
             };
             for (name, text) in sweep_tables(grid, &run.results)? {
-                put(name, text)?;
+                put_text(put, &name, &text)?;
             }
         }
         None => study_tables(study, &run.results[0], put)?,
     }
     for (name, text) in extra {
-        put(name.clone(), text.clone())?;
+        put_text(put, name, text)?;
     }
     Ok(())
 }
 
+/// Hands a table made as text to `put`.
+fn put_text(put: &mut PutTable<'_>, name: &str, text: &str) -> Result<()> {
+    put(name, &|w| w.write_all(text.as_bytes()))
+}
+
 /// The tables of a study without a sweep, each handed to `put` when made.
-fn study_tables(
-    study: &Study,
-    res: &CohortResult,
-    put: &mut dyn FnMut(String, String) -> Result<()>,
-) -> Result<()> {
+fn study_tables(study: &Study, res: &CohortResult, put: &mut PutTable<'_>) -> Result<()> {
     if crate::study::psa::wants_tables(study) {
-        for (name, text) in crate::study::psa::tables(study, res)? {
-            put(name, text)?;
-        }
+        put_text(
+            put,
+            "parameters.csv",
+            &crate::study::psa::parameters_csv(study)?,
+        )?;
+        put("replicates.csv", &|w| {
+            crate::study::psa::write_replicates_csv(res, w)
+        })?;
     }
     if let Some(inputs) = crate::economics::EconomicInputs::of(study, res) {
         for (name, text) in crate::economics::files::economics_tables(&inputs)? {
-            put(name, text)?;
+            put_text(put, &name, &text)?;
         }
     }
     let drugs = study.drug_names();
-    let mut named = |name: &str, text: String| put(name.to_string(), text);
+    let mut named = |name: &str, text: String| put_text(put, name, &text);
     named("summary.csv", summary_csv(res)?)?;
     named("metrics.csv", metrics_csv(res)?)?;
     if res.arms.len() > 1 {
@@ -174,8 +192,8 @@ pub(super) fn write_files(
         return Ok(info);
     }
     each_table(study, run, &opts.extra_tables, &mut |name, text| {
-        let path = dir.join(&name);
-        std::fs::write(&path, text).map_err(|e| Error::output(&path, e))
+        let path = dir.join(name);
+        write_table(&path, text).map_err(|e| Error::output(&path, e))
     })?;
     if opts.plots {
         write_plots(study, &run.results, dir, opts.style)?;
@@ -191,6 +209,13 @@ pub(super) fn write_files(
         }
     }
     Ok(info)
+}
+
+/// Writes a table's text into the file `path`.
+fn write_table(path: &Path, text: TableText<'_>) -> std::io::Result<()> {
+    let mut file = std::io::BufWriter::new(std::fs::File::create(path)?);
+    text(&mut file)?;
+    file.flush()
 }
 
 /// The plots of a sweep (the swept metric) or of a study (economics with

@@ -3,6 +3,7 @@
 //! replicate's estimate of every metric, per arm), both tidy, for decision
 //! models that need the joint draws.
 
+use std::io::Write;
 use std::path::Path;
 
 use serde::Serialize;
@@ -127,25 +128,25 @@ pub fn write_rows<T: Serialize>(dir: &Path, name: &str, rows: &[T]) -> Result<()
     w.flush().map_err(|e| Error::output(&path, e))
 }
 
-/// `parameters.csv` and `replicates.csv` as (file name, CSV text) (a
-/// header even when there are no rows).
-pub fn tables(study: &Study, res: &CohortResult) -> Result<Vec<(String, String)>> {
+/// `parameters.csv` as CSV text (a header even when there are no rows).
+pub fn parameters_csv(study: &Study) -> Result<String> {
     let params = parameter_rows(study);
-    let parameters = if params.is_empty() {
-        "replicate,parameter,value\n".to_string()
-    } else {
-        csv_text("parameters.csv", &params)?
-    };
-    Ok(vec![
-        ("parameters.csv".into(), parameters),
-        (
-            "replicates.csv".into(),
-            csv_text(
-                "replicates.csv",
-                replicate_records(res, &per_arm_estimates(res)),
-            )?,
-        ),
-    ])
+    if params.is_empty() {
+        return Ok("replicate,parameter,value\n".to_string());
+    }
+    csv_text("parameters.csv", &params)
+}
+
+/// Writes `replicates.csv` into `w` row by row as the rows are made: the
+/// table grows with replicates × arms × metrics (about 28 kB a replicate
+/// of three arms), so it is never held whole.
+pub fn write_replicates_csv(res: &CohortResult, w: &mut dyn Write) -> std::io::Result<()> {
+    let estimates = per_arm_estimates(res);
+    let mut csv = csv::Writer::from_writer(w);
+    for row in replicate_records(res, &estimates) {
+        csv.serialize(row)?;
+    }
+    csv.flush()
 }
 
 /// Typed rows as CSV text with their header.
