@@ -359,3 +359,46 @@ fn a_bad_scenario_text_is_refused_with_its_location() {
         "{message}"
     );
 }
+
+/// What a PSA holds per replicate once run: each arm's metric sums and its
+/// two day histograms at 4 bytes a day, each other arm's paired
+/// differences, and nothing else (the curves are pooled per arm), without
+/// spare capacity: about 140 kB a replicate of three arms over 10 years.
+#[test]
+fn a_replicate_holds_its_accumulators_once_at_four_bytes_a_day() {
+    use crmo_sim::engine::accum::Stat;
+    let text = format!(
+        "{}\n[[arm]]\nname = \"pamidronate-first\"\nladder = [\"pamidronate\"]\n",
+        TWO_ARMS_WITH_ROWS
+            .replace("patients = 700", "patients = 40")
+            .replace("replicates = 2", "replicates = 30")
+            .replace("horizon_years = 4", "horizon_years = 10")
+            .replace("patients = true\nevents = true\n", "")
+    );
+    let study = load_study(&text_source(&text), &RunOptions::default()).unwrap();
+    let run = run_study(&study, &RunOptions::default(), &NoProgress).unwrap();
+    let res = &run.results()[0];
+    let (arms, metrics) = (res.arms.len(), res.metrics.len());
+    assert_eq!((arms, res.replicates.len(), res.curves.len()), (3, 30, 3));
+    let days = 3653 + 1;
+    let expected =
+        (arms * metrics + (arms - 1) * metrics) * size_of::<Stat>() + arms * 2 * days * 4;
+    for (r, rep) in res.replicates.iter().enumerate() {
+        let held: usize = rep
+            .arms
+            .iter()
+            .map(|a| {
+                a.stats.capacity() * size_of::<Stat>()
+                    + (a.delay.counts.capacity() + a.active_period.counts.capacity())
+                        * size_of_val(&a.delay.counts[0])
+            })
+            .sum::<usize>()
+            + rep
+                .differences
+                .iter()
+                .map(|d| d.capacity() * size_of::<Stat>())
+                .sum::<usize>();
+        assert_eq!(held, expected, "replicate {r}");
+    }
+    assert!(expected < 150_000, "{expected} bytes a replicate");
+}

@@ -1,7 +1,11 @@
 //! Whole-day histograms (medians) and Kaplan–Meier counts, and their
 //! per-chunk form: lists of the days observed.
 
+use std::ops::AddAssign;
+
 use serde::{Deserialize, Serialize};
+
+use crate::scenario::limits::MAX_PATIENTS;
 
 use super::super::patient::Outcome;
 
@@ -13,11 +17,19 @@ fn day_bin(day: f64, bins: usize) -> usize {
 }
 
 /// An integer histogram over whole days (for medians).
+///
+/// Every replicate keeps two per arm, so a PSA holds thousands: counts are
+/// 32-bit, which halves the largest part of a replicate's accumulators. A
+/// histogram counts the patients of one arm in one replicate, at most
+/// [`MAX_PATIENTS`], so no count can overflow; in a shard file `postcard`
+/// writes a `u32` as the same variable-length integer as a `u64`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DayHistogram {
     /// Count per day; the last bin holds everything at or beyond it.
-    pub counts: Vec<u64>,
+    pub counts: Vec<u32>,
 }
+
+const _: () = assert!(MAX_PATIENTS <= u32::MAX as u64);
 
 impl DayHistogram {
     /// A histogram of `days` bins.
@@ -42,7 +54,7 @@ impl DayHistogram {
 
     /// Total count.
     pub fn total(&self) -> u64 {
-        self.counts.iter().sum()
+        self.counts.iter().map(|&c| u64::from(c)).sum()
     }
 
     /// The `p`-quantile (lower median convention: smallest day with
@@ -54,8 +66,8 @@ impl DayHistogram {
         }
         let target = (p * n as f64).ceil().max(1.0) as u64;
         let mut cum = 0;
-        for (i, c) in self.counts.iter().enumerate() {
-            cum += c;
+        for (i, &c) in self.counts.iter().enumerate() {
+            cum += u64::from(c);
             if cum >= target {
                 return i as f64 + 0.5;
             }
@@ -143,10 +155,10 @@ impl DayBins {
     }
 
     /// Adds the recorded values to `counts` (of the same bins).
-    pub(crate) fn add_to(&self, counts: &mut [u64]) {
+    pub(crate) fn add_to<C: AddAssign + From<u8>>(&self, counts: &mut [C]) {
         debug_assert_eq!(counts.len(), self.bins);
         for &i in &self.days {
-            counts[i] += 1;
+            counts[i] += C::from(1);
         }
     }
 }
@@ -249,6 +261,19 @@ mod tests {
         let mut from_list = SurvivalCounts::new(100);
         listed.add_to(&mut from_list);
         assert_eq!(from_list, km);
+    }
+
+    #[test]
+    fn a_shard_file_writes_32_bit_day_counts_as_it_wrote_64_bit_ones() {
+        let counts = [0, 1, 127, 128, 300, 70_000, MAX_PATIENTS as u32];
+        let h = DayHistogram {
+            counts: counts.to_vec(),
+        };
+        let wide: Vec<u64> = counts.iter().map(|&c| u64::from(c)).collect();
+        assert_eq!(
+            postcard::to_stdvec(&h).unwrap(),
+            postcard::to_stdvec(&wide).unwrap()
+        );
     }
 
     #[test]
