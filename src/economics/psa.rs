@@ -129,13 +129,21 @@ pub fn evpi_rows(inputs: &EconomicInputs) -> Vec<EvpiRow> {
 
 /// The rows of `evppi.csv`: threshold by threshold, parameter by parameter.
 pub fn evppi_rows(inputs: &EconomicInputs) -> Vec<EvppiRow> {
+    evppi_rows_at(inputs, &inputs.wtp)
+}
+
+/// The rows of `evppi.csv` at the thresholds `thresholds` only, each the
+/// same as in the whole table (every threshold is fitted on its own): the
+/// report shows one threshold, and the regressions of all of them cost as
+/// much as the rest of a large PSA's tables.
+pub fn evppi_rows_at(inputs: &EconomicInputs, thresholds: &[f64]) -> Vec<EvppiRow> {
     let bases: Vec<(&str, Basis)> = inputs
         .parameters
         .iter()
         .map(|(p, v)| (p.as_str(), Basis::of(v)))
         .collect();
     let mut rows = Vec::new();
-    for &wtp in &inputs.wtp {
+    for &wtp in thresholds {
         let nmb = nmb_table(inputs, wtp);
         let evpi = evpi_of(&nmb);
         for (parameter, basis) in &bases {

@@ -501,7 +501,8 @@ fn economics(h: &mut String, dir: &Path, e: &ReportEconomics) -> Result<()> {
             num(wtp),
             num(at.evpi_per_patient)
         );
-        for r in psa::evppi_rows(&e.inputs).iter().filter(|r| r.wtp == wtp) {
+        let shown: Vec<f64> = e.inputs.wtp.iter().copied().filter(|&w| w == wtp).collect();
+        for r in psa::evppi_rows_at(&e.inputs, &shown) {
             let _ = writeln!(
                 h,
                 "<tr><td><code>{}</code></td><td class=\"n\">{}</td></tr>",

@@ -60,33 +60,52 @@ impl DayHistogram {
     /// The `p`-quantile (lower median convention: smallest day with
     /// cumulative share >= p), taken at the bin's midpoint.
     pub fn quantile(&self, p: f64) -> f64 {
-        let n = self.total();
-        if n == 0 {
-            return f64::NAN;
-        }
-        let target = (p * n as f64).ceil().max(1.0) as u64;
-        let mut cum = 0;
-        for (i, &c) in self.counts.iter().enumerate() {
-            cum += u64::from(c);
-            if cum >= target {
-                return i as f64 + 0.5;
-            }
-        }
-        self.counts.len() as f64 - 0.5
+        self.quantiles(self.total(), [p])[0]
     }
 
     /// Median with a distribution-free 95% interval from binomial order
     /// statistics, and the implied standard error.
     pub fn median_with_interval(&self) -> (f64, f64, f64, f64) {
-        let n = self.total() as f64;
-        let med = self.quantile(0.5);
+        let total = self.total();
+        let n = total as f64;
         if n < 2.0 {
-            return (med, f64::NAN, f64::NAN, f64::NAN);
+            return (
+                self.quantiles(total, [0.5])[0],
+                f64::NAN,
+                f64::NAN,
+                f64::NAN,
+            );
         }
         let half = 1.96 * (0.25 / n).sqrt();
-        let lo = self.quantile((0.5 - half).max(0.0));
-        let hi = self.quantile((0.5 + half).min(1.0));
+        let [med, lo, hi] =
+            self.quantiles(total, [0.5, (0.5 - half).max(0.0), (0.5 + half).min(1.0)]);
         (med, lo, hi, (hi - lo) / (2.0 * 1.96))
+    }
+
+    /// The quantiles `ps` as [`DayHistogram::quantile`] gives each, of a
+    /// histogram of `total` counts, in one pass over the days: a PSA takes
+    /// two medians with their intervals per arm and replicate, twice.
+    fn quantiles<const K: usize>(&self, total: u64, ps: [f64; K]) -> [f64; K] {
+        if total == 0 {
+            return [f64::NAN; K];
+        }
+        let targets = ps.map(|p| (p * total as f64).ceil().max(1.0) as u64);
+        let mut found = [None; K];
+        let mut open = K;
+        let mut cum = 0;
+        for (i, &c) in self.counts.iter().enumerate() {
+            cum += u64::from(c);
+            for (day, &target) in found.iter_mut().zip(&targets) {
+                if day.is_none() && cum >= target {
+                    *day = Some(i as f64 + 0.5);
+                    open -= 1;
+                }
+            }
+            if open == 0 {
+                break;
+            }
+        }
+        found.map(|day| day.unwrap_or(self.counts.len() as f64 - 0.5))
     }
 }
 
@@ -274,6 +293,24 @@ mod tests {
             postcard::to_stdvec(&h).unwrap(),
             postcard::to_stdvec(&wide).unwrap()
         );
+    }
+
+    #[test]
+    fn one_pass_quantiles_are_each_quantile() {
+        let mut h = DayHistogram::new(40);
+        for d in [3.0, 3.2, 7.5, 8.0, 8.0, 12.9, 20.0, 39.0, 400.0, 0.0, 17.0] {
+            h.add(d);
+        }
+        let ps = [0.0, 0.05, 0.31, 0.5, 0.5, 0.99, 1.0, 0.2];
+        let each = ps.map(|p| h.quantile(p));
+        let once = h.quantiles(h.total(), ps);
+        assert_eq!(once, each);
+        // Against the sorted days (bin midpoints) directly.
+        assert_eq!(each[3], 8.5);
+        assert_eq!(each[6], 39.5);
+        let (med, lo, hi, _) = h.median_with_interval();
+        assert!(lo <= med && med <= hi && (lo, hi) != (med, med));
+        assert!(DayHistogram::new(5).median_with_interval().0.is_nan());
     }
 
     #[test]
