@@ -563,15 +563,11 @@ impl ReplicateRun<'_> {
         // with the first such chunk, which always runs (only later ones are
         // skipped), so the error does not depend on timing.
         let first_failed = AtomicU64::new(u64::MAX);
-        // A part (dense day counts for every arm) is made only by a worker
-        // that absorbs a chunk, and parts are merged without empty ones:
-        // `fold` and `reduce` would make two per piece of the split, which
-        // for a PSA's small replicates cost more than merging them.
         units
             .into_par_iter()
             .fold(
-                || None,
-                |part: Option<Part>, u| {
+                || Part::new(self.spec.shape),
+                |mut part, u| {
                     if u > first_failed.load(Ordering::Relaxed) || stop() {
                         return part;
                     }
@@ -580,14 +576,11 @@ impl ReplicateRun<'_> {
                     if chunk.limit.is_some() {
                         first_failed.fetch_min(u, Ordering::Relaxed);
                     }
-                    let mut part = part.unwrap_or_else(|| Part::new(self.spec.shape));
                     part.absorb(u, &chunk);
-                    Some(part)
+                    part
                 },
             )
-            .flatten()
-            .reduce_with(Part::merged)
-            .unwrap_or_else(|| Part::new(self.spec.shape))
+            .reduce(|| Part::new(self.spec.shape), Part::merged)
     }
 
     /// With per-patient rows, patients run in batches of
