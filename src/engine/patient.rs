@@ -155,6 +155,9 @@ struct Sim<'a, 't, O: Observer, const L: bool> {
     /// inflamed (C15), and whether the first imaging 12 months or more
     /// after the first start found none (C14: 0 not yet, 1 no, 2 yes).
     mri_clear_day: [f64; MAX_DRUGS],
+    /// The drugs whose `mri_clear_day` is set (a bit per drug), so the
+    /// events that may clear one look only at the drugs started since.
+    mri_cleared: u32,
     mri_clear_12_months: [u8; MAX_DRUGS],
     next_imaging_day: f64,
     /// Follow-up imaging visits scheduled since diagnosis.
@@ -269,6 +272,7 @@ fn simulate<O: Observer, const L: bool>(
         early_dx_day: NEVER,
         quiet_since: 0.0,
         mri_clear_day: [NEVER; MAX_DRUGS],
+        mri_cleared: 0,
         mri_clear_12_months: [0; MAX_DRUGS],
         next_imaging_day: NEVER,
         imaging_visits: 0,
@@ -748,11 +752,12 @@ impl<O: Observer, const L: bool> Sim<'_, '_, O, L> {
             let started_clear = !L || self.scratch.book.inflamed == 0;
             if started_clear {
                 // A drug started with no lesion inflamed: cleared at its start.
-                for (d, clear) in self.mri_clear_day.iter_mut().enumerate() {
-                    if clear.is_infinite() && t.first_start_day(d) <= day {
-                        *clear = day;
-                    }
-                }
+                clear_started_drugs(
+                    &mut self.mri_clear_day,
+                    &mut self.mri_cleared,
+                    t.started_drugs(),
+                    day,
+                );
             }
             let old_heal = self.effects.heal_time_factor;
             if self.in_flare && new.flare_duration_factor != self.effects.flare_duration_factor {
@@ -775,12 +780,33 @@ impl<O: Observer, const L: bool> Sim<'_, '_, O, L> {
     fn imaging_cleared(&mut self, day: f64) {
         self.quiet_since = day;
         if let Some(t) = self.treatment.as_deref() {
-            for (d, clear) in self.mri_clear_day.iter_mut().enumerate() {
-                if clear.is_infinite() && t.first_start_day(d) <= day {
-                    *clear = day;
-                }
-            }
+            // Every drug started so far started on or before `day` (a
+            // catch-up never reaches past the event about to happen).
+            clear_started_drugs(
+                &mut self.mri_clear_day,
+                &mut self.mri_cleared,
+                t.started_drugs(),
+                day,
+            );
         }
+    }
+}
+
+/// Sets `day` as the MRI clearance day of every drug in `started` (a bit
+/// per drug) that has none yet, marking it in `cleared`.
+#[inline]
+fn clear_started_drugs(
+    clear_day: &mut [f64; MAX_DRUGS],
+    cleared: &mut u32,
+    started: u32,
+    day: f64,
+) {
+    let mut pending = started & !*cleared;
+    *cleared |= pending;
+    while pending != 0 {
+        let d = pending.trailing_zeros() as usize;
+        clear_day[d] = day;
+        pending &= pending - 1;
     }
 }
 

@@ -112,6 +112,8 @@ pub struct TreatmentState<'a> {
     /// Drugs the patient failed (bit per drug): no response seen when the
     /// effect was due, or left for lack of response.
     failed: u32,
+    /// Drugs started at least once (bit per drug): those with a first start day.
+    started: u32,
     /// Per drug with a yearly course limit, the days of its last courses
     /// (a ring; -inf: none).
     course_log: [[f64; COURSE_LOG]; MAX_DRUGS],
@@ -175,6 +177,7 @@ impl<'a> TreatmentState<'a> {
             flare_starts_on_step: [f64::NEG_INFINITY; 3],
             had_adverse_event: 0,
             failed: 0,
+            started: 0,
             course_log: [[f64::NEG_INFINITY; COURSE_LOG]; MAX_DRUGS],
             lasting_until: [0.0; MAX_DRUGS],
             treated_since: None,
@@ -210,6 +213,12 @@ impl<'a> TreatmentState<'a> {
             .get(d)
             .copied()
             .unwrap_or(NEVER)
+    }
+
+    /// The drugs started at least once so far, a bit per drug table index
+    /// (each started on or before the last day the strategy was told of).
+    pub fn started_drugs(&self) -> u32 {
+        self.started
     }
 
     /// The next day on which the strategy acts by itself.
@@ -427,6 +436,7 @@ impl<'a> TreatmentState<'a> {
         // without an onset lag: `announce_effect` below), not at its start.
         let first = &mut self.outcome.first_start_day[usize::from(drug)];
         *first = first.min(day);
+        self.started |= 1 << drug;
         self.outcome.last_drug = Some(drug);
         let mut d = OnDrug {
             drug,

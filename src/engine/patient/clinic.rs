@@ -121,9 +121,13 @@ impl<O: Observer, const L: bool> Sim<'_, '_, O, L> {
         } else {
             1
         };
-        for (d, seen) in self.mri_clear_12_months.iter_mut().enumerate() {
-            let start = t.first_start_day(d);
-            if *seen == 0 && start.is_finite() && self.day - start >= MRI_CHECK_AFTER_DAYS {
+        // Only drugs started so far have a first start day.
+        let mut started = t.started_drugs();
+        while started != 0 {
+            let d = started.trailing_zeros() as usize;
+            started &= started - 1;
+            let seen = &mut self.mri_clear_12_months[d];
+            if *seen == 0 && self.day - t.first_start_day(d) >= MRI_CHECK_AFTER_DAYS {
                 *seen = clear;
             }
         }
