@@ -37,6 +37,8 @@ fn nth_visit_day(from: f64, n: u32, every: f64) -> f64 {
 
 impl<O: Observer, const L: bool> Sim<'_, '_, O, L> {
     pub(super) fn diagnose(&mut self) {
+        // Time in this flare counts as after diagnosis from now on.
+        self.dx_flare_counted_to = self.day;
         let sens = self.m.sensitivity_at_diagnosis;
         let mut f = Findings {
             normal_blood_count: !self.abnormal_blood_count,
