@@ -25,6 +25,7 @@ pub use super::drugs::DrugModel;
 use super::events::{EventKind, Observer, StopReason};
 use super::model_values::ReplicateModel;
 use super::rng::{Purpose, ReplicateKey, Stream};
+use effects::earliest_of;
 pub use effects::Effects;
 pub use plan::{Fallback, TreatmentOutcome, TreatmentPlan};
 
@@ -99,6 +100,10 @@ pub struct TreatmentState<'a> {
     rng: Option<Stream>,
     phase: Phase,
     step_start: f64,
+    /// The next assessment of the schedule (every `assess_every_days` from
+    /// the step's start, or sooner after a flare). Assessments that change
+    /// nothing are not events: this day is brought up to date when the
+    /// strategy is next told something ([`TreatmentState::catch_up_assessments`]).
     next_assess: f64,
     on: [Option<OnDrug>; MAX_STEP_DRUGS],
     in_flare: bool,
@@ -244,6 +249,7 @@ impl<'a> TreatmentState<'a> {
         obs: &mut O,
         intervals: &mut Intervals,
     ) {
+        self.catch_up_assessments(day);
         self.in_flare = in_flare;
         match (trigger, self.phase) {
             (TreatmentTrigger::FlareStart, Phase::OnStep(_)) => {
@@ -255,17 +261,77 @@ impl<'a> TreatmentState<'a> {
                 let visit = day + self.plan.flare_visit_days;
                 if visit < self.next_assess {
                     self.next_assess = visit;
+                }
+                // The flare may make an assessment act.
+                self.refresh();
+            }
+            (TreatmentTrigger::FlareStart, Phase::Untreated | Phase::Stopped) => {}
+            (TreatmentTrigger::FlareEnd, phase) => {
+                self.last_flare_end = day;
+                if let Phase::OnStep(_) = phase {
+                    // The end of the flare may make an assessment act.
                     self.refresh();
                 }
             }
-            (TreatmentTrigger::FlareStart, Phase::Untreated | Phase::Stopped) => {}
-            (TreatmentTrigger::FlareEnd, _) => self.last_flare_end = day,
             (TreatmentTrigger::Scheduled, Phase::OnStep(_)) => {
                 if !self.pass_quiet_assessment(day) {
                     self.act(trigger, day, obs, intervals);
                 }
             }
             _ => self.act(trigger, day, obs, intervals),
+        }
+    }
+
+    /// Takes the assessments due before `day` that changed nothing: until
+    /// the strategy is told something new, what an assessment decides
+    /// depends only on its day, so those before the first one that acts
+    /// ([`TreatmentState::first_acting_assessment`]) are not events of
+    /// their own; each would only have scheduled the next one.
+    #[inline]
+    fn catch_up_assessments(&mut self, day: f64) {
+        if let Phase::OnStep(_) = self.phase {
+            while self.next_assess < day {
+                let next = self.next_assess + self.plan.assess_every_days;
+                if next <= self.next_assess {
+                    break;
+                }
+                self.next_assess = next;
+            }
+        }
+    }
+
+    /// The first assessment of the schedule, from [`TreatmentState::next_assess`]
+    /// on, that may change something while nothing else happens (inf if
+    /// none can): one where the patient is due to be tapered off or
+    /// escalated, or one on or after the drugs' or lasting effects' next
+    /// event (taken as a scheduled event anyway), or past the horizon.
+    fn first_acting_assessment(&self) -> f64 {
+        if !self.assessment_may_act() {
+            return NEVER;
+        }
+        let stop = earliest_of(self.drugs_due, self.lasting_next).min(self.horizon_days);
+        let mut day = self.next_assess;
+        while day < stop && self.verdict(day) == Verdict::Stay {
+            let next = day + self.plan.assess_every_days;
+            if next <= day {
+                break;
+            }
+            day = next;
+        }
+        day
+    }
+
+    /// Whether some later assessment on this step could decide anything
+    /// but [`Verdict::Stay`] if nothing else happened: in a flare the
+    /// verdict depends on the day only through the minimum time on the
+    /// step, out of one through the time since the flare ended.
+    fn assessment_may_act(&self) -> bool {
+        if self.in_flare {
+            (self.no_drug_on() && self.step_given_in_courses())
+                || self.still_active(self.next_assess)
+        } else {
+            self.taper_after_days().is_finite()
+                || self.plan.escalate_when == EscalateWhen::NotInRemission
         }
     }
 
@@ -663,7 +729,22 @@ impl<'a> TreatmentState<'a> {
         if self.in_flare && self.no_drug_on() && self.step_given_in_courses() {
             return Verdict::StepRunOut;
         }
-        let still_active = match self.plan.escalate_when {
+        let still_active = self.still_active(day);
+        // The assessment due at exactly the minimum time on the step counts
+        // as reaching it: assessment days are sums of floating-point days,
+        // and their rounding must not decide an escalation.
+        let on_step = day - self.step_start + SCHEDULE_SLACK_DAYS;
+        if still_active && on_step >= self.plan.min_days_on_step {
+            Verdict::Escalate
+        } else {
+            Verdict::Stay
+        }
+    }
+
+    /// Whether the disease is still active at `day` by the arm's escalation rule.
+    #[inline]
+    fn still_active(&self, day: f64) -> bool {
+        match self.plan.escalate_when {
             EscalateWhen::NotInRemission => {
                 !self.in_sustained_remission(day, self.plan.remission_days)
             }
@@ -678,15 +759,6 @@ impl<'a> TreatmentState<'a> {
                 self.in_flare && (relapsing || !responding())
             }
             EscalateWhen::Active => self.in_flare,
-        };
-        // The assessment due at exactly the minimum time on the step counts
-        // as reaching it: assessment days are sums of floating-point days,
-        // and their rounding must not decide an escalation.
-        let on_step = day - self.step_start + SCHEDULE_SLACK_DAYS;
-        if still_active && on_step >= self.plan.min_days_on_step {
-            Verdict::Escalate
-        } else {
-            Verdict::Stay
         }
     }
 
