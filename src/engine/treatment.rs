@@ -541,17 +541,15 @@ impl<'a> TreatmentState<'a> {
     fn give_course<O: Observer>(&mut self, d: &mut OnDrug, day: f64, obs: &mut O) {
         let m = &self.drugs[usize::from(d.drug)];
         if m.max_courses_per_year != u32::MAX {
-            let (given, oldest) = self.courses_in_year(d.drug, day);
+            let log = &mut self.course_log[usize::from(d.drug)];
+            let (given, oldest, slot) = year_of_courses(log, day);
             if given >= m.max_courses_per_year.min(COURSE_LOG as u32) {
                 // The yearly dose limit: the course waits until the oldest
                 // course of the year drops out of it.
                 d.next_course_day = oldest + YEAR_DAYS;
                 return;
             }
-            let log = &mut self.course_log[usize::from(d.drug)];
-            let slot = (0..COURSE_LOG)
-                .min_by(|&a, &b| log[a].total_cmp(&log[b]))
-                .unwrap_or(0);
+            // The new course replaces the oldest one remembered.
             log[slot] = day;
         }
         // A course that would run past the horizon counts only its days inside it.
@@ -577,11 +575,8 @@ impl<'a> TreatmentState<'a> {
     /// Courses of `drug` given in the year before `day`, and the day of the
     /// oldest of them (inf: none).
     fn courses_in_year(&self, drug: u16, day: f64) -> (u32, f64) {
-        let log = &self.course_log[usize::from(drug)];
-        let since = day - YEAR_DAYS + SCHEDULE_SLACK_DAYS;
-        log.iter()
-            .filter(|&&t| t > since)
-            .fold((0, NEVER), |(n, oldest), &t| (n + 1, oldest.min(t)))
+        let (given, oldest, _) = year_of_courses(&self.course_log[usize::from(drug)], day);
+        (given, oldest)
     }
 
     /// Whether a course of every drug of `step` may be given at `day` under
@@ -852,6 +847,29 @@ impl<'a> TreatmentState<'a> {
     fn next_tolerated_step(&self, k: usize) -> Option<usize> {
         (k + 1..self.plan.steps.len()).find(|&j| self.tolerated(&self.plan.steps[j]))
     }
+}
+
+/// In one pass over a drug's course log: the courses given in the year
+/// before `day`, the day of the oldest of them (inf: none), and the slot of
+/// the oldest course remembered (the first such slot on a tie), which the
+/// next course replaces.
+#[inline]
+fn year_of_courses(log: &[f64; COURSE_LOG], day: f64) -> (u32, f64, usize) {
+    let since = day - YEAR_DAYS + SCHEDULE_SLACK_DAYS;
+    let (mut given, mut oldest) = (0, NEVER);
+    let mut slot = 0;
+    for (i, &t) in log.iter().enumerate() {
+        if t > since {
+            given += 1;
+            oldest = oldest.min(t);
+        }
+        // Course days are never NaN: `<` orders them as `total_cmp` does
+        // (but for -0, which no course day is).
+        if t < log[slot] {
+            slot = i;
+        }
+    }
+    (given, oldest, slot)
 }
 
 #[cfg(test)]

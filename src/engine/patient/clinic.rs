@@ -10,7 +10,7 @@ use crate::model::{Site, Stage};
 
 use super::super::outcome::activity_score;
 
-use super::super::treatment::{TreatmentTrigger, MAX_DRUGS};
+use super::super::treatment::TreatmentTrigger;
 use super::{
     CoreSet, Diagnosis, EventKind, Observer, Sim, State, CHECKPOINT_DAYS, NEVER, N_CHECKPOINTS,
 };
@@ -218,11 +218,12 @@ impl<O: Observer, const L: bool> Sim<'_, '_, O, L> {
     /// months after it (C11)? Read from the closed state segments.
     pub(super) fn check_drug_responses(&mut self) {
         let end = self.out.observed_days;
-        for d in 0..MAX_DRUGS {
+        // The drugs started are those with a first start day.
+        let mut started = self.treatment.as_deref().map_or(0, |t| t.started_drugs());
+        while started != 0 {
+            let d = started.trailing_zeros() as usize;
+            started &= started - 1;
             let s = self.out.treatment.first_start_day[d];
-            if !s.is_finite() {
-                continue;
-            }
             let flare_at = |t: f64| {
                 self.scratch
                     .segments
