@@ -92,6 +92,15 @@ enum Next {
 }
 
 impl Next {
+    /// False for the events that neither read the lesions nor change what
+    /// their stage changes depend on (the episode's end, the healing factor):
+    /// the end of a flare (whose strategy event only notes the day) and
+    /// resolution.
+    #[inline(always)]
+    fn reads_lesions(self) -> bool {
+        !matches!(self, Next::FlareEnd | Next::Resolution)
+    }
+
     /// True if a lesion stage change due on this event's day comes first.
     #[inline(always)]
     fn after_stage_changes(self) -> bool {
@@ -377,13 +386,19 @@ impl<O: Observer, const L: bool> Sim<'_, '_, O, L> {
                 break;
             }
             let (next, day) = self.next_event(horizon);
-            self.catch_up_lesions(lesions::Until {
-                day,
-                inclusive: next.after_stage_changes(),
-            });
-            if self.out.limit.is_some() {
-                self.finish(self.day);
-                break;
+            // An event that neither looks at the lesions nor changes how they
+            // heal leaves the stage changes due to the next sweep (the same
+            // changes: nothing they depend on changes in between), unless
+            // the observer records them in day order.
+            if O::RECORDS || next.reads_lesions() {
+                self.catch_up_lesions(lesions::Until {
+                    day,
+                    inclusive: next.after_stage_changes(),
+                });
+                if self.out.limit.is_some() {
+                    self.finish(self.day);
+                    break;
+                }
             }
             self.day = day;
             match next {

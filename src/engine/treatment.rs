@@ -119,6 +119,11 @@ pub struct TreatmentState<'a> {
     failed: u32,
     /// Drugs started at least once (bit per drug): those with a first start day.
     started: u32,
+    /// Drugs whose responsiveness has been drawn (bit per drug), and of
+    /// those the ones the patient responds to: a fixed trait, so drawn once
+    /// per patient however often the drug is given.
+    responsiveness_drawn: u32,
+    responders: u32,
     /// Per drug with a yearly course limit, the days of its last courses
     /// (a ring; -inf: none).
     course_log: [[f64; COURSE_LOG]; MAX_DRUGS],
@@ -183,6 +188,8 @@ impl<'a> TreatmentState<'a> {
             had_adverse_event: 0,
             failed: 0,
             started: 0,
+            responsiveness_drawn: 0,
+            responders: 0,
             course_log: [[f64::NEG_INFINITY; COURSE_LOG]; MAX_DRUGS],
             lasting_until: [0.0; MAX_DRUGS],
             treated_since: None,
@@ -209,6 +216,18 @@ impl<'a> TreatmentState<'a> {
     pub fn is_responder(&self, d: u16) -> bool {
         let drug = &self.drugs[usize::from(d)];
         drug.responsiveness(self.key, self.patient) < drug.p_response(self.genotype)
+    }
+
+    /// [`TreatmentState::is_responder`], drawn once per drug and patient.
+    fn responds_to(&mut self, d: u16) -> bool {
+        let bit = 1 << d;
+        if self.responsiveness_drawn & bit == 0 {
+            self.responsiveness_drawn |= bit;
+            if self.is_responder(d) {
+                self.responders |= bit;
+            }
+        }
+        self.responders & bit != 0
     }
 
     /// The first day drug `d` (table index) was started (inf: never).
@@ -493,6 +512,7 @@ impl<'a> TreatmentState<'a> {
             .rng
             .get_or_insert_with(|| key.stream(patient, Purpose::Treatment));
         let e: f64 = Exp1.sample(rng);
+        let responder = self.responds_to(drug);
         // On the drug again: its on-drug effect replaces the lasting one.
         if self.lasting_until[usize::from(drug)] > 0.0 {
             self.lasting_until[usize::from(drug)] = 0.0;
@@ -509,7 +529,7 @@ impl<'a> TreatmentState<'a> {
             start: day,
             effect_day: day + m.lag_days,
             effect_announced: false,
-            responder: self.is_responder(drug),
+            responder,
             ae_day: if m.ae_per_day > 0.0 {
                 day + e / m.ae_per_day
             } else {
@@ -685,7 +705,13 @@ impl<'a> TreatmentState<'a> {
     ) {
         let plan = self.plan;
         let step = &plan.steps[k];
-        let responded = step.iter().any(|&d| self.is_responder(d));
+        let mut responded = false;
+        for &d in step {
+            if self.responds_to(d) {
+                responded = true;
+                break;
+            }
+        }
         let allowed = self.courses_allowed(step, day);
         if responded && allowed {
             self.enter_step(k, day, obs, intervals);
