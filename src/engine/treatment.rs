@@ -106,6 +106,9 @@ pub struct TreatmentState<'a> {
     /// strategy is next told something ([`TreatmentState::catch_up_assessments`]).
     next_assess: f64,
     on: [Option<OnDrug>; MAX_STEP_DRUGS],
+    /// The slots of `on` that hold a drug (a bit per slot), so whether any
+    /// drug is given is one test (the patient loop asks at every strategy event).
+    slots_used: u8,
     in_flare: bool,
     last_flare_end: f64,
     /// Flares that started on the current step.
@@ -181,6 +184,7 @@ impl<'a> TreatmentState<'a> {
             step_start: 0.0,
             next_assess: NEVER,
             on: [None; MAX_STEP_DRUGS],
+            slots_used: 0,
             in_flare: false,
             last_flare_end: 0.0,
             flares_on_step: 0,
@@ -252,7 +256,8 @@ impl<'a> TreatmentState<'a> {
 
     /// Whether no drug is being given (a course drug counts between its courses).
     pub fn no_drug_on(&self) -> bool {
-        self.on.iter().all(Option::is_none)
+        debug_assert_eq!(self.slots_used == 0, self.on.iter().all(Option::is_none));
+        self.slots_used == 0
     }
 
     /// Reacts to what happened to the patient.
@@ -420,6 +425,7 @@ impl<'a> TreatmentState<'a> {
     pub fn close<O: Observer>(&mut self, day: f64, intervals: &mut Intervals, _obs: &mut O) {
         for slot in 0..MAX_STEP_DRUGS {
             if let Some(d) = self.on[slot].take() {
+                self.slots_used &= !(1 << slot);
                 self.record_exposure(&d, day, intervals);
                 self.effects_stale |= d.effect_announced;
                 self.drugs_stale = true;
@@ -555,6 +561,7 @@ impl<'a> TreatmentState<'a> {
         }
         d.update_due();
         self.on[slot] = Some(d);
+        self.slots_used |= 1 << slot;
         self.drugs_stale = true;
     }
 
@@ -633,6 +640,7 @@ impl<'a> TreatmentState<'a> {
         intervals: &mut Intervals,
     ) {
         if let Some(d) = self.on[slot].take() {
+            self.slots_used &= !(1 << slot);
             self.record_exposure(&d, day, intervals);
             let lasting = self.drugs[usize::from(d.drug)].lasting_days;
             if d.responder && d.effect_announced && lasting > 0.0 {
