@@ -330,32 +330,40 @@ impl<'a> TreatmentState<'a> {
     /// escalated, or one on or after the drugs' or lasting effects' next
     /// event (taken as a scheduled event anyway), or past the horizon.
     fn first_acting_assessment(&self) -> f64 {
-        if !self.assessment_may_act() {
-            return NEVER;
-        }
+        let from = self.next_assess;
+        let every = self.plan.assess_every_days;
         let stop = earliest_of(self.drugs_due, self.lasting_next).min(self.horizon_days);
-        let mut day = self.next_assess;
-        while day < stop && self.verdict(day) == Verdict::Stay {
-            let next = day + self.plan.assess_every_days;
-            if next <= day {
-                break;
-            }
-            day = next;
-        }
-        day
-    }
-
-    /// Whether some later assessment on this step could decide anything
-    /// but [`Verdict::Stay`] if nothing else happened: in a flare the
-    /// verdict depends on the day only through the minimum time on the
-    /// step, out of one through the time since the flare ended.
-    fn assessment_may_act(&self) -> bool {
+        // What `verdict` decides, with the parts that do not depend on the
+        // day taken out of the scan: in a flare it depends on the day only
+        // through the minimum time on the step, out of one through the time
+        // since the flare ended.
+        let min_days = self.plan.min_days_on_step;
+        let step_start = self.step_start;
+        let reaches_min = |day: f64| day - step_start + SCHEDULE_SLACK_DAYS >= min_days;
         if self.in_flare {
-            (self.no_drug_on() && self.step_given_in_courses())
-                || self.still_active(self.next_assess)
-        } else {
-            self.taper_after_days().is_finite()
-                || self.plan.escalate_when == EscalateWhen::NotInRemission
+            if self.no_drug_on() && self.step_given_in_courses() {
+                // The step has run out: the first assessment gives it again or moves on.
+                return from;
+            }
+            if !self.still_active(from) {
+                return NEVER;
+            }
+            return first_schedule_day(from, every, stop, reaches_min);
+        }
+        let (taper, since) = (self.taper_after_days(), self.last_flare_end);
+        let tapers = |day: f64| day - since >= taper;
+        match self.plan.escalate_when {
+            EscalateWhen::NotInRemission => {
+                let remission = self.plan.remission_days;
+                first_schedule_day(from, every, stop, |day| {
+                    tapers(day) || (!(day - since >= remission) && reaches_min(day))
+                })
+            }
+            // Out of a flare only a taper can come.
+            EscalateWhen::NoResponse | EscalateWhen::Active if taper.is_finite() => {
+                first_schedule_day(from, every, stop, tapers)
+            }
+            EscalateWhen::NoResponse | EscalateWhen::Active => NEVER,
         }
     }
 
@@ -904,6 +912,22 @@ fn year_of_courses(log: &[f64; COURSE_LOG], day: f64) -> (u32, f64, usize) {
         }
     }
     (given, oldest, slot)
+}
+
+/// The first day of a schedule every `every` days from `from` on which
+/// `acts` holds, or the first on or after `stop` (an interval too small to
+/// move the day ends the scan there).
+#[inline]
+fn first_schedule_day(from: f64, every: f64, stop: f64, acts: impl Fn(f64) -> bool) -> f64 {
+    let mut day = from;
+    while day < stop && !acts(day) {
+        let next = day + every;
+        if next <= day {
+            break;
+        }
+        day = next;
+    }
+    day
 }
 
 #[cfg(test)]
