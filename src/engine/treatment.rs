@@ -356,7 +356,7 @@ impl<'a> TreatmentState<'a> {
             EscalateWhen::NotInRemission => {
                 let remission = self.plan.remission_days;
                 first_schedule_day(from, every, stop, |day| {
-                    tapers(day) || (!(day - since >= remission) && reaches_min(day))
+                    tapers(day) || (day - since < remission && reaches_min(day))
                 })
             }
             // Out of a flare only a taper can come.
