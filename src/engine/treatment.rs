@@ -368,8 +368,9 @@ impl<'a> TreatmentState<'a> {
     }
 
     /// Takes the assessment due at `day` if it is all that is due and it
-    /// changes nothing (most assessments): then only the next one is
-    /// scheduled, as [`TreatmentState::act`] would, without its cost.
+    /// changes nothing (one the scan for an acting assessment stopped at,
+    /// or a flare's visit): then only the next one is scheduled, as
+    /// [`TreatmentState::act`] would, without its cost.
     /// False, with nothing done, otherwise.
     #[inline(never)]
     fn pass_quiet_assessment(&mut self, day: f64) -> bool {
