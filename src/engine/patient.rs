@@ -92,6 +92,15 @@ enum Next {
 }
 
 impl Next {
+    /// False for the events that neither read the lesions nor change what
+    /// their stage changes depend on (the episode's end, the healing factor):
+    /// the end of a flare (whose strategy event only notes the day) and
+    /// resolution.
+    #[inline(always)]
+    fn reads_lesions(self) -> bool {
+        !matches!(self, Next::FlareEnd | Next::Resolution)
+    }
+
     /// True if a lesion stage change due on this event's day comes first.
     #[inline(always)]
     fn after_stage_changes(self) -> bool {
@@ -133,11 +142,26 @@ struct Sim<'a, 't, O: Observer, const L: bool> {
     episode_end_day: f64,
     /// End of the previous symptomatic flare.
     prev_flare_end: Option<f64>,
-    /// Unspent Exp(1) mass before the next episode.
+    /// Unspent Exp(1) mass before the next episode, as of `budget_day`
+    /// (or the episode's end, if later).
     hazard_budget: f64,
+    /// Since when the hazard budget is unspent: it is spent only when the
+    /// hazard changes, not at every event, since between changes the next
+    /// episode's start is fixed ([`Sim::flare_start_day`]).
+    budget_day: f64,
     /// Relapse hazard per day: baseline × frailty × drug hazard ratio,
     /// refreshed whenever frailty or the drug effects change.
     flare_hazard: f64,
+    /// When the next episode starts if nothing changes (NEVER in a flare,
+    /// after burnout or without hazard), kept up to date by the events that
+    /// change the budget, the hazard or the phase.
+    flare_start_day: f64,
+    /// Up to when the time in flares after diagnosis has been counted
+    /// (while in a flare after diagnosis, it is counted at the events that
+    /// end it or change whether a drug is given).
+    dx_flare_counted_to: f64,
+    /// Whether no drug is given (as of the last strategy event).
+    no_drug: bool,
     resolved: bool,
     /// Events so far, lesion stage changes included (capped by [`MAX_EVENTS`]).
     events: u32,
@@ -155,6 +179,9 @@ struct Sim<'a, 't, O: Observer, const L: bool> {
     /// inflamed (C15), and whether the first imaging 12 months or more
     /// after the first start found none (C14: 0 not yet, 1 no, 2 yes).
     mri_clear_day: [f64; MAX_DRUGS],
+    /// The drugs whose `mri_clear_day` is set (a bit per drug), so the
+    /// events that may clear one look only at the drugs started since.
+    mri_cleared: u32,
     mri_clear_12_months: [u8; MAX_DRUGS],
     next_imaging_day: f64,
     /// Follow-up imaging visits scheduled since diagnosis.
@@ -261,7 +288,11 @@ fn simulate<O: Observer, const L: bool>(
         episode_end_day: 0.0,
         prev_flare_end: None,
         hazard_budget: 0.0,
+        budget_day: 0.0,
         flare_hazard: 0.0,
+        flare_start_day: NEVER,
+        dx_flare_counted_to: 0.0,
+        no_drug: true,
         resolved: false,
         events: 0,
         burnout_day: NEVER,
@@ -269,6 +300,7 @@ fn simulate<O: Observer, const L: bool>(
         early_dx_day: NEVER,
         quiet_since: 0.0,
         mri_clear_day: [NEVER; MAX_DRUGS],
+        mri_cleared: 0,
         mri_clear_12_months: [0; MAX_DRUGS],
         next_imaging_day: NEVER,
         imaging_visits: 0,
@@ -354,15 +386,21 @@ impl<O: Observer, const L: bool> Sim<'_, '_, O, L> {
                 break;
             }
             let (next, day) = self.next_event(horizon);
-            self.catch_up_lesions(lesions::Until {
-                day,
-                inclusive: next.after_stage_changes(),
-            });
-            if self.out.limit.is_some() {
-                self.finish(self.day);
-                break;
+            // An event that neither looks at the lesions nor changes how they
+            // heal leaves the stage changes due to the next sweep (the same
+            // changes: nothing they depend on changes in between), unless
+            // the observer records them in day order.
+            if O::RECORDS || next.reads_lesions() {
+                self.catch_up_lesions(lesions::Until {
+                    day,
+                    inclusive: next.after_stage_changes(),
+                });
+                if self.out.limit.is_some() {
+                    self.finish(self.day);
+                    break;
+                }
             }
-            self.advance_to(day);
+            self.day = day;
             match next {
                 Next::FlareEnd => self.end_flare(),
                 Next::FlareStart => self.start_flare(false),
@@ -440,19 +478,40 @@ impl<O: Observer, const L: bool> Sim<'_, '_, O, L> {
 
     /// The next episode starts once the current one has run its course and
     /// the hazard budget is spent, within the active phase.
+    #[inline(always)]
     fn flare_start_candidate(&self) -> f64 {
-        if self.in_flare || self.resolved {
-            return NEVER;
-        }
+        self.flare_start_day
+    }
+
+    /// Recomputes [`Sim::flare_start_day`] after the budget, the hazard or
+    /// the phase changed: the budget is spent from `budget_day`, or from
+    /// the end of the episode if later (not on or after the event that
+    /// called this, whose day is `budget_day` or earlier).
+    fn refresh_flare_start(&mut self) {
         let hazard = self.flare_hazard;
-        if hazard <= 0.0 {
-            return NEVER;
-        }
-        let start = self.day.max(self.episode_end_day) + self.hazard_budget / hazard;
-        if start < self.burnout_day {
-            start
-        } else {
+        self.flare_start_day = if self.in_flare || self.resolved || hazard <= 0.0 {
             NEVER
+        } else {
+            let start = self.budget_day.max(self.episode_end_day) + self.hazard_budget / hazard;
+            if start < self.burnout_day {
+                start
+            } else {
+                NEVER
+            }
+        };
+    }
+
+    /// Spends the hazard budget up to now at the hazard in force so far
+    /// (out of a flare, after the episode's natural end); called before the
+    /// hazard changes.
+    fn spend_hazard_budget(&mut self) {
+        if !self.in_flare && !self.resolved {
+            let from = self.budget_day.max(self.episode_end_day);
+            if self.day > from {
+                self.hazard_budget =
+                    (self.hazard_budget - (self.day - from) * self.flare_hazard).max(0.0);
+            }
+            self.budget_day = self.day;
         }
     }
 
@@ -505,24 +564,18 @@ impl<O: Observer, const L: bool> Sim<'_, '_, O, L> {
             self.g.flare_hazard_per_day * self.frailty * self.effects.flare_hazard_ratio;
     }
 
-    /// Moves the clock, spending hazard mass once the episode has run its
-    /// course, and counting untreated time in flares after diagnosis.
-    fn advance_to(&mut self, day: f64) {
-        if !self.in_flare && !self.resolved {
-            let from = self.day.max(self.episode_end_day);
-            if day > from {
-                self.hazard_budget =
-                    (self.hazard_budget - (day - from) * self.flare_hazard).max(0.0);
-            }
-        }
+    /// Counts the time in a flare after diagnosis up to now, and of it
+    /// the time without a drug; called before a flare ends, at the end of
+    /// observation and when a drug starts or stops.
+    fn count_flare_time_after_dx(&mut self) {
         if self.in_flare && self.out.diagnosis.is_some() {
-            self.out.flare_days_after_dx += day - self.day;
-            // An arm without treatment gives no drug at all.
-            if self.treatment.as_deref().map_or(true, |t| t.no_drug_on()) {
-                self.out.untreated_active_days += day - self.day;
+            let days = self.day - self.dx_flare_counted_to;
+            self.out.flare_days_after_dx += days;
+            if self.no_drug {
+                self.out.untreated_active_days += days;
             }
         }
-        self.day = day;
+        self.dx_flare_counted_to = self.day;
     }
 
     fn close_segment(&mut self, state: State) {
@@ -557,6 +610,8 @@ impl<O: Observer, const L: bool> Sim<'_, '_, O, L> {
         let state = self.current_state();
         self.close_segment(state);
         self.in_flare = true;
+        self.flare_start_day = NEVER;
+        self.dx_flare_counted_to = self.day;
         self.out.flares += 1;
         if self.day < C8_DAYS {
             self.out.flares_first_5_3_years += 1;
@@ -648,7 +703,12 @@ impl<O: Observer, const L: bool> Sim<'_, '_, O, L> {
 
     fn end_flare(&mut self) {
         self.close_segment(State::Active);
+        self.count_flare_time_after_dx();
         self.in_flare = false;
+        // Out of the flare the budget drawn at its start is spent from now
+        // (once the episode has run its course).
+        self.budget_day = self.day;
+        self.refresh_flare_start();
         self.out.flare_days += self.day - self.flare.start_day;
         self.prev_flare_end = Some(self.day);
         if self.out.first_remission_day.is_none() {
@@ -667,6 +727,7 @@ impl<O: Observer, const L: bool> Sim<'_, '_, O, L> {
     fn resolve(&mut self) {
         self.close_segment(State::Remission);
         self.resolved = true;
+        self.flare_start_day = NEVER;
         self.out.resolved_day = Some(self.day);
         self.obs.event(self.day, EventKind::Resolution);
     }
@@ -703,6 +764,7 @@ impl<O: Observer, const L: bool> Sim<'_, '_, O, L> {
     /// Closes the open segment and counts observed time.
     fn close_observation(&mut self) {
         let state = self.current_state();
+        self.count_flare_time_after_dx();
         if self.in_flare {
             self.out.flare_days += self.day - self.flare.start_day;
         }
@@ -745,14 +807,18 @@ impl<O: Observer, const L: bool> Sim<'_, '_, O, L> {
                 &mut self.scratch.drug_intervals,
             );
             let new = t.effects();
+            // An arm without treatment gives no drug at all; time in flares
+            // is counted by whether a drug is given, so up to a change of it.
+            let no_drug = t.no_drug_on();
             let started_clear = !L || self.scratch.book.inflamed == 0;
             if started_clear {
                 // A drug started with no lesion inflamed: cleared at its start.
-                for (d, clear) in self.mri_clear_day.iter_mut().enumerate() {
-                    if clear.is_infinite() && t.first_start_day(d) <= day {
-                        *clear = day;
-                    }
-                }
+                clear_started_drugs(
+                    &mut self.mri_clear_day,
+                    &mut self.mri_cleared,
+                    t.started_drugs(),
+                    day,
+                );
             }
             let old_heal = self.effects.heal_time_factor;
             if self.in_flare && new.flare_duration_factor != self.effects.flare_duration_factor {
@@ -762,8 +828,17 @@ impl<O: Observer, const L: bool> Sim<'_, '_, O, L> {
                 self.flare.end_day =
                     day + rest * new.flare_duration_factor / self.effects.flare_duration_factor;
             }
+            if no_drug != self.no_drug {
+                self.count_flare_time_after_dx();
+                self.no_drug = no_drug;
+            }
+            if new.flare_hazard_ratio != self.effects.flare_hazard_ratio {
+                self.spend_hazard_budget();
+                self.effects = new;
+                self.refresh_flare_hazard();
+                self.refresh_flare_start();
+            }
             self.effects = new;
-            self.refresh_flare_hazard();
             if new.heal_time_factor != old_heal {
                 self.rescale_healing(old_heal, new.heal_time_factor);
             }
@@ -775,12 +850,33 @@ impl<O: Observer, const L: bool> Sim<'_, '_, O, L> {
     fn imaging_cleared(&mut self, day: f64) {
         self.quiet_since = day;
         if let Some(t) = self.treatment.as_deref() {
-            for (d, clear) in self.mri_clear_day.iter_mut().enumerate() {
-                if clear.is_infinite() && t.first_start_day(d) <= day {
-                    *clear = day;
-                }
-            }
+            // Every drug started so far started on or before `day` (a
+            // catch-up never reaches past the event about to happen).
+            clear_started_drugs(
+                &mut self.mri_clear_day,
+                &mut self.mri_cleared,
+                t.started_drugs(),
+                day,
+            );
         }
+    }
+}
+
+/// Sets `day` as the MRI clearance day of every drug in `started` (a bit
+/// per drug) that has none yet, marking it in `cleared`.
+#[inline]
+fn clear_started_drugs(
+    clear_day: &mut [f64; MAX_DRUGS],
+    cleared: &mut u32,
+    started: u32,
+    day: f64,
+) {
+    let mut pending = started & !*cleared;
+    *cleared |= pending;
+    while pending != 0 {
+        let d = pending.trailing_zeros() as usize;
+        clear_day[d] = day;
+        pending &= pending - 1;
     }
 }
 

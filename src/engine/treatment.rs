@@ -25,6 +25,7 @@ pub use super::drugs::DrugModel;
 use super::events::{EventKind, Observer, StopReason};
 use super::model_values::ReplicateModel;
 use super::rng::{Purpose, ReplicateKey, Stream};
+use effects::earliest_of;
 pub use effects::Effects;
 pub use plan::{Fallback, TreatmentOutcome, TreatmentPlan};
 
@@ -99,8 +100,15 @@ pub struct TreatmentState<'a> {
     rng: Option<Stream>,
     phase: Phase,
     step_start: f64,
+    /// The next assessment of the schedule (every `assess_every_days` from
+    /// the step's start, or sooner after a flare). Assessments that change
+    /// nothing are not events: this day is brought up to date when the
+    /// strategy is next told something ([`TreatmentState::catch_up_assessments`]).
     next_assess: f64,
     on: [Option<OnDrug>; MAX_STEP_DRUGS],
+    /// The slots of `on` that hold a drug (a bit per slot), so whether any
+    /// drug is given is one test (the patient loop asks at every strategy event).
+    slots_used: u8,
     in_flare: bool,
     last_flare_end: f64,
     /// Flares that started on the current step.
@@ -112,6 +120,13 @@ pub struct TreatmentState<'a> {
     /// Drugs the patient failed (bit per drug): no response seen when the
     /// effect was due, or left for lack of response.
     failed: u32,
+    /// Drugs started at least once (bit per drug): those with a first start day.
+    started: u32,
+    /// Drugs whose responsiveness has been drawn (bit per drug), and of
+    /// those the ones the patient responds to: a fixed trait, so drawn once
+    /// per patient however often the drug is given.
+    responsiveness_drawn: u32,
+    responders: u32,
     /// Per drug with a yearly course limit, the days of its last courses
     /// (a ring; -inf: none).
     course_log: [[f64; COURSE_LOG]; MAX_DRUGS],
@@ -169,12 +184,16 @@ impl<'a> TreatmentState<'a> {
             step_start: 0.0,
             next_assess: NEVER,
             on: [None; MAX_STEP_DRUGS],
+            slots_used: 0,
             in_flare: false,
             last_flare_end: 0.0,
             flares_on_step: 0,
             flare_starts_on_step: [f64::NEG_INFINITY; 3],
             had_adverse_event: 0,
             failed: 0,
+            started: 0,
+            responsiveness_drawn: 0,
+            responders: 0,
             course_log: [[f64::NEG_INFINITY; COURSE_LOG]; MAX_DRUGS],
             lasting_until: [0.0; MAX_DRUGS],
             treated_since: None,
@@ -203,6 +222,18 @@ impl<'a> TreatmentState<'a> {
         drug.responsiveness(self.key, self.patient) < drug.p_response(self.genotype)
     }
 
+    /// [`TreatmentState::is_responder`], drawn once per drug and patient.
+    fn responds_to(&mut self, d: u16) -> bool {
+        let bit = 1 << d;
+        if self.responsiveness_drawn & bit == 0 {
+            self.responsiveness_drawn |= bit;
+            if self.is_responder(d) {
+                self.responders |= bit;
+            }
+        }
+        self.responders & bit != 0
+    }
+
     /// The first day drug `d` (table index) was started (inf: never).
     pub fn first_start_day(&self, d: usize) -> f64 {
         self.outcome
@@ -212,6 +243,12 @@ impl<'a> TreatmentState<'a> {
             .unwrap_or(NEVER)
     }
 
+    /// The drugs started at least once so far, a bit per drug table index
+    /// (each started on or before the last day the strategy was told of).
+    pub fn started_drugs(&self) -> u32 {
+        self.started
+    }
+
     /// The next day on which the strategy acts by itself.
     pub fn next_event_day(&self) -> f64 {
         self.next_day
@@ -219,7 +256,8 @@ impl<'a> TreatmentState<'a> {
 
     /// Whether no drug is being given (a course drug counts between its courses).
     pub fn no_drug_on(&self) -> bool {
-        self.on.iter().all(Option::is_none)
+        debug_assert_eq!(self.slots_used == 0, self.on.iter().all(Option::is_none));
+        self.slots_used == 0
     }
 
     /// Reacts to what happened to the patient.
@@ -235,6 +273,7 @@ impl<'a> TreatmentState<'a> {
         obs: &mut O,
         intervals: &mut Intervals,
     ) {
+        self.catch_up_assessments(day);
         self.in_flare = in_flare;
         match (trigger, self.phase) {
             (TreatmentTrigger::FlareStart, Phase::OnStep(_)) => {
@@ -246,11 +285,18 @@ impl<'a> TreatmentState<'a> {
                 let visit = day + self.plan.flare_visit_days;
                 if visit < self.next_assess {
                     self.next_assess = visit;
+                }
+                // The flare may make an assessment act.
+                self.refresh();
+            }
+            (TreatmentTrigger::FlareStart, Phase::Untreated | Phase::Stopped) => {}
+            (TreatmentTrigger::FlareEnd, phase) => {
+                self.last_flare_end = day;
+                if let Phase::OnStep(_) = phase {
+                    // The end of the flare may make an assessment act.
                     self.refresh();
                 }
             }
-            (TreatmentTrigger::FlareStart, Phase::Untreated | Phase::Stopped) => {}
-            (TreatmentTrigger::FlareEnd, _) => self.last_flare_end = day,
             (TreatmentTrigger::Scheduled, Phase::OnStep(_)) => {
                 if !self.pass_quiet_assessment(day) {
                     self.act(trigger, day, obs, intervals);
@@ -260,9 +306,71 @@ impl<'a> TreatmentState<'a> {
         }
     }
 
+    /// Takes the assessments due before `day` that changed nothing: until
+    /// the strategy is told something new, what an assessment decides
+    /// depends only on its day, so those before the first one that acts
+    /// ([`TreatmentState::first_acting_assessment`]) are not events of
+    /// their own; each would only have scheduled the next one.
+    #[inline]
+    fn catch_up_assessments(&mut self, day: f64) {
+        if let Phase::OnStep(_) = self.phase {
+            while self.next_assess < day {
+                let next = self.next_assess + self.plan.assess_every_days;
+                if next <= self.next_assess {
+                    break;
+                }
+                self.next_assess = next;
+            }
+        }
+    }
+
+    /// The first assessment of the schedule, from [`TreatmentState::next_assess`]
+    /// on, that may change something while nothing else happens (inf if
+    /// none can): one where the patient is due to be tapered off or
+    /// escalated, or one on or after the drugs' or lasting effects' next
+    /// event (taken as a scheduled event anyway), or past the horizon.
+    fn first_acting_assessment(&self) -> f64 {
+        let from = self.next_assess;
+        let every = self.plan.assess_every_days;
+        let stop = earliest_of(self.drugs_due, self.lasting_next).min(self.horizon_days);
+        // What `verdict` decides, with the parts that do not depend on the
+        // day taken out of the scan: in a flare it depends on the day only
+        // through the minimum time on the step, out of one through the time
+        // since the flare ended.
+        let min_days = self.plan.min_days_on_step;
+        let step_start = self.step_start;
+        let reaches_min = |day: f64| day - step_start + SCHEDULE_SLACK_DAYS >= min_days;
+        if self.in_flare {
+            if self.no_drug_on() && self.step_given_in_courses() {
+                // The step has run out: the first assessment gives it again or moves on.
+                return from;
+            }
+            if !self.still_active(from) {
+                return NEVER;
+            }
+            return first_schedule_day(from, every, stop, reaches_min);
+        }
+        let (taper, since) = (self.taper_after_days(), self.last_flare_end);
+        let tapers = |day: f64| day - since >= taper;
+        match self.plan.escalate_when {
+            EscalateWhen::NotInRemission => {
+                let remission = self.plan.remission_days;
+                first_schedule_day(from, every, stop, |day| {
+                    tapers(day) || (day - since < remission && reaches_min(day))
+                })
+            }
+            // Out of a flare only a taper can come.
+            EscalateWhen::NoResponse | EscalateWhen::Active if taper.is_finite() => {
+                first_schedule_day(from, every, stop, tapers)
+            }
+            EscalateWhen::NoResponse | EscalateWhen::Active => NEVER,
+        }
+    }
+
     /// Takes the assessment due at `day` if it is all that is due and it
-    /// changes nothing (most assessments): then only the next one is
-    /// scheduled, as [`TreatmentState::act`] would, without its cost.
+    /// changes nothing (one the scan for an acting assessment stopped at,
+    /// or a flare's visit): then only the next one is scheduled, as
+    /// [`TreatmentState::act`] would, without its cost.
     /// False, with nothing done, otherwise.
     #[inline(never)]
     fn pass_quiet_assessment(&mut self, day: f64) -> bool {
@@ -326,6 +434,7 @@ impl<'a> TreatmentState<'a> {
     pub fn close<O: Observer>(&mut self, day: f64, intervals: &mut Intervals, _obs: &mut O) {
         for slot in 0..MAX_STEP_DRUGS {
             if let Some(d) = self.on[slot].take() {
+                self.slots_used &= !(1 << slot);
                 self.record_exposure(&d, day, intervals);
                 self.effects_stale |= d.effect_announced;
                 self.drugs_stale = true;
@@ -418,6 +527,7 @@ impl<'a> TreatmentState<'a> {
             .rng
             .get_or_insert_with(|| key.stream(patient, Purpose::Treatment));
         let e: f64 = Exp1.sample(rng);
+        let responder = self.responds_to(drug);
         // On the drug again: its on-drug effect replaces the lasting one.
         if self.lasting_until[usize::from(drug)] > 0.0 {
             self.lasting_until[usize::from(drug)] = 0.0;
@@ -427,13 +537,14 @@ impl<'a> TreatmentState<'a> {
         // without an onset lag: `announce_effect` below), not at its start.
         let first = &mut self.outcome.first_start_day[usize::from(drug)];
         *first = first.min(day);
+        self.started |= 1 << drug;
         self.outcome.last_drug = Some(drug);
         let mut d = OnDrug {
             drug,
             start: day,
             effect_day: day + m.lag_days,
             effect_announced: false,
-            responder: self.is_responder(drug),
+            responder,
             ae_day: if m.ae_per_day > 0.0 {
                 day + e / m.ae_per_day
             } else {
@@ -459,23 +570,22 @@ impl<'a> TreatmentState<'a> {
         }
         d.update_due();
         self.on[slot] = Some(d);
+        self.slots_used |= 1 << slot;
         self.drugs_stale = true;
     }
 
     fn give_course<O: Observer>(&mut self, d: &mut OnDrug, day: f64, obs: &mut O) {
         let m = &self.drugs[usize::from(d.drug)];
         if m.max_courses_per_year != u32::MAX {
-            let (given, oldest) = self.courses_in_year(d.drug, day);
+            let log = &mut self.course_log[usize::from(d.drug)];
+            let (given, oldest, slot) = year_of_courses(log, day);
             if given >= m.max_courses_per_year.min(COURSE_LOG as u32) {
                 // The yearly dose limit: the course waits until the oldest
                 // course of the year drops out of it.
                 d.next_course_day = oldest + YEAR_DAYS;
                 return;
             }
-            let log = &mut self.course_log[usize::from(d.drug)];
-            let slot = (0..COURSE_LOG)
-                .min_by(|&a, &b| log[a].total_cmp(&log[b]))
-                .unwrap_or(0);
+            // The new course replaces the oldest one remembered.
             log[slot] = day;
         }
         // A course that would run past the horizon counts only its days inside it.
@@ -501,11 +611,8 @@ impl<'a> TreatmentState<'a> {
     /// Courses of `drug` given in the year before `day`, and the day of the
     /// oldest of them (inf: none).
     fn courses_in_year(&self, drug: u16, day: f64) -> (u32, f64) {
-        let log = &self.course_log[usize::from(drug)];
-        let since = day - YEAR_DAYS + SCHEDULE_SLACK_DAYS;
-        log.iter()
-            .filter(|&&t| t > since)
-            .fold((0, NEVER), |(n, oldest), &t| (n + 1, oldest.min(t)))
+        let (given, oldest, _) = year_of_courses(&self.course_log[usize::from(drug)], day);
+        (given, oldest)
     }
 
     /// Whether a course of every drug of `step` may be given at `day` under
@@ -542,6 +649,7 @@ impl<'a> TreatmentState<'a> {
         intervals: &mut Intervals,
     ) {
         if let Some(d) = self.on[slot].take() {
+            self.slots_used &= !(1 << slot);
             self.record_exposure(&d, day, intervals);
             let lasting = self.drugs[usize::from(d.drug)].lasting_days;
             if d.responder && d.effect_announced && lasting > 0.0 {
@@ -614,7 +722,13 @@ impl<'a> TreatmentState<'a> {
     ) {
         let plan = self.plan;
         let step = &plan.steps[k];
-        let responded = step.iter().any(|&d| self.is_responder(d));
+        let mut responded = false;
+        for &d in step {
+            if self.responds_to(d) {
+                responded = true;
+                break;
+            }
+        }
         let allowed = self.courses_allowed(step, day);
         if responded && allowed {
             self.enter_step(k, day, obs, intervals);
@@ -653,7 +767,22 @@ impl<'a> TreatmentState<'a> {
         if self.in_flare && self.no_drug_on() && self.step_given_in_courses() {
             return Verdict::StepRunOut;
         }
-        let still_active = match self.plan.escalate_when {
+        let still_active = self.still_active(day);
+        // The assessment due at exactly the minimum time on the step counts
+        // as reaching it: assessment days are sums of floating-point days,
+        // and their rounding must not decide an escalation.
+        let on_step = day - self.step_start + SCHEDULE_SLACK_DAYS;
+        if still_active && on_step >= self.plan.min_days_on_step {
+            Verdict::Escalate
+        } else {
+            Verdict::Stay
+        }
+    }
+
+    /// Whether the disease is still active at `day` by the arm's escalation rule.
+    #[inline]
+    fn still_active(&self, day: f64) -> bool {
+        match self.plan.escalate_when {
             EscalateWhen::NotInRemission => {
                 !self.in_sustained_remission(day, self.plan.remission_days)
             }
@@ -668,15 +797,6 @@ impl<'a> TreatmentState<'a> {
                 self.in_flare && (relapsing || !responding())
             }
             EscalateWhen::Active => self.in_flare,
-        };
-        // The assessment due at exactly the minimum time on the step counts
-        // as reaching it: assessment days are sums of floating-point days,
-        // and their rounding must not decide an escalation.
-        let on_step = day - self.step_start + SCHEDULE_SLACK_DAYS;
-        if still_active && on_step >= self.plan.min_days_on_step {
-            Verdict::Escalate
-        } else {
-            Verdict::Stay
         }
     }
 
@@ -770,6 +890,45 @@ impl<'a> TreatmentState<'a> {
     fn next_tolerated_step(&self, k: usize) -> Option<usize> {
         (k + 1..self.plan.steps.len()).find(|&j| self.tolerated(&self.plan.steps[j]))
     }
+}
+
+/// In one pass over a drug's course log: the courses given in the year
+/// before `day`, the day of the oldest of them (inf: none), and the slot of
+/// the oldest course remembered (the first such slot on a tie), which the
+/// next course replaces.
+#[inline]
+fn year_of_courses(log: &[f64; COURSE_LOG], day: f64) -> (u32, f64, usize) {
+    let since = day - YEAR_DAYS + SCHEDULE_SLACK_DAYS;
+    let (mut given, mut oldest) = (0, NEVER);
+    let mut slot = 0;
+    for (i, &t) in log.iter().enumerate() {
+        if t > since {
+            given += 1;
+            oldest = oldest.min(t);
+        }
+        // Course days are never NaN: `<` orders them as `total_cmp` does
+        // (but for -0, which no course day is).
+        if t < log[slot] {
+            slot = i;
+        }
+    }
+    (given, oldest, slot)
+}
+
+/// The first day of a schedule every `every` days from `from` on which
+/// `acts` holds, or the first on or after `stop` (an interval too small to
+/// move the day ends the scan there).
+#[inline]
+fn first_schedule_day(from: f64, every: f64, stop: f64, acts: impl Fn(f64) -> bool) -> f64 {
+    let mut day = from;
+    while day < stop && !acts(day) {
+        let next = day + every;
+        if next <= day {
+            break;
+        }
+        day = next;
+    }
+    day
 }
 
 #[cfg(test)]

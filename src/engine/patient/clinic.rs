@@ -10,7 +10,7 @@ use crate::model::{Site, Stage};
 
 use super::super::outcome::activity_score;
 
-use super::super::treatment::{TreatmentTrigger, MAX_DRUGS};
+use super::super::treatment::TreatmentTrigger;
 use super::{
     CoreSet, Diagnosis, EventKind, Observer, Sim, State, CHECKPOINT_DAYS, NEVER, N_CHECKPOINTS,
 };
@@ -37,6 +37,8 @@ fn nth_visit_day(from: f64, n: u32, every: f64) -> f64 {
 
 impl<O: Observer, const L: bool> Sim<'_, '_, O, L> {
     pub(super) fn diagnose(&mut self) {
+        // Time in this flare counts as after diagnosis from now on.
+        self.dx_flare_counted_to = self.day;
         let sens = self.m.sensitivity_at_diagnosis;
         let mut f = Findings {
             normal_blood_count: !self.abnormal_blood_count,
@@ -121,9 +123,13 @@ impl<O: Observer, const L: bool> Sim<'_, '_, O, L> {
         } else {
             1
         };
-        for (d, seen) in self.mri_clear_12_months.iter_mut().enumerate() {
-            let start = t.first_start_day(d);
-            if *seen == 0 && start.is_finite() && self.day - start >= MRI_CHECK_AFTER_DAYS {
+        // Only drugs started so far have a first start day.
+        let mut started = t.started_drugs();
+        while started != 0 {
+            let d = started.trailing_zeros() as usize;
+            started &= started - 1;
+            let seen = &mut self.mri_clear_12_months[d];
+            if *seen == 0 && self.day - t.first_start_day(d) >= MRI_CHECK_AFTER_DAYS {
                 *seen = clear;
             }
         }
@@ -212,11 +218,12 @@ impl<O: Observer, const L: bool> Sim<'_, '_, O, L> {
     /// months after it (C11)? Read from the closed state segments.
     pub(super) fn check_drug_responses(&mut self) {
         let end = self.out.observed_days;
-        for d in 0..MAX_DRUGS {
+        // The drugs started are those with a first start day.
+        let mut started = self.treatment.as_deref().map_or(0, |t| t.started_drugs());
+        while started != 0 {
+            let d = started.trailing_zeros() as usize;
+            started &= started - 1;
             let s = self.out.treatment.first_start_day[d];
-            if !s.is_finite() {
-                continue;
-            }
             let flare_at = |t: f64| {
                 self.scratch
                     .segments

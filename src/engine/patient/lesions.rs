@@ -243,7 +243,8 @@ impl<O: Observer, const L: bool> Sim<'_, '_, O, L> {
             let from = if waiting { episode_end } else { day };
             if l.stage_end_day > from {
                 l.stage_end_day = from + (l.stage_end_day - from) * ratio;
-                self.scratch.book.rescheduled(i, l.stage_end_day);
+                // The lesion's place in the active list is known: no search.
+                self.scratch.book.active.reschedule_at(k, l.stage_end_day);
             }
         }
     }

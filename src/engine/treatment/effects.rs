@@ -39,6 +39,11 @@ impl Effects {
     }
 }
 
+/// The earlier of two days (inf if neither), as [`earliest`].
+pub(super) fn earliest_of(a: f64, b: f64) -> f64 {
+    earliest([a, b])
+}
+
 /// The earliest of `days` (inf if none): the same day as folding them with
 /// `f64::min` from inf, NaN included (skipped by both), with one compare each.
 fn earliest(days: impl IntoIterator<Item = f64>) -> f64 {
@@ -112,7 +117,7 @@ impl TreatmentState<'_> {
     /// the same day as one scan over every field).
     fn compute_next_event_day(&self) -> f64 {
         let assess = if matches!(self.phase, Phase::OnStep(_)) {
-            self.next_assess
+            self.first_acting_assessment()
         } else {
             NEVER
         };

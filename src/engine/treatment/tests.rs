@@ -347,13 +347,11 @@ fn steps_beyond_255_are_counted() {
 }
 
 /// The next event day by a plain scan of every pending event (what the
-/// cached day replaces).
+/// cached day replaces), up to the horizon: the next assessment of the
+/// schedule that decides anything but to stay, or is not before every
+/// other event.
 fn scan_next_event_day(t: &TreatmentState) -> f64 {
-    let mut next = if matches!(t.phase, Phase::OnStep(_)) {
-        t.next_assess
-    } else {
-        NEVER
-    };
+    let mut next = NEVER;
     for d in t.on.iter().flatten() {
         if !d.effect_announced {
             next = next.min(d.effect_day);
@@ -365,7 +363,14 @@ fn scan_next_event_day(t: &TreatmentState) -> f64 {
             next = next.min(until);
         }
     }
-    next
+    if matches!(t.phase, Phase::OnStep(_)) {
+        let mut assess = t.next_assess;
+        while assess < next.min(t.horizon_days) && t.verdict(assess) == Verdict::Stay {
+            assess += t.plan.assess_every_days;
+        }
+        next = next.min(assess);
+    }
+    next.min(t.horizon_days)
 }
 
 /// The effects by a plain product over every lasting effect and drug given.
@@ -428,7 +433,7 @@ proptest::proptest! {
         let mut t = TreatmentState::new(&p, &h.model, patient);
         let (mut log, mut iv) = (EventLog::default(), Intervals::new());
         let check = |t: &TreatmentState| {
-            assert_eq!(t.next_event_day(), scan_next_event_day(t));
+            assert_eq!(t.next_event_day().min(t.horizon_days), scan_next_event_day(t));
             assert_eq!(t.effects(), scan_effects(t));
         };
         let (mut day, mut in_flare) = (5.0, true);
@@ -439,6 +444,7 @@ proptest::proptest! {
             while t.next_event_day() <= day + gap {
                 let next = t.next_event_day();
                 let mut slow = (t.clone(), log.clone(), iv.clone());
+                slow.0.catch_up_assessments(next);
                 slow.0.in_flare = in_flare;
                 slow.0.act(TreatmentTrigger::Scheduled, next, &mut slow.1, &mut slow.2);
                 t.on(TreatmentTrigger::Scheduled, next, in_flare, &mut log, &mut iv);
@@ -454,6 +460,63 @@ proptest::proptest! {
         }
         t.close(day, &mut iv, &mut log);
         check(&t);
+    }
+
+    /// Taking only the assessments that may act gives the same course of
+    /// treatment as taking every assessment of the schedule as an event.
+    #[test]
+    fn skipping_quiet_assessments_changes_nothing(
+        patient in 0u64..1000,
+        lags in proptest::collection::vec(0.0f64..6.0, 3),
+        ae in proptest::collection::vec(proptest::prop_oneof![proptest::strategy::Just(0.0), 0.5f64..6.0], 3),
+        lasting in proptest::collection::vec(proptest::prop_oneof![proptest::strategy::Just(0.0), 4.0f64..40.0], 3),
+        gaps in proptest::collection::vec(proptest::prop_oneof![1.0f64..200.0, proptest::strategy::Strategy::prop_map(1u8..30, |w| f64::from(w) * 14.0)], 1..40),
+        escalate in 0usize..3,
+        taper in proptest::prop_oneof![proptest::strategy::Just(f64::INFINITY), 28.0f64..400.0],
+    ) {
+        let drugs = (0..3)
+            .map(|i| varied_drug(&format!("d{i}"), lags[i], ae[i], if i == 1 { 2.0 } else { 0.0 }, lasting[i]))
+            .collect();
+        let h = Harness::new(drugs);
+        let mut p = plan(vec![vec![0], vec![1], vec![2, 0]]);
+        p.escalate_when = [EscalateWhen::Active, EscalateWhen::NoResponse, EscalateWhen::NotInRemission][escalate];
+        p.stop_after_remission_days = taper;
+        let mut fast = TreatmentState::new(&p, &h.model, patient);
+        let mut every = fast.clone();
+        let (mut fast_log, mut fast_iv) = (EventLog::default(), Intervals::new());
+        let (mut every_log, mut every_iv) = (EventLog::default(), Intervals::new());
+        // Every assessment of the schedule, quiet or not.
+        let every_next = |t: &TreatmentState| {
+            let assess = if matches!(t.phase, Phase::OnStep(_)) { t.next_assess } else { NEVER };
+            assess.min(t.drugs_due).min(t.lasting_next)
+        };
+        let (mut day, mut in_flare) = (5.0, true);
+        fast.on(TreatmentTrigger::Diagnosis, day, in_flare, &mut fast_log, &mut fast_iv);
+        every.on(TreatmentTrigger::Diagnosis, day, in_flare, &mut every_log, &mut every_iv);
+        for gap in gaps {
+            // As in the patient loop, the strategy's own events due on the
+            // day of a flare start or end come after it.
+            while fast.next_event_day() < day + gap {
+                let next = fast.next_event_day();
+                fast.on(TreatmentTrigger::Scheduled, next, in_flare, &mut fast_log, &mut fast_iv);
+            }
+            while every_next(&every) < day + gap {
+                let next = every_next(&every);
+                every.on(TreatmentTrigger::Scheduled, next, in_flare, &mut every_log, &mut every_iv);
+            }
+            day += gap;
+            in_flare = !in_flare;
+            let trigger = if in_flare { TreatmentTrigger::FlareStart } else { TreatmentTrigger::FlareEnd };
+            fast.on(trigger, day, in_flare, &mut fast_log, &mut fast_iv);
+            every.on(trigger, day, in_flare, &mut every_log, &mut every_iv);
+            proptest::prop_assert_eq!(fast.effects(), every.effects());
+            proptest::prop_assert_eq!(fast.next_assess, every.next_assess);
+        }
+        fast.close(day, &mut fast_iv, &mut fast_log);
+        every.close(day, &mut every_iv, &mut every_log);
+        proptest::prop_assert_eq!(format!("{:?}", fast_log), format!("{:?}", every_log));
+        proptest::prop_assert_eq!(fast_iv, every_iv);
+        proptest::prop_assert_eq!(format!("{:?}", fast.outcome()), format!("{:?}", every.outcome()));
     }
 }
 

@@ -103,6 +103,13 @@ impl ActiveLesions {
         }
     }
 
+    /// The `k`-th active lesion (in lesion order) now changes stage on `day`.
+    #[inline]
+    pub(in crate::engine::patient) fn reschedule_at(&mut self, k: usize, day: f64) {
+        self.entries[k].0 = day;
+        self.due = self.due.min(day);
+    }
+
     /// Healed lesion `lesion` is active again and changes stage on `day`.
     pub(in crate::engine::patient) fn insert(&mut self, lesion: usize, day: f64) {
         match self.search(lesion) {
