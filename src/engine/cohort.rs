@@ -104,6 +104,11 @@ pub fn inert_parts(scenario: &Scenario) -> Inert {
             ModelPart::LossToFollowUp,
             fixed_at(&nh.loss_to_follow_up_per_year, 0.0),
         ),
+        (
+            ModelPart::Diagnosis,
+            fixed_at(&nh.symptomatic_months_to_diagnosis_median, f64::INFINITY)
+                && fixed_at(&nh.p_early_diagnosis, 0.0),
+        ),
     ]
     .into_iter()
     .filter(|&(_, inert)| inert)

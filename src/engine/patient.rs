@@ -27,6 +27,7 @@
 //! reuses the buffers in [`Scratch`], so it allocates nothing once warm.
 
 mod clinic;
+mod flares;
 mod lesions;
 
 use rand::Rng;
@@ -198,11 +199,31 @@ pub fn simulate_patient<O: Observer>(
     scratch: &mut Scratch,
     obs: &mut O,
 ) -> Outcome {
+    if treatment.is_none() && flares::applies(m) && flare_kernel_enabled() {
+        return flares::simulate(m, patient, scratch, obs);
+    }
     if m.has_lesions() {
         simulate::<O, true>(m, patient, treatment, scratch, obs)
     } else {
         simulate::<O, false>(m, patient, treatment, scratch, obs)
     }
+}
+
+/// Set by tests to run every patient through the general loop, which the
+/// flare kernel must match whole runs against.
+#[cfg(test)]
+pub(crate) static GENERAL_LOOP_ONLY: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
+
+#[cfg(test)]
+fn flare_kernel_enabled() -> bool {
+    !GENERAL_LOOP_ONLY.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+#[cfg(not(test))]
+#[inline(always)]
+fn flare_kernel_enabled() -> bool {
+    true
 }
 
 /// [`simulate_patient`] for a model with (`L`) or without a lesion layer.
@@ -316,13 +337,19 @@ impl<O: Observer, const L: bool> Sim<'_, '_, O, L> {
 
         let c = &mut self.rng.baseline;
         self.burnout_day = g.resolution.as_ref().map_or(NEVER, |d| d.sample(c));
-        self.symptomatic_days_to_dx = g.symptomatic_days_to_diagnosis.sample(c);
+        self.symptomatic_days_to_dx = g
+            .symptomatic_days_to_diagnosis
+            .as_ref()
+            .map_or(NEVER, |d| d.sample(c));
         // Clocks a scenario leaves inert (no hazard) draw nothing.
         if g.ltfu_per_day > 0.0 {
             let u_ltfu: f64 = Exp1.sample(c);
             self.ltfu_after_dx_days = u_ltfu / g.ltfu_per_day;
         }
-        self.abnormal_blood_count = chance(c, g.values.p_abnormal_blood_count);
+        // The blood count is read at diagnosis only.
+        if g.can_diagnose() {
+            self.abnormal_blood_count = chance(c, g.values.p_abnormal_blood_count);
+        }
         self.draw_diagnosis_route();
 
         for (i, h) in g.condition_per_day.iter().enumerate() {
