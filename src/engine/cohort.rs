@@ -35,7 +35,8 @@ use super::from_diagnosis::{FromDiagnosis, FromDiagnosisCells};
 use super::metrics::{Inert, Metric, MetricLayout, Part as ModelPart};
 use super::model_values::ReplicateModel;
 use super::patient::{
-    simulate_patient, Discard, EventKind, EventLog, Limit, Observer, Outcome, Scratch,
+    fixed_flare_pain, simulate_patient, Discard, EventKind, EventLog, Limit, Observer, Outcome,
+    Scratch,
 };
 use super::tally::MetricTally;
 use super::treatment::{TreatmentPlan, TreatmentState};
@@ -814,7 +815,16 @@ fn simulate_chunk(
         .sums
         .curves
         .iter()
-        .map(|c| OccupancyCells::new(&c.occupancy))
+        .zip(arms)
+        .map(|(c, arm)| {
+            // Without treatment, a model whose flares all have one pain
+            // has its pain sums counted rather than added.
+            let fixed_pain = arm
+                .plan
+                .as_ref()
+                .map_or_else(|| fixed_flare_pain(model), |_| None);
+            OccupancyCells::new(&c.occupancy).with_fixed_pain(fixed_pain)
+        })
         .collect();
     let mut dx_cells: Vec<FromDiagnosisCells> = acc
         .sums

@@ -48,6 +48,7 @@ pub use super::outcome::{
     anniversary_index, Checkpoints, CoreSet, CourseClass, Diagnosis, Lesion, Limit, Outcome,
     Segment, State, CHECKPOINT_DAYS, N_CHECKPOINTS, N_STATES,
 };
+pub use flares::fixed_flare_pain;
 
 /// Reusable buffers of one worker: lesions, state segments and drug intervals.
 #[derive(Debug, Default, Clone)]

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::super::patient::{Segment, N_STATES};
+use super::super::patient::{Segment, State, N_STATES};
 use super::{ceil_index, round_nonnegative};
 
 /// 2^52: a number in [0, 2^52) plus this is that number rounded to a whole
@@ -187,6 +187,10 @@ struct Cell {
 pub(crate) struct OccupancyCells {
     grid: GridIndex,
     cells: Vec<Cell>,
+    /// The pain of every flare segment added, fixed point, when it is one
+    /// value: the pain sums are then that value times the flare counts,
+    /// found once in [`OccupancyCells::add_to`] rather than per segment.
+    fixed_pain: Option<i64>,
 }
 
 impl OccupancyCells {
@@ -196,11 +200,29 @@ impl OccupancyCells {
         OccupancyCells {
             grid: GridIndex::new(f64::from(occ.step_days), cap),
             cells: vec![Cell::default(); cap + 1],
+            fixed_pain: None,
         }
     }
 
+    /// The cells for segments whose flares all have pain `pain` (VAS; None:
+    /// any pain). Segments out of a flare have none.
+    pub(crate) fn with_fixed_pain(mut self, pain: Option<f64>) -> Self {
+        self.fixed_pain = pain.map(|p| round_nonnegative(p * PAIN_SCALE));
+        self
+    }
+
     /// Adds one patient's state segments.
+    #[inline]
     pub(crate) fn add_segments(&mut self, segments: &[Segment]) {
+        match self.fixed_pain {
+            Some(p) => self.add::<true>(segments, p),
+            None => self.add::<false>(segments, 0),
+        }
+    }
+
+    /// [`OccupancyCells::add_segments`]; `FIXED`: every flare segment has
+    /// pain `fixed` (fixed point), and only states are counted.
+    fn add<const FIXED: bool>(&mut self, segments: &[Segment], fixed: i64) {
         let grid = self.grid;
         // Every index is at most `cap`: slicing once here spares the bounds
         // checks of each access.
@@ -214,6 +236,16 @@ impl OccupancyCells {
             let (a, b) = grid.span_after(&mut last, s.start_day, s.end_day);
             debug_assert!(a <= b, "segments run forwards");
             let state = s.state as usize;
+            if FIXED {
+                debug_assert_eq!(
+                    round_nonnegative(s.pain * PAIN_SCALE),
+                    if s.state == State::Active { fixed } else { 0 },
+                    "the pain of every flare is the fixed one"
+                );
+                cells[a].states[state] += 1;
+                cells[b].states[state] -= 1;
+                continue;
+            }
             let p = round_nonnegative(s.pain * PAIN_SCALE);
             let p2 = i128::from(p) * i128::from(p);
             let start = &mut cells[a];
@@ -233,8 +265,21 @@ impl OccupancyCells {
             for (row, v) in occ.states.iter_mut().zip(cell.states) {
                 row[i] += v;
             }
-            occ.pain[i] += cell.pain;
-            occ.pain_sq[i] += cell.pain_sq;
+            // With one pain for every flare, the sums added per segment
+            // would be that pain (and its square) times the net flares
+            // starting here: the same integers.
+            let (pain, pain_sq) = match self.fixed_pain {
+                Some(p) => {
+                    let flares = cell.states[State::Active as usize];
+                    (
+                        p * flares,
+                        i128::from(p) * i128::from(p) * i128::from(flares),
+                    )
+                }
+                None => (cell.pain, cell.pain_sq),
+            };
+            occ.pain[i] += pain;
+            occ.pain_sq[i] += pain_sq;
         }
     }
 }
@@ -242,6 +287,69 @@ impl OccupancyCells {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Courses of flares (all of pain `pain`) and remissions, ending lost
+    /// or resolved, some shorter than a grid step, some on grid points.
+    fn courses(pain: f64) -> Vec<Vec<Segment>> {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_pcg::Pcg64::seed_from_u64(5);
+        (0..300)
+            .map(|_| {
+                let mut day = 0.0;
+                let mut segments = Vec::new();
+                for k in 0..rng.random_range(1..40) {
+                    let length = match rng.random_range(0..4) {
+                        0 => 7.0 * f64::from(rng.random_range(1..5)),
+                        1 => rng.random::<f64>(),
+                        _ => 200.0 * rng.random::<f64>(),
+                    };
+                    let state = if k % 2 == 0 {
+                        State::Active
+                    } else {
+                        State::Remission
+                    };
+                    let flare = state == State::Active;
+                    segments.push(Segment {
+                        start_day: day,
+                        end_day: (day + length).min(3650.0),
+                        state,
+                        pain: if flare { pain } else { 0.0 },
+                        activity: if flare { 3.0 } else { 0.0 },
+                    });
+                    day = (day + length).min(3650.0);
+                }
+                let last = [State::Lost, State::Resolved][rng.random_range(0..2)];
+                segments.push(Segment {
+                    start_day: day,
+                    end_day: 3650.0,
+                    state: last,
+                    pain: 0.0,
+                    activity: 0.0,
+                });
+                segments
+            })
+            .collect()
+    }
+
+    /// Cells told that every flare has one pain count flares and add the
+    /// same integers as cells that add each segment's pain.
+    #[test]
+    fn a_fixed_pain_gives_the_sums_of_every_segments_pain() {
+        for pain in [6.0, 1.0, 10.0, 7.3456] {
+            let mut added = Occupancy::new(522, 7, 0);
+            let mut counted = added.clone();
+            let mut each = OccupancyCells::new(&added);
+            let mut fixed = OccupancyCells::new(&counted).with_fixed_pain(Some(pain));
+            for course in courses(pain) {
+                each.add_segments(&course);
+                fixed.add_segments(&course);
+            }
+            each.add_to(&mut added);
+            fixed.add_to(&mut counted);
+            assert_eq!(added, counted, "pain {pain}");
+            assert!(added.pain.iter().any(|&p| p != 0));
+        }
+    }
 
     #[test]
     fn occupancy_counts_grid_points_inside_segments() {

@@ -34,6 +34,23 @@ pub(super) fn applies(m: &ReplicateModel) -> bool {
         && (m.majeed_frac <= 0.0 || flares_only(&m.majeed))
 }
 
+/// The pain of every flare of `m`'s patients under an arm without
+/// treatment, when it is one fixed value (the patients run on this kernel
+/// and every genotype the cohort has gives the same pain): what lets the
+/// pain sums of the time series be counted instead of added.
+pub fn fixed_flare_pain(m: &ReplicateModel) -> Option<f64> {
+    if !applies(m) {
+        return None;
+    }
+    let sporadic = FixedFeatures::of(&m.sporadic).pain;
+    let majeed = FixedFeatures::of(&m.majeed).pain;
+    match (m.majeed_frac <= 0.0, m.majeed_frac >= 1.0) {
+        (true, _) => Some(sporadic),
+        (_, true) => Some(majeed),
+        _ => (sporadic == majeed).then_some(sporadic),
+    }
+}
+
 /// Whether a genotype's course is the flare process alone: nothing drawn
 /// per flare but its duration and the time to the next, no event but
 /// flare starts and ends.
@@ -106,31 +123,20 @@ pub(super) fn simulate<O: Observer>(
     out.onset_age_years = age_dist.sample(&mut baseline);
     out.frailty = g.frailty.as_ref().map_or(1.0, |d| d.sample(&mut baseline));
     obs.event(0.0, EventKind::Onset);
-    let mut course = Course {
+    let course = Course {
         g,
         features: FixedFeatures::of(g),
         hazard: g.flare_hazard_per_day * out.frailty,
         horizon: m.horizon_days,
         timing: key.stream(patient, Purpose::FlareTiming),
         flare_features: key.stream(patient, Purpose::FlareFeatures),
-        segments: &mut scratch.segments,
-        obs,
-        out,
-        day: 0.0,
-        segment_start: 0.0,
-        flare_start: 0.0,
-        flare_end: 0.0,
-        episode_end: 0.0,
-        hazard_budget: 0.0,
-        prev_flare_end: None,
-        events: 0,
     };
-    course.run();
-    course.out
+    course.run(&mut scratch.segments, obs, &mut out);
+    out
 }
 
-/// The patient being simulated.
-struct Course<'a, O: Observer> {
+/// What a patient's course runs on: fixed for the patient.
+struct Course<'a> {
     g: &'a GenotypeModel,
     features: FixedFeatures,
     /// Relapse hazard per day (baseline × frailty; no drug changes it).
@@ -138,119 +144,166 @@ struct Course<'a, O: Observer> {
     horizon: f64,
     timing: super::super::rng::Stream,
     flare_features: super::super::rng::Stream,
-    segments: &'a mut Vec<Segment>,
-    obs: &'a mut O,
-    out: Outcome,
-    day: f64,
-    segment_start: f64,
-    flare_start: f64,
-    /// End of the symptomatic flare: the episode's natural end (no drug
-    /// shortens it).
-    flare_end: f64,
-    episode_end: f64,
-    /// Exp(1) mass before the next episode.
-    hazard_budget: f64,
+}
+
+/// What the course has counted so far, written to the [`Outcome`] at its end.
+#[derive(Default)]
+struct Counts {
+    flares: u32,
+    flares_first_5_3_years: u32,
+    flare_days: f64,
+    longest_inactive_gap_days: f64,
+    first_remission_day: Option<f64>,
+    first_relapse_day: Option<f64>,
+    /// End of the last flare that ended (None: none has).
     prev_flare_end: Option<f64>,
     /// Loop events so far (capped by [`MAX_EVENTS`], as in the general loop).
     events: u32,
 }
 
-impl<O: Observer> Course<'_, O> {
-    /// Flares and remissions in turn, each ended by the next event or the
-    /// horizon (which ends the course before an event due on its day).
-    fn run(&mut self) {
-        self.start_flare(true);
-        loop {
-            if self.counted_past_limit() {
-                return self.finish(true);
-            }
-            if !(self.flare_end < self.horizon) {
-                self.day = self.horizon;
-                return self.finish(true);
-            }
-            self.day = self.flare_end;
-            self.end_flare();
-            if self.counted_past_limit() {
-                return self.finish(false);
-            }
-            let start = self.next_flare_start();
-            if !(start < self.horizon) {
-                self.day = self.horizon;
-                return self.finish(false);
-            }
-            self.day = start;
-            self.start_flare(false);
-        }
-    }
-
+impl Counts {
     /// Counts one more loop event; true once past [`MAX_EVENTS`].
     #[inline(always)]
-    fn counted_past_limit(&mut self) -> bool {
+    fn past_event_cap(&mut self) -> bool {
         self.events = self.events.saturating_add(1);
-        if self.events > MAX_EVENTS {
-            self.out.limit = Some(Limit::Events);
-            return true;
-        }
-        false
+        self.events > MAX_EVENTS
     }
+}
 
-    /// Once the episode has run its course, the hazard budget is spent at
-    /// the patient's hazard (never, without hazard).
-    #[inline(always)]
-    fn next_flare_start(&self) -> f64 {
-        if self.hazard <= 0.0 {
-            return NEVER;
-        }
-        self.day.max(self.episode_end) + self.hazard_budget / self.hazard
-    }
+/// The open segment of the course: where it started.
+struct Open<'s> {
+    start: f64,
+    segments: &'s mut Vec<Segment>,
+}
 
-    /// Closes the open segment at the current day, if it is not empty.
+impl Open<'_> {
+    /// Closes the open segment at `day` if it is not empty, and opens the next.
     #[inline(always)]
-    fn close_segment(&mut self, state: State) {
-        if self.day > self.segment_start {
+    fn close(&mut self, day: f64, state: State, features: &FixedFeatures) {
+        if day > self.start {
             let (pain, activity) = if state == State::Active {
-                (self.features.pain, self.features.activity)
+                (features.pain, features.activity)
             } else {
                 (0.0, 0.0)
             };
             self.segments.push(Segment {
-                start_day: self.segment_start,
-                end_day: self.day,
+                start_day: self.start,
+                end_day: day,
                 state,
                 pain,
                 activity,
             });
         }
-        self.segment_start = self.day;
+        self.start = day;
+    }
+}
+
+impl Course<'_> {
+    /// Flares and remissions in turn, each ended by the next event or the
+    /// horizon (which ends the course before an event due on its day).
+    /// The state lives in locals: this loop is all a patient costs.
+    fn run<O: Observer>(mut self, segments: &mut Vec<Segment>, obs: &mut O, out: &mut Outcome) {
+        let (horizon, hazard, features) = (self.horizon, self.hazard, self.features);
+        let mut c = Counts::default();
+        let mut open = Open {
+            start: 0.0,
+            segments,
+        };
+        let mut day = 0.0;
+        // The flare at onset (no segment before it to close).
+        let (mut flare_start, mut episode_end, mut hazard_budget) =
+            self.start_flare(day, true, &mut c, obs);
+        let mut flare_end = episode_end;
+        let in_flare = loop {
+            if c.past_event_cap() {
+                out.limit = Some(Limit::Events);
+                break true;
+            }
+            if !(flare_end < horizon) {
+                day = horizon;
+                break true;
+            }
+            day = flare_end;
+            open.close(day, State::Active, &features);
+            c.flare_days += day - flare_start;
+            c.prev_flare_end = Some(day);
+            if c.first_remission_day.is_none() {
+                c.first_remission_day = Some(day);
+            }
+            obs.event(day, EventKind::FlareEnd);
+            if c.past_event_cap() {
+                out.limit = Some(Limit::Events);
+                break false;
+            }
+            // Once the episode has run its course, the hazard budget is
+            // spent at the patient's hazard (never, without hazard).
+            let start = if hazard <= 0.0 {
+                NEVER
+            } else {
+                day.max(episode_end) + hazard_budget / hazard
+            };
+            if !(start < horizon) {
+                day = horizon;
+                break false;
+            }
+            day = start;
+            open.close(day, State::Remission, &features);
+            // Disease-free since the last episode ran its course (no
+            // lesion is ever inflamed on MRI).
+            let inactive_from = episode_end.max(0.0);
+            c.longest_inactive_gap_days = c.longest_inactive_gap_days.max(day - inactive_from);
+            (flare_start, episode_end, hazard_budget) = self.start_flare(day, false, &mut c, obs);
+            flare_end = episode_end;
+        };
+        // The end of observation, in a flare or not.
+        if in_flare {
+            c.flare_days += day - flare_start;
+            open.close(day, State::Active, &features);
+        } else {
+            open.close(day, State::Remission, &features);
+        }
+        out.flares = c.flares;
+        out.flares_first_5_3_years = c.flares_first_5_3_years;
+        out.flare_days = c.flare_days;
+        out.longest_inactive_gap_days = c.longest_inactive_gap_days;
+        out.first_remission_day = c.first_remission_day;
+        out.first_relapse_day = c.first_relapse_day;
+        out.observed_days = day;
+        out.burnout_day = NEVER;
+        out.active_at_end = in_flare;
+        out.last_flare_end_day = if in_flare {
+            day
+        } else {
+            c.prev_flare_end.unwrap_or(0.0)
+        };
+        obs.event(day, EventKind::End);
     }
 
+    /// A flare starts at `day`: its natural duration (which no drug
+    /// shortens, so it is also the flare's) and the hazard budget of the
+    /// remission after it, as `(start, end, budget)`.
     #[inline(always)]
-    fn start_flare(&mut self, at_onset: bool) {
-        self.close_segment(State::Remission);
-        let (day, out) = (self.day, &mut self.out);
-        out.flares += 1;
+    fn start_flare<O: Observer>(
+        &mut self,
+        day: f64,
+        at_onset: bool,
+        c: &mut Counts,
+        obs: &mut O,
+    ) -> (f64, f64, f64) {
+        c.flares += 1;
         if day < C8_DAYS {
-            out.flares_first_5_3_years += 1;
+            c.flares_first_5_3_years += 1;
         }
-        if !at_onset {
-            // Disease-free since the last episode ran its course (no lesion
-            // is ever inflamed on MRI).
-            let inactive_from = self.episode_end.max(0.0);
-            out.longest_inactive_gap_days = out.longest_inactive_gap_days.max(day - inactive_from);
-        }
-        if out.first_remission_day.is_some() && out.first_relapse_day.is_none() {
-            out.first_relapse_day = Some(day);
+        if c.first_remission_day.is_some() && c.first_relapse_day.is_none() {
+            c.first_relapse_day = Some(day);
         }
         let natural = if at_onset {
             self.g.first_flare_duration.sample(&mut self.flare_features)
         } else {
             self.g.flare_duration.sample(&mut self.flare_features)
         };
-        self.episode_end = day + natural;
-        self.flare_start = day;
-        self.flare_end = day + natural;
-        self.hazard_budget = Exp1.sample(&mut self.timing);
-        self.obs.event(
+        let budget = Exp1.sample(&mut self.timing);
+        obs.event(
             day,
             EventKind::FlareStart {
                 pain: self.features.pain,
@@ -258,39 +311,7 @@ impl<O: Observer> Course<'_, O> {
                 crp_mg_l: self.features.crp_mg_l,
             },
         );
-    }
-
-    #[inline(always)]
-    fn end_flare(&mut self) {
-        self.close_segment(State::Active);
-        let day = self.day;
-        self.out.flare_days += day - self.flare_start;
-        self.prev_flare_end = Some(day);
-        if self.out.first_remission_day.is_none() {
-            self.out.first_remission_day = Some(day);
-        }
-        self.obs.event(day, EventKind::FlareEnd);
-    }
-
-    /// Ends observation at the current day, in a flare or not.
-    fn finish(&mut self, in_flare: bool) {
-        let day = self.day;
-        if in_flare {
-            self.out.flare_days += day - self.flare_start;
-            self.close_segment(State::Active);
-        } else {
-            self.close_segment(State::Remission);
-        }
-        let out = &mut self.out;
-        out.observed_days = day;
-        out.burnout_day = NEVER;
-        out.active_at_end = in_flare;
-        out.last_flare_end_day = if in_flare {
-            day
-        } else {
-            self.prev_flare_end.unwrap_or(0.0)
-        };
-        self.obs.event(day, EventKind::End);
+        (day, day + natural, budget)
     }
 }
 
