@@ -17,7 +17,7 @@ use rand_distr::{Distribution, Exp1};
 use crate::model::Genotype;
 use crate::scenario::limits::MAX_EVENTS;
 
-use super::super::model_values::{GenotypeModel, ReplicateModel};
+use super::super::model_values::{GammaDuration, GenotypeModel, ReplicateModel};
 use super::super::outcome::activity_score;
 use super::super::rng::Purpose;
 use super::super::units::round_nonnegative;
@@ -108,31 +108,89 @@ pub(super) fn simulate<O: Observer>(
     scratch.book.clear();
     scratch.segments.clear();
     scratch.drug_intervals.clear();
-    let mut out = Outcome {
-        patient,
-        genotype: Some(genotype),
-        ..Outcome::default()
-    };
     // The baseline draws that matter: the rest of the general loop's
     // baseline draws (clocks of inert parts) decide nothing here.
-    out.female = baseline.random::<f64>() < m.female_frac;
+    let female = baseline.random::<f64>() < m.female_frac;
     let age_dist = match genotype {
         Genotype::Sporadic => &m.onset_age,
         Genotype::Majeed => &m.majeed_onset_age,
     };
-    out.onset_age_years = age_dist.sample(&mut baseline);
-    out.frailty = g.frailty.as_ref().map_or(1.0, |d| d.sample(&mut baseline));
+    let onset_age_years = age_dist.sample(&mut baseline);
+    let frailty = g.frailty.as_ref().map_or(1.0, |d| d.sample(&mut baseline));
     obs.event(0.0, EventKind::Onset);
     let course = Course {
         g,
         features: FixedFeatures::of(g),
-        hazard: g.flare_hazard_per_day * out.frailty,
+        hazard: g.flare_hazard_per_day * frailty,
         horizon: m.horizon_days,
         timing: key.stream(patient, Purpose::FlareTiming),
         flare_features: key.stream(patient, Purpose::FlareFeatures),
     };
-    course.run(&mut scratch.segments, obs, &mut out);
-    out
+    // The exponential durations of the two-state model are drawn without
+    // the choice of sampler at every flare.
+    let end = match g.flare_duration {
+        GammaDuration::Erlang { k: 1, scale } => {
+            course.run(Exponential(scale), &mut scratch.segments, obs)
+        }
+        ref any => course.run(any, &mut scratch.segments, obs),
+    };
+    let c = end.counts;
+    Outcome {
+        patient,
+        genotype: Some(genotype),
+        female,
+        onset_age_years,
+        frailty,
+        flares: c.flares,
+        flares_first_5_3_years: c.flares_first_5_3_years,
+        flare_days: c.flare_days,
+        longest_inactive_gap_days: c.longest_inactive_gap_days,
+        first_remission_day: c.first_remission_day,
+        first_relapse_day: c.first_relapse_day,
+        observed_days: end.day,
+        burnout_day: NEVER,
+        active_at_end: end.in_flare,
+        last_flare_end_day: if end.in_flare {
+            end.day
+        } else {
+            c.prev_flare_end.unwrap_or(0.0)
+        },
+        limit: end.limit,
+        ..Outcome::default()
+    }
+}
+
+/// The natural duration of a flare after the first.
+trait Duration {
+    fn sample(&self, rng: &mut super::super::rng::Stream) -> f64;
+}
+
+/// Exponential durations of this mean: what
+/// [`GammaDuration::Erlang`] of shape 1 draws.
+struct Exponential(f64);
+
+impl Duration for Exponential {
+    #[inline(always)]
+    fn sample(&self, rng: &mut super::super::rng::Stream) -> f64 {
+        let a: f64 = Exp1.sample(rng);
+        a * self.0
+    }
+}
+
+impl Duration for &GammaDuration {
+    #[inline(always)]
+    fn sample(&self, rng: &mut super::super::rng::Stream) -> f64 {
+        Distribution::sample(*self, rng)
+    }
+}
+
+/// How a course ended.
+struct End {
+    counts: Counts,
+    /// End of observation.
+    day: f64,
+    in_flare: bool,
+    limit: Option<Limit>,
 }
 
 /// What a patient's course runs on: fixed for the patient.
@@ -202,21 +260,28 @@ impl Course<'_> {
     /// Flares and remissions in turn, each ended by the next event or the
     /// horizon (which ends the course before an event due on its day).
     /// The state lives in locals: this loop is all a patient costs.
-    fn run<O: Observer>(mut self, segments: &mut Vec<Segment>, obs: &mut O, out: &mut Outcome) {
+    fn run<D: Duration, O: Observer>(
+        mut self,
+        later: D,
+        segments: &mut Vec<Segment>,
+        obs: &mut O,
+    ) -> End {
         let (horizon, hazard, features) = (self.horizon, self.hazard, self.features);
         let mut c = Counts::default();
+        let mut limit = None;
         let mut open = Open {
             start: 0.0,
             segments,
         };
         let mut day = 0.0;
         // The flare at onset (no segment before it to close).
+        let natural = self.g.first_flare_duration.sample(&mut self.flare_features);
         let (mut flare_start, mut episode_end, mut hazard_budget) =
-            self.start_flare(day, true, &mut c, obs);
+            self.start_flare(day, natural, &mut c, obs);
         let mut flare_end = episode_end;
         let in_flare = loop {
             if c.past_event_cap() {
-                out.limit = Some(Limit::Events);
+                limit = Some(Limit::Events);
                 break true;
             }
             if !(flare_end < horizon) {
@@ -232,7 +297,7 @@ impl Course<'_> {
             }
             obs.event(day, EventKind::FlareEnd);
             if c.past_event_cap() {
-                out.limit = Some(Limit::Events);
+                limit = Some(Limit::Events);
                 break false;
             }
             // Once the episode has run its course, the hazard budget is
@@ -249,10 +314,15 @@ impl Course<'_> {
             day = start;
             open.close(day, State::Remission, &features);
             // Disease-free since the last episode ran its course (no
-            // lesion is ever inflamed on MRI).
-            let inactive_from = episode_end.max(0.0);
-            c.longest_inactive_gap_days = c.longest_inactive_gap_days.max(day - inactive_from);
-            (flare_start, episode_end, hazard_budget) = self.start_flare(day, false, &mut c, obs);
+            // lesion is ever inflamed on MRI, so the general loop's
+            // `episode_end.max(0.0)` is `episode_end`, which is >= 0).
+            // Neither side is NaN, so a comparison is `f64::max`.
+            let gap = day - episode_end;
+            if gap > c.longest_inactive_gap_days {
+                c.longest_inactive_gap_days = gap;
+            }
+            let natural = later.sample(&mut self.flare_features);
+            (flare_start, episode_end, hazard_budget) = self.start_flare(day, natural, &mut c, obs);
             flare_end = episode_end;
         };
         // The end of observation, in a flare or not.
@@ -262,31 +332,23 @@ impl Course<'_> {
         } else {
             open.close(day, State::Remission, &features);
         }
-        out.flares = c.flares;
-        out.flares_first_5_3_years = c.flares_first_5_3_years;
-        out.flare_days = c.flare_days;
-        out.longest_inactive_gap_days = c.longest_inactive_gap_days;
-        out.first_remission_day = c.first_remission_day;
-        out.first_relapse_day = c.first_relapse_day;
-        out.observed_days = day;
-        out.burnout_day = NEVER;
-        out.active_at_end = in_flare;
-        out.last_flare_end_day = if in_flare {
-            day
-        } else {
-            c.prev_flare_end.unwrap_or(0.0)
-        };
         obs.event(day, EventKind::End);
+        End {
+            counts: c,
+            day,
+            in_flare,
+            limit,
+        }
     }
 
-    /// A flare starts at `day`: its natural duration (which no drug
-    /// shortens, so it is also the flare's) and the hazard budget of the
-    /// remission after it, as `(start, end, budget)`.
+    /// A flare of natural duration `natural` (which no drug shortens, so
+    /// it is also the flare's) starts at `day`: its counts, and the hazard
+    /// budget of the remission after it, as `(start, end, budget)`.
     #[inline(always)]
     fn start_flare<O: Observer>(
         &mut self,
         day: f64,
-        at_onset: bool,
+        natural: f64,
         c: &mut Counts,
         obs: &mut O,
     ) -> (f64, f64, f64) {
@@ -297,11 +359,6 @@ impl Course<'_> {
         if c.first_remission_day.is_some() && c.first_relapse_day.is_none() {
             c.first_relapse_day = Some(day);
         }
-        let natural = if at_onset {
-            self.g.first_flare_duration.sample(&mut self.flare_features)
-        } else {
-            self.g.flare_duration.sample(&mut self.flare_features)
-        };
         let budget = Exp1.sample(&mut self.timing);
         obs.event(
             day,
