@@ -35,8 +35,8 @@ use super::from_diagnosis::{FromDiagnosis, FromDiagnosisCells};
 use super::metrics::{Inert, Metric, MetricLayout, Part as ModelPart};
 use super::model_values::ReplicateModel;
 use super::patient::{
-    fixed_flare_pain, simulate_patient, Discard, EventKind, EventLog, Limit, Observer, Outcome,
-    Scratch,
+    fixed_flare_pain, runs_on_flare_kernel, simulate_flares, simulate_patient, Discard, EventKind,
+    EventLog, Limit, Observer, Outcome, Scratch,
 };
 use super::tally::MetricTally;
 use super::treatment::{TreatmentPlan, TreatmentState};
@@ -793,6 +793,27 @@ fn simulate_accrued<O: Observer>(
     }
 }
 
+/// Simulates patient `patient` under `arm`: `straight`, on the flare
+/// kernel with its segments added to `cells` as they close (no drugs, no
+/// diagnosis); otherwise as [`Arm::simulate`], the segments left in
+/// `scratch`.
+#[inline(always)]
+fn simulate_arm<O: Observer>(
+    straight: bool,
+    arm: &Arm,
+    model: &ReplicateModel,
+    patient: u64,
+    scratch: &mut Scratch,
+    cells: &mut OccupancyCells,
+    obs: &mut O,
+) -> Outcome {
+    if straight {
+        simulate_flares(model, patient, &mut cells.patient(), obs)
+    } else {
+        arm.simulate(model, patient, scratch, obs)
+    }
+}
+
 fn simulate_chunk(
     model: &ReplicateModel,
     spec: &CohortSpec,
@@ -834,11 +855,26 @@ fn simulate_chunk(
         .collect();
     let mut scratch = Scratch::default();
     let mut tally = MetricTally::new(spec.metrics, layout, arms.len(), spec.reference);
+    // An arm without treatment (or economics) of a model with only the
+    // flare process live runs on the flare kernel, whose segments go
+    // straight to the time series as they close.
+    let straight: Vec<bool> = arms
+        .iter()
+        .map(|arm| arm.plan.is_none() && model.economics.is_none() && runs_on_flare_kernel(model))
+        .collect();
     for p in patients {
         for (a, arm) in arms.iter().enumerate() {
             let outcome = if want_rows {
                 let mut log = EventLog::default();
-                let o = arm.simulate(model, p, &mut scratch, &mut log);
+                let o = simulate_arm(
+                    straight[a],
+                    arm,
+                    model,
+                    p,
+                    &mut scratch,
+                    &mut cells[a],
+                    &mut log,
+                );
                 let rows = PatientRows {
                     arm: a,
                     outcome: o.clone(),
@@ -848,7 +884,15 @@ fn simulate_chunk(
                 acc.rows.push(rows);
                 o
             } else {
-                arm.simulate(model, p, &mut scratch, &mut Discard)
+                simulate_arm(
+                    straight[a],
+                    arm,
+                    model,
+                    p,
+                    &mut scratch,
+                    &mut cells[a],
+                    &mut Discard,
+                )
             };
             if let Some(limit) = outcome.limit {
                 // The run fails: the sums are not needed.
@@ -864,10 +908,12 @@ fn simulate_chunk(
             days.active_period.add(outcome.last_flare_end_day);
             add_endpoints(&mut days.km, &outcome);
             let curves = &mut acc.sums.curves[a];
-            cells[a].add_segments(&scratch.segments);
-            curves.occupancy.add_drugs(&scratch.drug_intervals);
-            if let Some(d) = &outcome.diagnosis {
-                dx_cells[a].add(&scratch.segments, d.day);
+            if !straight[a] {
+                cells[a].add_segments(&scratch.segments);
+                curves.occupancy.add_drugs(&scratch.drug_intervals);
+                if let Some(d) = &outcome.diagnosis {
+                    dx_cells[a].add(&scratch.segments, d.day);
+                }
             }
             curves.flares[(outcome.flares as usize).min(FLARE_BINS - 1)] += 1;
         }

@@ -48,7 +48,7 @@ pub use super::outcome::{
     anniversary_index, Checkpoints, CoreSet, CourseClass, Diagnosis, Lesion, Limit, Outcome,
     Segment, State, CHECKPOINT_DAYS, N_CHECKPOINTS, N_STATES,
 };
-pub use flares::fixed_flare_pain;
+pub use flares::{fixed_flare_pain, Segments};
 
 /// Reusable buffers of one worker: lesions, state segments and drug intervals.
 #[derive(Debug, Default, Clone)]
@@ -225,6 +225,24 @@ fn flare_kernel_enabled() -> bool {
 #[inline(always)]
 fn flare_kernel_enabled() -> bool {
     true
+}
+
+/// Whether [`simulate_flares`] simulates the patients of `m` under an arm
+/// without treatment: the model has only the flare process live.
+pub fn runs_on_flare_kernel(m: &ReplicateModel) -> bool {
+    flares::applies(m) && flare_kernel_enabled()
+}
+
+/// [`simulate_patient`] without treatment for a model where
+/// [`runs_on_flare_kernel`] holds, the segments going to `segments` as
+/// they close instead of to a [`Scratch`].
+pub fn simulate_flares<O: Observer, S: Segments>(
+    m: &ReplicateModel,
+    patient: u64,
+    segments: &mut S,
+    obs: &mut O,
+) -> Outcome {
+    flares::simulate_into(m, patient, segments, obs)
 }
 
 /// [`simulate_patient`] for a model with (`L`) or without a lesion layer.

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::super::patient::{Segment, State, N_STATES};
+use super::super::patient::{Segment, Segments, State, N_STATES};
 use super::{ceil_index, round_nonnegative};
 
 /// 2^52: a number in [0, 2^52) plus this is that number rounded to a whole
@@ -169,6 +169,62 @@ fn add_vec(a: &mut [i64], b: &[i64]) {
     }
 }
 
+/// Adds segment `s` to `cells`, `last` holding the previous segment's end
+/// and its index; `FIXED`: every flare segment has pain `fixed` (fixed
+/// point), and only states are counted.
+#[inline(always)]
+fn add_segment<const FIXED: bool>(
+    grid: GridIndex,
+    cells: &mut [Cell],
+    last: &mut (f64, usize),
+    s: &Segment,
+    fixed: i64,
+) {
+    let (a, b) = grid.span_after(last, s.start_day, s.end_day);
+    debug_assert!(a <= b, "segments run forwards");
+    let state = s.state as usize;
+    if FIXED {
+        debug_assert_eq!(
+            round_nonnegative(s.pain * PAIN_SCALE),
+            if s.state == State::Active { fixed } else { 0 },
+            "the pain of every flare is the fixed one"
+        );
+        cells[a].states[state] += 1;
+        cells[b].states[state] -= 1;
+        return;
+    }
+    let p = round_nonnegative(s.pain * PAIN_SCALE);
+    let p2 = i128::from(p) * i128::from(p);
+    let start = &mut cells[a];
+    start.states[state] += 1;
+    start.pain += p;
+    start.pain_sq += p2;
+    let end = &mut cells[b];
+    end.states[state] -= 1;
+    end.pain -= p;
+    end.pain_sq -= p2;
+}
+
+/// One patient's segments going into [`OccupancyCells`] as the course
+/// closes them, without being stored: the same integers as
+/// [`OccupancyCells::add_segments`] of the same segments.
+pub(crate) struct PatientCells<'a> {
+    grid: GridIndex,
+    cells: &'a mut [Cell],
+    last: (f64, usize),
+    fixed_pain: Option<i64>,
+}
+
+impl Segments for PatientCells<'_> {
+    #[inline(always)]
+    fn push(&mut self, s: Segment) {
+        match self.fixed_pain {
+            Some(p) => add_segment::<true>(self.grid, self.cells, &mut self.last, &s, p),
+            None => add_segment::<false>(self.grid, self.cells, &mut self.last, &s, 0),
+        }
+    }
+}
+
 /// One grid point of [`OccupancyCells`].
 #[derive(Debug, Clone, Copy, Default)]
 struct Cell {
@@ -233,29 +289,19 @@ impl OccupancyCells {
         // points (a == b) adds and takes back the same numbers, and pain is
         // 0 outside flares, so adding everything gives the same integers.
         for s in segments {
-            let (a, b) = grid.span_after(&mut last, s.start_day, s.end_day);
-            debug_assert!(a <= b, "segments run forwards");
-            let state = s.state as usize;
-            if FIXED {
-                debug_assert_eq!(
-                    round_nonnegative(s.pain * PAIN_SCALE),
-                    if s.state == State::Active { fixed } else { 0 },
-                    "the pain of every flare is the fixed one"
-                );
-                cells[a].states[state] += 1;
-                cells[b].states[state] -= 1;
-                continue;
-            }
-            let p = round_nonnegative(s.pain * PAIN_SCALE);
-            let p2 = i128::from(p) * i128::from(p);
-            let start = &mut cells[a];
-            start.states[state] += 1;
-            start.pain += p;
-            start.pain_sq += p2;
-            let end = &mut cells[b];
-            end.states[state] -= 1;
-            end.pain -= p;
-            end.pain_sq -= p2;
+            add_segment::<FIXED>(grid, cells, &mut last, s, fixed);
+        }
+    }
+
+    /// One patient's segments, added one by one as the course closes them
+    /// (see [`PatientCells`]).
+    pub(crate) fn patient(&mut self) -> PatientCells<'_> {
+        let grid = self.grid;
+        PatientCells {
+            grid,
+            cells: &mut self.cells[..=grid.cap],
+            last: (f64::NAN, 0),
+            fixed_pain: self.fixed_pain,
         }
     }
 
@@ -347,6 +393,19 @@ mod tests {
             each.add_to(&mut added);
             fixed.add_to(&mut counted);
             assert_eq!(added, counted, "pain {pain}");
+            // The same, each segment pushed as a course closes it.
+            for fixed_pain in [None, Some(pain)] {
+                let mut pushed = Occupancy::new(522, 7, 0);
+                let mut cells = OccupancyCells::new(&pushed).with_fixed_pain(fixed_pain);
+                for course in courses(pain) {
+                    let mut patient = cells.patient();
+                    for s in course {
+                        patient.push(s);
+                    }
+                }
+                cells.add_to(&mut pushed);
+                assert_eq!(added, pushed, "pain {pain}, pushed");
+            }
             assert!(added.pain.iter().any(|&p| p != 0));
         }
     }

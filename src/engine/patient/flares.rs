@@ -88,12 +88,42 @@ impl FixedFeatures {
     }
 }
 
+/// Where a course's state segments go as they close.
+pub trait Segments {
+    /// Takes the next segment (segments come in time order, each starting
+    /// where the one before ended).
+    fn push(&mut self, segment: Segment);
+}
+
+impl Segments for Vec<Segment> {
+    #[inline(always)]
+    fn push(&mut self, segment: Segment) {
+        Vec::push(self, segment);
+    }
+}
+
 /// Simulates patient `patient` of `m` (for which [`applies`] holds), with
-/// no treatment.
+/// no treatment; `scratch` holds the course's segments afterwards.
 pub(super) fn simulate<O: Observer>(
     m: &ReplicateModel,
     patient: u64,
     scratch: &mut Scratch,
+    obs: &mut O,
+) -> Outcome {
+    scratch.lesions.clear();
+    scratch.book.clear();
+    scratch.segments.clear();
+    scratch.drug_intervals.clear();
+    simulate_into(m, patient, &mut scratch.segments, obs)
+}
+
+/// [`simulate`], the segments going to `segments` as they close: a
+/// consumer of segments (the time series) can take them without their
+/// being stored.
+pub(super) fn simulate_into<O: Observer, S: Segments>(
+    m: &ReplicateModel,
+    patient: u64,
+    segments: &mut S,
     obs: &mut O,
 ) -> Outcome {
     let key = &m.key;
@@ -104,10 +134,6 @@ pub(super) fn simulate<O: Observer>(
         Genotype::Sporadic
     };
     let g = m.genotype(genotype);
-    scratch.lesions.clear();
-    scratch.book.clear();
-    scratch.segments.clear();
-    scratch.drug_intervals.clear();
     // The baseline draws that matter: the rest of the general loop's
     // baseline draws (clocks of inert parts) decide nothing here.
     let female = baseline.random::<f64>() < m.female_frac;
@@ -129,10 +155,8 @@ pub(super) fn simulate<O: Observer>(
     // The exponential durations of the two-state model are drawn without
     // the choice of sampler at every flare.
     let end = match g.flare_duration {
-        GammaDuration::Erlang { k: 1, scale } => {
-            course.run(Exponential(scale), &mut scratch.segments, obs)
-        }
-        ref any => course.run(any, &mut scratch.segments, obs),
+        GammaDuration::Erlang { k: 1, scale } => course.run(Exponential(scale), segments, obs),
+        ref any => course.run(any, segments, obs),
     };
     let c = end.counts;
     Outcome {
@@ -229,12 +253,12 @@ impl Counts {
 }
 
 /// The open segment of the course: where it started.
-struct Open<'s> {
+struct Open<'s, S> {
     start: f64,
-    segments: &'s mut Vec<Segment>,
+    segments: &'s mut S,
 }
 
-impl Open<'_> {
+impl<S: Segments> Open<'_, S> {
     /// Closes the open segment at `day` if it is not empty, and opens the next.
     #[inline(always)]
     fn close(&mut self, day: f64, state: State, features: &FixedFeatures) {
@@ -260,10 +284,10 @@ impl Course<'_> {
     /// Flares and remissions in turn, each ended by the next event or the
     /// horizon (which ends the course before an event due on its day).
     /// The state lives in locals: this loop is all a patient costs.
-    fn run<D: Duration, O: Observer>(
+    fn run<D: Duration, O: Observer, S: Segments>(
         mut self,
         later: D,
-        segments: &mut Vec<Segment>,
+        segments: &mut S,
         obs: &mut O,
     ) -> End {
         let (horizon, hazard, features) = (self.horizon, self.hazard, self.features);
@@ -284,7 +308,8 @@ impl Course<'_> {
                 limit = Some(Limit::Events);
                 break true;
             }
-            if !(flare_end < horizon) {
+            // The horizon comes first on its day (no time here is NaN).
+            if flare_end >= horizon {
                 day = horizon;
                 break true;
             }
@@ -307,7 +332,7 @@ impl Course<'_> {
             } else {
                 day.max(episode_end) + hazard_budget / hazard
             };
-            if !(start < horizon) {
+            if start >= horizon {
                 day = horizon;
                 break false;
             }
