@@ -8,8 +8,10 @@
 //!
 //! It draws the same numbers in the same order as the general loop
 //! ([`super::simulate`]) and gives the same [`Outcome`], segments and
-//! events for every patient (tests below): it is how such a model runs
-//! faster, not a different model.
+//! events for every patient (`flares/tests.rs`): it is how such a model
+//! runs faster, not a different model. Its segments go to any
+//! [`Segments`] sink as they close, so the time series can take them
+//! without their being stored.
 
 use rand::Rng;
 use rand_distr::{Distribution, Exp1};
