@@ -169,63 +169,27 @@ fn add_vec(a: &mut [i64], b: &[i64]) {
     }
 }
 
+/// What one grid point of [`OccupancyCells`] keeps of the segments added.
+trait GridCell: Copy + Default {
+    /// Adds segment `s`, which covers the grid points `[a, b)`.
+    fn add(cells: &mut [Self], a: usize, b: usize, s: &Segment);
+}
+
 /// Adds segment `s` to `cells`, `last` holding the previous segment's end
-/// and its index; `FIXED`: every flare segment has pain `fixed` (fixed
-/// point), and only states are counted.
+/// and its index.
 #[inline(always)]
-fn add_segment<const FIXED: bool>(
+fn add_segment<C: GridCell>(
     grid: GridIndex,
-    cells: &mut [Cell],
+    cells: &mut [C],
     last: &mut (f64, usize),
     s: &Segment,
-    fixed: i64,
 ) {
     let (a, b) = grid.span_after(last, s.start_day, s.end_day);
     debug_assert!(a <= b, "segments run forwards");
-    let state = s.state as usize;
-    if FIXED {
-        debug_assert_eq!(
-            round_nonnegative(s.pain * PAIN_SCALE),
-            if s.state == State::Active { fixed } else { 0 },
-            "the pain of every flare is the fixed one"
-        );
-        cells[a].states[state] += 1;
-        cells[b].states[state] -= 1;
-        return;
-    }
-    let p = round_nonnegative(s.pain * PAIN_SCALE);
-    let p2 = i128::from(p) * i128::from(p);
-    let start = &mut cells[a];
-    start.states[state] += 1;
-    start.pain += p;
-    start.pain_sq += p2;
-    let end = &mut cells[b];
-    end.states[state] -= 1;
-    end.pain -= p;
-    end.pain_sq -= p2;
+    C::add(cells, a, b, s);
 }
 
-/// One patient's segments going into [`OccupancyCells`] as the course
-/// closes them, without being stored: the same integers as
-/// [`OccupancyCells::add_segments`] of the same segments.
-pub(crate) struct PatientCells<'a> {
-    grid: GridIndex,
-    cells: &'a mut [Cell],
-    last: (f64, usize),
-    fixed_pain: Option<i64>,
-}
-
-impl Segments for PatientCells<'_> {
-    #[inline(always)]
-    fn push(&mut self, s: Segment) {
-        match self.fixed_pain {
-            Some(p) => add_segment::<true>(self.grid, self.cells, &mut self.last, &s, p),
-            None => add_segment::<false>(self.grid, self.cells, &mut self.last, &s, 0),
-        }
-    }
-}
-
-/// One grid point of [`OccupancyCells`].
+/// One grid point: state counts and pain sums.
 #[derive(Debug, Clone, Copy, Default)]
 struct Cell {
     states: [i64; N_STATES],
@@ -233,20 +197,96 @@ struct Cell {
     pain_sq: i128,
 }
 
+impl GridCell for Cell {
+    #[inline(always)]
+    fn add(cells: &mut [Self], a: usize, b: usize, s: &Segment) {
+        let state = s.state as usize;
+        let p = round_nonnegative(s.pain * PAIN_SCALE);
+        let p2 = i128::from(p) * i128::from(p);
+        let start = &mut cells[a];
+        start.states[state] += 1;
+        start.pain += p;
+        start.pain_sq += p2;
+        let end = &mut cells[b];
+        end.states[state] -= 1;
+        end.pain -= p;
+        end.pain_sq -= p2;
+    }
+}
+
+/// One grid point when every flare has the same pain: state counts only
+/// (half a [`Cell`], so the grid stays in the nearest cache).
+#[derive(Debug, Clone, Copy, Default)]
+struct Counts([i64; N_STATES]);
+
+impl GridCell for Counts {
+    #[inline(always)]
+    fn add(cells: &mut [Self], a: usize, b: usize, s: &Segment) {
+        let state = s.state as usize;
+        cells[a].0[state] += 1;
+        cells[b].0[state] -= 1;
+    }
+}
+
+/// The grid points of [`OccupancyCells`], with pain sums or counts only.
+#[derive(Debug, Clone)]
+enum Grid {
+    Sums(Vec<Cell>),
+    /// Every flare has this pain (fixed point).
+    Counts(Vec<Counts>, i64),
+}
+
+/// One patient's segments going into [`OccupancyCells`] as the course
+/// closes them, without being stored: the same integers as
+/// [`OccupancyCells::add_segments`] of the same segments.
+pub(crate) struct PatientCells<'a> {
+    grid: GridIndex,
+    cells: PatientGrid<'a>,
+    last: (f64, usize),
+}
+
+/// The grid points a [`PatientCells`] adds to.
+enum PatientGrid<'a> {
+    Sums(&'a mut [Cell]),
+    Counts(&'a mut [Counts], i64),
+}
+
+impl Segments for PatientCells<'_> {
+    #[inline(always)]
+    fn push(&mut self, s: Segment) {
+        match &mut self.cells {
+            PatientGrid::Sums(cells) => add_segment(self.grid, cells, &mut self.last, &s),
+            PatientGrid::Counts(cells, pain) => {
+                debug_assert_fixed_pain(&s, *pain);
+                add_segment(self.grid, cells, &mut self.last, &s);
+            }
+        }
+    }
+}
+
+/// Checks that a segment has the pain every flare is said to have.
+#[inline(always)]
+fn debug_assert_fixed_pain(s: &Segment, pain: i64) {
+    debug_assert_eq!(
+        round_nonnegative(s.pain * PAIN_SCALE),
+        if s.state == State::Active { pain } else { 0 },
+        "the pain of every flare is the fixed one"
+    );
+}
+
 /// The state counts and pain sums of an [`Occupancy`] while segments are
 /// added, kept per grid point side by side: a segment touches two cells
 /// (one bounds check each) instead of entries of six arrays. [`add_to`]
 /// then adds the same integers as adding the segments to the [`Occupancy`].
+/// When every flare has one pain, the cells keep counts only, and the
+/// pain sums are that pain (and its square) times the flare counts, found
+/// once in [`add_to`] rather than per segment.
 ///
 /// [`add_to`]: OccupancyCells::add_to
 #[derive(Debug, Clone)]
 pub(crate) struct OccupancyCells {
     grid: GridIndex,
-    cells: Vec<Cell>,
-    /// The pain of every flare segment added, fixed point, when it is one
-    /// value: the pain sums are then that value times the flare counts,
-    /// found once in [`OccupancyCells::add_to`] rather than per segment.
-    fixed_pain: Option<i64>,
+    cells: Grid,
 }
 
 impl OccupancyCells {
@@ -255,41 +295,34 @@ impl OccupancyCells {
         let cap = occ.points();
         OccupancyCells {
             grid: GridIndex::new(f64::from(occ.step_days), cap),
-            cells: vec![Cell::default(); cap + 1],
-            fixed_pain: None,
+            cells: Grid::Sums(vec![Cell::default(); cap + 1]),
         }
     }
 
     /// The cells for segments whose flares all have pain `pain` (VAS; None:
     /// any pain). Segments out of a flare have none.
     pub(crate) fn with_fixed_pain(mut self, pain: Option<f64>) -> Self {
-        self.fixed_pain = pain.map(|p| round_nonnegative(p * PAIN_SCALE));
+        if let Some(p) = pain {
+            let points = self.grid.cap + 1;
+            self.cells = Grid::Counts(
+                vec![Counts::default(); points],
+                round_nonnegative(p * PAIN_SCALE),
+            );
+        }
         self
     }
 
     /// Adds one patient's state segments.
-    #[inline]
     pub(crate) fn add_segments(&mut self, segments: &[Segment]) {
-        match self.fixed_pain {
-            Some(p) => self.add::<true>(segments, p),
-            None => self.add::<false>(segments, 0),
-        }
-    }
-
-    /// [`OccupancyCells::add_segments`]; `FIXED`: every flare segment has
-    /// pain `fixed` (fixed point), and only states are counted.
-    fn add<const FIXED: bool>(&mut self, segments: &[Segment], fixed: i64) {
         let grid = self.grid;
-        // Every index is at most `cap`: slicing once here spares the bounds
-        // checks of each access.
-        let cells = &mut self.cells[..=grid.cap];
-        let mut last = (f64::NAN, 0);
-        // No branch on the segment: flares and remissions alternate, which
-        // a branch predictor cannot follow. A segment between two grid
-        // points (a == b) adds and takes back the same numbers, and pain is
-        // 0 outside flares, so adding everything gives the same integers.
-        for s in segments {
-            add_segment::<FIXED>(grid, cells, &mut last, s, fixed);
+        match &mut self.cells {
+            Grid::Sums(cells) => add_all(grid, cells, segments),
+            Grid::Counts(cells, pain) => {
+                for s in segments {
+                    debug_assert_fixed_pain(s, *pain);
+                }
+                add_all(grid, cells, segments);
+            }
         }
     }
 
@@ -297,36 +330,62 @@ impl OccupancyCells {
     /// (see [`PatientCells`]).
     pub(crate) fn patient(&mut self) -> PatientCells<'_> {
         let grid = self.grid;
+        // Every index is at most `cap`: slicing here spares the bounds
+        // checks of each access.
+        let cells = match &mut self.cells {
+            Grid::Sums(cells) => PatientGrid::Sums(&mut cells[..=grid.cap]),
+            Grid::Counts(cells, pain) => PatientGrid::Counts(&mut cells[..=grid.cap], *pain),
+        };
         PatientCells {
             grid,
-            cells: &mut self.cells[..=grid.cap],
+            cells,
             last: (f64::NAN, 0),
-            fixed_pain: self.fixed_pain,
         }
     }
 
     /// Adds the sums to `occ` (whose grid these cells have).
     pub(crate) fn add_to(&self, occ: &mut Occupancy) {
-        for (i, cell) in self.cells.iter().enumerate() {
-            for (row, v) in occ.states.iter_mut().zip(cell.states) {
-                row[i] += v;
-            }
-            // With one pain for every flare, the sums added per segment
-            // would be that pain (and its square) times the net flares
-            // starting here: the same integers.
-            let (pain, pain_sq) = match self.fixed_pain {
-                Some(p) => {
-                    let flares = cell.states[State::Active as usize];
-                    (
-                        p * flares,
-                        i128::from(p) * i128::from(p) * i128::from(flares),
-                    )
+        match &self.cells {
+            Grid::Sums(cells) => {
+                for (i, cell) in cells.iter().enumerate() {
+                    add_states(occ, i, cell.states);
+                    occ.pain[i] += cell.pain;
+                    occ.pain_sq[i] += cell.pain_sq;
                 }
-                None => (cell.pain, cell.pain_sq),
-            };
-            occ.pain[i] += pain;
-            occ.pain_sq[i] += pain_sq;
+            }
+            Grid::Counts(cells, p) => {
+                for (i, cell) in cells.iter().enumerate() {
+                    add_states(occ, i, cell.0);
+                    // The sums the flare segments would have added one by
+                    // one: the same integers.
+                    let flares = cell.0[State::Active as usize];
+                    occ.pain[i] += p * flares;
+                    occ.pain_sq[i] += i128::from(*p) * i128::from(*p) * i128::from(flares);
+                }
+            }
         }
+    }
+}
+
+/// Adds the state counts of grid point `i`.
+fn add_states(occ: &mut Occupancy, i: usize, states: [i64; N_STATES]) {
+    for (row, v) in occ.states.iter_mut().zip(states) {
+        row[i] += v;
+    }
+}
+
+/// Adds every segment of one patient to `cells`.
+fn add_all<C: GridCell>(grid: GridIndex, cells: &mut [C], segments: &[Segment]) {
+    // Every index is at most `cap`: slicing once here spares the bounds
+    // checks of each access.
+    let cells = &mut cells[..=grid.cap];
+    let mut last = (f64::NAN, 0);
+    // No branch on the segment: flares and remissions alternate, which a
+    // branch predictor cannot follow. A segment between two grid points
+    // (a == b) adds and takes back the same numbers, and pain is 0 outside
+    // flares, so adding everything gives the same integers.
+    for s in segments {
+        add_segment(grid, cells, &mut last, s);
     }
 }
 
