@@ -145,8 +145,10 @@ pub struct Arm {
 impl Arm {
     /// Simulates patient `patient` of `model`'s replicate under this arm:
     /// the one way a patient is simulated, by the cohort runner, the course
-    /// chart and the tests alike. `observer` receives the events;
-    /// `scratch` holds the course's segments afterwards.
+    /// chart and the tests alike (the cohort runner only lets the flare
+    /// kernel's segments go straight to its time series, `simulate_arm`).
+    /// `observer` receives the events; `scratch` holds the course's
+    /// segments afterwards.
     ///
     /// Single-threaded and pure: the outcome depends only on the model, the
     /// arm and the patient index.
