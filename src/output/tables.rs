@@ -114,15 +114,24 @@ pub fn metric_definitions(metrics: &[Metric]) -> Vec<MetricDefinition> {
             },
         })
         .collect();
-    for (name, (unit, population, definition)) in [
-        (MEDIAN_DELAY, MEDIAN_DELAY_DEFINITION),
-        (MEDIAN_ACTIVE_PERIOD, MEDIAN_ACTIVE_PERIOD_DEFINITION),
+    // The median delay is not computed when the mean delay is not (no
+    // one is diagnosed), for the same reason.
+    let delay_inert = metrics
+        .iter()
+        .find(|m| m.name == "diagnostic_delay_mean_days")
+        .and_then(|m| m.inert);
+    for (name, (unit, population, definition), inert) in [
+        (MEDIAN_DELAY, MEDIAN_DELAY_DEFINITION, delay_inert),
+        (MEDIAN_ACTIVE_PERIOD, MEDIAN_ACTIVE_PERIOD_DEFINITION, None),
     ] {
         v.push(MetricDefinition {
             metric: name.into(),
             unit: unit.into(),
             population: population.into(),
-            definition: definition.into(),
+            definition: match inert {
+                Some(part) => format!("{definition}; {}", part.reason()),
+                None => definition.into(),
+            },
         });
     }
     v
