@@ -282,8 +282,17 @@ pub fn timeseries_from_diagnosis_csv(res: &CohortResult) -> Result<String> {
             });
         }
     }
+    if rows.is_empty() {
+        // Nobody diagnosed (a scenario that diagnoses no one): the header
+        // alone, so that the file still reads as a table with no rows.
+        return Ok(format!("{FROM_DIAGNOSIS_HEADER}\n"));
+    }
     to_csv("timeseries_from_diagnosis.csv", rows)
 }
+
+/// The header of `timeseries_from_diagnosis.csv` (the fields of
+/// `FromDiagnosisRecord`, in order).
+const FROM_DIAGNOSIS_HEADER: &str = "arm,month_since_diagnosis,active_frac,remission_frac,resolved_frac,lost_frac,mean_activity_score,observed";
 
 /// A row of `km.csv`.
 #[derive(Serialize)]
