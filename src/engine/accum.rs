@@ -10,7 +10,7 @@ mod occupancy;
 
 pub use days::{add_endpoints, DayHistogram, SurvivalCounts, SurvivalSink, ENDPOINTS};
 pub(crate) use days::{DayBins, SurvivalBins};
-pub(crate) use occupancy::{GridIndex, OccupancyCells};
+pub(crate) use occupancy::{GridIndex, OccupancyCells, PatientCourse};
 pub use occupancy::{Occupancy, PAIN_SCALE};
 
 pub(crate) use super::units::round_nonnegative;

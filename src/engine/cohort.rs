@@ -27,8 +27,8 @@ pub use super::accum::{ArmStats, ReplicateStats};
 
 use super::accrual::{Accrual, Both};
 use super::accum::{
-    add_endpoints, DayBins, DayHistogram, FixedSum, Occupancy, OccupancyCells, Stat, SurvivalBins,
-    SurvivalCounts,
+    add_endpoints, DayBins, DayHistogram, FixedSum, Occupancy, OccupancyCells, PatientCourse, Stat,
+    SurvivalBins, SurvivalCounts,
 };
 use super::drugs::DrugTable;
 use super::from_diagnosis::{FromDiagnosis, FromDiagnosisCells};
@@ -36,7 +36,7 @@ use super::metrics::{Inert, Metric, MetricLayout, Part as ModelPart};
 use super::model_values::ReplicateModel;
 use super::patient::{
     fixed_flare_pain, runs_on_flare_kernel, simulate_flares, simulate_patient, Discard, EventKind,
-    EventLog, Limit, Observer, Outcome, Scratch,
+    EventLog, Limit, Observer, Outcome, Scratch, Segments,
 };
 use super::tally::MetricTally;
 use super::treatment::{TreatmentPlan, TreatmentState};
@@ -810,9 +810,28 @@ fn simulate_arm<O: Observer>(
     obs: &mut O,
 ) -> Outcome {
     if straight {
-        simulate_flares(model, patient, &mut cells.patient(), obs)
+        cells.run_patient(FlareCourse {
+            model,
+            patient,
+            obs,
+        })
     } else {
         arm.simulate(model, patient, scratch, obs)
+    }
+}
+
+/// A patient's course on the flare kernel, for [`OccupancyCells::run_patient`].
+struct FlareCourse<'a, O> {
+    model: &'a ReplicateModel,
+    patient: u64,
+    obs: &'a mut O,
+}
+
+impl<O: Observer> PatientCourse for FlareCourse<'_, O> {
+    type Output = Outcome;
+    #[inline(always)]
+    fn run<S: Segments>(self, segments: &mut S) -> Outcome {
+        simulate_flares(self.model, self.patient, segments, self.obs)
     }
 }
 

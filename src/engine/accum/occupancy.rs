@@ -170,7 +170,7 @@ fn add_vec(a: &mut [i64], b: &[i64]) {
 }
 
 /// What one grid point of [`OccupancyCells`] keeps of the segments added.
-trait GridCell: Copy + Default {
+pub(crate) trait GridCell: Copy + Default {
     /// Adds segment `s`, which covers the grid points `[a, b)`.
     fn add(cells: &mut [Self], a: usize, b: usize, s: &Segment);
 }
@@ -238,30 +238,38 @@ enum Grid {
 
 /// One patient's segments going into [`OccupancyCells`] as the course
 /// closes them, without being stored: the same integers as
-/// [`OccupancyCells::add_segments`] of the same segments.
-pub(crate) struct PatientCells<'a> {
+/// [`OccupancyCells::add_segments`] of the same segments. Generic over the
+/// kind of cell, so which kind the grid holds is decided once per patient,
+/// not at every segment.
+pub(crate) struct PatientCells<'a, C> {
     grid: GridIndex,
-    cells: PatientGrid<'a>,
+    cells: &'a mut [C],
+    /// The pain every flare has (fixed point), checked in debug builds
+    /// when the cells count states only.
+    fixed_pain: Option<i64>,
     last: (f64, usize),
 }
 
-/// The grid points a [`PatientCells`] adds to.
-enum PatientGrid<'a> {
-    Sums(&'a mut [Cell]),
-    Counts(&'a mut [Counts], i64),
-}
-
-impl Segments for PatientCells<'_> {
+impl<C: GridCell> Segments for PatientCells<'_, C> {
     #[inline(always)]
     fn push(&mut self, s: Segment) {
-        match &mut self.cells {
-            PatientGrid::Sums(cells) => add_segment(self.grid, cells, &mut self.last, &s),
-            PatientGrid::Counts(cells, pain) => {
-                debug_assert_fixed_pain(&s, *pain);
-                add_segment(self.grid, cells, &mut self.last, &s);
+        if cfg!(debug_assertions) {
+            if let Some(pain) = self.fixed_pain {
+                debug_assert_fixed_pain(&s, pain);
             }
         }
+        add_segment(self.grid, self.cells, &mut self.last, &s);
     }
+}
+
+/// A patient's course, run with its segments going to a sink as they
+/// close: what [`OccupancyCells::run_patient`] runs on the sink its grid
+/// needs.
+pub(crate) trait PatientCourse {
+    /// What the course gives besides its segments.
+    type Output;
+    /// Runs the course, pushing each segment to `segments`.
+    fn run<S: Segments>(self, segments: &mut S) -> Self::Output;
 }
 
 /// Checks that a segment has the pain every flare is said to have.
@@ -326,20 +334,26 @@ impl OccupancyCells {
         }
     }
 
-    /// One patient's segments, added one by one as the course closes them
-    /// (see [`PatientCells`]).
-    pub(crate) fn patient(&mut self) -> PatientCells<'_> {
+    /// Runs one patient's course, its segments added one by one as the
+    /// course closes them (see [`PatientCells`]).
+    #[inline(always)]
+    pub(crate) fn run_patient<R: PatientCourse>(&mut self, course: R) -> R::Output {
         let grid = self.grid;
         // Every index is at most `cap`: slicing here spares the bounds
         // checks of each access.
-        let cells = match &mut self.cells {
-            Grid::Sums(cells) => PatientGrid::Sums(&mut cells[..=grid.cap]),
-            Grid::Counts(cells, pain) => PatientGrid::Counts(&mut cells[..=grid.cap], *pain),
-        };
-        PatientCells {
-            grid,
-            cells,
-            last: (f64::NAN, 0),
+        match &mut self.cells {
+            Grid::Sums(cells) => course.run(&mut PatientCells {
+                grid,
+                cells: &mut cells[..=grid.cap],
+                fixed_pain: None,
+                last: (f64::NAN, 0),
+            }),
+            Grid::Counts(cells, pain) => course.run(&mut PatientCells {
+                grid,
+                cells: &mut cells[..=grid.cap],
+                fixed_pain: Some(*pain),
+                last: (f64::NAN, 0),
+            }),
         }
     }
 
@@ -436,6 +450,18 @@ mod tests {
             .collect()
     }
 
+    /// A course that pushes stored segments.
+    struct Replay(Vec<Segment>);
+
+    impl PatientCourse for Replay {
+        type Output = ();
+        fn run<S: Segments>(self, segments: &mut S) {
+            for s in self.0 {
+                segments.push(s);
+            }
+        }
+    }
+
     /// Cells told that every flare has one pain count flares and add the
     /// same integers as cells that add each segment's pain.
     #[test]
@@ -457,10 +483,7 @@ mod tests {
                 let mut pushed = Occupancy::new(522, 7, 0);
                 let mut cells = OccupancyCells::new(&pushed).with_fixed_pain(fixed_pain);
                 for course in courses(pain) {
-                    let mut patient = cells.patient();
-                    for s in course {
-                        patient.push(s);
-                    }
+                    cells.run_patient(Replay(course));
                 }
                 cells.add_to(&mut pushed);
                 assert_eq!(added, pushed, "pain {pain}, pushed");

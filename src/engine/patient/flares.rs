@@ -241,18 +241,16 @@ struct Counts {
     first_relapse_day: Option<f64>,
     /// End of the last flare that ended (None: none has).
     prev_flare_end: Option<f64>,
-    /// Loop events so far (capped by [`MAX_EVENTS`], as in the general loop).
-    events: u32,
 }
 
-impl Counts {
-    /// Counts one more loop event; true once past [`MAX_EVENTS`].
-    #[inline(always)]
-    fn past_event_cap(&mut self) -> bool {
-        self.events = self.events.saturating_add(1);
-        self.events > MAX_EVENTS
-    }
-}
+/// Cycles of [`Course::run`]'s loop before the general loop's event cap
+/// stops the course. The general loop counts two events a cycle, at the
+/// cycle's start (event `2j + 1` of cycle `j`) and after the flare's end
+/// (event `2j + 2`); the cap being even, the count first passes it at a
+/// cycle's start, in cycle `MAX_EVENTS / 2`, so that is the one check
+/// needed.
+const MAX_CYCLES: u32 = MAX_EVENTS / 2;
+const _: () = assert!(MAX_EVENTS % 2 == 0, "the event cap is passed at a cycle's start");
 
 /// The open segment of the course: where it started.
 struct Open<'s, S> {
@@ -305,11 +303,13 @@ impl Course<'_> {
         let (mut flare_start, mut episode_end, mut hazard_budget) =
             self.start_flare(day, natural, &mut c, obs);
         let mut flare_end = episode_end;
+        let mut cycles_left = MAX_CYCLES;
         let in_flare = loop {
-            if c.past_event_cap() {
+            if cycles_left == 0 {
                 limit = Some(Limit::Events);
                 break true;
             }
+            cycles_left -= 1;
             // The horizon comes first on its day (no time here is NaN).
             if flare_end >= horizon {
                 day = horizon;
@@ -323,10 +323,6 @@ impl Course<'_> {
                 c.first_remission_day = Some(day);
             }
             obs.event(day, EventKind::FlareEnd);
-            if c.past_event_cap() {
-                limit = Some(Limit::Events);
-                break false;
-            }
             // Once the episode has run its course, the hazard budget is
             // spent at the patient's hazard (never, without hazard).
             let start = if hazard <= 0.0 {
