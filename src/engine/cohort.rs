@@ -795,28 +795,29 @@ fn simulate_accrued<O: Observer>(
     }
 }
 
-/// Simulates patient `patient` under `arm`: `straight`, on the flare
-/// kernel with its segments added to `cells` as they close (no drugs, no
-/// diagnosis); otherwise as [`Arm::simulate`], the segments left in
-/// `scratch`.
+/// Simulates patient `patient` under `arm`, its outcome written to `out`:
+/// with `straight` cells, on the flare kernel with its segments added to
+/// them as they close (no drugs, no diagnosis), `out` being a slot only
+/// the kernel writes (see [`simulate_flares`]); otherwise as
+/// [`Arm::simulate`], the segments left in `scratch`.
 #[inline(always)]
 fn simulate_arm<O: Observer>(
-    straight: bool,
+    straight: Option<&mut OccupancyCells>,
     arm: &Arm,
     model: &ReplicateModel,
     patient: u64,
     scratch: &mut Scratch,
-    cells: &mut OccupancyCells,
     obs: &mut O,
-) -> Outcome {
-    if straight {
-        cells.run_patient(FlareCourse {
+    out: &mut Outcome,
+) {
+    match straight {
+        Some(cells) => cells.run_patient(FlareCourse {
             model,
             patient,
             obs,
-        })
-    } else {
-        arm.simulate(model, patient, scratch, obs)
+            out,
+        }),
+        None => *out = arm.simulate(model, patient, scratch, obs),
     }
 }
 
@@ -825,13 +826,15 @@ struct FlareCourse<'a, O> {
     model: &'a ReplicateModel,
     patient: u64,
     obs: &'a mut O,
+    /// Where the outcome goes (see [`simulate_flares`]).
+    out: &'a mut Outcome,
 }
 
 impl<O: Observer> PatientCourse for FlareCourse<'_, O> {
-    type Output = Outcome;
+    type Output = ();
     #[inline(always)]
-    fn run<S: Segments>(self, segments: &mut S) -> Outcome {
-        simulate_flares(self.model, self.patient, segments, self.obs)
+    fn run<S: Segments>(self, segments: &mut S) {
+        simulate_flares(self.model, self.patient, segments, self.obs, self.out);
     }
 }
 
@@ -883,38 +886,45 @@ fn simulate_chunk(
         .iter()
         .map(|arm| arm.plan.is_none() && model.economics.is_none() && runs_on_flare_kernel(model))
         .collect();
+    // One outcome slot per arm, reused patient after patient: the flare
+    // kernel writes only the fields its courses change, the rest staying
+    // at their defaults (an arm's slot is written by the kernel alone or
+    // wholly by the general loop).
+    let mut outcomes: Vec<Outcome> = arms.iter().map(|_| Outcome::default()).collect();
     for p in patients {
         for (a, arm) in arms.iter().enumerate() {
-            let outcome = if want_rows {
+            let outcome = &mut outcomes[a];
+            let straight_cells = straight[a].then_some(&mut cells[a]);
+            if want_rows {
                 let mut log = EventLog::default();
-                let o = simulate_arm(
-                    straight[a],
+                simulate_arm(
+                    straight_cells,
                     arm,
                     model,
                     p,
                     &mut scratch,
-                    &mut cells[a],
                     &mut log,
+                    outcome,
                 );
                 let rows = PatientRows {
                     arm: a,
-                    outcome: o.clone(),
+                    outcome: outcome.clone(),
                     events: log,
                 };
                 acc.row_bytes += rows.held_bytes();
                 acc.rows.push(rows);
-                o
             } else {
                 simulate_arm(
-                    straight[a],
+                    straight_cells,
                     arm,
                     model,
                     p,
                     &mut scratch,
-                    &mut cells[a],
                     &mut Discard,
-                )
-            };
+                    outcome,
+                );
+            }
+            let outcome = &*outcome;
             if let Some(limit) = outcome.limit {
                 // The run fails: the sums are not needed.
                 acc.limit = Some((p, a, limit));

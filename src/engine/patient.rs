@@ -262,14 +262,19 @@ pub fn runs_on_flare_kernel(m: &ReplicateModel) -> bool {
 
 /// [`simulate_patient`] without treatment for a model where
 /// [`runs_on_flare_kernel`] holds, the segments going to `segments` as
-/// they close instead of to a [`Scratch`].
+/// they close instead of to a [`Scratch`], and the outcome written to
+/// `out`, of which only the fields such a course can change are written:
+/// `out` must hold [`Outcome::default`] in every other field (a slot that
+/// only this function writes stays so).
+#[inline(always)]
 pub fn simulate_flares<O: Observer, S: Segments>(
     m: &ReplicateModel,
     patient: u64,
     segments: &mut S,
     obs: &mut O,
-) -> Outcome {
-    flares::simulate_into(m, patient, segments, obs)
+    out: &mut Outcome,
+) {
+    flares::simulate_into(m, patient, segments, obs, out);
 }
 
 /// [`simulate_patient`] for a model with (`L`) or without a lesion layer.

@@ -116,18 +116,26 @@ pub(super) fn simulate<O: Observer>(
     scratch.book.clear();
     scratch.segments.clear();
     scratch.drug_intervals.clear();
-    simulate_into(m, patient, &mut scratch.segments, obs)
+    let mut outcome = Outcome::default();
+    simulate_into(m, patient, &mut scratch.segments, obs, &mut outcome);
+    outcome
 }
 
-/// [`simulate`], the segments going to `segments` as they close: a
-/// consumer of segments (the time series) can take them without their
-/// being stored.
+/// [`simulate`], the segments going to `segments` as they close (a
+/// consumer of segments, the time series, can take them without their
+/// being stored), and the outcome written to `out`: only the fields a
+/// course on this kernel can change are written, so the others must be at
+/// their defaults ([`Outcome::default`]), as they stay in a slot that only
+/// this kernel writes. That spares building and copying a whole
+/// [`Outcome`] per patient. Inlined into its caller.
+#[inline(always)]
 pub(super) fn simulate_into<O: Observer, S: Segments>(
     m: &ReplicateModel,
     patient: u64,
     segments: &mut S,
     obs: &mut O,
-) -> Outcome {
+    out: &mut Outcome,
+) {
     let key = &m.key;
     let mut baseline = key.stream(patient, Purpose::Baseline);
     let genotype = if baseline.random::<f64>() < m.majeed_frac {
@@ -161,29 +169,26 @@ pub(super) fn simulate_into<O: Observer, S: Segments>(
         ref any => course.run(any, segments, obs),
     };
     let c = end.counts;
-    Outcome {
-        patient,
-        genotype: Some(genotype),
-        female,
-        onset_age_years,
-        frailty,
-        flares: c.flares,
-        flares_first_5_3_years: c.flares_first_5_3_years,
-        flare_days: c.flare_days,
-        longest_inactive_gap_days: c.longest_inactive_gap_days,
-        first_remission_day: c.first_remission_day,
-        first_relapse_day: c.first_relapse_day,
-        observed_days: end.day,
-        burnout_day: NEVER,
-        active_at_end: end.in_flare,
-        last_flare_end_day: if end.in_flare {
-            end.day
-        } else {
-            c.prev_flare_end.unwrap_or(0.0)
-        },
-        limit: end.limit,
-        ..Outcome::default()
-    }
+    out.patient = patient;
+    out.genotype = Some(genotype);
+    out.female = female;
+    out.onset_age_years = onset_age_years;
+    out.frailty = frailty;
+    out.flares = c.flares;
+    out.flares_first_5_3_years = c.flares_first_5_3_years;
+    out.flare_days = c.flare_days;
+    out.longest_inactive_gap_days = c.longest_inactive_gap_days;
+    out.first_remission_day = c.first_remission_day;
+    out.first_relapse_day = c.first_relapse_day;
+    out.observed_days = end.day;
+    out.burnout_day = NEVER;
+    out.active_at_end = end.in_flare;
+    out.last_flare_end_day = if end.in_flare {
+        end.day
+    } else {
+        c.prev_flare_end.unwrap_or(0.0)
+    };
+    out.limit = end.limit;
 }
 
 /// The natural duration of a flare after the first.
@@ -250,7 +255,10 @@ struct Counts {
 /// cycle's start, in cycle `MAX_EVENTS / 2`, so that is the one check
 /// needed.
 const MAX_CYCLES: u32 = MAX_EVENTS / 2;
-const _: () = assert!(MAX_EVENTS % 2 == 0, "the event cap is passed at a cycle's start");
+const _: () = assert!(
+    MAX_EVENTS % 2 == 0,
+    "the event cap is passed at a cycle's start"
+);
 
 /// The open segment of the course: where it started.
 struct Open<'s, S> {
