@@ -251,6 +251,10 @@ pub(crate) struct PatientCells<'a, C> {
 }
 
 impl<C: GridCell> Segments for PatientCells<'_, C> {
+    /// An empty segment covers no grid point: its start and end have the
+    /// same index, where it adds and takes back the same numbers.
+    const TAKES_EMPTY: bool = true;
+
     #[inline(always)]
     fn push(&mut self, s: Segment) {
         if cfg!(debug_assertions) {
@@ -489,6 +493,43 @@ mod tests {
                 assert_eq!(added, pushed, "pain {pain}, pushed");
             }
             assert!(added.pain.iter().any(|&p| p != 0));
+        }
+    }
+
+    /// What lets the flare kernel push empty segments without testing
+    /// for them: with and without them, the same integers.
+    #[test]
+    fn an_empty_segment_pushed_changes_nothing() {
+        assert!(<PatientCells<'_, Counts> as Segments>::TAKES_EMPTY);
+        for fixed_pain in [None, Some(6.0)] {
+            let mut without = Occupancy::new(522, 7, 0);
+            let mut with = without.clone();
+            let mut plain = OccupancyCells::new(&without).with_fixed_pain(fixed_pain);
+            let mut padded = OccupancyCells::new(&with).with_fixed_pain(fixed_pain);
+            for course in courses(6.0) {
+                let mut empties = Vec::new();
+                for s in &course {
+                    // Empty segments where the course starts, on and off
+                    // grid points.
+                    for state in [State::Active, State::Remission] {
+                        let flare = state == State::Active;
+                        empties.push(Segment {
+                            start_day: s.start_day,
+                            end_day: s.start_day,
+                            state,
+                            pain: if flare { 6.0 } else { 0.0 },
+                            activity: 0.0,
+                        });
+                    }
+                    empties.push(*s);
+                }
+                plain.run_patient(Replay(course));
+                padded.run_patient(Replay(empties));
+            }
+            plain.add_to(&mut without);
+            padded.add_to(&mut with);
+            assert_eq!(without, with);
+            assert!(without.states[0].iter().any(|&n| n != 0));
         }
     }
 

@@ -92,6 +92,11 @@ impl FixedFeatures {
 
 /// Where a course's state segments go as they close.
 pub trait Segments {
+    /// Whether an empty segment (ending where it starts) may be pushed,
+    /// changing nothing: then the course need not test for one at every
+    /// segment. A sink that keeps the segments must not take them.
+    const TAKES_EMPTY: bool = false;
+
     /// Takes the next segment (segments come in time order, each starting
     /// where the one before ended).
     fn push(&mut self, segment: Segment);
@@ -186,7 +191,7 @@ pub(super) fn simulate_into<O: Observer, S: Segments>(
     out.last_flare_end_day = if end.in_flare {
         end.day
     } else {
-        c.prev_flare_end.unwrap_or(0.0)
+        c.last_flare_end
     };
     out.limit = end.limit;
 }
@@ -244,8 +249,9 @@ struct Counts {
     longest_inactive_gap_days: f64,
     first_remission_day: Option<f64>,
     first_relapse_day: Option<f64>,
-    /// End of the last flare that ended (None: none has).
-    prev_flare_end: Option<f64>,
+    /// End of the last flare that ended (0 while none has: what the
+    /// outcome's `last_flare_end_day` says then).
+    last_flare_end: f64,
 }
 
 /// Cycles of [`Course::run`]'s loop before the general loop's event cap
@@ -270,7 +276,7 @@ impl<S: Segments> Open<'_, S> {
     /// Closes the open segment at `day` if it is not empty, and opens the next.
     #[inline(always)]
     fn close(&mut self, day: f64, state: State, features: &FixedFeatures) {
-        if day > self.start {
+        if S::TAKES_EMPTY || day > self.start {
             let (pain, activity) = if state == State::Active {
                 (features.pain, features.activity)
             } else {
@@ -326,7 +332,7 @@ impl Course<'_> {
             day = flare_end;
             open.close(day, State::Active, &features);
             c.flare_days += day - flare_start;
-            c.prev_flare_end = Some(day);
+            c.last_flare_end = day;
             if c.first_remission_day.is_none() {
                 c.first_remission_day = Some(day);
             }
