@@ -197,6 +197,10 @@ fn metrics_of_inert_parts_are_empty_with_their_reason() {
         "initial_lesions_mean",
         "fever_per_flare_frac",
         "resolved_frac",
+        "diagnosed_frac",
+        "diagnostic_delay_mean_days",
+        "remission_12_months_frac",
+        "flares_per_patient_year_after_diagnosis",
     ] {
         assert!(row(inert).is_nan(), "{inert} is not computed");
         let m = two_state.metrics.iter().find(|m| m.name == inert).unwrap();
@@ -215,6 +219,17 @@ fn metrics_of_inert_parts_are_empty_with_their_reason() {
             .contains("not computed: the scenario has no lesions"),
         "{}",
         lesions.definition
+    );
+    let diagnosis = definitions
+        .iter()
+        .find(|d| d.metric == "diagnostic_delay_median_days")
+        .unwrap();
+    assert!(
+        diagnosis
+            .definition
+            .contains("not computed: the scenario diagnoses no one"),
+        "{}",
+        diagnosis.definition
     );
     let reference = load("reference.toml", 200);
     assert!(reference.metrics.iter().all(|m| m.inert.is_none()));

@@ -171,21 +171,14 @@ fn write_headline(out: &mut impl Write, res: &CohortResult, wall_seconds: f64) {
             "  {:<40} {:>10} {:>21}",
             "metric", "mean", "95% interval"
         );
+        let mut without_value = 0;
         for (metric, label) in HEADLINE {
             if let Some(r) = rows.iter().find(|r| &r.arm == arm && r.metric == metric) {
-                let _ = writeln!(
-                    out,
-                    "  {:<40} {:>10} {:>21}",
-                    label,
-                    fmt_num(round3(r.mean)),
-                    format!(
-                        "{} - {}",
-                        fmt_num(round3(r.lower_95)),
-                        fmt_num(round3(r.upper_95))
-                    )
-                );
+                without_value +=
+                    write_headline_row(out, label, r.mean, r.lower_95, r.upper_95) as usize;
             }
         }
+        write_without_value_note(out, without_value);
     }
     write_headline_differences(out, res);
 }
@@ -206,21 +199,48 @@ fn write_headline_differences(out: &mut impl Write, res: &CohortResult) {
             "  {:<40} {:>10} {:>21}",
             "metric", "difference", "95% interval"
         );
+        let mut without_value = 0;
         for (metric, label) in HEADLINE {
             if let Some(r) = rows.iter().find(|r| &r.arm == arm && r.metric == metric) {
-                let _ = writeln!(
-                    out,
-                    "  {:<40} {:>10} {:>21}",
-                    label,
-                    fmt_num(round3(r.mean_difference)),
-                    format!(
-                        "{} - {}",
-                        fmt_num(round3(r.lower_95)),
-                        fmt_num(round3(r.upper_95))
-                    )
-                );
+                without_value +=
+                    write_headline_row(out, label, r.mean_difference, r.lower_95, r.upper_95)
+                        as usize;
             }
         }
+        write_without_value_note(out, without_value);
+    }
+}
+
+/// One line of a headline table; a metric without a value (not computed
+/// in this scenario, or nobody to average over) is left out of the table,
+/// which would otherwise show a column of dashes. True if left out.
+fn write_headline_row(
+    out: &mut impl Write,
+    label: &str,
+    value: f64,
+    lower: f64,
+    upper: f64,
+) -> bool {
+    if value.is_nan() {
+        return true;
+    }
+    let _ = writeln!(
+        out,
+        "  {:<40} {:>10} {:>21}",
+        label,
+        fmt_num(round3(value)),
+        format!("{} - {}", fmt_num(round3(lower)), fmt_num(round3(upper)))
+    );
+    false
+}
+
+/// Says how many headline metrics a table left out, and where to read why.
+fn write_without_value_note(out: &mut impl Write, n: usize) {
+    if n > 0 {
+        let _ = writeln!(
+            out,
+            "  ({n} more without a value here: metrics.csv says why)"
+        );
     }
 }
 

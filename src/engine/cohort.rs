@@ -35,7 +35,8 @@ use super::from_diagnosis::{FromDiagnosis, FromDiagnosisCells};
 use super::metrics::{Inert, Metric, MetricLayout, Part as ModelPart};
 use super::model_values::ReplicateModel;
 use super::patient::{
-    simulate_patient, Discard, EventKind, EventLog, Limit, Observer, Outcome, Scratch,
+    fixed_flare_pain, runs_on_flare_kernel, simulate_flares, simulate_patient, Discard, EventKind,
+    EventLog, Limit, Observer, Outcome, Scratch,
 };
 use super::tally::MetricTally;
 use super::treatment::{TreatmentPlan, TreatmentState};
@@ -104,6 +105,11 @@ pub fn inert_parts(scenario: &Scenario) -> Inert {
             ModelPart::LossToFollowUp,
             fixed_at(&nh.loss_to_follow_up_per_year, 0.0),
         ),
+        (
+            ModelPart::Diagnosis,
+            fixed_at(&nh.symptomatic_months_to_diagnosis_median, f64::INFINITY)
+                && fixed_at(&nh.p_early_diagnosis, 0.0),
+        ),
     ]
     .into_iter()
     .filter(|&(_, inert)| inert)
@@ -139,8 +145,10 @@ pub struct Arm {
 impl Arm {
     /// Simulates patient `patient` of `model`'s replicate under this arm:
     /// the one way a patient is simulated, by the cohort runner, the course
-    /// chart and the tests alike. `observer` receives the events;
-    /// `scratch` holds the course's segments afterwards.
+    /// chart and the tests alike (the cohort runner only lets the flare
+    /// kernel's segments go straight to its time series, `simulate_arm`).
+    /// `observer` receives the events; `scratch` holds the course's
+    /// segments afterwards.
     ///
     /// Single-threaded and pure: the outcome depends only on the model, the
     /// arm and the patient index.
@@ -787,6 +795,27 @@ fn simulate_accrued<O: Observer>(
     }
 }
 
+/// Simulates patient `patient` under `arm`: `straight`, on the flare
+/// kernel with its segments added to `cells` as they close (no drugs, no
+/// diagnosis); otherwise as [`Arm::simulate`], the segments left in
+/// `scratch`.
+#[inline(always)]
+fn simulate_arm<O: Observer>(
+    straight: bool,
+    arm: &Arm,
+    model: &ReplicateModel,
+    patient: u64,
+    scratch: &mut Scratch,
+    cells: &mut OccupancyCells,
+    obs: &mut O,
+) -> Outcome {
+    if straight {
+        simulate_flares(model, patient, &mut cells.patient(), obs)
+    } else {
+        arm.simulate(model, patient, scratch, obs)
+    }
+}
+
 fn simulate_chunk(
     model: &ReplicateModel,
     spec: &CohortSpec,
@@ -809,7 +838,16 @@ fn simulate_chunk(
         .sums
         .curves
         .iter()
-        .map(|c| OccupancyCells::new(&c.occupancy))
+        .zip(arms)
+        .map(|(c, arm)| {
+            // Without treatment, a model whose flares all have one pain
+            // has its pain sums counted rather than added.
+            let fixed_pain = arm
+                .plan
+                .as_ref()
+                .map_or_else(|| fixed_flare_pain(model), |_| None);
+            OccupancyCells::new(&c.occupancy).with_fixed_pain(fixed_pain)
+        })
         .collect();
     let mut dx_cells: Vec<FromDiagnosisCells> = acc
         .sums
@@ -819,11 +857,26 @@ fn simulate_chunk(
         .collect();
     let mut scratch = Scratch::default();
     let mut tally = MetricTally::new(spec.metrics, layout, arms.len(), spec.reference);
+    // An arm without treatment (or economics) of a model with only the
+    // flare process live runs on the flare kernel, whose segments go
+    // straight to the time series as they close.
+    let straight: Vec<bool> = arms
+        .iter()
+        .map(|arm| arm.plan.is_none() && model.economics.is_none() && runs_on_flare_kernel(model))
+        .collect();
     for p in patients {
         for (a, arm) in arms.iter().enumerate() {
             let outcome = if want_rows {
                 let mut log = EventLog::default();
-                let o = arm.simulate(model, p, &mut scratch, &mut log);
+                let o = simulate_arm(
+                    straight[a],
+                    arm,
+                    model,
+                    p,
+                    &mut scratch,
+                    &mut cells[a],
+                    &mut log,
+                );
                 let rows = PatientRows {
                     arm: a,
                     outcome: o.clone(),
@@ -833,7 +886,15 @@ fn simulate_chunk(
                 acc.rows.push(rows);
                 o
             } else {
-                arm.simulate(model, p, &mut scratch, &mut Discard)
+                simulate_arm(
+                    straight[a],
+                    arm,
+                    model,
+                    p,
+                    &mut scratch,
+                    &mut cells[a],
+                    &mut Discard,
+                )
             };
             if let Some(limit) = outcome.limit {
                 // The run fails: the sums are not needed.
@@ -849,10 +910,12 @@ fn simulate_chunk(
             days.active_period.add(outcome.last_flare_end_day);
             add_endpoints(&mut days.km, &outcome);
             let curves = &mut acc.sums.curves[a];
-            cells[a].add_segments(&scratch.segments);
-            curves.occupancy.add_drugs(&scratch.drug_intervals);
-            if let Some(d) = &outcome.diagnosis {
-                dx_cells[a].add(&scratch.segments, d.day);
+            if !straight[a] {
+                cells[a].add_segments(&scratch.segments);
+                curves.occupancy.add_drugs(&scratch.drug_intervals);
+                if let Some(d) = &outcome.diagnosis {
+                    dx_cells[a].add(&scratch.segments, d.day);
+                }
             }
             curves.flares[(outcome.flares as usize).min(FLARE_BINS - 1)] += 1;
         }

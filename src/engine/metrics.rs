@@ -32,16 +32,19 @@ pub enum Part {
     Resolution,
     /// Loss to follow-up: never.
     LossToFollowUp,
+    /// Diagnosis: never (nor anything after it: checkpoints, treatment).
+    Diagnosis,
 }
 
 impl Part {
-    const ALL: [Part; 6] = [
+    const ALL: [Part; 7] = [
         Part::Lesions,
         Part::Fever,
         Part::Fractures,
         Part::Conditions,
         Part::Resolution,
         Part::LossToFollowUp,
+        Part::Diagnosis,
     ];
 
     fn bit(self) -> u8 {
@@ -57,6 +60,7 @@ impl Part {
             Part::Conditions => "not computed: the scenario has no associated conditions (every p_*_at_onset and *_per_year is 0)",
             Part::Resolution => "not computed: the active phase never ends in the scenario (resolution_median_years is inf)",
             Part::LossToFollowUp => "not computed: the scenario has no loss to follow-up (loss_to_follow_up_per_year is 0)",
+            Part::Diagnosis => "not computed: the scenario diagnoses no one (symptomatic_months_to_diagnosis_median is inf and p_early_diagnosis is 0)",
         }
     }
 }
@@ -366,15 +370,69 @@ impl Visit for Describe {
 #[inline(always)]
 pub(super) fn visit<V: Visit>(v: &mut V, layout: &MetricLayout) {
     natural_history::natural_history(v, layout);
-    course::course(v);
-    after_diagnosis(v, layout);
-    course::activity(v, layout.years);
+    course::course(v, layout);
+    // Everything from here on but the economics is observed after diagnosis.
+    let mut after_dx = RestsOn {
+        v: &mut *v,
+        layout,
+        part: Part::Diagnosis,
+    };
+    after_diagnosis(&mut after_dx, layout);
+    course::activity(&mut after_dx, layout.years);
     if layout.max_steps > 0 {
-        treatment(v, &layout.drugs, layout.max_steps);
-        course::course_treatment(v, &layout.drugs);
+        // Treatment starts at diagnosis.
+        treatment(&mut after_dx, &layout.drugs, layout.max_steps);
+        course::course_treatment(&mut after_dx, &layout.drugs);
     }
     if layout.economics {
         economics(v);
+    }
+}
+
+/// A visitor through which every metric rests on `part` (besides any
+/// part the metric rests on itself).
+struct RestsOn<'a, V> {
+    v: &'a mut V,
+    layout: &'a MetricLayout,
+    part: Part,
+}
+
+impl<V: Visit> Visit for RestsOn<'_, V> {
+    #[inline(always)]
+    fn inert(&mut self, part: Part) {
+        self.v.inert(part);
+    }
+
+    #[inline(always)]
+    fn mean(
+        &mut self,
+        paired: bool,
+        about: impl FnOnce() -> About,
+        value: impl FnOnce(&Outcome) -> Option<Value>,
+    ) {
+        self.layout.rests_on(self.v, self.part);
+        self.v.mean(paired, about, value);
+    }
+
+    #[inline(always)]
+    fn means<const N: usize>(
+        &mut self,
+        paired: bool,
+        about: impl Fn(usize) -> About,
+        values: impl FnOnce(&Outcome) -> [Option<Value>; N],
+    ) {
+        self.layout.rests_on(self.v, self.part);
+        self.v.means(paired, about, values);
+    }
+
+    #[inline(always)]
+    fn ratio(
+        &mut self,
+        about: impl FnOnce() -> About,
+        observation: impl FnOnce(&Outcome) -> Option<(f64, f64)>,
+    ) {
+        self.layout.rests_on(self.v, self.part);
+        self.v.ratio(about, observation);
     }
 }
 

@@ -48,8 +48,8 @@ pub struct GenotypeModel {
     pub pain: Normal<f64>,
     /// CRP when raised, mg/l.
     pub crp_raised: LogNormal<f64>,
-    /// Days of symptoms (time in flares) before diagnosis.
-    pub symptomatic_days_to_diagnosis: LogNormal<f64>,
+    /// Days of symptoms (time in flares) before diagnosis (None: never).
+    pub symptomatic_days_to_diagnosis: Option<LogNormal<f64>>,
     /// Loss-to-follow-up hazard per day after diagnosis.
     pub ltfu_per_day: f64,
     /// Probability of each condition at onset, in [`crate::model::Condition::ALL`] order.
@@ -339,6 +339,12 @@ fn lognormal(median: f64, sdlog: f64) -> LogNormal<f64> {
 }
 
 impl GenotypeModel {
+    /// Whether a patient can be diagnosed at all: after a finite amount of
+    /// symptoms, or by the early route.
+    pub fn can_diagnose(&self) -> bool {
+        self.symptomatic_days_to_diagnosis.is_some() || self.values.p_early_diagnosis > 0.0
+    }
+
     /// Converts drawn values into simulation units.
     pub fn new(v: NaturalHistoryValues) -> Self {
         let stage_shape = v.lesion_stage_shape;
@@ -375,10 +381,15 @@ impl GenotypeModel {
             ],
             pain: Normal::new(v.pain_mean_vas, v.pain_sd_vas).expect("validated pain"),
             crp_raised: lognormal(v.crp_raised_median_mg_l, v.crp_raised_sdlog),
-            symptomatic_days_to_diagnosis: lognormal(
-                v.symptomatic_months_to_diagnosis_median * DAYS_PER_MONTH,
-                v.symptomatic_months_to_diagnosis_sdlog,
-            ),
+            symptomatic_days_to_diagnosis: v
+                .symptomatic_months_to_diagnosis_median
+                .is_finite()
+                .then(|| {
+                    lognormal(
+                        v.symptomatic_months_to_diagnosis_median * DAYS_PER_MONTH,
+                        v.symptomatic_months_to_diagnosis_sdlog,
+                    )
+                }),
             ltfu_per_day: v.loss_to_follow_up_per_year / DAYS_PER_YEAR,
             p_condition_at_onset: [
                 v.p_ppp_at_onset,

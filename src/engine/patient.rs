@@ -27,6 +27,7 @@
 //! reuses the buffers in [`Scratch`], so it allocates nothing once warm.
 
 mod clinic;
+mod flares;
 mod lesions;
 
 use rand::Rng;
@@ -47,6 +48,7 @@ pub use super::outcome::{
     anniversary_index, Checkpoints, CoreSet, CourseClass, Diagnosis, Lesion, Limit, Outcome,
     Segment, State, CHECKPOINT_DAYS, N_CHECKPOINTS, N_STATES,
 };
+pub use flares::{fixed_flare_pain, Segments};
 
 /// Reusable buffers of one worker: lesions, state segments and drug intervals.
 #[derive(Debug, Default, Clone)]
@@ -225,11 +227,49 @@ pub fn simulate_patient<O: Observer>(
     scratch: &mut Scratch,
     obs: &mut O,
 ) -> Outcome {
+    if treatment.is_none() && flares::applies(m) && flare_kernel_enabled() {
+        return flares::simulate(m, patient, scratch, obs);
+    }
     if m.has_lesions() {
         simulate::<O, true>(m, patient, treatment, scratch, obs)
     } else {
         simulate::<O, false>(m, patient, treatment, scratch, obs)
     }
+}
+
+/// Set by tests to run every patient through the general loop, which the
+/// flare kernel must match whole runs against.
+#[cfg(test)]
+pub(crate) static GENERAL_LOOP_ONLY: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
+
+#[cfg(test)]
+fn flare_kernel_enabled() -> bool {
+    !GENERAL_LOOP_ONLY.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+#[cfg(not(test))]
+#[inline(always)]
+fn flare_kernel_enabled() -> bool {
+    true
+}
+
+/// Whether [`simulate_flares`] simulates the patients of `m` under an arm
+/// without treatment: the model has only the flare process live.
+pub fn runs_on_flare_kernel(m: &ReplicateModel) -> bool {
+    flares::applies(m) && flare_kernel_enabled()
+}
+
+/// [`simulate_patient`] without treatment for a model where
+/// [`runs_on_flare_kernel`] holds, the segments going to `segments` as
+/// they close instead of to a [`Scratch`].
+pub fn simulate_flares<O: Observer, S: Segments>(
+    m: &ReplicateModel,
+    patient: u64,
+    segments: &mut S,
+    obs: &mut O,
+) -> Outcome {
+    flares::simulate_into(m, patient, segments, obs)
 }
 
 /// [`simulate_patient`] for a model with (`L`) or without a lesion layer.
@@ -348,13 +388,19 @@ impl<O: Observer, const L: bool> Sim<'_, '_, O, L> {
 
         let c = &mut self.rng.baseline;
         self.burnout_day = g.resolution.as_ref().map_or(NEVER, |d| d.sample(c));
-        self.symptomatic_days_to_dx = g.symptomatic_days_to_diagnosis.sample(c);
+        self.symptomatic_days_to_dx = g
+            .symptomatic_days_to_diagnosis
+            .as_ref()
+            .map_or(NEVER, |d| d.sample(c));
         // Clocks a scenario leaves inert (no hazard) draw nothing.
         if g.ltfu_per_day > 0.0 {
             let u_ltfu: f64 = Exp1.sample(c);
             self.ltfu_after_dx_days = u_ltfu / g.ltfu_per_day;
         }
-        self.abnormal_blood_count = chance(c, g.values.p_abnormal_blood_count);
+        // The blood count is read at diagnosis only.
+        if g.can_diagnose() {
+            self.abnormal_blood_count = chance(c, g.values.p_abnormal_blood_count);
+        }
         self.draw_diagnosis_route();
 
         for (i, h) in g.condition_per_day.iter().enumerate() {

@@ -114,15 +114,24 @@ pub fn metric_definitions(metrics: &[Metric]) -> Vec<MetricDefinition> {
             },
         })
         .collect();
-    for (name, (unit, population, definition)) in [
-        (MEDIAN_DELAY, MEDIAN_DELAY_DEFINITION),
-        (MEDIAN_ACTIVE_PERIOD, MEDIAN_ACTIVE_PERIOD_DEFINITION),
+    // The median delay is not computed when the mean delay is not (no
+    // one is diagnosed), for the same reason.
+    let delay_inert = metrics
+        .iter()
+        .find(|m| m.name == "diagnostic_delay_mean_days")
+        .and_then(|m| m.inert);
+    for (name, (unit, population, definition), inert) in [
+        (MEDIAN_DELAY, MEDIAN_DELAY_DEFINITION, delay_inert),
+        (MEDIAN_ACTIVE_PERIOD, MEDIAN_ACTIVE_PERIOD_DEFINITION, None),
     ] {
         v.push(MetricDefinition {
             metric: name.into(),
             unit: unit.into(),
             population: population.into(),
-            definition: definition.into(),
+            definition: match inert {
+                Some(part) => format!("{definition}; {}", part.reason()),
+                None => definition.into(),
+            },
         });
     }
     v
@@ -273,8 +282,17 @@ pub fn timeseries_from_diagnosis_csv(res: &CohortResult) -> Result<String> {
             });
         }
     }
+    if rows.is_empty() {
+        // Nobody diagnosed (a scenario that diagnoses no one): the header
+        // alone, so that the file still reads as a table with no rows.
+        return Ok(format!("{FROM_DIAGNOSIS_HEADER}\n"));
+    }
     to_csv("timeseries_from_diagnosis.csv", rows)
 }
+
+/// The header of `timeseries_from_diagnosis.csv` (the fields of
+/// `FromDiagnosisRecord`, in order).
+const FROM_DIAGNOSIS_HEADER: &str = "arm,month_since_diagnosis,active_frac,remission_frac,resolved_frac,lost_frac,mean_activity_score,observed";
 
 /// A row of `km.csv`.
 #[derive(Serialize)]

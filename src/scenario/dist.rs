@@ -398,6 +398,10 @@ range_kind!(
     Months: 0.1 ..= 1200.0; "a number of months from 0.1 to 1200"
 );
 range_kind!(
+    /// A time in months that may be `inf` (never).
+    MonthsOrNever: 0.1 ..= 1200.0, inf = true; "a number of months from 0.1 to 1200, or inf for never"
+);
+range_kind!(
     /// How often something is repeated, in months: at most weekly.
     PeriodMonths: 0.25 ..= 1200.0; "a number of months from 0.25 (weekly) to 1200"
 );

@@ -6,8 +6,8 @@ use rand::Rng;
 use serde::Deserialize;
 
 use super::dist::{
-    FlareRate, InitialLesions, LesionsPerFlare, MgPerL, Months, Param, PerYear, Prob, SdLog, Shape,
-    Variance, Vas, VasSd, Weeks, YearsOrNever,
+    FlareRate, InitialLesions, LesionsPerFlare, MgPerL, Months, MonthsOrNever, Param, PerYear,
+    Prob, SdLog, Shape, Variance, Vas, VasSd, Weeks, YearsOrNever,
 };
 
 macro_rules! natural_history_params {
@@ -226,8 +226,8 @@ natural_history_params! {
     p_vertebral_fracture_per_flare: Prob = 0.02, "assumption: no per-flare rate published [dAngelo2021]";
     /// Probability of an abnormal blood cell count at diagnosis.
     p_abnormal_blood_count: Prob = 0.05, "assumption: normal count is typical of NBO [Jansson2009]; calibrated to C6";
-    /// Median months of symptoms (time in flares) before diagnosis (lognormal): diagnosis comes once the patient has been in pain that long.
-    symptomatic_months_to_diagnosis_median: Months = 10.0, "calibrated to C5 [Roderick2016] median delay 15 months; [Walsh2015] mean 12";
+    /// Median months of symptoms (time in flares) before diagnosis (lognormal): diagnosis comes once the patient has been in pain that long; inf: never (with `p_early_diagnosis` 0, no patient is diagnosed).
+    symptomatic_months_to_diagnosis_median: MonthsOrNever = 10.0, "calibrated to C5 [Roderick2016] median delay 15 months; [Walsh2015] mean 12";
     /// Log-scale spread of the symptomatic time before diagnosis.
     symptomatic_months_to_diagnosis_sdlog: SdLog = 0.2, "assumption: nearly everyone with a year of pain is diagnosed";
     /// Probability of the early diagnosis route: an acute presentation (worked up for infection or malignancy, a vertebral or clavicle lesion) diagnosed within weeks, while the presenting flare runs.

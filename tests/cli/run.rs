@@ -377,3 +377,46 @@ fn every_toml_block_in_the_docs_parses() {
     }
     assert!(blocks >= 1, "no TOML block found in the docs");
 }
+
+/// A scenario that diagnoses no one (`scenarios/two-state.toml`) still
+/// writes `timeseries_from_diagnosis.csv` as a table (the header of a run
+/// that diagnoses, no rows), and its printed headline table leaves out the
+/// metrics without a value instead of showing dashes, saying how many.
+#[test]
+fn a_run_without_diagnoses_writes_headers_and_no_dashes() {
+    let tmp = tempdir();
+    let diagnosing = tmp.path().join("nh");
+    success(
+        crmo()
+            .args(["run", "scenarios/natural-history.toml", "--patients", "300"])
+            .args(["--no-plots", "-q", "--out"])
+            .arg(&diagnosing),
+    );
+    let out = tmp.path().join("two-state");
+    let printed = success(
+        crmo()
+            .args(["run", "scenarios/two-state.toml", "--patients", "300"])
+            .args(["--no-plots", "--out"])
+            .arg(&out),
+    );
+    let header = |dir: &std::path::Path| {
+        let text = fs::read_to_string(dir.join("timeseries_from_diagnosis.csv")).unwrap();
+        text.lines().next().map(str::to_string)
+    };
+    let text = fs::read_to_string(out.join("timeseries_from_diagnosis.csv")).unwrap();
+    assert_eq!(text.lines().count(), 1, "header only: {text:?}");
+    assert_eq!(header(&out), header(&diagnosing));
+    let stdout = printed.stdout;
+    assert!(
+        stdout.contains("flares per patient-year"),
+        "the live metrics are shown:\n{stdout}"
+    );
+    assert!(
+        !stdout.contains("diagnosis"),
+        "no diagnosis metric without a value is shown:\n{stdout}"
+    );
+    assert!(
+        stdout.contains("9 more without a value here: metrics.csv says why"),
+        "{stdout}"
+    );
+}

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::super::patient::{Segment, N_STATES};
+use super::super::patient::{Segment, Segments, State, N_STATES};
 use super::{ceil_index, round_nonnegative};
 
 /// 2^52: a number in [0, 2^52) plus this is that number rounded to a whole
@@ -169,7 +169,27 @@ fn add_vec(a: &mut [i64], b: &[i64]) {
     }
 }
 
-/// One grid point of [`OccupancyCells`].
+/// What one grid point of [`OccupancyCells`] keeps of the segments added.
+trait GridCell: Copy + Default {
+    /// Adds segment `s`, which covers the grid points `[a, b)`.
+    fn add(cells: &mut [Self], a: usize, b: usize, s: &Segment);
+}
+
+/// Adds segment `s` to `cells`, `last` holding the previous segment's end
+/// and its index.
+#[inline(always)]
+fn add_segment<C: GridCell>(
+    grid: GridIndex,
+    cells: &mut [C],
+    last: &mut (f64, usize),
+    s: &Segment,
+) {
+    let (a, b) = grid.span_after(last, s.start_day, s.end_day);
+    debug_assert!(a <= b, "segments run forwards");
+    C::add(cells, a, b, s);
+}
+
+/// One grid point: state counts and pain sums.
 #[derive(Debug, Clone, Copy, Default)]
 struct Cell {
     states: [i64; N_STATES],
@@ -177,16 +197,96 @@ struct Cell {
     pain_sq: i128,
 }
 
+impl GridCell for Cell {
+    #[inline(always)]
+    fn add(cells: &mut [Self], a: usize, b: usize, s: &Segment) {
+        let state = s.state as usize;
+        let p = round_nonnegative(s.pain * PAIN_SCALE);
+        let p2 = i128::from(p) * i128::from(p);
+        let start = &mut cells[a];
+        start.states[state] += 1;
+        start.pain += p;
+        start.pain_sq += p2;
+        let end = &mut cells[b];
+        end.states[state] -= 1;
+        end.pain -= p;
+        end.pain_sq -= p2;
+    }
+}
+
+/// One grid point when every flare has the same pain: state counts only
+/// (half a [`Cell`], so the grid stays in the nearest cache).
+#[derive(Debug, Clone, Copy, Default)]
+struct Counts([i64; N_STATES]);
+
+impl GridCell for Counts {
+    #[inline(always)]
+    fn add(cells: &mut [Self], a: usize, b: usize, s: &Segment) {
+        let state = s.state as usize;
+        cells[a].0[state] += 1;
+        cells[b].0[state] -= 1;
+    }
+}
+
+/// The grid points of [`OccupancyCells`], with pain sums or counts only.
+#[derive(Debug, Clone)]
+enum Grid {
+    Sums(Vec<Cell>),
+    /// Every flare has this pain (fixed point).
+    Counts(Vec<Counts>, i64),
+}
+
+/// One patient's segments going into [`OccupancyCells`] as the course
+/// closes them, without being stored: the same integers as
+/// [`OccupancyCells::add_segments`] of the same segments.
+pub(crate) struct PatientCells<'a> {
+    grid: GridIndex,
+    cells: PatientGrid<'a>,
+    last: (f64, usize),
+}
+
+/// The grid points a [`PatientCells`] adds to.
+enum PatientGrid<'a> {
+    Sums(&'a mut [Cell]),
+    Counts(&'a mut [Counts], i64),
+}
+
+impl Segments for PatientCells<'_> {
+    #[inline(always)]
+    fn push(&mut self, s: Segment) {
+        match &mut self.cells {
+            PatientGrid::Sums(cells) => add_segment(self.grid, cells, &mut self.last, &s),
+            PatientGrid::Counts(cells, pain) => {
+                debug_assert_fixed_pain(&s, *pain);
+                add_segment(self.grid, cells, &mut self.last, &s);
+            }
+        }
+    }
+}
+
+/// Checks that a segment has the pain every flare is said to have.
+#[inline(always)]
+fn debug_assert_fixed_pain(s: &Segment, pain: i64) {
+    debug_assert_eq!(
+        round_nonnegative(s.pain * PAIN_SCALE),
+        if s.state == State::Active { pain } else { 0 },
+        "the pain of every flare is the fixed one"
+    );
+}
+
 /// The state counts and pain sums of an [`Occupancy`] while segments are
 /// added, kept per grid point side by side: a segment touches two cells
 /// (one bounds check each) instead of entries of six arrays. [`add_to`]
 /// then adds the same integers as adding the segments to the [`Occupancy`].
+/// When every flare has one pain, the cells keep counts only, and the
+/// pain sums are that pain (and its square) times the flare counts, found
+/// once in [`add_to`] rather than per segment.
 ///
 /// [`add_to`]: OccupancyCells::add_to
 #[derive(Debug, Clone)]
 pub(crate) struct OccupancyCells {
     grid: GridIndex,
-    cells: Vec<Cell>,
+    cells: Grid,
 }
 
 impl OccupancyCells {
@@ -195,53 +295,179 @@ impl OccupancyCells {
         let cap = occ.points();
         OccupancyCells {
             grid: GridIndex::new(f64::from(occ.step_days), cap),
-            cells: vec![Cell::default(); cap + 1],
+            cells: Grid::Sums(vec![Cell::default(); cap + 1]),
         }
+    }
+
+    /// The cells for segments whose flares all have pain `pain` (VAS; None:
+    /// any pain). Segments out of a flare have none.
+    pub(crate) fn with_fixed_pain(mut self, pain: Option<f64>) -> Self {
+        if let Some(p) = pain {
+            let points = self.grid.cap + 1;
+            self.cells = Grid::Counts(
+                vec![Counts::default(); points],
+                round_nonnegative(p * PAIN_SCALE),
+            );
+        }
+        self
     }
 
     /// Adds one patient's state segments.
     pub(crate) fn add_segments(&mut self, segments: &[Segment]) {
         let grid = self.grid;
-        // Every index is at most `cap`: slicing once here spares the bounds
+        match &mut self.cells {
+            Grid::Sums(cells) => add_all(grid, cells, segments),
+            Grid::Counts(cells, pain) => {
+                for s in segments {
+                    debug_assert_fixed_pain(s, *pain);
+                }
+                add_all(grid, cells, segments);
+            }
+        }
+    }
+
+    /// One patient's segments, added one by one as the course closes them
+    /// (see [`PatientCells`]).
+    pub(crate) fn patient(&mut self) -> PatientCells<'_> {
+        let grid = self.grid;
+        // Every index is at most `cap`: slicing here spares the bounds
         // checks of each access.
-        let cells = &mut self.cells[..=grid.cap];
-        let mut last = (f64::NAN, 0);
-        // No branch on the segment: flares and remissions alternate, which
-        // a branch predictor cannot follow. A segment between two grid
-        // points (a == b) adds and takes back the same numbers, and pain is
-        // 0 outside flares, so adding everything gives the same integers.
-        for s in segments {
-            let (a, b) = grid.span_after(&mut last, s.start_day, s.end_day);
-            debug_assert!(a <= b, "segments run forwards");
-            let state = s.state as usize;
-            let p = round_nonnegative(s.pain * PAIN_SCALE);
-            let p2 = i128::from(p) * i128::from(p);
-            let start = &mut cells[a];
-            start.states[state] += 1;
-            start.pain += p;
-            start.pain_sq += p2;
-            let end = &mut cells[b];
-            end.states[state] -= 1;
-            end.pain -= p;
-            end.pain_sq -= p2;
+        let cells = match &mut self.cells {
+            Grid::Sums(cells) => PatientGrid::Sums(&mut cells[..=grid.cap]),
+            Grid::Counts(cells, pain) => PatientGrid::Counts(&mut cells[..=grid.cap], *pain),
+        };
+        PatientCells {
+            grid,
+            cells,
+            last: (f64::NAN, 0),
         }
     }
 
     /// Adds the sums to `occ` (whose grid these cells have).
     pub(crate) fn add_to(&self, occ: &mut Occupancy) {
-        for (i, cell) in self.cells.iter().enumerate() {
-            for (row, v) in occ.states.iter_mut().zip(cell.states) {
-                row[i] += v;
+        match &self.cells {
+            Grid::Sums(cells) => {
+                for (i, cell) in cells.iter().enumerate() {
+                    add_states(occ, i, cell.states);
+                    occ.pain[i] += cell.pain;
+                    occ.pain_sq[i] += cell.pain_sq;
+                }
             }
-            occ.pain[i] += cell.pain;
-            occ.pain_sq[i] += cell.pain_sq;
+            Grid::Counts(cells, p) => {
+                for (i, cell) in cells.iter().enumerate() {
+                    add_states(occ, i, cell.0);
+                    // The sums the flare segments would have added one by
+                    // one: the same integers.
+                    let flares = cell.0[State::Active as usize];
+                    occ.pain[i] += p * flares;
+                    occ.pain_sq[i] += i128::from(*p) * i128::from(*p) * i128::from(flares);
+                }
+            }
         }
+    }
+}
+
+/// Adds the state counts of grid point `i`.
+fn add_states(occ: &mut Occupancy, i: usize, states: [i64; N_STATES]) {
+    for (row, v) in occ.states.iter_mut().zip(states) {
+        row[i] += v;
+    }
+}
+
+/// Adds every segment of one patient to `cells`.
+fn add_all<C: GridCell>(grid: GridIndex, cells: &mut [C], segments: &[Segment]) {
+    // Every index is at most `cap`: slicing once here spares the bounds
+    // checks of each access.
+    let cells = &mut cells[..=grid.cap];
+    let mut last = (f64::NAN, 0);
+    // No branch on the segment: flares and remissions alternate, which a
+    // branch predictor cannot follow. A segment between two grid points
+    // (a == b) adds and takes back the same numbers, and pain is 0 outside
+    // flares, so adding everything gives the same integers.
+    for s in segments {
+        add_segment(grid, cells, &mut last, s);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Courses of flares (all of pain `pain`) and remissions, ending lost
+    /// or resolved, some shorter than a grid step, some on grid points.
+    fn courses(pain: f64) -> Vec<Vec<Segment>> {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_pcg::Pcg64::seed_from_u64(5);
+        (0..300)
+            .map(|_| {
+                let mut day = 0.0;
+                let mut segments = Vec::new();
+                for k in 0..rng.random_range(1..40) {
+                    let length = match rng.random_range(0..4) {
+                        0 => 7.0 * f64::from(rng.random_range(1..5)),
+                        1 => rng.random::<f64>(),
+                        _ => 200.0 * rng.random::<f64>(),
+                    };
+                    let state = if k % 2 == 0 {
+                        State::Active
+                    } else {
+                        State::Remission
+                    };
+                    let flare = state == State::Active;
+                    segments.push(Segment {
+                        start_day: day,
+                        end_day: (day + length).min(3650.0),
+                        state,
+                        pain: if flare { pain } else { 0.0 },
+                        activity: if flare { 3.0 } else { 0.0 },
+                    });
+                    day = (day + length).min(3650.0);
+                }
+                let last = [State::Lost, State::Resolved][rng.random_range(0..2)];
+                segments.push(Segment {
+                    start_day: day,
+                    end_day: 3650.0,
+                    state: last,
+                    pain: 0.0,
+                    activity: 0.0,
+                });
+                segments
+            })
+            .collect()
+    }
+
+    /// Cells told that every flare has one pain count flares and add the
+    /// same integers as cells that add each segment's pain.
+    #[test]
+    fn a_fixed_pain_gives_the_sums_of_every_segments_pain() {
+        for pain in [6.0, 1.0, 10.0, 7.3456] {
+            let mut added = Occupancy::new(522, 7, 0);
+            let mut counted = added.clone();
+            let mut each = OccupancyCells::new(&added);
+            let mut fixed = OccupancyCells::new(&counted).with_fixed_pain(Some(pain));
+            for course in courses(pain) {
+                each.add_segments(&course);
+                fixed.add_segments(&course);
+            }
+            each.add_to(&mut added);
+            fixed.add_to(&mut counted);
+            assert_eq!(added, counted, "pain {pain}");
+            // The same, each segment pushed as a course closes it.
+            for fixed_pain in [None, Some(pain)] {
+                let mut pushed = Occupancy::new(522, 7, 0);
+                let mut cells = OccupancyCells::new(&pushed).with_fixed_pain(fixed_pain);
+                for course in courses(pain) {
+                    let mut patient = cells.patient();
+                    for s in course {
+                        patient.push(s);
+                    }
+                }
+                cells.add_to(&mut pushed);
+                assert_eq!(added, pushed, "pain {pain}, pushed");
+            }
+            assert!(added.pain.iter().any(|&p| p != 0));
+        }
+    }
 
     #[test]
     fn occupancy_counts_grid_points_inside_segments() {

@@ -6,13 +6,13 @@
 use super::super::model_values::{DAYS_PER_MONTH, DAYS_PER_YEAR};
 use super::super::patient::{anniversary_index, CourseClass, Outcome};
 use super::{
-    about, at_checkpoint, count, diagnosed, flag, real, Value, Visit, AT_CHECKPOINT, DIAGNOSED,
-    FRACTION, PAIRED, UNPAIRED,
+    about, at_checkpoint, count, diagnosed, flag, real, MetricLayout, Part, Value, Visit,
+    AT_CHECKPOINT, DIAGNOSED, FRACTION, PAIRED, UNPAIRED,
 };
 
 /// Course metrics of every arm, after the natural-history list.
 #[inline(always)]
-pub(super) fn course<V: Visit>(v: &mut V) {
+pub(super) fn course<V: Visit>(v: &mut V, layout: &MetricLayout) {
     v.mean(
         PAIRED,
         || {
@@ -30,6 +30,7 @@ pub(super) fn course<V: Visit>(v: &mut V) {
         || about("active_period_mean_months", "mean active period: onset to the end of the last flare within observation (to the end of observation if a flare still runs)", "months", "all patients"),
         |o| real(o.last_flare_end_day / DAYS_PER_MONTH),
     );
+    layout.rests_on(v, Part::Diagnosis);
     v.mean(
         PAIRED,
         || {
@@ -57,6 +58,7 @@ pub(super) fn course<V: Visit>(v: &mut V) {
         ),
     ];
     for (c, definition) in classes {
+        layout.rests_on(v, Part::Diagnosis);
         v.mean(
             PAIRED,
             || {
@@ -71,6 +73,7 @@ pub(super) fn course<V: Visit>(v: &mut V) {
             |o| o.course_class().map(|k| Value::Flag(k == c)),
         );
     }
+    layout.rests_on(v, Part::Diagnosis);
     v.mean(
         PAIRED,
         || {
@@ -83,6 +86,7 @@ pub(super) fn course<V: Visit>(v: &mut V) {
         },
         |o| diagnosed(o, Value::Count(o.flares_after_dx)),
     );
+    layout.rests_on(v, Part::Diagnosis);
     v.ratio(
         || {
             about(
@@ -99,6 +103,7 @@ pub(super) fn course<V: Visit>(v: &mut V) {
             })
         },
     );
+    layout.rests_on(v, Part::Diagnosis);
     v.mean(
         PAIRED,
         || {

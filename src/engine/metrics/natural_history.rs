@@ -115,6 +115,7 @@ pub(super) fn natural_history<V: Visit>(v: &mut V, layout: &MetricLayout) {
         },
         |o| flag(o.fractures > 0),
     );
+    layout.rests_on(v, Part::Diagnosis);
     v.mean(
         PAIRED,
         || {
@@ -186,6 +187,7 @@ pub(super) fn natural_history<V: Visit>(v: &mut V, layout: &MetricLayout) {
 /// The findings at diagnosis.
 #[inline(always)]
 fn at_diagnosis<V: Visit>(v: &mut V, layout: &MetricLayout) {
+    layout.rests_on(v, Part::Diagnosis);
     v.mean(
         PAIRED,
         || {
@@ -199,17 +201,20 @@ fn at_diagnosis<V: Visit>(v: &mut V, layout: &MetricLayout) {
         |o| o.diagnosis.map(|d| Value::Real(d.day)),
     );
     layout.rests_on(v, Part::Lesions);
+    layout.rests_on(v, Part::Diagnosis);
     v.mean(
         PAIRED,
         || about("lesions_seen_at_diagnosis_mean", "mean lesions seen at diagnosis: symptomatic ones plus silent ones that imaging found", "lesions", DIAGNOSED),
         |o| o.diagnosis.map(|d| Value::Count(d.findings.lesions_seen)),
     );
     layout.rests_on(v, Part::Lesions);
+    layout.rests_on(v, Part::Diagnosis);
     v.ratio(
         || about("silent_lesion_share_at_diagnosis", "share of the lesions seen at diagnosis that are clinically silent, pooled (sum / sum; target C3)", FRACTION, "lesions seen at diagnosis"),
         |o| o.diagnosis.map(|d| (f64::from(d.silent_seen), f64::from(d.findings.lesions_seen))),
     );
     layout.rests_on(v, Part::Lesions);
+    layout.rests_on(v, Part::Diagnosis);
     v.mean(
         PAIRED,
         || {
@@ -225,6 +230,7 @@ fn at_diagnosis<V: Visit>(v: &mut V, layout: &MetricLayout) {
                 .map(|d| Value::Flag(d.findings.lesions_seen == 1))
         },
     );
+    layout.rests_on(v, Part::Diagnosis);
     v.mean(
         PAIRED,
         || {
@@ -237,6 +243,7 @@ fn at_diagnosis<V: Visit>(v: &mut V, layout: &MetricLayout) {
         },
         |o| o.diagnosis.map(|d| Value::Count(d.jansson)),
     );
+    layout.rests_on(v, Part::Diagnosis);
     v.mean(
         PAIRED,
         || {
@@ -252,6 +259,7 @@ fn at_diagnosis<V: Visit>(v: &mut V, layout: &MetricLayout) {
                 .map(|d| Value::Flag(d.jansson >= JANSSON_THRESHOLD))
         },
     );
+    layout.rests_on(v, Part::Diagnosis);
     v.mean(
         PAIRED,
         || about("bristol_criterion1_frac", "share meeting Bristol criterion 1 at diagnosis, so no biopsy is needed (target C7)", FRACTION, DIAGNOSED),

@@ -262,10 +262,24 @@ fn metrics_resting_on_inert_parts_are_marked_with_their_reason() {
         expected.push(format!("active_symptomatic_lesions_year_{y}_mean"));
         expected.push(format!("active_seen_lesions_year_{y}_mean"));
     }
-    let mut got = marked(all_inert());
+    let but_diagnosis = Part::ALL
+        .into_iter()
+        .filter(|&p| p != Part::Diagnosis)
+        .fold(Inert::NONE, Inert::with);
+    let mut got = marked(but_diagnosis);
     got.sort_unstable();
     expected.sort_unstable();
     assert_eq!(got, expected);
+    // Without diagnosis, exactly the metrics of the diagnosed (by name or
+    // population) are not computed; with every part inert, those too.
+    let no_diagnosis = layout.clone().with_inert(Inert::NONE.with(Part::Diagnosis));
+    for m in metrics_of(&no_diagnosis) {
+        let of_the_diagnosed = m.name.contains("diagnos") || m.population.contains("diagnos");
+        assert_eq!(m.inert.is_some(), of_the_diagnosed, "{}", m.name);
+    }
+    let all = marked(all_inert());
+    assert!(expected.iter().all(|m| all.contains(m)));
+    assert!(all.len() > expected.len() + 40);
     // The reason names the parameters that switch the part off.
     assert!(Part::Lesions.reason().contains("new_lesions_per_flare"));
 }

@@ -1,0 +1,403 @@
+//! The course of a model in which only the flare process is live: no
+//! lesions, flare features that draw nothing (fixed pain, no fever, CRP
+//! never raised), no associated conditions, no burnout, no diagnosis (so no
+//! imaging, checkpoints, loss to follow-up or treatment). Frailty, a
+//! baseline draw, may vary. What is left is a renewal process of flares and
+//! remissions, which this module runs as a loop of its own, alternating the
+//! two without the general loop's candidate events.
+//!
+//! It draws the same numbers in the same order as the general loop
+//! ([`super::simulate`]) and gives the same [`Outcome`], segments and
+//! events for every patient (`flares/tests.rs`): it is how such a model
+//! runs faster, not a different model. Its segments go to any
+//! [`Segments`] sink as they close, so the time series can take them
+//! without their being stored.
+
+use rand::Rng;
+use rand_distr::{Distribution, Exp1};
+
+use crate::model::Genotype;
+use crate::scenario::limits::MAX_EVENTS;
+
+use super::super::model_values::{GammaDuration, GenotypeModel, ReplicateModel};
+use super::super::outcome::activity_score;
+use super::super::rng::Purpose;
+use super::super::units::round_nonnegative;
+use super::{
+    EventKind, Limit, Observer, Outcome, Scratch, Segment, State, C8_DAYS, NEVER, NORMAL_CRP_MG_L,
+};
+
+/// Whether every patient of `m` without treatment runs on this kernel:
+/// each genotype the cohort has leaves every part but the flare process
+/// (and frailty) inert.
+pub(super) fn applies(m: &ReplicateModel) -> bool {
+    !m.has_lesions()
+        && (m.majeed_frac >= 1.0 || flares_only(&m.sporadic))
+        && (m.majeed_frac <= 0.0 || flares_only(&m.majeed))
+}
+
+/// The pain of every flare of `m`'s patients under an arm without
+/// treatment, when it is one fixed value (the patients run on this kernel
+/// and every genotype the cohort has gives the same pain): what lets the
+/// pain sums of the time series be counted instead of added.
+pub fn fixed_flare_pain(m: &ReplicateModel) -> Option<f64> {
+    if !applies(m) {
+        return None;
+    }
+    let sporadic = FixedFeatures::of(&m.sporadic).pain;
+    let majeed = FixedFeatures::of(&m.majeed).pain;
+    match (m.majeed_frac <= 0.0, m.majeed_frac >= 1.0) {
+        (true, _) => Some(sporadic),
+        (_, true) => Some(majeed),
+        _ => (sporadic == majeed).then_some(sporadic),
+    }
+}
+
+/// Whether a genotype's course is the flare process alone: nothing drawn
+/// per flare but its duration and the time to the next, no event but
+/// flare starts and ends.
+fn flares_only(g: &GenotypeModel) -> bool {
+    let v = &g.values;
+    g.resolution.is_none()
+        && !g.can_diagnose()
+        && v.pain_sd_vas <= 0.0
+        && v.p_fever <= 0.0
+        && v.p_crp_raised <= 0.0
+        && g.p_condition_at_onset.iter().all(|&p| p <= 0.0)
+        && g.condition_per_day.iter().all(|&h| h <= 0.0)
+}
+
+/// What every flare of a genotype has in common when its features draw nothing.
+#[derive(Clone, Copy)]
+struct FixedFeatures {
+    pain: f64,
+    crp_mg_l: f64,
+    activity: f64,
+}
+
+impl FixedFeatures {
+    /// The features the general loop gives every flare of `g`: the mean
+    /// pain (clamped to the scale), no fever, the normal CRP.
+    fn of(g: &GenotypeModel) -> Self {
+        let pain = g.values.pain_mean_vas.clamp(1.0, 10.0);
+        let crp_x10 = round_nonnegative(NORMAL_CRP_MG_L * 10.0) as u32;
+        let crp_mg_l = f64::from(crp_x10) / 10.0;
+        FixedFeatures {
+            pain,
+            crp_mg_l,
+            activity: activity_score(pain, false, crp_mg_l, 0),
+        }
+    }
+}
+
+/// Where a course's state segments go as they close.
+pub trait Segments {
+    /// Takes the next segment (segments come in time order, each starting
+    /// where the one before ended).
+    fn push(&mut self, segment: Segment);
+}
+
+impl Segments for Vec<Segment> {
+    #[inline(always)]
+    fn push(&mut self, segment: Segment) {
+        Vec::push(self, segment);
+    }
+}
+
+/// Simulates patient `patient` of `m` (for which [`applies`] holds), with
+/// no treatment; `scratch` holds the course's segments afterwards.
+pub(super) fn simulate<O: Observer>(
+    m: &ReplicateModel,
+    patient: u64,
+    scratch: &mut Scratch,
+    obs: &mut O,
+) -> Outcome {
+    scratch.lesions.clear();
+    scratch.book.clear();
+    scratch.segments.clear();
+    scratch.drug_intervals.clear();
+    simulate_into(m, patient, &mut scratch.segments, obs)
+}
+
+/// [`simulate`], the segments going to `segments` as they close: a
+/// consumer of segments (the time series) can take them without their
+/// being stored.
+pub(super) fn simulate_into<O: Observer, S: Segments>(
+    m: &ReplicateModel,
+    patient: u64,
+    segments: &mut S,
+    obs: &mut O,
+) -> Outcome {
+    let key = &m.key;
+    let mut baseline = key.stream(patient, Purpose::Baseline);
+    let genotype = if baseline.random::<f64>() < m.majeed_frac {
+        Genotype::Majeed
+    } else {
+        Genotype::Sporadic
+    };
+    let g = m.genotype(genotype);
+    // The baseline draws that matter: the rest of the general loop's
+    // baseline draws (clocks of inert parts) decide nothing here.
+    let female = baseline.random::<f64>() < m.female_frac;
+    let age_dist = match genotype {
+        Genotype::Sporadic => &m.onset_age,
+        Genotype::Majeed => &m.majeed_onset_age,
+    };
+    let onset_age_years = age_dist.sample(&mut baseline);
+    let frailty = g.frailty.as_ref().map_or(1.0, |d| d.sample(&mut baseline));
+    obs.event(0.0, EventKind::Onset);
+    let course = Course {
+        g,
+        features: FixedFeatures::of(g),
+        hazard: g.flare_hazard_per_day * frailty,
+        horizon: m.horizon_days,
+        timing: key.stream(patient, Purpose::FlareTiming),
+        flare_features: key.stream(patient, Purpose::FlareFeatures),
+    };
+    // The exponential durations of the two-state model are drawn without
+    // the choice of sampler at every flare.
+    let end = match g.flare_duration {
+        GammaDuration::Erlang { k: 1, scale } => course.run(Exponential(scale), segments, obs),
+        ref any => course.run(any, segments, obs),
+    };
+    let c = end.counts;
+    Outcome {
+        patient,
+        genotype: Some(genotype),
+        female,
+        onset_age_years,
+        frailty,
+        flares: c.flares,
+        flares_first_5_3_years: c.flares_first_5_3_years,
+        flare_days: c.flare_days,
+        longest_inactive_gap_days: c.longest_inactive_gap_days,
+        first_remission_day: c.first_remission_day,
+        first_relapse_day: c.first_relapse_day,
+        observed_days: end.day,
+        burnout_day: NEVER,
+        active_at_end: end.in_flare,
+        last_flare_end_day: if end.in_flare {
+            end.day
+        } else {
+            c.prev_flare_end.unwrap_or(0.0)
+        },
+        limit: end.limit,
+        ..Outcome::default()
+    }
+}
+
+/// The natural duration of a flare after the first.
+trait Duration {
+    fn sample(&self, rng: &mut super::super::rng::Stream) -> f64;
+}
+
+/// Exponential durations of this mean: what
+/// [`GammaDuration::Erlang`] of shape 1 draws.
+struct Exponential(f64);
+
+impl Duration for Exponential {
+    #[inline(always)]
+    fn sample(&self, rng: &mut super::super::rng::Stream) -> f64 {
+        let a: f64 = Exp1.sample(rng);
+        a * self.0
+    }
+}
+
+impl Duration for &GammaDuration {
+    #[inline(always)]
+    fn sample(&self, rng: &mut super::super::rng::Stream) -> f64 {
+        Distribution::sample(*self, rng)
+    }
+}
+
+/// How a course ended.
+struct End {
+    counts: Counts,
+    /// End of observation.
+    day: f64,
+    in_flare: bool,
+    limit: Option<Limit>,
+}
+
+/// What a patient's course runs on: fixed for the patient.
+struct Course<'a> {
+    g: &'a GenotypeModel,
+    features: FixedFeatures,
+    /// Relapse hazard per day (baseline × frailty; no drug changes it).
+    hazard: f64,
+    horizon: f64,
+    timing: super::super::rng::Stream,
+    flare_features: super::super::rng::Stream,
+}
+
+/// What the course has counted so far, written to the [`Outcome`] at its end.
+#[derive(Default)]
+struct Counts {
+    flares: u32,
+    flares_first_5_3_years: u32,
+    flare_days: f64,
+    longest_inactive_gap_days: f64,
+    first_remission_day: Option<f64>,
+    first_relapse_day: Option<f64>,
+    /// End of the last flare that ended (None: none has).
+    prev_flare_end: Option<f64>,
+    /// Loop events so far (capped by [`MAX_EVENTS`], as in the general loop).
+    events: u32,
+}
+
+impl Counts {
+    /// Counts one more loop event; true once past [`MAX_EVENTS`].
+    #[inline(always)]
+    fn past_event_cap(&mut self) -> bool {
+        self.events = self.events.saturating_add(1);
+        self.events > MAX_EVENTS
+    }
+}
+
+/// The open segment of the course: where it started.
+struct Open<'s, S> {
+    start: f64,
+    segments: &'s mut S,
+}
+
+impl<S: Segments> Open<'_, S> {
+    /// Closes the open segment at `day` if it is not empty, and opens the next.
+    #[inline(always)]
+    fn close(&mut self, day: f64, state: State, features: &FixedFeatures) {
+        if day > self.start {
+            let (pain, activity) = if state == State::Active {
+                (features.pain, features.activity)
+            } else {
+                (0.0, 0.0)
+            };
+            self.segments.push(Segment {
+                start_day: self.start,
+                end_day: day,
+                state,
+                pain,
+                activity,
+            });
+        }
+        self.start = day;
+    }
+}
+
+impl Course<'_> {
+    /// Flares and remissions in turn, each ended by the next event or the
+    /// horizon (which ends the course before an event due on its day).
+    /// The state lives in locals: this loop is all a patient costs.
+    fn run<D: Duration, O: Observer, S: Segments>(
+        mut self,
+        later: D,
+        segments: &mut S,
+        obs: &mut O,
+    ) -> End {
+        let (horizon, hazard, features) = (self.horizon, self.hazard, self.features);
+        let mut c = Counts::default();
+        let mut limit = None;
+        let mut open = Open {
+            start: 0.0,
+            segments,
+        };
+        let mut day = 0.0;
+        // The flare at onset (no segment before it to close).
+        let natural = self.g.first_flare_duration.sample(&mut self.flare_features);
+        let (mut flare_start, mut episode_end, mut hazard_budget) =
+            self.start_flare(day, natural, &mut c, obs);
+        let mut flare_end = episode_end;
+        let in_flare = loop {
+            if c.past_event_cap() {
+                limit = Some(Limit::Events);
+                break true;
+            }
+            // The horizon comes first on its day (no time here is NaN).
+            if flare_end >= horizon {
+                day = horizon;
+                break true;
+            }
+            day = flare_end;
+            open.close(day, State::Active, &features);
+            c.flare_days += day - flare_start;
+            c.prev_flare_end = Some(day);
+            if c.first_remission_day.is_none() {
+                c.first_remission_day = Some(day);
+            }
+            obs.event(day, EventKind::FlareEnd);
+            if c.past_event_cap() {
+                limit = Some(Limit::Events);
+                break false;
+            }
+            // Once the episode has run its course, the hazard budget is
+            // spent at the patient's hazard (never, without hazard).
+            let start = if hazard <= 0.0 {
+                NEVER
+            } else {
+                day.max(episode_end) + hazard_budget / hazard
+            };
+            if start >= horizon {
+                day = horizon;
+                break false;
+            }
+            day = start;
+            open.close(day, State::Remission, &features);
+            // Disease-free since the last episode ran its course (no
+            // lesion is ever inflamed on MRI, so the general loop's
+            // `episode_end.max(0.0)` is `episode_end`, which is >= 0).
+            // Neither side is NaN, so a comparison is `f64::max`.
+            let gap = day - episode_end;
+            if gap > c.longest_inactive_gap_days {
+                c.longest_inactive_gap_days = gap;
+            }
+            let natural = later.sample(&mut self.flare_features);
+            (flare_start, episode_end, hazard_budget) = self.start_flare(day, natural, &mut c, obs);
+            flare_end = episode_end;
+        };
+        // The end of observation, in a flare or not.
+        if in_flare {
+            c.flare_days += day - flare_start;
+            open.close(day, State::Active, &features);
+        } else {
+            open.close(day, State::Remission, &features);
+        }
+        obs.event(day, EventKind::End);
+        End {
+            counts: c,
+            day,
+            in_flare,
+            limit,
+        }
+    }
+
+    /// A flare of natural duration `natural` (which no drug shortens, so
+    /// it is also the flare's) starts at `day`: its counts, and the hazard
+    /// budget of the remission after it, as `(start, end, budget)`.
+    #[inline(always)]
+    fn start_flare<O: Observer>(
+        &mut self,
+        day: f64,
+        natural: f64,
+        c: &mut Counts,
+        obs: &mut O,
+    ) -> (f64, f64, f64) {
+        c.flares += 1;
+        if day < C8_DAYS {
+            c.flares_first_5_3_years += 1;
+        }
+        if c.first_remission_day.is_some() && c.first_relapse_day.is_none() {
+            c.first_relapse_day = Some(day);
+        }
+        let budget = Exp1.sample(&mut self.timing);
+        obs.event(
+            day,
+            EventKind::FlareStart {
+                pain: self.features.pain,
+                fever: false,
+                crp_mg_l: self.features.crp_mg_l,
+            },
+        );
+        (day, day + natural, budget)
+    }
+}
+
+#[cfg(test)]
+mod tests;
