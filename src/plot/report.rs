@@ -298,8 +298,20 @@ fn headline_table(
         let _ = write!(h, "<th>{}</th>", esc(arm));
     }
     h.push_str("</tr>\n");
+    let mut without_value = Vec::new();
     for (metric, label) in HEADLINE {
         if !rows.iter().any(|r| r.metric == metric) {
+            continue;
+        }
+        // A metric no arm has a value for (not computed in this scenario,
+        // or nobody to average over) would be a row of dashes: named
+        // once under the table instead.
+        if rows
+            .iter()
+            .filter(|r| r.metric == metric)
+            .all(|r| r.mean.is_nan())
+        {
+            without_value.push(label);
             continue;
         }
         let _ = write!(h, "<tr><td>{}</td>", esc(label));
@@ -320,6 +332,13 @@ fn headline_table(
         h.push_str("</tr>\n");
     }
     h.push_str("</table>\n");
+    if !without_value.is_empty() {
+        let _ = writeln!(
+            h,
+            "<p id=\"{id}-without-value\">Without a value in this run (<code>metrics.csv</code> says why): {}.</p>",
+            esc(&without_value.join("; "))
+        );
+    }
 }
 
 fn differences(h: &mut String, res: &CohortResult) {

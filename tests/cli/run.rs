@@ -419,4 +419,16 @@ fn a_run_without_diagnoses_writes_headers_and_no_dashes() {
         stdout.contains("9 more without a value here: metrics.csv says why"),
         "{stdout}"
     );
+    // The report's headline table likewise, naming them under the table.
+    let report = fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(
+        !report.contains("– (– – –)"),
+        "a row of dashes in the report"
+    );
+    let note = report
+        .split("id=\"headline-table-without-value\">")
+        .nth(1)
+        .expect("the report names the metrics without a value");
+    assert!(note.starts_with("Without a value in this run"), "{note}");
+    assert!(note.contains("median diagnostic delay (days)"), "{note}");
 }
