@@ -130,6 +130,10 @@ pub struct TreatmentState<'a> {
     /// Per drug with a yearly course limit, the days of its last courses
     /// (a ring; -inf: none).
     course_log: [[f64; COURSE_LOG]; MAX_DRUGS],
+    /// Per drug, the ring slot of its oldest remembered course, which the
+    /// next course replaces: courses are logged in day order, so the ring
+    /// read from this slot on is in ascending day order.
+    course_next: [u8; MAX_DRUGS],
     /// Per drug, the day its lasting effect ends (0: none).
     lasting_until: [f64; MAX_DRUGS],
     treated_since: Option<f64>,
@@ -195,6 +199,7 @@ impl<'a> TreatmentState<'a> {
             responsiveness_drawn: 0,
             responders: 0,
             course_log: [[f64::NEG_INFINITY; COURSE_LOG]; MAX_DRUGS],
+            course_next: [0; MAX_DRUGS],
             lasting_until: [0.0; MAX_DRUGS],
             treated_since: None,
             horizon_days: model.horizon_days,
@@ -577,8 +582,10 @@ impl<'a> TreatmentState<'a> {
     fn give_course<O: Observer>(&mut self, d: &mut OnDrug, day: f64, obs: &mut O) {
         let m = &self.drugs[usize::from(d.drug)];
         if m.max_courses_per_year != u32::MAX {
-            let log = &mut self.course_log[usize::from(d.drug)];
-            let (given, oldest, slot) = year_of_courses(log, day);
+            let drug = usize::from(d.drug);
+            let next = &mut self.course_next[drug];
+            let log = &mut self.course_log[drug];
+            let (given, oldest) = year_of_courses(log, usize::from(*next), day);
             if given >= m.max_courses_per_year.min(COURSE_LOG as u32) {
                 // The yearly dose limit: the course waits until the oldest
                 // course of the year drops out of it.
@@ -586,7 +593,8 @@ impl<'a> TreatmentState<'a> {
                 return;
             }
             // The new course replaces the oldest one remembered.
-            log[slot] = day;
+            log[usize::from(*next)] = day;
+            *next = ((usize::from(*next) + 1) % COURSE_LOG) as u8;
         }
         // A course that would run past the horizon counts only its days inside it.
         let end = (day + m.course_days).min(self.horizon_days);
@@ -611,8 +619,8 @@ impl<'a> TreatmentState<'a> {
     /// Courses of `drug` given in the year before `day`, and the day of the
     /// oldest of them (inf: none).
     fn courses_in_year(&self, drug: u16, day: f64) -> (u32, f64) {
-        let (given, oldest, _) = year_of_courses(&self.course_log[usize::from(drug)], day);
-        (given, oldest)
+        let d = usize::from(drug);
+        year_of_courses(&self.course_log[d], usize::from(self.course_next[d]), day)
     }
 
     /// Whether a course of every drug of `step` may be given at `day` under
@@ -892,27 +900,26 @@ impl<'a> TreatmentState<'a> {
     }
 }
 
-/// In one pass over a drug's course log: the courses given in the year
-/// before `day`, the day of the oldest of them (inf: none), and the slot of
-/// the oldest course remembered (the first such slot on a tie), which the
-/// next course replaces.
+/// The courses given in the year before `day` from a drug's course log,
+/// and the day of the oldest of them (inf: none). `oldest_slot` is the
+/// ring's oldest entry: courses are logged in day order, so walking back
+/// from the newest one the courses of the year come first, and the walk
+/// stops at the first one before the year (or an empty -inf slot).
 #[inline]
-fn year_of_courses(log: &[f64; COURSE_LOG], day: f64) -> (u32, f64, usize) {
+fn year_of_courses(log: &[f64; COURSE_LOG], oldest_slot: usize, day: f64) -> (u32, f64) {
     let since = day - YEAR_DAYS + SCHEDULE_SLACK_DAYS;
     let (mut given, mut oldest) = (0, NEVER);
-    let mut slot = 0;
-    for (i, &t) in log.iter().enumerate() {
-        if t > since {
-            given += 1;
-            oldest = oldest.min(t);
+    let mut slot = oldest_slot;
+    for _ in 0..COURSE_LOG {
+        slot = if slot == 0 { COURSE_LOG - 1 } else { slot - 1 };
+        let t = log[slot];
+        if t <= since {
+            break;
         }
-        // Course days are never NaN: `<` orders them as `total_cmp` does
-        // (but for -0, which no course day is).
-        if t < log[slot] {
-            slot = i;
-        }
+        given += 1;
+        oldest = t;
     }
-    (given, oldest, slot)
+    (given, oldest)
 }
 
 /// The first day of a schedule every `every` days from `from` on which

@@ -36,8 +36,9 @@ impl TreatmentState<'_> {
         intervals: &mut Intervals,
     ) -> bool {
         for slot in 0..MAX_STEP_DRUGS {
-            // Most scheduled events are assessments: drugs with nothing due are skipped.
-            let Some(mut d) = self.on[slot].filter(|d| d.due <= day) else {
+            // Most scheduled events are assessments: drugs with nothing due
+            // are skipped, read in place (a copy of the slot only when due).
+            let Some(mut d) = self.on[slot].as_ref().filter(|d| d.due <= day).copied() else {
                 continue;
             };
             if !d.effect_announced && d.effect_day <= day {

@@ -654,3 +654,26 @@ fn an_adverse_event_switches_within_the_class() {
     let drugs: Vec<u16> = starts(&log).iter().map(|s| s.1).collect();
     assert_eq!(drugs, vec![0, 1, 2]);
 }
+
+/// The walk back from the newest course finds what a scan of every
+/// remembered course finds, for logs filled in day order past their length
+/// (ties included) and at every day around them.
+#[test]
+fn course_ring_walk_matches_a_scan_of_the_log() {
+    let mut log = [f64::NEG_INFINITY; COURSE_LOG];
+    let mut next = 0usize;
+    let mut day = 0.0;
+    for k in 0..40u32 {
+        // Gaps of 0 (a tie) to several months.
+        day += f64::from((k * 37) % 150);
+        log[next] = day;
+        next = (next + 1) % COURSE_LOG;
+        for at in [day, day + 1.0, day + 200.0, day + YEAR_DAYS, day + 400.0] {
+            let since = at - YEAR_DAYS + SCHEDULE_SLACK_DAYS;
+            let in_year = log.iter().filter(|&&t| t > since);
+            let given = in_year.clone().count() as u32;
+            let oldest = in_year.fold(NEVER, |m, &t| m.min(t));
+            assert_eq!(year_of_courses(&log, next, at), (given, oldest), "at {at}");
+        }
+    }
+}
