@@ -931,13 +931,13 @@ fn simulate_chunk(
                 return acc;
             }
             acc.sums.observed_days.add(outcome.observed_days);
-            tally.add(a, &outcome, &mut acc.sums.stats);
+            tally.add(a, outcome, &mut acc.sums.stats);
             let days = &mut acc.days[a];
             if let Some(d) = &outcome.diagnosis {
                 days.delay.add(d.day);
             }
             days.active_period.add(outcome.last_flare_end_day);
-            add_endpoints(&mut days.km, &outcome);
+            add_endpoints(&mut days.km, outcome);
             let curves = &mut acc.sums.curves[a];
             if !straight[a] {
                 cells[a].add_segments(&scratch.segments);

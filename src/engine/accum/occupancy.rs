@@ -500,7 +500,7 @@ mod tests {
     /// for them: with and without them, the same integers.
     #[test]
     fn an_empty_segment_pushed_changes_nothing() {
-        assert!(<PatientCells<'_, Counts> as Segments>::TAKES_EMPTY);
+        const { assert!(<PatientCells<'_, Counts> as Segments>::TAKES_EMPTY) };
         for fixed_pain in [None, Some(6.0)] {
             let mut without = Occupancy::new(522, 7, 0);
             let mut with = without.clone();
