@@ -396,7 +396,7 @@ fn a_run_without_diagnoses_writes_headers_and_no_dashes() {
     let printed = success(
         crmo()
             .args(["run", "scenarios/two-state.toml", "--patients", "300"])
-            .args(["--no-plots", "--out"])
+            .args(["--out"])
             .arg(&out),
     );
     let header = |dir: &std::path::Path| {
@@ -431,4 +431,17 @@ fn a_run_without_diagnoses_writes_headers_and_no_dashes() {
         .expect("the report names the metrics without a value");
     assert!(note.starts_with("Without a value in this run"), "{note}");
     assert!(note.contains("median diagnostic delay (days)"), "{note}");
+    // The Kaplan-Meier plot after diagnosis says nobody was diagnosed, with
+    // no table of numbers at risk and no "median not reached".
+    let km = fs::read_to_string(out.join("plots/km_remission.svg")).unwrap();
+    assert!(
+        km.contains("nobody was diagnosed"),
+        "the empty plot says why"
+    );
+    assert!(km.contains("natural_history (nobody diagnosed)"), "legend");
+    assert!(!km.contains("median not reached"), "no median for no curve");
+    assert!(
+        !km.contains("at risk"),
+        "no at-risk table without anyone at risk"
+    );
 }

@@ -46,15 +46,18 @@ impl Plot<'_> {
             .unwrap_or(0);
         let months = ((last_day as f64 * 1.05) / DAYS_PER_MONTH).max(1.0).ceil();
         let slide = self.style == Style::Slide;
-        let (body, table) = if slide {
-            // Beside the curves: the table of arms.
+        let any = curves.iter().any(|c| !c.is_empty());
+        let (body, table) = if slide && any {
+            // Beside the curves: the table of arms (none when nobody was
+            // ever at risk).
             let side = self.side_table(body, &curves, months, px, arms_beside)?;
             let (bw, _) = body.dim_in_pixel();
             let (plot, table) = body.split_horizontally(bw.saturating_sub(side.width));
             side.draw(&table, px, self.style.line(3))?;
             (plot, None)
-        } else if self.at_risk {
-            // Below the curves: the numbers at risk, one row per arm.
+        } else if self.at_risk && any {
+            // Below the curves: the numbers at risk, one row per arm (none
+            // when nobody was ever at risk).
             let row_h = px * 1.5;
             let table_h = (row_h * (self.res.arms.len() as f64 + 1.3)) as u32;
             let (_, bh) = body.dim_in_pixel();
@@ -84,7 +87,6 @@ impl Plot<'_> {
             },
             "not yet in remission",
         )?;
-        let any = curves.iter().any(|c| !c.is_empty());
         for (a, rows) in curves.iter().enumerate() {
             let colour = pal::series(a);
             let lw = self.style.line(3);

@@ -428,10 +428,16 @@ impl Plot<'_> {
                     .iter()
                     .enumerate()
                     .map(|(a, name)| {
-                        let median = km_median(self.res.km(a, KM_ENDPOINT))
-                            .map_or("median not reached".to_string(), |d| {
+                        let rows = self.res.km(a, KM_ENDPOINT);
+                        // No curve at all (nobody diagnosed): "not reached"
+                        // would say the curve stays high.
+                        let median = if rows.is_empty() {
+                            "nobody diagnosed".to_string()
+                        } else {
+                            km_median(rows).map_or("median not reached".to_string(), |d| {
                                 format!("median {:.1} months", d / DAYS_PER_MONTH)
-                            });
+                            })
+                        };
                         (km_swatch(a, lw), format!("{name} ({median})"))
                     })
                     .collect();
