@@ -3,6 +3,7 @@
 //! numbers, distributions as the text `check` shows), the drug values and
 //! draws of replicate 0, and the printed listing itself under `"listing"`.
 
+use crmo_sim::scenario::names::variant_name;
 use crmo_sim::scenario::treatment::ladder_steps;
 use crmo_sim::study::Study;
 
@@ -89,8 +90,8 @@ fn site_weights(study: &Study) -> Value {
 fn imaging(study: &Study) -> Value {
     let im = &study.scenario().imaging;
     Value::map([
-        ("at_diagnosis", Value::from(snake(im.at_diagnosis))),
-        ("follow_up", Value::from(snake(im.follow_up))),
+        ("at_diagnosis", Value::from(variant_name(im.at_diagnosis))),
+        ("follow_up", Value::from(variant_name(im.follow_up))),
         (
             "follow_up_every_months",
             Value::shown(&im.follow_up_every_months.to_string()),
@@ -170,7 +171,7 @@ fn arms(study: &Study) -> Value {
                     ("ladder", Value::List(ladder)),
                     ("assess_every_weeks", Value::from(a.assess_every_weeks)),
                     ("min_weeks_on_step", Value::from(a.min_weeks_on_step)),
-                    ("escalate_when", Value::from(snake(a.escalate_when))),
+                    ("escalate_when", Value::from(variant_name(a.escalate_when))),
                     ("remission_weeks", Value::from(a.remission_weeks)),
                     (
                         "stop_after_remission_weeks",
@@ -178,9 +179,9 @@ fn arms(study: &Study) -> Value {
                     ),
                     (
                         "on_relapse_after_stop",
-                        Value::from(snake(a.on_relapse_after_stop)),
+                        Value::from(variant_name(a.on_relapse_after_stop)),
                     ),
-                    ("at_top", Value::from(snake(a.at_top))),
+                    ("at_top", Value::from(variant_name(a.at_top))),
                 ])
             })
             .collect(),
@@ -260,21 +261,4 @@ fn sweep(study: &Study) -> Value {
             ),
         ),
     ])
-}
-
-/// A unit enum variant as a scenario file spells it (`NotInRemission` ->
-/// `not_in_remission`).
-fn snake(v: impl std::fmt::Debug) -> String {
-    let mut out = String::new();
-    for (i, c) in format!("{v:?}").chars().enumerate() {
-        if c.is_ascii_uppercase() {
-            if i > 0 {
-                out.push('_');
-            }
-            out.push(c.to_ascii_lowercase());
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }

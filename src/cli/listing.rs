@@ -2,6 +2,7 @@
 //! the values replicate 0 uses, the arms, and every value replicate 0 drew
 //! from a distribution.
 
+use crate::scenario::names::variant_name;
 use crate::study::Study;
 
 /// The resolved parameters of a scenario, as printed by `check`.
@@ -46,8 +47,8 @@ pub fn scenario_listing_of(study: &Study, replicate: u32) -> String {
     t += "\n[imaging]\n";
     t += &format!(
         "  at_diagnosis = {}, follow_up = {} every {} months\n  sensitivity: wbmri {}, scintigraphy {}, radiograph {}\n",
-        snake(im.at_diagnosis),
-        snake(im.follow_up),
+        variant_name(im.at_diagnosis),
+        variant_name(im.follow_up),
         im.follow_up_every_months,
         im.sensitivity_wbmri,
         im.sensitivity_scintigraphy,
@@ -170,7 +171,7 @@ fn drug_listing(study: &Study, replicate: u32) -> String {
             "\n[[arm]] {}: {}\n  assess every {} weeks; escalate when {} after >= {} weeks on a step; taper after {} weeks of remission; relapse after taper: {}; at the top: {}\n",
             a.name.get_ref(),
             if a.untreated { "untreated".to_string() } else { ladder.join(" -> ") },
-            a.assess_every_weeks, snake(a.escalate_when), a.min_weeks_on_step, a.stop_after_remission_weeks, snake(a.on_relapse_after_stop), snake(a.at_top)
+            a.assess_every_weeks, variant_name(a.escalate_when), a.min_weeks_on_step, a.stop_after_remission_weeks, variant_name(a.on_relapse_after_stop), variant_name(a.at_top)
         );
     }
     t
@@ -253,22 +254,6 @@ fn given_as(v: &crate::scenario::treatment::DrugValues) -> String {
     } else {
         "continuous".to_string()
     }
-}
-
-/// A unit enum variant as a scenario file spells it (`NotInRemission` -> `not_in_remission`).
-fn snake(v: impl std::fmt::Debug) -> String {
-    let mut out = String::new();
-    for (i, c) in format!("{v:?}").chars().enumerate() {
-        if c.is_ascii_uppercase() {
-            if i > 0 {
-                out.push('_');
-            }
-            out.push(c.to_ascii_lowercase());
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 /// The sweep's grid, as printed by `check`.

@@ -48,7 +48,7 @@ pub use super::outcome::{
     anniversary_index, Checkpoints, CoreSet, CourseClass, Diagnosis, Lesion, Limit, Outcome,
     Segment, State, CHECKPOINT_DAYS, N_CHECKPOINTS, N_STATES,
 };
-pub use flares::{fixed_flare_pain, Segments};
+pub use flares::{fixed_flare_pain, simulate_into as simulate_flares, Segments};
 
 /// Reusable buffers of one worker: lesions, state segments and drug intervals.
 #[derive(Debug, Default, Clone)]
@@ -227,7 +227,7 @@ pub fn simulate_patient<O: Observer>(
     scratch: &mut Scratch,
     obs: &mut O,
 ) -> Outcome {
-    if treatment.is_none() && flares::applies(m) && flare_kernel_enabled() {
+    if treatment.is_none() && runs_on_flare_kernel(m) {
         return flares::simulate(m, patient, scratch, obs);
     }
     if m.has_lesions() {
@@ -258,23 +258,6 @@ fn flare_kernel_enabled() -> bool {
 /// without treatment: the model has only the flare process live.
 pub fn runs_on_flare_kernel(m: &ReplicateModel) -> bool {
     flares::applies(m) && flare_kernel_enabled()
-}
-
-/// [`simulate_patient`] without treatment for a model where
-/// [`runs_on_flare_kernel`] holds, the segments going to `segments` as
-/// they close instead of to a [`Scratch`], and the outcome written to
-/// `out`, of which only the fields such a course can change are written:
-/// `out` must hold [`Outcome::default`] in every other field (a slot that
-/// only this function writes stays so).
-#[inline(always)]
-pub fn simulate_flares<O: Observer, S: Segments>(
-    m: &ReplicateModel,
-    patient: u64,
-    segments: &mut S,
-    obs: &mut O,
-    out: &mut Outcome,
-) {
-    flares::simulate_into(m, patient, segments, obs, out);
 }
 
 /// [`simulate_patient`] for a model with (`L`) or without a lesion layer.

@@ -100,6 +100,24 @@ fn wrapped(names: &[&str]) -> String {
     wrapped_list(&quoted, "  ", 79)
 }
 
+/// A unit enum variant as a scenario file spells it (`NotInRemission` ->
+/// `not_in_remission`: serde's `rename_all = "snake_case"`), for listings
+/// of a resolved scenario (`check`, the Python package's `check()`).
+pub fn variant_name(v: impl std::fmt::Debug) -> String {
+    let mut out = String::new();
+    for (i, c) in format!("{v:?}").chars().enumerate() {
+        if c.is_ascii_uppercase() {
+            if i > 0 {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// `items` comma-separated on lines that start with `indent` and end before
 /// about `width` characters (a line longer than that holds one item).
 pub fn wrapped_list(items: &[String], indent: &str, width: usize) -> String {

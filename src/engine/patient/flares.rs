@@ -126,7 +126,9 @@ pub(super) fn simulate<O: Observer>(
     outcome
 }
 
-/// [`simulate`], the segments going to `segments` as they close (a
+/// [`simulate_patient`](super::simulate_patient) without treatment for a
+/// model where [`runs_on_flare_kernel`](super::runs_on_flare_kernel)
+/// holds: [`simulate`], the segments going to `segments` as they close (a
 /// consumer of segments, the time series, can take them without their
 /// being stored), and the outcome written to `out`: only the fields a
 /// course on this kernel can change are written, so the others must be at
@@ -134,7 +136,7 @@ pub(super) fn simulate<O: Observer>(
 /// this kernel writes. That spares building and copying a whole
 /// [`Outcome`] per patient. Inlined into its caller.
 #[inline(always)]
-pub(super) fn simulate_into<O: Observer, S: Segments>(
+pub fn simulate_into<O: Observer, S: Segments>(
     m: &ReplicateModel,
     patient: u64,
     segments: &mut S,
