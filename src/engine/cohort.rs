@@ -854,6 +854,13 @@ fn simulate_chunk(
         limit: None,
         patients: patients.end - patients.start,
     };
+    // An arm without treatment (or economics) of a model with only the
+    // flare process live runs on the flare kernel, whose segments go
+    // straight to the time series as they close.
+    let straight: Vec<bool> = arms
+        .iter()
+        .map(|arm| arm.plan.is_none() && model.economics.is_none() && runs_on_flare_kernel(model))
+        .collect();
     // Occupancy and time since diagnosis are added per grid point side by
     // side, and to the chunk's arrays at the end.
     let mut cells: Vec<OccupancyCells> = acc
@@ -861,14 +868,21 @@ fn simulate_chunk(
         .curves
         .iter()
         .zip(arms)
-        .map(|(c, arm)| {
+        .zip(&straight)
+        .map(|((c, arm), &straight)| {
             // Without treatment, a model whose flares all have one pain
             // has its pain sums counted rather than added.
             let fixed_pain = arm
                 .plan
                 .as_ref()
                 .map_or_else(|| fixed_flare_pain(model), |_| None);
-            OccupancyCells::new(&c.occupancy).with_fixed_pain(fixed_pain)
+            let cells = OccupancyCells::new(&c.occupancy).with_fixed_pain(fixed_pain);
+            // The kernel's courses are flares and remissions only.
+            if straight {
+                cells.with_two_states()
+            } else {
+                cells
+            }
         })
         .collect();
     let mut dx_cells: Vec<FromDiagnosisCells> = acc
@@ -879,13 +893,6 @@ fn simulate_chunk(
         .collect();
     let mut scratch = Scratch::default();
     let mut tally = MetricTally::new(spec.metrics, layout, arms.len(), spec.reference);
-    // An arm without treatment (or economics) of a model with only the
-    // flare process live runs on the flare kernel, whose segments go
-    // straight to the time series as they close.
-    let straight: Vec<bool> = arms
-        .iter()
-        .map(|arm| arm.plan.is_none() && model.economics.is_none() && runs_on_flare_kernel(model))
-        .collect();
     // One outcome slot per arm, reused patient after patient: the flare
     // kernel writes only the fields its courses change, the rest staying
     // at their defaults (an arm's slot is written by the kernel alone or

@@ -11,24 +11,25 @@ use super::{ceil_index, round_nonnegative};
 const ROUNDING_SHIFT: f64 = 4_503_599_627_370_496.0;
 
 /// Grid indices of times on a grid of points `step` apart, the last one at
-/// index `cap`: `ceil_index(t / step, cap)`, with its common case (an index
-/// below both `cap` and 2^32) tested once.
+/// index `cap`: `ceil_index(t / step, cap)`, without a branch.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct GridIndex {
     step: f64,
     /// The last index.
     pub(crate) cap: usize,
-    /// `min(cap, u32::MAX)`: quotients below it take the 32-bit path.
-    fast_below: f64,
+    /// `cap` as a float.
+    last: f64,
 }
 
 impl GridIndex {
-    /// A grid of `cap + 1` points `step` apart.
+    /// A grid of `cap + 1` points `step` apart (`cap` below 2^32: a grid
+    /// that long would not fit in memory).
     pub(crate) fn new(step: f64, cap: usize) -> Self {
+        assert!(cap <= u32::MAX as usize, "a grid of {cap} points");
         GridIndex {
             step,
             cap,
-            fast_below: cap.min(u32::MAX as usize) as f64,
+            last: cap as f64,
         }
     }
 
@@ -36,16 +37,16 @@ impl GridIndex {
     #[inline(always)]
     pub(crate) fn index(&self, t: f64) -> usize {
         let q = t / self.step;
-        let i = if q > 0.0 && q < self.fast_below {
-            // 0 < q < 2^32: q + 2^52 is q rounded to a whole number r, which
-            // the low bits of the sum hold; then ceil(q) = r + (r < q). No
-            // saturating float-to-integer conversion is needed.
-            let shifted = q + ROUNDING_SHIFT;
-            let r = shifted.to_bits() - ROUNDING_SHIFT.to_bits();
-            r as usize + usize::from(shifted - ROUNDING_SHIFT < q)
-        } else {
-            ceil_index(q, self.cap)
-        };
+        // Into [0, cap] with two comparisons that compile to `max` and
+        // `min` instructions: NaN and negatives give 0, as in `ceil_index`.
+        let q = if q > 0.0 { q } else { 0.0 };
+        let q = if q < self.last { q } else { self.last };
+        // 0 <= q < 2^32: q + 2^52 is q rounded to a whole number r, which
+        // the low bits of the sum hold; then ceil(q) = r + (r < q). No
+        // float-to-integer conversion is needed.
+        let shifted = q + ROUNDING_SHIFT;
+        let r = shifted.to_bits() - ROUNDING_SHIFT.to_bits();
+        let i = r as usize + usize::from(shifted - ROUNDING_SHIFT < q);
         // Already so; said again for the compiler, which then drops the
         // bounds checks of arrays sliced to `cap + 1`.
         i.min(self.cap)
@@ -228,12 +229,45 @@ impl GridCell for Counts {
     }
 }
 
+/// One grid point of courses that are only flares and remissions: the
+/// flares, the one count a segment changes (a remission segment changes
+/// nothing: the remissions at a point are the courses covering it less
+/// the flares, which [`Grid::Flares`] finds once, in
+/// [`OccupancyCells::add_to`]). A quarter of a [`Counts`].
+#[derive(Debug, Clone, Copy, Default)]
+struct FlareCount(i64);
+
+impl GridCell for FlareCount {
+    #[inline(always)]
+    fn add(cells: &mut [Self], a: usize, b: usize, s: &Segment) {
+        match s.state {
+            State::Active => {
+                cells[a].0 += 1;
+                cells[b].0 -= 1;
+            }
+            State::Remission => {}
+            State::Resolved | State::Lost => {
+                debug_assert!(false, "a course of flares and remissions only")
+            }
+        }
+    }
+}
+
 /// The grid points of [`OccupancyCells`], with pain sums or counts only.
 #[derive(Debug, Clone)]
 enum Grid {
     Sums(Vec<Cell>),
     /// Every flare has this pain (fixed point).
     Counts(Vec<Counts>, i64),
+    /// Courses of flares and remissions only, every flare of this pain
+    /// (fixed point).
+    Flares {
+        flares: Vec<FlareCount>,
+        /// Difference array of the courses covering each point: +1 where a
+        /// course starts, -1 where it ends.
+        courses: Vec<i64>,
+        pain: i64,
+    },
 }
 
 /// One patient's segments going into [`OccupancyCells`] as the course
@@ -247,6 +281,8 @@ pub(crate) struct PatientCells<'a, C> {
     /// The pain every flare has (fixed point), checked in debug builds
     /// when the cells count states only.
     fixed_pain: Option<i64>,
+    /// The end of the last segment and its index (at first, the course's
+    /// start, day 0).
     last: (f64, usize),
 }
 
@@ -263,6 +299,20 @@ impl<C: GridCell> Segments for PatientCells<'_, C> {
             }
         }
         add_segment(self.grid, self.cells, &mut self.last, &s);
+    }
+
+    /// The segment starts where the last one ended, whose index is kept.
+    #[inline(always)]
+    fn push_next(&mut self, s: Segment) {
+        debug_assert_eq!(s.start_day, self.last.0, "contiguous segments");
+        if cfg!(debug_assertions) {
+            if let Some(pain) = self.fixed_pain {
+                debug_assert_fixed_pain(&s, pain);
+            }
+        }
+        let (a, b) = (self.last.1, self.grid.index(s.end_day));
+        self.last = (s.end_day, b);
+        C::add(self.cells, a, b, &s);
     }
 }
 
@@ -324,6 +374,24 @@ impl OccupancyCells {
         self
     }
 
+    /// The cells for courses that are only flares and remissions, each
+    /// running without a gap from its first segment to its last (the flare
+    /// kernel's), when every flare has one pain (cells made by
+    /// [`with_fixed_pain`](Self::with_fixed_pain) with a pain; others are
+    /// returned as they are). They count flares only: what a remission
+    /// segment would add, [`add_to`](Self::add_to) finds from the courses.
+    pub(crate) fn with_two_states(mut self) -> Self {
+        if let Grid::Counts(cells, pain) = &self.cells {
+            let points = cells.len();
+            self.cells = Grid::Flares {
+                flares: vec![FlareCount::default(); points],
+                courses: vec![0; points],
+                pain: *pain,
+            };
+        }
+        self
+    }
+
     /// Adds one patient's state segments.
     pub(crate) fn add_segments(&mut self, segments: &[Segment]) {
         let grid = self.grid;
@@ -334,6 +402,20 @@ impl OccupancyCells {
                     debug_assert_fixed_pain(s, *pain);
                 }
                 add_all(grid, cells, segments);
+            }
+            Grid::Flares {
+                flares,
+                courses,
+                pain,
+            } => {
+                for s in segments {
+                    debug_assert_fixed_pain(s, *pain);
+                }
+                add_all(grid, flares, segments);
+                if let (Some(first), Some(last)) = (segments.first(), segments.last()) {
+                    courses[grid.index(first.start_day)] += 1;
+                    courses[grid.index(last.end_day)] -= 1;
+                }
             }
         }
     }
@@ -350,14 +432,31 @@ impl OccupancyCells {
                 grid,
                 cells: &mut cells[..=grid.cap],
                 fixed_pain: None,
-                last: (f64::NAN, 0),
+                last: (0.0, 0),
             }),
             Grid::Counts(cells, pain) => course.run(&mut PatientCells {
                 grid,
                 cells: &mut cells[..=grid.cap],
                 fixed_pain: Some(*pain),
-                last: (f64::NAN, 0),
+                last: (0.0, 0),
             }),
+            Grid::Flares {
+                flares,
+                courses,
+                pain,
+            } => {
+                let mut sink = PatientCells {
+                    grid,
+                    cells: &mut flares[..=grid.cap],
+                    fixed_pain: Some(*pain),
+                    last: (0.0, 0),
+                };
+                let output = course.run(&mut sink);
+                // The course ran from day 0 to the end of its last segment.
+                courses[0] += 1;
+                courses[sink.last.1] -= 1;
+                output
+            }
         }
     }
 
@@ -379,6 +478,24 @@ impl OccupancyCells {
                     let flares = cell.0[State::Active as usize];
                     occ.pain[i] += p * flares;
                     occ.pain_sq[i] += i128::from(*p) * i128::from(*p) * i128::from(flares);
+                }
+            }
+            Grid::Flares {
+                flares,
+                courses,
+                pain,
+            } => {
+                for (i, (cell, covered)) in flares.iter().zip(courses).enumerate() {
+                    // The same integers as each segment's two counts: a
+                    // course is in a flare or in remission at every point
+                    // it covers.
+                    let flares = cell.0;
+                    let mut states = [0; N_STATES];
+                    states[State::Active as usize] = flares;
+                    states[State::Remission as usize] = covered - flares;
+                    add_states(occ, i, states);
+                    occ.pain[i] += pain * flares;
+                    occ.pain_sq[i] += i128::from(*pain) * i128::from(*pain) * i128::from(flares);
                 }
             }
         }
@@ -494,6 +611,68 @@ mod tests {
             }
             assert!(added.pain.iter().any(|&p| p != 0));
         }
+    }
+
+    /// A course that pushes stored segments as contiguous ones.
+    struct ReplayNext(Vec<Segment>);
+
+    impl PatientCourse for ReplayNext {
+        type Output = ();
+        fn run<S: Segments>(self, segments: &mut S) {
+            for s in self.0 {
+                segments.push_next(s);
+            }
+        }
+    }
+
+    /// Cells of courses of flares and remissions only count flares, and
+    /// give the same integers as cells that count every segment's state,
+    /// whether the segments are pushed (contiguous or not) or added.
+    #[test]
+    fn two_state_cells_find_the_remissions_from_the_courses() {
+        let two_state = |course: Vec<Segment>| -> Vec<Segment> {
+            course
+                .into_iter()
+                .map(|s| match s.state {
+                    State::Active | State::Remission => s,
+                    _ => Segment {
+                        state: State::Remission,
+                        ..s
+                    },
+                })
+                .collect()
+        };
+        for pain in [6.0, 7.3456] {
+            let mut counted = Occupancy::new(522, 7, 0);
+            let mut cells = OccupancyCells::new(&counted).with_fixed_pain(Some(pain));
+            for course in courses(pain) {
+                cells.add_segments(&two_state(course));
+            }
+            cells.add_to(&mut counted);
+            for way in 0..3 {
+                let mut derived = Occupancy::new(522, 7, 0);
+                let mut cells = OccupancyCells::new(&derived)
+                    .with_fixed_pain(Some(pain))
+                    .with_two_states();
+                assert!(matches!(cells.cells, Grid::Flares { .. }));
+                for course in courses(pain) {
+                    let course = two_state(course);
+                    match way {
+                        0 => cells.add_segments(&course),
+                        1 => cells.run_patient(Replay(course)),
+                        _ => cells.run_patient(ReplayNext(course)),
+                    }
+                }
+                cells.add_to(&mut derived);
+                assert_eq!(counted, derived, "pain {pain}, way {way}");
+            }
+            assert!(counted.states[State::Remission as usize]
+                .iter()
+                .any(|&n| n != 0));
+        }
+        // Without one pain, the cells add pain sums as before.
+        let cells = OccupancyCells::new(&Occupancy::new(5, 7, 0)).with_two_states();
+        assert!(matches!(cells.cells, Grid::Sums(_)));
     }
 
     /// What lets the flare kernel push empty segments without testing

@@ -100,6 +100,14 @@ pub trait Segments {
     /// Takes the next segment (segments come in time order, each starting
     /// where the one before ended).
     fn push(&mut self, segment: Segment);
+
+    /// Takes the next segment of a course, which starts where the last
+    /// segment pushed ended (or at day 0, the course's first): what lets a
+    /// sink reuse what it found for that end.
+    #[inline(always)]
+    fn push_next(&mut self, segment: Segment) {
+        self.push(segment);
+    }
 }
 
 impl Segments for Vec<Segment> {
@@ -193,7 +201,7 @@ pub fn simulate_into<O: Observer, S: Segments>(
     out.last_flare_end_day = if end.in_flare {
         end.day
     } else {
-        c.last_flare_end
+        end.last_flare_end
     };
     out.limit = end.limit;
 }
@@ -228,6 +236,9 @@ struct End {
     /// End of observation.
     day: f64,
     in_flare: bool,
+    /// End of the last flare that ended (what the outcome's
+    /// `last_flare_end_day` says when the course ends out of a flare).
+    last_flare_end: f64,
     limit: Option<Limit>,
 }
 
@@ -242,8 +253,7 @@ struct Course<'a> {
     flare_features: super::super::rng::Stream,
 }
 
-/// What the course has counted so far, written to the [`Outcome`] at its end.
-#[derive(Default)]
+/// What the course has counted, written to the [`Outcome`] at its end.
 struct Counts {
     flares: u32,
     flares_first_5_3_years: u32,
@@ -251,18 +261,16 @@ struct Counts {
     longest_inactive_gap_days: f64,
     first_remission_day: Option<f64>,
     first_relapse_day: Option<f64>,
-    /// End of the last flare that ended (0 while none has: what the
-    /// outcome's `last_flare_end_day` says then).
-    last_flare_end: f64,
 }
 
-/// Cycles of [`Course::run`]'s loop before the general loop's event cap
-/// stops the course. The general loop counts two events a cycle, at the
-/// cycle's start (event `2j + 1` of cycle `j`) and after the flare's end
-/// (event `2j + 2`); the cap being even, the count first passes it at a
-/// cycle's start, in cycle `MAX_EVENTS / 2`, so that is the one check
-/// needed.
-const MAX_CYCLES: u32 = MAX_EVENTS / 2;
+/// Flares started before the general loop's event cap stops the course.
+/// The general loop counts two events a cycle of [`Course::run`]'s loop,
+/// at the cycle's start (event `2j + 1` of cycle `j`, the cycle that ends
+/// flare `j + 1`) and after the flare's end (event `2j + 2`); the cap
+/// being even, the count first passes it at a cycle's start, in cycle
+/// `MAX_EVENTS / 2`, when that many flares and one more have started: so
+/// that is the one check needed.
+const MAX_FLARES: u32 = MAX_EVENTS / 2;
 const _: () = assert!(
     MAX_EVENTS % 2 == 0,
     "the event cap is passed at a cycle's start"
@@ -284,7 +292,7 @@ impl<S: Segments> Open<'_, S> {
             } else {
                 (0.0, 0.0)
             };
-            self.segments.push(Segment {
+            self.segments.push_next(Segment {
                 start_day: self.start,
                 end_day: day,
                 state,
@@ -296,108 +304,159 @@ impl<S: Segments> Open<'_, S> {
     }
 }
 
+/// A flare of the course.
+#[derive(Clone, Copy)]
+struct Flare {
+    start: f64,
+    /// Its natural end (no drug shortens it), which is also where the
+    /// episode has run its course.
+    end: f64,
+    /// The hazard budget of the remission after it.
+    budget: f64,
+}
+
+/// When a remission that starts at `day` with hazard budget `budget` ends.
+trait Relapse: Copy {
+    fn after(self, day: f64, budget: f64) -> f64;
+}
+
+/// The budget is spent at this hazard per day (> 0).
+#[derive(Clone, Copy)]
+struct Hazard(f64);
+
+impl Relapse for Hazard {
+    #[inline(always)]
+    fn after(self, day: f64, budget: f64) -> f64 {
+        // The general loop spends the budget from `day.max(episode_end)`,
+        // which is `day`: the remission starts where the episode ends.
+        day + budget / self.0
+    }
+}
+
+/// No hazard: a remission never ends.
+#[derive(Clone, Copy)]
+struct NoRelapse;
+
+impl Relapse for NoRelapse {
+    #[inline(always)]
+    fn after(self, _: f64, _: f64) -> f64 {
+        NEVER
+    }
+}
+
 impl Course<'_> {
     /// Flares and remissions in turn, each ended by the next event or the
     /// horizon (which ends the course before an event due on its day).
-    /// The state lives in locals: this loop is all a patient costs.
+    /// Whether remissions end at all is decided here, once per patient.
     fn run<D: Duration, O: Observer, S: Segments>(
-        mut self,
+        self,
         later: D,
         segments: &mut S,
         obs: &mut O,
     ) -> End {
-        let (horizon, hazard, features) = (self.horizon, self.hazard, self.features);
-        let mut c = Counts::default();
-        let mut limit = None;
+        let hazard = self.hazard;
+        if hazard > 0.0 {
+            self.run_with(later, Hazard(hazard), segments, obs)
+        } else {
+            self.run_with(later, NoRelapse, segments, obs)
+        }
+    }
+
+    /// [`Course::run`] with remissions ended by `relapse`. The state lives
+    /// in locals: this loop is all a patient costs. What the general loop
+    /// notes at some cycles only (the first remission and relapse, the
+    /// flares of the first 5.3 years) is found outside the loop's common
+    /// path.
+    #[inline(always)]
+    fn run_with<D: Duration, R: Relapse, O: Observer, S: Segments>(
+        mut self,
+        later: D,
+        relapse: R,
+        segments: &mut S,
+        obs: &mut O,
+    ) -> End {
+        let (horizon, features) = (self.horizon, self.features);
         let mut open = Open {
             start: 0.0,
             segments,
         };
-        let mut day = 0.0;
         // The flare at onset (no segment before it to close).
         let natural = self.g.first_flare_duration.sample(&mut self.flare_features);
-        let (mut flare_start, mut episode_end, mut hazard_budget) =
-            self.start_flare(day, natural, &mut c, obs);
-        let mut flare_end = episode_end;
-        let mut cycles_left = MAX_CYCLES;
-        let in_flare = loop {
-            if cycles_left == 0 {
-                limit = Some(Limit::Events);
-                break true;
+        let mut flare = self.start_flare(0.0, natural, obs);
+        let first = flare;
+        let mut flares = 1;
+        let mut flare_days = 0.0;
+        let mut longest_gap = 0.0;
+        // Remissions ending at or after this bound are looked at more
+        // closely: past the horizon the course ends; past 5.3 years, the
+        // flares started so far are those of the first 5.3 years.
+        let mut bound = horizon.min(C8_DAYS);
+        let mut first_5_3_years = None;
+        let (day, in_flare, limit) = loop {
+            if flares > MAX_FLARES {
+                break (flare.start, true, Some(Limit::Events));
             }
-            cycles_left -= 1;
             // The horizon comes first on its day (no time here is NaN).
-            if flare_end >= horizon {
-                day = horizon;
-                break true;
+            if flare.end >= horizon {
+                break (horizon, true, None);
             }
-            day = flare_end;
+            let day = flare.end;
             open.close(day, State::Active, &features);
-            c.flare_days += day - flare_start;
-            c.last_flare_end = day;
-            if c.first_remission_day.is_none() {
-                c.first_remission_day = Some(day);
-            }
+            flare_days += day - flare.start;
             obs.event(day, EventKind::FlareEnd);
-            // Once the episode has run its course, the hazard budget is
-            // spent at the patient's hazard (never, without hazard).
-            let start = if hazard <= 0.0 {
-                NEVER
-            } else {
-                day.max(episode_end) + hazard_budget / hazard
-            };
-            if start >= horizon {
-                day = horizon;
-                break false;
+            let start = relapse.after(day, flare.budget);
+            if start >= bound {
+                if start >= horizon {
+                    break (horizon, false, None);
+                }
+                first_5_3_years = Some(flares);
+                bound = horizon;
             }
-            day = start;
-            open.close(day, State::Remission, &features);
-            // Disease-free since the last episode ran its course (no
-            // lesion is ever inflamed on MRI, so the general loop's
-            // `episode_end.max(0.0)` is `episode_end`, which is >= 0).
+            open.close(start, State::Remission, &features);
+            // Disease-free since the episode ran its course (no lesion is
+            // ever inflamed on MRI, so the general loop's
+            // `episode_end.max(0.0)` is the flare's end, which is >= 0).
             // Neither side is NaN, so a comparison is `f64::max`.
-            let gap = day - episode_end;
-            if gap > c.longest_inactive_gap_days {
-                c.longest_inactive_gap_days = gap;
+            let gap = start - day;
+            if gap > longest_gap {
+                longest_gap = gap;
             }
             let natural = later.sample(&mut self.flare_features);
-            (flare_start, episode_end, hazard_budget) = self.start_flare(day, natural, &mut c, obs);
-            flare_end = episode_end;
+            flare = self.start_flare(start, natural, obs);
+            flares += 1;
         };
         // The end of observation, in a flare or not.
         if in_flare {
-            c.flare_days += day - flare_start;
+            flare_days += day - flare.start;
             open.close(day, State::Active, &features);
         } else {
             open.close(day, State::Remission, &features);
         }
         obs.event(day, EventKind::End);
+        // The first flare ended (the first remission) if a second one
+        // started or the course ended out of it; the second flare (the
+        // first relapse) started where the first remission ended.
+        let first_remission_day = (flares > 1 || !in_flare).then_some(first.end);
+        let first_relapse_day = (flares > 1).then(|| relapse.after(first.end, first.budget));
         End {
-            counts: c,
+            counts: Counts {
+                flares,
+                flares_first_5_3_years: first_5_3_years.unwrap_or(flares),
+                flare_days,
+                longest_inactive_gap_days: longest_gap,
+                first_remission_day,
+                first_relapse_day,
+            },
             day,
             in_flare,
+            last_flare_end: flare.end,
             limit,
         }
     }
 
-    /// A flare of natural duration `natural` (which no drug shortens, so
-    /// it is also the flare's) starts at `day`: its counts, and the hazard
-    /// budget of the remission after it, as `(start, end, budget)`.
+    /// A flare of natural duration `natural` starts at `day`.
     #[inline(always)]
-    fn start_flare<O: Observer>(
-        &mut self,
-        day: f64,
-        natural: f64,
-        c: &mut Counts,
-        obs: &mut O,
-    ) -> (f64, f64, f64) {
-        c.flares += 1;
-        if day < C8_DAYS {
-            c.flares_first_5_3_years += 1;
-        }
-        if c.first_remission_day.is_some() && c.first_relapse_day.is_none() {
-            c.first_relapse_day = Some(day);
-        }
+    fn start_flare<O: Observer>(&mut self, day: f64, natural: f64, obs: &mut O) -> Flare {
         let budget = Exp1.sample(&mut self.timing);
         obs.event(
             day,
@@ -407,7 +466,11 @@ impl Course<'_> {
                 crp_mg_l: self.features.crp_mg_l,
             },
         );
-        (day, day + natural, budget)
+        Flare {
+            start: day,
+            end: day + natural,
+            budget,
+        }
     }
 }
 
