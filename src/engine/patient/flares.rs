@@ -315,6 +315,42 @@ struct Flare {
     budget: f64,
 }
 
+/// Cycles whose draws are made ahead, together: the next flares' natural
+/// durations, then their hazard budgets, each from its own stream in the
+/// order the general loop draws them. Drawing them in a loop of their own
+/// keeps each stream's state in registers while it draws, out of the way
+/// of the cycles' own work. The draws of a course's last cycles that it
+/// does not reach are never used (the streams are the patient's, for this
+/// purpose only), so no number the course uses changes.
+const AHEAD: usize = 4;
+
+/// The draws of [`AHEAD`] cycles.
+struct Ahead {
+    naturals: [f64; AHEAD],
+    budgets: [f64; AHEAD],
+}
+
+impl Ahead {
+    #[inline(always)]
+    fn draw<D: Duration>(
+        later: &D,
+        flare_features: &mut super::super::rng::Stream,
+        timing: &mut super::super::rng::Stream,
+    ) -> Ahead {
+        let mut ahead = Ahead {
+            naturals: [0.0; AHEAD],
+            budgets: [0.0; AHEAD],
+        };
+        for natural in &mut ahead.naturals {
+            *natural = later.sample(flare_features);
+        }
+        for budget in &mut ahead.budgets {
+            *budget = Exp1.sample(timing);
+        }
+        ahead
+    }
+}
+
 /// When a remission that starts at `day` with hazard budget `budget` ends.
 trait Relapse: Copy {
     fn after(self, day: f64, budget: f64) -> f64;
@@ -348,6 +384,9 @@ impl Course<'_> {
     /// Flares and remissions in turn, each ended by the next event or the
     /// horizon (which ends the course before an event due on its day).
     /// Whether remissions end at all is decided here, once per patient.
+    /// Not inlined: the loop gets the registers to itself, and what the
+    /// caller inlines does not depend on it.
+    #[inline(never)]
     fn run<D: Duration, O: Observer, S: Segments>(
         self,
         later: D,
@@ -382,7 +421,8 @@ impl Course<'_> {
         };
         // The flare at onset (no segment before it to close).
         let natural = self.g.first_flare_duration.sample(&mut self.flare_features);
-        let mut flare = self.start_flare(0.0, natural, obs);
+        let budget = Exp1.sample(&mut self.timing);
+        let mut flare = self.start_flare(0.0, natural, budget, obs);
         let first = flare;
         let mut flares = 1;
         let mut flare_days = 0.0;
@@ -392,38 +432,40 @@ impl Course<'_> {
         // flares started so far are those of the first 5.3 years.
         let mut bound = horizon.min(C8_DAYS);
         let mut first_5_3_years = None;
-        let (day, in_flare, limit) = loop {
-            if flares > MAX_FLARES {
-                break (flare.start, true, Some(Limit::Events));
-            }
-            // The horizon comes first on its day (no time here is NaN).
-            if flare.end >= horizon {
-                break (horizon, true, None);
-            }
-            let day = flare.end;
-            open.close(day, State::Active, &features);
-            flare_days += day - flare.start;
-            obs.event(day, EventKind::FlareEnd);
-            let start = relapse.after(day, flare.budget);
-            if start >= bound {
-                if start >= horizon {
-                    break (horizon, false, None);
+        let (day, in_flare, limit) = 'course: loop {
+            let ahead = Ahead::draw(&later, &mut self.flare_features, &mut self.timing);
+            for (natural, budget) in ahead.naturals.into_iter().zip(ahead.budgets) {
+                if flares > MAX_FLARES {
+                    break 'course (flare.start, true, Some(Limit::Events));
                 }
-                first_5_3_years = Some(flares);
-                bound = horizon;
+                // The horizon comes first on its day (no time here is NaN).
+                if flare.end >= horizon {
+                    break 'course (horizon, true, None);
+                }
+                let day = flare.end;
+                open.close(day, State::Active, &features);
+                flare_days += day - flare.start;
+                obs.event(day, EventKind::FlareEnd);
+                let start = relapse.after(day, flare.budget);
+                if start >= bound {
+                    if start >= horizon {
+                        break 'course (horizon, false, None);
+                    }
+                    first_5_3_years = Some(flares);
+                    bound = horizon;
+                }
+                open.close(start, State::Remission, &features);
+                // Disease-free since the episode ran its course (no lesion
+                // is ever inflamed on MRI, so the general loop's
+                // `episode_end.max(0.0)` is the flare's end, which is >=
+                // 0). Neither side is NaN, so a comparison is `f64::max`.
+                let gap = start - day;
+                if gap > longest_gap {
+                    longest_gap = gap;
+                }
+                flare = self.start_flare(start, natural, budget, obs);
+                flares += 1;
             }
-            open.close(start, State::Remission, &features);
-            // Disease-free since the episode ran its course (no lesion is
-            // ever inflamed on MRI, so the general loop's
-            // `episode_end.max(0.0)` is the flare's end, which is >= 0).
-            // Neither side is NaN, so a comparison is `f64::max`.
-            let gap = start - day;
-            if gap > longest_gap {
-                longest_gap = gap;
-            }
-            let natural = later.sample(&mut self.flare_features);
-            flare = self.start_flare(start, natural, obs);
-            flares += 1;
         };
         // The end of observation, in a flare or not.
         if in_flare {
@@ -454,10 +496,16 @@ impl Course<'_> {
         }
     }
 
-    /// A flare of natural duration `natural` starts at `day`.
+    /// A flare of natural duration `natural` starts at `day`, with hazard
+    /// budget `budget` for the remission after it.
     #[inline(always)]
-    fn start_flare<O: Observer>(&mut self, day: f64, natural: f64, obs: &mut O) -> Flare {
-        let budget = Exp1.sample(&mut self.timing);
+    fn start_flare<O: Observer>(
+        &mut self,
+        day: f64,
+        natural: f64,
+        budget: f64,
+        obs: &mut O,
+    ) -> Flare {
         obs.event(
             day,
             EventKind::FlareStart {
