@@ -10,6 +10,9 @@ use super::{ceil_index, round_nonnegative};
 /// one (the spacing of doubles there is 1).
 const ROUNDING_SHIFT: f64 = 4_503_599_627_370_496.0;
 
+/// 2^51 grid steps: below it, [`GridIndex::index_nonnegative`] holds.
+const FAR_STEPS: f64 = 2_251_799_813_685_248.0;
+
 /// Grid indices of times on a grid of points `step` apart, the last one at
 /// index `cap`: `ceil_index(t / step, cap)`, without a branch.
 #[derive(Debug, Clone, Copy)]
@@ -41,14 +44,32 @@ impl GridIndex {
         // `min` instructions: NaN and negatives give 0, as in `ceil_index`.
         let q = if q > 0.0 { q } else { 0.0 };
         let q = if q < self.last { q } else { self.last };
-        // 0 <= q < 2^32: q + 2^52 is q rounded to a whole number r, which
-        // the low bits of the sum hold; then ceil(q) = r + (r < q). No
-        // float-to-integer conversion is needed.
+        self.ceil_within(q)
+    }
+
+    /// [`index`](Self::index) of a time `t` with `0 <= t / step < 2^51`
+    /// (a time of any course: its days since onset are never negative,
+    /// and a horizon is far below 2^51 steps), which may lie past the last
+    /// point: there is nothing to clamp as a float.
+    #[inline(always)]
+    pub(crate) fn index_nonnegative(&self, t: f64) -> usize {
+        let q = t / self.step;
+        debug_assert!((0.0..FAR_STEPS).contains(&q), "a time of {t} days");
+        self.ceil_within(q)
+    }
+
+    /// `ceil(q)`, at most `cap`, for 0 <= q < 2^51.
+    #[inline(always)]
+    fn ceil_within(&self, q: f64) -> usize {
+        // q + 2^52 is q rounded to a whole number r, which the low bits of
+        // the sum hold; then ceil(q) = r + (r < q). No float-to-integer
+        // conversion is needed.
         let shifted = q + ROUNDING_SHIFT;
         let r = shifted.to_bits() - ROUNDING_SHIFT.to_bits();
         let i = r as usize + usize::from(shifted - ROUNDING_SHIFT < q);
-        // Already so; said again for the compiler, which then drops the
-        // bounds checks of arrays sliced to `cap + 1`.
+        // Already at most `cap` when q is; said for the compiler, which then
+        // drops the bounds checks of arrays sliced to `cap + 1`, and for
+        // the times past the last point that `index_nonnegative` takes.
         i.min(self.cap)
     }
 
@@ -310,7 +331,8 @@ impl<C: GridCell> Segments for PatientCells<'_, C> {
                 debug_assert_fixed_pain(&s, pain);
             }
         }
-        let (a, b) = (self.last.1, self.grid.index(s.end_day));
+        // The course started at day 0 and its segments run forwards.
+        let (a, b) = (self.last.1, self.grid.index_nonnegative(s.end_day));
         self.last = (s.end_day, b);
         C::add(self.cells, a, b, &s);
     }
@@ -421,8 +443,10 @@ impl OccupancyCells {
     }
 
     /// Runs one patient's course, its segments added one by one as the
-    /// course closes them (see [`PatientCells`]).
-    #[inline(always)]
+    /// course closes them (see [`PatientCells`]). Not inlined: the course's
+    /// loop gets the registers to itself, with the sink in them, and what
+    /// the caller inlines does not depend on it.
+    #[inline(never)]
     pub(crate) fn run_patient<R: PatientCourse>(&mut self, course: R) -> R::Output {
         let grid = self.grid;
         // Every index is at most `cap`: slicing here spares the bounds

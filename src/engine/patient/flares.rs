@@ -330,6 +330,11 @@ struct Ahead {
     budgets: [f64; AHEAD],
 }
 
+const _: () = assert!(
+    MAX_FLARES % AHEAD as u32 == 0,
+    "the flare cap is passed at a block's start"
+);
+
 impl Ahead {
     #[inline(always)]
     fn draw<D: Duration>(
@@ -380,13 +385,65 @@ impl Relapse for NoRelapse {
     }
 }
 
+/// How a course ends: `(day, in a flare, limit)`.
+type Stop = (f64, bool, Option<Limit>);
+
+/// What the course keeps as its flares end and remissions run: the
+/// state of [`Course::run`]'s loop besides the current flare.
+struct FlareEnds<'s, S, R> {
+    open: Open<'s, S>,
+    features: FixedFeatures,
+    relapse: R,
+    horizon: f64,
+    /// Remissions ending at or after this bound are looked at more
+    /// closely: past the horizon the course ends; past 5.3 years, the
+    /// flares started so far are those of the first 5.3 years.
+    bound: f64,
+    flare_days: f64,
+    longest_gap: f64,
+    first_5_3_years: Option<u32>,
+}
+
+impl<S: Segments, R: Relapse> FlareEnds<'_, S, R> {
+    /// Ends `flare`, the course's `flares`-th, and runs the remission
+    /// after it: the day the next flare starts, or how the course ends
+    /// first.
+    #[inline(always)]
+    fn end<O: Observer>(&mut self, flare: &Flare, flares: u32, obs: &mut O) -> Result<f64, Stop> {
+        // The horizon comes first on its day (no time here is NaN).
+        if flare.end >= self.horizon {
+            return Err((self.horizon, true, None));
+        }
+        let day = flare.end;
+        self.open.close(day, State::Active, &self.features);
+        self.flare_days += day - flare.start;
+        obs.event(day, EventKind::FlareEnd);
+        let start = self.relapse.after(day, flare.budget);
+        if start >= self.bound {
+            if start >= self.horizon {
+                return Err((self.horizon, false, None));
+            }
+            self.first_5_3_years = Some(flares);
+            self.bound = self.horizon;
+        }
+        self.open.close(start, State::Remission, &self.features);
+        // Disease-free since the episode ran its course (no lesion is ever
+        // inflamed on MRI, so the general loop's `episode_end.max(0.0)` is
+        // the flare's end, which is >= 0). Neither side is NaN, so a
+        // comparison is `f64::max`.
+        let gap = start - day;
+        if gap > self.longest_gap {
+            self.longest_gap = gap;
+        }
+        Ok(start)
+    }
+}
+
 impl Course<'_> {
     /// Flares and remissions in turn, each ended by the next event or the
     /// horizon (which ends the course before an event due on its day).
     /// Whether remissions end at all is decided here, once per patient.
-    /// Not inlined: the loop gets the registers to itself, and what the
-    /// caller inlines does not depend on it.
-    #[inline(never)]
+    #[inline(always)]
     fn run<D: Duration, O: Observer, S: Segments>(
         self,
         later: D,
@@ -414,59 +471,58 @@ impl Course<'_> {
         segments: &mut S,
         obs: &mut O,
     ) -> End {
-        let (horizon, features) = (self.horizon, self.features);
-        let mut open = Open {
-            start: 0.0,
-            segments,
-        };
+        let horizon = self.horizon;
         // The flare at onset (no segment before it to close).
         let natural = self.g.first_flare_duration.sample(&mut self.flare_features);
         let budget = Exp1.sample(&mut self.timing);
         let mut flare = self.start_flare(0.0, natural, budget, obs);
         let first = flare;
         let mut flares = 1;
-        let mut flare_days = 0.0;
-        let mut longest_gap = 0.0;
-        // Remissions ending at or after this bound are looked at more
-        // closely: past the horizon the course ends; past 5.3 years, the
-        // flares started so far are those of the first 5.3 years.
-        let mut bound = horizon.min(C8_DAYS);
-        let mut first_5_3_years = None;
+        let mut ends = FlareEnds {
+            open: Open {
+                start: 0.0,
+                segments,
+            },
+            features: self.features,
+            relapse,
+            horizon,
+            bound: horizon.min(C8_DAYS),
+            flare_days: 0.0,
+            longest_gap: 0.0,
+            first_5_3_years: None,
+        };
         let (day, in_flare, limit) = 'course: loop {
+            // A block of cycles starts with a multiple of AHEAD flares and
+            // one more started: the cap is passed here if anywhere.
+            if flares > MAX_FLARES {
+                break 'course (flare.start, true, Some(Limit::Events));
+            }
+            // The block's first remission comes before its draws: a course
+            // that ends there makes none.
+            let start = match ends.end(&flare, flares, obs) {
+                Ok(start) => start,
+                Err(end) => break 'course end,
+            };
             let ahead = Ahead::draw(&later, &mut self.flare_features, &mut self.timing);
-            for (natural, budget) in ahead.naturals.into_iter().zip(ahead.budgets) {
-                if flares > MAX_FLARES {
-                    break 'course (flare.start, true, Some(Limit::Events));
-                }
-                // The horizon comes first on its day (no time here is NaN).
-                if flare.end >= horizon {
-                    break 'course (horizon, true, None);
-                }
-                let day = flare.end;
-                open.close(day, State::Active, &features);
-                flare_days += day - flare.start;
-                obs.event(day, EventKind::FlareEnd);
-                let start = relapse.after(day, flare.budget);
-                if start >= bound {
-                    if start >= horizon {
-                        break 'course (horizon, false, None);
-                    }
-                    first_5_3_years = Some(flares);
-                    bound = horizon;
-                }
-                open.close(start, State::Remission, &features);
-                // Disease-free since the episode ran its course (no lesion
-                // is ever inflamed on MRI, so the general loop's
-                // `episode_end.max(0.0)` is the flare's end, which is >=
-                // 0). Neither side is NaN, so a comparison is `f64::max`.
-                let gap = start - day;
-                if gap > longest_gap {
-                    longest_gap = gap;
-                }
-                flare = self.start_flare(start, natural, budget, obs);
+            flare = self.start_flare(start, ahead.naturals[0], ahead.budgets[0], obs);
+            flares += 1;
+            for k in 1..AHEAD {
+                let start = match ends.end(&flare, flares, obs) {
+                    Ok(start) => start,
+                    Err(end) => break 'course end,
+                };
+                flare = self.start_flare(start, ahead.naturals[k], ahead.budgets[k], obs);
                 flares += 1;
             }
         };
+        let FlareEnds {
+            mut open,
+            features,
+            mut flare_days,
+            longest_gap,
+            first_5_3_years,
+            ..
+        } = ends;
         // The end of observation, in a flare or not.
         if in_flare {
             flare_days += day - flare.start;
