@@ -228,8 +228,8 @@ fn info(study: &Study, run: &TrialRun, threads: usize, wall_seconds: f64) -> Run
     (info.sweep, info.reference_arm) = (None, None);
     // A trial keys its arms' streams differently from a cohort run.
     info.rng = crate::engine::rng::RNG_CRATES.replace(
-        "(Pcg64 patient streams)",
-        "(Pcg64 patient streams; trial arms keyed by (seed, per_arm, trial, arm))",
+        "(Pcg64Mcg patient streams)",
+        "(Pcg64Mcg patient streams; trial arms keyed by (seed, per_arm, trial, arm))",
     );
     info
 }
