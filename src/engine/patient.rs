@@ -31,7 +31,9 @@ mod flares;
 mod lesions;
 
 use rand::Rng;
-use rand_distr::{Distribution, Exp1, Poisson};
+use rand_distr::{Distribution, Poisson};
+
+use super::exp1::exp1;
 
 use lesions::poisson;
 
@@ -382,7 +384,7 @@ impl<O: Observer, const L: bool> Sim<'_, '_, O, L> {
             .map_or(NEVER, |d| d.sample(c));
         // Clocks a scenario leaves inert (no hazard) draw nothing.
         if g.ltfu_per_day > 0.0 {
-            let u_ltfu: f64 = Exp1.sample(c);
+            let u_ltfu = exp1(c);
             self.ltfu_after_dx_days = u_ltfu / g.ltfu_per_day;
         }
         // The blood count is read at diagnosis only.
@@ -393,7 +395,7 @@ impl<O: Observer, const L: bool> Sim<'_, '_, O, L> {
 
         for (i, h) in g.condition_per_day.iter().enumerate() {
             if *h > 0.0 {
-                let e: f64 = Exp1.sample(&mut self.rng.baseline);
+                let e = exp1(&mut self.rng.baseline);
                 if self.out.conditions_at_onset & Condition::ALL[i].bit() == 0 {
                     self.condition_day[i] = e / h;
                 }
@@ -587,7 +589,7 @@ impl<O: Observer, const L: bool> Sim<'_, '_, O, L> {
         }
         let mut r = self.m.key.stream(self.out.patient, Purpose::DiagnosisRoute);
         let early = r.random::<f64>() < v.p_early_diagnosis;
-        let e: f64 = Exp1.sample(&mut r);
+        let e = exp1(&mut r);
         if early {
             self.early_dx_day = e * v.early_diagnosis_months_mean * super::units::DAYS_PER_MONTH;
         }
@@ -732,7 +734,7 @@ impl<O: Observer, const L: bool> Sim<'_, '_, O, L> {
         if fever {
             self.out.fevers += 1;
         }
-        self.hazard_budget = Exp1.sample(&mut self.rng.timing);
+        self.hazard_budget = exp1(&mut self.rng.timing);
     }
 
     fn end_flare(&mut self) {

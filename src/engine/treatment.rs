@@ -16,13 +16,12 @@ mod due;
 mod effects;
 mod plan;
 
-use rand_distr::{Distribution, Exp1};
-
 use crate::model::Genotype;
 use crate::scenario::treatment::{AtTop, EscalateWhen, OnRelapse};
 
 pub use super::drugs::DrugModel;
 use super::events::{EventKind, Observer, StopReason};
+use super::exp1::exp1;
 use super::model_values::ReplicateModel;
 use super::rng::{Purpose, ReplicateKey, Stream};
 use effects::earliest_of;
@@ -531,7 +530,7 @@ impl<'a> TreatmentState<'a> {
         let rng = self
             .rng
             .get_or_insert_with(|| key.stream(patient, Purpose::Treatment));
-        let e: f64 = Exp1.sample(rng);
+        let e = exp1(rng);
         let responder = self.responds_to(drug);
         // On the drug again: its on-drug effect replaces the lasting one.
         if self.lasting_until[usize::from(drug)] > 0.0 {

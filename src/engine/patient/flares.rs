@@ -14,7 +14,9 @@
 //! without their being stored.
 
 use rand::Rng;
-use rand_distr::{Distribution, Exp1};
+use rand_distr::Distribution;
+
+use super::super::exp1::exp1;
 
 use crate::model::Genotype;
 use crate::scenario::limits::MAX_EVENTS;
@@ -210,7 +212,7 @@ struct Exponential(f64);
 impl Duration for Exponential {
     #[inline(always)]
     fn sample(&self, rng: &mut super::super::rng::Stream) -> f64 {
-        let a: f64 = Exp1.sample(rng);
+        let a = exp1(rng);
         a * self.0
     }
 }
@@ -398,7 +400,7 @@ impl Course<'_> {
         if c.first_remission_day.is_some() && c.first_relapse_day.is_none() {
             c.first_relapse_day = Some(day);
         }
-        let budget = Exp1.sample(&mut self.timing);
+        let budget = exp1(&mut self.timing);
         obs.event(
             day,
             EventKind::FlareStart {
