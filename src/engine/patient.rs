@@ -135,7 +135,7 @@ struct Sim<'a, 't, O: Observer, const L: bool> {
     rng: Streams,
     obs: &'a mut O,
     scratch: &'a mut Scratch,
-    out: Outcome,
+    out: &'a mut Outcome,
     day: f64,
     frailty: f64,
     in_flare: bool,
@@ -227,13 +227,28 @@ pub fn simulate_patient<O: Observer>(
     scratch: &mut Scratch,
     obs: &mut O,
 ) -> Outcome {
+    let mut out = Outcome::default();
+    simulate_patient_into(m, patient, treatment, scratch, obs, &mut out);
+    out
+}
+
+/// [`simulate_patient`] with the outcome written to `out` (whatever it
+/// held before is overwritten): a runner reusing one slot patient after
+/// patient moves no outcome (a large value) per patient.
+pub fn simulate_patient_into<O: Observer>(
+    m: &ReplicateModel,
+    patient: u64,
+    treatment: Option<&mut TreatmentState<'_>>,
+    scratch: &mut Scratch,
+    obs: &mut O,
+    out: &mut Outcome,
+) {
     if treatment.is_none() && runs_on_flare_kernel(m) {
-        return flares::simulate(m, patient, scratch, obs);
-    }
-    if m.has_lesions() {
-        simulate::<O, true>(m, patient, treatment, scratch, obs)
+        *out = flares::simulate(m, patient, scratch, obs);
+    } else if m.has_lesions() {
+        simulate::<O, true>(m, patient, treatment, scratch, obs, out);
     } else {
-        simulate::<O, false>(m, patient, treatment, scratch, obs)
+        simulate::<O, false>(m, patient, treatment, scratch, obs, out);
     }
 }
 
@@ -267,7 +282,8 @@ fn simulate<O: Observer, const L: bool>(
     mut treatment: Option<&mut TreatmentState<'_>>,
     scratch: &mut Scratch,
     obs: &mut O,
-) -> Outcome {
+    out: &mut Outcome,
+) {
     let key = &m.key;
     let mut rng = Streams {
         baseline: key.stream(patient, Purpose::Baseline),
@@ -299,16 +315,13 @@ fn simulate<O: Observer, const L: bool>(
     scratch.book.clear();
     scratch.segments.clear();
     scratch.drug_intervals.clear();
+    out.reset(patient, genotype);
     let mut sim = Sim::<O, L> {
         m,
         g,
         obs,
         scratch,
-        out: Outcome {
-            patient,
-            genotype: Some(genotype),
-            ..Outcome::default()
-        },
+        out,
         day: 0.0,
         frailty: 1.0,
         in_flare: false,
@@ -348,7 +361,6 @@ fn simulate<O: Observer, const L: bool>(
     };
     sim.draw_baseline(genotype);
     sim.run();
-    sim.out
 }
 
 impl<O: Observer, const L: bool> Sim<'_, '_, O, L> {
