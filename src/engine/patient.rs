@@ -845,13 +845,19 @@ impl<O: Observer, const L: bool> Sim<'_, '_, O, L> {
         let day = self.day;
         let in_flare = self.in_flare;
         if let Some(t) = self.treatment.as_deref_mut() {
-            t.on(
+            let acted = t.on(
                 trigger,
                 day,
                 in_flare,
                 self.obs,
                 &mut self.scratch.drug_intervals,
             );
+            if !acted {
+                // Nothing read below changed. (A drug started while a lesion
+                // was inflamed is cleared when the last inflammation
+                // resolves, `imaging_cleared`, so none is pending here.)
+                return;
+            }
             let new = t.effects();
             // An arm without treatment gives no drug at all; time in flares
             // is counted by whether a drug is given, so up to a change of it.
