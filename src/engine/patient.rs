@@ -246,9 +246,9 @@ pub fn simulate_patient_into<O: Observer>(
     if treatment.is_none() && runs_on_flare_kernel(m) {
         *out = flares::simulate(m, patient, scratch, obs);
     } else if m.has_lesions() {
-        simulate::<O, true>(m, patient, treatment, scratch, obs, out);
+        simulate_into::<O, true>(m, patient, treatment, scratch, obs, out);
     } else {
-        simulate::<O, false>(m, patient, treatment, scratch, obs, out);
+        simulate_into::<O, false>(m, patient, treatment, scratch, obs, out);
     }
 }
 
@@ -275,8 +275,24 @@ pub fn runs_on_flare_kernel(m: &ReplicateModel) -> bool {
     flares::applies(m) && flare_kernel_enabled()
 }
 
-/// [`simulate_patient`] for a model with (`L`) or without a lesion layer.
+/// [`simulate_patient`] on the general loop for a model with (`L`) or
+/// without a lesion layer.
+#[cfg(test)]
 fn simulate<O: Observer, const L: bool>(
+    m: &ReplicateModel,
+    patient: u64,
+    treatment: Option<&mut TreatmentState<'_>>,
+    scratch: &mut Scratch,
+    obs: &mut O,
+) -> Outcome {
+    let mut out = Outcome::default();
+    simulate_into::<O, L>(m, patient, treatment, scratch, obs, &mut out);
+    out
+}
+
+/// [`simulate_patient_into`] on the general loop for a model with (`L`)
+/// or without a lesion layer.
+fn simulate_into<O: Observer, const L: bool>(
     m: &ReplicateModel,
     patient: u64,
     mut treatment: Option<&mut TreatmentState<'_>>,
