@@ -264,7 +264,10 @@ impl<'a> TreatmentState<'a> {
         self.slots_used == 0
     }
 
-    /// Reacts to what happened to the patient.
+    /// Reacts to what happened to the patient. Returns whether the drugs
+    /// given, their effects or the drugs started may have changed; when
+    /// false, only [`TreatmentState::next_event_day`] may have moved, so
+    /// the caller need not read the rest again.
     ///
     /// Inline: most flare starts and ends only count or note the day, so
     /// they are handled here; the rest goes to [`TreatmentState::act`].
@@ -276,7 +279,7 @@ impl<'a> TreatmentState<'a> {
         in_flare: bool,
         obs: &mut O,
         intervals: &mut Intervals,
-    ) {
+    ) -> bool {
         self.catch_up_assessments(day);
         self.in_flare = in_flare;
         match (trigger, self.phase) {
@@ -304,10 +307,17 @@ impl<'a> TreatmentState<'a> {
             (TreatmentTrigger::Scheduled, Phase::OnStep(_)) => {
                 if !self.pass_quiet_assessment(day) {
                     self.act(trigger, day, obs, intervals);
+                    return true;
                 }
             }
-            _ => self.act(trigger, day, obs, intervals),
+            _ => {
+                self.act(trigger, day, obs, intervals);
+                return true;
+            }
         }
+        // Only the schedule moved: no drug started or stopped, and the
+        // effects are those of before.
+        false
     }
 
     /// Takes the assessments due before `day` that changed nothing: until
