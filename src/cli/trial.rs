@@ -227,11 +227,20 @@ fn info(study: &Study, run: &TrialRun, threads: usize, wall_seconds: f64) -> Run
     info.replicates = 1;
     (info.sweep, info.reference_arm) = (None, None);
     // A trial keys its arms' streams differently from a cohort run.
-    info.rng = crate::engine::rng::RNG_CRATES.replace(
-        "(Pcg64 patient streams)",
-        "(Pcg64 patient streams; trial arms keyed by (seed, per_arm, trial, arm))",
-    );
+    info.rng = trial_rng();
     info
+}
+
+/// How `RNG_CRATES` names the patient streams, which a trial's manifest
+/// completes with how its arms are keyed.
+const PATIENT_STREAMS: &str = "(Pcg64Mcg patient streams)";
+
+/// The manifest's `rng` of a trial.
+fn trial_rng() -> String {
+    crate::engine::rng::RNG_CRATES.replace(
+        PATIENT_STREAMS,
+        "(Pcg64Mcg patient streams; trial arms keyed by (seed, per_arm, trial, arm))",
+    )
 }
 
 /// `trial --shard K/N`: runs slice K of the trials and writes them.
@@ -373,4 +382,14 @@ fn print_table(run: &TrialRun, target: &Path, wall_seconds: f64) {
         "{enrolled} patients enrolled of {screened} screened (see screening.csv)\nresults in {}/",
         target.display()
     );
+}
+
+#[cfg(test)]
+mod tests {
+    /// A trial's manifest says how its arms are keyed whatever the
+    /// generator is called: the text completed is in `RNG_CRATES`.
+    #[test]
+    fn the_trial_manifest_names_how_arms_are_keyed() {
+        assert!(super::trial_rng().contains("trial arms keyed by"));
+    }
 }

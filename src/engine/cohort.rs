@@ -35,8 +35,8 @@ use super::from_diagnosis::{FromDiagnosis, FromDiagnosisCells};
 use super::metrics::{Inert, Metric, MetricLayout, Part as ModelPart};
 use super::model_values::ReplicateModel;
 use super::patient::{
-    fixed_flare_pain, runs_on_flare_kernel, simulate_flares, simulate_patient, Discard, EventKind,
-    EventLog, Limit, Observer, Outcome, Scratch, Segments,
+    fixed_flare_pain, runs_on_flare_kernel, simulate_flares, simulate_patient_into, Discard,
+    EventKind, EventLog, Limit, Observer, Outcome, Scratch, Segments,
 };
 use super::tally::MetricTally;
 use super::treatment::{TreatmentPlan, TreatmentState};
@@ -160,11 +160,28 @@ impl Arm {
         scratch: &mut Scratch,
         observer: &mut O,
     ) -> Outcome {
+        let mut out = Outcome::default();
+        self.simulate_into(model, patient, scratch, observer, &mut out);
+        out
+    }
+
+    /// [`Arm::simulate`] with the outcome written to `out` (whatever it held
+    /// before is overwritten), so a runner reusing one slot moves no
+    /// outcome per patient.
+    #[inline]
+    pub fn simulate_into<O: Observer>(
+        &self,
+        model: &ReplicateModel,
+        patient: u64,
+        scratch: &mut Scratch,
+        observer: &mut O,
+        out: &mut Outcome,
+    ) {
         let mut state = self
             .plan
             .as_ref()
             .map(|plan| TreatmentState::new(plan, model, patient));
-        simulate_accrued(model, patient, state.as_mut(), scratch, observer)
+        simulate_accrued(model, patient, state.as_mut(), scratch, observer, out);
     }
 }
 
@@ -777,20 +794,21 @@ fn simulate_accrued<O: Observer>(
     treatment: Option<&mut TreatmentState<'_>>,
     scratch: &mut Scratch,
     obs: &mut O,
-) -> Outcome {
+    out: &mut Outcome,
+) {
     match &model.economics {
-        None => simulate_patient(model, patient, treatment, scratch, obs),
+        None => simulate_patient_into(model, patient, treatment, scratch, obs, out),
         Some(e) => {
             let mut accrual = Accrual::new(e);
-            let mut o = simulate_patient(
+            simulate_patient_into(
                 model,
                 patient,
                 treatment,
                 scratch,
                 &mut Both(obs, &mut accrual),
+                out,
             );
-            o.economics = accrual.finish();
-            o
+            out.economics = accrual.finish();
         }
     }
 }
@@ -817,7 +835,7 @@ fn simulate_arm<O: Observer>(
             obs,
             out,
         }),
-        None => *out = arm.simulate(model, patient, scratch, obs),
+        None => arm.simulate_into(model, patient, scratch, obs, out),
     }
 }
 

@@ -7,6 +7,7 @@ pub mod cohort;
 pub mod differential;
 pub mod drugs;
 pub mod events;
+pub(crate) mod exp1;
 pub mod from_diagnosis;
 pub mod metrics;
 pub mod model_values;

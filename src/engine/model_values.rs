@@ -11,6 +11,7 @@ use crate::scenario::{Dist, Modality, NaturalHistoryValues, Scenario};
 
 use super::accrual::EconomicsModel;
 use super::drugs::{name_key, DrugModel, DrugTable};
+use super::exp1::exp1;
 use super::rng::ReplicateKey;
 pub use super::units::{DAYS_PER_MONTH, DAYS_PER_YEAR};
 
@@ -300,18 +301,16 @@ impl Distribution<f64> for GammaDuration {
             // without the loop (the same sum: 0 + a + b = a + b).
             // Exponential durations (the two-state model): one draw, no loop.
             GammaDuration::Erlang { k: 1, scale } => {
-                let a: f64 = rand_distr::Exp1.sample(rng);
+                let a = exp1(rng);
                 a * scale
             }
             GammaDuration::Erlang { k: 2, scale } => {
-                let a: f64 = rand_distr::Exp1.sample(rng);
-                let b: f64 = rand_distr::Exp1.sample(rng);
+                let a = exp1(rng);
+                let b = exp1(rng);
                 (a + b) * scale
             }
             GammaDuration::Erlang { k, scale } => {
-                let sum: f64 = (0..*k)
-                    .map(|_| -> f64 { rand_distr::Exp1.sample(rng) })
-                    .sum();
+                let sum: f64 = (0..*k).map(|_| exp1(rng)).sum();
                 sum * scale
             }
             GammaDuration::Gamma(g) => sample_general(g, rng),

@@ -353,6 +353,17 @@ impl CourseClass {
 }
 
 impl Outcome {
+    /// Sets `self` to the outcome of patient `patient` of `genotype` before
+    /// the course starts, in place (every other field at its default).
+    #[inline]
+    pub fn reset(&mut self, patient: u64, genotype: Genotype) {
+        *self = Outcome {
+            patient,
+            genotype: Some(genotype),
+            ..Outcome::default()
+        };
+    }
+
     /// The course class (None for patients never diagnosed).
     pub fn course_class(&self) -> Option<CourseClass> {
         self.diagnosis?;

@@ -31,7 +31,9 @@ mod flares;
 mod lesions;
 
 use rand::Rng;
-use rand_distr::{Distribution, Exp1, Poisson};
+use rand_distr::{Distribution, Poisson};
+
+use super::exp1::exp1;
 
 use lesions::poisson;
 
@@ -135,7 +137,7 @@ struct Sim<'a, 't, O: Observer, const L: bool> {
     rng: Streams,
     obs: &'a mut O,
     scratch: &'a mut Scratch,
-    out: Outcome,
+    out: &'a mut Outcome,
     day: f64,
     frailty: f64,
     in_flare: bool,
@@ -227,13 +229,28 @@ pub fn simulate_patient<O: Observer>(
     scratch: &mut Scratch,
     obs: &mut O,
 ) -> Outcome {
+    let mut out = Outcome::default();
+    simulate_patient_into(m, patient, treatment, scratch, obs, &mut out);
+    out
+}
+
+/// [`simulate_patient`] with the outcome written to `out` (whatever it
+/// held before is overwritten): a runner reusing one slot patient after
+/// patient moves no outcome (a large value) per patient.
+pub fn simulate_patient_into<O: Observer>(
+    m: &ReplicateModel,
+    patient: u64,
+    treatment: Option<&mut TreatmentState<'_>>,
+    scratch: &mut Scratch,
+    obs: &mut O,
+    out: &mut Outcome,
+) {
     if treatment.is_none() && runs_on_flare_kernel(m) {
-        return flares::simulate(m, patient, scratch, obs);
-    }
-    if m.has_lesions() {
-        simulate::<O, true>(m, patient, treatment, scratch, obs)
+        *out = flares::simulate(m, patient, scratch, obs);
+    } else if m.has_lesions() {
+        simulate_into::<O, true>(m, patient, treatment, scratch, obs, out);
     } else {
-        simulate::<O, false>(m, patient, treatment, scratch, obs)
+        simulate_into::<O, false>(m, patient, treatment, scratch, obs, out);
     }
 }
 
@@ -260,14 +277,31 @@ pub fn runs_on_flare_kernel(m: &ReplicateModel) -> bool {
     flares::applies(m) && flare_kernel_enabled()
 }
 
-/// [`simulate_patient`] for a model with (`L`) or without a lesion layer.
+/// [`simulate_patient`] on the general loop for a model with (`L`) or
+/// without a lesion layer.
+#[cfg(test)]
 fn simulate<O: Observer, const L: bool>(
+    m: &ReplicateModel,
+    patient: u64,
+    treatment: Option<&mut TreatmentState<'_>>,
+    scratch: &mut Scratch,
+    obs: &mut O,
+) -> Outcome {
+    let mut out = Outcome::default();
+    simulate_into::<O, L>(m, patient, treatment, scratch, obs, &mut out);
+    out
+}
+
+/// [`simulate_patient_into`] on the general loop for a model with (`L`)
+/// or without a lesion layer.
+fn simulate_into<O: Observer, const L: bool>(
     m: &ReplicateModel,
     patient: u64,
     mut treatment: Option<&mut TreatmentState<'_>>,
     scratch: &mut Scratch,
     obs: &mut O,
-) -> Outcome {
+    out: &mut Outcome,
+) {
     let key = &m.key;
     let mut rng = Streams {
         baseline: key.stream(patient, Purpose::Baseline),
@@ -299,16 +333,13 @@ fn simulate<O: Observer, const L: bool>(
     scratch.book.clear();
     scratch.segments.clear();
     scratch.drug_intervals.clear();
+    out.reset(patient, genotype);
     let mut sim = Sim::<O, L> {
         m,
         g,
         obs,
         scratch,
-        out: Outcome {
-            patient,
-            genotype: Some(genotype),
-            ..Outcome::default()
-        },
+        out,
         day: 0.0,
         frailty: 1.0,
         in_flare: false,
@@ -348,7 +379,6 @@ fn simulate<O: Observer, const L: bool>(
     };
     sim.draw_baseline(genotype);
     sim.run();
-    sim.out
 }
 
 impl<O: Observer, const L: bool> Sim<'_, '_, O, L> {
@@ -382,7 +412,7 @@ impl<O: Observer, const L: bool> Sim<'_, '_, O, L> {
             .map_or(NEVER, |d| d.sample(c));
         // Clocks a scenario leaves inert (no hazard) draw nothing.
         if g.ltfu_per_day > 0.0 {
-            let u_ltfu: f64 = Exp1.sample(c);
+            let u_ltfu = exp1(c);
             self.ltfu_after_dx_days = u_ltfu / g.ltfu_per_day;
         }
         // The blood count is read at diagnosis only.
@@ -393,7 +423,7 @@ impl<O: Observer, const L: bool> Sim<'_, '_, O, L> {
 
         for (i, h) in g.condition_per_day.iter().enumerate() {
             if *h > 0.0 {
-                let e: f64 = Exp1.sample(&mut self.rng.baseline);
+                let e = exp1(&mut self.rng.baseline);
                 if self.out.conditions_at_onset & Condition::ALL[i].bit() == 0 {
                     self.condition_day[i] = e / h;
                 }
@@ -587,7 +617,7 @@ impl<O: Observer, const L: bool> Sim<'_, '_, O, L> {
         }
         let mut r = self.m.key.stream(self.out.patient, Purpose::DiagnosisRoute);
         let early = r.random::<f64>() < v.p_early_diagnosis;
-        let e: f64 = Exp1.sample(&mut r);
+        let e = exp1(&mut r);
         if early {
             self.early_dx_day = e * v.early_diagnosis_months_mean * super::units::DAYS_PER_MONTH;
         }
@@ -732,7 +762,7 @@ impl<O: Observer, const L: bool> Sim<'_, '_, O, L> {
         if fever {
             self.out.fevers += 1;
         }
-        self.hazard_budget = Exp1.sample(&mut self.rng.timing);
+        self.hazard_budget = exp1(&mut self.rng.timing);
     }
 
     fn end_flare(&mut self) {
@@ -833,13 +863,19 @@ impl<O: Observer, const L: bool> Sim<'_, '_, O, L> {
         let day = self.day;
         let in_flare = self.in_flare;
         if let Some(t) = self.treatment.as_deref_mut() {
-            t.on(
+            let acted = t.on(
                 trigger,
                 day,
                 in_flare,
                 self.obs,
                 &mut self.scratch.drug_intervals,
             );
+            if !acted {
+                // Nothing read below changed. (A drug started while a lesion
+                // was inflamed is cleared when the last inflammation
+                // resolves, `imaging_cleared`, so none is pending here.)
+                return;
+            }
             let new = t.effects();
             // An arm without treatment gives no drug at all; time in flares
             // is counted by whether a drug is given, so up to a change of it.

@@ -16,13 +16,12 @@ mod due;
 mod effects;
 mod plan;
 
-use rand_distr::{Distribution, Exp1};
-
 use crate::model::Genotype;
 use crate::scenario::treatment::{AtTop, EscalateWhen, OnRelapse};
 
 pub use super::drugs::DrugModel;
 use super::events::{EventKind, Observer, StopReason};
+use super::exp1::exp1;
 use super::model_values::ReplicateModel;
 use super::rng::{Purpose, ReplicateKey, Stream};
 use effects::earliest_of;
@@ -265,7 +264,10 @@ impl<'a> TreatmentState<'a> {
         self.slots_used == 0
     }
 
-    /// Reacts to what happened to the patient.
+    /// Reacts to what happened to the patient. Returns whether the drugs
+    /// given, their effects or the drugs started may have changed; when
+    /// false, only [`TreatmentState::next_event_day`] may have moved, so
+    /// the caller need not read the rest again.
     ///
     /// Inline: most flare starts and ends only count or note the day, so
     /// they are handled here; the rest goes to [`TreatmentState::act`].
@@ -277,7 +279,7 @@ impl<'a> TreatmentState<'a> {
         in_flare: bool,
         obs: &mut O,
         intervals: &mut Intervals,
-    ) {
+    ) -> bool {
         self.catch_up_assessments(day);
         self.in_flare = in_flare;
         match (trigger, self.phase) {
@@ -305,10 +307,17 @@ impl<'a> TreatmentState<'a> {
             (TreatmentTrigger::Scheduled, Phase::OnStep(_)) => {
                 if !self.pass_quiet_assessment(day) {
                     self.act(trigger, day, obs, intervals);
+                    return true;
                 }
             }
-            _ => self.act(trigger, day, obs, intervals),
+            _ => {
+                self.act(trigger, day, obs, intervals);
+                return true;
+            }
         }
+        // Only the schedule moved: no drug started or stopped, and the
+        // effects are those of before.
+        false
     }
 
     /// Takes the assessments due before `day` that changed nothing: until
@@ -531,7 +540,7 @@ impl<'a> TreatmentState<'a> {
         let rng = self
             .rng
             .get_or_insert_with(|| key.stream(patient, Purpose::Treatment));
-        let e: f64 = Exp1.sample(rng);
+        let e = exp1(rng);
         let responder = self.responds_to(drug);
         // On the drug again: its on-drug effect replaces the lasting one.
         if self.lasting_until[usize::from(drug)] > 0.0 {

@@ -14,7 +14,9 @@
 //! without their being stored.
 
 use rand::Rng;
-use rand_distr::{Distribution, Exp1};
+use rand_distr::Distribution;
+
+use super::super::exp1::exp1;
 
 use crate::model::Genotype;
 use crate::scenario::limits::MAX_EVENTS;
@@ -218,7 +220,7 @@ struct Exponential(f64);
 impl Duration for Exponential {
     #[inline(always)]
     fn sample(&self, rng: &mut super::super::rng::Stream) -> f64 {
-        let a: f64 = Exp1.sample(rng);
+        let a = exp1(rng);
         a * self.0
     }
 }
@@ -350,7 +352,7 @@ impl Ahead {
             *natural = later.sample(flare_features);
         }
         for budget in &mut ahead.budgets {
-            *budget = Exp1.sample(timing);
+            *budget = exp1(timing);
         }
         ahead
     }
@@ -474,7 +476,7 @@ impl Course<'_> {
         let horizon = self.horizon;
         // The flare at onset (no segment before it to close).
         let natural = self.g.first_flare_duration.sample(&mut self.flare_features);
-        let budget = Exp1.sample(&mut self.timing);
+        let budget = exp1(&mut self.timing);
         let mut flare = self.start_flare(0.0, natural, budget, obs);
         let first = flare;
         let mut flares = 1;
