@@ -22,10 +22,17 @@ pub const SCALE: f64 = 1_048_576.0;
 /// `round()`, which is a library call on baseline x86-64 and dominated the
 /// per-patient accumulation.
 #[inline(always)]
-fn fixed(x: f64) -> i64 {
+pub(crate) fn fixed(x: f64) -> i64 {
     let v = x * SCALE;
     // Half away from zero, without a branch (-0.0 and NaN still give 0).
     (v + 0.5f64.copysign(v)) as i64
+}
+
+/// A whole number on the fixed-point grid: the same as `fixed(f64::from(k))`
+/// (`k * 2^20` is below 2^52, so exact), without the float round trip.
+#[inline(always)]
+pub(crate) fn fixed_whole(k: u32) -> i64 {
+    i64::from(k) << 20
 }
 
 /// `(q.ceil().max(0.0) as usize).min(cap)` without the `ceil` library call
@@ -64,7 +71,14 @@ impl Stat {
     /// Adds one observation of `y` over `x`.
     #[inline(always)]
     pub fn add(&mut self, y: f64, x: f64) {
-        let (y, x) = (i128::from(fixed(y)), i128::from(fixed(x)));
+        self.add_fixed(fixed(y), fixed(x));
+    }
+
+    /// Adds one observation of `y` over `x`, both already on the
+    /// fixed-point grid ([`fixed`], [`fixed_whole`]).
+    #[inline(always)]
+    pub(crate) fn add_fixed(&mut self, y: i64, x: i64) {
+        let (y, x) = (i128::from(y), i128::from(x));
         self.n += 1;
         self.sy += y;
         self.sx += x;
@@ -324,6 +338,18 @@ mod tests {
         whole.add_to(&mut b);
         assert_eq!(a, b);
         assert_eq!(a, direct);
+    }
+
+    #[test]
+    fn whole_ratio_observations_match_the_rounded_path() {
+        let (mut rounded, mut whole) = (Stat::default(), Stat::default());
+        for (k, x) in [(0, 1.5), (3, 0.0), (39, 2.25), (u32::MAX, 1e4 + 1e-7)] {
+            rounded.add(f64::from(k), x);
+            whole.add_fixed(fixed_whole(k), fixed(x));
+            rounded.add(x, f64::from(k));
+            whole.add_fixed(fixed(x), fixed_whole(k));
+        }
+        assert_eq!(rounded, whole);
     }
 
     #[test]

@@ -162,6 +162,17 @@ impl Value {
             Value::Real(y) => y,
         }
     }
+
+    /// The value on the fixed-point grid of the accumulators: whole values
+    /// are put there without a float conversion (the same integer).
+    #[inline(always)]
+    pub(super) fn fixed(self) -> i64 {
+        match self {
+            Value::Flag(b) => super::accum::fixed_whole(u32::from(b)),
+            Value::Count(k) => super::accum::fixed_whole(k),
+            Value::Real(y) => super::accum::fixed(y),
+        }
+    }
 }
 
 /// What `metrics.csv` says of a metric besides its estimator and pairing.
@@ -201,7 +212,7 @@ pub(super) trait Visit {
     fn ratio(
         &mut self,
         about: impl FnOnce() -> About,
-        observation: impl FnOnce(&Outcome) -> Option<(f64, f64)>,
+        observation: impl FnOnce(&Outcome) -> Option<(Value, Value)>,
     );
 }
 
@@ -359,7 +370,7 @@ impl Visit for Describe {
     fn ratio(
         &mut self,
         about: impl FnOnce() -> About,
-        _: impl FnOnce(&Outcome) -> Option<(f64, f64)>,
+        _: impl FnOnce(&Outcome) -> Option<(Value, Value)>,
     ) {
         let inert = self.1.take();
         self.push(about(), Estimator::Ratio, PAIRED, inert);
@@ -429,7 +440,7 @@ impl<V: Visit> Visit for RestsOn<'_, V> {
     fn ratio(
         &mut self,
         about: impl FnOnce() -> About,
-        observation: impl FnOnce(&Outcome) -> Option<(f64, f64)>,
+        observation: impl FnOnce(&Outcome) -> Option<(Value, Value)>,
     ) {
         self.layout.rests_on(self.v, self.part);
         self.v.ratio(about, observation);

@@ -146,7 +146,11 @@ impl Visit for Count {
         self.0 += N;
     }
 
-    fn ratio(&mut self, _: impl FnOnce() -> About, _: impl FnOnce(&Outcome) -> Option<(f64, f64)>) {
+    fn ratio(
+        &mut self,
+        _: impl FnOnce() -> About,
+        _: impl FnOnce(&Outcome) -> Option<(Value, Value)>,
+    ) {
         self.0 += 1;
     }
 }
@@ -327,7 +331,7 @@ impl<P: Pairs> Visit for PatientTally<'_, P> {
     fn ratio(
         &mut self,
         _: impl FnOnce() -> About,
-        observation: impl FnOnce(&Outcome) -> Option<(f64, f64)>,
+        observation: impl FnOnce(&Outcome) -> Option<(Value, Value)>,
     ) {
         let i = self.index();
         let obs = if std::mem::take(&mut self.skip) {
@@ -336,8 +340,10 @@ impl<P: Pairs> Visit for PatientTally<'_, P> {
             observation(self.outcome)
         };
         if let Some((y, x)) = obs {
-            self.ratios[i].add(y, x);
+            // Counts go to the fixed-point grid without a float round trip.
+            self.ratios[i].add_fixed(y.fixed(), x.fixed());
         }
-        self.pairs.ratio(i, obs);
+        self.pairs
+            .ratio(i, obs.map(|(y, x)| (y.as_f64(), x.as_f64())));
     }
 }

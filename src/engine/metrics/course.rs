@@ -99,7 +99,7 @@ pub(super) fn course<V: Visit>(v: &mut V, layout: &MetricLayout) {
         |o| {
             o.diagnosis.map(|d| {
                 let years = (o.observed_days - d.day).max(0.0) / DAYS_PER_YEAR;
-                (f64::from(o.flares_after_dx), years)
+                (Value::Count(o.flares_after_dx), Value::Real(years))
             })
         },
     );

@@ -61,7 +61,7 @@ pub(super) fn natural_history<V: Visit>(v: &mut V, layout: &MetricLayout) {
     );
     v.ratio(
         || about("flares_per_patient_year", "flares started while observed divided by the patient-years observed, pooled over patients (sum of flares / sum of observed years)", "flares per patient-year", "all patients (pooled observed time)"),
-        |o| Some((f64::from(o.flares), o.observed_days / DAYS_PER_YEAR)),
+        |o| Some((Value::Count(o.flares), Value::Real(o.observed_days / DAYS_PER_YEAR))),
     );
     v.ratio(
         || {
@@ -72,7 +72,7 @@ pub(super) fn natural_history<V: Visit>(v: &mut V, layout: &MetricLayout) {
                 "all patients (pooled observed time)",
             )
         },
-        |o| Some((o.flare_days, o.observed_days)),
+        |o| Some((Value::Real(o.flare_days), Value::Real(o.observed_days))),
     );
     layout.rests_on(v, Part::Fever);
     v.ratio(
@@ -84,7 +84,7 @@ pub(super) fn natural_history<V: Visit>(v: &mut V, layout: &MetricLayout) {
                 "all flares",
             )
         },
-        |o| Some((f64::from(o.fevers), f64::from(o.flares))),
+        |o| Some((Value::Count(o.fevers), Value::Count(o.flares))),
     );
     layout.rests_on(v, Part::Lesions);
     v.mean(
@@ -102,7 +102,7 @@ pub(super) fn natural_history<V: Visit>(v: &mut V, layout: &MetricLayout) {
     layout.rests_on(v, Part::Lesions);
     v.ratio(
         || about("new_lesions_per_flare", "lesions appearing after onset divided by the flares after the one at onset (sum / sum)", "lesions per flare", "flares after the one at onset"),
-        |o| Some((f64::from(o.new_lesions), f64::from(o.flares.saturating_sub(1)))),
+        |o| Some((Value::Count(o.new_lesions), Value::Count(o.flares.saturating_sub(1)))),
     );
     layout.rests_on(v, Part::Fractures);
     v.mean(
@@ -211,7 +211,7 @@ fn at_diagnosis<V: Visit>(v: &mut V, layout: &MetricLayout) {
     layout.rests_on(v, Part::Diagnosis);
     v.ratio(
         || about("silent_lesion_share_at_diagnosis", "share of the lesions seen at diagnosis that are clinically silent, pooled (sum / sum; target C3)", FRACTION, "lesions seen at diagnosis"),
-        |o| o.diagnosis.map(|d| (f64::from(d.silent_seen), f64::from(d.findings.lesions_seen))),
+        |o| o.diagnosis.map(|d| (Value::Count(d.silent_seen), Value::Count(d.findings.lesions_seen))),
     );
     layout.rests_on(v, Part::Lesions);
     layout.rests_on(v, Part::Diagnosis);

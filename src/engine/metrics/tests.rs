@@ -34,9 +34,9 @@ impl Visit for Record<'_> {
     fn ratio(
         &mut self,
         about: impl FnOnce() -> About,
-        observation: impl FnOnce(&Outcome) -> Option<(f64, f64)>,
+        observation: impl FnOnce(&Outcome) -> Option<(Value, Value)>,
     ) {
-        let obs = observation(self.outcome);
+        let obs = observation(self.outcome).map(|(y, x)| (y.as_f64(), x.as_f64()));
         self.seen.push((about().name, obs));
     }
 }
