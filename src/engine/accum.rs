@@ -373,6 +373,20 @@ mod tests {
     }
 
     #[test]
+    fn rounding_near_two_to_the_52_matches_the_float_library() {
+        let top = 4_503_599_627_370_496.0;
+        for x in [
+            top - 0.5,
+            top - 1.0,
+            top - 1.5,
+            top / 2.0 + 0.5,
+            top / 2.0 - 0.5,
+        ] {
+            assert_eq!(round_nonnegative(x), x.round() as i64, "round {x}");
+        }
+    }
+
+    #[test]
     fn integer_rounding_matches_the_float_library() {
         let values = [
             0.0,
@@ -386,6 +400,9 @@ mod tests {
             14.0,
             14.000001,
             1234.5,
+            1234.500000000001,
+            3.5,
+            8_388_608.5,
             9999.499999999998,
             1e15 + 0.5,
             -0.0,
