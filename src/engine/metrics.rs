@@ -377,6 +377,11 @@ impl Visit for Describe {
     }
 }
 
+/// How many metrics every list has, whatever the layout (the natural-history
+/// and course metrics and the first two after diagnosis come before
+/// anything the layout repeats): their indexes are known when tallying.
+pub(super) const LEADING: usize = 39;
+
 /// Walks every metric of `layout` in output order.
 #[inline(always)]
 pub(super) fn visit<V: Visit>(v: &mut V, layout: &MetricLayout) {

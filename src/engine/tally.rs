@@ -164,6 +164,9 @@ fn tally<P: Pairs>(
     ratios: &mut [Stat],
     pairs: P,
 ) {
+    // Every list has its leading metrics: one check here spares those of
+    // each of their indexes.
+    assert!(means.len() >= metrics::LEADING && ratios.len() >= metrics::LEADING);
     metrics::visit(
         &mut PatientTally {
             outcome,

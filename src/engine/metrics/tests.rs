@@ -55,6 +55,31 @@ fn drugs() -> Vec<String> {
 }
 
 #[test]
+fn every_list_has_the_leading_metrics() {
+    let shortest = metrics_of(
+        &MetricLayout::new(0.5, &[], 0).with_inert(
+            Inert::NONE
+                .with(Part::Diagnosis)
+                .with(Part::Lesions)
+                .with(Part::Fever),
+        ),
+    );
+    assert!(shortest.len() >= LEADING, "{} metrics", shortest.len());
+    let longest = metrics_for(10.0, &drugs(), 3);
+    assert_eq!(
+        shortest[..LEADING]
+            .iter()
+            .map(|m| &m.name)
+            .collect::<Vec<_>>(),
+        longest[..LEADING]
+            .iter()
+            .map(|m| &m.name)
+            .collect::<Vec<_>>(),
+        "the leading metrics come first in every list"
+    );
+}
+
+#[test]
 fn the_list_has_one_row_per_metric_with_unique_names() {
     let (years, steps) = (9, 3);
     let metrics = metrics_for(10.0, &drugs(), steps);
