@@ -35,25 +35,6 @@ pub(crate) fn fixed_whole(k: u32) -> i64 {
     i64::from(k) << 20
 }
 
-/// `(q.ceil().max(0.0) as usize).min(cap)` without the `ceil` library call
-/// (NaN and negatives give 0, like the float version).
-#[inline(always)]
-pub(crate) fn ceil_index(q: f64, cap: usize) -> usize {
-    if q.is_nan() || q <= 0.0 {
-        return 0;
-    }
-    if q >= cap as f64 {
-        return cap;
-    }
-    if q >= f64::from(u32::MAX) {
-        return q.ceil() as usize;
-    }
-    // 0 < q < 2^32: a 32-bit conversion, cheaper than the saturating 64-bit
-    // unsigned one.
-    let t = q as u32;
-    t as usize + usize::from(f64::from(t) < q)
-}
-
 /// Sums for a ratio estimator `sum(y) / sum(x)` (a mean when every x is 1),
 /// with what its standard error needs.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -415,8 +396,6 @@ mod tests {
                 assert_eq!(round_nonnegative(x), x.round() as i64, "round {x}");
             }
             for cap in [0, 1, 10, 523] {
-                let float = (x.ceil().max(0.0) as usize).min(cap);
-                assert_eq!(ceil_index(x, cap), float, "ceil {x} cap {cap}");
                 for step in [1.0, 7.0, 30.436875] {
                     let grid = GridIndex::new(step, cap);
                     let float = ((x / step).ceil().max(0.0) as usize).min(cap);

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::super::patient::{Segment, Segments, State, N_STATES};
-use super::{ceil_index, round_nonnegative};
+use super::round_nonnegative;
 
 /// 2^52: a number in [0, 2^52) plus this is that number rounded to a whole
 /// one (the spacing of doubles there is 1).
@@ -14,7 +14,8 @@ const ROUNDING_SHIFT: f64 = 4_503_599_627_370_496.0;
 const FAR_STEPS: f64 = 2_251_799_813_685_248.0;
 
 /// Grid indices of times on a grid of points `step` apart, the last one at
-/// index `cap`: `ceil_index(t / step, cap)`, without a branch.
+/// index `cap`: `((t / step).ceil().max(0.0) as usize).min(cap)`, without a
+/// branch or a float-to-integer conversion.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct GridIndex {
     step: f64,
@@ -41,7 +42,7 @@ impl GridIndex {
     pub(crate) fn index(&self, t: f64) -> usize {
         let q = t / self.step;
         // Into [0, cap] with two comparisons that compile to `max` and
-        // `min` instructions: NaN and negatives give 0, as in `ceil_index`.
+        // `min` instructions: NaN and negatives give 0, as in the float formula.
         let q = if q > 0.0 { q } else { 0.0 };
         let q = if q < self.last { q } else { self.last };
         self.ceil_within(q)
@@ -130,13 +131,6 @@ impl Occupancy {
         self.pain.len() - 1
     }
 
-    /// Grid indices `[first, end)` whose time lies in `[start, end)`.
-    fn span(&self, start: f64, end: f64) -> (usize, usize) {
-        let step = f64::from(self.step_days);
-        let cap = self.points();
-        (ceil_index(start / step, cap), ceil_index(end / step, cap))
-    }
-
     /// Adds one patient's state segments (a chunk of patients adds them to
     /// [`OccupancyCells`] instead, which is cheaper per segment).
     pub fn add_segments(&mut self, segments: &[Segment]) {
@@ -147,8 +141,10 @@ impl Occupancy {
 
     /// Adds one patient's drug intervals.
     pub fn add_drugs(&mut self, intervals: &[(u16, f64, f64)]) {
+        // The grid indexes `[a, b)` whose times lie in `[start, end)`.
+        let grid = GridIndex::new(f64::from(self.step_days), self.points());
         for &(d, start, end) in intervals {
-            let (a, b) = self.span(start, end);
+            let (a, b) = (grid.index(start), grid.index(end));
             if a < b {
                 if let Some(row) = self.drugs.get_mut(usize::from(d)) {
                     row[a] += 1;
