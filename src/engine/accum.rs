@@ -82,18 +82,6 @@ impl Stat {
         self.sxy += y << 20;
     }
 
-    /// Adds an observation the way its estimator needs (a mean's x is 1).
-    #[inline(always)]
-    pub fn add_observation(&mut self, estimator: super::metrics::Estimator, y: f64, x: f64) {
-        match estimator {
-            super::metrics::Estimator::Mean => {
-                debug_assert_eq!(x, 1.0, "a mean's observations have x = 1");
-                self.add_unit(y)
-            }
-            super::metrics::Estimator::Ratio => self.add(y, x),
-        }
-    }
-
     /// Adds everything of `other`.
     pub fn merge(&mut self, o: &Stat) {
         self.n += o.n;
