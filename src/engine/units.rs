@@ -9,7 +9,7 @@ pub const DAYS_PER_MONTH: f64 = DAYS_PER_YEAR / 12.0;
 
 /// 2^52: a number in [0, 2^52) plus this is that number rounded to a whole
 /// one (the spacing of doubles there is 1), half to even.
-const ROUNDING_SHIFT: f64 = 4_503_599_627_370_496.0;
+pub(crate) const ROUNDING_SHIFT: f64 = 4_503_599_627_370_496.0;
 
 /// `x.round() as i64` for `0 <= x < 2^52`, without the library call that
 /// `round()` is on baseline x86-64, nor a float-to-integer conversion (whose

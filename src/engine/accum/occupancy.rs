@@ -4,11 +4,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::super::patient::{Segment, Segments, State, N_STATES};
+use super::super::units::ROUNDING_SHIFT;
 use super::round_nonnegative;
-
-/// 2^52: a number in [0, 2^52) plus this is that number rounded to a whole
-/// one (the spacing of doubles there is 1).
-const ROUNDING_SHIFT: f64 = 4_503_599_627_370_496.0;
 
 /// 2^51 grid steps: below it, [`GridIndex::index_nonnegative`] holds.
 const FAR_STEPS: f64 = 2_251_799_813_685_248.0;
@@ -303,6 +300,19 @@ pub(crate) struct PatientCells<'a, C> {
     last: (f64, usize),
 }
 
+impl<C> PatientCells<'_, C> {
+    /// Checks, in debug builds, that a segment has the pain every flare is
+    /// said to have when the cells count states only.
+    #[inline(always)]
+    fn debug_assert_pain(&self, s: &Segment) {
+        if cfg!(debug_assertions) {
+            if let Some(pain) = self.fixed_pain {
+                debug_assert_fixed_pain(s, pain);
+            }
+        }
+    }
+}
+
 impl<C: GridCell> Segments for PatientCells<'_, C> {
     /// An empty segment covers no grid point: its start and end have the
     /// same index, where it adds and takes back the same numbers.
@@ -310,11 +320,7 @@ impl<C: GridCell> Segments for PatientCells<'_, C> {
 
     #[inline(always)]
     fn push(&mut self, s: Segment) {
-        if cfg!(debug_assertions) {
-            if let Some(pain) = self.fixed_pain {
-                debug_assert_fixed_pain(&s, pain);
-            }
-        }
+        self.debug_assert_pain(&s);
         add_segment(self.grid, self.cells, &mut self.last, &s);
     }
 
@@ -322,11 +328,7 @@ impl<C: GridCell> Segments for PatientCells<'_, C> {
     #[inline(always)]
     fn push_next(&mut self, s: Segment) {
         debug_assert_eq!(s.start_day, self.last.0, "contiguous segments");
-        if cfg!(debug_assertions) {
-            if let Some(pain) = self.fixed_pain {
-                debug_assert_fixed_pain(&s, pain);
-            }
-        }
+        self.debug_assert_pain(&s);
         // The course started at day 0 and its segments run forwards.
         let (a, b) = (self.last.1, self.grid.index_nonnegative(s.end_day));
         self.last = (s.end_day, b);
