@@ -4,9 +4,11 @@
 //! (for `parameters.csv` and `check`).
 
 use rand::Rng;
-use rand_distr::{Distribution, Gamma, LogNormal, Normal};
+use rand_distr::Distribution;
 
 use crate::model::{Genotype, Site};
+use crate::scenario::dist::gamma::Gamma;
+use crate::scenario::dist::normal::{LogNormal, Normal};
 use crate::scenario::{Dist, Modality, NaturalHistoryValues, Scenario};
 
 use super::accrual::EconomicsModel;
@@ -40,17 +42,17 @@ pub struct GenotypeModel {
     /// Frailty distribution (None: no frailty).
     pub frailty: Option<GammaDuration>,
     /// Resolution time from onset, days (None: never).
-    pub resolution: Option<LogNormal<f64>>,
+    pub resolution: Option<LogNormal>,
     /// Mixing gamma of the negative-binomial count of extra initial lesions (None: always 0).
     pub extra_lesions_mix: Option<GammaDuration>,
     /// Stage durations (lytic, mixed, sclerotic), days, untreated.
     pub stage_durations: [GammaDuration; 3],
     /// Flare pain.
-    pub pain: Normal<f64>,
+    pub pain: Normal,
     /// CRP when raised, mg/l.
-    pub crp_raised: LogNormal<f64>,
+    pub crp_raised: LogNormal,
     /// Days of symptoms (time in flares) before diagnosis (None: never).
-    pub symptomatic_days_to_diagnosis: Option<LogNormal<f64>>,
+    pub symptomatic_days_to_diagnosis: Option<LogNormal>,
     /// Loss-to-follow-up hazard per day after diagnosis.
     pub ltfu_per_day: f64,
     /// Probability of each condition at onset, in [`crate::model::Condition::ALL`] order.
@@ -262,7 +264,7 @@ pub enum GammaDuration {
         scale: f64,
     },
     /// Any other shape.
-    Gamma(Gamma<f64>),
+    Gamma(Gamma),
     /// A point mass: the gamma's spread is below floating-point resolution
     /// (a huge shape, or a scale that underflows), so every draw is the mean.
     Fixed(f64),
@@ -321,20 +323,21 @@ impl Distribution<f64> for GammaDuration {
 
 /// The general gamma sampler, kept out of line so that the Erlang paths inline.
 #[inline(never)]
-fn sample_general<R: Rng + ?Sized>(g: &Gamma<f64>, rng: &mut R) -> f64 {
+fn sample_general<R: Rng + ?Sized>(g: &Gamma, rng: &mut R) -> f64 {
     g.sample(rng)
 }
 
 /// Gamma with a given mean and shape. Scenario limits keep means and shapes
 /// in range; only a spread below floating-point resolution (a scale that
 /// underflows to 0, or a shape that overflows) is refused here.
-fn gamma(mean: f64, shape: f64) -> Option<Gamma<f64>> {
-    Gamma::new(shape, mean / shape).ok()
+fn gamma(mean: f64, shape: f64) -> Option<Gamma> {
+    Gamma::new(shape, mean / shape)
 }
 
 /// Log-normal with a given median and log-sd; a zero log-sd is a point mass.
-fn lognormal(median: f64, sdlog: f64) -> LogNormal<f64> {
-    LogNormal::new(median.ln(), sdlog).expect("validated lognormal parameters")
+fn lognormal(median: f64, sdlog: f64) -> LogNormal {
+    assert!(sdlog.is_finite(), "validated lognormal parameters");
+    LogNormal::with_median(median, sdlog)
 }
 
 impl GenotypeModel {
@@ -378,7 +381,10 @@ impl GenotypeModel {
                 GammaDuration::new(v.lesion_mixed_months * DAYS_PER_MONTH, stage_shape),
                 GammaDuration::new(v.lesion_sclerotic_months * DAYS_PER_MONTH, stage_shape),
             ],
-            pain: Normal::new(v.pain_mean_vas, v.pain_sd_vas).expect("validated pain"),
+            pain: Normal {
+                mean: v.pain_mean_vas,
+                sd: v.pain_sd_vas,
+            },
             crp_raised: lognormal(v.crp_raised_median_mg_l, v.crp_raised_sdlog),
             symptomatic_days_to_diagnosis: v
                 .symptomatic_months_to_diagnosis_median

@@ -11,9 +11,12 @@ use std::fmt;
 use std::marker::PhantomData;
 
 use rand::Rng;
-use rand_distr::{Beta, Distribution, Gamma, LogNormal, Normal};
+use rand_distr::{Beta, Distribution};
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
+
+pub mod gamma;
+pub mod normal;
 
 /// A named distribution with optional truncation bounds.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -232,46 +235,62 @@ impl Dist {
     /// The distribution must have passed [`Dist::validate`].
     pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
         let (lo, hi) = self.support();
-        for _ in 0..MAX_REJECTIONS {
-            let x = self.sample_untruncated(rng);
-            if x >= lo && x <= hi {
-                return x + 0.0;
-            }
-        }
-        self.sample_untruncated(rng).clamp(lo, hi) + 0.0
+        self.sample_in(rng, lo, hi) + 0.0
     }
 
     /// Draws one value within the truncation bounds and within `[min, max]`
     /// (a parameter's limits), by rejection like [`Dist::sample`].
     pub fn sample_within<R: Rng + ?Sized>(&self, rng: &mut R, min: f64, max: f64) -> f64 {
         let (lo, hi) = self.support();
-        let (lo, hi) = (lo.max(min), hi.min(max));
-        for _ in 0..MAX_REJECTIONS {
-            let x = self.sample_untruncated(rng);
-            if x >= lo && x <= hi {
-                return x;
-            }
-        }
-        self.sample_untruncated(rng).clamp(lo, hi)
+        self.sample_in(rng, lo.max(min), hi.min(max))
     }
 
-    fn sample_untruncated<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
+    /// Draws one value in `[lo, hi]` by rejection: the kind is matched
+    /// once per value, not once per attempt, and the normal, log-normal
+    /// and gamma draw through the samplers of [`normal`] and [`gamma`]
+    /// (the values `rand_distr` draws, with less work per draw: an onset
+    /// age is drawn for every patient).
+    #[inline]
+    fn sample_in<R: Rng + ?Sized>(&self, rng: &mut R, lo: f64, hi: f64) -> f64 {
         // Parameters were validated, so construction cannot fail; fall back to
         // the mean rather than panic if it ever did.
         match *self {
-            Dist::Normal { mean, sd, .. } => Normal::new(mean, sd).map_or(mean, |d| d.sample(rng)),
-            Dist::Lognormal { median, sdlog, .. } => {
-                LogNormal::new(median.ln(), sdlog).map_or(median, |d| d.sample(rng))
+            Dist::Normal { mean, sd, .. } if sd.is_finite() => {
+                let d = normal::Normal { mean, sd };
+                by_rejection(lo, hi, || d.sample(rng))
             }
-            Dist::Gamma { mean, shape, .. } => {
-                Gamma::new(shape, mean / shape).map_or(mean, |d| d.sample(rng))
+            Dist::Normal { mean, .. } => by_rejection(lo, hi, || mean),
+            Dist::Lognormal { median, sdlog, .. } if sdlog.is_finite() => {
+                let d = normal::LogNormal::with_median(median, sdlog);
+                by_rejection(lo, hi, || d.sample(rng))
             }
-            Dist::Beta { alpha, beta, .. } => {
-                Beta::new(alpha, beta).map_or(alpha / (alpha + beta), |d| d.sample(rng))
+            Dist::Lognormal { median, .. } => by_rejection(lo, hi, || median),
+            Dist::Gamma { mean, shape, .. } => match gamma::Gamma::new(shape, mean / shape) {
+                Some(d) => by_rejection(lo, hi, || d.sample(rng)),
+                None => by_rejection(lo, hi, || mean),
+            },
+            Dist::Beta { alpha, beta, .. } => match Beta::new(alpha, beta) {
+                Ok(d) => by_rejection(lo, hi, || d.sample(rng)),
+                Err(_) => by_rejection(lo, hi, || alpha / (alpha + beta)),
+            },
+            Dist::Uniform { min, max } => {
+                by_rejection(lo, hi, || min + (max - min) * rng.random::<f64>())
             }
-            Dist::Uniform { min, max } => min + (max - min) * rng.random::<f64>(),
         }
     }
+}
+
+/// The first of `draw`'s values in `[lo, hi]`; after [`MAX_REJECTIONS`]
+/// misses, one more value clamped into the bounds.
+#[inline(always)]
+fn by_rejection(lo: f64, hi: f64, mut draw: impl FnMut() -> f64) -> f64 {
+    for _ in 0..MAX_REJECTIONS {
+        let x = draw();
+        if x >= lo && x <= hi {
+            return x;
+        }
+    }
+    draw().clamp(lo, hi)
 }
 
 impl fmt::Display for Dist {

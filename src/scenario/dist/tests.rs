@@ -53,3 +53,95 @@ fn truncated_draws_stay_inside() {
         assert!((2.0..=18.0).contains(&x));
     }
 }
+
+/// The sampling of the distributions `rand_distr` builds per attempt, as
+/// `Dist::sample` drew before its samplers were specialised.
+fn sample_with_rand_distr<R: Rng + ?Sized>(d: &Dist, rng: &mut R) -> f64 {
+    use rand_distr::{Gamma, LogNormal, Normal};
+    let (lo, hi) = d.support();
+    let draw = |rng: &mut R| match *d {
+        Dist::Normal { mean, sd, .. } => Normal::new(mean, sd).map_or(mean, |n| n.sample(rng)),
+        Dist::Lognormal { median, sdlog, .. } => {
+            LogNormal::new(median.ln(), sdlog).map_or(median, |n| n.sample(rng))
+        }
+        Dist::Gamma { mean, shape, .. } => {
+            Gamma::new(shape, mean / shape).map_or(mean, |g| g.sample(rng))
+        }
+        Dist::Beta { alpha, beta, .. } => {
+            Beta::new(alpha, beta).map_or(alpha / (alpha + beta), |b| b.sample(rng))
+        }
+        Dist::Uniform { min, max } => min + (max - min) * rng.random::<f64>(),
+    };
+    for _ in 0..MAX_REJECTIONS {
+        let x = draw(rng);
+        if x >= lo && x <= hi {
+            return x + 0.0;
+        }
+    }
+    draw(rng).clamp(lo, hi) + 0.0
+}
+
+/// Every kind, truncated or not, draws the values and leaves the generator
+/// where sampling through `rand_distr`'s own distributions does.
+#[test]
+fn draws_what_rand_distr_draws() {
+    use rand::SeedableRng;
+    let kinds = [
+        Dist::Normal {
+            mean: 10.0,
+            sd: 3.3,
+            min: Some(2.0),
+            max: Some(18.0),
+        },
+        Dist::Normal {
+            mean: -1.0,
+            sd: 0.5,
+            min: None,
+            max: None,
+        },
+        Dist::Lognormal {
+            median: 3.0,
+            sdlog: 0.8,
+            min: None,
+            max: Some(6.0),
+        },
+        Dist::Gamma {
+            mean: 1.0,
+            shape: 0.667,
+            min: Some(0.1),
+            max: None,
+        },
+        Dist::Gamma {
+            mean: 30.0,
+            shape: 2.5,
+            min: None,
+            max: None,
+        },
+        Dist::Gamma {
+            mean: 2.0,
+            shape: 1.0,
+            min: None,
+            max: None,
+        },
+        Dist::Beta {
+            alpha: 2.0,
+            beta: 5.0,
+            min: Some(0.1),
+            max: Some(0.9),
+        },
+        Dist::Uniform {
+            min: 0.25,
+            max: 2.0,
+        },
+    ];
+    for (k, d) in kinds.iter().enumerate() {
+        let mut ours = rand_pcg::Pcg64Mcg::seed_from_u64(k as u64);
+        let mut theirs = ours.clone();
+        for _ in 0..20_000 {
+            let a = d.sample(&mut ours);
+            let b = sample_with_rand_distr(d, &mut theirs);
+            assert_eq!(a.to_bits(), b.to_bits(), "{d}");
+        }
+        assert_eq!(ours, theirs, "{d}");
+    }
+}
