@@ -80,15 +80,18 @@ struct Streams {
 /// first, except the horizon, which ends the course before anything else
 /// due on its day. Lesion stage changes are not loop events: on a tie they
 /// come after imaging and before a condition onset
-/// ([`Next::after_stage_changes`]).
+/// ([`Next::after_stage_changes`]). A condition onset is that of
+/// [`Sim::next_condition`]: without a payload the candidate is one byte,
+/// which the loop's comparisons carry along more cheaply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
 enum Next {
     FlareEnd,
     FlareStart,
     Resolution,
     Diagnosis,
     Imaging,
-    ConditionOnset(usize),
+    ConditionOnset,
     LostToFollowUp,
     Treatment,
     Checkpoint,
@@ -110,7 +113,7 @@ impl Next {
     fn after_stage_changes(self) -> bool {
         matches!(
             self,
-            Next::ConditionOnset(_) | Next::LostToFollowUp | Next::Treatment | Next::Checkpoint
+            Next::ConditionOnset | Next::LostToFollowUp | Next::Treatment | Next::Checkpoint
         )
     }
 }
@@ -471,7 +474,7 @@ impl<O: Observer, const L: bool> Sim<'_, '_, O, L> {
                 Next::Resolution => self.resolve(),
                 Next::Diagnosis => self.diagnose(),
                 Next::Imaging => self.follow_up_imaging(),
-                Next::ConditionOnset(i) => self.condition_onset(i),
+                Next::ConditionOnset => self.condition_onset(self.next_condition.0),
                 Next::LostToFollowUp => {
                     self.lose_to_follow_up();
                     break;
@@ -489,7 +492,10 @@ impl<O: Observer, const L: bool> Sim<'_, '_, O, L> {
     /// Counts `n` more events of the course (loop events and lesion stage
     /// changes alike) against [`MAX_EVENTS`].
     fn count_events(&mut self, n: u32) {
-        self.events = self.events.saturating_add(n);
+        // No overflow: the course stops as soon as the count passes the cap,
+        // and one call adds at most one catch-up's stage changes (a few per
+        // lesion, at most MAX_LESIONS lesions).
+        self.events += n;
         if self.events > MAX_EVENTS {
             self.out.limit = Some(Limit::Events);
         }
@@ -525,9 +531,8 @@ impl<O: Observer, const L: bool> Sim<'_, '_, O, L> {
     /// Recomputes [`Sim::rare`] after imaging, a condition onset or loss
     /// to follow-up moved.
     fn refresh_rare(&mut self) {
-        let (cond_i, cond_day) = self.next_condition;
         let mut rare = (Next::Imaging, self.next_imaging_day);
-        earlier(&mut rare, Next::ConditionOnset(cond_i), cond_day);
+        earlier(&mut rare, Next::ConditionOnset, self.next_condition.1);
         earlier(&mut rare, Next::LostToFollowUp, self.ltfu_day);
         self.rare = rare;
     }
@@ -556,7 +561,7 @@ impl<O: Observer, const L: bool> Sim<'_, '_, O, L> {
         self.flare_start_day = if self.in_flare || self.resolved || hazard <= 0.0 {
             NEVER
         } else {
-            let start = self.budget_day.max(self.episode_end_day) + self.hazard_budget / hazard;
+            let start = later(self.budget_day, self.episode_end_day) + self.hazard_budget / hazard;
             if start < self.burnout_day {
                 start
             } else {
@@ -584,7 +589,7 @@ impl<O: Observer, const L: bool> Sim<'_, '_, O, L> {
         if self.resolved || self.in_flare {
             NEVER
         } else {
-            self.burnout_day.max(self.day)
+            later(self.burnout_day, self.day)
         }
     }
 
@@ -960,6 +965,17 @@ fn chance(rng: &mut super::rng::Stream, p: f64) -> bool {
         true
     } else {
         rng.random::<f64>() < p
+    }
+}
+
+/// The later of two days. Days are never NaN, so this is `a.max(b)`
+/// without the NaN handling `f64::max` compiles to.
+#[inline(always)]
+fn later(a: f64, b: f64) -> f64 {
+    if a > b {
+        a
+    } else {
+        b
     }
 }
 
