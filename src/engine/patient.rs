@@ -621,9 +621,10 @@ impl<O: Observer, const L: bool> Sim<'_, '_, O, L> {
             return;
         }
         let mut r = self.m.key.stream(self.out.patient, Purpose::DiagnosisRoute);
-        let early = r.random::<f64>() < v.p_early_diagnosis;
-        let e = exp1(&mut r);
-        if early {
+        // The delay is the stream's second draw and nothing follows it, so
+        // a patient off the early route need not draw it.
+        if r.random::<f64>() < v.p_early_diagnosis {
+            let e = exp1(&mut r);
             self.early_dx_day = e * v.early_diagnosis_months_mean * super::units::DAYS_PER_MONTH;
         }
     }
@@ -681,29 +682,28 @@ impl<O: Observer, const L: bool> Sim<'_, '_, O, L> {
         self.in_flare = true;
         self.flare_start_day = NEVER;
         self.dx_flare_counted_to = self.day;
-        self.out.flares += 1;
-        if self.day < C8_DAYS {
-            self.out.flares_first_5_3_years += 1;
+        // The outcome through a local reference: its address is then read
+        // once, not again after each count it takes.
+        let (day, out) = (self.day, &mut *self.out);
+        out.flares += 1;
+        if day < C8_DAYS {
+            out.flares_first_5_3_years += 1;
         }
-        if self.out.diagnosis.is_some() {
-            self.out.flares_after_dx += 1;
+        if out.diagnosis.is_some() {
+            out.flares_after_dx += 1;
         }
         if !at_onset && (!L || self.scratch.book.inflamed == 0) {
             // Disease-free: the last episode had run its natural course and
             // no lesion was inflamed on MRI.
-            let inactive_from = self.episode_end_day.max(self.quiet_since);
-            self.out.longest_inactive_gap_days = self
-                .out
-                .longest_inactive_gap_days
-                .max(self.day - inactive_from);
+            let inactive_from = later(self.episode_end_day, self.quiet_since);
+            out.longest_inactive_gap_days =
+                later(out.longest_inactive_gap_days, day - inactive_from);
         }
-        if self.out.first_remission_day.is_some() && self.out.first_relapse_day.is_none() {
-            self.out.first_relapse_day = Some(self.day);
+        if out.first_remission_day.is_some() && out.first_relapse_day.is_none() {
+            out.first_relapse_day = Some(day);
         }
-        if self.out.first_remission_after_dx_day.is_some()
-            && self.out.first_relapse_after_dx_day.is_none()
-        {
-            self.out.first_relapse_after_dx_day = Some(self.day);
+        if out.first_remission_after_dx_day.is_some() && out.first_relapse_after_dx_day.is_none() {
+            out.first_relapse_after_dx_day = Some(day);
         }
         self.draw_flare_features(at_onset);
         if L && !at_onset {
