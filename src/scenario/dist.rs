@@ -5,7 +5,9 @@
 //! bounds `min`/`max`. [`Param<K>`] is a scenario field that is either a plain
 //! number or such a table; the marker `K` states which values are allowed
 //! (probability, positive, ...) and is checked while deserializing, so a bad
-//! value is reported at its own line and column.
+//! value is reported at its own line and column. [`normal`] and [`gamma`]
+//! sample the normal, log-normal and gamma as `rand_distr` does, bit for
+//! bit, with less work per draw; the engine draws through them too.
 
 use std::fmt;
 use std::marker::PhantomData;

@@ -74,7 +74,9 @@ impl Gamma {
     /// The gamma with this shape and scale; `None` where `rand_distr`
     /// refuses them (a shape or scale that is not above 0).
     pub fn new(shape: f64, scale: f64) -> Option<Self> {
-        if !(shape > 0.0) || !(scale > 0.0) {
+        // A NaN shape or scale is refused too.
+        let above_zero = |x: f64| x.partial_cmp(&0.0) == Some(std::cmp::Ordering::Greater);
+        if !above_zero(shape) || !above_zero(scale) {
             return None;
         }
         Some(if shape == 1.0 {
