@@ -168,6 +168,9 @@ impl<O: Observer, const L: bool> Sim<'_, '_, O, L> {
 
     pub(super) fn record_checkpoint(&mut self) {
         let i = self.next_checkpoint;
+        // Always true (after the last checkpoint the next one's day is
+        // NEVER); checked once here, not at each of the four records below.
+        assert!(i < N_CHECKPOINTS, "checkpoint {i} past the last");
         let activity = if self.in_flare {
             self.flare.activity
         } else {
