@@ -609,22 +609,20 @@ impl<O: Observer, const L: bool> Sim<'_, '_, O, L> {
         symptomatic.min(early).max(self.day)
     }
 
-    /// The early diagnosis route, from a stream of its own (so the other
-    /// draws of the course stay as they were): with probability
-    /// `p_early_diagnosis` an acute presentation (worked up for infection or
-    /// malignancy, a vertebral or clavicle lesion) is diagnosed an
-    /// exponential time of mean `early_diagnosis_months_mean` after onset,
-    /// if the presenting flare still runs then.
+    /// The early diagnosis route, from the baseline stream (arm-independent
+    /// like every baseline draw): with probability `p_early_diagnosis` an
+    /// acute presentation (worked up for infection or malignancy, a
+    /// vertebral or clavicle lesion) is diagnosed an exponential time of
+    /// mean `early_diagnosis_months_mean` after onset, if the presenting
+    /// flare still runs then.
     fn draw_diagnosis_route(&mut self) {
         let v = &self.g.values;
         if v.p_early_diagnosis <= 0.0 {
             return;
         }
-        let mut r = self.m.key.stream(self.out.patient, Purpose::DiagnosisRoute);
-        // The delay is the stream's second draw and nothing follows it, so
-        // a patient off the early route need not draw it.
+        let r = &mut self.rng.baseline;
         if r.random::<f64>() < v.p_early_diagnosis {
-            let e = exp1(&mut r);
+            let e = exp1(r);
             self.early_dx_day = e * v.early_diagnosis_months_mean * super::units::DAYS_PER_MONTH;
         }
     }
@@ -745,12 +743,19 @@ impl<O: Observer, const L: bool> Sim<'_, '_, O, L> {
             g.values.pain_mean_vas
         }
         .clamp(1.0, 10.0);
-        let fever = chance(f, g.values.p_fever);
-        let crp_raised = chance(f, g.values.p_crp_raised);
+        // Fever, a raised CRP and a normal CRP's value share one uniform:
+        // each yes/no split leaves the uniform uniform on the branch taken,
+        // so rescaling it serves the next draw (the CRP's 0.1 mg/L rounding
+        // needs far fewer bits than the draw keeps).
+        let v = &g.values;
+        let draws = (v.p_fever > 0.0 && v.p_fever < 1.0) || v.p_crp_raised > 0.0;
+        let mut u = if draws { f.random::<f64>() } else { 0.0 };
+        let fever = split_uniform(&mut u, v.p_fever);
+        let crp_raised = split_uniform(&mut u, v.p_crp_raised);
         let crp = if crp_raised {
             g.crp_raised.sample(f).max(10.0)
-        } else if g.values.p_crp_raised > 0.0 {
-            0.5 + 9.4 * f.random::<f64>()
+        } else if v.p_crp_raised > 0.0 {
+            0.5 + 9.4 * u
         } else {
             // CRP is never raised: the middle of the normal range stands
             // for the value (it only ever counts as normal).
@@ -965,6 +970,25 @@ fn chance(rng: &mut super::rng::Stream, p: f64) -> bool {
         true
     } else {
         rng.random::<f64>() < p
+    }
+}
+
+/// True with probability `p` when `u` is uniform on [0, 1), leaving `u`
+/// uniform on [0, 1) again given the answer (rescaled from the part of the
+/// interval the answer took), so one uniform serves several draws. A certain
+/// outcome (p = 0 or 1) leaves `u` as it was.
+#[inline(always)]
+fn split_uniform(u: &mut f64, p: f64) -> bool {
+    if p <= 0.0 {
+        false
+    } else if p >= 1.0 {
+        true
+    } else if *u < p {
+        *u /= p;
+        true
+    } else {
+        *u = (*u - p) / (1.0 - p);
+        false
     }
 }
 

@@ -15,13 +15,18 @@
 //! multiplication by a constant with no increment (fewest instructions per
 //! run of the PCG and xoshiro256++ variants measured).
 //!
-//! Why the seeding is sound: the state's high word is SplitMix64's
-//! finaliser of the name mixed with the key, a bijection of the name, so
-//! within a replicate two different names always give two different states,
-//! and the key's four words all enter the state, so replicates differ. The
+//! Why the seeding is sound: the state's low word is the name xored with
+//! the key, and the generator forces its lowest bit to 1, so two names that
+//! differ beyond their lowest bit get different low words; two that differ
+//! only there are two purposes of one patient, whose high words differ by
+//! their purpose salts. So within a replicate two different names always
+//! give two different states. The high word is SplitMix64's finaliser of the
+//! name's patient part mixed with the key (computed once for all of a
+//! patient's streams derived together), so replicates differ and every
+//! state looks random from the first multiplication on (the output mixes
+//! the high word into every bit). The
 //! generator visits the odd 128-bit states on two cycles of 2^126 each, and
 //! hashed states land on them as if at random: the chance that two of n
-//! streams of L draws overlap is about n^2 L / 2^126, e.g. 2^-53 for 10^9
 //! streams (10^8 patients) of 10^4 draws each.
 
 use rand::{RngCore, SeedableRng};
@@ -52,7 +57,8 @@ pub type Stream = Pcg64Mcg;
 pub enum Purpose {
     /// Patient characteristics at onset (sex, age, genotype, frailty,
     /// conditions) and the course clocks drawn once (resolution, diagnostic
-    /// delay, loss to follow-up, later conditions, blood count).
+    /// delay, loss to follow-up, blood count, diagnosis route, later
+    /// conditions).
     Baseline = 0,
     /// The Exp(1) draws that time flare onsets by cumulative-hazard inversion.
     FlareTiming = 1,
@@ -66,8 +72,8 @@ pub enum Purpose {
     Responsiveness = 5,
     /// Treatment events (adverse events).
     Treatment = 6,
-    /// The diagnosis route: whether an acute presentation is diagnosed
-    /// early, and when (arm-independent, drawn once at baseline).
+    /// Formerly the diagnosis route's stream; the route is now drawn from
+    /// the baseline stream. The discriminant stays reserved.
     DiagnosisRoute = 7,
     /// A simulated child with bacterial osteomyelitis (`crmo-sim criteria`;
     /// the patient index is the mimic's own, not a CRMO patient's).
@@ -110,6 +116,13 @@ fn mix64(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// A name's purpose bits spread over a whole word (an odd multiple, so
+/// distinct purposes give distinct salts); a constant where the purpose is.
+#[inline(always)]
+fn purpose_salt(id: u64) -> u64 {
+    (id & ((1 << PURPOSE_BITS) - 1)).wrapping_mul(0xD1B5_4A32_D192_ED03)
+}
+
 impl ReplicateKey {
     /// The key for `replicate` of a scenario with `seed`.
     pub fn new(seed: u64, replicate: u32) -> Self {
@@ -123,18 +136,32 @@ impl ReplicateKey {
         ])
     }
 
-    /// The stream named `id`: its state hashed from the key and `id`.
-    #[inline]
+    /// The stream named `id`: its state derived from the key and `id`.
+    #[inline(always)]
     fn named(&self, id: u64) -> Stream {
-        let [k0, k1, k2, k3] = self.0;
-        // `high` is a bijection of `id` (a mixer, then a fixed xor), so
-        // different names give different states; `low` spreads it further.
-        let high = mix64(k0 ^ id) ^ k2;
-        let low = mix64(k1 ^ high) ^ k3;
+        let [k0, k1, k2, _] = self.0;
+        // `low` tells apart names that differ beyond their lowest bit (the
+        // generator sets that bit), the salt those that differ only there
+        // (module doc), so different names give different states. `high` hashes the name's patient part (the same
+        // for every purpose of one patient, so where a patient's streams
+        // are derived together the hash is computed once) and salts it
+        // with the purpose, so every stream's high word looks random.
+        let high = mix64(k0 ^ (id >> PURPOSE_BITS)) ^ purpose_salt(id) ^ k2;
+        let low = id ^ k1;
         Pcg64Mcg::new((u128::from(high) << 64) | u128::from(low))
     }
 
+    /// The generator state of the stream named `id` (`named` sets the
+    /// lowest bit as the generator does).
+    #[cfg(test)]
+    fn state(&self, id: u64) -> u128 {
+        let [k0, k1, k2, _] = self.0;
+        let high = mix64(k0 ^ (id >> PURPOSE_BITS)) ^ purpose_salt(id) ^ k2;
+        (u128::from(high) << 64) | u128::from(id ^ k1) | 1
+    }
+
     /// The stream of one patient and purpose.
+    #[inline(always)]
     pub fn stream(&self, patient: u64, purpose: Purpose) -> Stream {
         self.named((patient << PURPOSE_BITS) | purpose as u64)
     }
@@ -238,9 +265,9 @@ mod tests {
     }
 
     const GOLDEN: [u64; 3] = [
-        0x5743_d44a_d2e1_653b,
-        0x8b3f_c7a6_fc10_8142,
-        0x3c95_6987_e466_f12b,
+        0x70ee_dbbc_2c93_fa8f,
+        0xc6da_1993_3a8c_89f8,
+        0xcb5d_0dff_e4f0_ea71,
     ];
 
     /// The mimics' streams are pinned too, and none of them is a CRMO
@@ -281,7 +308,7 @@ mod tests {
         }
     }
 
-    const GOLDEN_MIMIC: [u64; 2] = [0x433b_965f_40ab_1c5f, 0xfabf_6663_5867_3562];
+    const GOLDEN_MIMIC: [u64; 2] = [0x45a0_8a35_cde5_649d, 0xf9cb_7d4d_2917_17cb];
 
     #[test]
     fn trial_keys_are_pinned_and_distinct() {
@@ -306,7 +333,7 @@ mod tests {
         );
     }
 
-    const TRIAL_GOLDEN: u64 = 0x40ab_5db4_26b9_c364;
+    const TRIAL_GOLDEN: u64 = 0x7d70_30dc_9936_5c60;
 
     #[test]
     fn streams_differ_by_patient_and_purpose() {
@@ -320,5 +347,28 @@ mod tests {
         y.sort_unstable();
         y.dedup();
         assert_eq!(x.len(), y.len());
+    }
+
+    /// Distinct names give distinct states, including names the generator's
+    /// forced lowest bit would merge were it not for the purpose salt (every
+    /// purpose of a patient, both parities of the key's low word), and
+    /// every purpose of a patient starts its stream at a different output.
+    #[test]
+    fn distinct_names_give_distinct_states() {
+        for k1_low_bit in [0, 1] {
+            let mut key = ReplicateKey::new(7, 3);
+            key.0[1] = (key.0[1] & !1) | k1_low_bit;
+            let names = (0..64u64)
+                .flat_map(|p| (0..1 << PURPOSE_BITS).map(move |q| (p << PURPOSE_BITS) | q))
+                .chain([PARAMETER_STREAM, PARAMETER_STREAM - 1, 1 << 63, (1 << 63) | 1]);
+            let mut states: Vec<u128> = names.clone().map(|id| key.state(id)).collect();
+            let mut firsts: Vec<u64> = names.map(|id| key.named(id).next_u64()).collect();
+            let n = states.len();
+            states.sort_unstable();
+            states.dedup();
+            firsts.sort_unstable();
+            firsts.dedup();
+            assert_eq!((states.len(), firsts.len()), (n, n));
+        }
     }
 }
