@@ -1011,3 +1011,38 @@ fn earlier(best: &mut (Next, f64), next: Next, day: f64) {
         *best = (next, day);
     }
 }
+
+#[cfg(test)]
+mod split_uniform_tests {
+    use super::split_uniform;
+
+    /// On an even grid of uniforms, two splits in turn answer yes with
+    /// their probabilities and independently of each other, and what is
+    /// left stays on [0, 1) with each branch's values spread evenly.
+    #[test]
+    fn splits_are_independent_and_leave_a_uniform() {
+        let n = 1_000_000;
+        let (p, q) = (0.3, 0.55);
+        let mut counts = [[0u32; 2]; 2];
+        let mut left_sum = [[0.0f64; 2]; 2];
+        for i in 0..n {
+            let mut u = (f64::from(i) + 0.5) / f64::from(n);
+            let a = split_uniform(&mut u, p);
+            let b = split_uniform(&mut u, q);
+            assert!((0.0..1.0).contains(&u), "{u}");
+            counts[usize::from(a)][usize::from(b)] += 1;
+            left_sum[usize::from(a)][usize::from(b)] += u;
+        }
+        for (a, pa) in [(0, 1.0 - p), (1, p)] {
+            for (b, qb) in [(0, 1.0 - q), (1, q)] {
+                let share = f64::from(counts[a][b]) / f64::from(n);
+                assert!((share - pa * qb).abs() < 1e-5, "{a} {b}: {share}");
+                let mean_left = left_sum[a][b] / f64::from(counts[a][b]);
+                assert!((mean_left - 0.5).abs() < 1e-4, "{a} {b}: {mean_left}");
+            }
+        }
+        let mut u = 0.25;
+        assert!(!split_uniform(&mut u, 0.0) && split_uniform(&mut u, 1.0));
+        assert_eq!(u, 0.25, "a certain answer leaves the uniform as it was");
+    }
+}

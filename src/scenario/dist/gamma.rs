@@ -1,8 +1,11 @@
 //! The gamma distribution as `rand_distr::Gamma` samples it (Marsaglia and
 //! Tsang 2000, with the shape-boost for shapes below 1), its normal draws
 //! taken through [`super::normal::std_normal`]: the same numbers from the same
-//! generator states, bit for bit (`tests::draws_what_rand_distr_draws`),
-//! with the normal's common case inlined instead of a call per attempt.
+//! generator states, bit for bit, for shapes of 1 or more
+//! (`tests::draws_what_rand_distr_draws`), with the normal's common case
+//! inlined instead of a call per attempt. Below shape 1 the boost's
+//! `U^(1/shape)` is drawn as `exp(-E / shape)`, E exponential: the same
+//! distribution without a pow (`tests::small_shapes_draw_the_boost_by_exp`).
 //! Frailty (a shape below 1 in the calibrated model) and the negative
 //! binomial of the lesions at onset draw one of these per patient.
 
@@ -98,8 +101,11 @@ impl Distribution<f64> for Gamma {
     fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
         match self {
             Gamma::Small { inv_shape, boosted } => {
-                let u: f64 = rng.sample(Open01);
-                boosted.sample(rng) * u.powf(*inv_shape)
+                // U^(1/shape) as exp(-E / shape) with E = -ln U ~ Exp(1):
+                // the same distribution, an exponential's ziggurat draw and
+                // one exp instead of a uniform and a pow.
+                let e: f64 = rng.sample(Exp1);
+                boosted.sample(rng) * (-e * inv_shape).exp()
             }
             Gamma::One { lambda_inverse } => {
                 let e: f64 = rng.sample(Exp1);
@@ -120,8 +126,6 @@ mod tests {
     #[test]
     fn draws_what_rand_distr_draws() {
         for (k, &(shape, scale)) in [
-            (0.667, 1.5),
-            (0.05, 3.0),
             (1.0, 2.5),
             (1.6, 1.875),
             (2.5, 84.0),
@@ -140,6 +144,40 @@ mod tests {
                 assert_eq!(x.to_bits(), y.to_bits(), "shape {shape} scale {scale}");
             }
             assert_eq!(a, b, "shape {shape} scale {scale}");
+        }
+    }
+
+    /// Below shape 1 a draw is `rand_distr`'s gamma of shape + 1 times
+    /// `exp(-E / shape)`, E its exponential drawn first, bit for bit, and
+    /// the generators end in step; the draws' mean and variance are the
+    /// gamma's (shape × scale, shape × scale²) within sampling error.
+    #[test]
+    fn small_shapes_draw_the_boost_by_exp() {
+        for (k, &(shape, scale)) in [(0.667, 1.5), (0.05, 3.0), (0.5, 1.0)].iter().enumerate() {
+            let ours = Gamma::new(shape, scale).unwrap();
+            let boosted = rand_distr::Gamma::new(shape + 1.0, scale).unwrap();
+            let mut a = rand_pcg::Pcg64Mcg::seed_from_u64(k as u64);
+            let mut b = a.clone();
+            let n = 200_000;
+            let (mut sum, mut sum_sq) = (0.0, 0.0);
+            for _ in 0..n {
+                let x = ours.sample(&mut a);
+                let e: f64 = b.sample(Exp1);
+                let y = boosted.sample(&mut b) * (-e * (1.0 / shape)).exp();
+                assert_eq!(x.to_bits(), y.to_bits(), "shape {shape} scale {scale}");
+                sum += x;
+                sum_sq += x * x;
+            }
+            assert_eq!(a, b, "shape {shape} scale {scale}");
+            let mean = sum / f64::from(n);
+            let var = sum_sq / f64::from(n) - mean * mean;
+            let (m, v) = (shape * scale, shape * scale * scale);
+            // Standard error of the mean sqrt(v / n); of the variance about
+            // v * sqrt((2 + 6 / shape) / n) (a gamma's excess kurtosis).
+            let se_m = (v / f64::from(n)).sqrt();
+            let se_v = v * ((2.0 + 6.0 / shape) / f64::from(n)).sqrt();
+            assert!((mean - m).abs() < 5.0 * se_m, "shape {shape}: mean {mean} vs {m}");
+            assert!((var - v).abs() < 5.0 * se_v, "shape {shape}: variance {var} vs {v}");
         }
     }
 
