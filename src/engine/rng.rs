@@ -360,7 +360,12 @@ mod tests {
             key.0[1] = (key.0[1] & !1) | k1_low_bit;
             let names = (0..64u64)
                 .flat_map(|p| (0..1 << PURPOSE_BITS).map(move |q| (p << PURPOSE_BITS) | q))
-                .chain([PARAMETER_STREAM, PARAMETER_STREAM - 1, 1 << 63, (1 << 63) | 1]);
+                .chain([
+                    PARAMETER_STREAM,
+                    PARAMETER_STREAM - 1,
+                    1 << 63,
+                    (1 << 63) | 1,
+                ]);
             let mut states: Vec<u128> = names.clone().map(|id| key.state(id)).collect();
             let mut firsts: Vec<u64> = names.map(|id| key.named(id).next_u64()).collect();
             let n = states.len();

@@ -125,14 +125,9 @@ mod tests {
     /// `rand_distr`'s, bit for bit, and the generators end in step.
     #[test]
     fn draws_what_rand_distr_draws() {
-        for (k, &(shape, scale)) in [
-            (1.0, 2.5),
-            (1.6, 1.875),
-            (2.5, 84.0),
-            (37.0, 0.01),
-        ]
-        .iter()
-        .enumerate()
+        for (k, &(shape, scale)) in [(1.0, 2.5), (1.6, 1.875), (2.5, 84.0), (37.0, 0.01)]
+            .iter()
+            .enumerate()
         {
             let ours = Gamma::new(shape, scale).unwrap();
             let theirs = rand_distr::Gamma::new(shape, scale).unwrap();
@@ -176,8 +171,14 @@ mod tests {
             // v * sqrt((2 + 6 / shape) / n) (a gamma's excess kurtosis).
             let se_m = (v / f64::from(n)).sqrt();
             let se_v = v * ((2.0 + 6.0 / shape) / f64::from(n)).sqrt();
-            assert!((mean - m).abs() < 5.0 * se_m, "shape {shape}: mean {mean} vs {m}");
-            assert!((var - v).abs() < 5.0 * se_v, "shape {shape}: variance {var} vs {v}");
+            assert!(
+                (mean - m).abs() < 5.0 * se_m,
+                "shape {shape}: mean {mean} vs {m}"
+            );
+            assert!(
+                (var - v).abs() < 5.0 * se_v,
+                "shape {shape}: variance {var} vs {v}"
+            );
         }
     }
 
