@@ -15,6 +15,7 @@ pub(super) use book::LesionBook;
 use rand::Rng;
 use rand_distr::{Distribution, Poisson};
 
+use crate::engine::exp1::exp1;
 use crate::model::{Site, Stage};
 
 use super::{EventKind, Lesion, Limit, Observer, Sim, NEVER};
@@ -57,9 +58,19 @@ impl<O: Observer, const L: bool> Sim<'_, '_, O, L> {
         } else {
             0
         };
-        // Lytic, mixed, sclerotic: drawn in that order.
-        let [lytic, mixed, sclerotic] = &self.g.stage_durations;
-        let base_days = [lytic.sample(r), mixed.sample(r), sclerotic.sample(r)];
+        // Lytic, mixed, sclerotic: drawn in that order (with the default
+        // shape, each the sum of two Exp(1) draws, as `GammaDuration` draws it).
+        let base_days = match self.g.stage_erlang2_scales {
+            Some([a, b, c]) => [
+                (exp1(r) + exp1(r)) * a,
+                (exp1(r) + exp1(r)) * b,
+                (exp1(r) + exp1(r)) * c,
+            ],
+            None => {
+                let [lytic, mixed, sclerotic] = &self.g.stage_durations;
+                [lytic.sample(r), mixed.sample(r), sclerotic.sample(r)]
+            }
+        };
         let lesion = Lesion {
             site,
             side,
@@ -318,87 +329,101 @@ impl LesionBook {
         rules: StageRules,
         log: &mut Vec<(f64, u32, Stage)>,
     ) -> (u32, Option<f64>) {
-        let LesionBook {
-            active,
-            painful_active,
-            seen_active,
-            inflamed,
-            ..
-        } = self;
-        let mut changes = 0u32;
-        let mut resolved = f64::NEG_INFINITY;
-        active.sweep(until, |i, day| {
-            let l = &mut lesions[i];
-            let next = advance_stages::<RECORD>(
-                l,
-                i,
-                day,
-                until,
-                rules,
-                (&mut changes, &mut resolved, &mut *inflamed),
-                log,
-            );
-            if next.is_none() {
-                LesionBook::count_out(painful_active, seen_active, l);
-            }
-            next
-        });
-        let any_resolved = resolved > f64::NEG_INFINITY;
+        // The counts live in a local during the sweep: kept in `self` they
+        // would be reloaded and stored at every change, as the compiler cannot
+        // tell them apart from the lesions written in between.
+        let mut tally = SweepTally {
+            changes: 0,
+            resolved: f64::NEG_INFINITY,
+            inflamed: self.inflamed,
+            painful_healed: 0,
+            seen_healed: 0,
+        };
+        // Forced inline: the sweep has two copies (inclusive or not), and a
+        // closure called from both is otherwise kept out of line.
+        self.active.sweep(
+            until,
+            #[inline(always)]
+            |i, day| tally.advance_stages::<RECORD>(&mut lesions[i], i, day, until, rules, log),
+        );
+        self.inflamed = tally.inflamed;
+        self.painful_active -= tally.painful_healed;
+        self.seen_active -= tally.seen_healed;
+        let any_resolved = tally.resolved > f64::NEG_INFINITY;
         (
-            changes,
-            (any_resolved && *inflamed == 0).then_some(resolved),
+            tally.changes,
+            (any_resolved && tally.inflamed == 0).then_some(tally.resolved),
         )
     }
 }
 
-/// Moves lesion `l` (number `i`) through its stage changes from `day` while
-/// they are due by `until`, counting each in `counts.0`, noting in
-/// `counts.1` the latest day an inflamed lesion turned sclerotic (and
-/// counting it out of the inflamed lesions `counts.2`) and, with
-/// `RECORD`, recording each change in `log`. Returns the day of its next
-/// change, or `None` once healed.
-#[inline(always)]
-fn advance_stages<const RECORD: bool>(
-    l: &mut Lesion,
-    i: usize,
-    mut day: f64,
-    until: Until,
-    rules: StageRules,
-    counts: (&mut u32, &mut f64, &mut u32),
-    log: &mut Vec<(f64, u32, Stage)>,
-) -> Option<f64> {
-    let (changes, resolved, inflamed) = counts;
-    loop {
-        *changes += 1;
-        if let Some(wait) = episode_wait(l, day, rules) {
-            // The episode's natural end is not a loop event: a wait that is
-            // already due goes on in this sweep, so changes stay in day order.
-            l.stage_end_day = wait;
-            day = wait;
+/// What one sweep counts as it applies stage changes.
+struct SweepTally {
+    /// Stage changes applied (waits for an episode's end included).
+    changes: u32,
+    /// The latest day an inflamed lesion turned sclerotic (-inf: none).
+    resolved: f64,
+    /// Lesions with MRI inflammation.
+    inflamed: u32,
+    /// Symptomatic lesions that healed.
+    painful_healed: u32,
+    /// Lesions seen on imaging that healed.
+    seen_healed: u32,
+}
+
+impl SweepTally {
+    /// Moves lesion `l` (number `i`) through its stage changes from `day`
+    /// while they are due by `until`, counting them and, with `RECORD`,
+    /// recording each change in `log`. Returns the day of its next change,
+    /// or `None` once healed.
+    #[inline(always)]
+    fn advance_stages<const RECORD: bool>(
+        &mut self,
+        l: &mut Lesion,
+        i: usize,
+        mut day: f64,
+        until: Until,
+        rules: StageRules,
+        log: &mut Vec<(f64, u32, Stage)>,
+    ) -> Option<f64> {
+        loop {
+            self.changes += 1;
+            if let Some(wait) = episode_wait(l, day, rules) {
+                // The episode's natural end is not a loop event: a wait that
+                // is already due goes on in this sweep, so changes stay in
+                // day order.
+                l.stage_end_day = wait;
+                day = wait;
+                if !until.reaches(day) {
+                    return Some(day);
+                }
+                continue;
+            }
+            if l.stage == Stage::Mixed {
+                // Days are never NaN: a plain comparison is `f64::max`.
+                if day > self.resolved {
+                    self.resolved = day;
+                }
+                self.inflamed -= 1;
+            }
+            l.stage = l.stage.next();
+            if RECORD {
+                log.push((day, i as u32, l.stage));
+            }
+            let base_days = match l.stage {
+                Stage::Healed => {
+                    l.stage_end_day = NEVER;
+                    self.painful_healed += u32::from(l.symptomatic);
+                    self.seen_healed += u32::from(l.seen);
+                    return None;
+                }
+                stage => l.base_days[stage as usize],
+            };
+            l.stage_end_day = day + base_days * rules.heal_time_factor;
+            day = l.stage_end_day;
             if !until.reaches(day) {
                 return Some(day);
             }
-            continue;
-        }
-        if l.stage == Stage::Mixed {
-            *resolved = resolved.max(day);
-            *inflamed -= 1;
-        }
-        l.stage = l.stage.next();
-        if RECORD {
-            log.push((day, i as u32, l.stage));
-        }
-        let base_days = match l.stage {
-            Stage::Healed => {
-                l.stage_end_day = NEVER;
-                return None;
-            }
-            stage => l.base_days[stage as usize],
-        };
-        l.stage_end_day = day + base_days * rules.heal_time_factor;
-        day = l.stage_end_day;
-        if !until.reaches(day) {
-            return Some(day);
         }
     }
 }
