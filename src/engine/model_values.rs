@@ -222,9 +222,8 @@ impl ReplicateModel {
         })
     }
 
-    /// Draws a lesion site.
-    pub fn draw_site<R: Rng + ?Sized>(&self, rng: &mut R) -> Site {
-        let u: f64 = rng.random();
+    /// The lesion site that the uniform `u` in [0, 1) picks.
+    pub fn site_at(&self, u: f64) -> Site {
         // The first site whose cumulative weight exceeds `u`, found as the
         // number of cumulative weights at or below it (a running sum, so
         // those come first): eleven comparisons without a branch rather

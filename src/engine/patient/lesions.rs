@@ -12,7 +12,7 @@ mod book;
 pub(super) use active::Until;
 pub(super) use book::LesionBook;
 
-use rand::Rng;
+use rand::{Rng, RngCore};
 use rand_distr::{Distribution, Poisson};
 
 use crate::engine::exp1::exp1;
@@ -26,8 +26,7 @@ impl<O: Observer, const L: bool> Sim<'_, '_, O, L> {
     pub(super) fn draw_initial_lesions(&mut self, count: u32) {
         self.out.initial_lesions = count;
         for _ in 0..self.out.initial_lesions {
-            let silent = self.rng.lesions.random::<f64>() < self.g.values.p_silent_initial;
-            self.add_lesion(!silent);
+            self.add_lesion(self.g.values.p_silent_initial);
         }
         if self.scratch.book.symptomatic.is_empty() && !self.scratch.lesions.is_empty() {
             self.scratch.lesions[0].symptomatic = true;
@@ -47,17 +46,24 @@ impl<O: Observer, const L: bool> Sim<'_, '_, O, L> {
         }
     }
 
-    /// Draws a new lesion's site, side and stage durations (Lesions stream)
-    /// and starts it as lytic; returns its number.
-    pub(super) fn add_lesion(&mut self, symptomatic: bool) -> u32 {
+    /// Draws whether a new lesion is silent (probability `p_silent`), its
+    /// site, side and stage durations (Lesions stream) and starts it as
+    /// lytic; returns its number.
+    pub(super) fn add_lesion(&mut self, p_silent: f64) -> u32 {
         let r = &mut self.rng.lesions;
-        let site = self.m.draw_site(r);
-        let side_u: f64 = r.random();
+        // One random word decides silent, site and side: its top 53 bits are
+        // the uniform `random::<f64>()` makes, split into the silent chance
+        // and a uniform for the site; its lowest bit, which that uniform
+        // does not use, is the side.
+        let word = r.next_u64();
+        let (silent, site_u) = split_chance(unit_f64(word), p_silent);
+        let site = self.m.site_at(site_u);
         let side = if site.is_paired() {
-            1 + u8::from(side_u < 0.5)
+            1 + (word & 1) as u8
         } else {
             0
         };
+        let symptomatic = !silent;
         // Lytic, mixed, sclerotic: drawn in that order (with the default
         // shape, each the sum of two Exp(1) draws, as `GammaDuration` draws it).
         let base_days = match self.g.stage_erlang2_scales {
@@ -88,27 +94,21 @@ impl<O: Observer, const L: bool> Sim<'_, '_, O, L> {
 
     pub(super) fn draw_new_lesions(&mut self) {
         let mean = self.g.values.new_lesions_per_flare * self.frailty * self.effects.lesion_factor;
-        if mean.to_bits() != self.new_lesion_count.0.to_bits() {
-            // Same draws as `poisson(mean, ..)`, without rebuilding the
-            // distribution at every flare.
-            let dist = (mean > 0.0).then(|| Poisson::new(mean).ok()).flatten();
-            self.new_lesion_count = (mean, dist);
+        if mean.to_bits() != self.new_lesion_count.mean.to_bits() {
+            // Built only when the mean changes, not at every flare.
+            self.new_lesion_count = PoissonCount::new(mean);
         }
-        let n = self
-            .new_lesion_count
-            .1
-            .map_or(0, |d| d.sample(&mut self.rng.lesions) as u64);
+        let n = self.new_lesion_count.sample(&mut self.rng.lesions);
         if self.scratch.lesions.len() as u64 + n > MAX_LESIONS as u64 {
             self.out.limit = Some(Limit::Lesions);
             return;
         }
         let mut any_symptomatic = false;
         for _ in 0..n {
-            let silent = self.rng.lesions.random::<f64>() < self.g.values.p_silent_new;
-            let i = self.add_lesion(!silent);
-            any_symptomatic |= !silent;
-            self.out.new_lesions += 1;
+            let i = self.add_lesion(self.g.values.p_silent_new);
             let l = self.scratch.lesions[i as usize];
+            any_symptomatic |= l.symptomatic;
+            self.out.new_lesions += 1;
             self.obs.event(
                 self.day,
                 EventKind::LesionNew {
@@ -448,12 +448,98 @@ fn episode_wait(l: &Lesion, day: f64, rules: StageRules) -> Option<f64> {
     }
 }
 
-/// Poisson draw via `rand_distr` (0 for a non-positive mean).
-pub(super) fn poisson<R: Rng + ?Sized>(mean: f64, rng: &mut R) -> u64 {
-    if mean <= 0.0 {
-        return 0;
+/// The uniform in [0, 1) that `rng.random::<f64>()` makes of the random
+/// word `word` (its top 53 bits).
+#[inline(always)]
+fn unit_f64(word: u64) -> f64 {
+    (word >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+}
+
+/// Splits the uniform `u` into an event of probability `p` (`u < p`) and
+/// a uniform for the next decision: given either outcome, `u` is uniform
+/// over its side of `p`, so rescaled it is a fresh uniform independent of
+/// the outcome (a few of its 53 bits spent on the event).
+#[inline(always)]
+fn split_chance(u: f64, p: f64) -> (bool, f64) {
+    if u < p {
+        (true, u / p)
+    } else {
+        (false, (u - p) / (1.0 - p))
     }
-    Poisson::new(mean).map_or(0, |d| d.sample(rng) as u64)
+}
+
+/// Poisson draw (0 for a non-positive mean, without a draw).
+pub(super) fn poisson<R: Rng + ?Sized>(mean: f64, rng: &mut R) -> u64 {
+    PoissonCount::new(mean).sample(rng)
+}
+
+/// Means below this are drawn by inversion (one uniform, about `mean`
+/// steps); larger ones by `rand_distr`'s rejection sampler, whose cost does
+/// not grow with the mean (and `exp(-mean)` would underflow far above it).
+const INVERSION_MAX_MEAN: f64 = 12.0;
+
+/// A Poisson count with a given mean, ready to draw.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct PoissonCount {
+    /// The mean (NaN: not set).
+    pub mean: f64,
+    /// How it is drawn.
+    method: PoissonMethod,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum PoissonMethod {
+    /// Always 0 (a mean that is not positive, or not finite), no draw.
+    Zero,
+    /// Inversion: the first `k` whose cumulative probability exceeds one
+    /// uniform, starting from `P(0) = exp(-mean)`.
+    Inversion { p0: f64 },
+    /// `rand_distr`'s sampler, for large means.
+    Large(Poisson<f64>),
+}
+
+impl PoissonCount {
+    /// Not yet set: any mean differs from it.
+    pub(super) const UNSET: PoissonCount = PoissonCount {
+        mean: f64::NAN,
+        method: PoissonMethod::Zero,
+    };
+
+    /// A Poisson count with mean `mean` (0 when it is not positive).
+    pub(super) fn new(mean: f64) -> Self {
+        let method = if !(mean > 0.0) || !mean.is_finite() {
+            PoissonMethod::Zero
+        } else if mean < INVERSION_MAX_MEAN {
+            PoissonMethod::Inversion { p0: (-mean).exp() }
+        } else {
+            Poisson::new(mean).map_or(PoissonMethod::Zero, PoissonMethod::Large)
+        };
+        PoissonCount { mean, method }
+    }
+
+    /// One draw.
+    #[inline]
+    pub(super) fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> u64 {
+        match self.method {
+            PoissonMethod::Zero => 0,
+            PoissonMethod::Inversion { p0 } => {
+                let u: f64 = rng.random();
+                let (mut k, mut p, mut cdf) = (0u64, p0, p0);
+                while u >= cdf {
+                    k += 1;
+                    p *= self.mean / k as f64;
+                    // The rounded cumulative sum may stop short of a `u`
+                    // just below 1: once the terms vanish, stop there.
+                    if p == 0.0 {
+                        break;
+                    }
+                    cdf += p;
+                }
+                k
+            }
+            PoissonMethod::Large(d) => d.sample(rng) as u64,
+        }
+    }
 }
 
 #[cfg(test)]
