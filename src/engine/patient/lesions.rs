@@ -50,7 +50,10 @@ impl<O: Observer, const L: bool> Sim<'_, '_, O, L> {
     /// site, side and stage durations (Lesions stream) and starts it as
     /// lytic; returns its number.
     pub(super) fn add_lesion(&mut self, p_silent: f64) -> u32 {
-        let r = &mut self.rng.lesions;
+        // Drawn from a local copy of the generator, put back at the end:
+        // through `self` its state would be stored after every draw.
+        let mut rng = self.rng.lesions.clone();
+        let r = &mut rng;
         // One random word decides silent, site and side: its top 53 bits are
         // the uniform `random::<f64>()` makes, split into the silent chance
         // and a uniform for the site; its lowest bit, which that uniform
@@ -77,6 +80,7 @@ impl<O: Observer, const L: bool> Sim<'_, '_, O, L> {
                 [lytic.sample(r), mixed.sample(r), sclerotic.sample(r)]
             }
         };
+        self.rng.lesions = rng;
         let lesion = Lesion {
             site,
             side,
@@ -507,7 +511,8 @@ impl PoissonCount {
 
     /// A Poisson count with mean `mean` (0 when it is not positive).
     pub(super) fn new(mean: f64) -> Self {
-        let method = if !(mean > 0.0) || !mean.is_finite() {
+        let positive = mean > 0.0 && mean.is_finite();
+        let method = if !positive {
             PoissonMethod::Zero
         } else if mean < INVERSION_MAX_MEAN {
             PoissonMethod::Inversion { p0: (-mean).exp() }
@@ -546,6 +551,66 @@ impl PoissonCount {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+    use rand::{RngCore, SeedableRng};
+
+    /// Draws by inversion have the Poisson's probability of 0, mean and
+    /// variance (all λ); tolerance 4 standard errors (false alarm ~6e-5
+    /// per check). Means at or above the cut-off go to `rand_distr`, and a
+    /// mean that is not positive gives 0 without a draw.
+    #[test]
+    fn poisson_counts_have_the_poisson_moments() {
+        let n = 200_000;
+        for mean in [0.05, 0.5, 3.0, 11.9, 40.0] {
+            let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(7);
+            let d = PoissonCount::new(mean);
+            assert_eq!(
+                matches!(d.method, PoissonMethod::Large(_)),
+                mean >= INVERSION_MAX_MEAN
+            );
+            let xs: Vec<f64> = (0..n).map(|_| d.sample(&mut rng) as f64).collect();
+            let m = xs.iter().sum::<f64>() / n as f64;
+            let v = xs.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1) as f64;
+            let se_mean = (mean / n as f64).sqrt();
+            assert!((m - mean).abs() < 4.0 * se_mean, "mean {m} for {mean}");
+            // Var of the sample variance of a Poisson: (λ + 2λ²)/n.
+            let se_var = ((mean + 2.0 * mean * mean) / n as f64).sqrt();
+            assert!((v - mean).abs() < 4.0 * se_var, "variance {v} for {mean}");
+            let p0 = (-mean).exp();
+            let zeros = xs.iter().filter(|&&x| x == 0.0).count() as f64 / n as f64;
+            let se_p0 = (p0 * (1.0 - p0) / n as f64).sqrt();
+            assert!((zeros - p0).abs() <= 4.0 * se_p0, "P(0) {zeros} for {mean}");
+        }
+        for mean in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+            let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(7);
+            let before = rng.clone();
+            assert_eq!(PoissonCount::new(mean).sample(&mut rng), 0);
+            assert_eq!(rng, before, "a draw for mean {mean}");
+        }
+    }
+
+    /// The split uniform decides the event with its probability and leaves
+    /// a uniform independent of it: the rescaled value's mean and its share
+    /// below 0.3 are those of a uniform on either side.
+    #[test]
+    fn a_split_chance_leaves_a_uniform_on_either_side() {
+        let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(11);
+        let (n, p) = (200_000, 0.29);
+        let mut sides = [(0usize, 0.0, 0usize); 2];
+        for _ in 0..n {
+            let (hit, v) = split_chance(unit_f64(rng.next_u64()), p);
+            assert!((0.0..=1.0).contains(&v));
+            let s = &mut sides[usize::from(hit)];
+            *s = (s.0 + 1, s.1 + v, s.2 + usize::from(v < 0.3));
+        }
+        let share = sides[1].0 as f64 / n as f64;
+        assert!((share - p).abs() < 4.0 * (p * (1.0 - p) / n as f64).sqrt());
+        for (k, sum, low) in sides {
+            let k = k as f64;
+            // A uniform's mean has sd sqrt(1/12 / k); a share 0.3's sqrt(0.21 / k).
+            assert!((sum / k - 0.5).abs() < 4.0 * (1.0 / 12.0 / k).sqrt());
+            assert!((low as f64 / k - 0.3).abs() < 4.0 * (0.21 / k).sqrt());
+        }
+    }
 
     /// The reference: stage changes one at a time, always the earliest due
     /// one (ties: the lowest lesion), as when each change was a loop event.
