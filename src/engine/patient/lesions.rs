@@ -325,7 +325,9 @@ impl LesionBook {
     /// Also returns the day the last MRI inflammation resolved, when the
     /// sweep left no lesion inflamed and resolved at least one (no lesion
     /// becomes inflamed within a sweep, so that is the latest resolution).
-    #[inline]
+    // Forced inline: a sweep is a few dozen instructions, and a call
+    // saved and restored six registers around each one.
+    #[inline(always)]
     pub(super) fn catch_up<const RECORD: bool>(
         &mut self,
         lesions: &mut [Lesion],
