@@ -187,6 +187,39 @@ impl UnitStat {
         self.counts_sq += u128::from(k * k);
     }
 
+    /// The sums of `n` yes/no observations of which `yes` were true: the
+    /// same as [`add_flag`](Self::add_flag) for each.
+    pub(crate) fn of_flags(n: u64, yes: u64) -> Self {
+        UnitStat {
+            n,
+            flags: yes,
+            ..UnitStat::default()
+        }
+    }
+
+    /// The sums of `n` counts that add up to `sum`, their squares to
+    /// `sum_sq`: the same as [`add_count`](Self::add_count) for each.
+    pub(crate) fn of_counts(n: u64, sum: u64, sum_sq: u128) -> Self {
+        UnitStat {
+            n,
+            counts: sum,
+            counts_sq: sum_sq,
+            ..UnitStat::default()
+        }
+    }
+
+    /// The sums of `n` observations whose values on the fixed-point grid
+    /// ([`fixed`]) add up to `sy`, their squares to `syy`: the same as
+    /// [`add`](Self::add) for each.
+    pub(crate) fn of_fixed(n: u64, sy: i128, syy: i128) -> Self {
+        UnitStat {
+            n,
+            sy,
+            syy,
+            ..UnitStat::default()
+        }
+    }
+
     /// Adds these sums to `stat`.
     pub fn add_to(&self, stat: &mut Stat) {
         const ONE: i128 = 1 << 20;
