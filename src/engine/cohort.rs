@@ -965,11 +965,15 @@ fn simulate_chunk(
             add_endpoints(&mut days.km, outcome);
             let curves = &mut acc.sums.curves[a];
             if !straight[a] {
-                cells[a].add_segments(&scratch.segments);
-                curves.occupancy.add_drugs(&scratch.drug_intervals);
-                if let Some(d) = &outcome.diagnosis {
-                    dx_cells[a].add(&scratch.segments, d.day);
+                // One walk over the segments for both grids.
+                match &outcome.diagnosis {
+                    Some(d) => {
+                        let mut after_dx = dx_cells[a].walk(d.day);
+                        cells[a].add_segments_and(&scratch.segments, |s| after_dx.add(s));
+                    }
+                    None => cells[a].add_segments(&scratch.segments),
                 }
+                curves.occupancy.add_drugs(&scratch.drug_intervals);
             }
             curves.flares[(outcome.flares as usize).min(FLARE_BINS - 1)] += 1;
         }

@@ -8,12 +8,25 @@ use serde::{Deserialize, Serialize};
 use crate::scenario::limits::MAX_PATIENTS;
 
 use super::super::patient::Outcome;
+use super::super::units::ROUNDING_SHIFT;
 
 /// The bin of `day` among `bins` whole-day bins (the last one holds
-/// everything at or beyond it; negative days go to the first).
+/// everything at or beyond it; negative days and NaN go to the first):
+/// `(day.max(0.0) as usize).min(bins - 1)`, without `max`'s NaN test or
+/// the saturation checks of a float-to-integer conversion.
 #[inline]
 fn day_bin(day: f64, bins: usize) -> usize {
-    (day.max(0.0) as usize).min(bins - 1)
+    let last = bins - 1;
+    // Below 2^52 the shift below rounds exactly; every histogram is far shorter.
+    debug_assert!((last as f64) < ROUNDING_SHIFT / 2.0, "{bins} bins");
+    // Into [0, last] first (NaN gives 0): the floor of that is the bin.
+    let d = if day > 0.0 { day } else { 0.0 };
+    let d = if d < last as f64 { d } else { last as f64 };
+    // d + 2^52 is d rounded to a whole number r (half to even), which the
+    // low bits of the sum hold; the floor is r less one where r is above d.
+    let shifted = d + ROUNDING_SHIFT;
+    let r = shifted.to_bits().wrapping_sub(ROUNDING_SHIFT.to_bits()) as usize;
+    r - usize::from(shifted - ROUNDING_SHIFT > d)
 }
 
 /// An integer histogram over whole days (for medians).
@@ -262,6 +275,37 @@ pub fn add_endpoints<S: SurvivalSink>(km: &mut [S; 4], o: &Outcome) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn day_bins_match_the_float_formula() {
+        let days = [
+            -3.0,
+            -0.0,
+            0.0,
+            0.4,
+            0.5,
+            0.999_999_999_999_9,
+            1.0,
+            1.5,
+            2.5,
+            17.9,
+            98.5,
+            99.0,
+            99.999,
+            100.0,
+            1e9,
+            1e300,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NAN,
+        ];
+        for bins in [1, 2, 100, 36_525] {
+            for day in days {
+                let float = (day.max(0.0) as usize).min(bins - 1);
+                assert_eq!(day_bin(day, bins), float, "day {day}, {bins} bins");
+            }
+        }
+    }
 
     #[test]
     fn recorded_days_give_the_same_counts() {
