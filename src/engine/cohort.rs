@@ -973,7 +973,7 @@ fn simulate_chunk(
                     }
                     None => cells[a].add_segments(&scratch.segments),
                 }
-                curves.occupancy.add_drugs(&scratch.drug_intervals);
+                cells[a].add_drugs(&mut curves.occupancy, &scratch.drug_intervals);
             }
             curves.flares[(outcome.flares as usize).min(FLARE_BINS - 1)] += 1;
         }

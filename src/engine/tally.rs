@@ -282,17 +282,20 @@ fn add_checkpoints<P: Pairs>(
         let observed = state != 0;
         if observed {
             let (symptomatic, seen) = (u64::from(symptomatic), u64::from(seen));
-            let v = i128::from(fixed(f64::from(activity)));
-            let high = activity >= 4.0;
             sums.observed += 1;
             sums.remissions += u64::from(state == 2);
             sums.symptomatic += symptomatic;
             sums.symptomatic_sq += symptomatic * symptomatic;
             sums.seen += seen;
             sums.seen_sq += seen * seen;
-            sums.activity += v;
-            sums.activity_sq += v * v;
-            sums.high_activity += u64::from(high);
+            // Out of a flare the score is 0, which adds nothing: most
+            // checkpoints are in remission.
+            if activity != 0.0 {
+                let v = i128::from(fixed(f64::from(activity)));
+                sums.activity += v;
+                sums.activity_sq += v * v;
+                sums.high_activity += u64::from(activity >= 4.0);
+            }
         }
         for (what, index) in Yearly::ALL.into_iter().zip(indexes) {
             if let Some(i) = *index {

@@ -11,17 +11,28 @@ use super::super::patient::Outcome;
 use super::super::units::ROUNDING_SHIFT;
 
 /// The bin of `day` among `bins` whole-day bins (the last one holds
-/// everything at or beyond it; negative days and NaN go to the first):
-/// `(day.max(0.0) as usize).min(bins - 1)`, without `max`'s NaN test or
-/// the saturation checks of a float-to-integer conversion.
+/// everything at or beyond it; negative days and NaN go to the first).
 #[inline]
 fn day_bin(day: f64, bins: usize) -> usize {
-    let last = bins - 1;
-    // Below 2^52 the shift below rounds exactly; every histogram is far shorter.
-    debug_assert!((last as f64) < ROUNDING_SHIFT / 2.0, "{bins} bins");
+    bin_below(day, last_bin(bins))
+}
+
+/// The last of `bins` bins, as a float for [`bin_below`] (exact: far
+/// below 2^52, the histograms being in memory).
+fn last_bin(bins: usize) -> f64 {
+    let last = (bins - 1) as f64;
+    assert!(last < ROUNDING_SHIFT / 2.0, "{bins} bins");
+    last
+}
+
+/// `(day.max(0.0) as usize).min(last)` for a whole `last` below 2^51 (see
+/// [`last_bin`]), without `max`'s NaN test or the saturation checks of a
+/// float-to-integer conversion.
+#[inline(always)]
+fn bin_below(day: f64, last: f64) -> usize {
     // Into [0, last] first (NaN gives 0): the floor of that is the bin.
     let d = if day > 0.0 { day } else { 0.0 };
-    let d = if d < last as f64 { d } else { last as f64 };
+    let d = if d < last { d } else { last };
     // d + 2^52 is d rounded to a whole number r (half to even), which the
     // low bits of the sum hold; the floor is r less one where r is above d.
     let shifted = d + ROUNDING_SHIFT;
@@ -168,14 +179,18 @@ impl SurvivalCounts {
 #[derive(Debug, Clone)]
 pub(crate) struct DayBins {
     bins: usize,
+    /// The last bin, as [`bin_below`] takes it.
+    last: f64,
     days: Vec<usize>,
 }
 
 impl DayBins {
     /// An empty list for `bins` bins (at least one, as in [`DayHistogram::new`]).
     pub(crate) fn new(bins: usize) -> Self {
+        let bins = bins.max(1);
         DayBins {
-            bins: bins.max(1),
+            bins,
+            last: last_bin(bins),
             days: Vec::new(),
         }
     }
@@ -183,7 +198,7 @@ impl DayBins {
     /// Records one value (days).
     #[inline]
     pub(crate) fn add(&mut self, day: f64) {
-        self.days.push(day_bin(day, self.bins));
+        self.days.push(bin_below(day, self.last));
     }
 
     /// Adds the recorded values to `counts` (of the same bins).

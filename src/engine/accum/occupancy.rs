@@ -139,8 +139,14 @@ impl Occupancy {
 
     /// Adds one patient's drug intervals.
     pub fn add_drugs(&mut self, intervals: &[(u16, f64, f64)]) {
-        // The grid indexes `[a, b)` whose times lie in `[start, end)`.
         let grid = GridIndex::new(f64::from(self.step_days), self.points());
+        self.add_drugs_on(grid, intervals);
+    }
+
+    /// Adds one patient's drug intervals on `grid`, this occupancy's grid.
+    #[inline(always)]
+    fn add_drugs_on(&mut self, grid: GridIndex, intervals: &[(u16, f64, f64)]) {
+        // The grid indexes `[a, b)` whose times lie in `[start, end)`.
         for &(d, start, end) in intervals {
             let (a, b) = (grid.index(start), grid.index(end));
             if a < b {
@@ -411,6 +417,13 @@ impl OccupancyCells {
             };
         }
         self
+    }
+
+    /// Adds one patient's drug intervals to `occ` (whose grid these cells
+    /// have), on the grid the cells keep rather than one made per patient.
+    pub(crate) fn add_drugs(&self, occ: &mut Occupancy, intervals: &[(u16, f64, f64)]) {
+        debug_assert_eq!(occ.points(), self.grid.cap);
+        occ.add_drugs_on(self.grid, intervals);
     }
 
     /// Adds one patient's state segments.
