@@ -386,12 +386,14 @@ impl Shape {
     }
 
     /// What a chunk's arm records of whole days.
-    fn chunk_days(&self) -> ChunkDays {
+    /// Empty day lists for a chunk of `patients` patients, with room for
+    /// a value of each (a list that grows patient by patient costs more).
+    fn chunk_days(&self, patients: usize) -> ChunkDays {
         let bins = self.horizon_days + 1;
         ChunkDays {
-            delay: DayBins::new(bins),
-            active_period: DayBins::new(bins),
-            km: std::array::from_fn(|_| SurvivalBins::new(bins)),
+            delay: DayBins::with_capacity(bins, patients),
+            active_period: DayBins::with_capacity(bins, patients),
+            km: std::array::from_fn(|_| SurvivalBins::new(bins, patients)),
         }
     }
 
@@ -866,7 +868,10 @@ fn simulate_chunk(
     let (arms, shape) = (spec.arms, spec.shape);
     let mut acc = ChunkAcc {
         sums: Sums::new(shape, false),
-        days: arms.iter().map(|_| shape.chunk_days()).collect(),
+        days: arms
+            .iter()
+            .map(|_| shape.chunk_days((patients.end - patients.start) as usize))
+            .collect(),
         rows: Vec::new(),
         row_bytes: 0,
         limit: None,

@@ -185,13 +185,15 @@ pub(crate) struct DayBins {
 }
 
 impl DayBins {
-    /// An empty list for `bins` bins (at least one, as in [`DayHistogram::new`]).
-    pub(crate) fn new(bins: usize) -> Self {
+    /// An empty list for `bins` bins (at least one, as in
+    /// [`DayHistogram::new`]) with room for `values` values, so that
+    /// recording them never grows it.
+    pub(crate) fn with_capacity(bins: usize, values: usize) -> Self {
         let bins = bins.max(1);
         DayBins {
             bins,
             last: last_bin(bins),
-            days: Vec::new(),
+            days: Vec::with_capacity(values),
         }
     }
 
@@ -232,11 +234,12 @@ pub(crate) struct SurvivalBins {
 }
 
 impl SurvivalBins {
-    /// An empty list for counts of `bins` days (as [`SurvivalCounts::new`]).
-    pub(crate) fn new(bins: usize) -> Self {
+    /// An empty list for counts of `bins` days (as [`SurvivalCounts::new`]),
+    /// with room for `subjects` subjects.
+    pub(crate) fn new(bins: usize, subjects: usize) -> Self {
         SurvivalBins {
-            events: DayBins::new(bins),
-            censored: DayBins::new(bins),
+            events: DayBins::with_capacity(bins, subjects),
+            censored: DayBins::with_capacity(bins, subjects),
         }
     }
 
@@ -325,8 +328,8 @@ mod tests {
     #[test]
     fn recorded_days_give_the_same_counts() {
         let days = [-3.0, 0.0, 0.4, 1.0, 17.9, 99.0, 100.0, 1e9, f64::NAN];
-        let (mut h, mut bins) = (DayHistogram::new(100), DayBins::new(100));
-        let (mut km, mut listed) = (SurvivalCounts::new(100), SurvivalBins::new(100));
+        let (mut h, mut bins) = (DayHistogram::new(100), DayBins::with_capacity(100, 0));
+        let (mut km, mut listed) = (SurvivalCounts::new(100), SurvivalBins::new(100, 0));
         for (i, d) in days.into_iter().enumerate() {
             h.add(d);
             bins.add(d);
