@@ -550,3 +550,168 @@ impl<P: Pairs> Visit for PatientTally<'_, P> {
         self.skip = false;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::accum::{ArmStats, DayHistogram};
+    use crate::engine::metrics::metrics_of;
+
+    /// Every metric's observations added one by one to a [`Stat`], each
+    /// yearly metric as the plain mean it is.
+    struct Direct<'a> {
+        outcome: &'a Outcome,
+        stats: &'a mut [Stat],
+        next: usize,
+        skip: bool,
+    }
+
+    impl Direct<'_> {
+        fn take(&mut self) -> (usize, bool) {
+            let i = self.next;
+            self.next += 1;
+            (i, std::mem::take(&mut self.skip))
+        }
+    }
+
+    impl Visit for Direct<'_> {
+        fn inert(&mut self, _: Part) {
+            self.skip = true;
+        }
+
+        fn mean(
+            &mut self,
+            _: bool,
+            _: impl FnOnce() -> About,
+            value: impl FnOnce(&Outcome) -> Option<Value>,
+        ) {
+            let (i, skip) = self.take();
+            if let (false, Some(v)) = (skip, value(self.outcome)) {
+                self.stats[i].add_unit(v.as_f64());
+            }
+        }
+
+        fn means<const N: usize>(
+            &mut self,
+            _: bool,
+            _: impl Fn(usize) -> About,
+            values: impl FnOnce(&Outcome) -> [Option<Value>; N],
+        ) {
+            let skip = std::mem::take(&mut self.skip);
+            for v in values(self.outcome) {
+                let i = self.next;
+                self.next += 1;
+                if let (false, Some(v)) = (skip, v) {
+                    self.stats[i].add_unit(v.as_f64());
+                }
+            }
+        }
+
+        fn ratio(
+            &mut self,
+            _: impl FnOnce() -> About,
+            observation: impl FnOnce(&Outcome) -> Option<(Value, Value)>,
+        ) {
+            let (i, skip) = self.take();
+            if let (false, Some((y, x))) = (skip, observation(self.outcome)) {
+                self.stats[i].add(y.as_f64(), x.as_f64());
+            }
+        }
+    }
+
+    /// Outcomes observed at some anniversaries and not at others, in and
+    /// out of flares, with and without lesions and activity.
+    fn outcomes() -> Vec<Outcome> {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_pcg::Pcg64::seed_from_u64(26);
+        (0..200)
+            .map(|_| {
+                let mut o = Outcome {
+                    flares: rng.random_range(1..9),
+                    observed_days: 3650.0 * rng.random::<f64>(),
+                    ..Outcome::default()
+                };
+                let c = &mut o.checkpoints;
+                for i in 0..c.state.len() {
+                    c.state[i] = rng.random_range(0..3);
+                    c.symptomatic_lesions[i] = rng.random_range(0..4);
+                    c.seen_lesions[i] = rng.random_range(0..6);
+                    c.activity[i] = match rng.random_range(0..3) {
+                        0 => 0.0,
+                        1 => 4.0,
+                        _ => 10.0 * rng.random::<f32>(),
+                    };
+                }
+                o
+            })
+            .collect()
+    }
+
+    fn replicate(metrics: usize, arms: usize) -> ReplicateStats {
+        ReplicateStats {
+            arms: (0..arms)
+                .map(|_| ArmStats {
+                    stats: vec![Stat::default(); metrics],
+                    delay: DayHistogram::new(1),
+                    active_period: DayHistogram::new(1),
+                })
+                .collect(),
+            differences: (1..arms).map(|_| vec![Stat::default(); metrics]).collect(),
+        }
+    }
+
+    /// The tally, which adds the metrics of each anniversary together,
+    /// gives the integers of adding every observation, and pairs them.
+    #[test]
+    fn the_checkpoints_summed_together_give_each_metrics_sums() {
+        let inert = [Part::Lesions, Part::Fever];
+        for layout in [
+            MetricLayout::new(10.0, &[], 0),
+            MetricLayout::new(4.5, &[], 0).with_inert(
+                inert
+                    .iter()
+                    .fold(metrics::Inert::NONE, |set, &p| set.with(p)),
+            ),
+        ] {
+            let metrics = metrics_of(&layout);
+            let outcomes = outcomes();
+            let mut direct = vec![Stat::default(); metrics.len()];
+            for o in &outcomes {
+                let mut v = Direct {
+                    outcome: o,
+                    stats: &mut direct,
+                    next: 0,
+                    skip: false,
+                };
+                metrics::visit(&mut v, &layout);
+            }
+            // One arm, and two arms that see the same outcomes.
+            for arms in [1, 2] {
+                let mut stats = replicate(metrics.len(), arms);
+                let mut tally = MetricTally::new(&metrics, &layout, arms, 0);
+                for o in &outcomes {
+                    for arm in 0..arms {
+                        tally.add(arm, o, &mut stats);
+                    }
+                }
+                tally.add_to(&mut stats);
+                for arm in &stats.arms {
+                    assert_eq!(arm.stats, direct);
+                }
+                // Every paired observation differs by 0 from itself.
+                let differences = stats.differences.iter().flatten();
+                for (m, (d, s)) in metrics.iter().zip(differences.zip(&direct)) {
+                    if m.paired && m.estimator == metrics::Estimator::Mean {
+                        assert_eq!(d.n, s.n, "{}", m.name);
+                        assert!(d.n == 0 || d.estimate() == 0.0, "{}", m.name);
+                    }
+                }
+            }
+            let yearly = metrics
+                .iter()
+                .position(|m| m.name == "activity_score_mean_year_1");
+            let observed = direct[yearly.expect("a yearly metric")];
+            assert!(observed.n > 0 && observed.estimate() > 0.0);
+        }
+    }
+}
