@@ -160,11 +160,11 @@ impl UnitStat {
     /// Adds one observation `y` (x = 1).
     #[inline(always)]
     pub fn add(&mut self, y: f64) {
-        let v = fixed(y);
         self.n += 1;
-        // Shares are mostly 0: nothing to add to the sums.
-        if v != 0 {
-            let v = i128::from(v);
+        // Many values are 0 (days on a drug never given, time in flares of
+        // a quiet patient): nothing to add to the sums, nor to round.
+        if y != 0.0 {
+            let v = i128::from(fixed(y));
             self.sy += v;
             self.syy += v * v;
         }
