@@ -321,14 +321,14 @@ fn lowest_line(size: (u32, u32), draw: impl Fn(&Path, bool)) -> (f64, usize) {
 fn course_lowest_line(style: Style) -> (f64, usize) {
     let l = load("scenarios/reference.toml");
     let sim = CourseSim::new(&l, None, 0).unwrap();
-    let t = sim.trace(60).unwrap();
+    let t = sim.trace(15).unwrap();
     let size = style.size();
     lowest_line(size, |path, with_text| {
         render_course_with(&t, path, size, style, None, with_text).unwrap()
     })
 }
 
-/// A course chart on slides (patient 60 of the reference scenario: many
+/// A course chart on slides (patient 15 of the reference scenario: many
 /// flares, lesions and drugs) has the capitals and digits of its smallest
 /// text at least 2.5% of the image height, measured as ink on the PNG; on
 /// paper its text is smaller, so the measurement can fail.

@@ -22,7 +22,7 @@ const METRICS: [&str; 2] = ["flares_per_patient", "time_in_flare_frac"];
 
 /// A small natural-history scenario (no treatment arm), fast to simulate.
 fn scenario(seed: u64, values: Option<(f64, f64)>) -> String {
-    let mut s = format!("name = \"recovery\"\nseed = {seed}\npatients = 4000\nhorizon_years = 5\n");
+    let mut s = format!("name = \"recovery\"\nseed = {seed}\npatients = 5000\nhorizon_years = 5\n");
     if let Some((rate, duration)) = values {
         s += &format!(
             "\n[natural_history]\nflare_rate_per_year = {rate}\nflare_duration_mean_weeks = {duration}\n"
