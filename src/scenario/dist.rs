@@ -17,7 +17,6 @@ use rand_distr::{Beta, Distribution};
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 
-pub mod exp;
 pub mod gamma;
 pub mod normal;
 

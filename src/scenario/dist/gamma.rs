@@ -4,8 +4,8 @@
 //! generator states, bit for bit, for shapes of 1 or more
 //! (`tests::draws_what_rand_distr_draws`), with the normal's common case
 //! inlined instead of a call per attempt. Below shape 1 the boost's
-//! `U^(1/shape)` is drawn as `exp(-E / shape)` (the portable [`super::exp::exp`]), E exponential:
-//! the same distribution without a pow (`tests::small_shapes_draw_the_boost_by_exp`).
+//! `U^(1/shape)` is drawn as `exp(-E / shape)`, E exponential: the same
+//! distribution without a pow (`tests::small_shapes_draw_the_boost_by_exp`).
 //! Frailty (a shape below 1 in the calibrated model) and the negative
 //! binomial of the lesions at onset draw one of these per patient.
 
@@ -105,7 +105,7 @@ impl Distribution<f64> for Gamma {
                 // the same distribution, an exponential's ziggurat draw and
                 // one exp instead of a uniform and a pow.
                 let e: f64 = rng.sample(Exp1);
-                boosted.sample(rng) * super::exp::exp(-e * inv_shape)
+                boosted.sample(rng) * (-e * inv_shape).exp()
             }
             Gamma::One { lambda_inverse } => {
                 let e: f64 = rng.sample(Exp1);
@@ -158,7 +158,7 @@ mod tests {
             for _ in 0..n {
                 let x = ours.sample(&mut a);
                 let e: f64 = b.sample(Exp1);
-                let y = boosted.sample(&mut b) * super::super::exp::exp(-e * (1.0 / shape));
+                let y = boosted.sample(&mut b) * (-e * (1.0 / shape)).exp();
                 assert_eq!(x.to_bits(), y.to_bits(), "shape {shape} scale {scale}");
                 sum += x;
                 sum_sq += x * x;

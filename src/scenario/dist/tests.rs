@@ -56,20 +56,19 @@ fn truncated_draws_stay_inside() {
 
 /// The sampling of the distributions `rand_distr` builds per attempt, as
 /// `Dist::sample` drew before its samplers were specialised (but for a gamma
-/// of shape below 1, whose boost `U^(1/shape)` is now `exp(-E / shape)`, and the log-normal's
-/// exp, both through [`exp::exp`]).
+/// of shape below 1, whose boost `U^(1/shape)` is now `exp(-E / shape)`).
 fn sample_with_rand_distr<R: Rng + ?Sized>(d: &Dist, rng: &mut R) -> f64 {
-    use rand_distr::{Gamma, Normal};
+    use rand_distr::{Gamma, LogNormal, Normal};
     let (lo, hi) = d.support();
     let draw = |rng: &mut R| match *d {
         Dist::Normal { mean, sd, .. } => Normal::new(mean, sd).map_or(mean, |n| n.sample(rng)),
         Dist::Lognormal { median, sdlog, .. } => {
-            Normal::new(median.ln(), sdlog).map_or(median, |n| exp::exp(n.sample(rng)))
+            LogNormal::new(median.ln(), sdlog).map_or(median, |n| n.sample(rng))
         }
         Dist::Gamma { mean, shape, .. } if shape < 1.0 => {
             let e: f64 = rng.sample(rand_distr::Exp1);
             Gamma::new(shape + 1.0, mean / shape)
-                .map_or(mean, |g| g.sample(rng) * exp::exp(-e * (1.0 / shape)))
+                .map_or(mean, |g| g.sample(rng) * (-e * (1.0 / shape)).exp())
         }
         Dist::Gamma { mean, shape, .. } => {
             Gamma::new(shape, mean / shape).map_or(mean, |g| g.sample(rng))
