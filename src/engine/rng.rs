@@ -15,16 +15,13 @@
 //! multiplication by a constant with no increment (fewest instructions per
 //! run of the PCG and xoshiro256++ variants measured).
 //!
-//! Why the seeding is sound: the state's low word is the name xored with
-//! the key, and the generator forces its lowest bit to 1, so two names that
-//! differ beyond their lowest bit get different low words; two that differ
-//! only there are two purposes of one patient, whose high words differ by
-//! their purpose salts. So within a replicate two different names always
-//! give two different states. The high word is SplitMix64's finaliser of the
-//! name's patient part mixed with the key (computed once for all of a
-//! patient's streams derived together), so replicates differ and every
-//! state looks random from the first multiplication on (the output mixes
-//! the high word into every bit). The
+//! Why the seeding is sound: the state's high word is SplitMix64's
+//! finaliser of the name mixed with the key, a bijection of the name, so
+//! within a replicate two different names always give two different states,
+//! and the key's words all enter the state, so replicates differ. The low
+//! word is a multiplicative hash of the high word (one multiplication, not
+//! a second finaliser): the low word of this generator's state evolves by
+//! itself, so streams must not share it, and a hash keeps them apart. The
 //! generator visits the odd 128-bit states on two cycles of 2^126 each, and
 //! hashed states land on them as if at random: the chance that two of n
 //! streams (10^8 patients) of 10^4 draws each.
@@ -116,13 +113,6 @@ fn mix64(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// A name's purpose bits spread over a whole word (an odd multiple, so
-/// distinct purposes give distinct salts); a constant where the purpose is.
-#[inline(always)]
-fn purpose_salt(id: u64) -> u64 {
-    (id & ((1 << PURPOSE_BITS) - 1)).wrapping_mul(0xD1B5_4A32_D192_ED03)
-}
-
 impl ReplicateKey {
     /// The key for `replicate` of a scenario with `seed`.
     pub fn new(seed: u64, replicate: u32) -> Self {
@@ -136,28 +126,24 @@ impl ReplicateKey {
         ])
     }
 
-    /// The stream named `id`: its state derived from the key and `id`.
+    /// The stream named `id`: its state hashed from the key and `id`.
     #[inline(always)]
     fn named(&self, id: u64) -> Stream {
-        let [k0, k1, k2, _] = self.0;
-        // `low` tells apart names that differ beyond their lowest bit (the
-        // generator sets that bit), the salt those that differ only there
-        // (module doc), so different names give different states. `high` hashes the name's patient part (the same
-        // for every purpose of one patient, so where a patient's streams
-        // are derived together the hash is computed once) and salts it
-        // with the purpose, so every stream's high word looks random.
-        let high = mix64(k0 ^ (id >> PURPOSE_BITS)) ^ purpose_salt(id) ^ k2;
-        let low = id ^ k1;
-        Pcg64Mcg::new((u128::from(high) << 64) | u128::from(low))
+        Pcg64Mcg::new(self.state(id))
     }
 
-    /// The generator state of the stream named `id` (`named` sets the
-    /// lowest bit as the generator does).
-    #[cfg(test)]
+    /// The state of the stream named `id`, before the generator sets its
+    /// lowest bit. `high` is a bijection of `id` (a mixer, then a fixed
+    /// xor), so different names give different states; `low` is a
+    /// multiplicative hash of `high`, so both words look random and no two
+    /// streams share a low word by construction (the low word of this
+    /// generator's state evolves by itself).
+    #[inline(always)]
     fn state(&self, id: u64) -> u128 {
-        let [k0, k1, k2, _] = self.0;
-        let high = mix64(k0 ^ (id >> PURPOSE_BITS)) ^ purpose_salt(id) ^ k2;
-        (u128::from(high) << 64) | u128::from(id ^ k1) | 1
+        let [k0, k1, k2, k3] = self.0;
+        let high = mix64(k0 ^ id) ^ k2;
+        let low = (high ^ k1).wrapping_mul(0xD1B5_4A32_D192_ED03) ^ k3;
+        (u128::from(high) << 64) | u128::from(low)
     }
 
     /// The stream of one patient and purpose.
@@ -265,9 +251,9 @@ mod tests {
     }
 
     const GOLDEN: [u64; 3] = [
-        0x70ee_dbbc_2c93_fa8f,
-        0xc6da_1993_3a8c_89f8,
-        0xcb5d_0dff_e4f0_ea71,
+        0x19bf_6815_b9eb_a0d4,
+        0xbb44_d58a_464c_6dd4,
+        0x8d54_eece_f01d_91d8,
     ];
 
     /// The mimics' streams are pinned too, and none of them is a CRMO
@@ -308,7 +294,7 @@ mod tests {
         }
     }
 
-    const GOLDEN_MIMIC: [u64; 2] = [0x45a0_8a35_cde5_649d, 0xf9cb_7d4d_2917_17cb];
+    const GOLDEN_MIMIC: [u64; 2] = [0xe23e_2975_9934_d4d0, 0xd9ea_5e4b_1c53_3088];
 
     #[test]
     fn trial_keys_are_pinned_and_distinct() {
@@ -333,7 +319,7 @@ mod tests {
         );
     }
 
-    const TRIAL_GOLDEN: u64 = 0x7d70_30dc_9936_5c60;
+    const TRIAL_GOLDEN: u64 = 0x97e1_cfbf_9b6d_240e;
 
     #[test]
     fn streams_differ_by_patient_and_purpose() {
@@ -349,10 +335,10 @@ mod tests {
         assert_eq!(x.len(), y.len());
     }
 
-    /// Distinct names give distinct states, including names the generator's
-    /// forced lowest bit would merge were it not for the purpose salt (every
-    /// purpose of a patient, both parities of the key's low word), and
-    /// every purpose of a patient starts its stream at a different output.
+    /// Distinct names give distinct states (with the lowest bit the
+    /// generator sets) and distinct low words (every purpose of a patient,
+    /// both parities of the key's low word), and every purpose of a patient
+    /// starts its stream at a different output.
     #[test]
     fn distinct_names_give_distinct_states() {
         for k1_low_bit in [0, 1] {
@@ -366,14 +352,17 @@ mod tests {
                     1 << 63,
                     (1 << 63) | 1,
                 ]);
-            let mut states: Vec<u128> = names.clone().map(|id| key.state(id)).collect();
+            let mut states: Vec<u128> = names.clone().map(|id| key.state(id) | 1).collect();
+            let mut lows: Vec<u64> = names.clone().map(|id| key.state(id) as u64 | 1).collect();
             let mut firsts: Vec<u64> = names.map(|id| key.named(id).next_u64()).collect();
             let n = states.len();
             states.sort_unstable();
             states.dedup();
+            lows.sort_unstable();
+            lows.dedup();
             firsts.sort_unstable();
             firsts.dedup();
-            assert_eq!((states.len(), firsts.len()), (n, n));
+            assert_eq!((states.len(), lows.len(), firsts.len()), (n, n, n));
         }
     }
 }
