@@ -70,18 +70,47 @@ impl OnDrug {
 
 impl TreatmentState<'_> {
     /// Brings the cached next event day up to date after a change of
-    /// phase, drugs or lasting effects, and the effects if they went stale.
+    /// phase, drugs, lasting effects or what an assessment decides, and the
+    /// effects if they went stale.
     #[inline]
     pub(super) fn refresh(&mut self) {
         if self.drugs_stale {
-            self.drugs_due = earliest(self.on.iter().flatten().map(|d| d.due));
+            self.drugs_due = earliest(self.slot_due);
             self.drugs_stale = false;
         }
-        self.next_day = self.compute_next_event_day();
+        self.refresh_assess_day();
+        self.next_day = earliest([self.assess_day, self.drugs_due, self.lasting_next]);
         if self.effects_stale {
-            self.effects = self.compute_effects();
+            let new = self.compute_effects();
+            self.changed |= new != self.effects;
+            self.effects = new;
             self.effects_stale = false;
         }
+    }
+
+    /// Brings [`TreatmentState::assess_day`] up to date: a new scan from
+    /// the next assessment when what the assessments decide changed, the
+    /// scan taken on from where it ended when it ended at an event that
+    /// has passed, else nothing (the days it passed still change nothing,
+    /// and none of them is needed again).
+    #[inline]
+    fn refresh_assess_day(&mut self) {
+        let stop = earliest_of(self.drugs_due, self.lasting_next).min(self.horizon_days);
+        let from = if self.assess_stale {
+            self.assess_stale = false;
+            if !matches!(self.phase, Phase::OnStep(_)) {
+                self.assess_day = NEVER;
+                self.assess_capped = false;
+                return;
+            }
+            self.next_assess
+        } else if self.assess_capped && self.assess_day < stop {
+            self.assess_day
+        } else {
+            return;
+        };
+        self.assess_day = self.first_acting_assessment(from, stop);
+        self.assess_capped = self.assess_day >= stop;
     }
 
     /// Notes a change of `lasting_until`: its earliest end and the effects.
@@ -110,18 +139,6 @@ impl TreatmentState<'_> {
     /// array is never set).
     pub(super) fn lasting(&self) -> &[f64] {
         &self.lasting_until[..self.drugs.len().min(MAX_DRUGS)]
-    }
-
-    /// The earliest of the next assessment, the drugs' own events and the
-    /// lasting-effect ends (min is exact, so grouping them per drug gives
-    /// the same day as one scan over every field).
-    fn compute_next_event_day(&self) -> f64 {
-        let assess = if matches!(self.phase, Phase::OnStep(_)) {
-            self.first_acting_assessment()
-        } else {
-            NEVER
-        };
-        earliest([assess, self.drugs_due, self.lasting_next])
     }
 
     /// The effects of the lasting effects and the drugs given, multiplied
