@@ -355,8 +355,7 @@ impl<'a> TreatmentState<'a> {
         if visit < self.next_assess {
             self.next_assess = visit;
         }
-        self.assess_stale = true;
-        self.refresh();
+        self.rescan_assessments();
     }
 
     /// A flare ended on a step: it may make an assessment act (a taper
@@ -366,8 +365,7 @@ impl<'a> TreatmentState<'a> {
         self.catch_up_assessments(day);
         self.in_flare = in_flare;
         self.last_flare_end = day;
-        self.assess_stale = true;
-        self.refresh();
+        self.rescan_assessments();
     }
 
     /// [`TreatmentState::act`] for the triggers that may act, telling
@@ -419,6 +417,7 @@ impl<'a> TreatmentState<'a> {
     /// tapered off or escalated, or the first one on or after `stop` (the
     /// drugs' or lasting effects' next event, taken as a scheduled event
     /// anyway, or the horizon), where the scan ends.
+    #[inline(always)]
     fn first_acting_assessment(&self, from: f64, stop: f64) -> f64 {
         let every = self.plan.assess_every_days;
         // What `verdict` decides, with the parts that do not depend on the
@@ -505,6 +504,9 @@ impl<'a> TreatmentState<'a> {
     /// Closes open drug intervals at the end of observation.
     pub fn close<O: Observer>(&mut self, day: f64, intervals: &mut Intervals, _obs: &mut O) {
         for slot in 0..MAX_STEP_DRUGS {
+            if self.slots_used & 1 << slot == 0 {
+                continue;
+            }
             if let Some(d) = self.on[slot].take() {
                 self.slots_used &= !(1 << slot);
                 self.slot_due[slot] = NEVER;
@@ -570,7 +572,10 @@ impl<'a> TreatmentState<'a> {
         self.flare_starts_on_step = [f64::NEG_INFINITY; 3];
         // Drugs that the new step keeps go on without a restart.
         for slot in 0..MAX_STEP_DRUGS {
-            if let Some(d) = self.on[slot] {
+            if self.slots_used & 1 << slot == 0 {
+                continue;
+            }
+            if let Some(d) = &self.on[slot] {
                 if !step.contains(&d.drug) {
                     self.stop_slot(slot, day, StopReason::Escalation, obs, intervals);
                 }
@@ -767,7 +772,7 @@ impl<'a> TreatmentState<'a> {
         intervals: &mut Intervals,
     ) {
         for slot in 0..MAX_STEP_DRUGS {
-            if self.on[slot].is_some() {
+            if self.slots_used & 1 << slot != 0 {
                 self.stop_slot(slot, day, reason, obs, intervals);
             }
         }

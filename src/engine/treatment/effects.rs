@@ -88,6 +88,21 @@ impl TreatmentState<'_> {
         }
     }
 
+    /// Brings the next event day up to date after a flare started or
+    /// ended on a step, which changes only what the assessments decide:
+    /// the drugs, lasting effects and effects are up to date (every event
+    /// before ended with a refresh), so only the scan is taken again.
+    #[inline]
+    pub(super) fn rescan_assessments(&mut self) {
+        debug_assert!(!self.drugs_stale && !self.effects_stale);
+        debug_assert!(matches!(self.phase, Phase::OnStep(_)));
+        let stop = earliest_of(self.drugs_due, self.lasting_next).min(self.horizon_days);
+        self.assess_day = self.first_acting_assessment(self.next_assess, stop);
+        self.assess_capped = self.assess_day >= stop;
+        self.assess_stale = false;
+        self.next_day = earliest([self.assess_day, self.drugs_due, self.lasting_next]);
+    }
+
     /// Brings [`TreatmentState::assess_day`] up to date: a new scan from
     /// the next assessment when what the assessments decide changed, the
     /// scan taken on from where it ended when it ended at an event that
@@ -154,7 +169,11 @@ impl TreatmentState<'_> {
                 }
             }
         }
-        for d in self.on.iter().flatten() {
+        for (slot, d) in self.on.iter().enumerate() {
+            // Empty slots are skipped by their bit alone.
+            let Some(d) = d.as_ref().filter(|_| self.slots_used & 1 << slot != 0) else {
+                continue;
+            };
             if !d.effect_announced {
                 continue;
             }
