@@ -677,3 +677,50 @@ fn course_ring_walk_matches_a_scan_of_the_log() {
         }
     }
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+    /// Whatever happens to a patient, an event the strategy reports as no
+    /// change leaves what the patient loop reads after one as it was:
+    /// whether any drug is given, the drugs started and the effects.
+    #[test]
+    fn an_event_reported_unchanged_changes_nothing_the_patient_reads(
+        patient in 0u64..1000,
+        lags in proptest::collection::vec(0.0f64..6.0, 3),
+        ae in proptest::collection::vec(proptest::prop_oneof![proptest::strategy::Just(0.0), 0.5f64..6.0], 3),
+        lasting in proptest::collection::vec(proptest::prop_oneof![proptest::strategy::Just(0.0), 4.0f64..40.0], 3),
+        gaps in proptest::collection::vec(1.0f64..200.0, 1..40),
+        escalate in 0usize..3,
+        per_year in 1u32..4,
+    ) {
+        let mut drugs: Vec<DrugModel> = (0..3)
+            .map(|i| varied_drug(&format!("d{i}"), lags[i], ae[i], if i == 1 { 2.0 } else { 0.0 }, lasting[i]))
+            .collect();
+        drugs[1].max_courses_per_year = per_year;
+        let h = Harness::new(drugs);
+        let mut p = plan(vec![vec![0], vec![1], vec![2, 0]]);
+        p.escalate_when = [EscalateWhen::Active, EscalateWhen::NoResponse, EscalateWhen::NotInRemission][escalate];
+        let mut t = TreatmentState::new(&p, &h.model, patient);
+        let (mut log, mut iv) = (EventLog::default(), Intervals::new());
+        let read = |t: &TreatmentState| (t.no_drug_on(), t.started_drugs(), t.effects());
+        let mut notify = |t: &mut TreatmentState, trigger, day, in_flare| {
+            let before = read(t);
+            let changed = t.on(trigger, day, in_flare, &mut log, &mut iv);
+            if !changed {
+                assert_eq!(read(t), before, "{trigger:?} at {day}");
+            }
+        };
+        let (mut day, mut in_flare) = (5.0, true);
+        notify(&mut t, TreatmentTrigger::Diagnosis, day, in_flare);
+        for gap in gaps {
+            while t.next_event_day() <= day + gap {
+                let next = t.next_event_day();
+                notify(&mut t, TreatmentTrigger::Scheduled, next, in_flare);
+            }
+            day += gap;
+            in_flare = !in_flare;
+            let trigger = if in_flare { TreatmentTrigger::FlareStart } else { TreatmentTrigger::FlareEnd };
+            notify(&mut t, trigger, day, in_flare);
+        }
+    }
+}
