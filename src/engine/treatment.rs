@@ -656,6 +656,7 @@ impl<'a> TreatmentState<'a> {
         self.changed = true;
     }
 
+    #[inline]
     fn give_course<O: Observer>(&mut self, d: &mut OnDrug, day: f64, obs: &mut O) {
         let m = &self.drugs[usize::from(d.drug)];
         if m.max_courses_per_year != u32::MAX {
@@ -666,8 +667,8 @@ impl<'a> TreatmentState<'a> {
             }
             let next = &mut self.course_next[drug];
             let log = &mut self.course_log[drug];
-            let (given, oldest) = year_of_courses(log, usize::from(*next), day);
-            if given >= m.max_courses_per_year.min(COURSE_LOG as u32) {
+            let limit = m.max_courses_per_year.min(COURSE_LOG as u32) as usize;
+            if let Some(oldest) = year_limit_reached(log, usize::from(*next), day, limit) {
                 // The yearly dose limit: the course waits until the oldest
                 // course of the year drops out of it.
                 d.next_course_day = oldest + YEAR_DAYS;
@@ -675,7 +676,11 @@ impl<'a> TreatmentState<'a> {
             }
             // The new course replaces the oldest one remembered.
             log[usize::from(*next)] = day;
-            *next = ((usize::from(*next) + 1) % COURSE_LOG) as u8;
+            *next = if usize::from(*next) + 1 == COURSE_LOG {
+                0
+            } else {
+                *next + 1
+            };
         }
         // A course that would run past the horizon counts only its days inside it.
         let end = (day + m.course_days).min(self.horizon_days);
@@ -697,22 +702,21 @@ impl<'a> TreatmentState<'a> {
         }
     }
 
-    /// Courses of `drug` given in the year before `day`, and the day of the
-    /// oldest of them (inf: none).
-    fn courses_in_year(&self, drug: u16, day: f64) -> (u32, f64) {
-        let d = usize::from(drug);
-        if self.course_logged & 1 << d == 0 {
-            return (0, NEVER);
-        }
-        year_of_courses(&self.course_log[d], usize::from(self.course_next[d]), day)
-    }
-
     /// Whether a course of every drug of `step` may be given at `day` under
     /// its yearly limit (drugs given continuously always may).
     fn courses_allowed(&self, step: &[u16], day: f64) -> bool {
-        step.iter().all(|&d| {
-            let limit = self.drugs[usize::from(d)].max_courses_per_year;
-            limit == u32::MAX || self.courses_in_year(d, day).0 < limit.min(COURSE_LOG as u32)
+        step.iter().all(|&drug| {
+            let limit = self.drugs[usize::from(drug)].max_courses_per_year;
+            let d = usize::from(drug);
+            limit == u32::MAX
+                || self.course_logged & 1 << d == 0
+                || year_limit_reached(
+                    &self.course_log[d],
+                    usize::from(self.course_next[d]),
+                    day,
+                    limit.min(COURSE_LOG as u32) as usize,
+                )
+                .is_none()
         })
     }
 
@@ -1004,26 +1008,25 @@ fn course_steps(plan: &TreatmentPlan, drugs: &[DrugModel]) -> u64 {
         .fold(0, |bits, (k, _)| bits | 1 << k)
 }
 
-/// The courses given in the year before `day` from a drug's course log,
-/// and the day of the oldest of them (inf: none). `oldest_slot` is the
-/// ring's oldest entry: courses are logged in day order, so walking back
-/// from the newest one the courses of the year come first, and the walk
-/// stops at the first one before the year (or an empty -inf slot).
+/// The day of the oldest course of the year before `day` if that year
+/// holds `limit` courses (1 to `COURSE_LOG`) of a drug's course log, else
+/// None. A course is given only while the year before it holds fewer than
+/// `limit`, so no year ever holds more (one that did would have held
+/// `limit` at its last course): the year holds `limit` exactly when the
+/// `limit`-th newest course falls in it, and that course is its oldest.
+/// `oldest_slot` is the ring's oldest entry (courses are logged in day
+/// order, -inf: empty).
 #[inline]
-fn year_of_courses(log: &[f64; COURSE_LOG], oldest_slot: usize, day: f64) -> (u32, f64) {
+fn year_limit_reached(
+    log: &[f64; COURSE_LOG],
+    oldest_slot: usize,
+    day: f64,
+    limit: usize,
+) -> Option<f64> {
+    debug_assert!((1..=COURSE_LOG).contains(&limit));
     let since = day - YEAR_DAYS + SCHEDULE_SLACK_DAYS;
-    let (mut given, mut oldest) = (0, NEVER);
-    let mut slot = oldest_slot;
-    for _ in 0..COURSE_LOG {
-        slot = if slot == 0 { COURSE_LOG - 1 } else { slot - 1 };
-        let t = log[slot];
-        if t <= since {
-            break;
-        }
-        given += 1;
-        oldest = t;
-    }
-    (given, oldest)
+    let t = log[(oldest_slot + COURSE_LOG - limit) % COURSE_LOG];
+    (t > since).then_some(t)
 }
 
 /// The first day of a schedule every `every` days from `from` on which

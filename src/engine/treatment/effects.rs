@@ -169,9 +169,12 @@ impl TreatmentState<'_> {
                 }
             }
         }
-        for (slot, d) in self.on.iter().enumerate() {
-            // Empty slots are skipped by their bit alone.
-            let Some(d) = d.as_ref().filter(|_| self.slots_used & 1 << slot != 0) else {
+        // The slots given, in slot order (lowest bit first).
+        let mut given = self.slots_used;
+        while given != 0 {
+            let slot = given.trailing_zeros() as usize;
+            given &= given - 1;
+            let Some(d) = &self.on[slot] else {
                 continue;
             };
             if !d.effect_announced {

@@ -655,6 +655,26 @@ fn an_adverse_event_switches_within_the_class() {
     assert_eq!(drugs, vec![0, 1, 2]);
 }
 
+/// The courses given in the year before `day` from a drug's course log,
+/// and the day of the oldest of them (inf: none), by a walk back from the
+/// newest course (`oldest_slot` is the ring's oldest entry): the reference
+/// for [`year_limit_reached`].
+fn year_of_courses(log: &[f64; COURSE_LOG], oldest_slot: usize, day: f64) -> (u32, f64) {
+    let since = day - YEAR_DAYS + SCHEDULE_SLACK_DAYS;
+    let (mut given, mut oldest) = (0, NEVER);
+    let mut slot = oldest_slot;
+    for _ in 0..COURSE_LOG {
+        slot = if slot == 0 { COURSE_LOG - 1 } else { slot - 1 };
+        let t = log[slot];
+        if t <= since {
+            break;
+        }
+        given += 1;
+        oldest = t;
+    }
+    (given, oldest)
+}
+
 /// The walk back from the newest course finds what a scan of every
 /// remembered course finds, for logs filled in day order past their length
 /// (ties included) and at every day around them.
@@ -721,6 +741,37 @@ proptest::proptest! {
             in_flare = !in_flare;
             let trigger = if in_flare { TreatmentTrigger::FlareStart } else { TreatmentTrigger::FlareEnd };
             notify(&mut t, trigger, day, in_flare);
+        }
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+    /// Courses asked for at random days (ties included) and logged under
+    /// a yearly limit: the look at the limit-th newest course finds the
+    /// limit reached exactly when the walk over the year counts that many,
+    /// with the same oldest course, at every request and at later days.
+    #[test]
+    fn the_limit_th_newest_course_decides_the_yearly_limit(
+        limit in 1usize..=COURSE_LOG,
+        gaps in proptest::collection::vec(proptest::prop_oneof![proptest::strategy::Just(0.0), 0.0f64..200.0, proptest::strategy::Strategy::prop_map(1u8..20, |w| f64::from(w) * 28.0)], 1..80),
+    ) {
+        let mut log = [f64::NEG_INFINITY; COURSE_LOG];
+        let mut next = 0usize;
+        let mut day = 0.0;
+        let walk = |log: &[f64; COURSE_LOG], next, at| {
+            let (given, oldest) = year_of_courses(log, next, at);
+            (given as usize >= limit).then_some(oldest)
+        };
+        for gap in gaps {
+            day += gap;
+            for at in [day, day + 30.0, day + YEAR_DAYS] {
+                proptest::prop_assert_eq!(year_limit_reached(&log, next, at, limit), walk(&log, next, at));
+            }
+            if year_limit_reached(&log, next, day, limit).is_none() {
+                log[next] = day;
+                next = (next + 1) % COURSE_LOG;
+            }
         }
     }
 }
