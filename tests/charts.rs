@@ -321,14 +321,14 @@ fn lowest_line(size: (u32, u32), draw: impl Fn(&Path, bool)) -> (f64, usize) {
 fn course_lowest_line(style: Style) -> (f64, usize) {
     let l = load("scenarios/reference.toml");
     let sim = CourseSim::new(&l, None, 0).unwrap();
-    let t = sim.trace(27).unwrap();
+    let t = sim.trace(60).unwrap();
     let size = style.size();
     lowest_line(size, |path, with_text| {
         render_course_with(&t, path, size, style, None, with_text).unwrap()
     })
 }
 
-/// A course chart on slides (patient 27 of the reference scenario: many
+/// A course chart on slides (patient 60 of the reference scenario: many
 /// flares, lesions and drugs) has the capitals and digits of its smallest
 /// text at least 2.5% of the image height, measured as ink on the PNG; on
 /// paper its text is smaller, so the measurement can fail.
@@ -550,7 +550,7 @@ fn slide_course_charts_draw_the_activity_score() {
     let (ink, legend) = draw(None, "whole");
     assert!(ink > 500, "{ink} score pixels");
     assert!(legend, "no activity legend entry");
-    // Patient 27 resolves in year 6.8: nothing to score after year 7.
+    // Patient 27 resolves in year 0.9: nothing to score after year 7.
     let (ink, legend) = draw(Some((7.0, 10.0)), "late");
     assert_eq!(ink, 0);
     assert!(!legend, "activity in the legend of a window without flares");

@@ -160,11 +160,11 @@ impl UnitStat {
     /// Adds one observation `y` (x = 1).
     #[inline(always)]
     pub fn add(&mut self, y: f64) {
-        let v = fixed(y);
         self.n += 1;
-        // Shares are mostly 0: nothing to add to the sums.
-        if v != 0 {
-            let v = i128::from(v);
+        // Many values are 0 (days on a drug never given, time in flares of
+        // a quiet patient): nothing to add to the sums, nor to round.
+        if y != 0.0 {
+            let v = i128::from(fixed(y));
             self.sy += v;
             self.syy += v * v;
         }
@@ -185,6 +185,39 @@ impl UnitStat {
         self.n += 1;
         self.counts += k;
         self.counts_sq += u128::from(k * k);
+    }
+
+    /// The sums of `n` yes/no observations of which `yes` were true: the
+    /// same as [`add_flag`](Self::add_flag) for each.
+    pub(crate) fn of_flags(n: u64, yes: u64) -> Self {
+        UnitStat {
+            n,
+            flags: yes,
+            ..UnitStat::default()
+        }
+    }
+
+    /// The sums of `n` counts that add up to `sum`, their squares to
+    /// `sum_sq`: the same as [`add_count`](Self::add_count) for each.
+    pub(crate) fn of_counts(n: u64, sum: u64, sum_sq: u128) -> Self {
+        UnitStat {
+            n,
+            counts: sum,
+            counts_sq: sum_sq,
+            ..UnitStat::default()
+        }
+    }
+
+    /// The sums of `n` observations whose values on the fixed-point grid
+    /// ([`fixed`]) add up to `sy`, their squares to `syy`: the same as
+    /// [`add`](Self::add) for each.
+    pub(crate) fn of_fixed(n: u64, sy: i128, syy: i128) -> Self {
+        UnitStat {
+            n,
+            sy,
+            syy,
+            ..UnitStat::default()
+        }
     }
 
     /// Adds these sums to `stat`.

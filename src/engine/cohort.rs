@@ -386,12 +386,14 @@ impl Shape {
     }
 
     /// What a chunk's arm records of whole days.
-    fn chunk_days(&self) -> ChunkDays {
+    /// Empty day lists for a chunk of `patients` patients, with room for
+    /// a value of each (a list that grows patient by patient costs more).
+    fn chunk_days(&self, patients: usize) -> ChunkDays {
         let bins = self.horizon_days + 1;
         ChunkDays {
-            delay: DayBins::new(bins),
-            active_period: DayBins::new(bins),
-            km: std::array::from_fn(|_| SurvivalBins::new(bins)),
+            delay: DayBins::with_capacity(bins, patients),
+            active_period: DayBins::with_capacity(bins, patients),
+            km: std::array::from_fn(|_| SurvivalBins::new(bins, patients)),
         }
     }
 
@@ -866,7 +868,10 @@ fn simulate_chunk(
     let (arms, shape) = (spec.arms, spec.shape);
     let mut acc = ChunkAcc {
         sums: Sums::new(shape, false),
-        days: arms.iter().map(|_| shape.chunk_days()).collect(),
+        days: arms
+            .iter()
+            .map(|_| shape.chunk_days((patients.end - patients.start) as usize))
+            .collect(),
         rows: Vec::new(),
         row_bytes: 0,
         limit: None,
@@ -965,11 +970,15 @@ fn simulate_chunk(
             add_endpoints(&mut days.km, outcome);
             let curves = &mut acc.sums.curves[a];
             if !straight[a] {
-                cells[a].add_segments(&scratch.segments);
-                curves.occupancy.add_drugs(&scratch.drug_intervals);
-                if let Some(d) = &outcome.diagnosis {
-                    dx_cells[a].add(&scratch.segments, d.day);
+                // One walk over the segments for both grids.
+                match &outcome.diagnosis {
+                    Some(d) => {
+                        let mut after_dx = dx_cells[a].walk(d.day);
+                        cells[a].add_segments_and(&scratch.segments, |s| after_dx.add(s));
+                    }
+                    None => cells[a].add_segments(&scratch.segments),
                 }
+                cells[a].add_drugs(&mut curves.occupancy, &scratch.drug_intervals);
             }
             curves.flares[(outcome.flares as usize).min(FLARE_BINS - 1)] += 1;
         }

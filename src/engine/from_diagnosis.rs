@@ -89,28 +89,24 @@ impl FromDiagnosisCells {
     /// Adds a diagnosed patient's segments (days since onset), shifted to
     /// time since diagnosis.
     pub(crate) fn add(&mut self, segments: &[Segment], dx_day: f64) {
-        let grid = self.grid;
-        // Every index is at most `cap`: slicing once here spares the bounds
-        // checks of each access.
-        let cells = &mut self.cells[..=grid.cap];
-        let mut last = (f64::NAN, 0);
+        let mut walk = self.walk(dx_day);
         for s in segments {
-            if s.end_day <= dx_day {
-                continue;
-            }
-            let start = s.start_day.max(dx_day) - dx_day;
-            let (a, b) = grid.span_after(&mut last, start, s.end_day - dx_day);
-            debug_assert!(a <= b, "segments run forwards");
-            // Added without a branch, as in `OccupancyCells::add_segments`:
-            // an empty span adds and takes back the same numbers, and the
-            // activity score is 0 outside flares.
-            debug_assert!(s.state == State::Active || s.activity == 0.0);
-            let state = s.state as usize;
-            let v = round_nonnegative(s.activity * ACTIVITY_SCALE);
-            cells[a].states[state] += 1;
-            cells[a].activity += v;
-            cells[b].states[state] -= 1;
-            cells[b].activity -= v;
+            walk.add(s);
+        }
+    }
+
+    /// A walk over the segments of a patient diagnosed on `dx_day`, which
+    /// takes them one by one (so that another grid's walk can hand them on).
+    #[inline(always)]
+    pub(crate) fn walk(&mut self, dx_day: f64) -> DiagnosedWalk<'_> {
+        let grid = self.grid;
+        DiagnosedWalk {
+            grid,
+            // Every index is at most `cap`: slicing once here spares the
+            // bounds checks of each access.
+            cells: &mut self.cells[..=grid.cap],
+            dx_day,
+            last: (f64::NAN, 0),
         }
     }
 
@@ -122,6 +118,48 @@ impl FromDiagnosisCells {
             }
             into.activity[i] += cell.activity;
         }
+    }
+}
+
+/// One diagnosed patient's segments going to [`FromDiagnosisCells`], in
+/// the order of the course ([`FromDiagnosisCells::walk`]).
+pub(crate) struct DiagnosedWalk<'a> {
+    grid: GridIndex,
+    cells: &'a mut [Cell],
+    dx_day: f64,
+    /// The previous segment's end (time since diagnosis) and its index.
+    last: (f64, usize),
+}
+
+impl DiagnosedWalk<'_> {
+    /// Adds the part of segment `s` (days since onset) after the diagnosis.
+    #[inline(always)]
+    pub(crate) fn add(&mut self, s: &Segment) {
+        let (grid, dx_day) = (self.grid, self.dx_day);
+        if s.end_day <= dx_day {
+            return;
+        }
+        // The time from diagnosis to the later of the segment's start and
+        // the diagnosis (`max` would test for NaN, which no day is).
+        let start = if s.start_day > dx_day {
+            s.start_day - dx_day
+        } else {
+            0.0
+        };
+        // Both times are at least 0, as `span_after` takes them.
+        let (a, b) = grid.span_after(&mut self.last, start, s.end_day - dx_day);
+        debug_assert!(a <= b, "segments run forwards");
+        // Added without a branch, as in `OccupancyCells::add_segments`:
+        // an empty span adds and takes back the same numbers, and the
+        // activity score is 0 outside flares.
+        debug_assert!(s.state == State::Active || s.activity == 0.0);
+        let state = s.state as usize;
+        let v = round_nonnegative(s.activity * ACTIVITY_SCALE);
+        let cells = &mut *self.cells;
+        cells[a].states[state] += 1;
+        cells[a].activity += v;
+        cells[b].states[state] -= 1;
+        cells[b].activity -= v;
     }
 }
 

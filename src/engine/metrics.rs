@@ -214,10 +214,66 @@ pub(super) trait Visit {
         about: impl FnOnce() -> About,
         observation: impl FnOnce(&Outcome) -> Option<(Value, Value)>,
     );
+
+    /// The mean of `what` at anniversary `year` of diagnosis over the
+    /// patients observed then (paired): a [`Visit::mean`], which a visitor
+    /// may instead take up with the other metrics of the same checkpoint.
+    #[inline(always)]
+    fn yearly(&mut self, what: Yearly, year: usize, about: impl FnOnce() -> About) {
+        let i = anniversary_index(year);
+        self.mean(PAIRED, about, |o| what.value(o, i));
+    }
+}
+
+/// What a metric observes at each anniversary of diagnosis: every such
+/// metric is observed for the patients still observed at the checkpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Yearly {
+    /// Not in a flare.
+    Remission,
+    /// Active symptomatic lesions.
+    SymptomaticLesions,
+    /// Active lesions that imaging has seen.
+    SeenLesions,
+    /// The disease activity score.
+    Activity,
+    /// A disease activity score of 4 or more.
+    HighActivity,
+}
+
+impl Yearly {
+    /// Every kind, in the order of [`Yearly::slot`].
+    pub(super) const ALL: [Yearly; 5] = [
+        Yearly::Remission,
+        Yearly::SymptomaticLesions,
+        Yearly::SeenLesions,
+        Yearly::Activity,
+        Yearly::HighActivity,
+    ];
+
+    /// The position of this kind in [`Yearly::ALL`].
+    pub(super) fn slot(self) -> usize {
+        self as usize
+    }
+
+    /// The observation at checkpoint `i` (None: not observed then).
+    #[inline(always)]
+    pub(super) fn value(self, o: &Outcome, i: usize) -> Option<Value> {
+        let c = &o.checkpoints;
+        match self {
+            Yearly::Remission => remission_at(o, i),
+            Yearly::SymptomaticLesions => {
+                at_checkpoint(o, i, Value::Count(c.symptomatic_lesions[i].into()))
+            }
+            Yearly::SeenLesions => at_checkpoint(o, i, Value::Count(c.seen_lesions[i].into())),
+            Yearly::Activity => at_checkpoint(o, i, Value::Real(f64::from(c.activity[i]))),
+            Yearly::HighActivity => at_checkpoint(o, i, Value::Flag(c.activity[i] >= 4.0)),
+        }
+    }
 }
 
 /// Paired differences between arms mean something.
-const PAIRED: bool = true;
+pub(super) const PAIRED: bool = true;
 /// Paired differences are not reported.
 const UNPAIRED: bool = false;
 
@@ -450,6 +506,12 @@ impl<V: Visit> Visit for RestsOn<'_, V> {
         self.layout.rests_on(self.v, self.part);
         self.v.ratio(about, observation);
     }
+
+    #[inline(always)]
+    fn yearly(&mut self, what: Yearly, year: usize, about: impl FnOnce() -> About) {
+        self.layout.rests_on(self.v, self.part);
+        self.v.yearly(what, year, about);
+    }
 }
 
 /// Costs and QALYs per patient ([`super::accrual`]), discounted and not,
@@ -577,57 +639,35 @@ fn after_diagnosis<V: Visit>(v: &mut V, layout: &MetricLayout) {
     );
     // Exclusive ranges: `..=` is slower to iterate, and this runs per patient.
     for y in 1..years + 1 {
-        let i = anniversary_index(y);
-        v.mean(
-            PAIRED,
-            || {
-                let months = 12 * y;
-                about(
-                    format!("remission_{months}_months_frac"),
-                    format!("share not in a flare {months} months after diagnosis"),
-                    FRACTION,
-                    AT_CHECKPOINT,
-                )
-            },
-            |o| remission_at(o, i),
-        );
+        v.yearly(Yearly::Remission, y, || {
+            let months = 12 * y;
+            about(
+                format!("remission_{months}_months_frac"),
+                format!("share not in a flare {months} months after diagnosis"),
+                FRACTION,
+                AT_CHECKPOINT,
+            )
+        });
     }
     for y in 1..years + 1 {
-        let i = anniversary_index(y);
         layout.rests_on(v, Part::Lesions);
-        v.mean(
-            PAIRED,
-            || {
-                about(
-                    format!("active_symptomatic_lesions_year_{y}_mean"),
-                    format!("mean active symptomatic lesions {y} year(s) after diagnosis"),
-                    "lesions",
-                    AT_CHECKPOINT,
-                )
-            },
-            |o| {
-                at_checkpoint(
-                    o,
-                    i,
-                    Value::Count(o.checkpoints.symptomatic_lesions[i].into()),
-                )
-            },
-        );
+        v.yearly(Yearly::SymptomaticLesions, y, || {
+            about(
+                format!("active_symptomatic_lesions_year_{y}_mean"),
+                format!("mean active symptomatic lesions {y} year(s) after diagnosis"),
+                "lesions",
+                AT_CHECKPOINT,
+            )
+        });
         layout.rests_on(v, Part::Lesions);
-        v.mean(
-            PAIRED,
-            || {
-                about(
-                    format!("active_seen_lesions_year_{y}_mean"),
-                    format!(
-                        "mean active lesions that imaging has seen, {y} year(s) after diagnosis"
-                    ),
-                    "lesions",
-                    AT_CHECKPOINT,
-                )
-            },
-            |o| at_checkpoint(o, i, Value::Count(o.checkpoints.seen_lesions[i].into())),
-        );
+        v.yearly(Yearly::SeenLesions, y, || {
+            about(
+                format!("active_seen_lesions_year_{y}_mean"),
+                format!("mean active lesions that imaging has seen, {y} year(s) after diagnosis"),
+                "lesions",
+                AT_CHECKPOINT,
+            )
+        });
     }
 }
 

@@ -45,6 +45,10 @@ pub struct GenotypeModel {
     pub extra_lesions_mix: Option<GammaDuration>,
     /// Stage durations (lytic, mixed, sclerotic), days, untreated.
     pub stage_durations: [GammaDuration; 3],
+    /// The scales of the three stage durations when all three are Erlang
+    /// of shape 2 (the default shape), so that a new lesion draws them
+    /// without dispatching on each one's kind.
+    pub stage_erlang2_scales: Option<[f64; 3]>,
     /// Flare pain.
     pub pain: Normal<f64>,
     /// CRP when raised, mg/l.
@@ -80,6 +84,10 @@ pub struct ReplicateModel {
     pub majeed_onset_age: Dist,
     /// Cumulative site weights, normalised to end at 1.
     pub site_cumulative: [f64; 11],
+    /// For each of [`SITE_GUIDE_CELLS`] equal cells of [0, 1), the first
+    /// site whose cumulative weight exceeds the cell's start: where the
+    /// search for a uniform in that cell starts ([`Self::site_at`]).
+    pub site_guide: [u8; SITE_GUIDE_CELLS],
     /// Sensitivity of imaging at diagnosis.
     pub sensitivity_at_diagnosis: f64,
     /// Sensitivity of follow-up imaging.
@@ -174,6 +182,10 @@ impl ReplicateModel {
             *c = acc;
         }
         site_cumulative[10] = 1.0;
+        let site_guide = std::array::from_fn(|cell| {
+            let start = cell as f64 / SITE_GUIDE_CELLS as f64;
+            first_site_above(&site_cumulative, start, 0) as u8
+        });
         ReplicateModel {
             replicate,
             key,
@@ -184,6 +196,7 @@ impl ReplicateModel {
             onset_age: s.cohort.onset_age_years.clone(),
             majeed_onset_age: s.cohort.majeed_onset_age_years.clone(),
             site_cumulative,
+            site_guide,
             sensitivity_at_diagnosis: sensitivity(im.at_diagnosis),
             sensitivity_follow_up: sensitivity(im.follow_up),
             follow_up_every_days,
@@ -218,16 +231,33 @@ impl ReplicateModel {
         })
     }
 
-    /// Draws a lesion site.
-    pub fn draw_site<R: Rng + ?Sized>(&self, rng: &mut R) -> Site {
-        let u: f64 = rng.random();
-        let i = self
-            .site_cumulative
-            .iter()
-            .position(|&c| u < c)
-            .unwrap_or(10);
-        Site::ALL[i]
+    /// The lesion site that the uniform `u` in [0, 1) picks: the first
+    /// whose cumulative weight exceeds `u`.
+    #[inline]
+    pub fn site_at(&self, u: f64) -> Site {
+        // No site before the guide's one for u's cell can be it (their
+        // cumulative weights are at most the cell's start), and a cell
+        // holds about one boundary between sites: a step or two from there
+        // rather than a scan from the first site. `u * 16` is exact, so u's
+        // cell never starts above it.
+        let cell = ((u * SITE_GUIDE_CELLS as f64) as usize).min(SITE_GUIDE_CELLS - 1);
+        let from = usize::from(self.site_guide[cell]);
+        Site::ALL[first_site_above(&self.site_cumulative, u, from)]
     }
+}
+
+/// Cells of the guide table that starts the search for a lesion's site.
+pub const SITE_GUIDE_CELLS: usize = 16;
+
+/// The first site from `from` on whose cumulative weight exceeds `u`, the
+/// last (the rest of the weight) when none before it does.
+#[inline(always)]
+fn first_site_above(cumulative: &[f64; 11], u: f64, from: usize) -> usize {
+    let mut i = from;
+    while i < 10 && cumulative[i] <= u {
+        i += 1;
+    }
+    i
 }
 
 /// Draws a replicate's value of one parameter, recording it under `path`
@@ -347,6 +377,17 @@ impl GenotypeModel {
     /// Converts drawn values into simulation units.
     pub fn new(v: NaturalHistoryValues) -> Self {
         let stage_shape = v.lesion_stage_shape;
+        let stage_durations = [
+            GammaDuration::new(v.lesion_lytic_months * DAYS_PER_MONTH, stage_shape),
+            GammaDuration::new(v.lesion_mixed_months * DAYS_PER_MONTH, stage_shape),
+            GammaDuration::new(v.lesion_sclerotic_months * DAYS_PER_MONTH, stage_shape),
+        ];
+        let stage_erlang2_scales = match stage_durations {
+            [GammaDuration::Erlang { k: 2, scale: a }, GammaDuration::Erlang { k: 2, scale: b }, GammaDuration::Erlang { k: 2, scale: c }] => {
+                Some([a, b, c])
+            }
+            _ => None,
+        };
         GenotypeModel {
             flare_hazard_per_day: v.flare_rate_per_year / DAYS_PER_YEAR,
             first_flare_duration: GammaDuration::new(
@@ -373,11 +414,8 @@ impl GenotypeModel {
                     v.initial_extra_lesions_dispersion,
                 )
             }),
-            stage_durations: [
-                GammaDuration::new(v.lesion_lytic_months * DAYS_PER_MONTH, stage_shape),
-                GammaDuration::new(v.lesion_mixed_months * DAYS_PER_MONTH, stage_shape),
-                GammaDuration::new(v.lesion_sclerotic_months * DAYS_PER_MONTH, stage_shape),
-            ],
+            stage_durations,
+            stage_erlang2_scales,
             pain: Normal::new(v.pain_mean_vas, v.pain_sd_vas).expect("validated pain"),
             crp_raised: lognormal(v.crp_raised_median_mg_l, v.crp_raised_sdlog),
             symptomatic_days_to_diagnosis: v
@@ -464,6 +502,52 @@ fn economics_model(
 mod tests {
     use super::*;
     use rand::SeedableRng;
+
+    /// The guided search picks the site the plain scan picks ("the first
+    /// site whose cumulative weight exceeds u"), at and around every
+    /// boundary, with empty sites and at the ends of [0, 1].
+    #[test]
+    fn the_guided_site_search_is_the_first_cumulative_weight_above_u() {
+        let scan = |c: &[f64; 11], u: f64| c.iter().position(|&c| u < c).unwrap_or(10);
+        let weights = [
+            [30.0, 20.0, 15.0, 10.0, 8.0, 6.0, 4.0, 3.0, 2.0, 1.5, 0.5],
+            [0.0, 1.0, 0.0, 0.0, 2.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+            [1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+            [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0],
+            [1.0; 11],
+        ];
+        for w in weights {
+            let total: f64 = w.iter().sum();
+            let mut c = [0.0; 11];
+            let mut acc = 0.0;
+            for (c, w) in c.iter_mut().zip(w) {
+                acc += w / total;
+                *c = acc;
+            }
+            c[10] = 1.0;
+            let guide = std::array::from_fn(|cell| {
+                first_site_above(&c, cell as f64 / SITE_GUIDE_CELLS as f64, 0) as u8
+            });
+            let scenario: crate::scenario::Scenario = toml::from_str("").unwrap();
+            let mut m = ReplicateModel::new(&scenario, &Default::default(), 0);
+            (m.site_cumulative, m.site_guide) = (c, guide);
+            let mut us: Vec<f64> = (0..=1000).map(|k| f64::from(k) / 1000.0).collect();
+            for b in c.iter().chain(&[0.0, 0.5, 1.0]) {
+                us.extend(
+                    [b.next_down(), *b, b.next_up()]
+                        .into_iter()
+                        .filter(|u| (0.0..=1.0).contains(u)),
+                );
+            }
+            for u in us {
+                assert_eq!(
+                    m.site_at(u),
+                    Site::ALL[scan(&c, u)],
+                    "u = {u}, weights {w:?}"
+                );
+            }
+        }
+    }
 
     /// The Erlang path has the gamma's mean and variance (k·θ, k·θ²);
     /// tolerance 4 standard errors (false alarm ~6e-5 per check).

@@ -31,7 +31,7 @@ mod flares;
 mod lesions;
 
 use rand::Rng;
-use rand_distr::{Distribution, Poisson};
+use rand_distr::Distribution;
 
 use super::exp1::exp1;
 
@@ -207,8 +207,8 @@ struct Sim<'a, 't, O: Observer, const L: bool> {
     next_checkpoint: usize,
     /// Day of the next checkpoint (never before diagnosis).
     next_checkpoint_day: f64,
-    /// The new-lesion count distribution and its mean, rebuilt only when the mean changes.
-    new_lesion_count: (f64, Option<Poisson<f64>>),
+    /// The new-lesion count distribution, rebuilt only when its mean changes.
+    new_lesion_count: lesions::PoissonCount,
 }
 
 const NEVER: f64 = f64::INFINITY;
@@ -374,7 +374,7 @@ fn simulate_into<O: Observer, const L: bool>(
         treatment,
         next_checkpoint: 0,
         next_checkpoint_day: NEVER,
-        new_lesion_count: (f64::NAN, None),
+        new_lesion_count: lesions::PoissonCount::UNSET,
         rng,
     };
     sim.draw_baseline(genotype);

@@ -8,12 +8,36 @@ use serde::{Deserialize, Serialize};
 use crate::scenario::limits::MAX_PATIENTS;
 
 use super::super::patient::Outcome;
+use super::super::units::ROUNDING_SHIFT;
 
 /// The bin of `day` among `bins` whole-day bins (the last one holds
-/// everything at or beyond it; negative days go to the first).
+/// everything at or beyond it; negative days and NaN go to the first).
 #[inline]
 fn day_bin(day: f64, bins: usize) -> usize {
-    (day.max(0.0) as usize).min(bins - 1)
+    bin_below(day, last_bin(bins))
+}
+
+/// The last of `bins` bins, as a float for [`bin_below`] (exact: far
+/// below 2^52, the histograms being in memory).
+fn last_bin(bins: usize) -> f64 {
+    let last = (bins - 1) as f64;
+    assert!(last < ROUNDING_SHIFT / 2.0, "{bins} bins");
+    last
+}
+
+/// `(day.max(0.0) as usize).min(last)` for a whole `last` below 2^51 (see
+/// [`last_bin`]), without `max`'s NaN test or the saturation checks of a
+/// float-to-integer conversion.
+#[inline(always)]
+fn bin_below(day: f64, last: f64) -> usize {
+    // Into [0, last] first (NaN gives 0): the floor of that is the bin.
+    let d = if day > 0.0 { day } else { 0.0 };
+    let d = if d < last { d } else { last };
+    // d + 2^52 is d rounded to a whole number r (half to even), which the
+    // low bits of the sum hold; the floor is r less one where r is above d.
+    let shifted = d + ROUNDING_SHIFT;
+    let r = shifted.to_bits().wrapping_sub(ROUNDING_SHIFT.to_bits()) as usize;
+    r - usize::from(shifted - ROUNDING_SHIFT > d)
 }
 
 /// An integer histogram over whole days (for medians).
@@ -155,22 +179,28 @@ impl SurvivalCounts {
 #[derive(Debug, Clone)]
 pub(crate) struct DayBins {
     bins: usize,
+    /// The last bin, as [`bin_below`] takes it.
+    last: f64,
     days: Vec<usize>,
 }
 
 impl DayBins {
-    /// An empty list for `bins` bins (at least one, as in [`DayHistogram::new`]).
-    pub(crate) fn new(bins: usize) -> Self {
+    /// An empty list for `bins` bins (at least one, as in
+    /// [`DayHistogram::new`]) with room for `values` values, so that
+    /// recording them never grows it.
+    pub(crate) fn with_capacity(bins: usize, values: usize) -> Self {
+        let bins = bins.max(1);
         DayBins {
-            bins: bins.max(1),
-            days: Vec::new(),
+            bins,
+            last: last_bin(bins),
+            days: Vec::with_capacity(values),
         }
     }
 
     /// Records one value (days).
     #[inline]
     pub(crate) fn add(&mut self, day: f64) {
-        self.days.push(day_bin(day, self.bins));
+        self.days.push(bin_below(day, self.last));
     }
 
     /// Adds the recorded values to `counts` (of the same bins).
@@ -204,11 +234,12 @@ pub(crate) struct SurvivalBins {
 }
 
 impl SurvivalBins {
-    /// An empty list for counts of `bins` days (as [`SurvivalCounts::new`]).
-    pub(crate) fn new(bins: usize) -> Self {
+    /// An empty list for counts of `bins` days (as [`SurvivalCounts::new`]),
+    /// with room for `subjects` subjects.
+    pub(crate) fn new(bins: usize, subjects: usize) -> Self {
         SurvivalBins {
-            events: DayBins::new(bins),
-            censored: DayBins::new(bins),
+            events: DayBins::with_capacity(bins, subjects),
+            censored: DayBins::with_capacity(bins, subjects),
         }
     }
 
@@ -264,10 +295,41 @@ mod tests {
     use super::*;
 
     #[test]
+    fn day_bins_match_the_float_formula() {
+        let days = [
+            -3.0,
+            -0.0,
+            0.0,
+            0.4,
+            0.5,
+            0.999_999_999_999_9,
+            1.0,
+            1.5,
+            2.5,
+            17.9,
+            98.5,
+            99.0,
+            99.999,
+            100.0,
+            1e9,
+            1e300,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NAN,
+        ];
+        for bins in [1, 2, 100, 36_525] {
+            for day in days {
+                let float = (day.max(0.0) as usize).min(bins - 1);
+                assert_eq!(day_bin(day, bins), float, "day {day}, {bins} bins");
+            }
+        }
+    }
+
+    #[test]
     fn recorded_days_give_the_same_counts() {
         let days = [-3.0, 0.0, 0.4, 1.0, 17.9, 99.0, 100.0, 1e9, f64::NAN];
-        let (mut h, mut bins) = (DayHistogram::new(100), DayBins::new(100));
-        let (mut km, mut listed) = (SurvivalCounts::new(100), SurvivalBins::new(100));
+        let (mut h, mut bins) = (DayHistogram::new(100), DayBins::with_capacity(100, 0));
+        let (mut km, mut listed) = (SurvivalCounts::new(100), SurvivalBins::new(100, 0));
         for (i, d) in days.into_iter().enumerate() {
             h.add(d);
             bins.add(d);

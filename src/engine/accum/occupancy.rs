@@ -73,7 +73,8 @@ impl GridIndex {
 
     /// The indexes `(a, b)` of the grid points in `[start, end)`, for
     /// contiguous segments: `last` holds the previous segment's end and its
-    /// index, which is reused when this segment starts there.
+    /// index, which is reused when this segment starts there. Both times
+    /// are those of a course, as [`index_nonnegative`](Self::index_nonnegative) takes.
     #[inline(always)]
     pub(crate) fn span_after(
         &self,
@@ -84,9 +85,9 @@ impl GridIndex {
         let a = if start == last.0 {
             last.1
         } else {
-            self.index(start)
+            self.index_nonnegative(start)
         };
-        let b = self.index(end);
+        let b = self.index_nonnegative(end);
         *last = (end, b);
         (a, b)
     }
@@ -138,8 +139,14 @@ impl Occupancy {
 
     /// Adds one patient's drug intervals.
     pub fn add_drugs(&mut self, intervals: &[(u16, f64, f64)]) {
-        // The grid indexes `[a, b)` whose times lie in `[start, end)`.
         let grid = GridIndex::new(f64::from(self.step_days), self.points());
+        self.add_drugs_on(grid, intervals);
+    }
+
+    /// Adds one patient's drug intervals on `grid`, this occupancy's grid.
+    #[inline(always)]
+    fn add_drugs_on(&mut self, grid: GridIndex, intervals: &[(u16, f64, f64)]) {
+        // The grid indexes `[a, b)` whose times lie in `[start, end)`.
         for &(d, start, end) in intervals {
             let (a, b) = (grid.index(start), grid.index(end));
             if a < b {
@@ -412,16 +419,30 @@ impl OccupancyCells {
         self
     }
 
+    /// Adds one patient's drug intervals to `occ` (whose grid these cells
+    /// have), on the grid the cells keep rather than one made per patient.
+    pub(crate) fn add_drugs(&self, occ: &mut Occupancy, intervals: &[(u16, f64, f64)]) {
+        debug_assert_eq!(occ.points(), self.grid.cap);
+        occ.add_drugs_on(self.grid, intervals);
+    }
+
     /// Adds one patient's state segments.
     pub(crate) fn add_segments(&mut self, segments: &[Segment]) {
+        self.add_segments_and(segments, |_| {});
+    }
+
+    /// Adds one patient's state segments, and hands each to `also` in the
+    /// same walk (for another grid of the same segments).
+    #[inline(always)]
+    pub(crate) fn add_segments_and(&mut self, segments: &[Segment], also: impl FnMut(&Segment)) {
         let grid = self.grid;
         match &mut self.cells {
-            Grid::Sums(cells) => add_all(grid, cells, segments),
+            Grid::Sums(cells) => add_all(grid, cells, segments, also),
             Grid::Counts(cells, pain) => {
                 for s in segments {
                     debug_assert_fixed_pain(s, *pain);
                 }
-                add_all(grid, cells, segments);
+                add_all(grid, cells, segments, also);
             }
             Grid::Flares {
                 flares,
@@ -431,7 +452,7 @@ impl OccupancyCells {
                 for s in segments {
                     debug_assert_fixed_pain(s, *pain);
                 }
-                add_all(grid, flares, segments);
+                add_all(grid, flares, segments, also);
                 if let (Some(first), Some(last)) = (segments.first(), segments.last()) {
                     courses[grid.index(first.start_day)] += 1;
                     courses[grid.index(last.end_day)] -= 1;
@@ -531,8 +552,14 @@ fn add_states(occ: &mut Occupancy, i: usize, states: [i64; N_STATES]) {
     }
 }
 
-/// Adds every segment of one patient to `cells`.
-fn add_all<C: GridCell>(grid: GridIndex, cells: &mut [C], segments: &[Segment]) {
+/// Adds every segment of one patient to `cells`, handing each to `also`.
+#[inline(always)]
+fn add_all<C: GridCell>(
+    grid: GridIndex,
+    cells: &mut [C],
+    segments: &[Segment],
+    mut also: impl FnMut(&Segment),
+) {
     // Every index is at most `cap`: slicing once here spares the bounds
     // checks of each access.
     let cells = &mut cells[..=grid.cap];
@@ -543,6 +570,7 @@ fn add_all<C: GridCell>(grid: GridIndex, cells: &mut [C], segments: &[Segment]) 
     // flares, so adding everything gives the same integers.
     for s in segments {
         add_segment(grid, cells, &mut last, s);
+        also(s);
     }
 }
 

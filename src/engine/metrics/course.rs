@@ -4,10 +4,10 @@
 //! (C10, C11).
 
 use super::super::model_values::{DAYS_PER_MONTH, DAYS_PER_YEAR};
-use super::super::patient::{anniversary_index, CourseClass, Outcome};
+use super::super::patient::{CourseClass, Outcome};
 use super::{
-    about, at_checkpoint, count, diagnosed, flag, real, MetricLayout, Part, Value, Visit,
-    AT_CHECKPOINT, DIAGNOSED, FRACTION, PAIRED, UNPAIRED,
+    about, count, diagnosed, flag, real, MetricLayout, Part, Value, Visit, Yearly, AT_CHECKPOINT,
+    DIAGNOSED, FRACTION, PAIRED, UNPAIRED,
 };
 
 /// Course metrics of every arm, after the natural-history list.
@@ -166,29 +166,24 @@ pub(super) fn activity<V: Visit>(v: &mut V, years: usize) {
         );
     }
     for y in 1..years + 1 {
-        let i = anniversary_index(y);
-        v.mean(
-            PAIRED,
-            || {
-                about(
-                    format!("activity_score_mean_year_{y}"),
-                    format!("mean disease activity score {y} year(s) after diagnosis"),
-                    "score 0-10",
-                    AT_CHECKPOINT,
-                )
-            },
-            |o| at_checkpoint(o, i, Value::Real(f64::from(o.checkpoints.activity[i]))),
-        );
-        v.mean(
-            PAIRED,
-            || about(
+        v.yearly(Yearly::Activity, y, || {
+            about(
+                format!("activity_score_mean_year_{y}"),
+                format!("mean disease activity score {y} year(s) after diagnosis"),
+                "score 0-10",
+                AT_CHECKPOINT,
+            )
+        });
+        v.yearly(Yearly::HighActivity, y, || {
+            about(
                 format!("activity_score_ge4_frac_year_{y}"),
-                format!("share with a disease activity score of 4 or more {y} year(s) after diagnosis"),
+                format!(
+                    "share with a disease activity score of 4 or more {y} year(s) after diagnosis"
+                ),
                 FRACTION,
                 AT_CHECKPOINT,
-            ),
-            |o| at_checkpoint(o, i, Value::Flag(o.checkpoints.activity[i] >= 4.0)),
-        );
+            )
+        });
     }
 }
 

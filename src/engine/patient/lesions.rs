@@ -12,9 +12,10 @@ mod book;
 pub(super) use active::Until;
 pub(super) use book::LesionBook;
 
-use rand::Rng;
+use rand::{Rng, RngCore};
 use rand_distr::{Distribution, Poisson};
 
+use crate::engine::exp1::exp1;
 use crate::model::{Site, Stage};
 
 use super::{EventKind, Lesion, Limit, Observer, Sim, NEVER};
@@ -25,8 +26,7 @@ impl<O: Observer, const L: bool> Sim<'_, '_, O, L> {
     pub(super) fn draw_initial_lesions(&mut self, count: u32) {
         self.out.initial_lesions = count;
         for _ in 0..self.out.initial_lesions {
-            let silent = self.rng.lesions.random::<f64>() < self.g.values.p_silent_initial;
-            self.add_lesion(!silent);
+            self.add_lesion(self.g.values.p_silent_initial);
         }
         if self.scratch.book.symptomatic.is_empty() && !self.scratch.lesions.is_empty() {
             self.scratch.lesions[0].symptomatic = true;
@@ -46,20 +46,41 @@ impl<O: Observer, const L: bool> Sim<'_, '_, O, L> {
         }
     }
 
-    /// Draws a new lesion's site, side and stage durations (Lesions stream)
-    /// and starts it as lytic; returns its number.
-    pub(super) fn add_lesion(&mut self, symptomatic: bool) -> u32 {
-        let r = &mut self.rng.lesions;
-        let site = self.m.draw_site(r);
-        let side_u: f64 = r.random();
+    /// Draws whether a new lesion is silent (probability `p_silent`), its
+    /// site, side and stage durations (Lesions stream) and starts it as
+    /// lytic; returns its number.
+    pub(super) fn add_lesion(&mut self, p_silent: f64) -> u32 {
+        // Drawn from a local copy of the generator, put back at the end:
+        // through `self` its state would be stored after every draw.
+        let mut rng = self.rng.lesions.clone();
+        let r = &mut rng;
+        // One random word decides silent, site and side: its top 53 bits are
+        // the uniform `random::<f64>()` makes, split into the silent chance
+        // and a uniform for the site; its lowest bit, which that uniform
+        // does not use, is the side.
+        let word = r.next_u64();
+        let (silent, site_u) = split_chance(unit_f64(word), p_silent);
+        let site = self.m.site_at(site_u);
         let side = if site.is_paired() {
-            1 + u8::from(side_u < 0.5)
+            1 + (word & 1) as u8
         } else {
             0
         };
-        // Lytic, mixed, sclerotic: drawn in that order.
-        let [lytic, mixed, sclerotic] = &self.g.stage_durations;
-        let base_days = [lytic.sample(r), mixed.sample(r), sclerotic.sample(r)];
+        let symptomatic = !silent;
+        // Lytic, mixed, sclerotic: drawn in that order (with the default
+        // shape, each the sum of two Exp(1) draws, as `GammaDuration` draws it).
+        let base_days = match self.g.stage_erlang2_scales {
+            Some([a, b, c]) => [
+                (exp1(r) + exp1(r)) * a,
+                (exp1(r) + exp1(r)) * b,
+                (exp1(r) + exp1(r)) * c,
+            ],
+            None => {
+                let [lytic, mixed, sclerotic] = &self.g.stage_durations;
+                [lytic.sample(r), mixed.sample(r), sclerotic.sample(r)]
+            }
+        };
+        self.rng.lesions = rng;
         let lesion = Lesion {
             site,
             side,
@@ -77,27 +98,21 @@ impl<O: Observer, const L: bool> Sim<'_, '_, O, L> {
 
     pub(super) fn draw_new_lesions(&mut self) {
         let mean = self.g.values.new_lesions_per_flare * self.frailty * self.effects.lesion_factor;
-        if mean.to_bits() != self.new_lesion_count.0.to_bits() {
-            // Same draws as `poisson(mean, ..)`, without rebuilding the
-            // distribution at every flare.
-            let dist = (mean > 0.0).then(|| Poisson::new(mean).ok()).flatten();
-            self.new_lesion_count = (mean, dist);
+        if mean.to_bits() != self.new_lesion_count.mean.to_bits() {
+            // Built only when the mean changes, not at every flare.
+            self.new_lesion_count = PoissonCount::new(mean);
         }
-        let n = self
-            .new_lesion_count
-            .1
-            .map_or(0, |d| d.sample(&mut self.rng.lesions) as u64);
+        let n = self.new_lesion_count.sample(&mut self.rng.lesions);
         if self.scratch.lesions.len() as u64 + n > MAX_LESIONS as u64 {
             self.out.limit = Some(Limit::Lesions);
             return;
         }
         let mut any_symptomatic = false;
         for _ in 0..n {
-            let silent = self.rng.lesions.random::<f64>() < self.g.values.p_silent_new;
-            let i = self.add_lesion(!silent);
-            any_symptomatic |= !silent;
-            self.out.new_lesions += 1;
+            let i = self.add_lesion(self.g.values.p_silent_new);
             let l = self.scratch.lesions[i as usize];
+            any_symptomatic |= l.symptomatic;
+            self.out.new_lesions += 1;
             self.obs.event(
                 self.day,
                 EventKind::LesionNew {
@@ -310,7 +325,9 @@ impl LesionBook {
     /// Also returns the day the last MRI inflammation resolved, when the
     /// sweep left no lesion inflamed and resolved at least one (no lesion
     /// becomes inflamed within a sweep, so that is the latest resolution).
-    #[inline]
+    // Forced inline: a sweep is a few dozen instructions, and a call
+    // saved and restored six registers around each one.
+    #[inline(always)]
     pub(super) fn catch_up<const RECORD: bool>(
         &mut self,
         lesions: &mut [Lesion],
@@ -318,87 +335,101 @@ impl LesionBook {
         rules: StageRules,
         log: &mut Vec<(f64, u32, Stage)>,
     ) -> (u32, Option<f64>) {
-        let LesionBook {
-            active,
-            painful_active,
-            seen_active,
-            inflamed,
-            ..
-        } = self;
-        let mut changes = 0u32;
-        let mut resolved = f64::NEG_INFINITY;
-        active.sweep(until, |i, day| {
-            let l = &mut lesions[i];
-            let next = advance_stages::<RECORD>(
-                l,
-                i,
-                day,
-                until,
-                rules,
-                (&mut changes, &mut resolved, &mut *inflamed),
-                log,
-            );
-            if next.is_none() {
-                LesionBook::count_out(painful_active, seen_active, l);
-            }
-            next
-        });
-        let any_resolved = resolved > f64::NEG_INFINITY;
+        // The counts live in a local during the sweep: kept in `self` they
+        // would be reloaded and stored at every change, as the compiler cannot
+        // tell them apart from the lesions written in between.
+        let mut tally = SweepTally {
+            changes: 0,
+            resolved: f64::NEG_INFINITY,
+            inflamed: self.inflamed,
+            painful_healed: 0,
+            seen_healed: 0,
+        };
+        // Forced inline: the sweep has two copies (inclusive or not), and a
+        // closure called from both is otherwise kept out of line.
+        self.active.sweep(
+            until,
+            #[inline(always)]
+            |i, day| tally.advance_stages::<RECORD>(&mut lesions[i], i, day, until, rules, log),
+        );
+        self.inflamed = tally.inflamed;
+        self.painful_active -= tally.painful_healed;
+        self.seen_active -= tally.seen_healed;
+        let any_resolved = tally.resolved > f64::NEG_INFINITY;
         (
-            changes,
-            (any_resolved && *inflamed == 0).then_some(resolved),
+            tally.changes,
+            (any_resolved && tally.inflamed == 0).then_some(tally.resolved),
         )
     }
 }
 
-/// Moves lesion `l` (number `i`) through its stage changes from `day` while
-/// they are due by `until`, counting each in `counts.0`, noting in
-/// `counts.1` the latest day an inflamed lesion turned sclerotic (and
-/// counting it out of the inflamed lesions `counts.2`) and, with
-/// `RECORD`, recording each change in `log`. Returns the day of its next
-/// change, or `None` once healed.
-#[inline(always)]
-fn advance_stages<const RECORD: bool>(
-    l: &mut Lesion,
-    i: usize,
-    mut day: f64,
-    until: Until,
-    rules: StageRules,
-    counts: (&mut u32, &mut f64, &mut u32),
-    log: &mut Vec<(f64, u32, Stage)>,
-) -> Option<f64> {
-    let (changes, resolved, inflamed) = counts;
-    loop {
-        *changes += 1;
-        if let Some(wait) = episode_wait(l, day, rules) {
-            // The episode's natural end is not a loop event: a wait that is
-            // already due goes on in this sweep, so changes stay in day order.
-            l.stage_end_day = wait;
-            day = wait;
+/// What one sweep counts as it applies stage changes.
+struct SweepTally {
+    /// Stage changes applied (waits for an episode's end included).
+    changes: u32,
+    /// The latest day an inflamed lesion turned sclerotic (-inf: none).
+    resolved: f64,
+    /// Lesions with MRI inflammation.
+    inflamed: u32,
+    /// Symptomatic lesions that healed.
+    painful_healed: u32,
+    /// Lesions seen on imaging that healed.
+    seen_healed: u32,
+}
+
+impl SweepTally {
+    /// Moves lesion `l` (number `i`) through its stage changes from `day`
+    /// while they are due by `until`, counting them and, with `RECORD`,
+    /// recording each change in `log`. Returns the day of its next change,
+    /// or `None` once healed.
+    #[inline(always)]
+    fn advance_stages<const RECORD: bool>(
+        &mut self,
+        l: &mut Lesion,
+        i: usize,
+        mut day: f64,
+        until: Until,
+        rules: StageRules,
+        log: &mut Vec<(f64, u32, Stage)>,
+    ) -> Option<f64> {
+        loop {
+            self.changes += 1;
+            if let Some(wait) = episode_wait(l, day, rules) {
+                // The episode's natural end is not a loop event: a wait that
+                // is already due goes on in this sweep, so changes stay in
+                // day order.
+                l.stage_end_day = wait;
+                day = wait;
+                if !until.reaches(day) {
+                    return Some(day);
+                }
+                continue;
+            }
+            if l.stage == Stage::Mixed {
+                // Days are never NaN: a plain comparison is `f64::max`.
+                if day > self.resolved {
+                    self.resolved = day;
+                }
+                self.inflamed -= 1;
+            }
+            l.stage = l.stage.next();
+            if RECORD {
+                log.push((day, i as u32, l.stage));
+            }
+            let base_days = match l.stage {
+                Stage::Healed => {
+                    l.stage_end_day = NEVER;
+                    self.painful_healed += u32::from(l.symptomatic);
+                    self.seen_healed += u32::from(l.seen);
+                    return None;
+                }
+                stage => l.base_days[stage as usize],
+            };
+            l.stage_end_day = day + base_days * rules.heal_time_factor;
+            day = l.stage_end_day;
             if !until.reaches(day) {
                 return Some(day);
             }
-            continue;
-        }
-        if l.stage == Stage::Mixed {
-            *resolved = resolved.max(day);
-            *inflamed -= 1;
-        }
-        l.stage = l.stage.next();
-        if RECORD {
-            log.push((day, i as u32, l.stage));
-        }
-        let base_days = match l.stage {
-            Stage::Healed => {
-                l.stage_end_day = NEVER;
-                return None;
-            }
-            stage => l.base_days[stage as usize],
-        };
-        l.stage_end_day = day + base_days * rules.heal_time_factor;
-        day = l.stage_end_day;
-        if !until.reaches(day) {
-            return Some(day);
         }
     }
 }
@@ -423,18 +454,165 @@ fn episode_wait(l: &Lesion, day: f64, rules: StageRules) -> Option<f64> {
     }
 }
 
-/// Poisson draw via `rand_distr` (0 for a non-positive mean).
-pub(super) fn poisson<R: Rng + ?Sized>(mean: f64, rng: &mut R) -> u64 {
-    if mean <= 0.0 {
-        return 0;
+/// The uniform in [0, 1) that `rng.random::<f64>()` makes of the random
+/// word `word` (its top 53 bits).
+#[inline(always)]
+fn unit_f64(word: u64) -> f64 {
+    (word >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+}
+
+/// Splits the uniform `u` into an event of probability `p` (`u < p`) and
+/// a uniform for the next decision: given either outcome, `u` is uniform
+/// over its side of `p`, so rescaled it is a fresh uniform independent of
+/// the outcome (a few of its 53 bits spent on the event).
+#[inline(always)]
+fn split_chance(u: f64, p: f64) -> (bool, f64) {
+    if u < p {
+        (true, u / p)
+    } else {
+        (false, (u - p) / (1.0 - p))
     }
-    Poisson::new(mean).map_or(0, |d| d.sample(rng) as u64)
+}
+
+/// Poisson draw (0 for a non-positive mean, without a draw).
+pub(super) fn poisson<R: Rng + ?Sized>(mean: f64, rng: &mut R) -> u64 {
+    PoissonCount::new(mean).sample(rng)
+}
+
+/// Means below this are drawn by inversion (one uniform, about `mean`
+/// steps); larger ones by `rand_distr`'s rejection sampler, whose cost does
+/// not grow with the mean (and `exp(-mean)` would underflow far above it).
+const INVERSION_MAX_MEAN: f64 = 12.0;
+
+/// A Poisson count with a given mean, ready to draw.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct PoissonCount {
+    /// The mean (NaN: not set).
+    pub mean: f64,
+    /// How it is drawn.
+    method: PoissonMethod,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum PoissonMethod {
+    /// Always 0 (a mean that is not positive, or not finite), no draw.
+    Zero,
+    /// Inversion: the first `k` whose cumulative probability exceeds one
+    /// uniform, starting from `P(0) = exp(-mean)`.
+    Inversion { p0: f64 },
+    /// `rand_distr`'s sampler, for large means.
+    Large(Poisson<f64>),
+}
+
+impl PoissonCount {
+    /// Not yet set: any mean differs from it.
+    pub(super) const UNSET: PoissonCount = PoissonCount {
+        mean: f64::NAN,
+        method: PoissonMethod::Zero,
+    };
+
+    /// A Poisson count with mean `mean` (0 when it is not positive).
+    pub(super) fn new(mean: f64) -> Self {
+        let positive = mean > 0.0 && mean.is_finite();
+        let method = if !positive {
+            PoissonMethod::Zero
+        } else if mean < INVERSION_MAX_MEAN {
+            PoissonMethod::Inversion { p0: (-mean).exp() }
+        } else {
+            Poisson::new(mean).map_or(PoissonMethod::Zero, PoissonMethod::Large)
+        };
+        PoissonCount { mean, method }
+    }
+
+    /// One draw.
+    #[inline]
+    pub(super) fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> u64 {
+        match self.method {
+            PoissonMethod::Zero => 0,
+            PoissonMethod::Inversion { p0 } => {
+                let u: f64 = rng.random();
+                let (mut k, mut p, mut cdf) = (0u64, p0, p0);
+                while u >= cdf {
+                    k += 1;
+                    p *= self.mean / k as f64;
+                    // The rounded cumulative sum may stop short of a `u`
+                    // just below 1: once the terms vanish, stop there.
+                    if p == 0.0 {
+                        break;
+                    }
+                    cdf += p;
+                }
+                k
+            }
+            PoissonMethod::Large(d) => d.sample(rng) as u64,
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+    use rand::{RngCore, SeedableRng};
+
+    /// Draws by inversion have the Poisson's probability of 0, mean and
+    /// variance (all λ); tolerance 4 standard errors (false alarm ~6e-5
+    /// per check). Means at or above the cut-off go to `rand_distr`, and a
+    /// mean that is not positive gives 0 without a draw.
+    #[test]
+    fn poisson_counts_have_the_poisson_moments() {
+        let n = 200_000;
+        for mean in [0.05, 0.5, 3.0, 11.9, 40.0] {
+            let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(7);
+            let d = PoissonCount::new(mean);
+            assert_eq!(
+                matches!(d.method, PoissonMethod::Large(_)),
+                mean >= INVERSION_MAX_MEAN
+            );
+            let xs: Vec<f64> = (0..n).map(|_| d.sample(&mut rng) as f64).collect();
+            let m = xs.iter().sum::<f64>() / n as f64;
+            let v = xs.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1) as f64;
+            let se_mean = (mean / n as f64).sqrt();
+            assert!((m - mean).abs() < 4.0 * se_mean, "mean {m} for {mean}");
+            // Var of the sample variance of a Poisson: (λ + 2λ²)/n.
+            let se_var = ((mean + 2.0 * mean * mean) / n as f64).sqrt();
+            assert!((v - mean).abs() < 4.0 * se_var, "variance {v} for {mean}");
+            let p0 = (-mean).exp();
+            let zeros = xs.iter().filter(|&&x| x == 0.0).count() as f64 / n as f64;
+            let se_p0 = (p0 * (1.0 - p0) / n as f64).sqrt();
+            assert!((zeros - p0).abs() <= 4.0 * se_p0, "P(0) {zeros} for {mean}");
+        }
+        for mean in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+            let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(7);
+            let before = rng.clone();
+            assert_eq!(PoissonCount::new(mean).sample(&mut rng), 0);
+            assert_eq!(rng, before, "a draw for mean {mean}");
+        }
+    }
+
+    /// The split uniform decides the event with its probability and leaves
+    /// a uniform independent of it: the rescaled value's mean and its share
+    /// below 0.3 are those of a uniform on either side.
+    #[test]
+    fn a_split_chance_leaves_a_uniform_on_either_side() {
+        let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(11);
+        let (n, p) = (200_000, 0.29);
+        let mut sides = [(0usize, 0.0, 0usize); 2];
+        for _ in 0..n {
+            let (hit, v) = split_chance(unit_f64(rng.next_u64()), p);
+            assert!((0.0..=1.0).contains(&v));
+            let s = &mut sides[usize::from(hit)];
+            *s = (s.0 + 1, s.1 + v, s.2 + usize::from(v < 0.3));
+        }
+        let share = sides[1].0 as f64 / n as f64;
+        assert!((share - p).abs() < 4.0 * (p * (1.0 - p) / n as f64).sqrt());
+        for (k, sum, low) in sides {
+            let k = k as f64;
+            // A uniform's mean has sd sqrt(1/12 / k); a share 0.3's sqrt(0.21 / k).
+            assert!((sum / k - 0.5).abs() < 4.0 * (1.0 / 12.0 / k).sqrt());
+            assert!((low as f64 / k - 0.3).abs() < 4.0 * (0.21 / k).sqrt());
+        }
+    }
 
     /// The reference: stage changes one at a time, always the earliest due
     /// one (ties: the lowest lesion), as when each change was a loop event.

@@ -91,7 +91,7 @@ impl ActiveLesions {
             .last()
             .map_or(true, |e| (e.1 as usize) < lesion));
         self.entries.push((day, lesion as u32));
-        self.due = self.due.min(day);
+        self.lower_due(day);
     }
 
     /// Active lesion `lesion` now changes stage on `day`.
@@ -99,7 +99,7 @@ impl ActiveLesions {
     pub(in crate::engine::patient) fn reschedule(&mut self, lesion: usize, day: f64) {
         if let Ok(at) = self.search(lesion) {
             self.entries[at].0 = day;
-            self.due = self.due.min(day);
+            self.lower_due(day);
         }
     }
 
@@ -107,7 +107,7 @@ impl ActiveLesions {
     #[inline]
     pub(in crate::engine::patient) fn reschedule_at(&mut self, k: usize, day: f64) {
         self.entries[k].0 = day;
-        self.due = self.due.min(day);
+        self.lower_due(day);
     }
 
     /// Healed lesion `lesion` is active again and changes stage on `day`.
@@ -116,7 +116,16 @@ impl ActiveLesions {
             Ok(at) => self.entries[at].0 = day,
             Err(at) => self.entries.insert(at, (day, lesion as u32)),
         }
-        self.due = self.due.min(day);
+        self.lower_due(day);
+    }
+
+    /// Keeps [`Self::due`] a lower bound after an entry moved to `day`
+    /// (days are never NaN, so a plain `<` is `f64::min`).
+    #[inline(always)]
+    fn lower_due(&mut self, day: f64) {
+        if day < self.due {
+            self.due = day;
+        }
     }
 
     fn search(&self, lesion: usize) -> Result<usize, usize> {

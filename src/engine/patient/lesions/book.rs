@@ -68,17 +68,6 @@ impl LesionBook {
         self.count_in(l);
     }
 
-    /// Lesion `l` has healed (and left [`Self::active`]).
-    #[inline]
-    pub(in crate::engine::patient) fn count_out(
-        painful_active: &mut u32,
-        seen_active: &mut u32,
-        l: &Lesion,
-    ) {
-        *painful_active -= u32::from(l.symptomatic);
-        *seen_active -= u32::from(l.seen);
-    }
-
     #[inline]
     fn count_in(&mut self, l: &Lesion) {
         self.painful_active += u32::from(l.symptomatic);
