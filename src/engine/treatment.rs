@@ -24,7 +24,6 @@ use super::events::{EventKind, Observer, StopReason};
 use super::exp1::exp1;
 use super::model_values::ReplicateModel;
 use super::rng::{Purpose, ReplicateKey, Stream};
-use effects::earliest_of;
 pub use effects::Effects;
 pub use plan::{Fallback, TreatmentOutcome, TreatmentPlan};
 
@@ -108,6 +107,14 @@ pub struct TreatmentState<'a> {
     /// The slots of `on` that hold a drug (a bit per slot), so whether any
     /// drug is given is one test (the patient loop asks at every strategy event).
     slots_used: u8,
+    /// Per slot of `on`, its drug's `due` (inf: empty), so the earliest of
+    /// them and the slots with something due are found without reading
+    /// the drugs.
+    slot_due: [f64; MAX_STEP_DRUGS],
+    /// Whether what the patient loop reads after an event may have changed
+    /// since the event began: a drug started or stopped, or the effects
+    /// recomputed to other values.
+    changed: bool,
     in_flare: bool,
     last_flare_end: f64,
     /// Flares that started on the current step.
@@ -127,8 +134,13 @@ pub struct TreatmentState<'a> {
     responsiveness_drawn: u32,
     responders: u32,
     /// Per drug with a yearly course limit, the days of its last courses
-    /// (a ring; -inf: none).
+    /// (a ring; -inf: none). A drug's ring is filled when its first course
+    /// is logged (`course_logged`), so a patient pays only for the drugs
+    /// given in courses.
     course_log: [[f64; COURSE_LOG]; MAX_DRUGS],
+    /// The drugs whose ring in `course_log` is in use (bit per drug); the
+    /// others hold no course and are not read.
+    course_logged: u32,
     /// Per drug, the ring slot of its oldest remembered course, which the
     /// next course replaces: courses are logged in day order, so the ring
     /// read from this slot on is in ascending day order.
@@ -141,6 +153,23 @@ pub struct TreatmentState<'a> {
     /// [`TreatmentState::next_event_day`], kept up to date by every change
     /// of the state (the patient loop asks for it at every event).
     next_day: f64,
+    /// The first assessment that may act ([`TreatmentState::first_acting_assessment`]
+    /// from the next one; inf off a step), recomputed by the next refresh
+    /// only when `assess_stale` says something it depends on changed: the
+    /// drugs' own events (effect onsets, courses) and the lasting effects
+    /// leave it as it is, and a scan that ended at their next event goes on
+    /// from where it ended once that event has passed.
+    assess_day: f64,
+    /// Whether the scan for `assess_day` ended at the drugs' or lasting
+    /// effects' next event (or the horizon) rather than at an assessment
+    /// that acts (or found none).
+    assess_capped: bool,
+    assess_stale: bool,
+    /// The days of sustained remission before tapering, for the patient's genotype.
+    taper_days: f64,
+    /// The ladder steps that hold a drug given in courses (a bit per step),
+    /// whose end is not a decision to stop.
+    course_steps: u64,
     /// [`TreatmentState::effects`], recomputed by the next refresh only
     /// when `effects_stale` says a drug or lasting effect changed.
     effects: Effects,
@@ -188,6 +217,8 @@ impl<'a> TreatmentState<'a> {
             next_assess: NEVER,
             on: [None; MAX_STEP_DRUGS],
             slots_used: 0,
+            slot_due: [NEVER; MAX_STEP_DRUGS],
+            changed: false,
             in_flare: false,
             last_flare_end: 0.0,
             flares_on_step: 0,
@@ -197,7 +228,8 @@ impl<'a> TreatmentState<'a> {
             started: 0,
             responsiveness_drawn: 0,
             responders: 0,
-            course_log: [[f64::NEG_INFINITY; COURSE_LOG]; MAX_DRUGS],
+            course_log: [[0.0; COURSE_LOG]; MAX_DRUGS],
+            course_logged: 0,
             course_next: [0; MAX_DRUGS],
             lasting_until: [0.0; MAX_DRUGS],
             treated_since: None,
@@ -205,6 +237,11 @@ impl<'a> TreatmentState<'a> {
             outcome: TreatmentOutcome::default(),
             // Untreated, no drug and no lasting effect: nothing scheduled.
             next_day: NEVER,
+            assess_day: NEVER,
+            assess_capped: false,
+            assess_stale: false,
+            taper_days: taper_days(plan, Genotype::Sporadic),
+            course_steps: course_steps(plan, &model.drugs),
             effects: Effects::NONE,
             effects_stale: false,
             lasting_next: NEVER,
@@ -217,6 +254,7 @@ impl<'a> TreatmentState<'a> {
     /// Sets the patient's genotype (drawn by the patient loop at baseline).
     pub fn set_genotype(&mut self, g: Genotype) {
         self.genotype = g;
+        self.taper_days = taper_days(self.plan, g);
     }
 
     /// Whether the patient responds to drug `d` (a fixed trait: drawn from
@@ -265,12 +303,13 @@ impl<'a> TreatmentState<'a> {
     }
 
     /// Reacts to what happened to the patient. Returns whether the drugs
-    /// given, their effects or the drugs started may have changed; when
-    /// false, only [`TreatmentState::next_event_day`] may have moved, so
-    /// the caller need not read the rest again.
+    /// given, their effects or the drugs started changed; when false, only
+    /// [`TreatmentState::next_event_day`] may have moved, so the caller
+    /// need not read the rest again.
     ///
-    /// Inline: most flare starts and ends only count or note the day, so
-    /// they are handled here; the rest goes to [`TreatmentState::act`].
+    /// Inline: most flare starts and ends only count or note the day (off
+    /// a step they change nothing else), so only those on a step and the
+    /// triggers that may act leave the caller.
     #[inline]
     pub fn on<O: Observer>(
         &mut self,
@@ -280,44 +319,77 @@ impl<'a> TreatmentState<'a> {
         obs: &mut O,
         intervals: &mut Intervals,
     ) -> bool {
+        match (trigger, self.phase) {
+            (TreatmentTrigger::FlareStart, Phase::Untreated | Phase::Stopped) => {
+                self.in_flare = in_flare;
+                false
+            }
+            (TreatmentTrigger::FlareStart, Phase::OnStep(_)) => {
+                self.flare_start_on_step(day, in_flare);
+                false
+            }
+            (TreatmentTrigger::FlareEnd, Phase::OnStep(_)) => {
+                self.flare_end_on_step(day, in_flare);
+                false
+            }
+            (TreatmentTrigger::FlareEnd, _) => {
+                self.in_flare = in_flare;
+                self.last_flare_end = day;
+                false
+            }
+            _ => self.act_and_compare(trigger, day, in_flare, obs, intervals),
+        }
+    }
+
+    /// A flare started on a step: the effects stay; the flare brings a
+    /// visit, and may make an assessment act.
+    #[inline(never)]
+    fn flare_start_on_step(&mut self, day: f64, in_flare: bool) {
         self.catch_up_assessments(day);
         self.in_flare = in_flare;
-        match (trigger, self.phase) {
-            (TreatmentTrigger::FlareStart, Phase::OnStep(_)) => {
-                // The effects stay; the flare brings a visit.
-                self.outcome.flares_on_treatment += 1;
-                self.flares_on_step += 1;
-                let [_, a, b] = self.flare_starts_on_step;
-                self.flare_starts_on_step = [a, b, day];
-                let visit = day + self.plan.flare_visit_days;
-                if visit < self.next_assess {
-                    self.next_assess = visit;
-                }
-                // The flare may make an assessment act.
-                self.refresh();
-            }
-            (TreatmentTrigger::FlareStart, Phase::Untreated | Phase::Stopped) => {}
-            (TreatmentTrigger::FlareEnd, phase) => {
-                self.last_flare_end = day;
-                if let Phase::OnStep(_) = phase {
-                    // The end of the flare may make an assessment act.
-                    self.refresh();
-                }
-            }
-            (TreatmentTrigger::Scheduled, Phase::OnStep(_)) => {
-                if !self.pass_quiet_assessment(day) {
-                    self.act(trigger, day, obs, intervals);
-                    return true;
-                }
-            }
-            _ => {
-                self.act(trigger, day, obs, intervals);
-                return true;
-            }
+        self.outcome.flares_on_treatment += 1;
+        self.flares_on_step += 1;
+        let [_, a, b] = self.flare_starts_on_step;
+        self.flare_starts_on_step = [a, b, day];
+        let visit = day + self.plan.flare_visit_days;
+        if visit < self.next_assess {
+            self.next_assess = visit;
         }
-        // Only the schedule moved: no drug started or stopped, and the
-        // effects are those of before.
-        false
+        self.rescan_assessments();
+    }
+
+    /// A flare ended on a step: it may make an assessment act (a taper
+    /// after sustained remission).
+    #[inline(never)]
+    fn flare_end_on_step(&mut self, day: f64, in_flare: bool) {
+        self.catch_up_assessments(day);
+        self.in_flare = in_flare;
+        self.last_flare_end = day;
+        self.rescan_assessments();
+    }
+
+    /// [`TreatmentState::act`] for the triggers that may act, telling
+    /// whether what the patient loop reads afterwards may have changed:
+    /// whether any drug is given, the drugs started or the effects (any
+    /// drug started or stopped counts as a change). Most acting events (a
+    /// course given, an assessment that stays, an effect onset of a
+    /// non-responder) change none of them.
+    #[inline(never)]
+    fn act_and_compare<O: Observer>(
+        &mut self,
+        trigger: TreatmentTrigger,
+        day: f64,
+        in_flare: bool,
+        obs: &mut O,
+        intervals: &mut Intervals,
+    ) -> bool {
+        self.catch_up_assessments(day);
+        if in_flare != self.in_flare {
+            self.in_flare = in_flare;
+            self.assess_stale = true;
+        }
+        self.act(trigger, day, obs, intervals);
+        self.changed
     }
 
     /// Takes the assessments due before `day` that changed nothing: until
@@ -338,15 +410,16 @@ impl<'a> TreatmentState<'a> {
         }
     }
 
-    /// The first assessment of the schedule, from [`TreatmentState::next_assess`]
-    /// on, that may change something while nothing else happens (inf if
-    /// none can): one where the patient is due to be tapered off or
-    /// escalated, or one on or after the drugs' or lasting effects' next
-    /// event (taken as a scheduled event anyway), or past the horizon.
-    fn first_acting_assessment(&self) -> f64 {
-        let from = self.next_assess;
+    /// The first assessment of the schedule, from `from` (a day of the
+    /// schedule, [`TreatmentState::next_assess`] or a later one none
+    /// before which acts) on, that may change something while nothing else
+    /// happens (inf if none can): one where the patient is due to be
+    /// tapered off or escalated, or the first one on or after `stop` (the
+    /// drugs' or lasting effects' next event, taken as a scheduled event
+    /// anyway, or the horizon), where the scan ends.
+    #[inline(always)]
+    fn first_acting_assessment(&self, from: f64, stop: f64) -> f64 {
         let every = self.plan.assess_every_days;
-        let stop = earliest_of(self.drugs_due, self.lasting_next).min(self.horizon_days);
         // What `verdict` decides, with the parts that do not depend on the
         // day taken out of the scan: in a flare it depends on the day only
         // through the minimum time on the step, out of one through the time
@@ -381,26 +454,8 @@ impl<'a> TreatmentState<'a> {
         }
     }
 
-    /// Takes the assessment due at `day` if it is all that is due and it
-    /// changes nothing (one the scan for an acting assessment stopped at,
-    /// or a flare's visit): then only the next one is scheduled, as
-    /// [`TreatmentState::act`] would, without its cost.
-    /// False, with nothing done, otherwise.
-    #[inline(never)]
-    fn pass_quiet_assessment(&mut self, day: f64) -> bool {
-        let quiet = self.next_assess <= day
-            && self.drugs_due > day
-            && self.lasting_next > day
-            && self.verdict(day) == Verdict::Stay;
-        if quiet {
-            self.next_assess = day + self.plan.assess_every_days;
-            self.refresh();
-        }
-        quiet
-    }
-
     /// The triggers that can change drugs, schedule or effects.
-    #[inline(never)]
+    #[inline]
     fn act<O: Observer>(
         &mut self,
         trigger: TreatmentTrigger,
@@ -408,6 +463,7 @@ impl<'a> TreatmentState<'a> {
         obs: &mut O,
         intervals: &mut Intervals,
     ) {
+        self.changed = false;
         match trigger {
             TreatmentTrigger::Diagnosis => self.enter_step(0, day, obs, intervals),
             TreatmentTrigger::FlareStart => match self.phase {
@@ -422,6 +478,7 @@ impl<'a> TreatmentState<'a> {
                         // The step holds a drug stopped for an adverse event:
                         // the arm's rule for that case picks what is given.
                         self.phase = Phase::OnStep(restart);
+                        self.assess_stale = true;
                         let stopped = self.plan.steps[restart]
                             .iter()
                             .copied()
@@ -447,8 +504,13 @@ impl<'a> TreatmentState<'a> {
     /// Closes open drug intervals at the end of observation.
     pub fn close<O: Observer>(&mut self, day: f64, intervals: &mut Intervals, _obs: &mut O) {
         for slot in 0..MAX_STEP_DRUGS {
+            if self.slots_used & 1 << slot == 0 {
+                continue;
+            }
             if let Some(d) = self.on[slot].take() {
                 self.slots_used &= !(1 << slot);
+                self.slot_due[slot] = NEVER;
+                self.assess_stale = true;
                 self.record_exposure(&d, day, intervals);
                 self.effects_stale |= d.effect_announced;
                 self.drugs_stale = true;
@@ -510,7 +572,10 @@ impl<'a> TreatmentState<'a> {
         self.flare_starts_on_step = [f64::NEG_INFINITY; 3];
         // Drugs that the new step keeps go on without a restart.
         for slot in 0..MAX_STEP_DRUGS {
-            if let Some(d) = self.on[slot] {
+            if self.slots_used & 1 << slot == 0 {
+                continue;
+            }
+            if let Some(d) = &self.on[slot] {
                 if !step.contains(&d.drug) {
                     self.stop_slot(slot, day, StopReason::Escalation, obs, intervals);
                 }
@@ -522,6 +587,7 @@ impl<'a> TreatmentState<'a> {
             }
         }
         self.phase = Phase::OnStep(k);
+        self.assess_stale = true;
         let reached = u16::try_from(k + 1).unwrap_or(u16::MAX);
         self.outcome.steps_reached = self.outcome.steps_reached.max(reached);
         self.step_start = day;
@@ -584,18 +650,25 @@ impl<'a> TreatmentState<'a> {
         }
         d.update_due();
         self.on[slot] = Some(d);
+        self.slot_due[slot] = d.due;
         self.slots_used |= 1 << slot;
         self.drugs_stale = true;
+        self.changed = true;
     }
 
+    #[inline]
     fn give_course<O: Observer>(&mut self, d: &mut OnDrug, day: f64, obs: &mut O) {
         let m = &self.drugs[usize::from(d.drug)];
         if m.max_courses_per_year != u32::MAX {
             let drug = usize::from(d.drug);
+            if self.course_logged & 1 << drug == 0 {
+                self.course_logged |= 1 << drug;
+                self.course_log[drug] = [f64::NEG_INFINITY; COURSE_LOG];
+            }
             let next = &mut self.course_next[drug];
             let log = &mut self.course_log[drug];
-            let (given, oldest) = year_of_courses(log, usize::from(*next), day);
-            if given >= m.max_courses_per_year.min(COURSE_LOG as u32) {
+            let limit = m.max_courses_per_year.min(COURSE_LOG as u32) as usize;
+            if let Some(oldest) = year_limit_reached(log, usize::from(*next), day, limit) {
                 // The yearly dose limit: the course waits until the oldest
                 // course of the year drops out of it.
                 d.next_course_day = oldest + YEAR_DAYS;
@@ -603,7 +676,11 @@ impl<'a> TreatmentState<'a> {
             }
             // The new course replaces the oldest one remembered.
             log[usize::from(*next)] = day;
-            *next = ((usize::from(*next) + 1) % COURSE_LOG) as u8;
+            *next = if usize::from(*next) + 1 == COURSE_LOG {
+                0
+            } else {
+                *next + 1
+            };
         }
         // A course that would run past the horizon counts only its days inside it.
         let end = (day + m.course_days).min(self.horizon_days);
@@ -625,19 +702,21 @@ impl<'a> TreatmentState<'a> {
         }
     }
 
-    /// Courses of `drug` given in the year before `day`, and the day of the
-    /// oldest of them (inf: none).
-    fn courses_in_year(&self, drug: u16, day: f64) -> (u32, f64) {
-        let d = usize::from(drug);
-        year_of_courses(&self.course_log[d], usize::from(self.course_next[d]), day)
-    }
-
     /// Whether a course of every drug of `step` may be given at `day` under
     /// its yearly limit (drugs given continuously always may).
     fn courses_allowed(&self, step: &[u16], day: f64) -> bool {
-        step.iter().all(|&d| {
-            let limit = self.drugs[usize::from(d)].max_courses_per_year;
-            limit == u32::MAX || self.courses_in_year(d, day).0 < limit.min(COURSE_LOG as u32)
+        step.iter().all(|&drug| {
+            let limit = self.drugs[usize::from(drug)].max_courses_per_year;
+            let d = usize::from(drug);
+            limit == u32::MAX
+                || self.course_logged & 1 << d == 0
+                || year_limit_reached(
+                    &self.course_log[d],
+                    usize::from(self.course_next[d]),
+                    day,
+                    limit.min(COURSE_LOG as u32) as usize,
+                )
+                .is_none()
         })
     }
 
@@ -667,6 +746,9 @@ impl<'a> TreatmentState<'a> {
     ) {
         if let Some(d) = self.on[slot].take() {
             self.slots_used &= !(1 << slot);
+            self.slot_due[slot] = NEVER;
+            self.changed = true;
+            self.assess_stale = true;
             self.record_exposure(&d, day, intervals);
             let lasting = self.drugs[usize::from(d.drug)].lasting_days;
             if d.responder && d.effect_announced && lasting > 0.0 {
@@ -694,7 +776,7 @@ impl<'a> TreatmentState<'a> {
         intervals: &mut Intervals,
     ) {
         for slot in 0..MAX_STEP_DRUGS {
-            if self.on[slot].is_some() {
+            if self.slots_used & 1 << slot != 0 {
                 self.stop_slot(slot, day, reason, obs, intervals);
             }
         }
@@ -706,14 +788,12 @@ impl<'a> TreatmentState<'a> {
     }
 
     fn taper_after_days(&self) -> f64 {
-        match self.genotype {
-            Genotype::Sporadic => self.plan.stop_after_remission_days,
-            Genotype::Majeed => self.plan.stop_after_remission_days_majeed,
-        }
+        self.taper_days
     }
 
     fn assess<O: Observer>(&mut self, day: f64, obs: &mut O, intervals: &mut Intervals) {
         self.next_assess = day + self.plan.assess_every_days;
+        self.assess_stale = true;
         let Phase::OnStep(k) = self.phase else { return };
         match self.verdict(day) {
             Verdict::Taper => {
@@ -763,9 +843,8 @@ impl<'a> TreatmentState<'a> {
         let Phase::OnStep(k) = self.phase else {
             return false;
         };
-        self.plan.steps[k]
-            .iter()
-            .any(|&d| self.drugs[usize::from(d)].is_course())
+        // A ladder has at most 64 steps (`MAX_LADDER_STEPS`).
+        self.course_steps >> k & 1 != 0
     }
 
     /// Marks the drugs of `step` as failed (left for lack of response).
@@ -867,6 +946,7 @@ impl<'a> TreatmentState<'a> {
         }
         self.stop_all(day, StopReason::AdverseEvent, obs, intervals);
         self.phase = Phase::Stopped;
+        self.assess_stale = true;
     }
 
     fn escalate<O: Observer>(&mut self, day: f64, obs: &mut O, intervals: &mut Intervals) {
@@ -879,9 +959,11 @@ impl<'a> TreatmentState<'a> {
         } else if self.plan.at_top == AtTop::Stop {
             self.stop_all(day, StopReason::TopOfLadder, obs, intervals);
             self.phase = Phase::Stopped;
+            self.assess_stale = true;
         } else {
             // Stay on the last step; restart its clock so assessment waits again.
             self.step_start = day;
+            self.assess_stale = true;
         }
     }
 
@@ -909,26 +991,42 @@ impl<'a> TreatmentState<'a> {
     }
 }
 
-/// The courses given in the year before `day` from a drug's course log,
-/// and the day of the oldest of them (inf: none). `oldest_slot` is the
-/// ring's oldest entry: courses are logged in day order, so walking back
-/// from the newest one the courses of the year come first, and the walk
-/// stops at the first one before the year (or an empty -inf slot).
-#[inline]
-fn year_of_courses(log: &[f64; COURSE_LOG], oldest_slot: usize, day: f64) -> (u32, f64) {
-    let since = day - YEAR_DAYS + SCHEDULE_SLACK_DAYS;
-    let (mut given, mut oldest) = (0, NEVER);
-    let mut slot = oldest_slot;
-    for _ in 0..COURSE_LOG {
-        slot = if slot == 0 { COURSE_LOG - 1 } else { slot - 1 };
-        let t = log[slot];
-        if t <= since {
-            break;
-        }
-        given += 1;
-        oldest = t;
+/// The days of sustained remission before tapering a patient of genotype `g` off.
+fn taper_days(plan: &TreatmentPlan, g: Genotype) -> f64 {
+    match g {
+        Genotype::Sporadic => plan.stop_after_remission_days,
+        Genotype::Majeed => plan.stop_after_remission_days_majeed,
     }
-    (given, oldest)
+}
+
+/// The steps of `plan` that hold a drug given in courses, a bit per step.
+fn course_steps(plan: &TreatmentPlan, drugs: &[DrugModel]) -> u64 {
+    plan.steps
+        .iter()
+        .enumerate()
+        .filter(|(_, step)| step.iter().any(|&d| drugs[usize::from(d)].is_course()))
+        .fold(0, |bits, (k, _)| bits | 1 << k)
+}
+
+/// The day of the oldest course of the year before `day` if that year
+/// holds `limit` courses (1 to `COURSE_LOG`) of a drug's course log, else
+/// None. A course is given only while the year before it holds fewer than
+/// `limit`, so no year ever holds more (one that did would have held
+/// `limit` at its last course): the year holds `limit` exactly when the
+/// `limit`-th newest course falls in it, and that course is its oldest.
+/// `oldest_slot` is the ring's oldest entry (courses are logged in day
+/// order, -inf: empty).
+#[inline]
+fn year_limit_reached(
+    log: &[f64; COURSE_LOG],
+    oldest_slot: usize,
+    day: f64,
+    limit: usize,
+) -> Option<f64> {
+    debug_assert!((1..=COURSE_LOG).contains(&limit));
+    let since = day - YEAR_DAYS + SCHEDULE_SLACK_DAYS;
+    let t = log[(oldest_slot + COURSE_LOG - limit) % COURSE_LOG];
+    (t > since).then_some(t)
 }
 
 /// The first day of a schedule every `every` days from `from` on which

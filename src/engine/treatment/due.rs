@@ -36,9 +36,12 @@ impl TreatmentState<'_> {
         intervals: &mut Intervals,
     ) -> bool {
         for slot in 0..MAX_STEP_DRUGS {
-            // Most scheduled events are assessments: drugs with nothing due
-            // are skipped, read in place (a copy of the slot only when due).
-            let Some(mut d) = self.on[slot].as_ref().filter(|d| d.due <= day).copied() else {
+            // Drugs with nothing due are skipped by their slot's due day
+            // alone (a copy of the slot only when due).
+            if self.slot_due[slot] > day {
+                continue;
+            }
+            let Some(mut d) = self.on[slot] else {
                 continue;
             };
             if !d.effect_announced && d.effect_day <= day {
@@ -49,6 +52,7 @@ impl TreatmentState<'_> {
             }
             d.update_due();
             self.on[slot] = Some(d);
+            self.slot_due[slot] = d.due;
             self.drugs_stale = true;
             if d.ae_day <= day {
                 self.stop_slot(slot, day, StopReason::AdverseEvent, obs, intervals);

@@ -70,18 +70,62 @@ impl OnDrug {
 
 impl TreatmentState<'_> {
     /// Brings the cached next event day up to date after a change of
-    /// phase, drugs or lasting effects, and the effects if they went stale.
+    /// phase, drugs, lasting effects or what an assessment decides, and the
+    /// effects if they went stale.
     #[inline]
     pub(super) fn refresh(&mut self) {
         if self.drugs_stale {
-            self.drugs_due = earliest(self.on.iter().flatten().map(|d| d.due));
+            self.drugs_due = earliest(self.slot_due);
             self.drugs_stale = false;
         }
-        self.next_day = self.compute_next_event_day();
+        self.refresh_assess_day();
+        self.next_day = earliest([self.assess_day, self.drugs_due, self.lasting_next]);
         if self.effects_stale {
-            self.effects = self.compute_effects();
+            let new = self.compute_effects();
+            self.changed |= new != self.effects;
+            self.effects = new;
             self.effects_stale = false;
         }
+    }
+
+    /// Brings the next event day up to date after a flare started or
+    /// ended on a step, which changes only what the assessments decide:
+    /// the drugs, lasting effects and effects are up to date (every event
+    /// before ended with a refresh), so only the scan is taken again.
+    #[inline]
+    pub(super) fn rescan_assessments(&mut self) {
+        debug_assert!(!self.drugs_stale && !self.effects_stale);
+        debug_assert!(matches!(self.phase, Phase::OnStep(_)));
+        let stop = earliest_of(self.drugs_due, self.lasting_next).min(self.horizon_days);
+        self.assess_day = self.first_acting_assessment(self.next_assess, stop);
+        self.assess_capped = self.assess_day >= stop;
+        self.assess_stale = false;
+        self.next_day = earliest([self.assess_day, self.drugs_due, self.lasting_next]);
+    }
+
+    /// Brings [`TreatmentState::assess_day`] up to date: a new scan from
+    /// the next assessment when what the assessments decide changed, the
+    /// scan taken on from where it ended when it ended at an event that
+    /// has passed, else nothing (the days it passed still change nothing,
+    /// and none of them is needed again).
+    #[inline]
+    fn refresh_assess_day(&mut self) {
+        let stop = earliest_of(self.drugs_due, self.lasting_next).min(self.horizon_days);
+        let from = if self.assess_stale {
+            self.assess_stale = false;
+            if !matches!(self.phase, Phase::OnStep(_)) {
+                self.assess_day = NEVER;
+                self.assess_capped = false;
+                return;
+            }
+            self.next_assess
+        } else if self.assess_capped && self.assess_day < stop {
+            self.assess_day
+        } else {
+            return;
+        };
+        self.assess_day = self.first_acting_assessment(from, stop);
+        self.assess_capped = self.assess_day >= stop;
     }
 
     /// Notes a change of `lasting_until`: its earliest end and the effects.
@@ -112,18 +156,6 @@ impl TreatmentState<'_> {
         &self.lasting_until[..self.drugs.len().min(MAX_DRUGS)]
     }
 
-    /// The earliest of the next assessment, the drugs' own events and the
-    /// lasting-effect ends (min is exact, so grouping them per drug gives
-    /// the same day as one scan over every field).
-    fn compute_next_event_day(&self) -> f64 {
-        let assess = if matches!(self.phase, Phase::OnStep(_)) {
-            self.first_acting_assessment()
-        } else {
-            NEVER
-        };
-        earliest([assess, self.drugs_due, self.lasting_next])
-    }
-
     /// The effects of the lasting effects and the drugs given, multiplied
     /// in a fixed order (drug table, then slots) so they are reproducible.
     #[inline(never)]
@@ -137,7 +169,14 @@ impl TreatmentState<'_> {
                 }
             }
         }
-        for d in self.on.iter().flatten() {
+        // The slots given, in slot order (lowest bit first).
+        let mut given = self.slots_used;
+        while given != 0 {
+            let slot = given.trailing_zeros() as usize;
+            given &= given - 1;
+            let Some(d) = &self.on[slot] else {
+                continue;
+            };
             if !d.effect_announced {
                 continue;
             }

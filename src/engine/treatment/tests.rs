@@ -655,6 +655,26 @@ fn an_adverse_event_switches_within_the_class() {
     assert_eq!(drugs, vec![0, 1, 2]);
 }
 
+/// The courses given in the year before `day` from a drug's course log,
+/// and the day of the oldest of them (inf: none), by a walk back from the
+/// newest course (`oldest_slot` is the ring's oldest entry): the reference
+/// for [`year_limit_reached`].
+fn year_of_courses(log: &[f64; COURSE_LOG], oldest_slot: usize, day: f64) -> (u32, f64) {
+    let since = day - YEAR_DAYS + SCHEDULE_SLACK_DAYS;
+    let (mut given, mut oldest) = (0, NEVER);
+    let mut slot = oldest_slot;
+    for _ in 0..COURSE_LOG {
+        slot = if slot == 0 { COURSE_LOG - 1 } else { slot - 1 };
+        let t = log[slot];
+        if t <= since {
+            break;
+        }
+        given += 1;
+        oldest = t;
+    }
+    (given, oldest)
+}
+
 /// The walk back from the newest course finds what a scan of every
 /// remembered course finds, for logs filled in day order past their length
 /// (ties included) and at every day around them.
@@ -674,6 +694,84 @@ fn course_ring_walk_matches_a_scan_of_the_log() {
             let given = in_year.clone().count() as u32;
             let oldest = in_year.fold(NEVER, |m, &t| m.min(t));
             assert_eq!(year_of_courses(&log, next, at), (given, oldest), "at {at}");
+        }
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+    /// Whatever happens to a patient, an event the strategy reports as no
+    /// change leaves what the patient loop reads after one as it was:
+    /// whether any drug is given, the drugs started and the effects.
+    #[test]
+    fn an_event_reported_unchanged_changes_nothing_the_patient_reads(
+        patient in 0u64..1000,
+        lags in proptest::collection::vec(0.0f64..6.0, 3),
+        ae in proptest::collection::vec(proptest::prop_oneof![proptest::strategy::Just(0.0), 0.5f64..6.0], 3),
+        lasting in proptest::collection::vec(proptest::prop_oneof![proptest::strategy::Just(0.0), 4.0f64..40.0], 3),
+        gaps in proptest::collection::vec(1.0f64..200.0, 1..40),
+        escalate in 0usize..3,
+        per_year in 1u32..4,
+    ) {
+        let mut drugs: Vec<DrugModel> = (0..3)
+            .map(|i| varied_drug(&format!("d{i}"), lags[i], ae[i], if i == 1 { 2.0 } else { 0.0 }, lasting[i]))
+            .collect();
+        drugs[1].max_courses_per_year = per_year;
+        let h = Harness::new(drugs);
+        let mut p = plan(vec![vec![0], vec![1], vec![2, 0]]);
+        p.escalate_when = [EscalateWhen::Active, EscalateWhen::NoResponse, EscalateWhen::NotInRemission][escalate];
+        let mut t = TreatmentState::new(&p, &h.model, patient);
+        let (mut log, mut iv) = (EventLog::default(), Intervals::new());
+        let read = |t: &TreatmentState| (t.no_drug_on(), t.started_drugs(), t.effects());
+        let mut notify = |t: &mut TreatmentState, trigger, day, in_flare| {
+            let before = read(t);
+            let changed = t.on(trigger, day, in_flare, &mut log, &mut iv);
+            if !changed {
+                assert_eq!(read(t), before, "{trigger:?} at {day}");
+            }
+        };
+        let (mut day, mut in_flare) = (5.0, true);
+        notify(&mut t, TreatmentTrigger::Diagnosis, day, in_flare);
+        for gap in gaps {
+            while t.next_event_day() <= day + gap {
+                let next = t.next_event_day();
+                notify(&mut t, TreatmentTrigger::Scheduled, next, in_flare);
+            }
+            day += gap;
+            in_flare = !in_flare;
+            let trigger = if in_flare { TreatmentTrigger::FlareStart } else { TreatmentTrigger::FlareEnd };
+            notify(&mut t, trigger, day, in_flare);
+        }
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+    /// Courses asked for at random days (ties included) and logged under
+    /// a yearly limit: the look at the limit-th newest course finds the
+    /// limit reached exactly when the walk over the year counts that many,
+    /// with the same oldest course, at every request and at later days.
+    #[test]
+    fn the_limit_th_newest_course_decides_the_yearly_limit(
+        limit in 1usize..=COURSE_LOG,
+        gaps in proptest::collection::vec(proptest::prop_oneof![proptest::strategy::Just(0.0), 0.0f64..200.0, proptest::strategy::Strategy::prop_map(1u8..20, |w| f64::from(w) * 28.0)], 1..80),
+    ) {
+        let mut log = [f64::NEG_INFINITY; COURSE_LOG];
+        let mut next = 0usize;
+        let mut day = 0.0;
+        let walk = |log: &[f64; COURSE_LOG], next, at| {
+            let (given, oldest) = year_of_courses(log, next, at);
+            (given as usize >= limit).then_some(oldest)
+        };
+        for gap in gaps {
+            day += gap;
+            for at in [day, day + 30.0, day + YEAR_DAYS] {
+                proptest::prop_assert_eq!(year_limit_reached(&log, next, at, limit), walk(&log, next, at));
+            }
+            if year_limit_reached(&log, next, day, limit).is_none() {
+                log[next] = day;
+                next = (next + 1) % COURSE_LOG;
+            }
         }
     }
 }
