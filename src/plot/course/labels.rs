@@ -108,15 +108,17 @@ pub(crate) struct LabelRoom {
 /// right side would leave the room, each in the first row from the top
 /// where its box meets no box placed before and none of `taken`. Returns
 /// each label's box and whether it is left of its line; a label that fits
-/// no row (more labels than rows) gets the lowest free-most row, None only
-/// if the room has no row at all.
+/// no row (more labels than rows) gets the row meeting the fewest other
+/// labels, then the fewest of `taken` (the top one of those), None only if
+/// the room has no row at all: a label drawn over a mark or an arrow hides
+/// a little of it, one drawn over another label makes both unreadable.
 pub(crate) fn place_labels(
     labels: &[LineLabel],
     taken: &[Rect],
     room: LabelRoom,
 ) -> Vec<Option<(Rect, bool)>> {
     let mut placed: Vec<Rect> = taken.to_vec();
-    let mut out = Vec::new();
+    let mut out: Vec<Option<(Rect, bool)>> = Vec::new();
     for l in labels {
         let (w, h) = (l.size.0 as i32, l.size.1 as i32);
         let flip = l.x + room.gap + w > room.right && l.x - room.gap - w >= room.left;
@@ -133,9 +135,11 @@ pub(crate) fn place_labels(
         };
         let free = (0..rows).find(|&r| !placed.iter().any(|p| intersects(p, &at(r))));
         let chosen = free.map(at).or_else(|| {
-            // Crowded: the row meeting the fewest boxes.
+            // Crowded: the row meeting the fewest labels, then the fewest marks.
+            let meets =
+                |boxes: &[Rect], r: i32| boxes.iter().filter(|p| intersects(p, &at(r))).count();
             (0..rows)
-                .min_by_key(|&r| placed.iter().filter(|p| intersects(p, &at(r))).count())
+                .min_by_key(|&r| (meets(&placed[taken.len()..], r), meets(taken, r)))
                 .map(at)
         });
         if let Some(r) = chosen {
@@ -436,6 +440,33 @@ mod tests {
         // Near the right edge a label goes left of its line.
         assert!(spots[3].unwrap().1);
         assert!(!spots[0].unwrap().1);
+    }
+
+    #[test]
+    fn a_crowded_label_crosses_a_mark_rather_than_another_label() {
+        // Three rows; an arrow's shaft and a mark in the lower two where
+        // the second label goes, the first label in the top one: no row is
+        // free, and the top one meets the fewest boxes.
+        let room = LabelRoom {
+            bottom: 50 + 3 * 32 - 2,
+            ..room()
+        };
+        let taken: Vec<Rect> = vec![(500, 82, 504, 400), (600, 82, 620, 143)];
+        let labels = [
+            LineLabel {
+                x: 300,
+                size: (300, 30),
+            },
+            LineLabel {
+                x: 350,
+                size: (300, 30),
+            },
+        ];
+        let spots = place_labels(&labels, &taken, room);
+        let (a, b) = (spots[0].unwrap().0, spots[1].unwrap().0);
+        assert!(!intersects(&a, &b), "{a:?} and {b:?} overlap");
+        assert!(intersects(&b, &taken[0]), "{b:?} found a free row");
+        assert_eq!(b.1, 50 + 32, "{b:?} is not the top row of the fewest marks");
     }
 
     #[test]
