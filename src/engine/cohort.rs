@@ -183,6 +183,36 @@ impl Arm {
             .map(|plan| TreatmentState::new(plan, model, patient));
         simulate_accrued(model, patient, state.as_mut(), scratch, observer, out);
     }
+
+    /// The treatment state for simulating this arm's patients of `model`
+    /// one after another with [`Arm::simulate_reusing`] (none without
+    /// treatment).
+    pub fn treatment_state<'a>(&'a self, model: &'a ReplicateModel) -> Option<TreatmentState<'a>> {
+        self.plan
+            .as_ref()
+            .map(|plan| TreatmentState::new(plan, model, 0))
+    }
+
+    /// [`Arm::simulate_into`] with `state`, this arm's
+    /// [`Arm::treatment_state`] for `model`, reset for the patient rather
+    /// than a state built anew: a runner simulating patient after patient
+    /// then clears no treatment state it does not use.
+    #[inline]
+    pub fn simulate_reusing<O: Observer>(
+        &self,
+        model: &ReplicateModel,
+        patient: u64,
+        state: Option<&mut TreatmentState<'_>>,
+        scratch: &mut Scratch,
+        observer: &mut O,
+        out: &mut Outcome,
+    ) {
+        let state = state.map(|s| {
+            s.reset(patient);
+            s
+        });
+        simulate_accrued(model, patient, state, scratch, observer, out);
+    }
 }
 
 /// What one arm accumulates over all replicates (curves are pooled).
@@ -819,11 +849,13 @@ fn simulate_accrued<O: Observer>(
 /// with `straight` cells, on the flare kernel with its segments added to
 /// them as they close (no drugs, no diagnosis), `out` being a slot only
 /// the kernel writes (see [`simulate_flares`]); otherwise as
-/// [`Arm::simulate`], the segments left in `scratch`.
+/// [`Arm::simulate_reusing`] with `state`, the segments left in `scratch`.
 #[inline(always)]
+#[allow(clippy::too_many_arguments)]
 fn simulate_arm<O: Observer>(
     straight: Option<&mut OccupancyCells>,
     arm: &Arm,
+    state: Option<&mut TreatmentState<'_>>,
     model: &ReplicateModel,
     patient: u64,
     scratch: &mut Scratch,
@@ -837,7 +869,7 @@ fn simulate_arm<O: Observer>(
             obs,
             out,
         }),
-        None => arm.simulate_into(model, patient, scratch, obs, out),
+        None => arm.simulate_reusing(model, patient, state, scratch, obs, out),
     }
 }
 
@@ -921,6 +953,9 @@ fn simulate_chunk(
     // at their defaults (an arm's slot is written by the kernel alone or
     // wholly by the general loop).
     let mut outcomes: Vec<Outcome> = arms.iter().map(|_| Outcome::default()).collect();
+    // One treatment state per arm likewise, reset for each patient.
+    let mut states: Vec<Option<TreatmentState>> =
+        arms.iter().map(|arm| arm.treatment_state(model)).collect();
     for p in patients {
         for (a, arm) in arms.iter().enumerate() {
             let outcome = &mut outcomes[a];
@@ -930,6 +965,7 @@ fn simulate_chunk(
                 simulate_arm(
                     straight_cells,
                     arm,
+                    states[a].as_mut(),
                     model,
                     p,
                     &mut scratch,
@@ -947,6 +983,7 @@ fn simulate_chunk(
                 simulate_arm(
                     straight_cells,
                     arm,
+                    states[a].as_mut(),
                     model,
                     p,
                     &mut scratch,

@@ -25,7 +25,6 @@ use super::cohort::{CohortSpec, CHUNK_PATIENTS};
 use super::model_values::{ReplicateModel, DAYS_PER_YEAR};
 use super::patient::{simulate_patient, Discard, Scratch};
 use super::rng::Purpose;
-use super::treatment::TreatmentState;
 
 /// Bins of the Jansson score histogram (scores 0 to 63).
 pub const SCORE_BINS: usize = 64;
@@ -287,12 +286,13 @@ impl DifferentialSpec<'_> {
     ) -> crate::Result<()> {
         let arm = &self.cohort.arms[0];
         let mut scratch = Scratch::default();
+        let mut state = arm.treatment_state(model);
         for p in unit.children {
-            let mut state = arm
-                .plan
-                .as_ref()
-                .map(|plan| TreatmentState::new(plan, model, p));
-            let o = simulate_patient(model, p, state.as_mut(), &mut scratch, &mut Discard);
+            let state = state.as_mut().map(|s| {
+                s.reset(p);
+                s
+            });
+            let o = simulate_patient(model, p, state, &mut scratch, &mut Discard);
             if let Some(limit) = o.limit {
                 return Err(crate::Error::PatientLimit(format!(
                     "patient {p} of replicate {} (arm `{}`) has {}",

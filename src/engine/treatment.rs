@@ -251,6 +251,50 @@ impl<'a> TreatmentState<'a> {
         }
     }
 
+    /// Makes this state patient `patient`'s fresh state under the same plan
+    /// and model, as [`TreatmentState::new`] would build it, so a runner
+    /// keeps one state per arm rather than building one per patient. The
+    /// course-log rings keep their old days: none is marked in use, and a
+    /// ring is filled when its first course is logged, so none is read
+    /// before then (clearing them would cost more than the rest).
+    pub fn reset(&mut self, patient: u64) {
+        self.genotype = Genotype::Sporadic;
+        self.patient = patient;
+        self.rng = None;
+        self.phase = Phase::Untreated;
+        self.step_start = 0.0;
+        self.next_assess = NEVER;
+        self.on = [None; MAX_STEP_DRUGS];
+        self.slots_used = 0;
+        self.slot_due = [NEVER; MAX_STEP_DRUGS];
+        self.changed = false;
+        self.in_flare = false;
+        self.last_flare_end = 0.0;
+        self.flares_on_step = 0;
+        self.flare_starts_on_step = [f64::NEG_INFINITY; 3];
+        self.had_adverse_event = 0;
+        self.failed = 0;
+        self.started = 0;
+        self.responsiveness_drawn = 0;
+        self.responders = 0;
+        self.course_logged = 0;
+        self.course_next = [0; MAX_DRUGS];
+        self.lasting_until = [0.0; MAX_DRUGS];
+        self.treated_since = None;
+        self.outcome = TreatmentOutcome::default();
+        self.next_day = NEVER;
+        self.assess_day = NEVER;
+        self.assess_capped = false;
+        self.assess_stale = false;
+        self.taper_days = taper_days(self.plan, Genotype::Sporadic);
+        self.effects = Effects::NONE;
+        self.effects_stale = false;
+        self.lasting_next = NEVER;
+        self.any_lasting = false;
+        self.drugs_due = NEVER;
+        self.drugs_stale = false;
+    }
+
     /// Sets the patient's genotype (drawn by the patient loop at baseline).
     pub fn set_genotype(&mut self, g: Genotype) {
         self.genotype = g;
