@@ -954,3 +954,42 @@ fn events_csv_records_drug_starts_and_stops() {
     }
     assert!(stops.iter().any(|r| r[reason] == "escalation"));
 }
+
+/// A treatment state reset for patient after patient, as the cohort runner
+/// keeps one per arm, simulates every patient of the reference scenario's
+/// arms exactly as a state built fresh for each: the same outcome, events,
+/// state segments and drug intervals.
+#[test]
+fn a_reset_treatment_state_simulates_as_a_fresh_one() {
+    use crmo_sim::engine::patient::{EventLog, Outcome, Scratch};
+    let text = read(&root().join("scenarios/reference.toml"));
+    let loaded = crmo_sim::scenario::parse(&text, "reference.toml").expect("valid scenario");
+    let study = Study::resolve(loaded).expect("study resolves");
+    let model = study.replicate_model(0);
+    let mut treated = 0;
+    for arm in study.arms().iter().filter(|a| a.plan.is_some()) {
+        let mut state = arm.treatment_state(&model);
+        let (mut reused_scratch, mut reused) = (Scratch::default(), Outcome::default());
+        for p in 0..300 {
+            let mut reused_log = EventLog::default();
+            arm.simulate_reusing(
+                &model,
+                p,
+                state.as_mut(),
+                &mut reused_scratch,
+                &mut reused_log,
+                &mut reused,
+            );
+            let (mut fresh_scratch, mut fresh_log) = (Scratch::default(), EventLog::default());
+            let fresh = arm.simulate(&model, p, &mut fresh_scratch, &mut fresh_log);
+            assert_eq!(format!("{reused:?}"), format!("{fresh:?}"), "patient {p}");
+            assert_eq!(reused_log.0, fresh_log.0, "patient {p}");
+            assert_eq!(reused_scratch.segments, fresh_scratch.segments);
+            assert_eq!(reused_scratch.drug_intervals, fresh_scratch.drug_intervals);
+            treated += usize::from(fresh.treatment.steps_reached > 0);
+        }
+    }
+    // The comparison means something only if patients were treated (and
+    // so left state behind for the next one).
+    assert!(treated > 100, "{treated} treated patients");
+}

@@ -639,6 +639,48 @@ fn a_yearly_course_limit_postpones_the_course_beyond_it() {
     }
 }
 
+/// A state reset for another patient is that patient's fresh state, but
+/// for the days left in its course-log rings, which it never reads: run
+/// after courses under a yearly limit, the reset state equals a new one
+/// once the rings are set alike, and gives the same courses as a new one.
+#[test]
+fn a_reset_state_is_a_fresh_one_but_for_its_unread_course_log() {
+    let mut a = drug("a", 0.0, 0.0, 1.0);
+    a.course_every_days = 28.0;
+    a.max_courses = u32::MAX;
+    a.max_courses_per_year = 3;
+    let h = Harness::new(vec![a, drug("b", 0.0, 0.0, 0.0)]);
+    let mut p = plan(vec![vec![0], vec![1]]);
+    p.stop_after_remission_days = f64::INFINITY;
+    let run = |t: &mut TreatmentState, start: f64| {
+        let (mut log, mut iv) = (EventLog::default(), Intervals::new());
+        t.on(TreatmentTrigger::Diagnosis, start, true, &mut log, &mut iv);
+        run_until(t, start + 900.0, &mut log, &mut iv, true);
+        t.close(start + 1000.0, &mut iv, &mut log);
+        (format!("{log:?}"), iv)
+    };
+    let mut reused = TreatmentState::new(&p, &h.model, 3);
+    reused.set_genotype(Genotype::Majeed);
+    run(&mut reused, 0.0);
+    assert_ne!(reused.course_logged, 0, "the first patient logged courses");
+    for patient in [4, 5, 6] {
+        reused.reset(patient);
+        let mut fresh = TreatmentState::new(&p, &h.model, patient);
+        let mut same_rings = reused.clone();
+        same_rings.course_log = fresh.course_log;
+        assert_eq!(format!("{same_rings:?}"), format!("{fresh:?}"));
+        // Later course days than the first patient's, so stale ring days
+        // read by mistake would count against the yearly limit.
+        let day = 100.0 * patient as f64;
+        assert_eq!(run(&mut reused, day), run(&mut fresh, day));
+        assert_eq!(
+            format!("{:?}", reused.outcome()),
+            format!("{:?}", fresh.outcome())
+        );
+        assert_ne!(reused.course_logged, 0);
+    }
+}
+
 #[test]
 fn an_adverse_event_switches_within_the_class() {
     // b (adverse events certain soon) has a class partner c: after b's
