@@ -397,7 +397,8 @@ stop_after_remission_weeks = inf
     let n = res.patients as f64;
     let predicted_se = (c * year * cv2 / (n * mean_t / year)).sqrt();
 
-    let treated = row(rows, "on_drug", "treated_days_mean").mean;
+    let treated_row = row(rows, "on_drug", "treated_days_mean");
+    let treated = treated_row.mean;
     println!(
         "on-drug flare rate: simulated {:.5} (mcse {:.5}), analytic {:.5} \
          (long-run {:.5}); predicted se {:.5}; mean days treated {:.1} vs analytic {:.1}",
@@ -419,11 +420,13 @@ stop_after_remission_weeks = inf
         expected,
         est.mcse
     );
-    // The mean time treated, horizon - E[dx]: the mean of 2000 diagnosis
-    // days (sd about 600 days) has a standard error of about 14 days; 4 se.
+    // The mean time treated, horizon - E[dx], within 4 of its standard
+    // errors (the diagnosis day's spread is wide: the error is about 24 days
+    // for 2000 patients).
     assert!(
-        (treated - mean_t).abs() < 60.0,
-        "mean days treated {treated} vs analytic {mean_t}"
+        (treated - mean_t).abs() < 4.0 * treated_row.mcse,
+        "mean days treated {treated} vs analytic {mean_t} (mcse {})",
+        treated_row.mcse
     );
 }
 
