@@ -207,10 +207,10 @@ impl Arm {
         observer: &mut O,
         out: &mut Outcome,
     ) {
-        let state = state.map(|s| {
+        let mut state = state;
+        if let Some(s) = state.as_deref_mut() {
             s.reset(patient);
-            s
-        });
+        }
         simulate_accrued(model, patient, state, scratch, observer, out);
     }
 }

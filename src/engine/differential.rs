@@ -288,11 +288,10 @@ impl DifferentialSpec<'_> {
         let mut scratch = Scratch::default();
         let mut state = arm.treatment_state(model);
         for p in unit.children {
-            let state = state.as_mut().map(|s| {
+            if let Some(s) = state.as_mut() {
                 s.reset(p);
-                s
-            });
-            let o = simulate_patient(model, p, state, &mut scratch, &mut Discard);
+            }
+            let o = simulate_patient(model, p, state.as_mut(), &mut scratch, &mut Discard);
             if let Some(limit) = o.limit {
                 return Err(crate::Error::PatientLimit(format!(
                     "patient {p} of replicate {} (arm `{}`) has {}",
