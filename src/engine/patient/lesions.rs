@@ -18,7 +18,7 @@ use rand_distr::{Distribution, Poisson};
 use crate::engine::exp1::exp1;
 use crate::model::{Site, Stage};
 
-use super::{EventKind, Lesion, Limit, Observer, Sim, NEVER};
+use super::{later, split_uniform, EventKind, Lesion, Limit, Observer, Sim, NEVER};
 use crate::scenario::limits::MAX_LESIONS;
 
 impl<O: Observer, const L: bool> Sim<'_, '_, O, L> {
@@ -59,7 +59,8 @@ impl<O: Observer, const L: bool> Sim<'_, '_, O, L> {
         // and a uniform for the site; its lowest bit, which that uniform
         // does not use, is the side.
         let word = r.next_u64();
-        let (silent, site_u) = split_chance(unit_f64(word), p_silent);
+        let mut site_u = unit_f64(word);
+        let silent = split_uniform(&mut site_u, p_silent);
         let site = self.m.site_at(site_u);
         let side = if site.is_paired() {
             1 + (word & 1) as u8
@@ -406,10 +407,7 @@ impl SweepTally {
                 continue;
             }
             if l.stage == Stage::Mixed {
-                // Days are never NaN: a plain comparison is `f64::max`.
-                if day > self.resolved {
-                    self.resolved = day;
-                }
+                self.resolved = later(self.resolved, day);
                 self.inflamed -= 1;
             }
             l.stage = l.stage.next();
@@ -459,19 +457,6 @@ fn episode_wait(l: &Lesion, day: f64, rules: StageRules) -> Option<f64> {
 #[inline(always)]
 fn unit_f64(word: u64) -> f64 {
     (word >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
-}
-
-/// Splits the uniform `u` into an event of probability `p` (`u < p`) and
-/// a uniform for the next decision: given either outcome, `u` is uniform
-/// over its side of `p`, so rescaled it is a fresh uniform independent of
-/// the outcome (a few of its 53 bits spent on the event).
-#[inline(always)]
-fn split_chance(u: f64, p: f64) -> (bool, f64) {
-    if u < p {
-        (true, u / p)
-    } else {
-        (false, (u - p) / (1.0 - p))
-    }
 }
 
 /// Poisson draw (0 for a non-positive mean, without a draw).
@@ -599,7 +584,8 @@ mod tests {
         let (n, p) = (200_000, 0.29);
         let mut sides = [(0usize, 0.0, 0usize); 2];
         for _ in 0..n {
-            let (hit, v) = split_chance(unit_f64(rng.next_u64()), p);
+            let mut v = unit_f64(rng.next_u64());
+            let hit = split_uniform(&mut v, p);
             assert!((0.0..=1.0).contains(&v));
             let s = &mut sides[usize::from(hit)];
             *s = (s.0 + 1, s.1 + v, s.2 + usize::from(v < 0.3));
