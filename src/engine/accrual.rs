@@ -270,6 +270,7 @@ pub struct Both<'a, A, B>(pub &'a mut A, pub &'a mut B);
 
 impl<A: Observer, B: Observer> Observer for Both<'_, A, B> {
     const RECORDS: bool = A::RECORDS || B::RECORDS;
+    const TAKES_COURSES: bool = A::TAKES_COURSES || B::TAKES_COURSES;
 
     fn event(&mut self, day: f64, kind: EventKind) {
         self.0.event(day, kind);

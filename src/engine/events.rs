@@ -141,7 +141,14 @@ pub trait Observer {
     /// skip putting events in order for it.
     const RECORDS: bool = true;
 
-    /// Called for each event, in time order.
+    /// False for an observer that ignores [`EventKind::DrugCourse`]: the
+    /// treatment strategy then gives a drug's courses when it next acts
+    /// rather than each as an event of its own, so this observer may be
+    /// told of a course after later events.
+    const TAKES_COURSES: bool = true;
+
+    /// Called for each event, in time order (courses aside, see
+    /// [`Observer::TAKES_COURSES`]).
     fn event(&mut self, day: f64, kind: EventKind);
 }
 
@@ -151,6 +158,7 @@ pub struct Discard;
 
 impl Observer for Discard {
     const RECORDS: bool = false;
+    const TAKES_COURSES: bool = false;
 
     #[inline(always)]
     fn event(&mut self, _day: f64, _kind: EventKind) {}

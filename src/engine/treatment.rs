@@ -111,6 +111,14 @@ pub struct TreatmentState<'a> {
     /// them and the slots with something due are found without reading
     /// the drugs.
     slot_due: [f64; MAX_STEP_DRUGS],
+    /// Per slot of `on`, its drug's next course when courses are not
+    /// events of their own (an observer that takes no course,
+    /// [`Observer::TAKES_COURSES`]; inf otherwise, or no course to come):
+    /// a course changes nothing else, so it is given when the strategy
+    /// next acts on or after its day ([`TreatmentState::give_courses_before`]).
+    slot_course: [f64; MAX_STEP_DRUGS],
+    /// The earliest of `slot_course`, kept with `drugs_due`.
+    courses_next: f64,
     /// Whether what the patient loop reads after an event may have changed
     /// since the event began: a drug started or stopped, or the effects
     /// recomputed to other values.
@@ -218,6 +226,8 @@ impl<'a> TreatmentState<'a> {
             on: [None; MAX_STEP_DRUGS],
             slots_used: 0,
             slot_due: [NEVER; MAX_STEP_DRUGS],
+            slot_course: [NEVER; MAX_STEP_DRUGS],
+            courses_next: NEVER,
             changed: false,
             in_flare: false,
             last_flare_end: 0.0,
@@ -267,6 +277,8 @@ impl<'a> TreatmentState<'a> {
         self.on = [None; MAX_STEP_DRUGS];
         self.slots_used = 0;
         self.slot_due = [NEVER; MAX_STEP_DRUGS];
+        self.slot_course = [NEVER; MAX_STEP_DRUGS];
+        self.courses_next = NEVER;
         self.changed = false;
         self.in_flare = false;
         self.last_flare_end = 0.0;
@@ -546,7 +558,12 @@ impl<'a> TreatmentState<'a> {
     }
 
     /// Closes open drug intervals at the end of observation.
-    pub fn close<O: Observer>(&mut self, day: f64, intervals: &mut Intervals, _obs: &mut O) {
+    pub fn close<O: Observer>(&mut self, day: f64, intervals: &mut Intervals, obs: &mut O) {
+        // A course due on the day observation ends would come after it
+        // (loss to follow-up) or count no day (the horizon).
+        if self.courses_next < day {
+            self.give_courses_before(day, obs);
+        }
         for slot in 0..MAX_STEP_DRUGS {
             if self.slots_used & 1 << slot == 0 {
                 continue;
@@ -554,6 +571,7 @@ impl<'a> TreatmentState<'a> {
             if let Some(d) = self.on[slot].take() {
                 self.slots_used &= !(1 << slot);
                 self.slot_due[slot] = NEVER;
+                self.slot_course[slot] = NEVER;
                 self.assess_stale = true;
                 self.record_exposure(&d, day, intervals);
                 self.effects_stale |= d.effect_announced;
@@ -692,11 +710,12 @@ impl<'a> TreatmentState<'a> {
         if d.effect_day <= day {
             self.announce_effect(&mut d, day, obs);
         }
-        d.update_due();
-        self.on[slot] = Some(d);
-        self.slot_due[slot] = d.due;
+        if !O::TAKES_COURSES && m.is_course() {
+            // The courses to come are no events: the end they bring is one.
+            d.stop_day = d.stop_day.min(self.courses_end_day(&d));
+        }
+        self.store_slot::<O>(slot, d);
         self.slots_used |= 1 << slot;
-        self.drugs_stale = true;
         self.changed = true;
     }
 
@@ -709,22 +728,12 @@ impl<'a> TreatmentState<'a> {
                 self.course_logged |= 1 << drug;
                 self.course_log[drug] = [f64::NEG_INFINITY; COURSE_LOG];
             }
-            let next = &mut self.course_next[drug];
-            let log = &mut self.course_log[drug];
             let limit = m.max_courses_per_year.min(COURSE_LOG as u32) as usize;
-            if let Some(oldest) = year_limit_reached(log, usize::from(*next), day, limit) {
-                // The yearly dose limit: the course waits until the oldest
-                // course of the year drops out of it.
-                d.next_course_day = oldest + YEAR_DAYS;
+            let (log, next) = (&mut self.course_log[drug], &mut self.course_next[drug]);
+            if let Some(wait) = log_course(log, next, day, limit) {
+                d.next_course_day = wait;
                 return;
             }
-            // The new course replaces the oldest one remembered.
-            log[usize::from(*next)] = day;
-            *next = if usize::from(*next) + 1 == COURSE_LOG {
-                0
-            } else {
-                *next + 1
-            };
         }
         // A course that would run past the horizon counts only its days inside it.
         let end = (day + m.course_days).min(self.horizon_days);
@@ -744,6 +753,75 @@ impl<'a> TreatmentState<'a> {
         } else {
             d.next_course_day = day + m.course_every_days;
         }
+    }
+
+    /// Stores drug `d` in `slot` with its due days. For an observer that
+    /// takes no course ([`Observer::TAKES_COURSES`]) its next course is
+    /// kept apart from them, to be given by the next scheduled event on or
+    /// after its day.
+    #[inline]
+    fn store_slot<O: Observer>(&mut self, slot: usize, mut d: OnDrug) {
+        let deferred = !O::TAKES_COURSES;
+        d.update_due(deferred);
+        self.on[slot] = Some(d);
+        self.slot_due[slot] = d.due;
+        self.slot_course[slot] = if deferred { d.next_course_day } else { NEVER };
+        self.drugs_stale = true;
+    }
+
+    /// Gives the courses kept apart from the events (`slot_course`) that
+    /// are due before `day`, each on its own day. A course changes nothing
+    /// the strategy decides by or the patient loop reads, and the end of
+    /// a drug's courses is an event of its own
+    /// ([`TreatmentState::courses_end_day`]), so giving them late gives
+    /// the same courses, in day order per drug.
+    pub(super) fn give_courses_before<O: Observer>(&mut self, day: f64, obs: &mut O) {
+        for slot in 0..MAX_STEP_DRUGS {
+            if self.slot_course[slot] >= day {
+                continue;
+            }
+            let Some(mut d) = self.on[slot] else {
+                continue;
+            };
+            while d.next_course_day < day {
+                let course_day = d.next_course_day;
+                self.give_course(&mut d, course_day, obs);
+            }
+            self.store_slot::<O>(slot, d);
+        }
+        self.courses_next = effects::earliest(self.slot_course);
+    }
+
+    /// The day drug `d`'s courses end if nothing stops it before: one
+    /// interval after its last course (inf: no last course, or none within
+    /// the horizon). The courses to come are laid out as
+    /// [`TreatmentState::give_course`] gives them, the yearly limit on a
+    /// copy of the drug's ring (in use: the drug's first course was asked
+    /// for at its start).
+    fn courses_end_day(&self, d: &OnDrug) -> f64 {
+        let m = &self.drugs[usize::from(d.drug)];
+        if m.max_courses == u32::MAX {
+            return NEVER;
+        }
+        let drug = usize::from(d.drug);
+        let limited = m.max_courses_per_year != u32::MAX;
+        let limit = m.max_courses_per_year.min(COURSE_LOG as u32) as usize;
+        let (mut log, mut next) = (self.course_log[drug], self.course_next[drug]);
+        let (mut day, mut courses) = (d.next_course_day, d.courses);
+        while courses < m.max_courses && day <= self.horizon_days {
+            if limited {
+                if let Some(wait) = log_course(&mut log, &mut next, day, limit) {
+                    day = wait;
+                    continue;
+                }
+            }
+            courses += 1;
+            if courses >= m.max_courses {
+                return day + m.course_every_days;
+            }
+            day += m.course_every_days;
+        }
+        NEVER
     }
 
     /// Whether a course of every drug of `step` may be given at `day` under
@@ -791,6 +869,7 @@ impl<'a> TreatmentState<'a> {
         if let Some(d) = self.on[slot].take() {
             self.slots_used &= !(1 << slot);
             self.slot_due[slot] = NEVER;
+            self.slot_course[slot] = NEVER;
             self.changed = true;
             self.assess_stale = true;
             self.record_exposure(&d, day, intervals);
@@ -1071,6 +1150,25 @@ fn year_limit_reached(
     let since = day - YEAR_DAYS + SCHEDULE_SLACK_DAYS;
     let t = log[(oldest_slot + COURSE_LOG - limit) % COURSE_LOG];
     (t > since).then_some(t)
+}
+
+/// Logs a course due at `day` in a drug's ring of courses under a yearly
+/// limit of `limit` courses (`next`: the ring's oldest slot, which the
+/// course replaces), or, when the year before `day` holds `limit` courses
+/// already, returns the day the course waits for: the oldest course of
+/// that year drops out of it.
+#[inline]
+fn log_course(log: &mut [f64; COURSE_LOG], next: &mut u8, day: f64, limit: usize) -> Option<f64> {
+    if let Some(oldest) = year_limit_reached(log, usize::from(*next), day, limit) {
+        return Some(oldest + YEAR_DAYS);
+    }
+    log[usize::from(*next)] = day;
+    *next = if usize::from(*next) + 1 == COURSE_LOG {
+        0
+    } else {
+        *next + 1
+    };
+    None
 }
 
 /// The first day of a schedule every `every` days from `from` on which

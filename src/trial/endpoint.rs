@@ -280,6 +280,8 @@ impl FlareLog {
 }
 
 impl Observer for FlareLog {
+    const TAKES_COURSES: bool = false;
+
     fn event(&mut self, day: f64, kind: EventKind) {
         match kind {
             EventKind::FlareStart { .. } => self.flares.push((day, f64::INFINITY)),

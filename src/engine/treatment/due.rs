@@ -3,7 +3,7 @@
 //! end, then the assessment. Drugs and lasting effects with nothing due
 //! are skipped by their cached earliest days.
 
-use super::{Intervals, Observer, Phase, StopReason, TreatmentState, MAX_STEP_DRUGS};
+use super::{effects, Intervals, Observer, Phase, StopReason, TreatmentState, MAX_STEP_DRUGS};
 
 impl TreatmentState<'_> {
     /// Handles everything due at `day`, drug by drug, then the assessment.
@@ -16,7 +16,11 @@ impl TreatmentState<'_> {
         if self.lasting_next <= day {
             self.expire_lasting(day);
         }
-        if self.drugs_due <= day && self.drugs_due_by(day, obs, intervals) {
+        if self.courses_next < day {
+            self.give_courses_before(day, obs);
+        }
+        let due = effects::earliest_of(self.drugs_due, self.courses_next);
+        if due <= day && self.drugs_due_by(day, obs, intervals) {
             return;
         }
         if let Phase::OnStep(_) = self.phase {
@@ -36,9 +40,9 @@ impl TreatmentState<'_> {
         intervals: &mut Intervals,
     ) -> bool {
         for slot in 0..MAX_STEP_DRUGS {
-            // Drugs with nothing due are skipped by their slot's due day
+            // Drugs with nothing due are skipped by their slot's due days
             // alone (a copy of the slot only when due).
-            if self.slot_due[slot] > day {
+            if self.slot_due[slot] > day && self.slot_course[slot] > day {
                 continue;
             }
             let Some(mut d) = self.on[slot] else {
@@ -50,10 +54,7 @@ impl TreatmentState<'_> {
             if d.next_course_day <= day {
                 self.give_course(&mut d, day, obs);
             }
-            d.update_due();
-            self.on[slot] = Some(d);
-            self.slot_due[slot] = d.due;
-            self.drugs_stale = true;
+            self.store_slot::<O>(slot, d);
             if d.ae_day <= day {
                 self.stop_slot(slot, day, StopReason::AdverseEvent, obs, intervals);
                 self.outcome.adverse_events += 1;

@@ -46,7 +46,7 @@ pub(super) fn earliest_of(a: f64, b: f64) -> f64 {
 
 /// The earliest of `days` (inf if none): the same day as folding them with
 /// `f64::min` from inf, NaN included (skipped by both), with one compare each.
-fn earliest(days: impl IntoIterator<Item = f64>) -> f64 {
+pub(super) fn earliest(days: impl IntoIterator<Item = f64>) -> f64 {
     let mut first = NEVER;
     for d in days {
         if d < first {
@@ -57,14 +57,21 @@ fn earliest(days: impl IntoIterator<Item = f64>) -> f64 {
 }
 
 impl OnDrug {
-    /// Brings `due` up to date after a change of this drug's events.
-    pub(super) fn update_due(&mut self) {
+    /// Brings `due` up to date after a change of this drug's events; the
+    /// next course is left out of it when `courses_deferred` (given late,
+    /// [`TreatmentState::give_courses_before`]).
+    pub(super) fn update_due(&mut self, courses_deferred: bool) {
         let effect = if self.effect_announced {
             NEVER
         } else {
             self.effect_day
         };
-        self.due = earliest([effect, self.ae_day, self.stop_day, self.next_course_day]);
+        let course = if courses_deferred {
+            NEVER
+        } else {
+            self.next_course_day
+        };
+        self.due = earliest([effect, self.ae_day, self.stop_day, course]);
     }
 }
 
@@ -76,6 +83,7 @@ impl TreatmentState<'_> {
     pub(super) fn refresh(&mut self) {
         if self.drugs_stale {
             self.drugs_due = earliest(self.slot_due);
+            self.courses_next = earliest(self.slot_course);
             self.drugs_stale = false;
         }
         self.refresh_assess_day();

@@ -817,3 +817,96 @@ proptest::proptest! {
         }
     }
 }
+
+/// An event log that takes courses as they are given rather than each as
+/// an event of its own ([`Observer::TAKES_COURSES`] false).
+#[derive(Debug, Default, Clone)]
+struct LateCourses(EventLog);
+
+impl Observer for LateCourses {
+    const TAKES_COURSES: bool = false;
+
+    fn event(&mut self, day: f64, kind: EventKind) {
+        self.0.event(day, kind);
+    }
+}
+
+/// A log's courses in day order, and its other events as they came.
+fn split_courses(log: &EventLog) -> (Vec<String>, Vec<String>) {
+    let (mut courses, mut other) = (vec![], vec![]);
+    for (day, kind) in &log.0 {
+        match kind {
+            EventKind::DrugCourse { .. } => courses.push((*day, format!("{kind:?}"))),
+            _ => other.push(format!("{day} {kind:?}")),
+        }
+    }
+    courses.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let courses = courses
+        .into_iter()
+        .map(|(d, k)| format!("{d} {k}"))
+        .collect();
+    (courses, other)
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(128))]
+    /// For an observer that takes no course events, courses given when the
+    /// strategy next acts (with the end of a drug's courses an event of its
+    /// own) give the same course of treatment as courses taken each as an
+    /// event: the same events but for the courses' order, the same courses,
+    /// drug intervals and outcomes, and at every flare start and end the
+    /// same drugs given and effects.
+    #[test]
+    fn courses_given_late_change_nothing_but_their_order(
+        patient in 0u64..1000,
+        lags in proptest::collection::vec(0.0f64..6.0, 3),
+        ae in proptest::collection::vec(proptest::prop_oneof![proptest::strategy::Just(0.0), 0.5f64..6.0], 3),
+        lasting in proptest::collection::vec(proptest::prop_oneof![proptest::strategy::Just(0.0), 4.0f64..40.0], 3),
+        gaps in proptest::collection::vec(proptest::prop_oneof![1.0f64..200.0, proptest::strategy::Strategy::prop_map(1u8..30, |w| f64::from(w) * 14.0)], 1..40),
+        escalate in 0usize..3,
+        max_courses in proptest::prop_oneof![proptest::strategy::Just(u32::MAX), 1u32..10],
+        per_year in proptest::prop_oneof![proptest::strategy::Just(u32::MAX), 1u32..4],
+        max_days in proptest::prop_oneof![proptest::strategy::Just(f64::INFINITY), 30.0f64..600.0],
+    ) {
+        let mut drugs: Vec<DrugModel> = (0..3)
+            .map(|i| varied_drug(&format!("d{i}"), lags[i], ae[i], if i == 1 { 2.0 } else { 0.0 }, lasting[i]))
+            .collect();
+        drugs[1].max_courses = max_courses;
+        drugs[1].max_courses_per_year = per_year;
+        drugs[1].max_days = max_days;
+        let h = Harness::new(drugs);
+        let mut p = plan(vec![vec![0], vec![1], vec![2, 0]]);
+        p.escalate_when = [EscalateWhen::Active, EscalateWhen::NoResponse, EscalateWhen::NotInRemission][escalate];
+        let mut late = TreatmentState::new(&p, &h.model, patient);
+        let mut each = late.clone();
+        let (mut late_log, mut late_iv) = (LateCourses::default(), Intervals::new());
+        let (mut each_log, mut each_iv) = (EventLog::default(), Intervals::new());
+        let read = |t: &TreatmentState| (t.no_drug_on(), t.started_drugs(), t.effects());
+        let (mut day, mut in_flare) = (5.0, true);
+        late.on(TreatmentTrigger::Diagnosis, day, in_flare, &mut late_log, &mut late_iv);
+        each.on(TreatmentTrigger::Diagnosis, day, in_flare, &mut each_log, &mut each_iv);
+        for gap in gaps {
+            // As in the patient loop, the strategy's own events due on the
+            // day of a flare start or end come after it.
+            while late.next_event_day() < day + gap {
+                let next = late.next_event_day();
+                late.on(TreatmentTrigger::Scheduled, next, in_flare, &mut late_log, &mut late_iv);
+            }
+            while each.next_event_day() < day + gap {
+                let next = each.next_event_day();
+                each.on(TreatmentTrigger::Scheduled, next, in_flare, &mut each_log, &mut each_iv);
+            }
+            day += gap;
+            in_flare = !in_flare;
+            let trigger = if in_flare { TreatmentTrigger::FlareStart } else { TreatmentTrigger::FlareEnd };
+            late.on(trigger, day, in_flare, &mut late_log, &mut late_iv);
+            each.on(trigger, day, in_flare, &mut each_log, &mut each_iv);
+            proptest::prop_assert_eq!(read(&late), read(&each));
+        }
+        late.close(day, &mut late_iv, &mut late_log);
+        each.close(day, &mut each_iv, &mut each_log);
+        proptest::prop_assert_eq!(split_courses(&late_log.0), split_courses(&each_log));
+        proptest::prop_assert_eq!(late_iv, each_iv);
+        proptest::prop_assert_eq!(format!("{:?}", late.outcome()), format!("{:?}", each.outcome()));
+    }
+}
