@@ -996,3 +996,42 @@ fn a_reset_treatment_state_simulates_as_a_fresh_one() {
     // so left state behind for the next one).
     assert!(treated > 100, "{treated} treated patients");
 }
+
+/// Courses given when the strategy next acts, as for the cohort runner's
+/// observer (which takes no course events), simulate every patient of the
+/// shipped scenarios with bisphosphonate courses exactly as courses taken
+/// each as an event of the course (as for an event log): the same outcome,
+/// state segments and drug intervals.
+#[test]
+fn courses_given_late_simulate_as_courses_taken_as_events() {
+    use crmo_sim::engine::patient::{Discard, EventKind, EventLog, Scratch};
+    for name in ["reference", "early-bisphosphonate"] {
+        let text = read(&root().join(format!("scenarios/{name}.toml")));
+        let loaded = crmo_sim::scenario::parse(&text, "s.toml").expect("valid scenario");
+        let study = Study::resolve(loaded).expect("study resolves");
+        let model = study.replicate_model(0);
+        let mut courses = 0;
+        for arm in study.arms().iter().filter(|a| a.plan.is_some()) {
+            for p in 0..300 {
+                let (mut each_scratch, mut log) = (Scratch::default(), EventLog::default());
+                let each = arm.simulate(&model, p, &mut each_scratch, &mut log);
+                let mut late_scratch = Scratch::default();
+                let late = arm.simulate(&model, p, &mut late_scratch, &mut Discard);
+                assert_eq!(
+                    format!("{late:?}"),
+                    format!("{each:?}"),
+                    "{name}, patient {p}"
+                );
+                assert_eq!(late_scratch.segments, each_scratch.segments);
+                assert_eq!(late_scratch.drug_intervals, each_scratch.drug_intervals);
+                courses += log
+                    .0
+                    .iter()
+                    .filter(|(_, kind)| matches!(kind, EventKind::DrugCourse { .. }))
+                    .count();
+            }
+        }
+        // The comparison means something only if courses were given.
+        assert!(courses > 300, "{name}: {courses} courses");
+    }
+}
