@@ -882,19 +882,26 @@ proptest::proptest! {
         let (mut late_log, mut late_iv) = (LateCourses::default(), Intervals::new());
         let (mut each_log, mut each_iv) = (EventLog::default(), Intervals::new());
         let read = |t: &TreatmentState| (t.no_drug_on(), t.started_drugs(), t.effects());
+        let horizon = each.horizon_days;
         let (mut day, mut in_flare) = (5.0, true);
         late.on(TreatmentTrigger::Diagnosis, day, in_flare, &mut late_log, &mut late_iv);
         each.on(TreatmentTrigger::Diagnosis, day, in_flare, &mut each_log, &mut each_iv);
         for gap in gaps {
             // As in the patient loop, the strategy's own events due on the
-            // day of a flare start or end come after it.
-            while late.next_event_day() < day + gap {
+            // day of a flare start or end come after it, and nothing comes
+            // on or after the horizon, where observation ends.
+            let until = (day + gap).min(horizon);
+            while late.next_event_day() < until {
                 let next = late.next_event_day();
                 late.on(TreatmentTrigger::Scheduled, next, in_flare, &mut late_log, &mut late_iv);
             }
-            while each.next_event_day() < day + gap {
+            while each.next_event_day() < until {
                 let next = each.next_event_day();
                 each.on(TreatmentTrigger::Scheduled, next, in_flare, &mut each_log, &mut each_iv);
+            }
+            if until == horizon {
+                day = horizon;
+                break;
             }
             day += gap;
             in_flare = !in_flare;
