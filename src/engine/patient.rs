@@ -479,6 +479,7 @@ impl<O: Observer, const L: bool> Sim<'_, '_, O, L> {
                     // checkpoint: when nothing comes between, it is taken
                     // here as the next event, not chosen again by the loop.
                     if self.checkpoint_follows_imaging() {
+                        debug_assert_eq!(self.next_event(horizon), (Next::Checkpoint, self.day));
                         self.count_events(1);
                         if self.out.limit.is_some() {
                             self.finish(self.day);
