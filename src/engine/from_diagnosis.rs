@@ -149,17 +149,19 @@ impl DiagnosedWalk<'_> {
         // Both times are at least 0, as `span_after` takes them.
         let (a, b) = grid.span_after(&mut self.last, start, s.end_day - dx_day);
         debug_assert!(a <= b, "segments run forwards");
-        // Added without a branch, as in `OccupancyCells::add_segments`:
-        // an empty span adds and takes back the same numbers, and the
-        // activity score is 0 outside flares.
+        // An empty span adds and takes back the same numbers: no test
+        // for it. The activity score is 0 outside flares, about half the
+        // segments: only a flare's is rounded and added.
         debug_assert!(s.state == State::Active || s.activity == 0.0);
         let state = s.state as usize;
-        let v = round_nonnegative(s.activity * ACTIVITY_SCALE);
         let cells = &mut *self.cells;
         cells[a].states[state] += 1;
-        cells[a].activity += v;
         cells[b].states[state] -= 1;
-        cells[b].activity -= v;
+        if s.state == State::Active {
+            let v = round_nonnegative(s.activity * ACTIVITY_SCALE);
+            cells[a].activity += v;
+            cells[b].activity -= v;
+        }
     }
 }
 

@@ -223,16 +223,21 @@ impl GridCell for Cell {
     #[inline(always)]
     fn add(cells: &mut [Self], a: usize, b: usize, s: &Segment) {
         let state = s.state as usize;
-        let p = round_nonnegative(s.pain * PAIN_SCALE);
-        let p2 = i128::from(p) * i128::from(p);
-        let start = &mut cells[a];
-        start.states[state] += 1;
-        start.pain += p;
-        start.pain_sq += p2;
-        let end = &mut cells[b];
-        end.states[state] -= 1;
-        end.pain -= p;
-        end.pain_sq -= p2;
+        cells[a].states[state] += 1;
+        cells[b].states[state] -= 1;
+        // Only a flare has pain: about half the segments, those out of a
+        // flare, have none to round or add.
+        debug_assert!(s.state == State::Active || s.pain == 0.0);
+        if s.state == State::Active {
+            let p = round_nonnegative(s.pain * PAIN_SCALE);
+            let p2 = i128::from(p) * i128::from(p);
+            let start = &mut cells[a];
+            start.pain += p;
+            start.pain_sq += p2;
+            let end = &mut cells[b];
+            end.pain -= p;
+            end.pain_sq -= p2;
+        }
     }
 }
 
