@@ -129,7 +129,7 @@ impl Occupancy {
         self.pain.len() - 1
     }
 
-    /// Adds one patient's state segments (a chunk of patients adds them to
+    /// Adds one patient's state segments, contiguous from day 0 (a chunk of patients adds them to
     /// [`OccupancyCells`] instead, which is cheaper per segment).
     pub fn add_segments(&mut self, segments: &[Segment]) {
         let mut cells = OccupancyCells::new(self);
@@ -431,12 +431,13 @@ impl OccupancyCells {
         occ.add_drugs_on(self.grid, intervals);
     }
 
-    /// Adds one patient's state segments.
+    /// Adds one patient's state segments, contiguous from day 0.
     pub(crate) fn add_segments(&mut self, segments: &[Segment]) {
         self.add_segments_and(segments, |_| {});
     }
 
-    /// Adds one patient's state segments, and hands each to `also` in the
+    /// Adds one patient's state segments, contiguous from day 0 (each
+    /// starts where the one before ended), and hands each to `also` in the
     /// same walk (for another grid of the same segments).
     #[inline(always)]
     pub(crate) fn add_segments_and(&mut self, segments: &[Segment], also: impl FnMut(&Segment)) {
@@ -568,13 +569,19 @@ fn add_all<C: GridCell>(
     // Every index is at most `cap`: slicing once here spares the bounds
     // checks of each access.
     let cells = &mut cells[..=grid.cap];
-    let mut last = (f64::NAN, 0);
-    // No branch on the segment: flares and remissions alternate, which a
-    // branch predictor cannot follow. A segment between two grid points
-    // (a == b) adds and takes back the same numbers, and pain is 0 outside
-    // flares, so adding everything gives the same integers.
+    // Each segment starts where the one before ended, at the index found
+    // for that end: only the end's index is found. The first starts on
+    // day 0, at index 0.
+    let mut last = 0;
+    let mut last_end = 0.0;
+    // A segment between two grid points (a == b) adds and takes back the
+    // same numbers: no test for it.
     for s in segments {
-        add_segment(grid, cells, &mut last, s);
+        debug_assert_eq!(s.start_day, last_end, "contiguous segments from day 0");
+        let b = grid.index_nonnegative(s.end_day);
+        debug_assert!(last <= b, "segments run forwards");
+        C::add(cells, last, b, s);
+        (last, last_end) = (b, s.end_day);
         also(s);
     }
 }
