@@ -895,6 +895,13 @@ impl<O: Observer, const L: bool> Sim<'_, '_, O, L> {
             self.out.treatment.mri_clear_12_months = self.mri_clear_12_months;
             self.check_drug_responses();
         }
+        // Courses given late count against the cap by the end of the
+        // course, as their own steps would have, so that the cap means
+        // about the same whatever the observer.
+        if let Some(t) = self.treatment.as_deref_mut() {
+            let late = t.take_late_courses();
+            self.count_events(late);
+        }
     }
 
     /// Tells the strategy what happened and takes up its new drug effects.

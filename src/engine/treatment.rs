@@ -119,6 +119,11 @@ pub struct TreatmentState<'a> {
     slot_course: [f64; MAX_STEP_DRUGS],
     /// The earliest of `slot_course`, kept with `drugs_due`.
     courses_next: f64,
+    /// Courses given late (`slot_course`), or put off by the yearly limit
+    /// then, not yet counted as events of the course: the event cap counts
+    /// each as the loop's step it would have been for an observer that
+    /// takes courses.
+    late_courses: u32,
     /// Whether what the patient loop reads after an event may have changed
     /// since the event began: a drug started or stopped, or the effects
     /// recomputed to other values.
@@ -228,6 +233,7 @@ impl<'a> TreatmentState<'a> {
             slot_due: [NEVER; MAX_STEP_DRUGS],
             slot_course: [NEVER; MAX_STEP_DRUGS],
             courses_next: NEVER,
+            late_courses: 0,
             changed: false,
             in_flare: false,
             last_flare_end: 0.0,
@@ -279,6 +285,7 @@ impl<'a> TreatmentState<'a> {
         self.slot_due = [NEVER; MAX_STEP_DRUGS];
         self.slot_course = [NEVER; MAX_STEP_DRUGS];
         self.courses_next = NEVER;
+        self.late_courses = 0;
         self.changed = false;
         self.in_flare = false;
         self.last_flare_end = 0.0;
@@ -582,6 +589,12 @@ impl<'a> TreatmentState<'a> {
         self.refresh();
     }
 
+    /// The courses given late since the last call, which the patient loop
+    /// counts against its event cap as the steps they would have been.
+    pub fn take_late_courses(&mut self) -> u32 {
+        std::mem::take(&mut self.late_courses)
+    }
+
     /// The outcomes gathered.
     pub fn outcome(&self) -> TreatmentOutcome {
         self.outcome
@@ -786,6 +799,7 @@ impl<'a> TreatmentState<'a> {
             while d.next_course_day < day {
                 let course_day = d.next_course_day;
                 self.give_course(&mut d, course_day, obs);
+                self.late_courses += 1;
             }
             self.store_slot::<O>(slot, d);
         }

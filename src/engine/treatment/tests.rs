@@ -884,6 +884,7 @@ proptest::proptest! {
         let read = |t: &TreatmentState| (t.no_drug_on(), t.started_drugs(), t.effects());
         let horizon = each.horizon_days;
         let (mut day, mut in_flare) = (5.0, true);
+        let (mut late_steps, mut each_steps) = (0usize, 0usize);
         late.on(TreatmentTrigger::Diagnosis, day, in_flare, &mut late_log, &mut late_iv);
         each.on(TreatmentTrigger::Diagnosis, day, in_flare, &mut each_log, &mut each_iv);
         for gap in gaps {
@@ -892,10 +893,12 @@ proptest::proptest! {
             // on or after the horizon, where observation ends.
             let until = (day + gap).min(horizon);
             while late.next_event_day() < until {
+                late_steps += 1;
                 let next = late.next_event_day();
                 late.on(TreatmentTrigger::Scheduled, next, in_flare, &mut late_log, &mut late_iv);
             }
             while each.next_event_day() < until {
+                each_steps += 1;
                 let next = each.next_event_day();
                 each.on(TreatmentTrigger::Scheduled, next, in_flare, &mut each_log, &mut each_iv);
             }
@@ -913,6 +916,12 @@ proptest::proptest! {
         late.close(day, &mut late_iv, &mut late_log);
         each.close(day, &mut each_iv, &mut each_log);
         proptest::prop_assert_eq!(split_courses(&late_log.0), split_courses(&each_log));
+        // The courses given late (or put off by the yearly limit) count
+        // against the event cap at least as the scheduled steps they saved
+        // (a step may have given a course and something else).
+        let late_courses = late.take_late_courses() as usize;
+        proptest::prop_assert!(late_courses + late_steps >= each_steps);
+        proptest::prop_assert_eq!(late.take_late_courses(), 0);
         proptest::prop_assert_eq!(late_iv, each_iv);
         proptest::prop_assert_eq!(format!("{:?}", late.outcome()), format!("{:?}", each.outcome()));
     }
