@@ -35,8 +35,8 @@ impl FromDiagnosis {
         self.activity.len() - 1
     }
 
-    /// Adds a diagnosed patient's segments (days since onset), shifted to
-    /// time since diagnosis (a chunk of patients adds them to
+    /// Adds a diagnosed patient's segments (days since onset, contiguous
+    /// from day 0), shifted to time since diagnosis (a chunk of patients adds them to
     /// [`FromDiagnosisCells`] instead, which is cheaper per segment).
     pub fn add(&mut self, segments: &[Segment], dx_day: f64) {
         let mut cells = FromDiagnosisCells::new(self);
@@ -86,8 +86,8 @@ impl FromDiagnosisCells {
         }
     }
 
-    /// Adds a diagnosed patient's segments (days since onset), shifted to
-    /// time since diagnosis.
+    /// Adds a diagnosed patient's segments (days since onset, contiguous
+    /// from day 0), shifted to time since diagnosis.
     pub(crate) fn add(&mut self, segments: &[Segment], dx_day: f64) {
         let mut walk = self.walk(dx_day);
         for s in segments {
@@ -96,7 +96,8 @@ impl FromDiagnosisCells {
     }
 
     /// A walk over the segments of a patient diagnosed on `dx_day`, which
-    /// takes them one by one (so that another grid's walk can hand them on).
+    /// takes them one by one (so that another grid's walk can hand them
+    /// on), contiguous from day 0.
     #[inline(always)]
     pub(crate) fn walk(&mut self, dx_day: f64) -> DiagnosedWalk<'_> {
         let grid = self.grid;
@@ -106,7 +107,7 @@ impl FromDiagnosisCells {
             // bounds checks of each access.
             cells: &mut self.cells[..=grid.cap],
             dx_day,
-            last: (f64::NAN, 0),
+            last: 0,
         }
     }
 
@@ -127,39 +128,43 @@ pub(crate) struct DiagnosedWalk<'a> {
     grid: GridIndex,
     cells: &'a mut [Cell],
     dx_day: f64,
-    /// The previous segment's end (time since diagnosis) and its index.
-    last: (f64, usize),
+    /// The index of the previous segment's end after the diagnosis (at
+    /// first 0, the diagnosis's).
+    last: usize,
 }
 
 impl DiagnosedWalk<'_> {
     /// Adds the part of segment `s` (days since onset) after the diagnosis.
+    /// The segments being contiguous, the first one to end after the
+    /// diagnosis starts at or before it, at index 0, and each later one
+    /// where the one before ended: only the end's index is found.
     #[inline(always)]
     pub(crate) fn add(&mut self, s: &Segment) {
         let (grid, dx_day) = (self.grid, self.dx_day);
         if s.end_day <= dx_day {
             return;
         }
-        // The time from diagnosis to the later of the segment's start and
-        // the diagnosis (`max` would test for NaN, which no day is).
-        let start = if s.start_day > dx_day {
-            s.start_day - dx_day
-        } else {
-            0.0
-        };
-        // Both times are at least 0, as `span_after` takes them.
-        let (a, b) = grid.span_after(&mut self.last, start, s.end_day - dx_day);
+        debug_assert!(
+            self.last > 0 || s.start_day <= dx_day,
+            "contiguous segments"
+        );
+        // At least 0, as `index_nonnegative` takes it.
+        let b = grid.index_nonnegative(s.end_day - dx_day);
+        let a = std::mem::replace(&mut self.last, b);
         debug_assert!(a <= b, "segments run forwards");
-        // Added without a branch, as in `OccupancyCells::add_segments`:
-        // an empty span adds and takes back the same numbers, and the
-        // activity score is 0 outside flares.
+        // An empty span adds and takes back the same numbers: no test
+        // for it. The activity score is 0 outside flares, about half the
+        // segments: only a flare's is rounded and added.
         debug_assert!(s.state == State::Active || s.activity == 0.0);
         let state = s.state as usize;
-        let v = round_nonnegative(s.activity * ACTIVITY_SCALE);
         let cells = &mut *self.cells;
         cells[a].states[state] += 1;
-        cells[a].activity += v;
         cells[b].states[state] -= 1;
-        cells[b].activity -= v;
+        if s.state == State::Active {
+            let v = round_nonnegative(s.activity * ACTIVITY_SCALE);
+            cells[a].activity += v;
+            cells[b].activity -= v;
+        }
     }
 }
 

@@ -473,7 +473,21 @@ impl<O: Observer, const L: bool> Sim<'_, '_, O, L> {
                 Next::FlareStart => self.start_flare(false),
                 Next::Resolution => self.resolve(),
                 Next::Diagnosis => self.diagnose(),
-                Next::Imaging => self.follow_up_imaging(),
+                Next::Imaging => {
+                    self.follow_up_imaging();
+                    // The yearly visit images and then records its
+                    // checkpoint: when nothing comes between, it is taken
+                    // here as the next event, not chosen again by the loop.
+                    if self.checkpoint_follows_imaging() {
+                        debug_assert_eq!(self.next_event(horizon), (Next::Checkpoint, self.day));
+                        self.count_events(1);
+                        if self.out.limit.is_some() {
+                            self.finish(self.day);
+                            break;
+                        }
+                        self.record_checkpoint();
+                    }
+                }
                 Next::ConditionOnset => self.condition_onset(self.next_condition.0),
                 Next::LostToFollowUp => {
                     self.lose_to_follow_up();
@@ -487,6 +501,28 @@ impl<O: Observer, const L: bool> Sim<'_, '_, O, L> {
                 }
             }
         }
+    }
+
+    /// Whether the checkpoint is the event right after the imaging just
+    /// done, with nothing to do before it: due today, with no condition
+    /// onset, loss to follow-up or treatment event due today (they come
+    /// first on a tie) and no lesion stage change due by the end of today
+    /// (one would come between). The flare events, diagnosis and the
+    /// horizon are later than today, or the loop would have chosen one of
+    /// them before the imaging, which moves none of them.
+    #[inline(always)]
+    fn checkpoint_follows_imaging(&self) -> bool {
+        let day = self.day;
+        let treat_day = self
+            .treatment
+            .as_ref()
+            .map_or(NEVER, |t| t.next_event_day());
+        let stage_change_due = L
+            && self.scratch.book.active.any_due(lesions::Until {
+                day,
+                inclusive: Next::Checkpoint.after_stage_changes(),
+            });
+        self.next_checkpoint_day == day && self.rare.1 > day && treat_day > day && !stage_change_due
     }
 
     /// Counts `n` more events of the course (loop events and lesion stage

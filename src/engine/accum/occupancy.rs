@@ -129,7 +129,7 @@ impl Occupancy {
         self.pain.len() - 1
     }
 
-    /// Adds one patient's state segments (a chunk of patients adds them to
+    /// Adds one patient's state segments, contiguous from day 0 (a chunk of patients adds them to
     /// [`OccupancyCells`] instead, which is cheaper per segment).
     pub fn add_segments(&mut self, segments: &[Segment]) {
         let mut cells = OccupancyCells::new(self);
@@ -223,16 +223,21 @@ impl GridCell for Cell {
     #[inline(always)]
     fn add(cells: &mut [Self], a: usize, b: usize, s: &Segment) {
         let state = s.state as usize;
-        let p = round_nonnegative(s.pain * PAIN_SCALE);
-        let p2 = i128::from(p) * i128::from(p);
-        let start = &mut cells[a];
-        start.states[state] += 1;
-        start.pain += p;
-        start.pain_sq += p2;
-        let end = &mut cells[b];
-        end.states[state] -= 1;
-        end.pain -= p;
-        end.pain_sq -= p2;
+        cells[a].states[state] += 1;
+        cells[b].states[state] -= 1;
+        // Only a flare has pain: about half the segments, those out of a
+        // flare, have none to round or add.
+        debug_assert!(s.state == State::Active || s.pain == 0.0);
+        if s.state == State::Active {
+            let p = round_nonnegative(s.pain * PAIN_SCALE);
+            let p2 = i128::from(p) * i128::from(p);
+            let start = &mut cells[a];
+            start.pain += p;
+            start.pain_sq += p2;
+            let end = &mut cells[b];
+            end.pain -= p;
+            end.pain_sq -= p2;
+        }
     }
 }
 
@@ -426,12 +431,13 @@ impl OccupancyCells {
         occ.add_drugs_on(self.grid, intervals);
     }
 
-    /// Adds one patient's state segments.
+    /// Adds one patient's state segments, contiguous from day 0.
     pub(crate) fn add_segments(&mut self, segments: &[Segment]) {
         self.add_segments_and(segments, |_| {});
     }
 
-    /// Adds one patient's state segments, and hands each to `also` in the
+    /// Adds one patient's state segments, contiguous from day 0 (each
+    /// starts where the one before ended), and hands each to `also` in the
     /// same walk (for another grid of the same segments).
     #[inline(always)]
     pub(crate) fn add_segments_and(&mut self, segments: &[Segment], also: impl FnMut(&Segment)) {
@@ -563,13 +569,19 @@ fn add_all<C: GridCell>(
     // Every index is at most `cap`: slicing once here spares the bounds
     // checks of each access.
     let cells = &mut cells[..=grid.cap];
-    let mut last = (f64::NAN, 0);
-    // No branch on the segment: flares and remissions alternate, which a
-    // branch predictor cannot follow. A segment between two grid points
-    // (a == b) adds and takes back the same numbers, and pain is 0 outside
-    // flares, so adding everything gives the same integers.
+    // Each segment starts where the one before ended, at the index found
+    // for that end: only the end's index is found. The first starts on
+    // day 0, at index 0.
+    let mut last = 0;
+    let mut last_end = 0.0;
+    // A segment between two grid points (a == b) adds and takes back the
+    // same numbers: no test for it.
     for s in segments {
-        add_segment(grid, cells, &mut last, s);
+        debug_assert_eq!(s.start_day, last_end, "contiguous segments from day 0");
+        let b = grid.index_nonnegative(s.end_day);
+        debug_assert!(last <= b, "segments run forwards");
+        C::add(cells, last, b, s);
+        (last, last_end) = (b, s.end_day);
         also(s);
     }
 }
