@@ -86,7 +86,7 @@ impl Figure for XyChart {
         let body = root.split_vertically(top).1;
         let mut entries: Vec<(Swatch, String)> = Vec::new();
         for (label, c, _) in self.lines.iter().chain(&self.clouds) {
-            entries.push((Swatch::Line(pal::series(*c), 3), label.clone()));
+            entries.push((Swatch::Line(pal::series(*c), LINE_WIDTH), label.clone()));
         }
         if !self.marks.is_empty() {
             entries.push((Swatch::Line(BLACK, 2), self.marks_label.clone()));
@@ -114,9 +114,15 @@ impl XyChart {
                 .flat_map(|(_, _, p)| p.iter().copied())
         };
         let (x0, x1) = span(points().map(|p| p.0));
-        let (y0, y1) = self.y_range.unwrap_or_else(|| span(points().map(|p| p.1)));
-        let (px_, py) = ((x1 - x0) * 0.05, (y1 - y0) * 0.06);
-        let (xa, xb, ya, yb) = (x0 - px_, x1 + px_, y0 - py, y1 + py);
+        let pad = (x1 - x0) * 0.05;
+        let (xa, xb) = (x0 - pad, x1 + pad);
+        // A fixed range is the whole plot (a probability of 0 on the axis
+        // line); a range from the data has room around it.
+        let (ya, yb) = self.y_range.unwrap_or_else(|| {
+            let (y0, y1) = span(points().map(|p| p.1));
+            let pad = (y1 - y0) * 0.06;
+            (y0 - pad, y1 + pad)
+        });
         let mut chart = ChartBuilder::on(area)
             .margin((px * 1.0) as u32)
             .x_label_area_size((px * 3.0) as u32)
@@ -150,20 +156,45 @@ impl XyChart {
             let colour = pal::series(*c).mix(0.55);
             chart.draw_series(pts.iter().map(|p| Circle::new(*p, r, colour.filled())))?;
         }
+        // With a fixed range, the lines (and the rings on them) are held
+        // inside it: a line's stroke, not only its middle, stays between
+        // the pixel rows of its bounds.
+        let (top, bottom) = (
+            chart.backend_coord(&(xa, yb)).1,
+            chart.backend_coord(&(xa, ya)).1,
+        );
+        let base = area.get_base_pixel();
+        let at = |p: &(f64, f64), width: u32| -> (i32, i32) {
+            let (x, y) = chart.backend_coord(p);
+            let y = match self.y_range {
+                Some(_) => within_rows(y, (top, bottom), width),
+                None => y,
+            };
+            (x - base.0, y - base.1)
+        };
         for (_, c, pts) in &self.lines {
-            chart.draw_series(LineSeries::new(
-                pts.iter().copied(),
-                pal::series(*c).stroke_width(3),
+            area.draw(&PathElement::new(
+                pts.iter().map(|p| at(p, LINE_WIDTH)).collect::<Vec<_>>(),
+                pal::series(*c).stroke_width(LINE_WIDTH),
             ))?;
         }
         let ring = (px * 0.45) as i32;
-        chart.draw_series(
-            self.marks
-                .iter()
-                .map(|p| Circle::new(*p, ring, BLACK.stroke_width(2))),
-        )?;
+        for p in &self.marks {
+            area.draw(&Circle::new(at(p, LINE_WIDTH), ring, BLACK.stroke_width(2)))?;
+        }
         Ok(())
     }
+}
+
+/// Stroke width of a chart's lines, pixels.
+const LINE_WIDTH: u32 = 3;
+
+/// Pixel row `y` of the middle of a line `width` pixels wide, moved inside
+/// the rows `top..=bottom` far enough that the whole stroke stays within
+/// them: a value at a bound is drawn along it, not across it.
+fn within_rows(y: i32, (top, bottom): (i32, i32), width: u32) -> i32 {
+    let half = width.div_ceil(2) as i32;
+    y.clamp(top + half, (bottom - half).max(top + half))
 }
 
 /// Renders `chart` as `name.png` and `name.svg` into `dir`.
@@ -422,4 +453,96 @@ pub fn tornado_plots(rows: &[OwsaRow], caption: &str, dir: &Path) -> Result<Vec<
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The pixels of an image, row by row.
+    fn rendered(chart: &XyChart) -> (usize, Vec<u8>) {
+        super::super::init_fonts();
+        let (w, h) = ECONOMICS_PLOT_SIZE;
+        let mut buf = vec![0u8; (w * h * 3) as usize];
+        {
+            let root = BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
+            super::super::draw_root(chart, &root).unwrap();
+        }
+        (w as usize, buf)
+    }
+
+    #[test]
+    fn acceptability_curves_stay_inside_0_to_1_and_lie_on_the_axis_at_0() {
+        // Curves at 0, creeping up and falling back with sharp corners, and
+        // at 1; nothing else in the chart is coloured (grid and axes are
+        // grey and black).
+        let wtp: Vec<f64> = (0..=50).map(|i| f64::from(i) * 2000.0).collect();
+        let curve = |f: &dyn Fn(f64) -> f64| wtp.iter().map(|&x| (x, f(x))).collect();
+        let chart = XyChart {
+            lines: vec![
+                (
+                    "low".into(),
+                    0,
+                    curve(&|x| {
+                        if (60e3..64e3).contains(&x) {
+                            0.005
+                        } else {
+                            0.0
+                        }
+                    }),
+                ),
+                (
+                    "high".into(),
+                    1,
+                    curve(&|x| if x < 8e3 { 0.0 } else { 1.0 }),
+                ),
+                (
+                    "steep".into(),
+                    3,
+                    curve(&|x| if x < 30e3 { 1.0 - x / 30e3 } else { 0.0 }),
+                ),
+            ],
+            marks: wtp.iter().map(|&x| (x, 1.0)).collect(),
+            y_range: Some((0.0, 1.0)),
+            ..XyChart::default()
+        };
+        let (w, px) = rendered(&chart);
+
+        let rgb = |x: usize, y: usize| {
+            let i = (y * w + x) * 3;
+            (px[i], px[i + 1], px[i + 2])
+        };
+        let h = px.len() / 3 / w;
+        // The x axis: the row with the most black pixels; the top of the
+        // plot (probability 1): the top of the y axis, the column with the
+        // most black pixels.
+        let black = |x: usize, y: usize| rgb(x, y) == (0, 0, 0);
+        let axis = (0..h)
+            .max_by_key(|&y| (0..w).filter(|&x| black(x, y)).count())
+            .unwrap();
+        let y_axis = (0..w)
+            .max_by_key(|&x| (0..h).filter(|&y| black(x, y)).count())
+            .unwrap();
+        let top = (0..h).find(|&y| black(y_axis, y)).unwrap();
+        let coloured = |(r, g, b): (u8, u8, u8)| r.max(g).max(b) - r.min(g).min(b) > 24;
+        let mut lowest = 0;
+        // From the title down to the tick labels (the legend's swatches
+        // are further down).
+        for y in 0..axis + 20 {
+            for x in 0..w {
+                if coloured(rgb(x, y)) {
+                    assert!(
+                        y <= axis,
+                        "a curve at row {y}, below the axis at row {axis}"
+                    );
+                    assert!(y >= top, "a curve at row {y}, above the row of 1 ({top})");
+                    lowest = lowest.max(y);
+                }
+            }
+        }
+        assert!(
+            lowest + 3 >= axis,
+            "a probability of 0 drawn at row {lowest}, the axis at {axis}"
+        );
+    }
 }

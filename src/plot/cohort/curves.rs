@@ -348,13 +348,18 @@ impl Plot<'_> {
                 10.0
             },
         );
+        // Each row is marked by its arm's line (the legend names the arms),
+        // clear of the widest month-0 count centred on the axis.
+        let mut widest = 0;
+        for rows in curves {
+            let count = at_risk(rows, 0.0).to_string();
+            widest = widest.max(table.estimate_text_size(&count, &text(small))?.0);
+        }
+        let (left, right) = risk_line_span(plot_left - base.0, widest, px);
         for (a, rows) in curves.iter().enumerate() {
             let y = (row_h * (a as f64 + 1.5)) as i32;
-            // Each row is marked by its arm's line (the legend names the arms),
-            // clear of the month-0 count centred on the axis.
-            let right = plot_left - base.0 - (px * 2.4) as i32;
             table.draw(&PathElement::new(
-                vec![(right - (px * 2.0) as i32, y), (right, y)],
+                vec![(left, y), (right, y)],
                 pal::series(a).stroke_width(self.style.line(3)),
             ))?;
             let mut m = 0.0;
@@ -370,6 +375,17 @@ impl Plot<'_> {
         }
         Ok(())
     }
+}
+
+/// The x span of the line marking an arm's row of numbers at risk, for
+/// the plot's left edge at `axis_x` and month-0 counts (centred on it) at
+/// most `count_width` pixels wide: one and a half text heights long and
+/// ending two text heights before the widest count, so line and number
+/// stand apart whatever the cohort size (a line that would pass the left
+/// edge of the table is shortened).
+fn risk_line_span(axis_x: i32, count_width: u32, px: f64) -> (i32, i32) {
+    let right = axis_x - (count_width as i32 + 1) / 2 - (px * 2.0) as i32;
+    ((right - (px * 1.5) as i32).max(0), right)
 }
 
 /// Month step of the numbers-at-risk columns (at most `most` columns
@@ -631,6 +647,25 @@ mod tests {
             std_error: 0.0,
             lower_95: 1.0,
             upper_95: 1.0,
+        }
+    }
+
+    #[test]
+    fn the_arm_line_keeps_clear_of_the_month_0_count() {
+        crate::plot::init_fonts();
+        // The paper style's text height at the default image size.
+        let px = 18.0;
+        let style = text(px * 0.9);
+        for count in ["7", "4247", "20000", "1000000"] {
+            let (width, _) = style.font.box_size(count).unwrap();
+            let axis = 200;
+            let (left, right) = risk_line_span(axis, width, px);
+            let count_left = axis - (width as i32 + 1) / 2;
+            assert!(
+                count_left - right >= 2 * px as i32,
+                "{count}: line ends at {right}, count starts at {count_left}"
+            );
+            assert!(right - left >= px as i32, "{count}: a line too short");
         }
     }
 

@@ -21,9 +21,17 @@ fn intersects(a: &Rect, b: &Rect) -> bool {
     a.0 <= b.2 && b.0 <= a.2 && a.1 <= b.3 && b.1 <= a.3
 }
 
+/// The pixels two boxes share.
+fn overlap(a: &Rect, b: &Rect) -> i32 {
+    let w = a.2.min(b.2) - a.0.max(b.0) + 1;
+    let h = a.3.min(b.3) - a.1.max(b.1) + 1;
+    w.max(0) * h.max(0)
+}
+
 /// Draws the imaging visits along the bottom of the pain panel, each `+n`
-/// clear of the other marks and of `avoid` (CRP and fever marks) where
-/// there is room; returns the boxes of the squares and their `+n` texts.
+/// placed by [`place_count`] clear of the other squares and counts and of
+/// `avoid` (CRP and fever marks, a story's arrows) where there is room;
+/// returns the boxes of the squares and their `+n` texts.
 pub(crate) fn draw_imaging<DB: DrawingBackend>(
     chart: &mut Chart2d<'_, DB>,
     panel: &DrawingArea<DB, Shift>,
@@ -38,6 +46,7 @@ where
     let base = panel.get_base_pixel();
     let label = text(f.opt.text_px(0.85));
     let xs = chart.plotting_area().get_x_axis_pixel_range();
+    let ys = chart.plotting_area().get_y_axis_pixel_range();
     let marks: Vec<_> = t.imaging.iter().filter(|m| shown(f.opt, m.day)).collect();
     let mut boxes = Vec::new();
     for m in &marks {
@@ -59,20 +68,15 @@ where
         let txt = format!("+{}", m.found);
         let (tw, th) = panel.estimate_text_size(&txt, &label)?;
         let (tw, th) = (tw as i32, th as i32);
-        let (x, y) = ((square.0 + square.2) / 2, (square.1 + square.3) / 2);
-        // Right of the square, clear of the line through it (the diagnosis
-        // line runs through the imaging at diagnosis); else left of it;
-        // else above it.
-        let right = (square.2 + 3, y - th / 2, square.2 + 3 + tw, y + th / 2);
-        let left = (square.0 - 3 - tw, y - th / 2, square.0 - 3, y + th / 2);
-        let above = (x - tw / 2, square.1 - 2 - th, x + tw / 2, square.1 - 2);
-        let fits = |r: &Rect| {
-            r.0 >= xs.start && r.2 <= xs.end && !boxes.iter().chain(avoid).any(|b| intersects(b, r))
+        // The squares and `avoid` are marks; the counts placed so far, labels.
+        let (squares, counts) = boxes.split_at(marks.len());
+        let others: Vec<Rect> = squares.iter().chain(avoid).copied().collect();
+        let room = CountRoom {
+            left: xs.start,
+            right: xs.end,
+            top: ys.start,
         };
-        let spot = [right, left, above]
-            .into_iter()
-            .find(|r| fits(r))
-            .unwrap_or(above);
+        let spot = place_count(square, (tw, th), room, counts, &others);
         panel.draw_text(
             &txt,
             &anchored(label.clone(), HPos::Left, VPos::Top),
@@ -82,6 +86,60 @@ where
     }
     Ok(boxes)
 }
+
+/// Where an imaging count may go: x from `left` to `right`, y from `top`
+/// down (pixels).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CountRoom {
+    pub(crate) left: i32,
+    pub(crate) right: i32,
+    pub(crate) top: i32,
+}
+
+/// The box of an imaging square's `+n` text of `size`: right of the
+/// square, clear of the line through it (the diagnosis line runs through
+/// the imaging at diagnosis); else left of it; else above it, in the row
+/// just above or the one above that (higher, a count would stand apart
+/// from its square, among the line labels). The first of these that
+/// meets no other label and no mark; where every one meets something, the
+/// one meeting the fewest labels, then the fewest marks (as
+/// [`place_labels`] does: a count over a mark hides a little of it, one
+/// over another label makes both unreadable), then covering the least of
+/// them.
+pub(crate) fn place_count(
+    square: Rect,
+    (tw, th): (i32, i32),
+    room: CountRoom,
+    labels: &[Rect],
+    marks: &[Rect],
+) -> Rect {
+    let (x, y) = ((square.0 + square.2) / 2, (square.1 + square.3) / 2);
+    let right = (square.2 + 3, y - th / 2, square.2 + 3 + tw, y + th / 2);
+    let left = (square.0 - 3 - tw, y - th / 2, square.0 - 3, y + th / 2);
+    let above = (0..)
+        .map(|row| {
+            let bottom = square.1 - 2 - row * (th + 2);
+            (x - tw / 2, bottom - th, x + tw / 2, bottom)
+        })
+        .take(ROWS_ABOVE)
+        .filter(|r| r.1 >= room.top);
+    let inside = |r: &Rect| r.0 >= room.left && r.2 <= room.right;
+    let spots: Vec<Rect> = [right, left]
+        .into_iter()
+        .chain(above)
+        .filter(inside)
+        .collect();
+    let meets = |boxes: &[Rect], r: &Rect| boxes.iter().filter(|b| intersects(b, r)).count();
+    let covered = |boxes: &[Rect], r: &Rect| boxes.iter().map(|b| overlap(b, r)).sum::<i32>();
+    spots
+        .iter()
+        .min_by_key(|r| (meets(labels, r), meets(marks, r), covered(marks, r)))
+        .copied()
+        .unwrap_or((x - tw / 2, square.1 - 2 - th, x + tw / 2, square.1 - 2))
+}
+
+/// Rows above its square an imaging count may take.
+const ROWS_ABOVE: usize = 2;
 
 /// A label of a vertical line to be placed: the line's x, the text's size.
 #[derive(Debug, Clone, Copy)]
@@ -467,6 +525,47 @@ mod tests {
         assert!(!intersects(&a, &b), "{a:?} and {b:?} overlap");
         assert!(intersects(&b, &taken[0]), "{b:?} found a free row");
         assert_eq!(b.1, 50 + 32, "{b:?} is not the top row of the fewest marks");
+    }
+
+    #[test]
+    fn a_crowded_imaging_count_rises_above_a_mark_over_its_square() {
+        // A square with a CRP diamond just left of it, another square right
+        // of it and a diamond over its top: right, left and the row just
+        // above all meet a mark; the next row up is free.
+        let square: Rect = (400, 300, 416, 316);
+        let squares: Vec<Rect> = vec![square, (420, 300, 436, 316)];
+        let diamonds: Vec<Rect> = vec![(370, 296, 392, 318), (402, 280, 424, 302)];
+        let marks: Vec<Rect> = squares.iter().chain(&diamonds).copied().collect();
+        let room = CountRoom {
+            left: 100,
+            right: 1500,
+            top: 50,
+        };
+        let r = place_count(square, (24, 20), room, &[], &marks);
+        for m in &marks[1..] {
+            assert!(!intersects(&r, m), "{r:?} meets {m:?}");
+        }
+        assert!(r.3 < square.1, "{r:?} is not above the square");
+        assert_eq!(r.3, square.1 - 2 - 22, "{r:?} rose further than needed");
+        // With nothing around, right of the square.
+        let r = place_count(square, (24, 20), room, &[], &[square]);
+        assert_eq!(r.0, square.2 + 3);
+        // One mark in each spot: the one covering the least of its mark.
+        let marks: Vec<Rect> = vec![
+            square,
+            (430, 290, 460, 330),
+            (360, 300, 398, 330),
+            (396, 278, 397, 279),
+            (396, 256, 420, 276),
+        ];
+        let r = place_count(square, (24, 20), room, &[], &marks);
+        assert_eq!(r, (396, 278, 420, 298), "not the spot covering least");
+        // Boxed in: the spot meeting no other count.
+        let room = CountRoom { top: 256, ..room };
+        let counts: Vec<Rect> = vec![(419, 298, 443, 318)];
+        let wall: Vec<Rect> = vec![(300, 200, 500, 299), (360, 300, 399, 316)];
+        let r = place_count(square, (24, 20), room, &counts, &wall);
+        assert!(!intersects(&r, &counts[0]), "{r:?} meets another count");
     }
 
     #[test]
