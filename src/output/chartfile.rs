@@ -197,7 +197,7 @@ impl Drop for ChartFile {
             return;
         }
         let mut active = staging::active();
-        let _ = fs::remove_dir_all(&self.staging);
+        let _ = staging::remove_marked(&self.staging);
         active.staging = None;
     }
 }

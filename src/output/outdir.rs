@@ -304,7 +304,7 @@ impl Drop for Staging {
     fn drop(&mut self) {
         if !self.finished {
             let mut active = staging::active();
-            let _ = fs::remove_dir_all(&self.dir);
+            let _ = staging::remove_marked(&self.dir);
             active.staging = None;
         }
     }

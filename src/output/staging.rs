@@ -8,6 +8,10 @@
 //! when over a day old (a shared file system); an unmarked one is removed
 //! only when empty, or when it is a crmo-sim result whose every file still
 //! holds what its manifest records (a result swapped out by a killed run).
+//! A marked directory is always removed with its marker last
+//! ([`remove_marked`]), so a run killed while removing one leaves it still
+//! marked for the next run to finish, never an unmarked directory of result
+//! files that no run can tell from a user's.
 //! What a run has under way is registered here, and [`remove_unfinished`]
 //! removes it (the current staging directory, a chart's temporary file and
 //! the target's lock file): the command line calls it on SIGINT, SIGTERM and
@@ -165,7 +169,7 @@ pub fn create(parent: &Path) -> io::Result<PathBuf> {
         .open(dir.join(MARKER_FILE))
         .and_then(|mut f| io::Write::write_all(&mut f, marker_text(&dir).as_bytes()));
     if let Err(e) = marked {
-        let _ = fs::remove_dir_all(&dir);
+        let _ = remove_marked(&dir);
         active.staging = None;
         return Err(e);
     }
@@ -248,7 +252,7 @@ pub fn remove_abandoned(parent: &Path, own_file: &dyn Fn(&Path) -> bool) -> Vec<
         }
         let dir = entry.path();
         let gone = if is_marked(&dir) {
-            fs::remove_dir_all(&dir).is_ok()
+            remove_marked(&dir).is_ok()
         } else {
             // Unmarked: a run killed between creating the directory and
             // marking it (empty), or a result swapped out or about to be
@@ -263,6 +267,48 @@ pub fn remove_abandoned(parent: &Path, own_file: &dyn Fn(&Path) -> bool) -> Vec<
         }
     }
     removed
+}
+
+/// Removes the staging directory `dir` with its marker file last, so that
+/// the directory stays marked (and a later run removes it whole) until
+/// nothing else is left in it, however far a run killed during the removal
+/// got. Removed in the order the directory lists them, as a plain recursive
+/// removal goes, the marker could go first: a kill then left an unmarked
+/// directory of result files, which no run can tell from a user's and which
+/// is therefore kept for ever. Links are removed, never followed. A `dir`
+/// already unmarked (a finished result about to be swapped in) is removed
+/// the same way.
+pub fn remove_marked(dir: &Path) -> io::Result<()> {
+    remove_marker_last(dir, &mut remove_entry)
+}
+
+/// Removes one entry of a staging directory: a file or link, or a
+/// directory with everything in it.
+fn remove_entry(path: &Path) -> io::Result<()> {
+    if fs::symlink_metadata(path)?.is_dir() {
+        fs::remove_dir_all(path)
+    } else {
+        fs::remove_file(path)
+    }
+}
+
+/// [`remove_marked`], with `remove` removing each entry but the marker
+/// (tests stop it part way, as a kill would).
+fn remove_marker_last(
+    dir: &Path,
+    remove: &mut dyn FnMut(&Path) -> io::Result<()>,
+) -> io::Result<()> {
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        if entry.file_name() != MARKER_FILE {
+            remove(&entry.path())?;
+        }
+    }
+    match fs::remove_file(dir.join(MARKER_FILE)) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+        _ => {}
+    }
+    fs::remove_dir(dir)
 }
 
 /// Removes `dir` if it holds only regular files that are its own marker
@@ -333,7 +379,7 @@ pub fn remove_unfinished() -> (MutexGuard<'static, Active>, bool) {
     let mut active = active();
     let removed = match active.staging.take() {
         Some(dir) => {
-            let _ = fs::remove_dir_all(&dir);
+            let _ = remove_marked(&dir);
             true
         }
         None => false,
@@ -436,6 +482,51 @@ mod tests {
         assert_eq!(removed, expected);
         assert!(tmp.path().join(&foreign).join("notes.txt").exists());
         assert!(tmp.path().join(&foreign).join("chart.png").exists());
+    }
+
+    /// A run killed while removing a dead run's marked staging directory
+    /// (the next run's first step) left, when the marker went first, an
+    /// unmarked directory of CSVs that no later run removed. Stopped after
+    /// every number of removals, the directory is still marked, and the
+    /// next run's clean-up removes what is left.
+    #[test]
+    fn a_removal_cut_short_leaves_the_directory_marked() {
+        let tmp = tempfile::tempdir().unwrap();
+        let host = host_token(&host_name());
+        let name = format!("{STAGING_PREFIX}{host}.99999999.{}.aaaa", unix_now());
+        let dir = tmp.path().join(&name);
+        let files = [
+            "km.csv",
+            "manifest.json",
+            "metrics.csv",
+            "report.html",
+            "summary.csv",
+            "timeseries.csv",
+        ];
+        for kill_after in 0..=files.len() + 1 {
+            fs::create_dir(&dir).unwrap();
+            fs::write(dir.join(MARKER_FILE), marker_text(&dir)).unwrap();
+            for file in files {
+                fs::write(dir.join(file), "x").unwrap();
+            }
+            fs::create_dir(dir.join("plots")).unwrap();
+            fs::write(dir.join("plots/flares.png"), "x").unwrap();
+            let mut removals = 0;
+            let mut killed_after = |path: &Path| {
+                if removals == kill_after {
+                    return Err(io::Error::other("killed"));
+                }
+                removals += 1;
+                remove_entry(path)
+            };
+            let finished = remove_marker_last(&dir, &mut killed_after).is_ok();
+            assert_eq!(finished, !dir.exists(), "after {kill_after} removals");
+            if !finished {
+                assert!(is_marked(&dir), "unmarked after {kill_after} removals");
+                assert_eq!(remove_abandoned(tmp.path(), &|_| false), [dir.clone()]);
+            }
+            assert!(!dir.exists(), "left after {kill_after} removals");
+        }
     }
 
     #[test]
