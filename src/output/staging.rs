@@ -523,7 +523,7 @@ mod tests {
             assert_eq!(finished, !dir.exists(), "after {kill_after} removals");
             if !finished {
                 assert!(is_marked(&dir), "unmarked after {kill_after} removals");
-                assert_eq!(remove_abandoned(tmp.path(), &|_| false), [dir.clone()]);
+                assert_eq!(remove_abandoned(tmp.path(), &|_| false), vec![dir.clone()]);
             }
             assert!(!dir.exists(), "left after {kill_after} removals");
         }
