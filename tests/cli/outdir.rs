@@ -666,13 +666,22 @@ fn runs_killed_at_random_moments_never_damage_the_result() {
                 .all(|(k, v)| b[k] == *v)
     };
     let mut rng = SplitMix(20_261_125);
-    let (mut kept, mut replaced, mut mid_run) = (0, 0, 0);
+    let (mut kept, mut replaced, mut mid_run, mut empty_locks) = (0, 0, 0, 0);
     let mut previous = first.clone();
     for kill in 0..20 {
         let mut child = spawn(tmp.path(), &args);
         sleep(full_run.mul_f64(1.2 * rng.next_f64()));
         let _ = child.kill(); // SIGKILL
         let _ = child.wait();
+        // A kill between the lock file's creation and its text (tens of
+        // microseconds at start-up) leaves it empty, which the next run
+        // refuses to take as its own (an empty file of that name may be a
+        // user's) and tells the user to remove: done here as they would.
+        let lock = tmp.path().join(".res.crmo-sim-lock");
+        if fs::metadata(&lock).is_ok_and(|m| m.len() == 0) {
+            fs::remove_file(&lock).unwrap();
+            empty_locks += 1;
+        }
         let now = snapshot(&out);
         // This run's staging directory is named after its process id.
         let its_staging = format!(".{}.", child.id());
@@ -700,7 +709,7 @@ fn runs_killed_at_random_moments_never_damage_the_result() {
         previous = now;
     }
     eprintln!(
-        "20 kills ({full_run:?} per run): {kept} left the previous result, {replaced} found the new one in place, {mid_run} left a staging directory"
+        "20 kills ({full_run:?} per run): {kept} left the previous result, {replaced} found the new one in place, {mid_run} left a staging directory, {empty_locks} an empty lock file"
     );
     // The kill times cover the writing, not only the start-up.
     assert!(
