@@ -411,6 +411,35 @@ fn varied_drug(name: &str, lag: f64, ae: f64, course: f64, lasting: f64) -> Drug
     d
 }
 
+/// The three drugs of the property tests' ladder, the second given in
+/// courses (of 2 days), each with its own lag, adverse-event time and
+/// lasting effect.
+fn varied_drugs(lags: &[f64], ae: &[f64], lasting: &[f64]) -> Vec<DrugModel> {
+    (0..3)
+        .map(|i| {
+            varied_drug(
+                &format!("d{i}"),
+                lags[i],
+                ae[i],
+                if i == 1 { 2.0 } else { 0.0 },
+                lasting[i],
+            )
+        })
+        .collect()
+}
+
+/// The property tests' ladder (d0, then d1, then d2 with d0) escalating by
+/// rule `escalate` (0: while active, 1: no response, 2: not in remission).
+fn varied_plan(escalate: usize) -> TreatmentPlan {
+    let mut p = plan(vec![vec![0], vec![1], vec![2, 0]]);
+    p.escalate_when = [
+        EscalateWhen::Active,
+        EscalateWhen::NoResponse,
+        EscalateWhen::NotInRemission,
+    ][escalate];
+    p
+}
+
 proptest::proptest! {
     #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
     /// Whatever happens to a patient, the cached next event day and effects
@@ -424,12 +453,9 @@ proptest::proptest! {
         gaps in proptest::collection::vec(1.0f64..200.0, 1..40),
         escalate in 0usize..3,
     ) {
-        let drugs = (0..3)
-            .map(|i| varied_drug(&format!("d{i}"), lags[i], ae[i], if i == 1 { 2.0 } else { 0.0 }, lasting[i]))
-            .collect();
+        let drugs = varied_drugs(&lags, &ae, &lasting);
         let h = Harness::new(drugs);
-        let mut p = plan(vec![vec![0], vec![1], vec![2, 0]]);
-        p.escalate_when = [EscalateWhen::Active, EscalateWhen::NoResponse, EscalateWhen::NotInRemission][escalate];
+        let p = varied_plan(escalate);
         let mut t = TreatmentState::new(&p, &h.model, patient);
         let (mut log, mut iv) = (EventLog::default(), Intervals::new());
         let check = |t: &TreatmentState| {
@@ -474,12 +500,9 @@ proptest::proptest! {
         escalate in 0usize..3,
         taper in proptest::prop_oneof![proptest::strategy::Just(f64::INFINITY), 28.0f64..400.0],
     ) {
-        let drugs = (0..3)
-            .map(|i| varied_drug(&format!("d{i}"), lags[i], ae[i], if i == 1 { 2.0 } else { 0.0 }, lasting[i]))
-            .collect();
+        let drugs = varied_drugs(&lags, &ae, &lasting);
         let h = Harness::new(drugs);
-        let mut p = plan(vec![vec![0], vec![1], vec![2, 0]]);
-        p.escalate_when = [EscalateWhen::Active, EscalateWhen::NoResponse, EscalateWhen::NotInRemission][escalate];
+        let mut p = varied_plan(escalate);
         p.stop_after_remission_days = taper;
         let mut fast = TreatmentState::new(&p, &h.model, patient);
         let mut every = fast.clone();
@@ -755,13 +778,10 @@ proptest::proptest! {
         escalate in 0usize..3,
         per_year in 1u32..4,
     ) {
-        let mut drugs: Vec<DrugModel> = (0..3)
-            .map(|i| varied_drug(&format!("d{i}"), lags[i], ae[i], if i == 1 { 2.0 } else { 0.0 }, lasting[i]))
-            .collect();
+        let mut drugs = varied_drugs(&lags, &ae, &lasting);
         drugs[1].max_courses_per_year = per_year;
         let h = Harness::new(drugs);
-        let mut p = plan(vec![vec![0], vec![1], vec![2, 0]]);
-        p.escalate_when = [EscalateWhen::Active, EscalateWhen::NoResponse, EscalateWhen::NotInRemission][escalate];
+        let p = varied_plan(escalate);
         let mut t = TreatmentState::new(&p, &h.model, patient);
         let (mut log, mut iv) = (EventLog::default(), Intervals::new());
         let read = |t: &TreatmentState| (t.no_drug_on(), t.started_drugs(), t.effects());
@@ -868,15 +888,12 @@ proptest::proptest! {
         per_year in proptest::prop_oneof![proptest::strategy::Just(u32::MAX), 1u32..4],
         max_days in proptest::prop_oneof![proptest::strategy::Just(f64::INFINITY), 30.0f64..600.0],
     ) {
-        let mut drugs: Vec<DrugModel> = (0..3)
-            .map(|i| varied_drug(&format!("d{i}"), lags[i], ae[i], if i == 1 { 2.0 } else { 0.0 }, lasting[i]))
-            .collect();
+        let mut drugs = varied_drugs(&lags, &ae, &lasting);
         drugs[1].max_courses = max_courses;
         drugs[1].max_courses_per_year = per_year;
         drugs[1].max_days = max_days;
         let h = Harness::new(drugs);
-        let mut p = plan(vec![vec![0], vec![1], vec![2, 0]]);
-        p.escalate_when = [EscalateWhen::Active, EscalateWhen::NoResponse, EscalateWhen::NotInRemission][escalate];
+        let p = varied_plan(escalate);
         let mut late = TreatmentState::new(&p, &h.model, patient);
         let mut each = late.clone();
         let (mut late_log, mut late_iv) = (LateCourses::default(), Intervals::new());
