@@ -447,9 +447,7 @@ impl<O: Observer, const L: bool> Sim<'_, '_, O, L> {
         self.start_flare(true);
         loop {
             self.count_events(1);
-            if self.out.limit.is_some() {
-                // The run fails on this patient: stop here rather than grow.
-                self.finish(self.day);
+            if self.stopped_at_limit() {
                 break;
             }
             let (next, day) = self.next_event(horizon);
@@ -462,8 +460,7 @@ impl<O: Observer, const L: bool> Sim<'_, '_, O, L> {
                     day,
                     inclusive: next.after_stage_changes(),
                 });
-                if self.out.limit.is_some() {
-                    self.finish(self.day);
+                if self.stopped_at_limit() {
                     break;
                 }
             }
@@ -481,8 +478,7 @@ impl<O: Observer, const L: bool> Sim<'_, '_, O, L> {
                     if self.checkpoint_follows_imaging() {
                         debug_assert_eq!(self.next_event(horizon), (Next::Checkpoint, self.day));
                         self.count_events(1);
-                        if self.out.limit.is_some() {
-                            self.finish(self.day);
+                        if self.stopped_at_limit() {
                             break;
                         }
                         self.record_checkpoint();
@@ -523,6 +519,17 @@ impl<O: Observer, const L: bool> Sim<'_, '_, O, L> {
                 inclusive: Next::Checkpoint.after_stage_changes(),
             });
         self.next_checkpoint_day == day && self.rare.1 > day && treat_day > day && !stage_change_due
+    }
+
+    /// Whether the course reached a limit, and if so closes it there: the
+    /// run fails on this patient, so it stops rather than grow.
+    #[inline(always)]
+    fn stopped_at_limit(&mut self) -> bool {
+        let stopped = self.out.limit.is_some();
+        if stopped {
+            self.finish(self.day);
+        }
+        stopped
     }
 
     /// Counts `n` more events of the course (loop events and lesion stage
@@ -890,16 +897,14 @@ impl<O: Observer, const L: bool> Sim<'_, '_, O, L> {
         let day = self.day;
         if let Some(t) = self.treatment.as_deref_mut() {
             t.close(day, &mut self.scratch.drug_intervals, self.obs);
+            // Courses given late count against the cap by the end of the
+            // course, as their own steps would have, so that the cap means
+            // about the same whatever the observer.
+            let late = t.take_late_courses();
             self.out.treatment = t.outcome();
             self.out.treatment.mri_clear_day = self.mri_clear_day;
             self.out.treatment.mri_clear_12_months = self.mri_clear_12_months;
             self.check_drug_responses();
-        }
-        // Courses given late count against the cap by the end of the
-        // course, as their own steps would have, so that the cap means
-        // about the same whatever the observer.
-        if let Some(t) = self.treatment.as_deref_mut() {
-            let late = t.take_late_courses();
             self.count_events(late);
         }
     }
